@@ -1,0 +1,72 @@
+/**
+ * The desired state of a stack: what render produces from the GitOps repository.
+ * Plain data, JSON-serialisable, no methods, so it can be printed, hashed and compared.
+ */
+import type { Diagnostic } from './diagnostics.js';
+
+export interface TemplateRef {
+  /** Catalog name (`library` for the repository's own catalog/). */
+  catalog: string;
+  /** Template id inside the catalog, e.g. `etcd` or `infra*bind9` for infra-templates. */
+  template: string;
+  /** The version folder name, e.g. `0`, `1`, `1.2.0`. */
+  folder: string;
+  /** The version string from `.catalog.version` in rancher-compose.yml. */
+  version: string;
+}
+
+/** A docker-compose service after templating, parsing and interpolation. Keys as compose spells them. */
+export type ComposeService = Record<string, unknown> & {
+  image?: string;
+  /** Normalised to a map (compose allows a list of `k=v` too). */
+  labels: Record<string, string>;
+  /** Normalised to a map; a bare `KEY` (take from the environment) maps to null. */
+  environment: Record<string, string | null>;
+};
+
+export interface DesiredService {
+  name: string;
+  /** docker-compose keys; rancher-compose keys are not in here. */
+  compose: ComposeService;
+  /** rancher-compose keys for this service, as written (after interpolation). */
+  rancher: Record<string, unknown>;
+  /** Number of deployment units to run (rancher-compose `scale`, default 1). Ignored for global services. */
+  scale: number;
+  /** `io.rancher.scheduler.global: "true"`: one unit on every eligible host. */
+  global: boolean;
+  /** Services that form one deployment unit with this one (`io.rancher.sidekicks`), in order. */
+  sidekicks: string[];
+  /** Set on a sidekick: the primary service whose unit it belongs to. */
+  primary?: string;
+}
+
+export interface DesiredStack {
+  /** The stack's folder name under stacks/: a lowercase DNS label. */
+  name: string;
+  template: TemplateRef;
+  /** Git revision the stack was read from, when the source is a git repository. */
+  revision?: string;
+  /** Every variable (answers and defaults) as a string. */
+  variables: Record<string, string>;
+  /** Variables whose values must never be shown (password, secret and certificate-key answers). */
+  secretVariables: string[];
+  services: Record<string, DesiredService>;
+  /** Top-level named volumes (compose v2/v3 `volumes:`), with their driver options. */
+  volumes: Record<string, Record<string, unknown>>;
+  /** Keys corral keeps but does not act on, reported so that nothing is dropped silently. */
+  ignoredKeys: Diagnostic[];
+  warnings: Diagnostic[];
+}
+
+/** The deployment unit of a primary service: the primary and its sidekicks, always on one host. */
+export function unitServices(stack: DesiredStack, primary: DesiredService): DesiredService[] {
+  const sidekicks = primary.sidekicks.map((name) => stack.services[name]).filter((s): s is DesiredService => s !== undefined);
+  return [primary, ...sidekicks];
+}
+
+/** Services that head a deployment unit (every service that is not a sidekick), in name order. */
+export function primaryServices(stack: DesiredStack): DesiredService[] {
+  return Object.values(stack.services)
+    .filter((service) => service.primary === undefined)
+    .sort((a, b) => a.name.localeCompare(b.name));
+}

@@ -1,0 +1,25 @@
+/** Names and system labels of the containers corral creates. */
+import { RancherLabel } from './labels.js';
+
+/** `<stack>-<service>-<n>`, or `<stack>-<primary>-<sidekick>-<n>` for a sidekick. */
+export function containerName(stack: string, service: string, instance: number, primary?: string): string {
+  const parts = primary === undefined || primary === service ? [stack, service] : [stack, primary, service];
+  return [...parts, String(instance)].join('-');
+}
+
+/** The deployment unit id shared by a primary and its sidekicks. */
+export function deploymentUnitId(stack: string, primary: string, instance: number): string {
+  return containerName(stack, primary, instance);
+}
+
+/** Rancher's system labels, so that templates' container_label rules work unchanged. */
+export function rancherSystemLabels(stack: string, service: string, instance: number, primary?: string): Record<string, string> {
+  const unit = primary ?? service;
+  return {
+    [RancherLabel.stackName]: stack,
+    // Sidekicks are launch configs of their primary's service, as in Cattle.
+    [RancherLabel.stackServiceName]: `${stack}/${unit}`,
+    [RancherLabel.deploymentUnit]: deploymentUnitId(stack, unit, instance),
+    [RancherLabel.launchConfig]: unit === service ? RancherLabel.primaryLaunchConfig : service,
+  };
+}
