@@ -34,6 +34,8 @@ export interface ObservedContainer {
   labels: Record<string, string>;
   state: ContainerState;
   health?: ContainerHealth;
+  /** Exit code of an exited container, when Docker reports it. */
+  exitCode?: number;
   ports: PublishedPort[];
   /** Parsed ownership labels; undefined for a container corral does not own. */
   owner?: Ownership;

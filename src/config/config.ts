@@ -1,0 +1,181 @@
+/**
+ * The controller's configuration (`--config FILE`): the Docker hosts corral manages.
+ * Parsing is pure (text in, hosts or diagnostics out); ./load.ts reads the file.
+ */
+import { error, type Diagnostic } from '../model/diagnostics.js';
+import { isPlainObject, parseYaml } from '../util/yaml.js';
+
+export type DockerEndpoint =
+  | { kind: 'unix'; url: string; socketPath: string }
+  | { kind: 'tcp'; url: string; host: string; port: number; tls?: TlsFiles }
+  | { kind: 'ssh'; url: string; host: string; port: number; username?: string };
+
+/** Paths of the client TLS files, as written in the config (relative paths resolved by the loader). */
+export interface TlsFiles {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+export interface HostConfig {
+  name: string;
+  docker: DockerEndpoint;
+  /** Where users reach published ports. */
+  address: string;
+  /** Labels configured for the host; the daemon's own labels are merged under them. */
+  labels: Record<string, string>;
+}
+
+export interface CorralConfig {
+  hosts: HostConfig[];
+}
+
+export type ConfigResult = { config: CorralConfig; diagnostics: Diagnostic[] } | { config?: undefined; diagnostics: Diagnostic[] };
+
+const TOP_LEVEL_KEYS = ['hosts'];
+const HOST_KEYS = ['name', 'docker', 'address', 'labels', 'tls'];
+const TLS_KEYS = ['ca', 'cert', 'key'];
+const HOST_NAME = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
+const LOOPBACK = '127.0.0.1';
+const DEFAULT_TCP_PORT = 2375;
+const DEFAULT_TLS_PORT = 2376;
+const DEFAULT_SSH_PORT = 22;
+
+export function parseConfig(text: string, file: string): ConfigResult {
+  const parsed = parseYaml(text, file);
+  const diagnostics = [...parsed.diagnostics];
+  const at = (path: (string | number)[]) => ({ field: path.join('.'), ...lineField(parsed.lineOf(path)) });
+  if (parsed.value === undefined || parsed.value === null) return { diagnostics: withError(diagnostics, error(file, 'the config is empty or not valid YAML; expected `hosts:` with a list of hosts')) };
+  if (!isPlainObject(parsed.value)) return { diagnostics: [...diagnostics, error(file, 'expected a mapping with a `hosts:` list')] };
+  for (const key of Object.keys(parsed.value).filter((k) => !TOP_LEVEL_KEYS.includes(k))) {
+    diagnostics.push(error(file, `unknown key "${key}"; accepted: ${TOP_LEVEL_KEYS.join(', ')}`, at([key])));
+  }
+  const rawHosts = parsed.value['hosts'];
+  if (!Array.isArray(rawHosts) || rawHosts.length === 0) {
+    diagnostics.push(error(file, 'hosts: expected a non-empty list of hosts, each with name and docker', at(['hosts'])));
+    return { diagnostics };
+  }
+  const hosts: HostConfig[] = [];
+  rawHosts.forEach((raw, index) => {
+    const host = parseHost(raw, index, file, at, diagnostics);
+    if (!host) return;
+    if (hosts.some((h) => h.name === host.name)) {
+      diagnostics.push(error(file, `hosts[${index}].name: duplicate host name "${host.name}"; every host needs its own name`, at(['hosts', index, 'name'])));
+      return;
+    }
+    hosts.push(host);
+  });
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  return { config: { hosts }, diagnostics };
+}
+
+/** The configuration without a config file: the local Docker daemon as host `local`. */
+export function defaultConfig(dockerHost: string | undefined): CorralConfig {
+  const url = dockerHost && dockerHost !== '' ? dockerHost : 'unix:///var/run/docker.sock';
+  const endpoint = parseEndpoint(url);
+  if ('problem' in endpoint) throw new Error(`DOCKER_HOST=${url}: ${endpoint.problem}`);
+  return { hosts: [{ name: 'local', docker: endpoint.endpoint, address: defaultAddress(endpoint.endpoint), labels: {} }] };
+}
+
+type At = (path: (string | number)[]) => { field: string; line?: number };
+
+function parseHost(raw: unknown, index: number, file: string, at: At, diagnostics: Diagnostic[]): HostConfig | undefined {
+  const where = `hosts[${index}]`;
+  if (!isPlainObject(raw)) {
+    diagnostics.push(error(file, `${where}: expected a mapping with name, docker, address, labels`, at(['hosts', index])));
+    return undefined;
+  }
+  const before = diagnostics.length;
+  for (const key of Object.keys(raw).filter((k) => !HOST_KEYS.includes(k))) {
+    diagnostics.push(error(file, `${where}.${key}: unknown key; accepted: ${HOST_KEYS.join(', ')}`, at(['hosts', index, key])));
+  }
+  const name = typeof raw['name'] === 'string' ? raw['name'] : '';
+  if (!HOST_NAME.test(name)) {
+    diagnostics.push(error(file, `${where}.name: expected a lowercase name of letters, digits, '.' and '-', got ${JSON.stringify(raw['name'] ?? null)}`, at(['hosts', index, 'name'])));
+  }
+  const endpoint = typeof raw['docker'] === 'string' ? parseEndpoint(raw['docker']) : { problem: 'missing' };
+  if ('problem' in endpoint) {
+    diagnostics.push(error(file, `${where}.docker: ${endpoint.problem}; expected unix:///path/docker.sock, tcp://host:port or ssh://user@host`, at(['hosts', index, 'docker'])));
+  }
+  const tls = parseTls(raw['tls'], `${where}.tls`, file, at(['hosts', index, 'tls']), diagnostics);
+  if (tls && 'endpoint' in endpoint && endpoint.endpoint.kind !== 'tcp') {
+    diagnostics.push(error(file, `${where}.tls: only a tcp:// endpoint uses TLS files`, at(['hosts', index, 'tls'])));
+  }
+  const address = raw['address'];
+  if (address !== undefined && (typeof address !== 'string' || address.trim() === '')) {
+    diagnostics.push(error(file, `${where}.address: expected the IP address or DNS name users reach the host at`, at(['hosts', index, 'address'])));
+  }
+  const labels = parseLabels(raw['labels'], `${where}.labels`, file, at(['hosts', index, 'labels']), diagnostics);
+  if (diagnostics.length > before || !('endpoint' in endpoint)) return undefined;
+  const docker = endpoint.endpoint.kind === 'tcp' && tls ? { ...endpoint.endpoint, tls, port: portOr(endpoint.endpoint, raw['docker'] as string, DEFAULT_TLS_PORT) } : endpoint.endpoint;
+  return { name, docker, address: typeof address === 'string' ? address.trim() : defaultAddress(docker), labels };
+}
+
+function portOr(endpoint: { port: number }, url: string, fallback: number): number {
+  return /:\d+\/?$/.test(url) ? endpoint.port : fallback;
+}
+
+export function parseEndpoint(url: string): { endpoint: DockerEndpoint } | { problem: string } {
+  if (url.startsWith('unix://')) {
+    const socketPath = url.slice('unix://'.length);
+    if (!socketPath.startsWith('/')) return { problem: `${JSON.stringify(url)} needs an absolute socket path` };
+    return { endpoint: { kind: 'unix', url, socketPath } };
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { problem: `${JSON.stringify(url)} is not a URL` };
+  }
+  if (parsed.hostname === '') return { problem: `${JSON.stringify(url)} names no host` };
+  if (parsed.protocol === 'tcp:') {
+    return { endpoint: { kind: 'tcp', url, host: parsed.hostname, port: parsed.port === '' ? DEFAULT_TCP_PORT : Number(parsed.port) } };
+  }
+  if (parsed.protocol === 'ssh:') {
+    const username = decodeURIComponent(parsed.username);
+    return { endpoint: { kind: 'ssh', url, host: parsed.hostname, port: parsed.port === '' ? DEFAULT_SSH_PORT : Number(parsed.port), ...(username ? { username } : {}) } };
+  }
+  return { problem: `unsupported scheme "${parsed.protocol.replace(/:$/, '')}"` };
+}
+
+function defaultAddress(endpoint: DockerEndpoint): string {
+  return endpoint.kind === 'unix' ? LOOPBACK : endpoint.host.replace(/^\[|\]$/g, '');
+}
+
+function parseTls(raw: unknown, where: string, file: string, position: { field: string; line?: number }, diagnostics: Diagnostic[]): TlsFiles | undefined {
+  if (raw === undefined) return undefined;
+  if (!isPlainObject(raw)) {
+    diagnostics.push(error(file, `${where}: expected a mapping with ca, cert and key file paths`, position));
+    return undefined;
+  }
+  const before = diagnostics.length;
+  for (const key of Object.keys(raw).filter((k) => !TLS_KEYS.includes(k))) diagnostics.push(error(file, `${where}.${key}: unknown key; accepted: ${TLS_KEYS.join(', ')}`, position));
+  for (const key of TLS_KEYS.filter((k) => typeof raw[k] !== 'string' || raw[k] === '')) diagnostics.push(error(file, `${where}.${key}: expected a file path`, position));
+  if (diagnostics.length > before) return undefined;
+  return { ca: String(raw['ca']), cert: String(raw['cert']), key: String(raw['key']) };
+}
+
+function parseLabels(raw: unknown, where: string, file: string, position: { field: string; line?: number }, diagnostics: Diagnostic[]): Record<string, string> {
+  if (raw === undefined || raw === null) return {};
+  if (!isPlainObject(raw)) {
+    diagnostics.push(error(file, `${where}: expected a mapping of label: value`, position));
+    return {};
+  }
+  const labels: Record<string, string> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (isPlainObject(value) || Array.isArray(value)) {
+      diagnostics.push(error(file, `${where}.${key}: expected a string value`, position));
+      continue;
+    }
+    labels[key] = value === null ? '' : String(value);
+  }
+  return labels;
+}
+
+function lineField(line: number | undefined): { line?: number } {
+  return line === undefined ? {} : { line };
+}
+
+function withError(diagnostics: Diagnostic[], fallback: Diagnostic): Diagnostic[] {
+  return diagnostics.some((d) => d.severity === 'error') ? diagnostics : [...diagnostics, fallback];
+}

@@ -1,0 +1,70 @@
+/**
+ * observe: one snapshot of live state per host, all hosts in parallel.
+ * Per host: `docker info` (labels, reachability), one container list filtered by
+ * corral's ownership label, the images present, and corral's networks and volumes.
+ */
+import type Docker from 'dockerode';
+import type { HostConfig } from '../config/config.js';
+import { CorralLabel } from '../model/labels.js';
+import type { ObservedHost, ObservedState } from '../model/observed.js';
+import { dockerClient } from './client.js';
+import { toObservedContainer } from './containers.js';
+
+export { toObservedContainer, parseOwnership } from './containers.js';
+export { dockerClient } from './client.js';
+
+/** An unreachable host must not hold up the others for long. */
+export const OBSERVE_TIMEOUT_MS = 5000;
+
+export interface ObserveOptions {
+  /** One client per host name; by default a client with a short timeout is made from the host's endpoint. */
+  clients?: ReadonlyMap<string, Docker>;
+}
+
+export async function observe(hosts: readonly HostConfig[], options: ObserveOptions = {}): Promise<ObservedState> {
+  const observed = await Promise.all(hosts.map((host) => {
+    const client = options.clients?.get(host.name) ?? dockerClient(host.docker, { timeoutMs: OBSERVE_TIMEOUT_MS });
+    return observeHost(host, client);
+  }));
+  return { hosts: observed };
+}
+
+export async function observeHost(host: HostConfig, docker: Docker): Promise<ObservedHost> {
+  const managed = { label: [CorralLabel.managed] };
+  try {
+    const [info, containers, images, networks, volumes] = await Promise.all([
+      docker.info() as Promise<{ Labels?: string[] | null }>,
+      docker.listContainers({ all: true, filters: managed }),
+      docker.listImages(),
+      docker.listNetworks({ filters: managed }),
+      docker.listVolumes({ filters: managed }),
+    ]);
+    return {
+      name: host.name,
+      address: host.address,
+      reachable: true,
+      labels: { ...daemonLabels(info.Labels ?? []), ...host.labels },
+      containers: containers.map((c) => toObservedContainer(host.name, c)).filter((c) => c.owner !== undefined),
+      images: images.flatMap((image) => image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>').sort(),
+      networks: networks.map((n) => n.Name).sort(),
+      volumes: (volumes.Volumes ?? []).map((v) => v.Name).sort(),
+    };
+  } catch (err) {
+    return { name: host.name, address: host.address, reachable: false, error: describeError(err), labels: { ...host.labels }, containers: [], images: [], networks: [], volumes: [] };
+  }
+}
+
+/** `dockerd --label k=v` labels as `docker info` lists them. */
+function daemonLabels(labels: readonly string[]): Record<string, string> {
+  return Object.fromEntries(labels.map((label) => {
+    const separator = label.indexOf('=');
+    return separator < 0 ? [label, ''] : [label.slice(0, separator), label.slice(separator + 1)];
+  }));
+}
+
+export function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as NodeJS.ErrnoException).code;
+  const message = err.message.replace(/\s+/g, ' ').trim();
+  return code && !message.includes(code) ? `${code}: ${message}` : message;
+}
