@@ -3,7 +3,8 @@
  * answers against them, shared by the CLI, the daemon and the web form. Pure: no I/O.
  *
  * Decisions (Rancher 1.x only checked `required`, in its UI; corral checks every constraint):
- * - An answer that is absent or "" means "not answered": the question's default is used.
+ * - An answer that is given is the value, even "" (as Rancher's form sent a cleared field): only
+ *   an absent answer takes the default. A required question needs a non-empty value.
  * - Defaults are not validated (real catalogs have odd ones); only a default outside an enum's
  *   options is reported, as a warning, when the questions are parsed.
  * - boolean accepts exactly "true" and "false", what Rancher's form sent: templates compare
@@ -220,10 +221,11 @@ export function validateAnswers(questions: Question[], answers: Record<string, s
 
 /** What is wrong with one answer, or undefined when it is accepted. */
 function answerProblem(question: Question, answer: string | undefined): string | undefined {
-  if (answer === undefined || answer === '') {
+  if (answer === undefined) {
     const hasDefault = question.default !== undefined && question.default !== '';
     return question.required && !hasDefault ? 'required, but no answer was given and the question has no default' : undefined;
   }
+  if (answer === '') return question.required ? 'required, but the answer is empty' : undefined;
   return typeProblem(question, answer) ?? rangeProblem(question, answer) ?? lengthProblem(question, answer) ?? charsProblem(question, answer);
 }
 
@@ -348,14 +350,13 @@ function isIpv6(answer: string): boolean {
 // ---------------------------------------------------------------- variables
 
 /**
- * Every variable: all answers, plus for each question without a (non-empty) answer its default,
- * or "" when it has none — a declared question left empty is intentional, not an unset variable.
+ * Every variable: all answers, plus for each unanswered question its default, or "" when it has
+ * none — a declared question left unanswered is intentional, not an unset variable.
  */
 export function resolveVariables(questions: Question[], answers: Record<string, string>): Record<string, string> {
   const resolved = new Map(Object.entries(answers));
   for (const question of questions) {
-    const answer = answerOf(answers, question.variable);
-    if (answer === undefined || answer === '') resolved.set(question.variable, question.default ?? '');
+    if (answerOf(answers, question.variable) === undefined) resolved.set(question.variable, question.default ?? '');
   }
   return Object.fromEntries(resolved);
 }

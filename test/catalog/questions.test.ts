@@ -159,18 +159,17 @@ test('the message names the variable, the broken rule, the value and what is acc
   assert.deepEqual(d, { severity: 'error', file: STACK, field: 'answers.tikv_scale', message: 'answers.tikv_scale: "0" is below the minimum 1 (int, min 1)' });
 });
 
-test('required: a missing or empty answer is an error unless there is a default', () => {
+test('required: a missing answer without default, or an empty answer, is an error', () => {
   const required = question({ variable: 'db', required: true });
   assert.deepEqual(messages(validateAnswers([required], {}, STACK)), ['error: answers.db: required, but no answer was given and the question has no default (string, required)']);
-  assert.equal(errorsFor(required, '').length, 1);
   assert.equal(validateAnswers([{ ...required, default: '' }], {}, STACK).length, 1);
   assert.deepEqual(validateAnswers([{ ...required, default: 'mysql' }], {}, STACK), []);
-  assert.deepEqual(validateAnswers([{ ...required, default: 'mysql' }], { db: '' }, STACK), []);
+  assert.deepEqual(messages(validateAnswers([{ ...required, default: 'mysql' }], { db: '' }, STACK)), ['error: answers.db: required, but the answer is empty (string, required)']);
   assert.deepEqual(validateAnswers([{ ...required, required: false }], {}, STACK), []);
   assert.deepEqual(errorsFor(required, 'x'), []);
 });
 
-test('an unanswered question is not checked further, and defaults are never validated', () => {
+test('an unanswered or empty optional question is not checked further, and defaults are never validated', () => {
   const odd = question({ variable: 'n', type: 'int', min: 10, default: 'not a number' });
   assert.deepEqual(validateAnswers([odd], {}, STACK), []);
   assert.deepEqual(validateAnswers([odd], { n: '' }, STACK), []);
@@ -313,15 +312,15 @@ test('variables named like Object.prototype members are plain variables', () => 
 
 // ---------------------------------------------------------------- variables and placeholders
 
-test('resolveVariables: answers, then defaults for unanswered questions, then "" for the rest', () => {
+test('resolveVariables: answers (even empty ones), then defaults for unanswered questions, then "" for the rest', () => {
   const questions = [
     question({ variable: 'answered', default: 'd1' }),
-    question({ variable: 'empty', default: 'd2' }),
+    question({ variable: 'cleared', default: 'd2' }),
     question({ variable: 'unanswered', default: 'd3' }),
     question({ variable: 'nodefault' }),
   ];
-  assert.deepEqual(resolveVariables(questions, { answered: 'a', empty: '', extra: 'e' }), {
-    answered: 'a', empty: 'd2', extra: 'e', unanswered: 'd3', nodefault: '',
+  assert.deepEqual(resolveVariables(questions, { answered: 'a', cleared: '', extra: 'e' }), {
+    answered: 'a', cleared: '', extra: 'e', unanswered: 'd3', nodefault: '',
   });
 });
 
