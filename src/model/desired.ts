@@ -36,7 +36,10 @@ export interface DesiredService {
   global: boolean;
   /** Services that form one deployment unit with this one (`io.rancher.sidekicks`), in order. */
   sidekicks: string[];
-  /** Set on a sidekick: the primary service whose unit it belongs to. */
+  /**
+   * Set on a sidekick: the (first) primary that lists it. A sidekick listed by several
+   * primaries runs in each of their units, as in Rancher; use `unitServices` for a unit's members.
+   */
   primary?: string;
 }
 

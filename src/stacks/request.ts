@@ -1,0 +1,156 @@
+/**
+ * Stack requests: `stacks/<stack>/stack.yml` (template, version, answers) and the optional
+ * `answers.txt` (KEY=value lines). Pure: reads a FileTree, returns requests or diagnostics.
+ */
+import { error, hasErrors, warning, type Diagnostic } from '../model/diagnostics.js';
+import type { FileTree } from '../model/files.js';
+import { isPlainObject, parseYaml, type ParsedYaml } from '../util/yaml.js';
+
+export interface StackRequest {
+  /** The folder name under stacks/. */
+  name: string;
+  /** Path of stack.yml as shown to users. */
+  file: string;
+  /** Catalog named in `<catalog>:<template>`; undefined means the default catalog. */
+  catalog?: string;
+  template: string;
+  /** Requested version (version string or folder); undefined follows the template's default. */
+  version?: string;
+  answers: Record<string, string>;
+  /** Where each answer was written, for messages. */
+  answerLocations: Record<string, { file: string; line?: number }>;
+}
+
+export interface StackRequestResult {
+  name: string;
+  request?: StackRequest;
+  diagnostics: Diagnostic[];
+}
+
+const STACKS_DIR = 'stacks';
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const TEMPLATE_REF = /^(?:([a-z0-9][a-z0-9._-]*):)?((?:[a-z0-9][a-z0-9_-]*\*)?[A-Za-z0-9][A-Za-z0-9._-]*)$/;
+const STACK_KEYS = new Set(['template', 'version', 'answers']);
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+/** Every folder under stacks/, read as a stack request. */
+export function readStackRequests(files: FileTree): StackRequestResult[] {
+  return stackFolders(files).map((name) => readStackRequest(files, name));
+}
+
+export function stackFolders(files: FileTree): string[] {
+  const names = new Set<string>();
+  for (const path of files.keys()) {
+    const parts = path.split('/');
+    if (parts[0] === STACKS_DIR && parts.length > 2 && parts[1]) names.add(parts[1]);
+  }
+  return [...names].sort();
+}
+
+export function readStackRequest(files: FileTree, name: string): StackRequestResult {
+  const dir = `${STACKS_DIR}/${name}`;
+  const file = `${dir}/stack.yml`;
+  if (!DNS_LABEL.test(name)) {
+    return failed(name, error(dir, `stack name "${name}" is not a DNS label: use 1 to 63 lowercase letters, digits and '-', starting and ending with a letter or digit`));
+  }
+  const text = files.get(file);
+  if (text === undefined) return failed(name, error(dir, 'no stack.yml: a stack folder needs stack.yml with at least `template: <name>`'));
+  const parsed = parseYaml(text, file, { scalarsAsStrings: true });
+  if (hasErrors(parsed.diagnostics)) return { name, diagnostics: parsed.diagnostics };
+  if (!isPlainObject(parsed.value)) return failed(name, error(file, 'expected a mapping with `template`, optional `version` and `answers`', { line: 1 }));
+  return buildRequest(name, file, parsed, files.get(`${dir}/answers.txt`), `${dir}/answers.txt`);
+}
+
+function buildRequest(name: string, file: string, parsed: ParsedYaml, answersText: string | undefined, answersFile: string): StackRequestResult {
+  const doc = parsed.value as Record<string, unknown>;
+  const diagnostics: Diagnostic[] = [...parsed.diagnostics];
+  const at = (...path: string[]) => ({ field: path.join('.'), ...lineOf(parsed, path) });
+  for (const key of Object.keys(doc).filter((k) => !STACK_KEYS.has(k))) {
+    diagnostics.push(warning(file, `unknown key "${key}" ignored; known keys: template, version, answers`, at(key)));
+  }
+  const reference = parseTemplateReference(doc['template'], file, at('template'), diagnostics);
+  const version = scalarString(doc['version']);
+  if (doc['version'] !== undefined && doc['version'] !== null && version === undefined) {
+    diagnostics.push(error(file, 'version must be a single value such as "1" or "2.0.1"', at('version')));
+  }
+  const answers: Record<string, string> = {};
+  const answerLocations: StackRequest['answerLocations'] = {};
+  readYamlAnswers(doc['answers'], file, parsed, answers, answerLocations, diagnostics);
+  if (answersText !== undefined) readAnswersText(answersText, answersFile, answers, answerLocations, diagnostics);
+  if (hasErrors(diagnostics) || !reference) return { name, diagnostics };
+  return {
+    name,
+    diagnostics,
+    request: { name, file, template: reference.template, answers, answerLocations, ...(reference.catalog ? { catalog: reference.catalog } : {}), ...(version === undefined ? {} : { version }) },
+  };
+}
+
+function parseTemplateReference(value: unknown, file: string, where: { field: string; line?: number }, diagnostics: Diagnostic[]): { catalog?: string; template: string } | undefined {
+  const accepted = 'accepted: `<template>` or `<catalog>:<template>`, e.g. `etcd` or `library:etcd`';
+  if (value === undefined || value === null || value === '') {
+    diagnostics.push(error(file, `template is required; ${accepted}`, where));
+    return undefined;
+  }
+  const text = scalarString(value);
+  const match = text === undefined ? null : TEMPLATE_REF.exec(text);
+  if (!match || text === undefined || text.includes('..')) {
+    diagnostics.push(error(file, `template ${JSON.stringify(text ?? value)} is not a template name (no paths or '..'); ${accepted}`, where));
+    return undefined;
+  }
+  return { template: match[2] ?? text, ...(match[1] ? { catalog: match[1] } : {}) };
+}
+
+function readYamlAnswers(value: unknown, file: string, parsed: ParsedYaml, answers: Record<string, string>, locations: StackRequest['answerLocations'], diagnostics: Diagnostic[]): void {
+  if (value === undefined || value === null) return;
+  if (!isPlainObject(value)) {
+    diagnostics.push(error(file, 'answers must be a mapping of VARIABLE: value', { field: 'answers', ...lineOf(parsed, ['answers']) }));
+    return;
+  }
+  for (const [variable, answer] of Object.entries(value)) {
+    const where = { field: `answers.${variable}`, ...lineOf(parsed, ['answers', variable]) };
+    const text = answer === null ? '' : scalarString(answer);
+    if (text === undefined) {
+      diagnostics.push(error(file, `answers.${variable} must be a single value (string, number or boolean), not a list or mapping`, where));
+      continue;
+    }
+    answers[variable] = text;
+    locations[variable] = { file, ...(where.line === undefined ? {} : { line: where.line }) };
+  }
+}
+
+/** KEY=value lines, split on the first '='; blank lines and `#` comments are skipped. */
+function readAnswersText(text: string, file: string, answers: Record<string, string>, locations: StackRequest['answerLocations'], diagnostics: Diagnostic[]): void {
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = index + 1;
+    if (raw.trim() === '' || raw.trimStart().startsWith('#')) return;
+    const separator = raw.indexOf('=');
+    const variable = separator < 0 ? raw.trim() : raw.slice(0, separator).trim();
+    if (separator < 0 || !VARIABLE_NAME.test(variable)) {
+      diagnostics.push(error(file, `expected KEY=value (a variable name, '=', then the value), got ${JSON.stringify(raw)}`, { line }));
+      return;
+    }
+    const previous = locations[variable];
+    if (previous) {
+      const where = previous.line === undefined ? previous.file : `${previous.file}:${previous.line}`;
+      diagnostics.push(error(file, `${variable} is answered twice (also at ${where}): keep one answer`, { line, field: `answers.${variable}` }));
+      return;
+    }
+    answers[variable] = raw.slice(separator + 1);
+    locations[variable] = { file, line };
+  });
+}
+
+function scalarString(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return undefined;
+}
+
+function lineOf(parsed: ParsedYaml, path: string[]): { line?: number } {
+  const line = parsed.lineOf(path);
+  return line === undefined ? {} : { line };
+}
+
+function failed(name: string, diagnostic: Diagnostic): StackRequestResult {
+  return { name, diagnostics: [diagnostic] };
+}
