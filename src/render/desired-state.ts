@@ -1,0 +1,112 @@
+/**
+ * From the files of a GitOps repository to the desired state of every stack:
+ * load the catalogs, read each stack request, validate its answers, render it.
+ * A broken stack fails alone; the others are still rendered.
+ */
+import { loadCatalog } from '../catalog/loader.js';
+import { validateAnswers } from '../catalog/questions.js';
+import type { Catalog, CatalogTemplate, TemplateVersion } from '../catalog/types.js';
+import { error, hasErrors, type Diagnostic } from '../model/diagnostics.js';
+import type { DesiredStack } from '../model/desired.js';
+import type { FileTree } from '../model/files.js';
+import { readStackRequests, type StackRequest } from '../stacks/request.js';
+import { renderStack } from './render-stack.js';
+
+export const DEFAULT_CATALOG = 'library';
+const REPO_CATALOG_DIR = 'catalog';
+
+export interface DesiredStateOptions {
+  /** Further catalogs by name, each a FileTree rooted at the catalog (templates/, infra-templates/). */
+  extraCatalogs?: Record<string, { files: FileTree; displayRoot: string }>;
+  revision?: string;
+  environmentName?: string;
+}
+
+export interface FailedStack {
+  stack: string;
+  diagnostics: Diagnostic[];
+}
+
+export interface DesiredState {
+  stacks: DesiredStack[];
+  failed: FailedStack[];
+  /** Warnings and errors of the catalogs themselves. */
+  catalogDiagnostics: Diagnostic[];
+  catalogs: Catalog[];
+  /** Every diagnostic of each stack that rendered (its warnings), by stack name. */
+  stackDiagnostics: Record<string, Diagnostic[]>;
+}
+
+export function loadDesiredState(repo: FileTree, options: DesiredStateOptions = {}): DesiredState {
+  const catalogs = loadCatalogs(repo, options);
+  const state: DesiredState = { stacks: [], failed: [], catalogDiagnostics: catalogs.flatMap((c) => c.diagnostics), catalogs, stackDiagnostics: {} };
+  for (const result of readStackRequests(repo)) {
+    const resolved = result.request ? resolveStack(result.request, catalogs, options) : { diagnostics: [] };
+    const diagnostics = [...result.diagnostics, ...resolved.diagnostics];
+    if (resolved.stack && !hasErrors(diagnostics)) {
+      state.stacks.push(resolved.stack);
+      state.stackDiagnostics[result.name] = diagnostics;
+    } else {
+      state.failed.push({ stack: result.name, diagnostics });
+    }
+  }
+  return state;
+}
+
+export function loadCatalogs(repo: FileTree, options: DesiredStateOptions = {}): Catalog[] {
+  const own = loadCatalog(subtree(repo, REPO_CATALOG_DIR), { name: DEFAULT_CATALOG, displayRoot: REPO_CATALOG_DIR });
+  const extra = Object.entries(options.extraCatalogs ?? {}).map(([name, { files, displayRoot }]) => loadCatalog(files, { name, displayRoot }));
+  return [own, ...extra];
+}
+
+function resolveStack(request: StackRequest, catalogs: Catalog[], options: DesiredStateOptions): { stack?: DesiredStack; diagnostics: Diagnostic[] } {
+  const found = findTemplateVersion(request, catalogs);
+  if ('error' in found) return { diagnostics: [found.error] };
+  const { template, version } = found;
+  const answerDiagnostics = validateAnswers(version.questions, request.answers, request.file).map((d) => locateAnswer(d, request));
+  if (hasErrors(answerDiagnostics)) return { diagnostics: answerDiagnostics };
+  const rendered = renderStack({
+    stackName: request.name,
+    template,
+    version,
+    answers: request.answers,
+    ...(options.revision === undefined ? {} : { revision: options.revision }),
+    ...(options.environmentName === undefined ? {} : { environmentName: options.environmentName }),
+  });
+  return { ...(rendered.stack ? { stack: rendered.stack } : {}), diagnostics: [...answerDiagnostics, ...rendered.diagnostics] };
+}
+
+/** Resolves `<template>` / `<catalog>:<template>` and the requested (or default) version. */
+export function findTemplateVersion(request: Pick<StackRequest, 'catalog' | 'template' | 'version' | 'file'>, catalogs: Catalog[]): { template: CatalogTemplate; version: TemplateVersion } | { error: Diagnostic } {
+  const catalogName = request.catalog ?? DEFAULT_CATALOG;
+  const catalog = catalogs.find((c) => c.name === catalogName);
+  if (!catalog) {
+    return { error: error(request.file, `unknown catalog "${catalogName}"; configured catalogs: ${catalogs.map((c) => c.name).join(', ')}`, { field: 'template' }) };
+  }
+  const template = catalog.templates.find((t) => t.id === request.template);
+  if (!template) {
+    const known = catalog.templates.map((t) => t.id);
+    return { error: error(request.file, `unknown template "${request.template}" in catalog "${catalogName}"; available: ${known.length ? known.join(', ') : '(none)'}`, { field: 'template' }) };
+  }
+  const wanted = request.version ?? template.defaultFolder;
+  const version = template.versions.find((v) => v.version === wanted) ?? template.versions.find((v) => v.folder === wanted);
+  if (!version) {
+    const known = template.versions.map((v) => `${v.version} (folder ${v.folder})`).join(', ');
+    const what = request.version === undefined ? 'has no usable default version' : `has no version "${request.version}"`;
+    return { error: error(request.file, `template "${template.id}" ${what}; available: ${known || '(none)'}`, { field: 'version' }) };
+  }
+  return { template, version };
+}
+
+/** Points a diagnostic about `answers.X` at the line where X was answered. */
+function locateAnswer(diagnostic: Diagnostic, request: StackRequest): Diagnostic {
+  const variable = diagnostic.field?.startsWith('answers.') ? diagnostic.field.slice('answers.'.length) : undefined;
+  const location = variable === undefined ? undefined : request.answerLocations[variable];
+  if (!location) return diagnostic;
+  return { ...diagnostic, file: location.file, ...(location.line === undefined ? {} : { line: location.line }) };
+}
+
+function subtree(files: FileTree, dir: string): FileTree {
+  const prefix = `${dir}/`;
+  return new Map([...files].filter(([path]) => path.startsWith(prefix)).map(([path, text]) => [path.slice(prefix.length), text]));
+}

@@ -1,0 +1,95 @@
+/**
+ * Renders one stack in DESIGN's order: variables with defaults → Go templates over the raw
+ * text → YAML parse → interpolation of string values → per-service merge of rancher-compose.
+ * Pure: everything it needs comes in as data.
+ */
+import type { CatalogTemplate, SourceFile, TemplateVersion } from '../catalog/types.js';
+import { splitCatalogBlock } from '../catalog/catalog-section.js';
+import { resolveVariables, secretVariableNames } from '../catalog/questions.js';
+import { error, hasErrors, warning, type Diagnostic } from '../model/diagnostics.js';
+import type { DesiredStack } from '../model/desired.js';
+import { isPlainObject, parseYaml } from '../util/yaml.js';
+import { buildServices } from './compose.js';
+import { interpolate, type InterpolationProblem } from './interpolate.js';
+import { applyTemplate, type TemplateContext } from './templating.js';
+
+export interface RenderInput {
+  stackName: string;
+  template: CatalogTemplate;
+  version: TemplateVersion;
+  answers: Record<string, string>;
+  revision?: string;
+  /** The version being upgraded from, for `.Stack.PreviousVersion`. */
+  previousVersion?: string;
+  environmentName?: string;
+}
+
+export interface RenderResult {
+  stack?: DesiredStack;
+  diagnostics: Diagnostic[];
+}
+
+export function renderStack(input: RenderInput): RenderResult {
+  const { version } = input;
+  const variables = resolveVariables(version.questions, input.answers);
+  const context = templateContext(input, variables);
+  const diagnostics: Diagnostic[] = [];
+  const docker = renderFile(version.dockerCompose, context, variables, diagnostics);
+  const rancherSource = version.rancherCompose && { ...version.rancherCompose, text: splitCatalogBlock(version.rancherCompose.text).rest };
+  const rancher = rancherSource && renderFile(rancherSource, context, variables, diagnostics);
+  if (hasErrors(diagnostics) || docker === undefined) return { diagnostics };
+  const model = buildServices({ docker, ...(rancher ? { rancher } : {}) });
+  diagnostics.push(...model.diagnostics);
+  if (hasErrors(diagnostics)) return { diagnostics };
+  const stack: DesiredStack = {
+    name: input.stackName,
+    template: { catalog: input.template.catalog, template: input.template.id, folder: version.folder, version: version.version },
+    ...(input.revision === undefined ? {} : { revision: input.revision }),
+    variables,
+    secretVariables: secretVariableNames(version.questions),
+    services: model.services,
+    volumes: model.volumes,
+    ignoredKeys: model.ignoredKeys,
+    warnings: diagnostics.filter((d) => d.severity === 'warning'),
+  };
+  return { stack, diagnostics };
+}
+
+function templateContext(input: RenderInput, variables: Record<string, string>): TemplateContext {
+  const stack = { Name: input.stackName, Version: input.version.version, PreviousVersion: input.previousVersion ?? '' };
+  return { Values: variables, Stack: stack, Release: stack, Environment: { Name: input.environmentName ?? 'default' } };
+}
+
+/** Template, parse and interpolate one compose file; undefined when it failed. */
+function renderFile(source: SourceFile, context: TemplateContext, variables: Record<string, string>, diagnostics: Diagnostic[]): { file: string; value: unknown } | undefined {
+  const templated = applyTemplate(source, context);
+  if ('error' in templated) {
+    diagnostics.push(templated.error);
+    return undefined;
+  }
+  const note = templated.wasTemplated ? ' (line of the templated output)' : '';
+  const parsed = parseYaml(templated.text, source.path);
+  diagnostics.push(...parsed.diagnostics.map((d) => (d.severity === 'error' ? { ...d, message: d.message + note } : d)));
+  if (parsed.value === undefined) return hasErrors(parsed.diagnostics) ? undefined : { file: source.path, value: {} };
+  const restored = templated.restore(withoutCatalogSection(parsed.value));
+  const problems: InterpolationProblem[] = [];
+  const value = interpolate(restored, variables, problems);
+  diagnostics.push(...problems.map((p) => {
+    const where = { field: p.field, ...lineOf(parsed.lineOf(p.field.split('.')), templated.wasTemplated) };
+    return p.kind === 'required' ? error(source.path, `${p.field}: ${p.message}`, where) : warning(source.path, `${p.field}: ${p.message}`, where);
+  }));
+  return { file: source.path, value };
+}
+
+/** The `.catalog` section is metadata, read by the catalog loader; it is not part of the stack. */
+function withoutCatalogSection(value: unknown): unknown {
+  if (!isPlainObject(value)) return value;
+  const { ['.catalog']: _dot, catalog: _plain, ...rest } = value;
+  if (!isPlainObject(rest['services'])) return rest;
+  const { ['.catalog']: _s1, catalog: _s2, ...services } = rest['services'];
+  return { ...rest, services };
+}
+
+function lineOf(line: number | undefined, templated: boolean): { line?: number } {
+  return line === undefined || templated ? {} : { line };
+}
