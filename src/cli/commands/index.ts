@@ -1,4 +1,11 @@
 /** Every CLI command, in the order `corral --help` lists them. */
 import type { CommandModule } from 'yargs';
+import { catalogCommand } from './catalog.js';
+import { renderCommand } from './render.js';
+import { validateCommand } from './validate.js';
 
-export const commands: CommandModule<object, any>[] = [];
+export const commands: CommandModule<object, any>[] = [
+  validateCommand,
+  renderCommand,
+  catalogCommand,
+];

@@ -1,0 +1,34 @@
+/** `corral render STACK`: the rendered desired state of one stack, secrets masked. */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { stringify } from 'yaml';
+import { formatDiagnostic } from '../../model/diagnostics.js';
+import { redactStack } from '../../model/redact.js';
+import { loadDesiredState } from '../../render/index.js';
+import { UsageError } from '../errors.js';
+import { formatOption, readExtraCatalogs, readRepo, repoOption } from '../repo.js';
+
+interface RenderArgs { stack: string; repo: string; catalog: string[]; format: string }
+
+export const renderCommand: CommandModule<object, RenderArgs> = {
+  command: 'render <stack>',
+  describe: 'Print the rendered desired state of one stack (password answers masked)',
+  builder: (yargs: Argv) => yargs
+    .positional('stack', { type: 'string', demandOption: true, describe: 'Stack name (its folder under stacks/)' })
+    .options({ ...repoOption, ...formatOption(['yaml', 'json'], 'yaml') }) as unknown as Argv<RenderArgs>,
+  handler: async (args: ArgumentsCamelCase<RenderArgs>) => {
+    const state = loadDesiredState(await readRepo(args.repo), { extraCatalogs: await readExtraCatalogs(args.catalog) });
+    const failed = state.failed.find((f) => f.stack === args.stack);
+    if (failed) {
+      for (const d of failed.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    const stack = state.stacks.find((s) => s.name === args.stack);
+    if (!stack) {
+      const known = [...state.stacks.map((s) => s.name), ...state.failed.map((f) => f.stack)].sort();
+      throw new UsageError(`no stack "${args.stack}" under ${args.repo}/stacks; stacks: ${known.join(', ') || '(none)'}`);
+    }
+    const shown = redactStack(stack);
+    process.stdout.write(args.format === 'json' ? `${JSON.stringify(shown, null, 2)}\n` : stringify(shown, { lineWidth: 0 }));
+  },
+};

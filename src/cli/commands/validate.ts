@@ -1,0 +1,33 @@
+/** `corral validate`: the merge-request check — every stack validated and rendered. */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { formatDiagnostic, type Diagnostic } from '../../model/diagnostics.js';
+import { loadDesiredState } from '../../render/index.js';
+import { formatOption, readExtraCatalogs, readRepo, repoOption } from '../repo.js';
+
+interface ValidateArgs { repo: string; catalog: string[]; format: string }
+
+export const validateCommand: CommandModule<object, ValidateArgs> = {
+  command: 'validate',
+  describe: 'Validate and render every stack of the repository (one line per problem; exit 1 on any error)',
+  builder: (yargs: Argv) => yargs.options({ ...repoOption, ...formatOption(['text', 'json'], 'text') }) as unknown as Argv<ValidateArgs>,
+  handler: async (args: ArgumentsCamelCase<ValidateArgs>) => {
+    const state = loadDesiredState(await readRepo(args.repo), { extraCatalogs: await readExtraCatalogs(args.catalog) });
+    const stacks = [
+      ...state.stacks.map((s) => ({ name: s.name, ok: true, diagnostics: [...(state.stackDiagnostics[s.name] ?? []), ...s.ignoredKeys] })),
+      ...state.failed.map((f) => ({ name: f.stack, ok: false, diagnostics: f.diagnostics })),
+    ].sort((a, b) => a.name.localeCompare(b.name));
+    const all = [...state.catalogDiagnostics, ...stacks.flatMap((s) => s.diagnostics)];
+    const errors = all.filter((d) => d.severity === 'error').length;
+    if (args.format === 'json') {
+      process.stdout.write(`${JSON.stringify({ ok: errors === 0, catalog: state.catalogDiagnostics, stacks }, null, 2)}\n`);
+    } else {
+      for (const line of uniqueLines(all)) process.stdout.write(`${line}\n`);
+      process.stdout.write(`${state.stacks.length} of ${stacks.length} stacks valid; ${errors} errors, ${all.length - errors} warnings\n`);
+    }
+    process.exitCode = errors > 0 ? 1 : 0;
+  },
+};
+
+function uniqueLines(diagnostics: Diagnostic[]): string[] {
+  return [...new Set(diagnostics.map(formatDiagnostic))];
+}

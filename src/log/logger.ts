@@ -1,0 +1,47 @@
+/**
+ * Structured logs (winston): readable text on a terminal, JSON otherwise.
+ * Every registered secret (password answers, tokens, webhook secrets) is scrubbed
+ * from every line before it is written.
+ */
+import winston from 'winston';
+import { MASK } from '../model/redact.js';
+
+export type LogFormat = 'text' | 'json';
+
+const secrets = new Set<string>();
+
+/** Registers values that must never appear in a log line. Short values are ignored (too many false hits). */
+export function registerSecrets(values: Iterable<string>): void {
+  for (const value of values) if (value.length >= 4) secrets.add(value);
+}
+
+export function scrub(text: string): string {
+  let out = text;
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(secret).join(MASK);
+  return out;
+}
+
+const scrubSecrets = winston.format((info) => {
+  for (const key of Object.keys(info)) {
+    const value = info[key];
+    if (typeof value === 'string') info[key] = scrub(value);
+    else if (value !== null && typeof value === 'object') info[key] = JSON.parse(scrub(JSON.stringify(value)));
+  }
+  return info;
+});
+
+export function createLogger(options: { format?: LogFormat; level?: string; stream?: NodeJS.WritableStream } = {}): winston.Logger {
+  const format = options.format ?? (process.stderr.isTTY ? 'text' : 'json');
+  const lineFormat = format === 'json'
+    ? winston.format.json()
+    : winston.format.printf(({ level, message, timestamp, ...meta }) => {
+        const fields = Object.entries(meta).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+        return `${String(timestamp)} ${level.padEnd(5)} ${String(message)}${fields ? ` ${fields}` : ''}`;
+      });
+  const stream = options.stream ?? process.stderr;
+  return winston.createLogger({
+    level: options.level ?? 'info',
+    format: winston.format.combine(scrubSecrets(), winston.format.timestamp(), lineFormat),
+    transports: [new winston.transports.Stream({ stream })],
+  });
+}

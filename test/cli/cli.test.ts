@@ -1,0 +1,155 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const corral = join(root, 'bin', 'corral');
+const corpus = join(root, '..', 'shared', 'corpus', 'rancher-community-catalog');
+
+function run(args: string[], cwd = root) {
+  const result = spawnSync(process.execPath, [corral, ...args], { cwd, encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function tempRepo(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'corral-cli-'));
+  cpSync(join(root, 'catalog'), join(dir, 'catalog'), { recursive: true });
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+const noStackTrace = (text: string) => assert.doesNotMatch(text, /\n\s+at .+:\d+:\d+/);
+
+test('corral validate passes on the repository itself', () => {
+  const { code, stdout, stderr } = run(['validate']);
+  assert.equal(code, 0, stdout + stderr);
+  assert.match(stdout, /1 of 1 stacks valid; 0 errors/);
+});
+
+test('corral validate reports each bad input as path:line: message and exits 1, without a stack trace', () => {
+  const repo = tempRepo({
+    'stacks/good/stack.yml': 'template: hello-web\n',
+    'stacks/bad-answer/stack.yml': 'template: hello-web\nanswers:\n  scale: 0\n  public_port: http\n',
+    'stacks/missing/stack.yml': 'template: no-such-template\n',
+    'stacks/escape/stack.yml': 'template: ../../etc/passwd\n',
+    'stacks/old/stack.yml': 'template: hello-web\nversion: 0.1.0\n',
+    'stacks/yaml/stack.yml': 'template: hello-web\nanswers: {scale: 1\n',
+    'stacks/Not_A_Label/stack.yml': 'template: hello-web\n',
+    'stacks/need/stack.yml': 'template: tidb\nanswers:\n  tikv_scale: ""\n',
+  });
+  try {
+    const { code, stdout, stderr } = run(['validate', '--repo', repo]);
+    assert.equal(code, 1);
+    noStackTrace(stdout + stderr);
+    const lines = stdout.trim().split('\n');
+    const expect = [
+      /^stacks\/bad-answer\/stack.yml:3: error: .*scale.*minimum 1/,
+      /^stacks\/bad-answer\/stack.yml:4: error: .*public_port.*/,
+      /^stacks\/missing\/stack.yml: error: unknown template "no-such-template" in catalog "library"; available: etcd, hello-web, tidb/,
+      /^stacks\/escape\/stack.yml:1: error: template "..\/..\/etc\/passwd" is not a template name/,
+      /^stacks\/old\/stack.yml: error: template "hello-web" has no version "0.1.0"; available: 1.0.0 \(folder 0\), 1.1.0 \(folder 1\)/,
+      /^stacks\/yaml\/stack.yml:\d+: error: YAML syntax error/,
+      /^stacks\/Not_A_Label: error: stack name "Not_A_Label" is not a DNS label/,
+      /^stacks\/need\/stack.yml:3: error: .*tikv_scale/,
+    ];
+    for (const pattern of expect) assert.ok(lines.some((l) => pattern.test(l)), `${pattern}\n${stdout}`);
+    assert.match(lines.at(-1) ?? '', /^1 of 8 stacks valid; \d+ errors/);
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+  }
+});
+
+test('corral render prints the rendered stack as JSON or YAML with passwords masked', () => {
+  const repo = tempRepo({
+    'catalog/templates/secret/config.yml': 'name: secret\n',
+    'catalog/templates/secret/0/docker-compose.yml': 'db:\n  image: redis\n  environment:\n    PASSWORD: ${pw}\n',
+    'catalog/templates/secret/0/rancher-compose.yml': '.catalog:\n  version: 1.0.0\n  questions:\n    - variable: pw\n      type: password\n      required: true\n',
+    'stacks/s/stack.yml': 'template: secret\nanswers:\n  pw: s3cr3t-value\n',
+  });
+  try {
+    const json = run(['render', 's', '--repo', repo, '--format', 'json']);
+    assert.equal(json.code, 0, json.stderr);
+    const stack = JSON.parse(json.stdout);
+    assert.equal(stack.services.db.compose.image, 'redis');
+    assert.equal(stack.services.db.compose.environment.PASSWORD, '********');
+    const yaml = run(['render', 's', '--repo', repo]);
+    assert.match(yaml.stdout, /image: redis/);
+    assert.ok(!(json.stdout + yaml.stdout).includes('s3cr3t-value'));
+    const unknown = run(['render', 'nope', '--repo', repo]);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no stack "nope"/);
+    noStackTrace(unknown.stderr);
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+  }
+});
+
+test('the bundled templates render with their defaults', () => {
+  const repo = tempRepo({
+    'stacks/t0/stack.yml': 'template: tidb\nversion: "0"\n',
+    'stacks/t1/stack.yml': 'template: tidb\nanswers:\n  host_label: disk=ssd\n  tikv_scale: 2\n',
+    'stacks/e0/stack.yml': 'template: etcd\nversion: "0"\n',
+    'stacks/e1/stack.yml': 'template: etcd\nanswers:\n  host_label: zone=a\n',
+    'stacks/h0/stack.yml': 'template: hello-web\nversion: "0"\n',
+  });
+  try {
+    const { code, stdout } = run(['validate', '--repo', repo, '--format', 'json']);
+    assert.equal(code, 0, stdout);
+    const tidb = JSON.parse(run(['render', 't1', '--repo', repo, '--format', 'json']).stdout);
+    assert.equal(tidb.services.tikv.scale, 2);
+    assert.equal(tidb.services.tidb.compose.image, 'pingcap/tidb:v4.0.16');
+    assert.deepEqual(tidb.services.tidb.compose.command, ['--store=tikv', '--path=10.99.0.11:2379,10.99.0.12:2379,10.99.0.13:2379']);
+    assert.equal(tidb.services.pd.compose.labels['io.rancher.scheduler.affinity:host_label'], 'disk=ssd');
+    const etcd = JSON.parse(run(['render', 'e1', '--repo', repo, '--format', 'json']).stdout);
+    assert.equal(etcd.services.etcd.scale, 3);
+    assert.equal(etcd.services.etcd.compose.network_mode, 'host');
+    assert.match(etcd.services.etcd.compose.command[0], /--initial-cluster-token "e1-\$CLUSTER_TOKEN"/);
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+  }
+});
+
+test('corral catalog list and show describe templates, versions and questions', () => {
+  const list = run(['catalog', 'list']);
+  assert.equal(list.code, 0);
+  assert.match(list.stdout, /^hello-web\s+1\.1\.0\s+1\.0\.0, 1\.1\.0\s+Hello web$/m);
+  const show = run(['catalog', 'show', 'tidb', '--version', '3.0.20', '--format', 'json']);
+  const detail = JSON.parse(show.stdout);
+  assert.equal(detail.folder, '0');
+  const scale = detail.questions.find((q: { variable: string }) => q.variable === 'tikv_scale');
+  assert.equal(scale.type, 'int');
+  assert.equal(scale.min, 1);
+  const text = run(['catalog', 'show', 'tidb']);
+  assert.match(text.stdout, /^release\s+enum\s+yes\s+v4\.0\.16\s+one of v4\.0\.15\|v4\.0\.16$/m);
+  const missing = run(['catalog', 'show', 'nope']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /unknown template "nope"/);
+});
+
+test('corral catalog check renders at least 98% of the public corpus and ends with the count line', () => {
+  const { code, stdout } = run(['catalog', 'check', corpus, '--allow-failures']);
+  assert.equal(code, 0);
+  const last = stdout.trim().split('\n').at(-1) ?? '';
+  const match = /^rendered (\d+) of (\d+) versions$/.exec(last);
+  assert.ok(match, last);
+  const [rendered, total] = [Number(match[1]), Number(match[2])];
+  assert.ok(total >= 350, `total ${total}`);
+  assert.ok(rendered / total >= 0.98, `${rendered} of ${total}`);
+  const strict = run(['catalog', 'check', corpus]);
+  assert.equal(strict.code, rendered === total ? 0 : 1);
+});
+
+test('every command has --help', () => {
+  for (const args of [['--help'], ['validate', '--help'], ['render', '--help'], ['catalog', 'check', '--help'], ['catalog', 'show', '--help']]) {
+    const { code, stdout } = run(args);
+    assert.equal(code, 0, args.join(' '));
+    assert.match(stdout, /Options:/);
+  }
+});
