@@ -2,13 +2,15 @@
 import { resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadCatalog } from '../../catalog/loader.js';
-import type { Question } from '../../catalog/questions.js';
+import { secretVariableNames, type Question } from '../../catalog/questions.js';
 import type { Catalog, CatalogTemplate } from '../../catalog/types.js';
 import { formatDiagnostic } from '../../model/diagnostics.js';
+import { MASK } from '../../model/redact.js';
 import { checkCatalog } from '../../render/catalog-check.js';
 import { findTemplateVersion, loadCatalogs } from '../../render/index.js';
 import { readDirectoryTree } from '../../source/directory.js';
 import { UsageError } from '../errors.js';
+import { table } from '../table.js';
 import { formatOption, readExtraCatalogs, readRepo, repoOption, requireDirectory } from '../repo.js';
 
 interface ListArgs { repo: string; catalog: string[]; format: string }
@@ -45,7 +47,7 @@ const showCommand: CommandModule<object, ShowArgs> = {
     const found = findTemplateVersion({ template: templateId ?? '', file: args.template, ...(catalogName ? { catalog: catalogName } : {}), ...(args.version ? { version: args.version } : {}) }, await catalogsOf(args));
     if ('error' in found) throw new UsageError(found.error.message);
     const { template, version } = found;
-    const detail = { ...summary(template), version: version.version, folder: version.folder, description: version.description ?? template.description ?? '', upgradeFrom: version.upgradeFrom, questions: version.questions };
+    const detail = { ...summary(template), version: version.version, folder: version.folder, description: version.description ?? template.description ?? '', upgradeFrom: version.upgradeFrom, questions: version.questions.map(maskSecretDefault) };
     if (args.format === 'json') {
       process.stdout.write(`${JSON.stringify(detail, null, 2)}\n`);
       return;
@@ -100,6 +102,11 @@ function summary(template: CatalogTemplate) {
   };
 }
 
+/** A password or secret default is shown as set, never as its value. */
+function maskSecretDefault(q: Question): Question {
+  return secretVariableNames([q]).length > 0 && q.default ? { ...q, default: MASK } : q;
+}
+
 function questionRow(q: Question): string[] {
   const constraints = [
     q.options.length ? `one of ${q.options.join('|')}` : '',
@@ -110,17 +117,13 @@ function questionRow(q: Question): string[] {
     q.validChars !== undefined ? `valid_chars ${JSON.stringify(q.validChars)}` : '',
     q.invalidChars !== undefined ? `invalid_chars ${JSON.stringify(q.invalidChars)}` : '',
   ].filter(Boolean).join(', ');
-  const shownDefault = q.type === 'password' || q.type === 'secret' ? (q.default ? '(set)' : '') : (q.default ?? '');
+  const isSecret = secretVariableNames([q]).length > 0;
+  const shownDefault = isSecret ? (q.default ? '(set)' : '') : (q.default ?? '');
   return [q.variable, q.type, q.required ? 'yes' : 'no', oneLine(shownDefault), constraints];
 }
 
 function oneLine(text: string): string {
   const flat = text.replace(/\s+/g, ' ');
   return flat.length > 40 ? `${flat.slice(0, 37)}...` : flat;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows.reduce<number[]>((w, row) => row.map((cell, i) => Math.max(w[i] ?? 0, cell.length)), []);
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd()).join('\n') + '\n';
 }
 

@@ -1,0 +1,68 @@
+/** `corral status`: what a running corral reports for every stack, for a person. */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { StackStatus } from '../../status/stack-status.js';
+import { UsageError } from '../errors.js';
+import { table } from '../table.js';
+import { formatOption } from '../repo.js';
+
+interface StatusArgs { server: string; format: string; stack?: string }
+
+export const DEFAULT_SERVER = 'http://127.0.0.1:7480';
+
+export const statusCommand: CommandModule<object, StatusArgs> = {
+  command: 'status [stack]',
+  describe: 'Show the sync and health of every stack (or one) as the running daemon sees it',
+  builder: (yargs: Argv) => yargs
+    .positional('stack', { type: 'string', describe: 'Only this stack, with its endpoints and events' })
+    .options({ server: { type: 'string', default: DEFAULT_SERVER, describe: 'URL of the corral daemon' }, ...formatOption(['text', 'json'], 'text') }) as unknown as Argv<StatusArgs>,
+  handler: async (args: ArgumentsCamelCase<StatusArgs>) => {
+    const path = args.stack ? `/api/v1/stacks/${encodeURIComponent(args.stack)}` : '/api/v1/stacks';
+    const body = await fetchJson(new URL(path, args.server).toString());
+    if (args.format === 'json') {
+      process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+      return;
+    }
+    const stacks = (args.stack ? [body] : body) as StackStatus[];
+    process.stdout.write(args.stack ? detail(stacks[0] as StackStatus) : summary(stacks));
+    process.exitCode = stacks.every((s) => s.sync === 'Synced' && s.health === 'Healthy') ? 0 : 1;
+  },
+};
+
+async function fetchJson(url: string): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  } catch (err) {
+    throw new UsageError(`cannot reach the corral daemon at ${new URL(url).origin} (${err instanceof Error ? err.message : String(err)}); is 'corral run' running? (--server URL)`);
+  }
+  const body = await response.json().catch(() => undefined) as { error?: string } | undefined;
+  if (!response.ok) throw new UsageError(body?.error ?? `${url}: HTTP ${response.status}`);
+  return body;
+}
+
+function summary(stacks: StackStatus[]): string {
+  const rows = stacks.map((s) => [s.name, s.sync, s.health, s.revision?.slice(0, 8) ?? '-', endpointsText(s), s.message]);
+  return table([['STACK', 'SYNC', 'HEALTH', 'REVISION', 'ENDPOINTS', 'MESSAGE'], ...rows]);
+}
+
+function detail(s: StackStatus): string {
+  const lines = [
+    `${s.name}: ${s.sync}, ${s.health}`,
+    `template:  ${s.template ?? '-'} ${s.version ?? ''}`.trimEnd(),
+    `revision:  ${s.revision ?? '-'}${s.appliedRevision && s.appliedRevision !== s.revision ? ` (running: ${s.appliedRevision})` : ''}`,
+    `message:   ${s.message}`,
+    '',
+    table([['SERVICE', 'DESIRED', 'RUNNING'], ...s.services.map((svc) => [svc.name, String(svc.desired), String(svc.running)])]).trimEnd(),
+    '',
+    'endpoints:',
+    ...(s.endpoints.length ? s.endpoints.map((e) => `  ${e.service}  ${e.address}:${e.port}/${e.protocol}  (host ${e.host}, container port ${e.containerPort})`) : ['  (none published)']),
+    '',
+    'recent events:',
+    ...(s.events.length ? s.events.slice(-10).map((e) => `  ${e.time}  ${e.message}`) : ['  (none)']),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function endpointsText(s: StackStatus): string {
+  return s.endpoints.map((e) => `${e.address}:${e.port}`).join(',') || '-';
+}

@@ -1,0 +1,143 @@
+/**
+ * Per-stack status as users see it: sync and health words, revision, per-service counts,
+ * endpoints (host address + published port) and recent events. Pure: derived from the
+ * desired state, one observation and the last plan.
+ */
+import type { Diagnostic } from '../model/diagnostics.js';
+import { primaryServices, type DesiredStack } from '../model/desired.js';
+import type { ObservedContainer, ObservedState } from '../model/observed.js';
+import type { Plan } from '../plan/types.js';
+
+export const SyncStatus = { Synced: 'Synced', OutOfSync: 'OutOfSync', Progressing: 'Progressing', Failed: 'Failed' } as const;
+export type SyncStatus = (typeof SyncStatus)[keyof typeof SyncStatus];
+export const HealthStatus = { Healthy: 'Healthy', Degraded: 'Degraded', Unknown: 'Unknown' } as const;
+export type HealthStatus = (typeof HealthStatus)[keyof typeof HealthStatus];
+
+export interface Endpoint {
+  service: string;
+  host: string;
+  address: string;
+  port: number;
+  containerPort: number;
+  protocol: string;
+}
+
+export interface ServiceStatus {
+  name: string;
+  desired: number;
+  running: number;
+}
+
+export interface StackEvent {
+  time: string;
+  message: string;
+}
+
+export interface StackStatus {
+  name: string;
+  sync: SyncStatus;
+  health: HealthStatus;
+  /** The git revision the desired state was read from. */
+  revision?: string;
+  /** The revision the running containers were created from (from their labels). */
+  appliedRevision?: string;
+  template?: string;
+  version?: string;
+  /** One line for people: what is wrong, or what is going on. */
+  message: string;
+  lastError?: string;
+  services: ServiceStatus[];
+  endpoints: Endpoint[];
+  events: StackEvent[];
+}
+
+export interface StatusInput {
+  name: string;
+  desired?: DesiredStack;
+  /** Why the stack could not be rendered (errors only). */
+  renderErrors?: Diagnostic[];
+  observed: ObservedState;
+  /** The plan computed from this observation, if any. */
+  plan?: Plan;
+  /** Errors of the last apply for this stack. */
+  applyErrors?: string[];
+  applying?: boolean;
+  events?: StackEvent[];
+}
+
+export function stackStatus(input: StatusInput): StackStatus {
+  const containers = containersOf(input.name, input.observed);
+  const services = input.desired ? serviceCounts(input.desired, containers) : [];
+  const unreachable = input.observed.hosts.filter((h) => !h.reachable && h.containers.some((c) => c.owner?.stack === input.name));
+  const base = {
+    name: input.name,
+    ...(input.desired?.revision ? { revision: input.desired.revision } : {}),
+    ...appliedRevision(containers),
+    ...(input.desired ? { template: input.desired.template.template, version: input.desired.template.version } : {}),
+    services,
+    endpoints: endpointsOf(containers, input.observed),
+    events: input.events ?? [],
+  };
+  const failure = failureOf(input);
+  if (failure) return { ...base, sync: SyncStatus.Failed, health: input.desired ? healthOf(services, unreachable.length) : HealthStatus.Unknown, message: failure, lastError: failure };
+  const pending = (input.plan?.operations ?? []).filter((op) => op.stack === input.name);
+  const sync = input.applying ? SyncStatus.Progressing : pending.length > 0 ? SyncStatus.OutOfSync : SyncStatus.Synced;
+  const health = healthOf(services, unreachable.length, containers);
+  const message = unreachable.length > 0
+    ? `host ${unreachable.map((h) => `${h.name} (${h.error ?? 'unreachable'})`).join(', ')} unreachable: its containers are left as they are`
+    : pending.length > 0 ? `${pending.length} change(s) pending: ${[...new Set(pending.map((op) => op.cause))].slice(0, 3).join('; ')}` : 'converged';
+  return { ...base, sync, health, message };
+}
+
+function failureOf(input: StatusInput): string | undefined {
+  if (input.renderErrors?.length) return input.renderErrors.map((d) => `${d.file}${d.line ? `:${d.line}` : ''}: ${d.message}`).join('; ');
+  const planErrors = input.plan?.stacks.find((s) => s.stack === input.name)?.notes.filter((n) => n.level === 'error') ?? [];
+  if (planErrors.length) return planErrors.map((n) => n.message).join('; ');
+  if (input.applyErrors?.length) return input.applyErrors.join('; ');
+  return undefined;
+}
+
+function containersOf(stack: string, observed: ObservedState): ObservedContainer[] {
+  return observed.hosts.flatMap((h) => h.containers.filter((c) => c.owner?.stack === stack));
+}
+
+function serviceCounts(desired: DesiredStack, containers: ObservedContainer[]): ServiceStatus[] {
+  return Object.values(desired.services).sort((a, b) => a.name.localeCompare(b.name)).map((service) => {
+    const primary = service.primary === undefined ? service : desired.services[service.primary] ?? service;
+    const units = service.primary === undefined ? 1 : primaryServices(desired).filter((p) => p.sidekicks.includes(service.name)).length;
+    return {
+      name: service.name,
+      desired: primary.global ? containers.filter((c) => c.owner?.service === service.name).length || 0 : primary.scale * Math.max(1, units),
+      running: containers.filter((c) => c.owner?.service === service.name && c.state === 'running' && c.health !== 'unhealthy').length,
+    };
+  });
+}
+
+function healthOf(services: ServiceStatus[], unreachableHosts: number, containers: ObservedContainer[] = []): HealthStatus {
+  if (unreachableHosts > 0) return HealthStatus.Degraded;
+  const startOnceDone = (c: ObservedContainer) => c.labels['io.rancher.container.start_once'] === 'true' && c.state === 'exited';
+  const short = services.some((s) => s.running < s.desired && !containers.some((c) => c.owner?.service === s.name && startOnceDone(c)));
+  return short ? HealthStatus.Degraded : HealthStatus.Healthy;
+}
+
+function endpointsOf(containers: ObservedContainer[], observed: ObservedState): Endpoint[] {
+  const addressOf = new Map(observed.hosts.map((h) => [h.name, h.address]));
+  const seen = new Set<string>();
+  const endpoints: Endpoint[] = [];
+  for (const c of containers) {
+    for (const port of c.ports) {
+      if (port.publicPort === undefined || !c.owner) continue;
+      const endpoint = { service: c.owner.service, host: c.host, address: addressOf.get(c.host) ?? '', port: port.publicPort, containerPort: port.privatePort, protocol: port.protocol };
+      const key = `${endpoint.host}:${endpoint.port}/${endpoint.protocol}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      endpoints.push(endpoint);
+    }
+  }
+  return endpoints.sort((a, b) => a.service.localeCompare(b.service) || a.host.localeCompare(b.host) || a.port - b.port);
+}
+
+function appliedRevision(containers: ObservedContainer[]): { appliedRevision?: string } {
+  const revisions = [...new Set(containers.map((c) => c.owner?.revision).filter((r): r is string => !!r))];
+  return revisions.length === 1 && revisions[0] ? { appliedRevision: revisions[0] } : {};
+}
