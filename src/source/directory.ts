@@ -1,36 +1,147 @@
-/** Reads a plain directory into a FileTree for the pure stages. */
-import { readdir, readFile } from 'node:fs/promises';
+/** A plain directory as the repository: read on demand (changed files only), watched with chokidar. */
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { watch as watchFiles } from 'chokidar';
 import type { FileTree } from '../model/files.js';
+import { SerialQueue } from './serial.js';
+import { isBinaryName, textOf } from './text.js';
+import { DEFAULT_WATCH_DEBOUNCE_MS, SNAPSHOT_ROOTS, type RepoSnapshot, type Source } from './types.js';
 
-const MAX_TEXT_BYTES = 1024 * 1024;
-const BINARY_EXTENSIONS = /\.(png|jpe?g|gif|ico|webp|bmp|tgz|gz|zip)$/i;
 const SKIPPED_DIRS = new Set(['.git', 'node_modules']);
+
+interface ListedFile {
+  /** POSIX path relative to the root. */
+  path: string;
+  absolutePath: string;
+  /** Changes whenever the file's content may have changed. */
+  stamp: string;
+}
 
 /** Every file under `root/subdirs...`; missing subdirectories are simply absent from the tree. */
 export async function readDirectoryTree(root: string, subdirs: readonly string[] = ['']): Promise<FileTree> {
   const files = new Map<string, string>();
-  for (const subdir of subdirs) await readInto(files, root, join(root, subdir));
+  for (const file of await listFiles(root, subdirs)) files.set(file.path, await readText(file));
   return files;
 }
 
-async function readInto(files: Map<string, string>, root: string, dir: string): Promise<void> {
+async function listFiles(root: string, subdirs: readonly string[]): Promise<ListedFile[]> {
+  const listed: ListedFile[] = [];
+  for (const subdir of subdirs) await listInto(listed, root, join(root, subdir));
+  return listed;
+}
+
+async function listInto(listed: ListedFile[], root: string, dir: string): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [];
     throw err;
   });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
-    const path = join(dir, entry.name);
+    const absolutePath = join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (!SKIPPED_DIRS.has(entry.name)) await readInto(files, root, path);
-    } else if (entry.isFile()) {
-      files.set(relative(root, path).split(sep).join('/'), await readText(path, entry.name));
+      if (!SKIPPED_DIRS.has(entry.name)) await listInto(listed, root, absolutePath);
+      continue;
     }
+    if (!entry.isFile()) continue;
+    const info = await stat(absolutePath).catch(() => undefined);
+    if (!info) continue; // removed while listing
+    const stamp = `${info.size}:${info.mtimeMs}:${info.ctimeMs}:${info.ino}`;
+    listed.push({ path: relative(root, absolutePath).split(sep).join('/'), absolutePath, stamp });
   }
 }
 
-async function readText(path: string, name: string): Promise<string> {
-  if (BINARY_EXTENSIONS.test(name)) return '';
-  const content = await readFile(path);
-  return content.length > MAX_TEXT_BYTES ? '' : content.toString('utf8');
+async function readText(file: ListedFile): Promise<string> {
+  if (isBinaryName(file.path)) return '';
+  return textOf(file.path, await readFile(file.absolutePath));
+}
+
+export interface DirectorySourceOptions {
+  watchDebounceMs?: number;
+}
+
+/** The catalog/ and stacks/ folders of a plain directory (no revision). */
+export class DirectorySource implements Source {
+  private readonly queue = new SerialQueue();
+  private readonly debounceMs: number;
+  /** Text of each file last read, with the stamp it had then. */
+  private readonly texts = new Map<string, { stamp: string; text: string }>();
+  private lastSnapshot: { fingerprint: string; snapshot: RepoSnapshot } | undefined;
+  private lastRefreshFingerprint: string | undefined;
+  private watchReady: Promise<void> = Promise.resolve();
+
+  constructor(readonly root: string, options: DirectorySourceOptions = {}) {
+    this.debounceMs = options.watchDebounceMs ?? DEFAULT_WATCH_DEBOUNCE_MS;
+  }
+
+  describe(): string {
+    return `directory ${this.root}`;
+  }
+
+  /** Scans names and stamps only; `changed` is true when any file was added, removed or modified since the last refresh. */
+  refresh(): Promise<{ changed: boolean }> {
+    return this.queue.run(async () => {
+      const fingerprint = fingerprintOf(await listFiles(this.root, SNAPSHOT_ROOTS));
+      const changed = fingerprint !== this.lastRefreshFingerprint;
+      this.lastRefreshFingerprint = fingerprint;
+      return { changed };
+    });
+  }
+
+  /** Re-reads only files whose stamp changed; an unchanged directory returns the same snapshot object. */
+  snapshot(): Promise<RepoSnapshot> {
+    return this.queue.run(async () => {
+      const listed = await listFiles(this.root, SNAPSHOT_ROOTS);
+      const fingerprint = fingerprintOf(listed);
+      if (this.lastSnapshot?.fingerprint === fingerprint) return this.lastSnapshot.snapshot;
+      const files = new Map<string, string>();
+      for (const file of listed) files.set(file.path, await this.textOf(file));
+      for (const path of this.texts.keys()) if (!files.has(path)) this.texts.delete(path);
+      const snapshot: RepoSnapshot = { files };
+      this.lastSnapshot = { fingerprint, snapshot };
+      return snapshot;
+    });
+  }
+
+  watch(onChange: () => void): () => void {
+    let timer: NodeJS.Timeout | undefined;
+    const watcher = watchFiles(this.root, { ignoreInitial: true, ignored: (path) => this.isIgnored(path) });
+    watcher.on('all', () => {
+      clearTimeout(timer);
+      timer = setTimeout(onChange, this.debounceMs);
+    });
+    watcher.on('error', () => undefined); // a vanished folder is seen by the next refresh
+    this.watchReady = new Promise((resolve) => watcher.once('ready', () => resolve()));
+    return () => {
+      clearTimeout(timer);
+      void watcher.close();
+    };
+  }
+
+  /** Resolves once the latest watcher has scanned the tree and reports events (for tests). */
+  whenWatching(): Promise<void> {
+    return this.watchReady;
+  }
+
+  private isIgnored(path: string): boolean {
+    const segments = relative(this.root, path).split(sep).filter((segment) => segment !== '');
+    const [top] = segments;
+    if (top === undefined) return false;
+    if (!(SNAPSHOT_ROOTS as readonly string[]).includes(top)) return true;
+    return segments.some((segment) => SKIPPED_DIRS.has(segment));
+  }
+
+  private async textOf(file: ListedFile): Promise<string> {
+    const cached = this.texts.get(file.path);
+    if (cached?.stamp === file.stamp) return cached.text;
+    const text = await readText(file).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return ''; // removed while reading; the watcher reports it
+      throw err;
+    });
+    this.texts.set(file.path, { stamp: file.stamp, text });
+    return text;
+  }
+}
+
+function fingerprintOf(listed: readonly ListedFile[]): string {
+  return listed.map((file) => `${file.path}\0${file.stamp}`).join('\n');
 }

@@ -1,0 +1,29 @@
+/** The source stage: opens the GitOps repository named by `--repo` (a directory, a local git repository, or an http(s) remote). */
+import { resolve } from 'node:path';
+import { DirectorySource } from './directory.js';
+import { LocalGitSource } from './local-git.js';
+import { locateRepo } from './location.js';
+import { defaultCacheDir, RemoteGitSource } from './remote-git.js';
+import { DEFAULT_BRANCH, DEFAULT_FETCH_TIMEOUT_MS, type Source, type SourceSpec } from './types.js';
+
+export type { GitCredentials, RepoSnapshot, Source, SourceSpec } from './types.js';
+export { DirectorySource, readDirectoryTree } from './directory.js';
+export { redactUrl } from './location.js';
+
+/** Opens a source without fetching: the first refresh() (or snapshot()) reads the repository. */
+export async function openSource(spec: SourceSpec): Promise<Source> {
+  const location = await locateRepo(spec.repo);
+  const branch = spec.branch ?? DEFAULT_BRANCH;
+  if (location.kind === 'directory') {
+    return new DirectorySource(location.root, spec.watchDebounceMs === undefined ? {} : { watchDebounceMs: spec.watchDebounceMs });
+  }
+  if (location.kind === 'local-git') return new LocalGitSource(location.gitdir, location.display, branch);
+  const credentials = spec.credentials ?? location.credentials;
+  return RemoteGitSource.open({
+    url: location.url,
+    branch,
+    gitdir: spec.cacheDir ? resolve(spec.cacheDir) : defaultCacheDir(location.url),
+    fetchTimeoutMs: spec.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS,
+    ...(credentials ? { credentials } : {}),
+  });
+}

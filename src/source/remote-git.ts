@@ -1,0 +1,178 @@
+/**
+ * A remote repository over http(s): fetched with isomorphic-git into a bare
+ * cache repository (the first fetch is the clone), then read in place. The
+ * remote branch is the truth: a force-push moves the cached ref with it.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import git, { type GitAuth, type HttpClient } from 'isomorphic-git';
+import nodeHttp from 'isomorphic-git/http/node';
+import { redactString } from '../model/redact.js';
+import { GitTreeReader } from './git-tree.js';
+import { SerialQueue } from './serial.js';
+import type { GitCredentials, RepoSnapshot, Source } from './types.js';
+
+const REMOTE = 'origin';
+
+export interface RemoteGitOptions {
+  /** Without user name or password. */
+  url: string;
+  branch: string;
+  /** The bare cache repository. */
+  gitdir: string;
+  credentials?: GitCredentials;
+  fetchTimeoutMs: number;
+}
+
+/** `.corral-cache/<hash of url>` under the working directory. */
+export function defaultCacheDir(url: string): string {
+  return resolve('.corral-cache', createHash('sha256').update(url).digest('hex').slice(0, 16));
+}
+
+export class RemoteGitSource implements Source {
+  private readonly queue = new SerialQueue();
+  private readonly reader: GitTreeReader;
+  private revision: string | undefined;
+  private remoteConfigured = false;
+
+  private constructor(private readonly options: RemoteGitOptions) {
+    this.reader = new GitTreeReader(options.gitdir);
+  }
+
+  /** Opens the cache without network access; a revision fetched by an earlier run is served until the next refresh. */
+  static async open(options: RemoteGitOptions): Promise<RemoteGitSource> {
+    const source = new RemoteGitSource(options);
+    source.revision = await source.cachedRevision();
+    return source;
+  }
+
+  describe(): string {
+    return `git ${this.options.url} (branch ${this.options.branch})`;
+  }
+
+  /** Fetches the branch; on failure the revision fetched before stays in place. */
+  refresh(): Promise<{ changed: boolean; revision: string }> {
+    return this.queue.run(async () => {
+      const revision = await this.fetchWithDeadline();
+      const changed = revision !== this.revision;
+      this.revision = revision;
+      return { changed, revision };
+    });
+  }
+
+  async snapshot(): Promise<RepoSnapshot> {
+    const revision = this.revision ?? (await this.refresh()).revision;
+    try {
+      return { revision, files: await this.reader.filesAt(revision) };
+    } catch (err) {
+      throw new Error(this.redact(`${this.describe()}: cannot read commit ${revision} in the cache ${this.options.gitdir}: ${(err as Error).message}`));
+    }
+  }
+
+  private async cachedRevision(): Promise<string | undefined> {
+    const ref = `refs/remotes/${REMOTE}/${this.options.branch}`;
+    return git.resolveRef({ fs, gitdir: this.options.gitdir, ref }).catch(() => undefined);
+  }
+
+  private async fetchWithDeadline(): Promise<string> {
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new FetchTimeout());
+      }, this.options.fetchTimeoutMs);
+    });
+    try {
+      return await Promise.race([this.fetch(controller.signal), deadline]);
+    } catch (err) {
+      throw new Error(this.redact(`fetching ${this.describe()} failed: ${this.explain(err)}`));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async fetch(signal: AbortSignal): Promise<string> {
+    await this.prepareCache();
+    const { branch, gitdir } = this.options;
+    const result = await git.fetch({
+      fs,
+      http: httpWithSignal(signal),
+      gitdir,
+      remote: REMOTE,
+      ref: branch,
+      singleBranch: true,
+      depth: 1,
+      tags: false,
+      onAuth: () => this.auth(),
+      onAuthFailure: () => undefined,
+    });
+    if (!result.fetchHead) throw new BranchMissing();
+    await git.writeRef({ fs, gitdir, ref: `refs/remotes/${REMOTE}/${branch}`, value: result.fetchHead, force: true });
+    return result.fetchHead;
+  }
+
+  private async prepareCache(): Promise<void> {
+    if (this.remoteConfigured) return;
+    const { gitdir, url, branch } = this.options;
+    const head = await stat(join(gitdir, 'HEAD')).catch(() => undefined);
+    if (!head) {
+      await mkdir(gitdir, { recursive: true });
+      await git.init({ fs, gitdir, bare: true, defaultBranch: branch });
+    }
+    await git.addRemote({ fs, gitdir, remote: REMOTE, url, force: true });
+    this.remoteConfigured = true;
+  }
+
+  private auth(): GitAuth | undefined {
+    const credentials = this.options.credentials;
+    if (!credentials) return undefined;
+    return { username: credentials.username ?? 'corral', password: credentials.token };
+  }
+
+  private explain(err: unknown): string {
+    if (err instanceof FetchTimeout) return `no answer within ${this.options.fetchTimeoutMs / 1000} s (timeout)`;
+    if (err instanceof BranchMissing) return `the remote has no branch ${this.options.branch}`;
+    const { code, data, message } = err as { code?: string; data?: { statusCode?: number; statusMessage?: string; what?: string }; message?: string };
+    if (code === 'HttpError') return explainHttpStatus(data?.statusCode, data?.statusMessage, Boolean(this.options.credentials));
+    if (code === 'NotFoundError' && data?.what?.includes(this.options.branch)) return `the remote has no branch ${this.options.branch}`;
+    return NETWORK_ERRORS[code ?? ''] ?? message ?? String(err);
+  }
+
+  private redact(text: string): string {
+    const token = this.options.credentials?.token;
+    return token ? redactString(text, [token, encodeURIComponent(token)]) : text;
+  }
+}
+
+const NETWORK_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused (is the git server running?)',
+  ECONNRESET: 'the server closed the connection',
+  EPIPE: 'the server closed the connection',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  ETIMEDOUT: 'the connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  CERT_HAS_EXPIRED: 'the server certificate has expired',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'the server certificate is self-signed and not trusted',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the server certificate cannot be verified',
+};
+
+function explainHttpStatus(status: number | undefined, statusMessage: string | undefined, hasCredentials: boolean): string {
+  if (status === 401 && hasCredentials) return 'the server rejected the credentials (HTTP 401)';
+  if (status === 401) return 'the server requires credentials (HTTP 401) and none were given';
+  if (status === 403) return 'access denied with the given credentials (HTTP 403)';
+  if (status === 404) return 'repository not found (HTTP 404)';
+  return `the server answered HTTP ${status ?? '?'}${statusMessage ? ` ${statusMessage}` : ''}`;
+}
+
+/** isomorphic-git's node client, with every request of one fetch bound to that fetch's deadline. */
+function httpWithSignal(signal: AbortSignal): HttpClient {
+  return { request: (request) => nodeHttp.request({ ...request, signal }) };
+}
+
+class FetchTimeout extends Error {}
+class BranchMissing extends Error {}
