@@ -9,6 +9,8 @@ export const CorralLabel = {
   /** The primary service of the deployment unit the container belongs to. */
   unit: 'io.corral.unit',
   configHash: 'io.corral.config-hash',
+  /** Short hash per compose key, so a replace can say which keys changed. */
+  configKeys: 'io.corral.config-keys',
   template: 'io.corral.template',
   templateVersion: 'io.corral.template-version',
   revision: 'io.corral.revision',

@@ -45,7 +45,7 @@ export async function observeHost(host: HostConfig, docker: Docker): Promise<Obs
       reachable: true,
       labels: { ...daemonLabels(info.Labels ?? []), ...host.labels },
       containers: containers.map((c) => toObservedContainer(host.name, c)).filter((c) => c.owner !== undefined),
-      images: images.flatMap((image) => image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>').sort(),
+      images: images.flatMap((image) => [...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])]).filter((ref) => !ref.startsWith('<none>')).sort(),
       networks: networks.map((n) => n.Name).sort(),
       volumes: (volumes.Volumes ?? []).map((v) => v.Name).sort(),
     };

@@ -1,0 +1,398 @@
+/**
+ * From a compose service to the body of Docker's `POST /containers/create`.
+ * Every compose key is either applied (and hashed), or reported as a warning: nothing is
+ * dropped silently. References inside a deployment unit (volumes_from, network_mode
+ * container:/service:, v1 `net:`) resolve to the unit's own container names.
+ */
+import type { DesiredService, DesiredStack } from '../model/desired.js';
+import { CorralLabel, SchedulingLabel } from '../model/labels.js';
+import { rancherSystemLabels } from '../model/naming.js';
+import { parseDuration, parsePort, parseSize, parseVolumeMount, splitShellWords, stringList, type Parsed } from './compose-values.js';
+import { configHash, formatKeyHashes, type ConfigHash } from './hash.js';
+import type { ContainerCreateSpec, VolumeSpec } from './types.js';
+
+export interface ContainerContext {
+  stack: DesiredStack;
+  service: DesiredService;
+  instance: number;
+  /** Container name of every service of the unit, for this instance. */
+  unitNames: Record<string, string>;
+  /** Aliases other services of the stack give this one through `links: [svc:alias]`. */
+  linkAliases: string[];
+}
+
+export interface ContainerPlanSpec {
+  name: string;
+  image: string;
+  create: ContainerCreateSpec;
+  hash: ConfigHash;
+  /** Services of the unit this container needs first (volumes_from, network_mode container:). */
+  references: string[];
+  /** The stack network, when the container joins it. */
+  network?: string;
+  volumes: VolumeSpec[];
+  pullAlways: boolean;
+  startOnce: boolean;
+  warnings: string[];
+}
+
+export function stackNetworkName(stack: string): string {
+  return `corral-${stack}`;
+}
+
+export function stackVolumeName(stack: string, volume: string): string {
+  return `${stack}_${volume}`;
+}
+
+/** Keys with no effect on the container: reported, and left out of the config hash. */
+const NOT_APPLIED: Record<string, string> = {
+  build: 'corral does not build images; use a pushed image',
+  container_name: 'corral names containers <stack>-<service>-<n>',
+  depends_on: 'start order is not enforced; containers of a stack start together',
+  deploy: 'swarm settings are not used; scale comes from rancher-compose',
+  env_file: 'files next to the template are not read; use environment',
+  extends: 'not supported',
+  external_links: 'containers outside the stack are not on its network',
+  networks: 'every stack gets its own network corral-<stack>',
+  scale: 'scale comes from rancher-compose',
+};
+
+interface Builder {
+  ctx: ContainerContext;
+  config: Record<string, unknown>;
+  host: Record<string, unknown>;
+  /** Values that replace the compose value in the hash, where the applied value is resolved. */
+  resolved: Record<string, unknown>;
+  references: string[];
+  volumes: VolumeSpec[];
+  networkMode?: string;
+  warnings: string[];
+}
+
+type Handler = (value: unknown, b: Builder, key: string) => void;
+
+const direct = (field: string, target: 'config' | 'host', convert: (v: unknown) => unknown = (v) => v): Handler => (value, b) => {
+  b[target][field] = convert(value);
+};
+const asString = (v: unknown) => String(v);
+const asBoolean = (v: unknown) => v === true || String(v).toLowerCase() === 'true';
+const asInteger = (v: unknown) => Math.trunc(Number(v));
+const list = (field: string, target: 'config' | 'host'): Handler => direct(field, target, stringList);
+
+function parsed<T>(result: Parsed<T>, b: Builder, key: string, apply: (value: T) => void): void {
+  if ('problem' in result) b.warnings.push(`${key}: ${result.problem}; not applied`);
+  else apply(result.value);
+}
+
+const size = (field: string): Handler => (value, b, key) => parsed(parseSize(value), b, key, (bytes) => { b.host[field] = bytes; });
+
+const APPLIED: Record<string, Handler> = {
+  image: direct('Image', 'config', asString),
+  command: (value, b, key) => commandLike('Cmd', value, b, key),
+  entrypoint: (value, b, key) => commandLike('Entrypoint', value, b, key),
+  environment: (value, b) => {
+    const environment = value as Record<string, string | null>;
+    const unset = Object.keys(environment).filter((k) => environment[k] === null);
+    if (unset.length > 0) b.warnings.push(`environment: ${unset.join(', ')} ha${unset.length === 1 ? 's' : 've'} no value (compose would take it from the shell); not set`);
+    b.config['Env'] = Object.entries(environment).filter(([, v]) => v !== null).map(([k, v]) => `${k}=${v}`);
+  },
+  labels: () => undefined, // written with the system and ownership labels below
+  hostname: direct('Hostname', 'config', asString),
+  domainname: direct('Domainname', 'config', asString),
+  user: direct('User', 'config', asString),
+  working_dir: direct('WorkingDir', 'config', asString),
+  tty: direct('Tty', 'config', asBoolean),
+  stdin_open: direct('OpenStdin', 'config', asBoolean),
+  mac_address: direct('MacAddress', 'config', asString),
+  stop_signal: direct('StopSignal', 'config', asString),
+  stop_grace_period: (value, b, key) => parsed(parseDuration(value), b, key, (ns) => { b.config['StopTimeout'] = Math.ceil(ns / 1e9); }),
+  ports: (value, b, key) => {
+    for (const entry of Array.isArray(value) ? value : [value]) {
+      parsed(parsePort(entry), b, key, (mappings) => {
+        for (const m of mappings) {
+          exposePort(b, m.containerPort);
+          const bindings = ((b.host['PortBindings'] ??= {}) as Record<string, unknown[]>);
+          (bindings[m.containerPort] ??= []).push({ HostIp: m.hostIp, HostPort: m.hostPort });
+        }
+      });
+    }
+  },
+  expose: (value, b, key) => {
+    for (const entry of stringList(value)) {
+      parsed(parsePort(entry), b, key, (mappings) => mappings.forEach((m) => exposePort(b, m.containerPort)));
+    }
+  },
+  volumes: (value, b, key) => {
+    for (const entry of Array.isArray(value) ? value : [value]) parsed(parseVolumeMount(entry), b, key, (mount) => addMount(b, mount));
+  },
+  volume_driver: direct('VolumeDriver', 'host', asString),
+  volumes_from: (value, b) => {
+    b.host['VolumesFrom'] = stringList(value).map((entry) => {
+      const [source = '', mode] = entry.startsWith('container:') ? [entry] : entry.split(':');
+      const resolved = resolveUnitReference(source.replace(/^service:/, ''), b, 'volumes_from');
+      return mode ? `${resolved}:${mode}` : resolved;
+    });
+    b.resolved['volumes_from'] = b.host['VolumesFrom'];
+  },
+  network_mode: (value, b) => setNetworkMode(String(value), b, 'network_mode'),
+  net: (value, b) => setNetworkMode(String(value), b, 'net'),
+  links: (value, b) => {
+    const crossStack = stringList(value).filter((link) => link.includes('/'));
+    if (crossStack.length > 0) b.warnings.push(`links: ${crossStack.join(', ')} name another stack, whose containers are not on this stack's network; not applied`);
+    // Links inside the stack need nothing here: the linked service's containers carry the alias.
+  },
+  restart: (value, b, key) => {
+    const match = /^(no|always|unless-stopped|on-failure)(?::(\d+))?$/.exec(String(value));
+    if (!match) {
+      b.warnings.push(`${key}: ${JSON.stringify(value)} is not a restart policy; expected no, always, unless-stopped or on-failure[:N]; not applied`);
+      return;
+    }
+    b.host['RestartPolicy'] = { Name: match[1] === 'no' ? '' : match[1], MaximumRetryCount: match[2] === undefined ? 0 : Number(match[2]) };
+  },
+  cap_add: list('CapAdd', 'host'),
+  cap_drop: list('CapDrop', 'host'),
+  privileged: direct('Privileged', 'host', asBoolean),
+  read_only: direct('ReadonlyRootfs', 'host', asBoolean),
+  init: direct('Init', 'host', asBoolean),
+  devices: (value, b) => {
+    b.host['Devices'] = stringList(value).map((device) => {
+      const [onHost = '', inContainer, permissions] = device.split(':');
+      return { PathOnHost: onHost, PathInContainer: inContainer ?? onHost, CgroupPermissions: permissions ?? 'rwm' };
+    });
+  },
+  ulimits: (value, b, key) => {
+    if (typeof value !== 'object' || value === null) return void b.warnings.push(`${key}: expected a mapping of name: limit or name: {soft, hard}; not applied`);
+    b.host['Ulimits'] = Object.entries(value).map(([name, limit]) => {
+      const { soft, hard } = typeof limit === 'object' && limit !== null ? (limit as { soft?: unknown; hard?: unknown }) : { soft: limit, hard: limit };
+      return { Name: name, Soft: Number(soft), Hard: Number(hard) };
+    });
+  },
+  extra_hosts: (value, b) => {
+    b.host['ExtraHosts'] = Array.isArray(value) ? value.map(String) : Object.entries((value ?? {}) as Record<string, unknown>).map(([host, ip]) => `${host}:${String(ip)}`);
+  },
+  dns: list('Dns', 'host'),
+  dns_search: list('DnsSearch', 'host'),
+  dns_opt: list('DnsOptions', 'host'),
+  healthcheck: (value, b, key) => setHealthcheck(value, b, key),
+  logging: (value, b) => {
+    const logging = (value ?? {}) as { driver?: unknown; options?: Record<string, unknown> };
+    b.host['LogConfig'] = { Type: String(logging.driver ?? ''), Config: stringMap(logging.options) };
+  },
+  log_driver: (value, b) => { b.host['LogConfig'] = { ...(b.host['LogConfig'] as object), Type: String(value) }; },
+  log_opt: (value, b) => { b.host['LogConfig'] = { Type: '', ...(b.host['LogConfig'] as object), Config: stringMap(value) }; },
+  mem_limit: size('Memory'),
+  memswap_limit: size('MemorySwap'),
+  mem_reservation: size('MemoryReservation'),
+  shm_size: size('ShmSize'),
+  mem_swappiness: direct('MemorySwappiness', 'host', asInteger),
+  cpu_shares: direct('CpuShares', 'host', asInteger),
+  cpu_quota: direct('CpuQuota', 'host', asInteger),
+  cpu_period: direct('CpuPeriod', 'host', asInteger),
+  cpuset: direct('CpusetCpus', 'host', asString),
+  cpus: direct('NanoCpus', 'host', (v) => Math.round(Number(v) * 1e9)),
+  oom_score_adj: direct('OomScoreAdj', 'host', asInteger),
+  oom_kill_disable: direct('OomKillDisable', 'host', asBoolean),
+  pids_limit: direct('PidsLimit', 'host', asInteger),
+  pid: direct('PidMode', 'host', asString),
+  ipc: direct('IpcMode', 'host', asString),
+  uts: direct('UTSMode', 'host', asString),
+  userns_mode: direct('UsernsMode', 'host', asString),
+  cgroup_parent: direct('CgroupParent', 'host', asString),
+  security_opt: list('SecurityOpt', 'host'),
+  group_add: list('GroupAdd', 'host'),
+  sysctls: (value, b) => { b.host['Sysctls'] = Array.isArray(value) ? stringMap(Object.fromEntries(value.map((s) => String(s).split('=')))) : stringMap(value); },
+  tmpfs: (value, b) => {
+    b.host['Tmpfs'] = Object.fromEntries(stringList(value).map((entry) => {
+      const separator = entry.indexOf(':');
+      return separator < 0 ? [entry, ''] : [entry.slice(0, separator), entry.slice(separator + 1)];
+    }));
+  },
+};
+
+export function containerSpec(ctx: ContainerContext): ContainerPlanSpec {
+  const { stack, service, instance } = ctx;
+  const name = ctx.unitNames[service.name] ?? service.name;
+  const b: Builder = { ctx, config: {}, host: {}, resolved: {}, references: [], volumes: [], warnings: [] };
+  const hashed: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(service.compose)) {
+    if (value === undefined || value === null) continue;
+    const handler = APPLIED[key];
+    if (handler) {
+      handler(value, b, key);
+      hashed[key] = value;
+    } else {
+      b.warnings.push(`${key}: ${NOT_APPLIED[key] ?? 'not supported by corral'}; ignored`);
+    }
+  }
+  if (!service.compose.image) b.warnings.push('image: missing; the container cannot be created');
+  Object.assign(hashed, b.resolved);
+  const network = joinNetwork(b, name);
+  if (network) hashed['aliases'] = aliasesOf(ctx);
+  const labels = service.compose.labels;
+  const startOnce = (labels[SchedulingLabel.startOnce] ?? '').toLowerCase() === 'true';
+  b.host['RestartPolicy'] ??= { Name: startOnce ? '' : 'unless-stopped', MaximumRetryCount: 0 };
+  if (labels[SchedulingLabel.hostnameOverride] === 'container_name') b.config['Hostname'] = name;
+  const hash = configHash(hashed);
+  const primary = service.primary ?? service.name;
+  const create: ContainerCreateSpec = {
+    name,
+    ...b.config,
+    Image: String(service.compose.image ?? ''),
+    Labels: {
+      ...labels,
+      ...rancherSystemLabels(stack.name, service.name, instance, service.primary),
+      ...ownershipLabels(stack, service.name, primary, instance, hash),
+    },
+    HostConfig: b.host,
+    ...(network ? { NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: aliasesOf(ctx) } } } } : {}),
+  };
+  return {
+    name,
+    image: create.Image,
+    create,
+    hash,
+    references: [...new Set(b.references)],
+    ...(network ? { network } : {}),
+    volumes: b.volumes,
+    pullAlways: (labels[SchedulingLabel.pullImage] ?? '').toLowerCase() === 'always',
+    startOnce,
+    warnings: b.warnings,
+  };
+}
+
+function ownershipLabels(stack: DesiredStack, service: string, primary: string, instance: number, hash: ConfigHash): Record<string, string> {
+  return {
+    [CorralLabel.managed]: 'true',
+    [CorralLabel.stack]: stack.name,
+    [CorralLabel.service]: service,
+    [CorralLabel.unit]: primary,
+    [CorralLabel.instance]: String(instance),
+    [CorralLabel.configHash]: hash.hash,
+    [CorralLabel.configKeys]: formatKeyHashes(hash.keys),
+    [CorralLabel.template]: `${stack.template.catalog}/${stack.template.template}`,
+    [CorralLabel.templateVersion]: stack.template.version,
+    ...(stack.revision === undefined ? {} : { [CorralLabel.revision]: stack.revision }),
+  };
+}
+
+/** Aliases on the stack network: the service name, `<service>.<stack>`, `<sidekick>.<primary>`, and link aliases. */
+function aliasesOf(ctx: ContainerContext): string[] {
+  const { service, stack } = ctx;
+  const aliases = [service.name, `${service.name}.${stack.name}`, ...(service.primary ? [`${service.name}.${service.primary}`] : []), ...ctx.linkAliases];
+  return [...new Set(aliases)];
+}
+
+function joinNetwork(b: Builder, name: string): string | undefined {
+  if (b.networkMode !== undefined) {
+    b.host['NetworkMode'] = b.networkMode;
+    if (b.networkMode.startsWith('container:')) dropForSharedNetwork(b, name);
+    else if (b.networkMode === 'host' && b.host['PortBindings']) {
+      b.warnings.push('ports: a container on the host network uses the host\'s ports directly; the mappings are not applied');
+      delete b.host['PortBindings'];
+    }
+    return undefined;
+  }
+  const network = stackNetworkName(b.ctx.stack.name);
+  b.host['NetworkMode'] = network;
+  return network;
+}
+
+/** Docker refuses ports, hostname and DNS settings on a container sharing another's network namespace. */
+function dropForSharedNetwork(b: Builder, name: string): void {
+  const conflicting = [['PortBindings', 'ports'], ['Dns', 'dns'], ['DnsSearch', 'dns_search'], ['ExtraHosts', 'extra_hosts']] as const;
+  for (const [field, key] of conflicting) {
+    if (b.host[field] === undefined) continue;
+    b.warnings.push(`${key}: ${name} shares another container's network namespace, which owns these settings; not applied`);
+    delete b.host[field];
+  }
+  delete b.config['ExposedPorts'];
+  delete b.config['Hostname'];
+}
+
+function setNetworkMode(mode: string, b: Builder, key: string): void {
+  const reference = /^(container|service):(.+)$/.exec(mode);
+  if (reference) {
+    b.networkMode = `container:${resolveUnitReference(reference[2] as string, b, key)}`;
+  } else if (['host', 'none', 'bridge'].includes(mode)) {
+    b.networkMode = mode;
+  } else if (mode !== 'managed' && mode !== 'default') {
+    b.warnings.push(`${key}: ${JSON.stringify(mode)} is not supported; expected host, none, bridge, managed, container:<sidekick> or service:<sidekick>; the stack network is used`);
+    return;
+  }
+  b.resolved[key] = b.networkMode;
+}
+
+/** A service of the same deployment unit resolves to its container of this instance; anything else is a container name. */
+function resolveUnitReference(target: string, b: Builder, key: string): string {
+  const inUnit = b.ctx.unitNames[target];
+  if (inUnit) {
+    b.references.push(target);
+    return inUnit;
+  }
+  if (target in b.ctx.stack.services) {
+    b.warnings.push(`${key}: "${target}" is a service of the stack but not of this deployment unit (${SchedulingLabel.sidekicks}); it is used as a container name, which may not exist on this host`);
+  }
+  return target;
+}
+
+function commandLike(field: 'Cmd' | 'Entrypoint', value: unknown, b: Builder, key: string): void {
+  if (Array.isArray(value)) {
+    b.config[field] = value.map(String);
+    return;
+  }
+  parsed(splitShellWords(String(value)), b, key, (words) => { b.config[field] = words; });
+}
+
+function exposePort(b: Builder, containerPort: string): void {
+  ((b.config['ExposedPorts'] ??= {}) as Record<string, object>)[containerPort] = {};
+}
+
+function addMount(b: Builder, mount: ReturnType<typeof parseVolumeMount> extends Parsed<infer T> ? T : never): void {
+  if (mount.kind === 'anonymous') {
+    ((b.config['Volumes'] ??= {}) as Record<string, object>)[mount.target] = {};
+    return;
+  }
+  const source = mount.kind === 'named' ? namedVolume(b, mount.source) : mount.source;
+  ((b.host['Binds'] ??= []) as string[]).push([source, mount.target, ...(mount.mode ? [mount.mode] : [])].join(':'));
+}
+
+/** A named volume is stack-scoped (`<stack>_<name>`) unless the stack declares it external. */
+function namedVolume(b: Builder, name: string): string {
+  const declared = b.ctx.stack.volumes[name] ?? {};
+  const external = declared['external'];
+  if (external === true || (typeof external === 'object' && external !== null)) {
+    const externalName = typeof external === 'object' ? (external as { name?: unknown }).name : undefined;
+    return typeof externalName === 'string' ? externalName : String(declared['name'] ?? name);
+  }
+  const volumeName = stackVolumeName(b.ctx.stack.name, name);
+  if (!b.volumes.some((v) => v.Name === volumeName)) {
+    b.volumes.push({
+      Name: volumeName,
+      Driver: String(declared['driver'] ?? b.ctx.service.compose['volume_driver'] ?? 'local'),
+      DriverOpts: stringMap(declared['driver_opts']),
+      Labels: { [CorralLabel.managed]: 'true', [CorralLabel.stack]: b.ctx.stack.name },
+    });
+  }
+  return volumeName;
+}
+
+function setHealthcheck(value: unknown, b: Builder, key: string): void {
+  const check = (value ?? {}) as Record<string, unknown>;
+  if (check['disable'] === true) {
+    b.config['Healthcheck'] = { Test: ['NONE'] };
+    return;
+  }
+  const test = check['test'];
+  const healthcheck: Record<string, unknown> = { Test: Array.isArray(test) ? test.map(String) : ['CMD-SHELL', String(test ?? '')] };
+  const durations = [['interval', 'Interval'], ['timeout', 'Timeout'], ['start_period', 'StartPeriod']] as const;
+  for (const [field, apiField] of durations) {
+    if (check[field] !== undefined) parsed(parseDuration(check[field]), b, `${key}.${field}`, (ns) => { healthcheck[apiField] = ns; });
+  }
+  if (check['retries'] !== undefined) healthcheck['Retries'] = Number(check['retries']);
+  b.config['Healthcheck'] = healthcheck;
+}
+
+function stringMap(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null) return {};
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
+}

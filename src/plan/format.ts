@@ -1,0 +1,21 @@
+/** A plan as stable text, for golden tests and `corral plan`. */
+import type { Operation, Plan } from './types.js';
+
+export function formatPlan(plan: Plan): string {
+  const lines: string[] = [];
+  for (const stack of plan.stacks) {
+    const operations = plan.operations.filter((op) => op.stack === stack.stack);
+    const quiet = operations.length === 0 && stack.notes.length === 0;
+    lines.push(quiet ? `stack ${stack.stack}: no changes` : `stack ${stack.stack}`);
+    lines.push(...stack.notes.map((note) => `  ${note.level}: ${note.message}`));
+    lines.push(...operations.map((op) => `  ${formatOperation(op)}`));
+  }
+  return lines.map((line) => `${line}\n`).join('');
+}
+
+/** `#3 h1 CreateContainer web-app-1 after #1,#2: scale 0 → 1` */
+export function formatOperation(op: Operation): string {
+  const after = op.dependsOn.length > 0 ? ` after ${op.dependsOn.join(',')}` : '';
+  const unit = op.unit !== undefined && op.unit !== op.target ? ` (unit ${op.unit})` : '';
+  return `${op.id} ${op.host} ${op.kind} ${op.target}${unit}${after}: ${op.cause}`;
+}

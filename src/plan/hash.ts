@@ -1,0 +1,58 @@
+/**
+ * The config hash of a container: what must force a recreate when it changes.
+ * Input: the service's compose keys that corral applies to the container (scale, build,
+ * depends_on and other keys with no effect on the container are left out by the caller),
+ * plus the resolved names of volumes_from / network_mode targets and incoming link aliases.
+ * Each key also gets a short hash of its own, stored in a label, so a replace can say which keys changed.
+ */
+import { createHash } from 'node:crypto';
+
+export interface ConfigHash {
+  hash: string;
+  /** Short hash per top-level key. */
+  keys: Record<string, string>;
+}
+
+const KEY_HASH_LENGTH = 8;
+
+export function configHash(input: Record<string, unknown>): ConfigHash {
+  const keys: Record<string, string> = {};
+  for (const key of Object.keys(input).sort()) {
+    if (input[key] === undefined) continue;
+    keys[key] = sha256(stableJson(input[key])).slice(0, KEY_HASH_LENGTH);
+  }
+  return { hash: sha256(stableJson(input)), keys };
+}
+
+/** `command=1a2b3c4d,image=…` for the label. */
+export function formatKeyHashes(keys: Record<string, string>): string {
+  return Object.entries(keys).map(([key, hash]) => `${key}=${hash}`).join(',');
+}
+
+export function parseKeyHashes(label: string | undefined): Record<string, string> | undefined {
+  if (!label) return undefined;
+  return Object.fromEntries(label.split(',').map((item) => {
+    const separator = item.lastIndexOf('=');
+    return [item.slice(0, separator), item.slice(separator + 1)];
+  }));
+}
+
+/** Keys added, removed or changed between two per-key hash maps, sorted. */
+export function changedKeys(before: Record<string, string>, after: Record<string, string>): string[] {
+  const all = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...all].filter((key) => before[key] !== after[key]).sort();
+}
+
+/** JSON with object keys sorted at every level, so equal values hash equally. */
+export function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((item) => stableJson(item ?? null)).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

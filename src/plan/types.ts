@@ -1,0 +1,84 @@
+/** A plan: ordered Docker operations with dependencies and causes, computed without I/O. */
+
+export const OperationKind = {
+  CreateNetwork: 'CreateNetwork',
+  CreateVolume: 'CreateVolume',
+  PullImage: 'PullImage',
+  CreateContainer: 'CreateContainer',
+  StartContainer: 'StartContainer',
+  StopContainer: 'StopContainer',
+  RemoveContainer: 'RemoveContainer',
+  RemoveNetwork: 'RemoveNetwork',
+} as const;
+export type OperationKind = (typeof OperationKind)[keyof typeof OperationKind];
+
+/** The body of Docker's `POST /containers/create`, plus the container name. */
+export interface ContainerCreateSpec {
+  name: string;
+  Image: string;
+  Labels: Record<string, string>;
+  HostConfig: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export interface NetworkSpec {
+  Name: string;
+  Driver: string;
+  Labels: Record<string, string>;
+}
+
+export interface VolumeSpec {
+  Name: string;
+  Driver: string;
+  DriverOpts: Record<string, string>;
+  Labels: Record<string, string>;
+}
+
+interface OperationBase {
+  /** `#1`, `#2`, … in plan order. */
+  id: string;
+  host: string;
+  /** The container, network, volume or image the operation acts on. */
+  target: string;
+  stack: string;
+  /** Operations that must succeed first. */
+  dependsOn: string[];
+  /** Why: "scale 3 → 5", "config changed: image", "stack removed from git", … */
+  cause: string;
+  /**
+   * The deployment unit instance (`<stack>-<service>-<n>`) a container operation belongs to.
+   * Operations of one unit are replaced together; rolling upgrades batch by this.
+   */
+  unit?: string;
+}
+
+export type Operation =
+  | (OperationBase & { kind: 'CreateNetwork'; network: NetworkSpec })
+  | (OperationBase & { kind: 'RemoveNetwork' })
+  | (OperationBase & { kind: 'CreateVolume'; volume: VolumeSpec })
+  | (OperationBase & { kind: 'PullImage' })
+  | (OperationBase & { kind: 'CreateContainer'; container: ContainerCreateSpec; configHash: string })
+  | (OperationBase & { kind: 'StartContainer'; containerId?: string })
+  | (OperationBase & { kind: 'StopContainer'; containerId: string })
+  | (OperationBase & { kind: 'RemoveContainer'; containerId: string });
+
+export type NoteLevel = 'error' | 'degraded' | 'warning' | 'info';
+
+/** Something about a stack that is not an operation: why it is left alone, keys not applied, volumes kept. */
+export interface PlanNote {
+  level: NoteLevel;
+  message: string;
+}
+
+export interface StackPlan {
+  stack: string;
+  /** false when nothing of the stack may be changed (render or scheduling failed). */
+  actionable: boolean;
+  notes: PlanNote[];
+}
+
+export interface Plan {
+  operations: Operation[];
+  /** Every stack the plan looked at (desired, failed, or found on a host), by name. */
+  stacks: StackPlan[];
+}

@@ -1,0 +1,164 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { containerSpec } from '../../src/plan/container-spec.js';
+import { parseDuration, parsePort, parseSize, parseVolumeMount, splitShellWords } from '../../src/plan/compose-values.js';
+import { stack } from './fixtures.js';
+
+const rich = stack('shop', {
+  web: {
+    image: 'nginx:1.25',
+    command: 'nginx -g "daemon off;"',
+    entrypoint: ['/docker-entrypoint.sh'],
+    environment: { MODE: 'prod', EMPTY: '' },
+    labels: { tier: 'front', 'io.rancher.container.hostname_override': 'container_name', 'io.rancher.sidekicks': 'cache' },
+    ports: ['8080:80', '127.0.0.1:8443:443/tcp', '9000-9001:9000-9001/udp', '53'],
+    expose: ['3000'],
+    volumes: ['content:/usr/share/nginx/html:ro', '/etc/ssl:/etc/ssl', '/var/cache/nginx'],
+    restart: 'on-failure:3',
+    cap_add: ['NET_ADMIN'],
+    cap_drop: 'ALL',
+    privileged: true,
+    devices: ['/dev/fuse'],
+    ulimits: { nofile: { soft: 1024, hard: 2048 }, nproc: 512 },
+    user: 'nginx',
+    working_dir: '/srv',
+    tty: true,
+    stdin_open: 'true',
+    extra_hosts: ['db.local:10.0.0.5'],
+    dns: '1.1.1.1',
+    dns_search: ['example.org'],
+    healthcheck: { test: 'wget -q -O- localhost', interval: '30s', timeout: '5s', retries: 3, start_period: '1m' },
+    logging: { driver: 'json-file', options: { 'max-size': '10m' } },
+    mem_limit: '512m',
+    cpu_shares: 512,
+    cpuset: '0,1',
+    cpu_quota: 50000,
+    stop_signal: 'SIGQUIT',
+    stop_grace_period: '1m30s',
+    links: ['cache:redis'],
+    sidekicks: ['cache'],
+  },
+  cache: { image: 'redis:7', network_mode: 'container:web', volumes_from: ['web:ro'] },
+});
+const unitNames = { web: 'shop-web-2', cache: 'shop-web-cache-2' };
+
+test('every compose key maps to Docker\'s create API; labels carry Rancher\'s and corral\'s', () => {
+  const spec = containerSpec({ stack: rich, service: rich.services['web']!, instance: 2, unitNames, linkAliases: ['www'] });
+  assert.deepEqual(spec.warnings, []);
+  const { Labels, ...rest } = spec.create;
+  assert.deepEqual(rest, {
+    name: 'shop-web-2',
+    Image: 'nginx:1.25',
+    Cmd: ['nginx', '-g', 'daemon off;'],
+    Entrypoint: ['/docker-entrypoint.sh'],
+    Env: ['MODE=prod', 'EMPTY='],
+    Hostname: 'shop-web-2',
+    ExposedPorts: { '80/tcp': {}, '443/tcp': {}, '9000/udp': {}, '9001/udp': {}, '53/tcp': {}, '3000/tcp': {} },
+    Volumes: { '/var/cache/nginx': {} },
+    User: 'nginx',
+    WorkingDir: '/srv',
+    Tty: true,
+    OpenStdin: true,
+    Healthcheck: { Test: ['CMD-SHELL', 'wget -q -O- localhost'], Interval: 30e9, Timeout: 5e9, StartPeriod: 60e9, Retries: 3 },
+    StopSignal: 'SIGQUIT',
+    StopTimeout: 90,
+    HostConfig: {
+      PortBindings: {
+        '80/tcp': [{ HostIp: '', HostPort: '8080' }],
+        '443/tcp': [{ HostIp: '127.0.0.1', HostPort: '8443' }],
+        '9000/udp': [{ HostIp: '', HostPort: '9000' }],
+        '9001/udp': [{ HostIp: '', HostPort: '9001' }],
+        '53/tcp': [{ HostIp: '', HostPort: '' }],
+      },
+      Binds: ['shop_content:/usr/share/nginx/html:ro', '/etc/ssl:/etc/ssl'],
+      RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 },
+      CapAdd: ['NET_ADMIN'],
+      CapDrop: ['ALL'],
+      Privileged: true,
+      Devices: [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' }],
+      Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 2048 }, { Name: 'nproc', Soft: 512, Hard: 512 }],
+      ExtraHosts: ['db.local:10.0.0.5'],
+      Dns: ['1.1.1.1'],
+      DnsSearch: ['example.org'],
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '10m' } },
+      Memory: 512 * 1024 * 1024,
+      CpuShares: 512,
+      CpusetCpus: '0,1',
+      CpuQuota: 50000,
+      NetworkMode: 'corral-shop',
+    },
+    NetworkingConfig: { EndpointsConfig: { 'corral-shop': { Aliases: ['web', 'web.shop', 'www'] } } },
+  });
+  assert.equal(Labels['tier'], 'front');
+  assert.equal(Labels['io.rancher.stack.name'], 'shop');
+  assert.equal(Labels['io.rancher.stack_service.name'], 'shop/web');
+  assert.equal(Labels['io.rancher.service.deployment.unit'], 'shop-web-2');
+  assert.equal(Labels['io.rancher.service.launch.config'], 'io.rancher.service.primary.launch.config');
+  assert.deepEqual([Labels['io.corral.stack'], Labels['io.corral.service'], Labels['io.corral.unit'], Labels['io.corral.instance']], ['shop', 'web', 'web', '2']);
+  assert.equal(Labels['io.corral.config-hash'], spec.hash.hash);
+  assert.equal(Labels['io.corral.template'], 'library/demo');
+  assert.deepEqual(spec.volumes, [{ Name: 'shop_content', Driver: 'local', DriverOpts: {}, Labels: { 'io.corral.managed': 'true', 'io.corral.stack': 'shop' } }]);
+});
+
+test('a sidekick shares the unit\'s own containers: network_mode container: and volumes_from resolve to this instance', () => {
+  const spec = containerSpec({ stack: rich, service: rich.services['cache']!, instance: 2, unitNames, linkAliases: [] });
+  assert.equal(spec.create.HostConfig['NetworkMode'], 'container:shop-web-2');
+  assert.deepEqual(spec.create.HostConfig['VolumesFrom'], ['shop-web-2:ro']);
+  assert.deepEqual(spec.references, ['web']);
+  assert.equal(spec.network, undefined);
+  assert.equal(spec.create['NetworkingConfig'], undefined);
+  assert.equal(spec.create.Labels['io.rancher.service.launch.config'], 'cache');
+  assert.equal(spec.create.Labels['io.corral.unit'], 'web');
+});
+
+test('v1 net: host and the default restart policy; start_once containers are not restarted by Docker', () => {
+  const s = stack('x', { a: { net: 'host', ports: ['80:80'] }, b: { labels: { 'io.rancher.container.start_once': 'true' } } });
+  const a = containerSpec({ stack: s, service: s.services['a']!, instance: 1, unitNames: { a: 'x-a-1' }, linkAliases: [] });
+  assert.equal(a.create.HostConfig['NetworkMode'], 'host');
+  assert.equal(a.create.HostConfig['PortBindings'], undefined);
+  assert.match(a.warnings.join('\n'), /ports: a container on the host network/);
+  assert.deepEqual(a.create.HostConfig['RestartPolicy'], { Name: 'unless-stopped', MaximumRetryCount: 0 });
+  const b = containerSpec({ stack: s, service: s.services['b']!, instance: 1, unitNames: { b: 'x-b-1' }, linkAliases: [] });
+  assert.deepEqual(b.create.HostConfig['RestartPolicy'], { Name: '', MaximumRetryCount: 0 });
+  assert.equal(b.startOnce, true);
+});
+
+test('external volumes keep their name; declared drivers are used', () => {
+  const s = stack('x', { a: { volumes: ['shared:/s', 'data:/d'] } }, { shared: { external: true }, data: { driver: 'local', driver_opts: { type: 'tmpfs', device: 'tmpfs' } } });
+  const spec = containerSpec({ stack: s, service: s.services['a']!, instance: 1, unitNames: { a: 'x-a-1' }, linkAliases: [] });
+  assert.deepEqual(spec.create.HostConfig['Binds'], ['shared:/s', 'x_data:/d']);
+  assert.deepEqual(spec.volumes.map((v) => [v.Name, v.DriverOpts]), [['x_data', { type: 'tmpfs', device: 'tmpfs' }]]);
+});
+
+test('the config hash leaves out scale and keys with no effect on the container; it changes with any applied key', () => {
+  const hashOf = (input: Parameters<typeof stack>[1]) => {
+    const s = stack('x', input);
+    return containerSpec({ stack: s, service: s.services['a']!, instance: 1, unitNames: { a: 'x-a-1' }, linkAliases: [] }).hash;
+  };
+  const base = hashOf({ a: { command: 'run' } });
+  assert.equal(hashOf({ a: { command: 'run', scale: 7 } }).hash, base.hash);
+  assert.equal(hashOf({ a: { command: 'run', depends_on: ['b'], build: '.', container_name: 'n' } }).hash, base.hash);
+  assert.notEqual(hashOf({ a: { command: 'run --fast' } }).hash, base.hash);
+  assert.notEqual(hashOf({ a: { command: 'run', environment: { A: '1' } } }).hash, base.hash);
+  assert.notEqual(hashOf({ a: { command: 'run', labels: { x: 'y' } } }).hash, base.hash);
+  assert.deepEqual(Object.keys(base.keys), ['aliases', 'command', 'environment', 'image', 'labels']);
+});
+
+test('compose value syntaxes', () => {
+  assert.deepEqual(splitShellWords(`sh -c 'echo "a b"' \\$HOME`), { value: ['sh', '-c', 'echo "a b"', '$HOME'] });
+  assert.ok('problem' in splitShellWords('echo "open'));
+  assert.deepEqual(parseDuration('1m30s'), { value: 90e9 });
+  assert.deepEqual(parseDuration('250ms'), { value: 250e6 });
+  assert.ok('problem' in parseDuration('soon'));
+  assert.deepEqual(parseSize('1g'), { value: 1024 ** 3 });
+  assert.deepEqual(parseSize(1048576), { value: 1048576 });
+  assert.ok('problem' in parseSize('lots'));
+  assert.deepEqual(parsePort({ target: 80, published: 8080, protocol: 'udp' }), { value: [{ containerPort: '80/udp', hostIp: '', hostPort: '8080' }] });
+  assert.deepEqual(parsePort('80-81'), { value: [{ containerPort: '80/tcp', hostIp: '', hostPort: '' }, { containerPort: '81/tcp', hostIp: '', hostPort: '' }] });
+  assert.ok('problem' in parsePort('8000:80-81'));
+  assert.ok('problem' in parsePort('1-3:1-2'));
+  assert.ok('problem' in parsePort('80/icmp'));
+  assert.deepEqual(parseVolumeMount('/data'), { value: { kind: 'anonymous', target: '/data' } });
+  assert.ok('problem' in parseVolumeMount('./conf:/etc/conf'));
+  assert.deepEqual(parseVolumeMount({ type: 'bind', source: '/a', target: '/b', read_only: true }), { value: { kind: 'bind', source: '/a', target: '/b', mode: 'ro' } });
+});
