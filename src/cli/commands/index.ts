@@ -1,11 +1,15 @@
 /** Every CLI command, in the order `corral --help` lists them. */
 import type { CommandModule } from 'yargs';
 import { catalogCommand } from './catalog.js';
+import { planCommand } from './plan.js';
 import { renderCommand } from './render.js';
+import { syncCommand } from './sync.js';
 import { validateCommand } from './validate.js';
 
 export const commands: CommandModule<object, any>[] = [
   validateCommand,
   renderCommand,
+  planCommand,
+  syncCommand,
   catalogCommand,
 ];

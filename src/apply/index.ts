@@ -1,0 +1,87 @@
+/**
+ * apply: executes a plan with dockerode. No decisions of its own: it runs each operation
+ * once its dependencies succeeded, at most `perHost` at a time on each host, every host
+ * in parallel. Every operation is idempotent (the thing already exists / is already gone →
+ * success), so an interrupted apply is finished by the next run. A failed operation fails
+ * only the operations that depend on it; the rest go on.
+ */
+import type Docker from 'dockerode';
+import { describeError } from '../observe/index.js';
+import type { Operation, Plan } from '../plan/types.js';
+import { executeOperation } from './operations.js';
+
+export type OperationStatus = 'ok' | 'failed' | 'skipped';
+
+export interface OperationResult {
+  operation: Operation;
+  status: OperationStatus;
+  /** For failed: Docker's message; for skipped: which dependency failed. */
+  error?: string;
+  durationMs: number;
+}
+
+export interface ApplyOptions {
+  /** One client per host name, without a short request timeout (pulls and stops take time). */
+  clients: ReadonlyMap<string, Docker>;
+  /** Concurrent operations per host. */
+  perHost?: number;
+  onResult?: (result: OperationResult) => void;
+  now?: () => number;
+}
+
+export const DEFAULT_PER_HOST = 4;
+
+export function apply(plan: Plan, options: ApplyOptions): Promise<OperationResult[]> {
+  const limit = options.perHost ?? DEFAULT_PER_HOST;
+  const now = options.now ?? Date.now;
+  const results = new Map<string, OperationResult>();
+  const pending = [...plan.operations];
+  const running = new Map<string, number>();
+  let active = 0;
+  return new Promise((resolve) => {
+    const record = (result: OperationResult) => {
+      results.set(result.operation.id, result);
+      options.onResult?.(result);
+    };
+    const pump = () => {
+      // Dependencies always come earlier in a plan, so one pass in order settles chains of skips.
+      for (const op of [...pending]) {
+        const dependencies = op.dependsOn.map((id) => results.get(id));
+        const failed = op.dependsOn.filter((id) => { const r = results.get(id); return r !== undefined && r.status !== 'ok'; });
+        if (failed.length > 0) {
+          pending.splice(pending.indexOf(op), 1);
+          record({ operation: op, status: 'skipped', error: `not run: ${failed.join(',')} did not succeed`, durationMs: 0 });
+          continue;
+        }
+        if (dependencies.some((r) => r === undefined) || (running.get(op.host) ?? 0) >= limit) continue;
+        pending.splice(pending.indexOf(op), 1);
+        running.set(op.host, (running.get(op.host) ?? 0) + 1);
+        active++;
+        void run(op).then((result) => {
+          running.set(op.host, (running.get(op.host) ?? 1) - 1);
+          active--;
+          record(result);
+          pump();
+        });
+      }
+      if (pending.length === 0 && active === 0) resolve(plan.operations.map((op) => results.get(op.id) as OperationResult));
+    };
+    const run = async (op: Operation): Promise<OperationResult> => {
+      const started = now();
+      const client = options.clients.get(op.host);
+      try {
+        if (!client) throw new Error(`no Docker client for host ${op.host}`);
+        await executeOperation(client, op);
+        return { operation: op, status: 'ok', durationMs: now() - started };
+      } catch (err) {
+        return { operation: op, status: 'failed', error: dockerMessage(err), durationMs: now() - started };
+      }
+    };
+    pump();
+  });
+}
+
+function dockerMessage(err: unknown): string {
+  const json = (err as { json?: { message?: unknown } } | undefined)?.json;
+  return typeof json?.message === 'string' ? json.message : describeError(err);
+}

@@ -1,0 +1,65 @@
+/** `corral plan`: what a sync would change on the hosts, and why. Changes nothing. */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { ConfigError, loadConfig } from '../../config/load.js';
+import type { CorralConfig } from '../../config/config.js';
+import { formatDiagnostic } from '../../model/diagnostics.js';
+import { formatPlan } from '../../plan/index.js';
+import { reconcile } from '../../reconcile/index.js';
+import { loadDesiredState, type DesiredState } from '../../render/index.js';
+import { UsageError } from '../errors.js';
+import { formatOption, readRepo } from '../repo.js';
+
+interface PlanArgs { repo: string; config?: string; format: string; exitCode: boolean }
+
+export const EXIT_NO_CHANGES = 0;
+export const EXIT_ERROR = 1;
+export const EXIT_CHANGES_PENDING = 2;
+
+export const repoAndConfigOptions = {
+  repo: { type: 'string', default: '.', describe: 'GitOps repository directory (holds catalog/ and stacks/)' },
+  config: { type: 'string', describe: 'Hosts to manage (YAML); default: the local Docker daemon (DOCKER_HOST)' },
+} as const;
+
+export interface SyncInputs {
+  config: CorralConfig;
+  state: DesiredState;
+  /** Prune only from a repository that was read: an empty tree (wrong --repo?) prunes nothing. */
+  prune: boolean;
+}
+
+export async function readSyncInputs(repo: string, configFile: string | undefined): Promise<SyncInputs> {
+  const config = await loadConfig(configFile).catch((err: unknown) => {
+    throw err instanceof ConfigError ? new UsageError(err.message) : err;
+  });
+  const files = await readRepo(repo);
+  return { config, state: loadDesiredState(files), prune: files.size > 0 };
+}
+
+export function renderFailures(state: DesiredState): string {
+  return state.failed.flatMap((f) => f.diagnostics.filter((d) => d.severity === 'error').map((d) => `stack ${f.stack}: ${formatDiagnostic(d)}\n`)).join('');
+}
+
+export const planCommand: CommandModule<object, PlanArgs> = {
+  command: 'plan',
+  describe: 'Show what `corral sync` would change on the hosts, and why',
+  builder: (yargs: Argv) => yargs.options({
+    ...repoAndConfigOptions,
+    ...formatOption(['text', 'json'], 'text'),
+    'exit-code': { type: 'boolean', default: false, describe: `Exit ${EXIT_NO_CHANGES} with no changes, ${EXIT_CHANGES_PENDING} with changes pending, ${EXIT_ERROR} on errors` },
+  }) as unknown as Argv<PlanArgs>,
+  handler: async (args: ArgumentsCamelCase<PlanArgs>) => {
+    const inputs = await readSyncInputs(args.repo, args.config);
+    const result = await reconcile({ hosts: inputs.config.hosts, desired: inputs.state.stacks, failed: inputs.state.failed, prune: inputs.prune, dryRun: true });
+    const unreachable = result.observed.hosts.filter((h) => !h.reachable);
+    if (args.format === 'json') {
+      process.stdout.write(`${JSON.stringify({ plan: result.plan, failed: inputs.state.failed, unreachable: unreachable.map((h) => ({ host: h.name, error: h.error })) }, null, 2)}\n`);
+    } else {
+      process.stderr.write(renderFailures(inputs.state));
+      process.stderr.write(unreachable.map((h) => `host ${h.name} unreachable: ${h.error ?? 'no answer'}\n`).join(''));
+      process.stdout.write(formatPlan(result.plan) || 'no stacks\n');
+    }
+    const failed = inputs.state.failed.length > 0 || result.plan.stacks.some((s) => !s.actionable);
+    if (failed) process.exitCode = EXIT_ERROR;
+    else if (args.exitCode && result.plan.operations.length > 0) process.exitCode = EXIT_CHANGES_PENDING;
+  },
+};
