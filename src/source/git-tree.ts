@@ -14,6 +14,8 @@ import { SNAPSHOT_ROOTS } from './types.js';
 type TreeFile = readonly [path: string, blobOid: string];
 
 const REGULAR_FILE_MODES = new Set(['100644', '100755']);
+/** Object reads in flight at once: reads wait mostly on the file system, so overlapping them pays. */
+const READ_CONCURRENCY = 16;
 
 export class GitTreeReader {
   /** isomorphic-git's own cache (parsed pack indexes). */
@@ -31,13 +33,14 @@ export class GitTreeReader {
     const files = new Map<string, string>();
     const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid: revision, cache: this.objectCache });
     const root = await git.readTree({ fs, gitdir: this.gitdir, oid: commit.tree, cache: this.objectCache });
+    const listed: TreeFile[] = [];
     for (const top of SNAPSHOT_ROOTS) {
       const entry = root.tree.find((candidate) => candidate.path === top && candidate.type === 'tree');
       if (!entry) continue;
-      for (const [path, blobOid] of await this.filesOfTree(entry.oid, usedTrees)) {
-        files.set(`${top}/${path}`, await this.textOfBlob(blobOid, path, usedTexts));
-      }
+      for (const [path, blobOid] of await this.filesOfTree(entry.oid, usedTrees)) listed.push([`${top}/${path}`, blobOid]);
     }
+    const texts = await mapConcurrently(listed, READ_CONCURRENCY, ([path, blobOid]) => this.textOfBlob(blobOid, path, usedTexts));
+    listed.forEach(([path], index) => files.set(path, texts[index] ?? ''));
     this.trees = usedTrees;
     this.texts = usedTexts;
     this.last = { revision, files };
@@ -51,14 +54,15 @@ export class GitTreeReader {
       return known;
     }
     const { tree } = await git.readTree({ fs, gitdir: this.gitdir, oid, cache: this.objectCache });
+    const subtrees = await Promise.all(tree.map((entry) => (entry.type === 'tree' ? this.filesOfTree(entry.oid, used) : [])));
     const files: TreeFile[] = [];
-    for (const entry of tree) {
+    tree.forEach((entry, index) => {
       if (entry.type === 'tree') {
-        for (const [path, blobOid] of await this.filesOfTree(entry.oid, used)) files.push([`${entry.path}/${path}`, blobOid]);
+        for (const [path, blobOid] of subtrees[index] ?? []) files.push([`${entry.path}/${path}`, blobOid]);
       } else if (entry.type === 'blob' && REGULAR_FILE_MODES.has(entry.mode)) {
         files.push([entry.path, entry.oid]); // symlinks and submodules are not part of a catalog
       }
-    }
+    });
     used.set(oid, files);
     return files;
   }
@@ -75,4 +79,14 @@ export class GitTreeReader {
     used.set(oid, text);
     return text;
   }
+}
+
+async function mapConcurrently<T, R>(items: readonly T[], limit: number, map: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let index = next++; index < items.length; index = next++) results[index] = await map(items[index] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }

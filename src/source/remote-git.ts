@@ -6,6 +6,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { join, resolve } from 'node:path';
 import git, { type GitAuth, type HttpClient } from 'isomorphic-git';
 import nodeHttp from 'isomorphic-git/http/node';
@@ -94,23 +96,26 @@ export class RemoteGitSource implements Source {
     }
   }
 
+  /** Asks for the branch head first (one small request) and fetches objects only when it moved. */
   private async fetch(signal: AbortSignal): Promise<string> {
     await this.prepareCache();
-    const { branch, gitdir } = this.options;
-    const result = await git.fetch({
-      fs,
-      http: httpWithSignal(signal),
-      gitdir,
-      remote: REMOTE,
-      ref: branch,
-      singleBranch: true,
-      depth: 1,
-      tags: false,
-      onAuth: () => this.auth(),
-      onAuthFailure: () => undefined,
-    });
+    const { branch, gitdir, url } = this.options;
+    const http = httpWithSignal(url, signal);
+    const onAuth = (): GitAuth | undefined => this.auth();
+    const onAuthFailure = (): undefined => undefined;
+    const branchRef = `refs/heads/${branch}`;
+    const refs = await git.listServerRefs({ http, url, prefix: branchRef, onAuth, onAuthFailure });
+    const remoteHead = refs.find((ref) => ref.ref === branchRef)?.oid;
+    if (!remoteHead) throw new BranchMissing();
+    if (remoteHead === this.revision) return remoteHead;
+    // The first fetch is shallow. Later ones are not: with a depth, the server sends the whole tree again even
+    // though the cache names its head as "have"; without one, only the new objects travel.
+    const depth = this.revision === undefined ? { depth: 1 } : {};
+    const result = await git.fetch({ fs, http, gitdir, remote: REMOTE, ref: branch, singleBranch: true, ...depth, tags: false, onAuth, onAuthFailure });
     if (!result.fetchHead) throw new BranchMissing();
-    await git.writeRef({ fs, gitdir, ref: `refs/remotes/${REMOTE}/${branch}`, value: result.fetchHead, force: true });
+    // The remote is the truth, also after a force-push. The local branch is what the next fetch names as already
+    // here (isomorphic-git takes its "have" from the local ref), so that only new objects travel.
+    for (const ref of [`refs/remotes/${REMOTE}/${branch}`, branchRef]) await git.writeRef({ fs, gitdir, ref, value: result.fetchHead, force: true });
     return result.fetchHead;
   }
 
@@ -169,9 +174,14 @@ function explainHttpStatus(status: number | undefined, statusMessage: string | u
   return `the server answered HTTP ${status ?? '?'}${statusMessage ? ` ${statusMessage}` : ''}`;
 }
 
-/** isomorphic-git's node client, with every request of one fetch bound to that fetch's deadline. */
-function httpWithSignal(signal: AbortSignal): HttpClient {
-  return { request: (request) => nodeHttp.request({ ...request, signal }) };
+/**
+ * isomorphic-git's node client, with every request of one fetch bound to that
+ * fetch's deadline, on fresh connections: a kept-alive socket that the server
+ * dropped between two polls would fail the next fetch.
+ */
+function httpWithSignal(url: string, signal: AbortSignal): HttpClient {
+  const agent = url.startsWith('https:') ? new HttpsAgent({ keepAlive: false }) : new HttpAgent({ keepAlive: false });
+  return { request: (request) => nodeHttp.request({ ...request, agent, signal }) };
 }
 
 class FetchTimeout extends Error {}

@@ -1,5 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { openSource, type Source } from '../../src/source/index.js';
 import { commitFiles, git, initBareRepo, initRepo, makeTempDir } from './git-fixtures.js';
 import { startGitHttpServer, type GitHttpServer } from './git-http-server.js';
@@ -65,6 +68,33 @@ test('an http remote is cloned into the cache, then new commits and force-pushes
     const snapshot3 = await source.snapshot();
     assert.deepEqual([...snapshot3.files.keys()].sort(), ['stacks/cache/stack.yml', 'stacks/web/stack.yml']);
     assert.equal(snapshot3.files.get('stacks/web/stack.yml'), 'template: hello\nversion: "1"\n');
+  });
+});
+
+test('a later fetch transfers only the new objects; a force-push to an unrelated history is followed', async () => {
+  const repo = servedRepo('incremental');
+  const bulk = randomBytes(300_000).toString('base64');
+  commitFiles(repo.work, { 'catalog/templates/big/README.md': bulk }, 'v1');
+  repo.push();
+  const cacheDir = newCacheDir();
+  const packBytes = (): number => readdirSync(join(cacheDir, 'objects/pack')).filter((name) => name.endsWith('.pack')).reduce((sum, name) => sum + statSync(join(cacheDir, 'objects/pack', name)).size, 0);
+  await withServer(undefined, async (server) => {
+    const source = await openSource({ repo: server.repoUrl('incremental.git'), cacheDir });
+    await source.refresh();
+    const cloned = packBytes();
+    assert.ok(cloned > 200_000, `the clone holds the bulk file (${cloned} bytes)`);
+    const next = commitFiles(repo.work, { 'stacks/web/stack.yml': 'template: hello\n' }, 'v2');
+    repo.push();
+    assert.equal((await source.refresh()).revision, next);
+    assert.ok(packBytes() - cloned < 10_000, `the second fetch brought ${packBytes() - cloned} bytes`);
+    assert.equal((await source.snapshot()).files.get('catalog/templates/big/README.md'), bulk);
+
+    git(repo.work, 'checkout', '--quiet', '--orphan', 'fresh');
+    git(repo.work, 'rm', '--quiet', '-r', '--cached', '.');
+    const unrelated = commitFiles(repo.work, { 'catalog/templates/big/README.md': null, 'stacks/web/stack.yml': null, 'stacks/fresh/stack.yml': 'template: new\n' }, 'unrelated');
+    git(repo.work, 'push', '--quiet', '--force', 'origin', 'fresh:main');
+    assert.deepEqual(await source.refresh(), { changed: true, revision: unrelated });
+    assert.deepEqual([...(await source.snapshot()).files.keys()], ['stacks/fresh/stack.yml']);
   });
 });
 
