@@ -1,10 +1,10 @@
 /** A plain directory as the repository: read on demand (changed files only), watched with chokidar. */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { watch as watchFiles } from 'chokidar';
 import type { FileTree } from '../model/files.js';
 import { SerialQueue } from './serial.js';
 import { isBinaryName, textOf } from './text.js';
+import { watchDebounced } from './watch.js';
 import { DEFAULT_WATCH_DEBOUNCE_MS, SNAPSHOT_ROOTS, type RepoSnapshot, type Source } from './types.js';
 
 const SKIPPED_DIRS = new Set(['.git', 'node_modules']);
@@ -55,23 +55,16 @@ async function readText(file: ListedFile): Promise<string> {
   return textOf(file.path, await readFile(file.absolutePath));
 }
 
-export interface DirectorySourceOptions {
-  watchDebounceMs?: number;
-}
-
 /** The catalog/ and stacks/ folders of a plain directory (no revision). */
 export class DirectorySource implements Source {
   private readonly queue = new SerialQueue();
-  private readonly debounceMs: number;
   /** Text of each file last read, with the stamp it had then. */
   private readonly texts = new Map<string, { stamp: string; text: string }>();
   private lastSnapshot: { fingerprint: string; snapshot: RepoSnapshot } | undefined;
   private lastRefreshFingerprint: string | undefined;
   private watchReady: Promise<void> = Promise.resolve();
 
-  constructor(readonly root: string, options: DirectorySourceOptions = {}) {
-    this.debounceMs = options.watchDebounceMs ?? DEFAULT_WATCH_DEBOUNCE_MS;
-  }
+  constructor(readonly root: string, private readonly debounceMs = DEFAULT_WATCH_DEBOUNCE_MS) {}
 
   describe(): string {
     return `directory ${this.root}`;
@@ -102,32 +95,16 @@ export class DirectorySource implements Source {
     });
   }
 
+  /** Reports changes under catalog/ and stacks/ (not .git or node_modules), debounced. */
   watch(onChange: () => void): () => void {
-    let timer: NodeJS.Timeout | undefined;
-    const watcher = watchFiles(this.root, { ignoreInitial: true, ignored: (path) => this.isIgnored(path) });
-    watcher.on('all', () => {
-      clearTimeout(timer);
-      timer = setTimeout(onChange, this.debounceMs);
-    });
-    watcher.on('error', () => undefined); // a vanished folder is seen by the next refresh
-    this.watchReady = new Promise((resolve) => watcher.once('ready', () => resolve()));
-    return () => {
-      clearTimeout(timer);
-      void watcher.close();
-    };
+    const watching = watchDebounced(this.root, isSnapshotPath, this.debounceMs, onChange);
+    this.watchReady = watching.ready;
+    return watching.stop;
   }
 
   /** Resolves once the latest watcher has scanned the tree and reports events (for tests). */
   whenWatching(): Promise<void> {
     return this.watchReady;
-  }
-
-  private isIgnored(path: string): boolean {
-    const segments = relative(this.root, path).split(sep).filter((segment) => segment !== '');
-    const [top] = segments;
-    if (top === undefined) return false;
-    if (!(SNAPSHOT_ROOTS as readonly string[]).includes(top)) return true;
-    return segments.some((segment) => SKIPPED_DIRS.has(segment));
   }
 
   private async textOf(file: ListedFile): Promise<string> {
@@ -140,6 +117,12 @@ export class DirectorySource implements Source {
     this.texts.set(file.path, { stamp: file.stamp, text });
     return text;
   }
+}
+
+function isSnapshotPath(segments: readonly string[]): boolean {
+  const [top] = segments;
+  if (top === undefined) return true;
+  return (SNAPSHOT_ROOTS as readonly string[]).includes(top) && !segments.some((segment) => SKIPPED_DIRS.has(segment));
 }
 
 function fingerprintOf(listed: readonly ListedFile[]): string {

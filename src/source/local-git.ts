@@ -6,14 +6,16 @@ import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { GitTreeReader } from './git-tree.js';
 import { SerialQueue } from './serial.js';
-import type { RepoSnapshot, Source } from './types.js';
+import { DEFAULT_WATCH_DEBOUNCE_MS, type RepoSnapshot, type Source } from './types.js';
+import { watchDebounced } from './watch.js';
 
 export class LocalGitSource implements Source {
   private readonly queue = new SerialQueue();
   private readonly reader: GitTreeReader;
   private revision: string | undefined;
+  private watchReady: Promise<void> = Promise.resolve();
 
-  constructor(readonly gitdir: string, private readonly display: string, readonly branch: string) {
+  constructor(readonly gitdir: string, private readonly display: string, readonly branch: string, private readonly watchDebounceMs = DEFAULT_WATCH_DEBOUNCE_MS) {
     this.reader = new GitTreeReader(gitdir);
   }
 
@@ -40,6 +42,18 @@ export class LocalGitSource implements Source {
     }
   }
 
+  /** Reports when a branch ref may have moved (a commit, push, reset or gc), debounced; refresh() tells whether this branch did. */
+  watch(onChange: () => void): () => void {
+    const watching = watchDebounced(this.gitdir, isRefPath, this.watchDebounceMs, onChange);
+    this.watchReady = watching.ready;
+    return watching.stop;
+  }
+
+  /** Resolves once the latest watcher reports events (for tests). */
+  whenWatching(): Promise<void> {
+    return this.watchReady;
+  }
+
   private async resolveBranch(): Promise<string> {
     try {
       return await git.resolveRef({ fs, gitdir: this.gitdir, ref: `refs/heads/${this.branch}` });
@@ -50,4 +64,12 @@ export class LocalGitSource implements Source {
       throw new Error(`${this.describe()}: branch ${this.branch} not found; ${known}`);
     }
   }
+}
+
+/** refs/heads/** and packed-refs inside the git directory. */
+function isRefPath(segments: readonly string[]): boolean {
+  const [top, second] = segments;
+  if (top === undefined) return true;
+  if (top === 'packed-refs') return segments.length === 1;
+  return top === 'refs' && (second === undefined || second === 'heads');
 }

@@ -1,7 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
-import { openSource } from '../../src/source/index.js';
+import { LocalGitSource, openSource } from '../../src/source/index.js';
 import { commitFiles, git, initBareRepo, initRepo, makeTempDir, writeFiles } from './git-fixtures.js';
 
 let temp: ReturnType<typeof makeTempDir>;
@@ -67,6 +68,29 @@ test('a bare repository (by path and by file:// URL) follows a force-push', asyn
   const snapshot = await source.snapshot();
   assert.equal(snapshot.files.has('stacks/doomed/stack.yml'), false);
   assert.ok(snapshot.files.has('stacks/other/stack.yml'));
+});
+
+test('watch reports commits to the repository once per burst, not work-tree edits', async () => {
+  const dir = `${temp.path}/watched`;
+  initRepo(dir);
+  commitFiles(dir, V1, 'v1');
+  const source = await openSource({ repo: dir, watchDebounceMs: 150 });
+  assert.ok(source instanceof LocalGitSource);
+  let calls = 0;
+  const stop = source.watch(() => (calls += 1));
+  try {
+    await source.whenWatching();
+    writeFiles(dir, { 'stacks/web/stack.yml': 'edited, not committed\n' });
+    await sleep(500);
+    assert.equal(calls, 0, 'a work-tree edit is not a new revision');
+    commitFiles(dir, { 'stacks/a/stack.yml': 'template: a\n' }, 'a');
+    const head = commitFiles(dir, { 'stacks/b/stack.yml': 'template: b\n' }, 'b');
+    await sleep(600);
+    assert.equal(calls, 1);
+    assert.deepEqual(await source.refresh(), { changed: true, revision: head });
+  } finally {
+    stop();
+  }
 });
 
 test('another branch can be followed; a missing branch is an error that lists the branches', async () => {
