@@ -152,6 +152,10 @@ function decideContainer(spec: ContainerPlanSpec, existing: ObservedContainer | 
   return { action: 'start', cause: existing.exitCode === undefined ? 'exited, restart' : `exited (${existing.exitCode}), restart` };
 }
 
+/**
+ * Instances above every live one read as a scale-up; a gap as a container that went missing.
+ * (Removing the highest instance by hand looks like a scale-up: the observed state has no history.)
+ */
 function createCause(primary: DesiredService, instance: UnitInstance, stackLive: ObservedContainer[], placement: StackPlacement): string {
   const liveInstances = new Set(stackLive.filter((c) => c.owner?.unit === primary.name && c.owner.service === primary.name).map((c) => c.owner?.instance ?? 0));
   const desiredCount = placement.instances.filter((i) => i.service === primary.name).length;

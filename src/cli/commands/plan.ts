@@ -9,7 +9,7 @@ import { loadDesiredState, type DesiredState } from '../../render/index.js';
 import { UsageError } from '../errors.js';
 import { formatOption, readRepo } from '../repo.js';
 
-interface PlanArgs { repo: string; config?: string; format: string; exitCode: boolean }
+interface PlanArgs { repo: string; config?: string; format: string; exitCode: boolean; stack?: string }
 
 export const EXIT_NO_CHANGES = 0;
 export const EXIT_ERROR = 1;
@@ -35,8 +35,8 @@ export async function readSyncInputs(repo: string, configFile: string | undefine
   return { config, state: loadDesiredState(files), prune: files.size > 0 };
 }
 
-export function renderFailures(state: DesiredState): string {
-  return state.failed.flatMap((f) => f.diagnostics.filter((d) => d.severity === 'error').map((d) => `stack ${f.stack}: ${formatDiagnostic(d)}\n`)).join('');
+export function renderFailures(state: DesiredState, only?: string): string {
+  return state.failed.filter((f) => only === undefined || f.stack === only).flatMap((f) => f.diagnostics.filter((d) => d.severity === 'error').map((d) => `stack ${f.stack}: ${formatDiagnostic(d)}\n`)).join('');
 }
 
 export const planCommand: CommandModule<object, PlanArgs> = {
@@ -45,21 +45,21 @@ export const planCommand: CommandModule<object, PlanArgs> = {
   builder: (yargs: Argv) => yargs.options({
     ...repoAndConfigOptions,
     ...formatOption(['text', 'json'], 'text'),
+    stack: { type: 'string', describe: 'Only this stack' },
     'exit-code': { type: 'boolean', default: false, describe: `Exit ${EXIT_NO_CHANGES} with no changes, ${EXIT_CHANGES_PENDING} with changes pending, ${EXIT_ERROR} on errors` },
   }) as unknown as Argv<PlanArgs>,
   handler: async (args: ArgumentsCamelCase<PlanArgs>) => {
     const inputs = await readSyncInputs(args.repo, args.config);
-    const result = await reconcile({ hosts: inputs.config.hosts, desired: inputs.state.stacks, failed: inputs.state.failed, prune: inputs.prune, dryRun: true });
+    const result = await reconcile({ hosts: inputs.config.hosts, desired: inputs.state.stacks, failed: inputs.state.failed, prune: inputs.prune, dryRun: true, ...(args.stack ? { only: [args.stack] } : {}) });
     const unreachable = result.observed.hosts.filter((h) => !h.reachable);
     if (args.format === 'json') {
       process.stdout.write(`${JSON.stringify({ plan: result.plan, failed: inputs.state.failed, unreachable: unreachable.map((h) => ({ host: h.name, error: h.error })) }, null, 2)}\n`);
     } else {
-      process.stderr.write(renderFailures(inputs.state));
+      process.stderr.write(renderFailures(inputs.state, args.stack));
       process.stderr.write(unreachable.map((h) => `host ${h.name} unreachable: ${h.error ?? 'no answer'}\n`).join(''));
       process.stdout.write(formatPlan(result.plan) || 'no stacks\n');
     }
-    const failed = inputs.state.failed.length > 0 || result.plan.stacks.some((s) => !s.actionable);
-    if (failed) process.exitCode = EXIT_ERROR;
+    if (result.plan.stacks.some((s) => !s.actionable)) process.exitCode = EXIT_ERROR;
     else if (args.exitCode && result.plan.operations.length > 0) process.exitCode = EXIT_CHANGES_PENDING;
   },
 };

@@ -22,7 +22,7 @@ export const syncCommand: CommandModule<object, SyncArgs> = {
     if (args.stack && !inputs.state.stacks.some((s) => s.name === args.stack) && !inputs.state.failed.some((f) => f.stack === args.stack)) {
       process.stderr.write(`stack ${args.stack} is not in ${args.repo}/stacks: its containers, if any, are removed\n`);
     }
-    process.stderr.write(renderFailures(inputs.state));
+    process.stderr.write(renderFailures(inputs.state, args.stack));
     const result = await reconcile({
       hosts: inputs.config.hosts,
       desired: inputs.state.stacks,

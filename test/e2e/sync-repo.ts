@@ -1,0 +1,114 @@
+/**
+ * Helpers for the sync end-to-end tests: a GitOps repository in a temp dir, one reconcile
+ * pass limited to the test's own stacks (other people's stacks on the fleet are never
+ * touched), and cleanup of every container, network and volume a test made.
+ */
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import type { HostConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/load.js';
+import { CorralLabel } from '../../src/model/labels.js';
+import { dockerClient } from '../../src/observe/index.js';
+import { reconcile, type ReconcileResult } from '../../src/reconcile/index.js';
+import { loadDesiredState } from '../../src/render/index.js';
+import { readDirectoryTree } from '../../src/source/directory.js';
+
+export const FLEET_CONFIG = '/run/corral-fleet/corral.yml';
+export const BUSYBOX = '10.99.0.2:5000/corral/busybox:1';
+
+export async function fleetHosts(): Promise<HostConfig[]> {
+  return (await loadConfig(FLEET_CONFIG)).hosts;
+}
+
+/** A short random suffix, so that concurrent runs on the shared fleet never share a stack name. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Math.random().toString(36).slice(2, 7)}`;
+}
+
+export class TestRepo {
+  readonly dir = mkdtempSync(join(tmpdir(), 'corral-e2e-'));
+
+  /** The project's bundled catalog (etcd, hello-web, …). */
+  withBundledCatalog(root: string): this {
+    cpSync(join(root, 'catalog'), join(this.dir, 'catalog'), { recursive: true });
+    return this;
+  }
+
+  template(name: string, dockerCompose: string, rancherCompose = ''): this {
+    const dir = join(this.dir, 'catalog', 'templates', name);
+    mkdirSync(join(dir, '0'), { recursive: true });
+    writeFileSync(join(dir, 'config.yml'), `name: ${name}\nversion: 1.0.0\n`);
+    writeFileSync(join(dir, '0', 'docker-compose.yml'), dockerCompose);
+    writeFileSync(join(dir, '0', 'rancher-compose.yml'), `.catalog:\n  version: 1.0.0\n  questions:\n    - variable: scale\n      type: int\n      default: 1\n${rancherCompose}`);
+    return this;
+  }
+
+  stack(name: string, template: string, answers: Record<string, string | number> = {}): this {
+    mkdirSync(join(this.dir, 'stacks', name), { recursive: true });
+    const lines = Object.entries(answers).map(([k, v]) => `  ${k}: "${v}"`);
+    writeFileSync(join(this.dir, 'stacks', name, 'stack.yml'), `template: ${template}\nanswers:\n${lines.join('\n') || '  {}'}\n`.replace('answers:\n  {}', 'answers: {}'));
+    return this;
+  }
+
+  removeStack(name: string): this {
+    rmSync(join(this.dir, 'stacks', name), { recursive: true, force: true });
+    return this;
+  }
+
+  async sync(hosts: HostConfig[], only: string[], dryRun = false): Promise<ReconcileResult> {
+    const state = loadDesiredState(await readDirectoryTree(this.dir, ['catalog', 'stacks']));
+    return reconcile({ hosts, desired: state.stacks, failed: state.failed, prune: true, only, dryRun });
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function clientOf(host: HostConfig): Docker {
+  return dockerClient(host.docker);
+}
+
+/** `h1:web-app-1` for every container of the stack, sorted. */
+export async function placementOf(hosts: HostConfig[], stack: string): Promise<string[]> {
+  const found = await Promise.all(hosts.map(async (host) => {
+    const containers = await clientOf(host).listContainers({ all: true, filters: { label: [`${CorralLabel.stack}=${stack}`] } });
+    return containers.map((c) => `${host.name}:${(c.Names[0] ?? '').replace(/^\//, '')}`);
+  }));
+  return found.flat().sort();
+}
+
+export async function networksOf(hosts: HostConfig[], stack: string): Promise<string[]> {
+  const found = await Promise.all(hosts.map(async (host) => {
+    const networks = await clientOf(host).listNetworks({ filters: { name: [`corral-${stack}`] } });
+    return networks.filter((n) => n.Name === `corral-${stack}`).map(() => host.name);
+  }));
+  return found.flat().sort();
+}
+
+/** Removes every container, network and volume of the stacks, on every host. */
+export async function cleanup(hosts: HostConfig[], stacks: string[]): Promise<void> {
+  await Promise.all(hosts.map(async (host) => {
+    const docker = clientOf(host);
+    for (const stack of stacks) {
+      const containers = await docker.listContainers({ all: true, filters: { label: [`${CorralLabel.stack}=${stack}`] } });
+      await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+      await docker.getNetwork(`corral-${stack}`).remove().catch(() => undefined);
+      const { Volumes: volumes } = await docker.listVolumes();
+      await Promise.all((volumes ?? []).filter((v) => v.Name.startsWith(`${stack}_`)).map((v) => docker.getVolume(v.Name).remove().catch(() => undefined)));
+    }
+  }));
+}
+
+export function summary(result: ReconcileResult, stack: string): { converged: boolean; sync: string; health: string; ops: string[] } {
+  const outcome = result.stacks.find((s) => s.stack === stack);
+  if (!outcome) throw new Error(`no outcome for ${stack}: ${JSON.stringify(result.stacks.map((s) => s.stack))}`);
+  return {
+    converged: outcome.converged,
+    sync: outcome.status.sync,
+    health: outcome.status.health,
+    ops: outcome.operations.map((r) => `${r.operation.kind} ${r.operation.host}:${r.operation.target} ${r.status}${r.error ? ` ${r.error}` : ''}`),
+  };
+}

@@ -1,0 +1,48 @@
+/** An unreachable host (a config entry pointing at a dead socket) leaves its stacks Degraded: nothing pruned, nothing duplicated. */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { HostConfig } from '../../src/config/config.js';
+import { BUSYBOX, cleanup, fleetHosts, placementOf, summary, TestRepo, uniqueName } from './sync-repo.js';
+
+const SPREAD = `version: '2'
+services:
+  app:
+    image: ${BUSYBOX}
+    command: ["sleep", "3600"]
+    stop_signal: SIGKILL
+    labels:
+      io.rancher.scheduler.affinity:container_label_ne: io.rancher.stack_service.name=$\${stack_name}/$\${service_name}
+`;
+
+const stack = uniqueName('spread');
+const repo = new TestRepo().template('spread', SPREAD, 'app:\n  scale: ${scale}\n');
+let hosts: HostConfig[] = [];
+let withDeadHost: HostConfig[] = [];
+
+before(async () => {
+  hosts = (await fleetHosts()).slice(0, 3);
+  withDeadHost = hosts.map((h, i) => (i === 1 ? { ...h, docker: { kind: 'unix', url: 'unix:///run/corral-fleet/dead.sock', socketPath: '/run/corral-fleet/dead.sock' } } : h));
+});
+after(async () => {
+  await cleanup(hosts, [stack]);
+  repo.remove();
+});
+
+test('with a host unreachable, its instance is left alone and not duplicated; the stack is Degraded', async () => {
+  repo.stack(stack, 'spread', { scale: 3 });
+  assert.equal(summary(await repo.sync(hosts, [stack]), stack).converged, true);
+  const placed = await placementOf(hosts, stack);
+  assert.equal(placed.length, 3);
+  const result = summary(await repo.sync(withDeadHost, [stack]), stack);
+  assert.deepEqual([result.converged, result.health, result.ops], [false, 'Degraded', []]);
+  assert.deepEqual(await placementOf(hosts, stack), placed);
+});
+
+test('a stack removed from git while a host is unreachable is pruned on the others, and on that host once it is back', async () => {
+  repo.removeStack(stack);
+  await repo.sync(withDeadHost, [stack]);
+  const deadHost = hosts[1]?.name ?? '';
+  assert.deepEqual((await placementOf(hosts, stack)).map((p) => p.split(':')[0]), [deadHost]);
+  assert.equal(summary(await repo.sync(hosts, [stack]), stack).converged, true);
+  assert.deepEqual(await placementOf(hosts, stack), []);
+});
