@@ -1,6 +1,9 @@
-/** A template that cannot be parsed or executed; `line` is 1-based in the template text. */
+/**
+ * A template that cannot be parsed or executed. The message does not name the file (the
+ * caller does); `line` and `column` are 1-based positions in the template text.
+ */
 export class TemplateError extends Error {
-  constructor(message: string, readonly line: number) {
+  constructor(message: string, readonly line: number, readonly column?: number) {
     super(message);
     this.name = 'TemplateError';
   }

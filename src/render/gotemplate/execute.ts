@@ -1,176 +1,262 @@
-/** Executes a parsed template against data, with Go's scoping and evaluation rules. */
+/**
+ * Runs a parsed template over data with Go's rules: dot and `$`, variables that live until
+ * the end of the block declaring them, field chains over maps, pipelines passing their value
+ * as the last argument, and `and` / `or` evaluating only the arguments they need.
+ */
+import {
+  describeNode, describePipe, type ArgNode, type BranchNode, type ChainNode, type CommandNode,
+  type IdentifierNode, type Node, type PipeNode, type TemplateAst, type VariableNode,
+} from './ast.js';
 import { TemplateError } from './errors.js';
-import { FUNCTIONS, isTrue, LAZY_FUNCTIONS, printValue } from './functions.js';
-import type { Arg, Command, Node, Pipeline, TemplateAst } from './parser.js';
+import { callFunction, checkArity, FunctionError, LAZY_FUNCTIONS } from './functions.js';
+import type { Position } from './lexer.js';
+import { formatValue, isMap, isTrue, kindOf, printValue, sortedKeys, typeName } from './values.js';
 
 export interface ExecuteOptions {
-  /** Called with the text every action prints; returns what goes into the output. */
+  /** Called with the text each action prints; its result goes into the output instead. */
   escapeOutput?: (printed: string) => string;
 }
 
-interface Variable { name: string; value: unknown }
+/** Marks "no value came from a previous pipeline stage" (undefined is a value: Go's invalid). */
+const NO_FINAL = Symbol('no final argument');
+/** The value from the previous pipeline stage, or NO_FINAL. */
+type Final = unknown;
+
+/** Where an error happened and the source of the action part that failed. */
+interface Site {
+  position: Position;
+  source: string;
+}
+
+function siteOf(node: ArgNode | CommandNode): Site {
+  return { position: node.position, source: describeNode(node) };
+}
+
+interface Variable {
+  name: string;
+  value: unknown;
+}
+
+export function executeTemplate(ast: TemplateAst, data: unknown, options: ExecuteOptions = {}): string {
+  const state = new State(data, options);
+  state.walkList(ast.nodes, data);
+  return state.output.join('');
+}
 
 class State {
-  readonly variables: Variable[];
-  constructor(readonly root: unknown, readonly options: ExecuteOptions) {
+  readonly output: string[] = [];
+  private readonly variables: Variable[];
+
+  constructor(root: unknown, private readonly options: ExecuteOptions) {
     this.variables = [{ name: '$', value: root }];
   }
 
-  lookup(name: string, line: number): Variable {
-    for (let i = this.variables.length - 1; i >= 0; i -= 1) {
-      const variable = this.variables[i];
-      if (variable?.name === name) return variable;
-    }
-    throw new TemplateError(`undefined variable: ${name}`, line);
+  // ---- walking the tree ---------------------------------------------------
+
+  walkList(nodes: Node[], dot: unknown): void {
+    for (const node of nodes) this.walkNode(node, dot);
   }
 
-  /** Runs `body` and forgets the variables it declared, as a Go block does. */
-  scoped<T>(body: () => T): T {
+  private walkNode(node: Node, dot: unknown): void {
+    switch (node.type) {
+      case 'text':
+        this.output.push(node.text);
+        return;
+      case 'action': {
+        const value = this.evalPipeline(dot, node.pipe);
+        if (node.pipe.declarations.length > 0) return;
+        const printed = printValue(value);
+        this.output.push(this.options.escapeOutput ? this.options.escapeOutput(printed) : printed);
+        return;
+      }
+      case 'if': case 'with':
+        this.scoped(() => this.walkIfOrWith(node, dot));
+        return;
+      case 'range':
+        this.scoped(() => this.walkRange(node, dot));
+        return;
+    }
+  }
+
+  /** Variables declared inside `body` are forgotten when it ends, as at a Go `{{end}}`. */
+  private scoped(body: () => void): void {
     const mark = this.variables.length;
     try {
-      return body();
+      body();
     } finally {
       this.variables.length = mark;
     }
   }
-}
 
-export function executeTemplate(ast: TemplateAst, data: unknown, options: ExecuteOptions = {}): string {
-  const out: string[] = [];
-  walk(ast, data, new State(data, options), out);
-  return out.join('');
-}
+  private walkIfOrWith(node: BranchNode, dot: unknown): void {
+    const value = this.evalPipeline(dot, node.pipe);
+    if (isTrue(value)) this.walkList(node.list, node.type === 'with' ? value : dot);
+    else this.walkList(node.elseList, dot);
+  }
 
-function walk(nodes: Node[], dot: unknown, state: State, out: string[]): void {
-  for (const node of nodes) {
-    switch (node.kind) {
-      case 'text': out.push(node.text); break;
-      case 'action': {
-        const value = evalPipeline(node.pipeline, dot, state);
-        if (node.pipeline.variables.length === 0) {
-          const printed = printValue(value);
-          out.push(state.options.escapeOutput ? state.options.escapeOutput(printed) : printed);
-        }
-        break;
-      }
-      case 'if': case 'with':
-        state.scoped(() => {
-          const value = evalPipeline(node.pipeline, dot, state);
-          const chosen = isTrue(value) ? node.body : node.otherwise;
-          const nextDot = node.kind === 'with' && isTrue(value) ? value : dot;
-          state.scoped(() => walk(chosen, nextDot, state, out));
+  private walkRange(node: BranchNode, dot: unknown): void {
+    const collection = this.evalPipeline(dot, node.pipe);
+    const entries = this.rangeEntries(collection, node);
+    if (entries.length === 0) {
+      this.walkList(node.elseList, dot);
+      return;
+    }
+    const { declarations, isAssign } = node.pipe;
+    for (const [key, element] of entries) {
+      this.scoped(() => {
+        // `range $e :=` sets $e to the element; `range $i, $e :=` sets $i to the index or key.
+        const assigned = declarations.length === 2 ? [key, element] : [element];
+        declarations.forEach((name, i) => {
+          if (isAssign) this.setVariable(name, assigned[i], siteOfPipe(node.pipe));
+          else this.setTopVariable(declarations.length - i, assigned[i]);
         });
-        break;
-      case 'range': state.scoped(() => walkRange(node, dot, state, out)); break;
+        this.walkList(node.list, element);
+      });
     }
   }
-}
 
-function walkRange(node: Extract<Node, { kind: 'range' }>, dot: unknown, state: State, out: string[]): void {
-  const pipeline = { ...node.pipeline, variables: [] };
-  const collection = evalPipeline(pipeline, dot, state);
-  const entries = rangeEntries(collection, node.pipeline.line);
-  if (entries.length === 0) {
-    state.scoped(() => walk(node.otherwise, dot, state, out));
-    return;
+  private rangeEntries(collection: unknown, node: BranchNode): [unknown, unknown][] {
+    switch (kindOf(collection)) {
+      case 'invalid': case 'nil': return [];
+      case 'slice': return (collection as unknown[]).map((element, i) => [i, element]);
+      case 'map': {
+        const map = collection as Record<string, unknown>;
+        return sortedKeys(map).map((key) => [key, map[key]]);
+      }
+      default: this.fail({ position: node.position, source: `range ${describePipe(node.pipe)}` }, `range can't iterate over ${formatValue(collection)}: expected a list or a map`);
+    }
   }
-  const [first, second] = node.pipeline.variables;
-  for (const [key, element] of entries) {
-    state.scoped(() => {
-      if (second !== undefined && first !== undefined) state.variables.push({ name: first, value: key }, { name: second, value: element });
-      else if (first !== undefined) state.variables.push({ name: first, value: element });
-      walk(node.body, element, state, out);
-    });
+
+  // ---- variables ----------------------------------------------------------
+
+  private findVariable(name: string, at: Site): Variable {
+    for (let i = this.variables.length - 1; i >= 0; i -= 1) {
+      const variable = this.variables[i];
+      if (variable?.name === name) return variable;
+    }
+    this.fail(at, `undefined variable: ${name}`);
   }
-}
 
-function rangeEntries(value: unknown, line: number): [unknown, unknown][] {
-  if (value === undefined || value === null) return [];
-  if (Array.isArray(value)) return value.map((element, i) => [i, element]);
-  if (typeof value === 'object') return Object.keys(value).sort().map((key) => [key, (value as Record<string, unknown>)[key]]);
-  if (typeof value === 'number') return Array.from({ length: Math.max(0, value) }, (_, i) => [i, i]);
-  throw new TemplateError(`range can't iterate over ${printValue(value)}`, line);
-}
-
-function evalPipeline(pipeline: Pipeline, dot: unknown, state: State): unknown {
-  let value: unknown;
-  let hasFinal = false;
-  for (const command of pipeline.commands) {
-    value = evalCommand(command, dot, state, pipeline.line, hasFinal ? { value } : undefined);
-    hasFinal = true;
+  private setVariable(name: string, value: unknown, at: Site): void {
+    this.findVariable(name, at).value = value;
   }
-  if (pipeline.variables.length > 0) declare(pipeline, value, state);
-  return value;
-}
 
-function declare(pipeline: Pipeline, value: unknown, state: State): void {
-  const [name] = pipeline.variables;
-  if (name === undefined) return;
-  if (pipeline.assign) state.lookup(name, pipeline.line).value = value;
-  else state.variables.push({ name, value });
-}
+  /** Sets the n-th variable from the top of the stack (1 is the last declared). */
+  private setTopVariable(n: number, value: unknown): void {
+    const variable = this.variables[this.variables.length - n];
+    if (variable) variable.value = value;
+  }
 
-function evalCommand(command: Command, dot: unknown, state: State, line: number, final?: { value: unknown }): unknown {
-  const [first, ...rest] = command.args;
-  if (!first) throw new TemplateError('empty command', line);
-  if (first.kind === 'function') return callFunction(first.name, rest, dot, state, line, final);
-  if (rest.length > 0 || final) throw new TemplateError(`can't give argument to non-function ${describe(first)}`, line);
-  return evalArg(first, dot, state, line);
-}
+  // ---- pipelines and commands ---------------------------------------------
 
-function callFunction(name: string, argNodes: Arg[], dot: unknown, state: State, line: number, final?: { value: unknown }): unknown {
-  const evaluate = (arg: Arg) => evalArg(arg, dot, state, line);
-  if (LAZY_FUNCTIONS.has(name)) {
-    const thunks = [...argNodes.map((arg) => () => evaluate(arg)), ...(final ? [() => final.value] : [])];
-    if (thunks.length === 0) throw new TemplateError(`wrong number of args for ${name}: want at least 1 got 0`, line);
-    let value: unknown;
-    for (const thunk of thunks) {
-      value = thunk();
-      if (name === 'and' ? !isTrue(value) : isTrue(value)) return value;
+  private evalPipeline(dot: unknown, pipe: PipeNode): unknown {
+    let value: Final = NO_FINAL;
+    for (const command of pipe.commands) value = this.evalCommand(dot, command, value);
+    for (const name of pipe.declarations) {
+      if (pipe.isAssign) this.setVariable(name, value, siteOfPipe(pipe));
+      else this.variables.push({ name, value });
     }
     return value;
   }
-  const fn = FUNCTIONS[name];
-  if (!fn) throw new TemplateError(`function "${name}" not defined`, line);
-  const args = argNodes.map(evaluate);
-  if (final) args.push(final.value);
-  return fn(args, line);
-}
 
-function evalArg(arg: Arg, dot: unknown, state: State, line: number): unknown {
-  switch (arg.kind) {
-    case 'literal': return arg.value;
-    case 'field': return walkPath(dot, arg.path, line);
-    case 'variable': return walkPath(state.lookup(arg.name, line).value, arg.path, line);
-    case 'pipeline': return walkPath(state.scoped(() => evalPipeline(arg.pipeline, dot, state)), arg.path, line);
-    case 'function': return callFunction(arg.name, [], dot, state, line);
-  }
-}
-
-/** `.A.B` on a value: map keys; a missing key of a string map (like .Values) is "". */
-function walkPath(value: unknown, path: string[], line: number): unknown {
-  let current = value;
-  for (const name of path) {
-    if (current === null || current === undefined) throw new TemplateError(`nil pointer evaluating .${name}`, line);
-    if (typeof current !== 'object' || Array.isArray(current)) {
-      throw new TemplateError(`can't evaluate field ${name} in type ${Array.isArray(current) ? 'slice' : typeof current}`, line);
+  private evalCommand(dot: unknown, command: CommandNode, final: Final): unknown {
+    const [first] = command.args;
+    if (!first) this.fail(siteOf(command), 'empty command');
+    switch (first.type) {
+      case 'field': return this.evalFieldChain(dot, first.fields, first, command.args, final);
+      case 'chain': return this.evalChain(dot, first, command.args, final);
+      case 'variable': return this.evalVariable(dot, first, command.args, final);
+      case 'identifier': return this.evalFunction(dot, first, command, command.args, final);
+      case 'pipe':
+        this.notAFunction(command.args, final);
+        return this.evalPipeline(dot, first);
+      case 'nil': this.fail(siteOf(first), 'nil is not a command');
     }
-    const map = current as Record<string, unknown>;
-    current = name in map ? map[name] : isStringMap(map) ? '' : undefined;
+    this.notAFunction(command.args, final);
+    return this.evalArg(dot, first);
   }
-  return current;
+
+  /** Only a function (or Go method) takes arguments; Go reports anything else so. */
+  private notAFunction(args: ArgNode[], final: Final): void {
+    const [first] = args;
+    if (!first || (args.length === 1 && final === NO_FINAL)) return;
+    this.fail(siteOf(first), `can't give argument to non-function ${describeNode(first)}: put the function name first, as in "and (eq .a 1) .b"`);
+  }
+
+  private evalArg(dot: unknown, node: ArgNode): unknown {
+    switch (node.type) {
+      case 'field': return this.evalFieldChain(dot, node.fields, node, [node], NO_FINAL);
+      case 'chain': return this.evalChain(dot, node, [node], NO_FINAL);
+      case 'variable': return this.evalVariable(dot, node, [node], NO_FINAL);
+      case 'identifier': return this.evalFunction(dot, node, node, [node], NO_FINAL);
+      case 'pipe': return this.evalPipeline(dot, node);
+      case 'dot': return dot;
+      case 'nil': return null;
+      case 'bool': case 'number': case 'string': return node.value;
+    }
+  }
+
+  private evalFunction(dot: unknown, node: IdentifierNode, command: CommandNode | IdentifierNode, args: ArgNode[], final: Final): unknown {
+    const argNodes = args.slice(1);
+    const count = argNodes.length + (final === NO_FINAL ? 0 : 1);
+    try {
+      checkArity(node.name, count);
+      if (LAZY_FUNCTIONS.has(node.name)) return this.evalAndOr(dot, node.name === 'or', argNodes, final);
+      const values = argNodes.map((arg) => this.evalArg(dot, arg));
+      if (final !== NO_FINAL) values.push(final);
+      return callFunction(node.name, values);
+    } catch (err) {
+      if (!(err instanceof FunctionError)) throw err;
+      this.fail(siteOf(command), `error calling ${node.name}: ${err.message}`);
+    }
+  }
+
+  /** `and` returns the first false argument or the last; `or` the first true one or the last. */
+  private evalAndOr(dot: unknown, isOr: boolean, argNodes: ArgNode[], final: Final): unknown {
+    let value: unknown;
+    for (const arg of argNodes) {
+      value = this.evalArg(dot, arg);
+      if (isTrue(value) === isOr) return value;
+    }
+    return final === NO_FINAL ? value : final;
+  }
+
+  // ---- fields -------------------------------------------------------------
+
+  private evalVariable(dot: unknown, node: VariableNode, args: ArgNode[], final: Final): unknown {
+    const value = this.findVariable(node.name, siteOf(node)).value;
+    if (node.fields.length === 0) {
+      this.notAFunction(args, final);
+      return value;
+    }
+    return this.evalFieldChain(value, node.fields, node, args, final);
+  }
+
+  private evalChain(dot: unknown, node: ChainNode, args: ArgNode[], final: Final): unknown {
+    return this.evalFieldChain(this.evalPipeline(dot, node.target), node.fields, node, args, final);
+  }
+
+  /** `.A.B.C` from a receiver; only the last field sees the command's arguments. */
+  private evalFieldChain(receiver: unknown, fields: string[], node: ArgNode, args: ArgNode[], final: Final): unknown {
+    const hasArgs = args.length > 1 || final !== NO_FINAL;
+    return fields.reduce<unknown>((current, field, i) => this.evalField(current, field, node, hasArgs && i === fields.length - 1), receiver);
+  }
+
+  private evalField(receiver: unknown, field: string, node: ArgNode, hasArgs: boolean): unknown {
+    // A missing key gives Go's invalid value, and a field of that is invalid too, silently.
+    if (receiver === undefined) return undefined;
+    if (receiver === null) this.fail(siteOf(node), `nil pointer evaluating interface {}.${field}`);
+    if (!isMap(receiver)) this.fail(siteOf(node), `can't evaluate field ${field} in type ${typeName(receiver)}`);
+    if (hasArgs) this.fail(siteOf(node), `${field} is not a method but has arguments`);
+    return Object.hasOwn(receiver, field) ? receiver[field] : undefined;
+  }
+
+  private fail(at: Site, problem: string): never {
+    const { line, column } = at.position;
+    throw new TemplateError(`at <${at.source}>: ${problem}`, line, column);
+  }
 }
 
-function isStringMap(map: Record<string, unknown>): boolean {
-  return Object.values(map).every((v) => typeof v === 'string');
-}
-
-function describe(arg: Arg): string {
-  switch (arg.kind) {
-    case 'field': return `.${arg.path.join('.')}`;
-    case 'variable': return arg.name + (arg.path.length ? `.${arg.path.join('.')}` : '');
-    case 'literal': return printValue(arg.value);
-    case 'pipeline': return '(...)';
-    case 'function': return arg.name;
-  }
+function siteOfPipe(pipe: PipeNode): Site {
+  return { position: pipe.position, source: describePipe(pipe) };
 }

@@ -1,144 +1,213 @@
-/** The template functions catalog templates use: Go's builtins plus Rancher's and sprig's few. */
-import { TemplateError } from './errors.js';
+/**
+ * The functions a template can call: Go's builtins, Rancher's `splitPreserveQuotes`, and the
+ * sprig functions (Rancher registered sprig's whole map) that catalog templates use or are
+ * likely to: atoi, until, contains, hasPrefix, hasSuffix, default, empty, lower, upper,
+ * trim, quote, replace. sprig puts the needle first: `contains "/" .Values.x` asks whether
+ * .Values.x contains "/".
+ *
+ * `and` and `or` are listed here for their arity, but the executor evaluates them lazily.
+ */
+import { quote, sprint, sprintf, sprintln } from './format.js';
+import { compareStrings, formatValue, isTrue, kindOf, typeName, type GoMap, type Kind } from './values.js';
 
-export type TemplateFunction = (args: unknown[], line: number) => unknown;
+/** An error from inside a function; the executor adds the function name and position. */
+export class FunctionError extends Error {}
 
-/** Go's truth: zero values (false, 0, "", nil, empty list or map) are false. */
-export function isTrue(value: unknown): boolean {
-  if (value === undefined || value === null || value === false || value === 0 || value === '') return false;
-  if (Array.isArray(value)) return value.length > 0;
-  if (typeof value === 'object') return Object.keys(value).length > 0;
-  return true;
+type ParamKind = 'any' | 'string' | 'int';
+
+interface FunctionSpec {
+  params: ParamKind[];
+  /** The type of further arguments; absent when the function takes exactly `params`. */
+  variadic?: ParamKind;
+  call: (...args: never[]) => unknown;
 }
 
-/** How Go prints a value with %v / {{ . }}. */
-export function printValue(value: unknown): string {
-  if (value === undefined || value === null) return '<no value>';
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return `[${value.map(printValue).join(' ')}]`;
-  if (typeof value === 'object') {
-    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `map[${entries.map(([k, v]) => `${k}:${printValue(v)}`).join(' ')}]`;
-  }
-  return String(value);
-}
+export const LAZY_FUNCTIONS = new Set(['and', 'or']);
 
-function kindOf(value: unknown): string {
-  if (value === undefined || value === null) return 'nil';
-  if (Array.isArray(value)) return 'slice';
-  return typeof value;
-}
-
-function comparable(a: unknown, b: unknown, name: string, line: number): void {
-  const [ka, kb] = [kindOf(a), kindOf(b)];
-  if (ka !== kb || !['string', 'number', 'boolean'].includes(ka)) {
-    throw new TemplateError(`error calling ${name}: incompatible types for comparison (${ka} and ${kb})`, line);
-  }
-}
-
-function arity(name: string, args: unknown[], min: number, max: number, line: number): void {
-  if (args.length < min || args.length > max) {
-    const want = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
-    throw new TemplateError(`wrong number of args for ${name}: want ${want} got ${args.length}`, line);
-  }
-}
-
-function compare(name: string, test: (a: never, b: never) => boolean): TemplateFunction {
-  return (args, line) => {
-    arity(name, args, 2, 2, line);
-    comparable(args[0], args[1], name, line);
-    return test(args[0] as never, args[1] as never);
-  };
-}
-
-/** Go's fmt verbs the corpus needs: %s %v %d %q %t %f %x, with width and precision, and %%. */
-export function sprintf(format: string, args: unknown[]): string {
-  let next = 0;
-  return format.replace(/%([-+ 0#]*)(\d+)?(?:\.(\d+))?([svdqtfxX%])/g, (_, flags: string, width?: string, precision?: string, verb?: string) => {
-    if (verb === '%') return '%';
-    if (next >= args.length) return `%!${verb}(MISSING)`;
-    const arg = args[next++];
-    let out: string;
-    switch (verb) {
-      case 'd': out = typeof arg === 'number' ? String(Math.trunc(arg)) : `%!d(${kindOf(arg)}=${printValue(arg)})`; break;
-      case 'f': out = typeof arg === 'number' ? arg.toFixed(precision === undefined ? 6 : Number(precision)) : `%!f(${kindOf(arg)}=${printValue(arg)})`; break;
-      case 'q': out = JSON.stringify(printValue(arg)); break;
-      case 'x': case 'X': out = typeof arg === 'number' ? arg.toString(16) : Buffer.from(printValue(arg)).toString('hex'); if (verb === 'X') out = out.toUpperCase(); break;
-      default: out = printValue(arg); if (precision !== undefined && (verb === 's' || verb === 'v')) out = [...out].slice(0, Number(precision)).join('');
-    }
-    const pad = Number(width ?? 0) - [...out].length;
-    if (pad <= 0) return out;
-    return flags.includes('-') ? out + ' '.repeat(pad) : (flags.includes('0') && verb !== 's' ? '0' : ' ').repeat(pad) + out;
-  }) + (next < args.length ? `%!(EXTRA ${args.slice(next).map(printValue).join(', ')})` : '');
-}
-
-/** Rancher's splitPreserveQuotes: split on whitespace, keeping quoted substrings (and their quotes) whole. */
-export function splitPreserveQuotes(text: string): string[] {
-  return text.match(/(?:[^\s"']+|"[^"]*"|'[^']*')+/g) ?? [];
-}
-
-function asString(name: string, value: unknown, line: number): string {
-  if (typeof value === 'string') return value;
-  throw new TemplateError(`error calling ${name}: expected a string, got ${kindOf(value)}`, line);
-}
-
-export const FUNCTIONS: Record<string, TemplateFunction> = {
-  not: (args, line) => { arity('not', args, 1, 1, line); return !isTrue(args[0]); },
-  eq: (args, line) => {
-    arity('eq', args, 2, Infinity, line);
-    const [first, ...others] = args;
-    return others.some((other) => { comparable(first, other, 'eq', line); return first === other; });
-  },
-  ne: compare('ne', (a, b) => a !== b),
-  lt: compare('lt', (a, b) => a < b),
-  le: compare('le', (a, b) => a <= b),
-  gt: compare('gt', (a, b) => a > b),
-  ge: compare('ge', (a, b) => a >= b),
-  len: (args, line) => {
-    arity('len', args, 1, 1, line);
-    const [value] = args;
-    if (typeof value === 'string') return Buffer.byteLength(value);
-    if (Array.isArray(value)) return value.length;
-    if (value && typeof value === 'object') return Object.keys(value).length;
-    throw new TemplateError(`error calling len: len of ${kindOf(value)}`, line);
-  },
-  index: (args, line) => {
-    arity('index', args, 1, Infinity, line);
-    return args.slice(1).reduce((value, key) => {
-      if (Array.isArray(value) && typeof key === 'number') {
-        if (key < 0 || key >= value.length) throw new TemplateError(`error calling index: index out of range: ${key}`, line);
-        return value[key];
-      }
-      if (value && typeof value === 'object' && typeof key === 'string') return (value as Record<string, unknown>)[key] ?? '';
-      throw new TemplateError(`error calling index: cannot index ${kindOf(value)} with ${kindOf(key)}`, line);
-    }, args[0]);
-  },
-  print: (args) => args.map((arg, i) => (i > 0 && typeof arg !== 'string' && typeof args[i - 1] !== 'string' ? ' ' : '') + printValue(arg)).join(''),
-  println: (args) => `${args.map(printValue).join(' ')}\n`,
-  printf: (args, line) => { arity('printf', args, 1, Infinity, line); return sprintf(asString('printf', args[0], line), args.slice(1)); },
-  // Rancher's additions.
-  atoi: (args, line) => { arity('atoi', args, 1, 1, line); const n = Number.parseInt(asString('atoi', args[0], line).trim(), 10); return /^[-+]?\d+$/.test(String(args[0]).trim()) && Number.isFinite(n) ? n : 0; },
-  splitPreserveQuotes: (args, line) => { arity('splitPreserveQuotes', args, 1, 1, line); return splitPreserveQuotes(asString('splitPreserveQuotes', args[0], line)); },
-  // sprig's, as Rancher shipped them (note sprig's argument order: contains SUBSTR STRING).
-  until: (args, line) => {
-    arity('until', args, 1, 1, line);
-    const count = args[0];
-    if (typeof count !== 'number') throw new TemplateError(`error calling until: expected a number, got ${kindOf(count)}`, line);
-    return Array.from({ length: Math.max(0, Math.trunc(count)) }, (_, i) => i);
-  },
-  contains: (args, line) => { arity('contains', args, 2, 2, line); return asString('contains', args[1], line).includes(asString('contains', args[0], line)); },
-  hasPrefix: (args, line) => { arity('hasPrefix', args, 2, 2, line); return asString('hasPrefix', args[1], line).startsWith(asString('hasPrefix', args[0], line)); },
-  hasSuffix: (args, line) => { arity('hasSuffix', args, 2, 2, line); return asString('hasSuffix', args[1], line).endsWith(asString('hasSuffix', args[0], line)); },
-  default: (args, line) => { arity('default', args, 1, 2, line); return args.length === 2 && isTrue(args[1]) ? args[1] : args[0]; },
-  lower: (args, line) => { arity('lower', args, 1, 1, line); return asString('lower', args[0], line).toLowerCase(); },
-  upper: (args, line) => { arity('upper', args, 1, 1, line); return asString('upper', args[0], line).toUpperCase(); },
-  trim: (args, line) => { arity('trim', args, 1, 1, line); return asString('trim', args[0], line).trim(); },
-  replace: (args, line) => { arity('replace', args, 3, 3, line); return asString('replace', args[2], line).split(asString('replace', args[0], line)).join(asString('replace', args[1], line)); },
-  split: (args, line) => { arity('split', args, 2, 2, line); return asString('split', args[1], line).split(asString('split', args[0], line)); },
-  join: (args, line) => { arity('join', args, 2, 2, line); const list = args[1]; return Array.isArray(list) ? list.map(printValue).join(asString('join', args[0], line)) : printValue(list); },
-  quote: (args) => args.map((a) => JSON.stringify(printValue(a))).join(' '),
+const FUNCTIONS: Record<string, FunctionSpec> = {
+  // Go's builtins
+  and: { params: ['any'], variadic: 'any', call: () => undefined },
+  or: { params: ['any'], variadic: 'any', call: () => undefined },
+  not: { params: ['any'], call: (value: unknown) => !isTrue(value) },
+  len: { params: ['any'], call: length },
+  index: { params: ['any'], variadic: 'any', call: index },
+  print: { params: [], variadic: 'any', call: (...args: unknown[]) => sprint(args) },
+  printf: { params: ['string'], variadic: 'any', call: (format: string, ...args: unknown[]) => sprintf(format, args) },
+  println: { params: [], variadic: 'any', call: (...args: unknown[]) => sprintln(args) },
+  eq: { params: ['any'], variadic: 'any', call: eq },
+  ne: { params: ['any', 'any'], call: (a: unknown, b: unknown) => !eq(a, b) },
+  lt: { params: ['any', 'any'], call: lt },
+  le: { params: ['any', 'any'], call: (a: unknown, b: unknown) => lt(a, b) || eq(a, b) },
+  gt: { params: ['any', 'any'], call: (a: unknown, b: unknown) => !lt(a, b) && !eq(a, b) },
+  ge: { params: ['any', 'any'], call: (a: unknown, b: unknown) => !lt(a, b) },
+  // Rancher's
+  splitPreserveQuotes: { params: ['string'], call: splitPreserveQuotes },
+  // sprig's
+  atoi: { params: ['string'], call: atoi },
+  until: { params: ['int'], call: until },
+  contains: { params: ['string', 'string'], call: (needle: string, text: string) => text.includes(needle) },
+  hasPrefix: { params: ['string', 'string'], call: (prefix: string, text: string) => text.startsWith(prefix) },
+  hasSuffix: { params: ['string', 'string'], call: (suffix: string, text: string) => text.endsWith(suffix) },
+  default: { params: ['any'], variadic: 'any', call: (fallback: unknown, ...given: unknown[]) => (isTrue(given[0]) ? given[0] : fallback) },
+  empty: { params: ['any'], call: (value: unknown) => !isTrue(value) },
+  lower: { params: ['string'], call: (text: string) => text.toLowerCase() },
+  upper: { params: ['string'], call: (text: string) => text.toUpperCase() },
+  trim: { params: ['string'], call: (text: string) => text.replace(/^\s+|\s+$/g, '') },
+  quote: { params: [], variadic: 'any', call: (...args: unknown[]) => args.filter((arg) => arg !== null && arg !== undefined).map((arg) => quote(formatValue(arg))).join(' ') },
+  replace: { params: ['string', 'string', 'string'], call: (old: string, replacement: string, text: string) => text.replaceAll(old, replacement) },
 };
 
-/** and / or are evaluated lazily by the executor (Go short-circuits them); listed for name checks. */
-export const LAZY_FUNCTIONS = new Set(['and', 'or']);
+export function isDefinedFunction(name: string): boolean {
+  return Object.hasOwn(FUNCTIONS, name);
+}
+
+/** Checks the number of arguments a function is given, as Go does before evaluating them. */
+export function checkArity(name: string, count: number): void {
+  const spec = lookup(name);
+  const fixed = spec.params.length;
+  if (spec.variadic ? count >= fixed : count === fixed) return;
+  const want = spec.variadic ? `at least ${fixed}` : String(fixed);
+  throw new FunctionError(`wrong number of args for ${name}: want ${want} got ${count}`);
+}
+
+/** Calls a (non-lazy) function with evaluated arguments; throws FunctionError. */
+export function callFunction(name: string, args: unknown[]): unknown {
+  const spec = lookup(name);
+  checkArity(name, args.length);
+  args.forEach((arg, i) => checkType(arg, spec.params[i] ?? spec.variadic ?? 'any'));
+  return (spec.call as (...values: unknown[]) => unknown)(...args);
+}
+
+function lookup(name: string): FunctionSpec {
+  const spec = FUNCTIONS[name];
+  if (!spec) throw new FunctionError(`function "${name}" not defined`);
+  return spec;
+}
+
+function checkType(arg: unknown, param: ParamKind): void {
+  if (param === 'any' || kindOf(arg) === param) return;
+  if (arg === undefined || arg === null) throw new FunctionError(`invalid value; expected ${param}`);
+  throw new FunctionError(`wrong type for value; expected ${param}; got ${typeName(arg)}`);
+}
+
+// ---- builtins ---------------------------------------------------------------
+
+function length(value: unknown): number {
+  switch (kindOf(value)) {
+    case 'string': return Buffer.byteLength(value as string);
+    case 'slice': return (value as unknown[]).length;
+    case 'map': return Object.keys(value as GoMap).length;
+    case 'invalid': case 'nil': throw new FunctionError('len of nil pointer');
+    default: throw new FunctionError(`len of type ${typeName(value)}`);
+  }
+}
+
+function index(item: unknown, ...keys: unknown[]): unknown {
+  if (item === undefined || item === null) throw new FunctionError('index of untyped nil');
+  return keys.reduce<unknown>((current, key) => indexOnce(current, key), item);
+}
+
+function indexOnce(item: unknown, key: unknown): unknown {
+  const kind = kindOf(item);
+  if (kind === 'invalid' || kind === 'nil') throw new FunctionError('index of nil pointer');
+  if (kind === 'slice' || kind === 'string') {
+    const items = kind === 'string' ? [...Buffer.from(item as string)] : (item as unknown[]);
+    if (kindOf(key) !== 'int') throw new FunctionError(`cannot index slice/array with type ${typeName(key)}`);
+    const position = key as number;
+    if (position < 0 || position >= items.length) throw new FunctionError(`index out of range: ${position}`);
+    return items[position];
+  }
+  if (kind === 'map') {
+    if (typeof key !== 'string') throw new FunctionError(`value has type ${typeName(key)}; should be string`);
+    const map = item as GoMap;
+    return Object.hasOwn(map, key) ? map[key] : zeroOfValues(map);
+  }
+  throw new FunctionError(`can't index item of type ${typeName(item)}`);
+}
+
+/** Go returns the zero value of the map's element type for a missing key; we infer that type. */
+function zeroOfValues(map: GoMap): unknown {
+  const kinds = new Set(Object.values(map).map(kindOf));
+  if (kinds.size !== 1) return null;
+  const zeros: Partial<Record<Kind, unknown>> = { string: '', int: 0, bool: false };
+  const [kind] = kinds;
+  return kind === undefined ? null : zeros[kind] ?? null;
+}
+
+/** Kinds that compare with each other; nil and collections are 'none'. */
+function comparisonKind(value: unknown): 'bool' | 'int' | 'float' | 'string' | 'none' {
+  const kind = kindOf(value);
+  return kind === 'bool' || kind === 'int' || kind === 'float' || kind === 'string' ? kind : 'none';
+}
+
+/** Go's eq: true if the first argument equals any of the others. */
+function eq(first: unknown, ...others: unknown[]): boolean {
+  if (others.length === 0) throw new FunctionError('missing argument for comparison');
+  const firstKind = comparisonKind(first);
+  return others.some((other) => {
+    const otherKind = comparisonKind(other);
+    const bothPresent = first !== undefined && first !== null && other !== undefined && other !== null;
+    if (firstKind !== otherKind) {
+      if (bothPresent) throw new FunctionError(`incompatible types for comparison: ${typeName(first)} and ${typeName(other)}`);
+      return false;
+    }
+    if (firstKind !== 'none') return first === other;
+    if (bothPresent) throw new FunctionError(`non-comparable type ${typeName(first)}`);
+    return (first === undefined || first === null) && (other === undefined || other === null);
+  });
+}
+
+function lt(a: unknown, b: unknown): boolean {
+  const [kindA, kindB] = [comparisonKind(a), comparisonKind(b)];
+  if (kindA === 'none' || kindA === 'bool' || kindB === 'none' || kindB === 'bool') {
+    throw new FunctionError(`invalid type for comparison: ${typeName(kindA === 'none' || kindA === 'bool' ? a : b)} has no order`);
+  }
+  if (kindA !== kindB) throw new FunctionError(`incompatible types for comparison: ${typeName(a)} and ${typeName(b)}`);
+  return kindA === 'string' ? compareStrings(a as string, b as string) < 0 : (a as number) < (b as number);
+}
+
+// ---- Rancher and sprig ------------------------------------------------------
+
+const QUOTATION_MARKS = /["'\u00ab\u00bb\u2018-\u201f\u2039\u203a\u2e42\u300c-\u300f\u301d-\u301f\ufe41-\ufe44\uff02\uff07\uff62\uff63]/u;
+const GO_SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/u;
+
+/**
+ * Rancher's splitPreserveQuotes: splits on whitespace outside quotes; the quotes stay in the
+ * pieces (`--b='c d'` is one piece). Like Rancher's, each whitespace character ends a piece
+ * (two spaces make an empty piece), and the last character always stays in the last piece.
+ * Unlike Rancher's, a string ending in a non-ASCII character keeps its last piece.
+ */
+export function splitPreserveQuotes(text: string): string[] {
+  const pieces: string[] = [];
+  const chars = [...text];
+  let piece = '';
+  let inQuotes = false;
+  chars.forEach((char, i) => {
+    if (QUOTATION_MARKS.test(char)) inQuotes = !inQuotes;
+    const isLast = i === chars.length - 1;
+    if ((GO_SPACE.test(char) && !inQuotes) || isLast) {
+      pieces.push(isLast ? piece + char : piece);
+      piece = '';
+    } else {
+      piece += char;
+    }
+  });
+  return pieces;
+}
+
+/** sprig's atoi: Go's strconv.Atoi, with 0 for anything that is not a decimal integer (or is too large to be exact). */
+function atoi(text: string): number {
+  if (!/^[+-]?[0-9]+$/.test(text)) return 0;
+  const value = Number(text);
+  return Number.isSafeInteger(value) ? value : 0;
+}
+
+/** More would be a typo in an answer, not a list anyone means to render. */
+export const MAX_UNTIL = 10_000;
+
+/** sprig's until: 0, 1, ... count-1 (or 0, -1, ... count+1 for a negative count). */
+function until(count: number): number[] {
+  if (Math.abs(count) > MAX_UNTIL) throw new FunctionError(`count ${count} is too large: at most ${MAX_UNTIL} items`);
+  const step = count < 0 ? -1 : 1;
+  return Array.from({ length: Math.abs(count) }, (_, i) => i * step);
+}

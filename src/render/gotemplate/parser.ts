@@ -1,168 +1,316 @@
-/** Parses a Go text/template into a tree: text, actions, if / range / with blocks. */
+/**
+ * Builds the tree of a template from its tokens, with the checks Go's parser makes:
+ * blocks closed by `{{end}}`, functions defined, variables declared before use.
+ */
+import type { ArgNode, BranchNode, CommandNode, Node, PipeNode, TemplateAst } from './ast.js';
 import { TemplateError } from './errors.js';
-import { splitSegments, tokenize, type Token } from './lexer.js';
+import { isDefinedFunction } from './functions.js';
+import { tokenize, type Position, type Token, type TokenKind } from './lexer.js';
+import { parseNumber, unquote } from './literals.js';
 
-export type Arg =
-  | { kind: 'field'; path: string[] }
-  | { kind: 'variable'; name: string; path: string[] }
-  | { kind: 'function'; name: string }
-  | { kind: 'literal'; value: unknown }
-  | { kind: 'pipeline'; pipeline: Pipeline; path: string[] };
+type BranchKind = BranchNode['type'];
 
-export interface Command { args: Arg[] }
+/** What ended a list of nodes. */
+type ListEnd =
+  | { kind: 'end' | 'eof'; token: Token }
+  /** `{{else}}`, or `{{else if ...` / `{{else with ...` with `chained` naming the keyword. */
+  | { kind: 'else'; token: Token; chained?: 'if' | 'with' };
 
-export interface Pipeline {
-  /** Variables declared (`:=`) or assigned (`=`) by the pipeline. */
-  variables: string[];
-  assign: boolean;
-  commands: Command[];
-  line: number;
-}
-
-export type Node =
-  | { kind: 'text'; text: string }
-  | { kind: 'action'; pipeline: Pipeline }
-  | { kind: 'if' | 'with'; pipeline: Pipeline; body: Node[]; otherwise: Node[] }
-  | { kind: 'range'; pipeline: Pipeline; body: Node[]; otherwise: Node[] };
-
-export type TemplateAst = Node[];
-
-type Control = { kind: 'end' | 'else'; line: number; elseIf?: { keyword: 'if' | 'with'; tokens: Token[] } };
-
-interface Cursor { segments: ReturnType<typeof splitSegments>; index: number }
+const UNSUPPORTED_KEYWORDS: Record<string, string> = {
+  define: 'catalog templates are one file; inline the text instead',
+  template: 'catalog templates are one file; inline the text instead',
+  block: 'catalog templates are one file; inline the text instead',
+  break: 'use {{if}} inside the {{range}} instead',
+  continue: 'use {{if}} inside the {{range}} instead',
+};
 
 export function parseTemplate(text: string): TemplateAst {
-  const cursor: Cursor = { segments: splitSegments(text), index: 0 };
-  const { nodes, stop } = parseList(cursor);
-  if (stop) throw new TemplateError(`unexpected "${stop.kind}": no open if/range/with block`, stop.line);
-  return nodes;
+  return new Parser(tokenize(text)).parseRoot();
 }
 
-/** Parses nodes until `end` / `else` (returned as `stop`) or the end of the template. */
-function parseList(cursor: Cursor): { nodes: Node[]; stop?: Control } {
-  const nodes: Node[] = [];
-  while (cursor.index < cursor.segments.length) {
-    const segment = cursor.segments[cursor.index++];
-    if (!segment) break;
-    if (segment.kind === 'text') { nodes.push({ kind: 'text', text: segment.text }); continue; }
-    const tokens = tokenize(segment.source, segment.line);
-    const head = tokens[0];
-    if (!head) continue;
-    if (head.kind === 'ident' && head.value === 'end') return { nodes, stop: { kind: 'end', line: segment.line } };
-    if (head.kind === 'ident' && head.value === 'else') {
-      const next = tokens[1];
-      const elseIf = next?.kind === 'ident' && (next.value === 'if' || next.value === 'with') ? { keyword: next.value as 'if' | 'with', tokens: tokens.slice(2) } : undefined;
-      if (!elseIf && tokens.length > 1) throw new TemplateError('unexpected tokens after "else"', segment.line);
-      return { nodes, stop: { kind: 'else', line: segment.line, ...(elseIf ? { elseIf } : {}) } };
+class Parser {
+  private index = 0;
+  /** Variables in scope, innermost last; `$` is always there. */
+  private readonly variables: string[] = ['$'];
+
+  constructor(private readonly tokens: Token[]) {}
+
+  parseRoot(): TemplateAst {
+    const { nodes, end } = this.parseList();
+    if (end.kind !== 'eof') {
+      this.fail(end.token, `unexpected {{${end.kind}}}: no open if/range/with block`);
     }
-    if (head.kind === 'ident' && (head.value === 'if' || head.value === 'with' || head.value === 'range')) {
-      nodes.push(parseBlock(head.value, tokens.slice(1), segment.line, cursor));
-      continue;
+    return { nodes };
+  }
+
+  // ---- tokens -------------------------------------------------------------
+
+  private next(): Token {
+    const token = this.tokens[this.index] ?? this.eofToken();
+    if (token.kind !== 'eof') this.index += 1;
+    return token;
+  }
+
+  private peek(): Token {
+    return this.tokens[this.index] ?? this.eofToken();
+  }
+
+  private eofToken(): Token {
+    const last = this.tokens[this.tokens.length - 1];
+    return { kind: 'eof', value: '', line: last?.line ?? 1, column: last?.column ?? 1 };
+  }
+
+  private skipSpace(): void {
+    while (this.peek().kind === 'space') this.index += 1;
+  }
+
+  private nextNonSpace(): Token {
+    this.skipSpace();
+    return this.next();
+  }
+
+  private peekNonSpace(): Token {
+    this.skipSpace();
+    return this.peek();
+  }
+
+  private expect(kind: TokenKind, context: string): Token {
+    const token = this.nextNonSpace();
+    if (token.kind !== kind) this.unexpected(token, context);
+    return token;
+  }
+
+  private fail(at: Position, message: string): never {
+    throw new TemplateError(message, at.line, at.column);
+  }
+
+  private unexpected(token: Token, context: string): never {
+    this.fail(token, `unexpected ${describeToken(token)} in ${context}`);
+  }
+
+  // ---- lists and actions --------------------------------------------------
+
+  /** Text and actions up to `{{end}}`, `{{else}}` or the end of the template. */
+  private parseList(): { nodes: Node[]; end: ListEnd } {
+    const nodes: Node[] = [];
+    for (;;) {
+      const token = this.next();
+      if (token.kind === 'eof') return { nodes, end: { kind: 'eof', token } };
+      if (token.kind === 'text') {
+        nodes.push({ type: 'text', text: token.value });
+        continue;
+      }
+      if (token.kind !== 'leftDelim') this.unexpected(token, 'input');
+      const action = this.parseAction();
+      if ('kind' in action) return { nodes, end: action };
+      nodes.push(action);
     }
-    if (head.kind === 'ident' && ['define', 'template', 'block', 'break', 'continue'].includes(head.value)) {
-      throw new TemplateError(`"${head.value}" is not supported in catalog templates`, segment.line);
+  }
+
+  /** After `{{`: a block, an `{{end}}` / `{{else}}`, or a pipeline to print. */
+  private parseAction(): Node | ListEnd {
+    const token = this.peekNonSpace();
+    if (token.kind === 'keyword') {
+      this.next();
+      switch (token.value) {
+        case 'if': case 'range': case 'with': return this.parseBranch(token.value, token);
+        case 'end':
+          this.expect('rightDelim', 'end');
+          return { kind: 'end', token };
+        case 'else': return this.parseElse(token);
+        default: this.fail(token, `{{${token.value}}} is not supported: ${UNSUPPORTED_KEYWORDS[token.value] ?? 'remove it'}`);
+      }
     }
-    nodes.push({ kind: 'action', pipeline: parsePipeline(tokens, segment.line) });
+    return { type: 'action', pipe: this.parsePipeline('command', 'rightDelim') };
   }
-  return { nodes };
-}
 
-function parseBlock(keyword: 'if' | 'with' | 'range', tokens: Token[], line: number, cursor: Cursor): Node {
-  if (tokens.length === 0) throw new TemplateError(`missing value for ${keyword}`, line);
-  const pipeline = parsePipeline(tokens, line);
-  const { nodes: body, stop } = parseList(cursor);
-  if (!stop) throw new TemplateError(`unclosed ${keyword}: missing {{ end }}`, line);
-  if (stop.kind === 'end') return { kind: keyword, pipeline, body, otherwise: [] };
-  if (stop.elseIf) {
-    if (keyword === 'range') throw new TemplateError('"else if" is not allowed in range', stop.line);
-    return { kind: keyword, pipeline, body, otherwise: [parseBlock(stop.elseIf.keyword, stop.elseIf.tokens, stop.line, cursor)] };
-  }
-  const { nodes: otherwise, stop: end } = parseList(cursor);
-  if (!end) throw new TemplateError(`unclosed ${keyword}: missing {{ end }}`, line);
-  if (end.kind === 'else') throw new TemplateError(`more than one "else" in ${keyword}`, end.line);
-  return { kind: keyword, pipeline, body, otherwise };
-}
-
-function parsePipeline(tokens: Token[], line: number): Pipeline {
-  let rest = tokens;
-  const variables: string[] = [];
-  let assign = false;
-  const declaration = declarationLength(tokens);
-  if (declaration > 0) {
-    for (const token of tokens.slice(0, declaration - 1)) if (token.kind === 'variable') variables.push(token.value);
-    assign = tokens[declaration - 1]?.kind === 'punct' && (tokens[declaration - 1] as { value: string }).value === '=';
-    rest = tokens.slice(declaration);
-  }
-  const commands = splitOn(rest, '|').map((part) => parseCommand(part, line));
-  if (commands.some((c) => c.args.length === 0)) throw new TemplateError('missing command in pipeline', line);
-  return { variables, assign, commands, line };
-}
-
-/** `$x :=`, `$x =`, `$i, $e :=`: the number of tokens of the declaration, or 0. */
-function declarationLength(tokens: Token[]): number {
-  const [a, b, c, d] = tokens;
-  const isOp = (t?: Token) => t?.kind === 'punct' && (t.value === ':=' || t.value === '=');
-  if (a?.kind === 'variable' && isOp(b)) return 2;
-  if (a?.kind === 'variable' && b?.kind === 'punct' && b.value === ',' && c?.kind === 'variable' && isOp(d)) return 4;
-  return 0;
-}
-
-function splitOn(tokens: Token[], separator: '|'): Token[][] {
-  const parts: Token[][] = [[]];
-  let depth = 0;
-  for (const token of tokens) {
-    if (token.kind === 'punct' && token.value === '(') depth += 1;
-    if (token.kind === 'punct' && token.value === ')') depth -= 1;
-    if (depth === 0 && token.kind === 'punct' && token.value === separator) parts.push([]);
-    else parts.at(-1)?.push(token);
-  }
-  return parts;
-}
-
-function parseCommand(tokens: Token[], line: number): Command {
-  const args: Arg[] = [];
-  let i = 0;
-  while (i < tokens.length) {
-    const token = tokens[i] as Token;
-    if (token.kind === 'punct' && token.value === '(') {
-      const close = matchingParen(tokens, i, line);
-      const inner = parsePipeline(tokens.slice(i + 1, close), line);
-      const chain = tokens[close + 1];
-      const path = chain?.kind === 'chain' ? chain.value : [];
-      args.push({ kind: 'pipeline', pipeline: inner, path });
-      i = close + (chain?.kind === 'chain' ? 2 : 1);
-      continue;
+  private parseElse(token: Token): ListEnd {
+    const next = this.peekNonSpace();
+    if (next.kind === 'keyword' && (next.value === 'if' || next.value === 'with')) {
+      return { kind: 'else', token, chained: next.value };
     }
-    if (token.kind === 'variable') {
-      const chain = tokens[i + 1];
-      const path = chain?.kind === 'chain' ? chain.value : [];
-      args.push({ kind: 'variable', name: token.value, path });
-      i += chain?.kind === 'chain' ? 2 : 1;
-      continue;
-    }
-    args.push(simpleArg(token, line));
-    i += 1;
+    this.expect('rightDelim', 'else');
+    return { kind: 'else', token };
   }
-  return { args };
+
+  /** `{{if pipeline}} list [{{else}} list] {{end}}`, likewise range and with. */
+  private parseBranch(type: BranchKind, opening: Token): BranchNode {
+    const scopeMark = this.variables.length;
+    const pipe = this.parsePipeline(type, 'rightDelim');
+    const { nodes: list, end } = this.parseList();
+    let elseList: Node[] = [];
+    if (end.kind === 'else') elseList = this.parseElseList(type, opening, end);
+    else if (end.kind === 'eof') this.failUnclosed(type, opening);
+    this.variables.length = scopeMark;
+    return { type, pipe, list, elseList, position: { line: opening.line, column: opening.column } };
+  }
+
+  private parseElseList(type: BranchKind, opening: Token, elseEnd: Extract<ListEnd, { kind: 'else' }>): Node[] {
+    if (elseEnd.chained) {
+      if (elseEnd.chained !== type) this.fail(elseEnd.token, `{{else ${elseEnd.chained}}} is only allowed inside {{${elseEnd.chained}}}, not {{${type}}}`);
+      // `{{else if x}}...{{end}}` is `{{else}}{{if x}}...{{end}}{{end}}`: one {{end}} closes both.
+      const chainedOpening = this.next();
+      return [this.parseBranch(type, chainedOpening)];
+    }
+    const { nodes, end } = this.parseList();
+    if (end.kind === 'eof') this.failUnclosed(type, opening);
+    if (end.kind === 'else') this.fail(end.token, `unexpected {{else}}: {{${type}}} on line ${opening.line} already has an {{else}}; expected {{end}}`);
+    return nodes;
+  }
+
+  private failUnclosed(type: BranchKind, opening: Token): never {
+    this.fail(opening, `unexpected end of template: {{${type}}} on line ${opening.line} has no matching {{end}}`);
+  }
+
+  // ---- pipelines ----------------------------------------------------------
+
+  /** `[$x :=] command [| command]...` up to `end` (`}}` or `)`). */
+  private parsePipeline(context: string, end: 'rightDelim' | 'rightParen'): PipeNode {
+    const start = this.peekNonSpace();
+    const pipe: PipeNode = { type: 'pipe', declarations: [], isAssign: false, commands: [], position: { line: start.line, column: start.column } };
+    this.parseDeclarations(pipe, context);
+    for (;;) {
+      const token = this.peekNonSpace();
+      if (token.kind === end) {
+        this.next();
+        this.checkPipeline(pipe, context, token);
+        return pipe;
+      }
+      if (token.kind === 'pipe') this.fail(token, `missing command before "|" in ${context}`);
+      if (!STARTS_OPERAND.has(token.kind)) this.unexpected(this.next(), context);
+      pipe.commands.push(this.parseCommand());
+    }
+  }
+
+  /** `$x :=`, `$x =`, or (in range) `$i, $e :=`; leaves the tokens alone if there is none. */
+  private parseDeclarations(pipe: PipeNode, context: string): void {
+    const mark = this.index;
+    const first = this.peekNonSpace();
+    if (first.kind !== 'variable') return;
+    this.next();
+    const after = this.peekNonSpace();
+    if (after.kind === 'comma') {
+      if (context !== 'range') this.fail(after, `too many declarations in ${context}: only {{range}} declares two variables`);
+      this.next();
+      const second = this.nextNonSpace();
+      if (second.kind !== 'variable') this.fail(second, 'range can only initialize variables: expected "$index, $element :="');
+      const operator = this.nextNonSpace();
+      if (operator.kind !== 'declare' && operator.kind !== 'assign') this.unexpected(operator, 'range declaration');
+      this.declare(pipe, [first.value, second.value], operator.kind === 'assign');
+      return;
+    }
+    if (after.kind === 'declare' || after.kind === 'assign') {
+      this.next();
+      this.declare(pipe, [first.value], after.kind === 'assign');
+      return;
+    }
+    this.index = mark;
+  }
+
+  private declare(pipe: PipeNode, names: string[], isAssign: boolean): void {
+    pipe.declarations = names;
+    pipe.isAssign = isAssign;
+    this.variables.push(...names);
+  }
+
+  private checkPipeline(pipe: PipeNode, context: string, at: Token): void {
+    if (pipe.commands.length === 0) this.fail(at, `missing value for ${context}`);
+    pipe.commands.forEach((command, i) => {
+      const first = command.args[0];
+      if (i > 0 && first && NOT_EXECUTABLE.has(first.type)) {
+        this.fail(command.position, `non executable command in pipeline stage ${i + 1}: what follows "|" must be a function to call`);
+      }
+    });
+  }
+
+  private parseCommand(): CommandNode {
+    const start = this.peekNonSpace();
+    const command: CommandNode = { type: 'command', args: [], position: { line: start.line, column: start.column } };
+    for (;;) {
+      this.skipSpace();
+      const operand = this.parseOperand();
+      if (operand) command.args.push(operand);
+      const token = this.peek();
+      if (token.kind === 'space') continue;
+      if (token.kind === 'rightDelim' || token.kind === 'rightParen') break;
+      if (token.kind === 'pipe') {
+        this.next();
+        const following = this.peekNonSpace();
+        if (!STARTS_OPERAND.has(following.kind)) this.fail(following, `missing command after "|": expected a function name, found ${describeToken(following)}`);
+        break;
+      }
+      this.unexpected(this.next(), 'operand');
+    }
+    if (command.args.length === 0) this.fail(start, 'missing value for command: expected a function, field, variable or literal before "|"');
+    return command;
+  }
+
+  /** A term, with `.Field` chained directly after it. */
+  private parseOperand(): ArgNode | undefined {
+    const term = this.parseTerm();
+    if (!term || this.peek().kind !== 'field') return term;
+    const fields: string[] = [];
+    while (this.peek().kind === 'field') fields.push(this.next().value.slice(1));
+    switch (term.type) {
+      case 'field': return { ...term, fields: [...term.fields, ...fields] };
+      case 'variable': return { ...term, fields: [...term.fields, ...fields] };
+      case 'pipe': return { type: 'chain', target: term, fields, position: term.position };
+      default: this.fail(term.position, `unexpected . after term ${JSON.stringify(termText(term))}`);
+    }
+  }
+
+  private parseTerm(): ArgNode | undefined {
+    const token = this.peek();
+    const position = { line: token.line, column: token.column };
+    switch (token.kind) {
+      case 'identifier':
+        this.next();
+        if (!isDefinedFunction(token.value)) this.fail(token, `function "${token.value}" not defined`);
+        return { type: 'identifier', name: token.value, position };
+      case 'dot': this.next(); return { type: 'dot', position };
+      case 'nil': this.next(); return { type: 'nil', position };
+      case 'bool': this.next(); return { type: 'bool', value: token.value === 'true', position };
+      case 'field': this.next(); return { type: 'field', fields: [token.value.slice(1)], position };
+      case 'variable':
+        this.next();
+        if (!this.variables.includes(token.value)) this.fail(token, `undefined variable "${token.value}": declare it with ${token.value} := ... first`);
+        return { type: 'variable', name: token.value, fields: [], position };
+      case 'number': case 'char':
+        this.next();
+        return { type: 'number', value: this.literal(token, parseNumber), text: token.value, position };
+      case 'string': case 'rawString':
+        this.next();
+        return { type: 'string', value: this.literal(token, unquote), text: token.value, position };
+      case 'leftParen':
+        this.next();
+        return this.parsePipeline('parenthesized pipeline', 'rightParen');
+      default: return undefined;
+    }
+  }
+
+  private literal<T>(token: Token, convert: (text: string) => T): T {
+    try {
+      return convert(token.value);
+    } catch (err) {
+      this.fail(token, err instanceof Error ? err.message : String(err));
+    }
+  }
 }
 
-function simpleArg(token: Token, line: number): Arg {
+const STARTS_OPERAND = new Set<TokenKind>(['bool', 'char', 'dot', 'field', 'identifier', 'number', 'nil', 'rawString', 'string', 'variable', 'leftParen']);
+const NOT_EXECUTABLE = new Set<ArgNode['type']>(['bool', 'dot', 'nil', 'number', 'string']);
+
+function termText(term: ArgNode): string {
+  return 'text' in term ? term.text : term.type === 'bool' ? String(term.value) : term.type === 'nil' ? 'nil' : '.';
+}
+
+function describeToken(token: Token): string {
   switch (token.kind) {
-    case 'field': return { kind: 'field', path: token.value };
-    case 'ident': return { kind: 'function', name: token.value };
-    case 'string': case 'number': case 'bool': return { kind: 'literal', value: token.value };
-    case 'nil': return { kind: 'literal', value: null };
-    default: throw new TemplateError(`unexpected ${token.kind === 'punct' ? `"${token.value}"` : token.kind} in command`, line);
+    case 'eof': return 'end of template';
+    case 'rightDelim': return '"}}"';
+    case 'leftDelim': return '"{{"';
+    case 'space': return 'space';
+    case 'keyword': return `keyword "${token.value}"`;
+    default: return JSON.stringify(token.value);
   }
-}
-
-function matchingParen(tokens: Token[], open: number, line: number): number {
-  let depth = 0;
-  for (let i = open; i < tokens.length; i += 1) {
-    const t = tokens[i];
-    if (t?.kind === 'punct' && t.value === '(') depth += 1;
-    if (t?.kind === 'punct' && t.value === ')') depth -= 1;
-    if (depth === 0) return i;
-  }
-  throw new TemplateError('unclosed left paren', line);
 }
