@@ -28,11 +28,13 @@ export interface HostConfig {
 
 export interface CorralConfig {
   hosts: HostConfig[];
+  /** Shared secret of push webhooks, read from the named environment variable (never from the file). */
+  webhookSecretEnv?: string;
 }
 
 export type ConfigResult = { config: CorralConfig; diagnostics: Diagnostic[] } | { config?: undefined; diagnostics: Diagnostic[] };
 
-const TOP_LEVEL_KEYS = ['hosts'];
+const TOP_LEVEL_KEYS = ['hosts', 'webhook'];
 const HOST_KEYS = ['name', 'docker', 'address', 'labels', 'tls'];
 const TLS_KEYS = ['ca', 'cert', 'key'];
 const HOST_NAME = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
@@ -65,8 +67,26 @@ export function parseConfig(text: string, file: string): ConfigResult {
     }
     hosts.push(host);
   });
+  const webhookSecretEnv = parseWebhook(parsed.value['webhook'], file, at(['webhook']), diagnostics);
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
-  return { config: { hosts }, diagnostics };
+  return { config: { hosts, ...(webhookSecretEnv ? { webhookSecretEnv } : {}) }, diagnostics };
+}
+
+/** `webhook: {secret_env: NAME}`: the secret itself stays out of the file, in an environment variable. */
+function parseWebhook(raw: unknown, file: string, where: { field: string; line?: number }, diagnostics: Diagnostic[]): string | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const accepted = 'expected `webhook: {secret_env: NAME}` naming the environment variable that holds the shared secret';
+  if (!isPlainObject(raw)) {
+    diagnostics.push(error(file, `webhook: ${accepted}`, where));
+    return undefined;
+  }
+  for (const key of Object.keys(raw).filter((k) => k !== 'secret_env')) diagnostics.push(error(file, `webhook.${key}: unknown key; accepted: secret_env`, where));
+  const name = raw['secret_env'];
+  if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    diagnostics.push(error(file, `webhook.secret_env: ${accepted}`, where));
+    return undefined;
+  }
+  return name;
 }
 
 /** The configuration without a config file: the local Docker daemon as host `local`. */

@@ -14,7 +14,7 @@ export async function loadConfig(file: string | undefined, env: NodeJS.ProcessEn
   });
   const result = parseConfig(text, file);
   if (!result.config) throw new ConfigError(result.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic).join('\n'));
-  return { hosts: result.config.hosts.map((host) => withTlsPathsFrom(dirname(file), host)) };
+  return { ...result.config, hosts: result.config.hosts.map((host) => withTlsPathsFrom(dirname(file), host)) };
 }
 
 /** TLS file paths in the config are relative to the config file. */

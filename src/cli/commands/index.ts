@@ -3,6 +3,8 @@ import type { CommandModule } from 'yargs';
 import { catalogCommand } from './catalog.js';
 import { planCommand } from './plan.js';
 import { renderCommand } from './render.js';
+import { runCommand } from './run.js';
+import { statusCommand } from './status.js';
 import { syncCommand } from './sync.js';
 import { validateCommand } from './validate.js';
 
@@ -11,5 +13,7 @@ export const commands: CommandModule<object, any>[] = [
   renderCommand,
   planCommand,
   syncCommand,
+  runCommand,
+  statusCommand,
   catalogCommand,
 ];
