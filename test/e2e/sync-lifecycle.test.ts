@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import type { HostConfig } from '../../src/config/config.js';
 import { CorralLabel } from '../../src/model/labels.js';
-import { BUSYBOX, cleanup, clientOf, FLEET_CONFIG, fleetHosts, networksOf, placementOf, summary, TestRepo, uniqueName } from './sync-repo.js';
+import { ensureFleet } from './fleet.js';
+import { BUSYBOX, cleanup, clientOf, fleetHosts, networksOf, placementOf, summary, TestRepo, uniqueName } from './sync-repo.js';
 
 const SLEEPER = `version: '2'
 services:
@@ -47,7 +48,7 @@ test('a new stack converges, and `corral plan --exit-code` returns 0 right after
   assert.equal(result.converged, true, result.ops.join('\n'));
   assert.deepEqual([result.sync, result.health], ['Synced', 'Healthy']);
   assert.equal((await placementOf(hosts, stack)).length, 1);
-  const plan = spawnSync(process.execPath, ['bin/corral', 'plan', '--repo', repo.dir, '--config', FLEET_CONFIG, '--stack', stack, '--exit-code'], { encoding: 'utf8' });
+  const plan = spawnSync(process.execPath, ['bin/corral', 'plan', '--repo', repo.dir, '--config', (await ensureFleet()).configPath, '--stack', stack, '--exit-code'], { encoding: 'utf8' });
   assert.equal(plan.status, 0, plan.stdout + plan.stderr);
   assert.equal(plan.stdout, `stack ${stack}: no changes\n`);
   assert.equal(await bystanderRunning(), true);

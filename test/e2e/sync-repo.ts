@@ -14,12 +14,13 @@ import { dockerClient } from '../../src/observe/index.js';
 import { reconcile, type ReconcileResult } from '../../src/reconcile/index.js';
 import { loadDesiredState } from '../../src/render/index.js';
 import { readDirectoryTree } from '../../src/source/directory.js';
+import { ensureFleet, IMAGES } from './fleet.js';
 
-export const FLEET_CONFIG = '/run/corral-fleet/corral.yml';
-export const BUSYBOX = '10.99.0.2:5000/corral/busybox:1';
+export const BUSYBOX = IMAGES.busybox;
 
+/** The fleet's hosts; brings the fleet up first if it is not running. */
 export async function fleetHosts(): Promise<HostConfig[]> {
-  return (await loadConfig(FLEET_CONFIG)).hosts;
+  return (await loadConfig((await ensureFleet()).configPath)).hosts;
 }
 
 /** A short random suffix, so that concurrent runs on the shared fleet never share a stack name. */

@@ -1,0 +1,150 @@
+/**
+ * `corral run` end to end: a real git remote the test pushes to, the daemon as a child
+ * process, and the fleet's Docker hosts.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import type { HostConfig } from '../../src/config/config.js';
+import { ensureFleet, IMAGES } from './fleet.js';
+import { Daemon, freePort, GitRemote, waitFor, WEB_TEMPLATE } from './daemon-harness.js';
+import { cleanup, clientOf, fleetHosts, placementOf } from './sync-repo.js';
+
+const INTERVAL_S = 3;
+const SECRET = 'webhook-secret-for-tests';
+let hosts: HostConfig[];
+let remote: GitRemote;
+let daemon: Daemon;
+let configPath: string;
+const stacks = ['dmn-a', 'dmn-b', 'dmn-c', 'dmn-big'];
+
+function addWebTemplate(r: GitRemote): GitRemote {
+  return r.write('catalog/templates/web/config.yml', WEB_TEMPLATE.config)
+    .write('catalog/templates/web/0/docker-compose.yml', WEB_TEMPLATE.compose(IMAGES.busybox))
+    .write('catalog/templates/web/0/rancher-compose.yml', WEB_TEMPLATE.rancher);
+}
+
+const running = async (stack: string) => (await placementOf(hosts, stack)).length;
+const synced = (name: string) => async () => {
+  const status = await daemon.stack(name);
+  return status?.sync === 'Synced' && status.health === 'Healthy' ? status : undefined;
+};
+
+before(async () => {
+  configPath = (await ensureFleet()).configPath;
+  hosts = await fleetHosts();
+  await cleanup(hosts, stacks);
+  remote = new GitRemote();
+  addWebTemplate(remote).write('stacks/dmn-a/stack.yml', 'template: web\nanswers:\n  scale: 2\n').push('first stack');
+  daemon = new Daemon({ repo: remote.bare, config: configPath, interval: INTERVAL_S, port: freePort(), webhookSecret: SECRET }).start();
+  await waitFor('the first stack Synced', 30_000, synced('dmn-a'));
+});
+
+after(async () => {
+  await daemon?.stop('SIGKILL');
+  await cleanup(hosts, stacks);
+  remote?.destroy();
+});
+
+test('the status API lists the stack with revision, counts and endpoints a user can reach', async () => {
+  const status = await daemon.stack('dmn-a');
+  assert.ok(status);
+  assert.match(status.revision ?? '', /^[0-9a-f]{40}$/);
+  assert.deepEqual(status.services, [{ name: 'web', desired: 2, running: 2 }]);
+  assert.equal(status.endpoints.length, 2);
+  for (const endpoint of status.endpoints) {
+    const page = await (await fetch(`http://${endpoint.address}:${endpoint.port}/`)).text();
+    assert.match(page, /^dmn-a-web-\d/);
+  }
+  const list = await daemon.stacks();
+  assert.deepEqual(Object.keys(list[0] ?? {}).filter((k) => ['name', 'sync', 'health', 'revision', 'message'].includes(k)).sort(), ['health', 'message', 'name', 'revision', 'sync']);
+  const health = await fetch(`${daemon.url}/healthz`);
+  assert.equal(health.status, 200);
+});
+
+test('a pushed commit adding a stack is running within one interval', async () => {
+  remote.write('stacks/dmn-b/stack.yml', 'template: web\n').push('add dmn-b');
+  await waitFor('dmn-b running', INTERVAL_S * 1000 + 5000, synced('dmn-b'));
+  assert.equal(await running('dmn-b'), 1);
+});
+
+test('a webhook fetches at once: a stack pushed and announced runs well within the interval', async () => {
+  const revision = remote.write('stacks/dmn-b/stack.yml', 'template: web\nanswers:\n  scale: 3\n').push('scale dmn-b to 3');
+  const body = JSON.stringify({ ref: 'refs/heads/main', after: revision });
+  const refused = await fetch(`${daemon.url}/api/v1/webhook`, { method: 'POST', headers: { 'x-gitlab-token': 'wrong' }, body });
+  assert.equal(refused.status, 401);
+  const signature = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+  const accepted = await fetch(`${daemon.url}/api/v1/webhook`, { method: 'POST', headers: { 'x-hub-signature-256': signature }, body });
+  assert.equal(accepted.status, 202);
+  const status = await waitFor('dmn-b at 3', 2500, async () => {
+    const s = await daemon.stack('dmn-b');
+    return s?.revision === revision && s.services[0]?.running === 3 ? s : undefined;
+  });
+  assert.equal(status.sync, 'Synced');
+});
+
+test('a commit that breaks some stacks fails only those; the others keep converging', async () => {
+  remote.write('stacks/dmn-b/stack.yml', 'template: web\nanswers: [broken\n')
+    .write('stacks/dmn-c/stack.yml', 'template: no-such-template\n')
+    .write('stacks/dmn-a/stack.yml', 'template: web\nanswers:\n  scale: 1\n')
+    .push('break b, add a bad c, scale a down');
+  await waitFor('a scaled to 1 while b and c fail', INTERVAL_S * 1000 + 5000, async () => {
+    const [a, b, c] = [await daemon.stack('dmn-a'), await daemon.stack('dmn-b'), await daemon.stack('dmn-c')];
+    return a?.services[0]?.running === 1 && a.sync === 'Synced' && b?.sync === 'Failed' && c?.sync === 'Failed' ? { b, c } : undefined;
+  }).catch(async (err: Error) => { throw new Error(`${err.message}: ${JSON.stringify(await daemon.stacks(), null, 1)}\n${daemon.log.slice(-3000)}`); }).then(({ b, c }) => {
+    assert.match(b.message, /stacks\/dmn-b\/stack.yml:\d+: YAML syntax error/);
+    assert.match(c.message, /unknown template "no-such-template"/);
+  });
+  assert.equal(await running('dmn-b'), 3, 'a stack that fails to render is never pruned');
+  assert.equal(await running('dmn-a'), 1);
+});
+
+test('a commit removing a stack prunes it; a revert brings it back', async () => {
+  remote.remove('stacks/dmn-c').write('stacks/dmn-b/stack.yml', 'template: web\n').push('mend b, drop c');
+  remote.remove('stacks/dmn-a').push('remove dmn-a');
+  await waitFor('dmn-a pruned', INTERVAL_S * 1000 + 5000, async () => (await running('dmn-a')) === 0);
+  await waitFor('dmn-a gone from the status', 5000, async () => (await daemon.stack('dmn-a')) === undefined);
+  remote.revert();
+  await waitFor('dmn-a back', INTERVAL_S * 1000 + 5000, synced('dmn-a'));
+  assert.equal(await running('dmn-a'), 1);
+});
+
+test('docker kill of a managed container is undone within 2 s', async () => {
+  const [entry] = await placementOf(hosts, 'dmn-a');
+  const [hostName, name] = (entry ?? '').split(':');
+  const host = hosts.find((h) => h.name === hostName);
+  assert.ok(host && name);
+  const container = clientOf(host).getContainer(name);
+  await container.kill();
+  const started = Date.now();
+  await waitFor(`${name} running again`, 2000, async () => (await container.inspect()).State.Running);
+  assert.ok(Date.now() - started < 2000);
+});
+
+test('SIGTERM finishes the work in flight and exits 0', async () => {
+  remote.write('stacks/dmn-b/stack.yml', 'template: web\nanswers:\n  scale: 2\n').push('dmn-b to 2');
+  await fetch(`${daemon.url}/api/v1/sync`, { method: 'POST' });
+  assert.equal(await daemon.stop('SIGTERM'), 0);
+  assert.match(daemon.log, /"message":"stopped"/);
+  daemon = new Daemon({ repo: remote.bare, config: configPath, interval: INTERVAL_S, port: freePort() }).start();
+  await waitFor('dmn-b at 2 after the restart', 20_000, async () => (await daemon.stack('dmn-b'))?.services[0]?.running === 2);
+});
+
+test('SIGKILL during a 20-container apply, then a restart: exactly the desired set, 10 times over', async () => {
+  await daemon.stop('SIGKILL');
+  remote.write('stacks/dmn-big/stack.yml', 'template: web\nanswers:\n  scale: 20\n').push('a 20-container stack');
+  const expected = Array.from({ length: 20 }, (_, i) => `dmn-big-web-${i + 1}`).sort();
+  for (let round = 1; round <= 10; round += 1) {
+    await cleanup(hosts, ['dmn-big']);
+    const doomed = new Daemon({ repo: remote.bare, config: configPath, interval: 60, port: freePort() }).start();
+    await waitFor('the apply under way', 20_000, async () => (await running('dmn-big')) >= 1 + (round % 5) * 3, 20);
+    await doomed.stop('SIGKILL');
+    daemon = new Daemon({ repo: remote.bare, config: configPath, interval: 60, port: freePort() }).start();
+    await waitFor(`round ${round}: dmn-big Synced`, 60_000, synced('dmn-big'), 100);
+    const names = (await placementOf(hosts, 'dmn-big')).map((entry) => entry.split(':')[1] ?? '').sort();
+    assert.deepEqual(names, expected, `round ${round}`);
+    const states = await Promise.all(hosts.map(async (h) => (await clientOf(h).listContainers({ filters: { label: ['io.corral.stack=dmn-big'] } })).length));
+    assert.equal(states.reduce((a, b) => a + b, 0), 20, `round ${round}: all 20 running`);
+    await daemon.stop('SIGKILL');
+  }
+});
