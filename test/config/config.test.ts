@@ -40,7 +40,7 @@ test('an unknown key is refused with the file, line and key named', () => {
     'corral.yml:4: error: hosts[0].lables: unknown key; accepted: name, docker, address, labels, tls',
   ]);
   assert.deepEqual(errorsOf('hosts: [{name: h1, docker: "unix:///x.sock"}]\npoll: 5\n'), [
-    'corral.yml:2: error: unknown key "poll"; accepted: hosts',
+    'corral.yml:2: error: unknown key "poll"; accepted: hosts, webhook',
   ]);
 });
 
@@ -70,4 +70,14 @@ test('an empty config or one without hosts is refused', () => {
 test('without a config: one host "local" from DOCKER_HOST or the default socket', () => {
   assert.deepEqual(defaultConfig(undefined).hosts, [{ name: 'local', docker: { kind: 'unix', url: 'unix:///var/run/docker.sock', socketPath: '/var/run/docker.sock' }, address: '127.0.0.1', labels: {} }]);
   assert.equal(defaultConfig('tcp://192.168.1.5:2375').hosts[0]?.address, '192.168.1.5');
+});
+
+test('webhook.secret_env names the environment variable of the webhook secret; anything else is refused', () => {
+  const hosts = 'hosts:\n  - name: h1\n    docker: unix:///run/docker.sock\n';
+  const ok = parseConfig(`${hosts}webhook:\n  secret_env: MY_SECRET\n`, 'corral.yml');
+  assert.equal(ok.config?.webhookSecretEnv, 'MY_SECRET');
+  const inline = parseConfig(`${hosts}webhook:\n  secret: hunter2\n`, 'corral.yml');
+  assert.equal(inline.config, undefined);
+  assert.match(inline.diagnostics.map((d) => d.message).join('\n'), /webhook\.secret: unknown key; accepted: secret_env/);
+  assert.ok(!inline.diagnostics.some((d) => d.message.includes('hunter2')));
 });
