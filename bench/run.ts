@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config/load.js';
 import { CorralLabel } from '../src/model/labels.js';
 import { dockerClient } from '../src/observe/index.js';
+import { measureDaemon } from './daemon.js';
 
 const FLEET_CONFIG = '/run/corral-fleet/corral.yml';
 const IMAGE = '10.99.0.2:5000/corral/busybox:1';
@@ -95,6 +96,9 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
+const latencies = await measureDaemon();
+const list = (values: number[]) => values.map((v) => v.toFixed(0)).join(', ');
+
 const row = (label: string, composeMs: number[], corralMs: number[]) => {
   const ratio = median(corralMs) / median(composeMs);
   return `| ${label} | ${median(composeMs).toFixed(0)} ms | ${median(corralMs).toFixed(0)} ms | ${ratio.toFixed(2)} |`;
@@ -114,7 +118,18 @@ ${row('(b) no-op: compose 1 project × 10 containers, corral 50 stacks × 2 cont
 Targets (issue 4): (a) corral's median no slower than docker-compose's; (b) corral's no-op over
 all 50 stacks no slower than docker-compose's no-op for one project. A ratio ≤ 1.00 meets the target.
 
+## The daemon (\`corral run\`)
+
+| latency, 10 runs | median | min | max |
+|---|---|---|---|
+| commit to running: push + GitLab webhook → the new stack's container answers on its published port | ${median(latencies.commitToRunning).toFixed(0)} ms | ${Math.min(...latencies.commitToRunning)} ms | ${Math.max(...latencies.commitToRunning)} ms |
+| self-heal: \`docker kill\` of a managed container → running again | ${median(latencies.selfHeal).toFixed(0)} ms | ${Math.min(...latencies.selfHeal)} ms | ${Math.max(...latencies.selfHeal)} ms |
+
 Raw runs (ms):
+- commit to running: ${list(latencies.commitToRunning)}
+- self-heal: ${list(latencies.selfHeal)}
+
+Raw runs of the comparison (ms):
 - (a) docker-compose: ${results.coldCompose.map((v) => v.toFixed(0)).join(', ')}
 - (a) corral: ${results.coldCorral.map((v) => v.toFixed(0)).join(', ')}
 - (b) docker-compose: ${results.noopCompose.map((v) => v.toFixed(0)).join(', ')}
