@@ -293,16 +293,19 @@ function charsProblem(question: Question, answer: string): string | undefined {
 
 /** The type and every constraint of a question, e.g. `int, min 1, max 10`. */
 function ruleSummary(question: Question): string {
+  return [question.type, question.required ? 'required' : '', ...constraintsOf(question)].filter(Boolean).join(', ');
+}
+
+/** A question's constraints as people read them: `min 1`, `max_length 8`, `valid_chars "abc"`. */
+export function constraintsOf(question: Question): string[] {
   return [
-    question.type,
-    question.required ? 'required' : '',
     question.min !== undefined ? `min ${question.min}` : '',
     question.max !== undefined ? `max ${question.max}` : '',
     question.minLength !== undefined ? `min_length ${question.minLength}` : '',
     question.maxLength !== undefined ? `max_length ${question.maxLength}` : '',
     question.validChars !== undefined ? `valid_chars ${JSON.stringify(question.validChars)}` : '',
     question.invalidChars !== undefined ? `invalid_chars ${JSON.stringify(question.invalidChars)}` : '',
-  ].filter(Boolean).join(', ');
+  ].filter(Boolean);
 }
 
 /** The given value, quoted and shortened; never the value of a secret. */

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadCatalog } from '../../catalog/loader.js';
-import { secretVariableNames, type Question } from '../../catalog/questions.js';
+import { constraintsOf, secretVariableNames, type Question } from '../../catalog/questions.js';
 import type { Catalog, CatalogTemplate } from '../../catalog/types.js';
 import { formatDiagnostic } from '../../model/diagnostics.js';
 import { MASK } from '../../model/redact.js';
@@ -108,15 +108,7 @@ function maskSecretDefault(q: Question): Question {
 }
 
 function questionRow(q: Question): string[] {
-  const constraints = [
-    q.options.length ? `one of ${q.options.join('|')}` : '',
-    q.min !== undefined ? `min ${q.min}` : '',
-    q.max !== undefined ? `max ${q.max}` : '',
-    q.minLength !== undefined ? `min_length ${q.minLength}` : '',
-    q.maxLength !== undefined ? `max_length ${q.maxLength}` : '',
-    q.validChars !== undefined ? `valid_chars ${JSON.stringify(q.validChars)}` : '',
-    q.invalidChars !== undefined ? `invalid_chars ${JSON.stringify(q.invalidChars)}` : '',
-  ].filter(Boolean).join(', ');
+  const constraints = [q.options.length ? `one of ${q.options.join('|')}` : '', ...constraintsOf(q)].filter(Boolean).join(', ');
   const isSecret = secretVariableNames([q]).length > 0;
   const shownDefault = isSecret ? (q.default ? '(set)' : '') : (q.default ?? '');
   return [q.variable, q.type, q.required ? 'yes' : 'no', oneLine(shownDefault), constraints];
