@@ -5,9 +5,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import type { HostConfig } from '../../src/config/config.js';
 import { ensureFleet, IMAGES } from './fleet.js';
-import { Daemon, freePort, GitRemote, waitFor, WEB_TEMPLATE } from './daemon-harness.js';
+import { Daemon, freePort, GitRemote, ROOT, waitFor, WEB_TEMPLATE } from './daemon-harness.js';
 import { cleanup, clientOf, fleetHosts, placementOf } from './sync-repo.js';
 
 const INTERVAL_S = 3;
@@ -60,6 +62,12 @@ test('the status API lists the stack with revision, counts and endpoints a user 
   assert.deepEqual(Object.keys(list[0] ?? {}).filter((k) => ['name', 'sync', 'health', 'revision', 'message'].includes(k)).sort(), ['health', 'message', 'name', 'revision', 'sync']);
   const health = await fetch(`${daemon.url}/healthz`);
   assert.equal(health.status, 200);
+  const cli = spawnSync(process.execPath, [join(ROOT, 'bin', 'corral'), 'status', '--server', daemon.url], { encoding: 'utf8' });
+  assert.match(cli.stdout, /^STACK\s+SYNC\s+HEALTH\s+REVISION\s+ENDPOINTS\s+MESSAGE$/m);
+  assert.match(cli.stdout, new RegExp(`^dmn-a\\s+Synced\\s+Healthy\\s+${status.revision?.slice(0, 8)}\\s+10\\.99\\.0\\.1\\d:\\d+,10\\.99\\.0\\.1\\d:\\d+\\s+converged$`, 'm'));
+  const detail = spawnSync(process.execPath, [join(ROOT, 'bin', 'corral'), 'status', 'dmn-a', '--server', daemon.url], { encoding: 'utf8' });
+  assert.match(detail.stdout, /^web\s+2\s+2$/m);
+  assert.match(detail.stdout, /CreateContainer dmn-a-web-1/);
 });
 
 test('a pushed commit adding a stack is running within one interval', async () => {
