@@ -147,6 +147,8 @@ export class Controller implements ApiController {
     const { source, logger } = this.options;
     try {
       const refreshed = await source.refresh();
+      if (this.fetchError) logger.info('repository readable again', { repo: source.describe(), revision: this.revision });
+      this.fetchError = undefined;
       if (this.desired && !refreshed.changed) return false;
       const snapshot = await source.snapshot();
       const state = loadDesiredState(snapshot.files, snapshot.revision === undefined ? {} : { revision: snapshot.revision });
@@ -154,8 +156,6 @@ export class Controller implements ApiController {
       const changed = this.revision !== snapshot.revision || !this.desired;
       this.desired = state;
       this.revision = snapshot.revision;
-      if (this.fetchError) logger.info('repository readable again', { repo: source.describe(), revision: this.revision });
-      this.fetchError = undefined;
       for (const failed of state.failed) {
         logger.warn('stack cannot be rendered', { stack: failed.stack, revision: this.revision, errors: failed.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic) });
       }

@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
+import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostConfig } from '../../src/config/config.js';
 import { ensureFleet, IMAGES } from './fleet.js';
@@ -127,6 +128,24 @@ test('docker kill of a managed container is undone within 2 s', async () => {
   const started = Date.now();
   await waitFor(`${name} running again`, 2000, async () => (await container.inspect()).State.Running);
   assert.ok(Date.now() - started < 2000);
+});
+
+test('a repository that cannot be read keeps the last good revision running, reports the error, never prunes', async () => {
+  const moved = `${remote.bare}.away`;
+  renameSync(remote.bare, moved);
+  try {
+    const status = await waitFor('the fetch error in the status', INTERVAL_S * 1000 + 5000, async () => {
+      const s = await daemon.stack('dmn-a');
+      return s?.lastError?.startsWith('repository: ') ? s : undefined;
+    });
+    assert.match(status.lastError ?? '', /remote\.git/);
+    await new Promise((r) => setTimeout(r, INTERVAL_S * 1000));
+    assert.equal(await running('dmn-a'), 1);
+    assert.ok((await running('dmn-b')) >= 1);
+  } finally {
+    renameSync(moved, remote.bare);
+  }
+  await waitFor('the error cleared', INTERVAL_S * 1000 + 5000, async () => (await daemon.stack('dmn-a'))?.lastError === undefined);
 });
 
 test('SIGTERM finishes the work in flight and exits 0', async () => {
