@@ -4,42 +4,19 @@
  */
 import fs from 'node:fs';
 import git from 'isomorphic-git';
-import { GitTreeReader } from './git-tree.js';
-import { SerialQueue } from './serial.js';
-import { DEFAULT_WATCH_DEBOUNCE_MS, type RepoSnapshot, type Source } from './types.js';
+import { BranchHeadSource } from './branch-head.js';
+import { DEFAULT_WATCH_DEBOUNCE_MS } from './types.js';
 import { watchDebounced } from './watch.js';
 
-export class LocalGitSource implements Source {
-  private readonly queue = new SerialQueue();
-  private readonly reader: GitTreeReader;
-  private revision: string | undefined;
+export class LocalGitSource extends BranchHeadSource {
   private watchReady: Promise<void> = Promise.resolve();
 
   constructor(readonly gitdir: string, private readonly display: string, readonly branch: string, private readonly watchDebounceMs = DEFAULT_WATCH_DEBOUNCE_MS) {
-    this.reader = new GitTreeReader(gitdir);
+    super(gitdir);
   }
 
   describe(): string {
     return `git repository ${this.display} (branch ${this.branch})`;
-  }
-
-  /** Resolves the branch head again. */
-  refresh(): Promise<{ changed: boolean; revision: string }> {
-    return this.queue.run(async () => {
-      const revision = await this.resolveBranch();
-      const changed = revision !== this.revision;
-      this.revision = revision;
-      return { changed, revision };
-    });
-  }
-
-  async snapshot(): Promise<RepoSnapshot> {
-    const revision = this.revision ?? (await this.refresh()).revision;
-    try {
-      return { revision, files: await this.reader.filesAt(revision) };
-    } catch (err) {
-      throw new Error(`${this.describe()}: cannot read commit ${revision}: ${(err as Error).message}`);
-    }
   }
 
   /** Reports when a branch ref may have moved (a commit, push, reset or gc), debounced; refresh() tells whether this branch did. */
@@ -54,7 +31,8 @@ export class LocalGitSource implements Source {
     return this.watchReady;
   }
 
-  private async resolveBranch(): Promise<string> {
+  /** Resolves the branch head again. */
+  protected async findHead(): Promise<string> {
     try {
       return await git.resolveRef({ fs, gitdir: this.gitdir, ref: `refs/heads/${this.branch}` });
     } catch (err) {

@@ -12,9 +12,8 @@ import { join, resolve } from 'node:path';
 import git, { type GitAuth, type HttpClient } from 'isomorphic-git';
 import nodeHttp from 'isomorphic-git/http/node';
 import { redactString } from '../model/redact.js';
-import { GitTreeReader } from './git-tree.js';
-import { SerialQueue } from './serial.js';
-import type { GitCredentials, RepoSnapshot, Source } from './types.js';
+import { BranchHeadSource } from './branch-head.js';
+import type { GitCredentials } from './types.js';
 
 const REMOTE = 'origin';
 
@@ -33,14 +32,11 @@ export function defaultCacheDir(url: string): string {
   return resolve('.corral-cache', createHash('sha256').update(url).digest('hex').slice(0, 16));
 }
 
-export class RemoteGitSource implements Source {
-  private readonly queue = new SerialQueue();
-  private readonly reader: GitTreeReader;
-  private revision: string | undefined;
+export class RemoteGitSource extends BranchHeadSource {
   private remoteConfigured = false;
 
   private constructor(private readonly options: RemoteGitOptions) {
-    this.reader = new GitTreeReader(options.gitdir);
+    super(options.gitdir);
   }
 
   /** Opens the cache without network access; a revision fetched by an earlier run is served until the next refresh. */
@@ -54,28 +50,18 @@ export class RemoteGitSource implements Source {
     return `git ${this.options.url} (branch ${this.options.branch})`;
   }
 
-  /** Fetches the branch; on failure the revision fetched before stays in place. */
-  refresh(): Promise<{ changed: boolean; revision: string }> {
-    return this.queue.run(async () => {
-      const revision = await this.fetchWithDeadline();
-      const changed = revision !== this.revision;
-      this.revision = revision;
-      return { changed, revision };
-    });
-  }
-
-  async snapshot(): Promise<RepoSnapshot> {
-    const revision = this.revision ?? (await this.refresh()).revision;
-    try {
-      return { revision, files: await this.reader.filesAt(revision) };
-    } catch (err) {
-      throw new Error(this.redact(`${this.describe()}: cannot read commit ${revision} in the cache ${this.options.gitdir}: ${(err as Error).message}`));
-    }
+  protected override unreadable(revision: string, err: Error): Error {
+    return new Error(this.redact(`${this.describe()}: cannot read commit ${revision} in the cache ${this.options.gitdir}: ${err.message}`));
   }
 
   private async cachedRevision(): Promise<string | undefined> {
     const ref = `refs/remotes/${REMOTE}/${this.options.branch}`;
     return git.resolveRef({ fs, gitdir: this.options.gitdir, ref }).catch(() => undefined);
+  }
+
+  /** Fetches the branch; on failure the revision fetched before stays in place. */
+  protected findHead(): Promise<string> {
+    return this.fetchWithDeadline();
   }
 
   private async fetchWithDeadline(): Promise<string> {
