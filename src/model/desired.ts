@@ -13,6 +13,8 @@ export interface TemplateRef {
   folder: string;
   /** The version string from `.catalog.version` in rancher-compose.yml. */
   version: string;
+  /** Semver range of versions this one may be upgraded from (`.catalog.upgrade_from`). */
+  upgradeFrom?: string;
 }
 
 /** A docker-compose service after templating, parsing and interpolation. Keys as compose spells them. */

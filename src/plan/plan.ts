@@ -17,6 +17,7 @@ import { containerSpec, stackNetworkName, type ContainerPlanSpec } from './conta
 import { changedKeys, parseKeyHashes } from './hash.js';
 import { hasImage } from './images.js';
 import type { Operation, Plan, PlanNote, StackPlan } from './types.js';
+import { upgradeRefusal } from './upgrade.js';
 
 export interface PlanOptions {
   /** Remove stacks that are no longer desired. false when the desired state was read incompletely. */
@@ -94,6 +95,8 @@ function planDesiredStack(stack: DesiredStack, placement: StackPlacement | undef
     const errors = placement.errors.map((message): PlanNote => ({ level: 'error', message: `not scheduled: ${message}` }));
     return { stack: stack.name, actionable: false, notes: [...errors, { level: 'error', message: 'nothing of the stack is changed' }] };
   }
+  const refusal = upgradeRefusal(stack, stackLive);
+  if (refusal) return { stack: stack.name, actionable: false, notes: [{ level: 'error', message: refusal }] };
   notes.push(...placement.warnings.map((message): PlanNote => ({ level: 'warning', message })));
   const hosts = new Map(observed.hosts.map((h) => [h.name, h]));
   const unreachable = observed.hosts.filter((h) => !h.reachable);

@@ -43,7 +43,7 @@ export function renderStack(input: RenderInput): RenderResult {
   if (hasErrors(diagnostics)) return { diagnostics };
   const stack: DesiredStack = {
     name: input.stackName,
-    template: { catalog: input.template.catalog, template: input.template.id, folder: version.folder, version: version.version },
+    template: { catalog: input.template.catalog, template: input.template.id, folder: version.folder, version: version.version, ...(version.upgradeFrom ? { upgradeFrom: version.upgradeFrom } : {}) },
     ...(input.revision === undefined ? {} : { revision: input.revision }),
     variables,
     secretVariables: secretVariableNames(version.questions),
