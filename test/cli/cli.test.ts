@@ -153,3 +153,14 @@ test('every command has --help', () => {
     assert.match(stdout, /Options:/);
   }
 });
+
+test('a wrong call is reported once, with a hint and no stack trace', () => {
+  for (const args of [[], ['frobnicate'], ['render'], ['validate', '--repo', '/no/such/dir']]) {
+    const { code, stdout, stderr } = run(args);
+    assert.equal(code, 1, args.join(' '));
+    assert.equal(stdout, '');
+    assert.equal(stderr.match(/^corral: /gm)?.length, 1, stderr);
+    assert.match(stderr, /Run 'corral --help' for usage\.\n$/);
+    noStackTrace(stderr);
+  }
+});
