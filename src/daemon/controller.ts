@@ -18,6 +18,7 @@ import { HealthStatus, SyncStatus, type StackEvent, type StackStatus } from '../
 import { metricsText } from './metrics.js';
 
 const EVENTS_KEPT = 20;
+const MAX_PARALLEL_PASSES = 4;
 
 export interface ControllerOptions {
   source: Source;
@@ -44,6 +45,8 @@ export class Controller implements ApiController {
   private fetchError?: string;
   private pending?: Work;
   private running?: Promise<void>;
+  private readonly lanes = new Map<string, { again: boolean; done: Promise<void> }>();
+  private readonly slots = new Slots(MAX_PARALLEL_PASSES);
   private stopping = false;
   private passes = 0;
   private failedPasses = 0;
@@ -60,7 +63,8 @@ export class Controller implements ApiController {
   }
 
   requestSync(stack?: string, reason = stack ? `sync of ${stack} requested` : 'sync requested'): void {
-    this.enqueue({ fetch: false, stacks: stack ? new Set([stack]) : 'all', reasons: [reason] });
+    if (stack) this.runLane(stack, [reason]);
+    else this.enqueue({ fetch: false, stacks: 'all', reasons: [reason] });
   }
 
   /** Interval tick: fetch and check every stack. */
@@ -70,13 +74,16 @@ export class Controller implements ApiController {
 
   /** Resolves when the queue is empty and no pass is running. */
   async idle(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.running || this.lanes.size > 0) {
+      await Promise.all([this.running, ...[...this.lanes.values()].map((lane) => lane.done)]);
+    }
   }
 
   /** Finishes the pass in flight, then takes no more work. */
   async stop(): Promise<void> {
     this.stopping = true;
     this.pending = undefined;
+    for (const lane of this.lanes.values()) lane.again = false;
     await this.idle();
   }
 
@@ -99,47 +106,91 @@ export class Controller implements ApiController {
   }
 
   // --- the loop -------------------------------------------------------------
+  //
+  // The coordinator (one at a time) fetches, and runs full checks as a dry run over every
+  // stack; each stack that needs changes gets a pass of its own in its lane. Lanes of
+  // different stacks run side by side (at most MAX_PARALLEL_PASSES), so a slow pull or stop
+  // in one stack never holds up self-healing in another; a stack's lane runs one pass at a time.
 
   private enqueue(work: Work): void {
     if (this.stopping) return;
     this.pending = this.pending ? merge(this.pending, work) : work;
-    if (!this.running) this.running = this.drain().finally(() => { this.running = undefined; });
+    if (!this.running) this.running = this.coordinate().finally(() => { this.running = undefined; });
   }
 
-  private async drain(): Promise<void> {
+  private async coordinate(): Promise<void> {
     while (this.pending && !this.stopping) {
       const work = this.pending;
       this.pending = undefined;
-      const started = Date.now();
-      try {
-        await this.pass(work);
-      } catch (err) {
-        this.failedPasses += 1;
-        this.options.logger.error('pass failed', { error: err instanceof Error ? err.message : String(err), reasons: work.reasons });
-      }
-      this.passes += 1;
-      this.lastPassSeconds = (Date.now() - started) / 1000;
+      await this.guarded(work.reasons, () => this.coordinatorPass(work));
     }
   }
 
-  private async pass(work: Work): Promise<void> {
-    const log = this.options.logger;
+  private async coordinatorPass(work: Work): Promise<void> {
     const revisionChanged = work.fetch ? await this.fetch() : false;
     if (!this.desired) return;
-    const stacks = work.stacks === 'all' ? 'all' : new Set([...work.stacks, ...(revisionChanged ? this.changedStacks() : [])]);
-    if (stacks !== 'all' && stacks.size === 0) return;
-    const only = stacks === 'all' ? undefined : [...stacks];
-    log.debug('reconciling', { stacks: only ?? 'all', reasons: work.reasons, revision: this.revision });
-    const result = await reconcile({
-      hosts: this.options.config.hosts,
-      desired: this.desired.stacks,
-      failed: this.desired.failed,
-      prune: true,
-      clients: this.clients,
-      ...(only ? { only } : {}),
-    });
+    const named = work.stacks === 'all' ? [] : [...work.stacks];
+    for (const stack of new Set([...named, ...(revisionChanged ? this.changedStacks() : [])])) this.runLane(stack, work.reasons);
+    if (work.stacks === 'all') await this.fullCheck(work.reasons);
+  }
+
+  /** A dry run over every stack: fresh status for all, a pass for those with changes pending. */
+  private async fullCheck(reasons: string[]): Promise<void> {
+    const desired = this.desired;
+    if (!desired) return;
+    const result = await reconcile({ hosts: this.options.config.hosts, desired: desired.stacks, failed: desired.failed, prune: true, dryRun: true, clients: this.clients });
+    for (const outcome of result.stacks) {
+      const pending = result.plan.operations.some((op) => op.stack === outcome.stack);
+      if (pending) this.runLane(outcome.stack, reasons);
+      else if (!this.lanes.has(outcome.stack)) this.record(outcome);
+    }
+    this.forgetGoneStacks();
+  }
+
+  /** Converges one stack in its lane; a request while its pass runs makes it run once more. */
+  private runLane(stack: string, reasons: string[]): void {
+    if (this.stopping || !this.desired) return;
+    const lane = this.lanes.get(stack);
+    if (lane) {
+      lane.again = true;
+      return;
+    }
+    const fresh = { again: false, done: Promise.resolve() };
+    this.lanes.set(stack, fresh);
+    fresh.done = (async () => {
+      do {
+        fresh.again = false;
+        await this.slots.acquire();
+        try {
+          await this.guarded(reasons, () => this.stackPass(stack));
+        } finally {
+          this.slots.release();
+        }
+      } while (fresh.again && !this.stopping);
+      // In the same turn as the check above, so that no request can slip in between.
+      this.lanes.delete(stack);
+    })();
+  }
+
+  private async stackPass(stack: string): Promise<void> {
+    const desired = this.desired;
+    if (!desired) return;
+    this.options.logger.debug('reconciling', { stack, revision: this.revision });
+    const result = await reconcile({ hosts: this.options.config.hosts, desired: desired.stacks, failed: desired.failed, prune: true, only: [stack], clients: this.clients });
     for (const outcome of result.stacks) this.record(outcome);
     this.forgetGoneStacks();
+  }
+
+  private async guarded(reasons: string[], body: () => Promise<void>): Promise<void> {
+    const started = Date.now();
+    try {
+      await body();
+    } catch (err) {
+      this.failedPasses += 1;
+      this.options.logger.error('pass failed', { error: err instanceof Error ? err.message : String(err), reasons });
+    }
+    this.passes += 1;
+    this.lastPassSeconds = (Date.now() - started) / 1000;
   }
 
   /** Looks for a new revision; on failure keeps serving the last good one. Returns whether it changed. */
@@ -230,4 +281,28 @@ function fingerprint(stack: DesiredStack): string {
 
 function secretValues(stacks: readonly DesiredStack[]): string[] {
   return stacks.flatMap((s) => s.secretVariables.map((v) => s.variables[v] ?? '')).filter((v) => v !== '');
+}
+
+/** A counting semaphore: at most `size` holders at once, the others wait in order. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free -= 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free += 1;
+  }
 }

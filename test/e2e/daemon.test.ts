@@ -19,7 +19,7 @@ let hosts: HostConfig[];
 let remote: GitRemote;
 let daemon: Daemon;
 let configPath: string;
-const stacks = ['dmn-a', 'dmn-b', 'dmn-c', 'dmn-big'];
+const stacks = ['dmn-a', 'dmn-b', 'dmn-c', 'dmn-big', 'dmn-slow'];
 
 function addWebTemplate(r: GitRemote): GitRemote {
   return r.write('catalog/templates/web/config.yml', WEB_TEMPLATE.config)
@@ -128,6 +128,27 @@ test('docker kill of a managed container is undone within 2 s', async () => {
   const started = Date.now();
   await waitFor(`${name} running again`, 2000, async () => (await container.inspect()).State.Running);
   assert.ok(Date.now() - started < 2000);
+});
+
+test('a slow stop in one stack does not hold up self-healing in another', async () => {
+  remote.write('catalog/templates/slow/config.yml', 'name: slow\nversion: 1.0.0\n')
+    .write('catalog/templates/slow/0/docker-compose.yml', `sleeper:\n  image: ${IMAGES.busybox}\n  command: ["sleep", "3600"]\n  stop_grace_period: 8s\n`)
+    .write('catalog/templates/slow/0/rancher-compose.yml', WEB_TEMPLATE.rancher.replace('web:', 'sleeper:'))
+    .write('stacks/dmn-slow/stack.yml', 'template: slow\nanswers:\n  scale: 2\n');
+  remote.push('a stack whose containers take 8 s to stop');
+  await waitFor('dmn-slow running', INTERVAL_S * 1000 + 10_000, synced('dmn-slow'));
+  const revision = remote.write('stacks/dmn-slow/stack.yml', 'template: slow\nanswers:\n  scale: 1\n').push('dmn-slow to 1');
+  await fetch(`${daemon.url}/api/v1/webhook`, { method: 'POST', headers: { 'x-gitlab-token': SECRET }, body: JSON.stringify({ after: revision }) });
+  await new Promise((r) => setTimeout(r, 1500));
+  const [entry] = await placementOf(hosts, 'dmn-a');
+  const [hostName, name] = (entry ?? '').split(':');
+  const host = hosts.find((h) => h.name === hostName);
+  assert.ok(host && name);
+  const container = clientOf(host).getContainer(name);
+  await container.kill();
+  await waitFor(`${name} running again while dmn-slow is still stopping`, 2000, async () => (await container.inspect()).State.Running);
+  assert.equal(await running('dmn-slow'), 2, 'the second sleeper is still stopping');
+  await waitFor('dmn-slow at 1', 15_000, async () => (await running('dmn-slow')) === 1);
 });
 
 test('a repository that cannot be read keeps the last good revision running, reports the error, never prunes', async () => {
