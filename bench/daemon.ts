@@ -6,7 +6,7 @@
  */
 import { ensureFleet, IMAGES } from '../test/e2e/fleet.js';
 import { Daemon, freePort, GitRemote, waitFor, WEB_TEMPLATE } from '../test/e2e/daemon-harness.js';
-import { cleanup, clientOf, fleetHosts, placementOf } from '../test/e2e/sync-repo.js';
+import { cleanup, fleetHosts, killOneContainer } from '../test/e2e/sync-repo.js';
 
 export interface DaemonLatencies {
   commitToRunning: number[];
@@ -42,11 +42,7 @@ export async function measureDaemon(): Promise<DaemonLatencies> {
       result.commitToRunning.push(Date.now() - started);
     }
     for (const stack of stacks) {
-      const [hostName, name] = ((await placementOf(hosts, stack))[0] ?? '').split(':');
-      const host = hosts.find((h) => h.name === hostName);
-      if (!host || !name) throw new Error(`no container of ${stack}`);
-      const container = clientOf(host).getContainer(name);
-      await container.kill();
+      const { name, container } = await killOneContainer(hosts, stack);
       const started = Date.now();
       await waitFor(`${name} running again`, 30_000, async () => (await container.inspect()).State.Running, 10);
       result.selfHeal.push(Date.now() - started);

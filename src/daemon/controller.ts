@@ -28,10 +28,12 @@ export interface ControllerOptions {
   now?: () => Date;
 }
 
+/** Work for the coordinator; single stacks go straight to their lanes. */
 interface Work {
+  /** Look for a new revision first; stacks whose rendered state changed go to their lanes. */
   fetch: boolean;
-  /** Stacks to converge; 'all' for a full check. */
-  stacks: Set<string> | 'all';
+  /** Then check every stack (a dry run) and send those with pending changes to their lanes. */
+  full: boolean;
   reasons: string[];
 }
 
@@ -59,17 +61,17 @@ export class Controller implements ApiController {
   // --- triggers -------------------------------------------------------------
 
   requestFetch(reason: string): void {
-    this.enqueue({ fetch: true, stacks: new Set(), reasons: [reason] });
+    this.enqueue({ fetch: true, full: false, reasons: [reason] });
   }
 
   requestSync(stack?: string, reason = stack ? `sync of ${stack} requested` : 'sync requested'): void {
     if (stack) this.runLane(stack, [reason]);
-    else this.enqueue({ fetch: false, stacks: 'all', reasons: [reason] });
+    else this.enqueue({ fetch: false, full: true, reasons: [reason] });
   }
 
   /** Interval tick: fetch and check every stack. */
   requestFullCheck(reason: string): void {
-    this.enqueue({ fetch: true, stacks: 'all', reasons: [reason] });
+    this.enqueue({ fetch: true, full: true, reasons: [reason] });
   }
 
   /** Resolves when the queue is empty and no pass is running. */
@@ -129,9 +131,8 @@ export class Controller implements ApiController {
   private async coordinatorPass(work: Work): Promise<void> {
     const revisionChanged = work.fetch ? await this.fetch() : false;
     if (!this.desired) return;
-    const named = work.stacks === 'all' ? [] : [...work.stacks];
-    for (const stack of new Set([...named, ...(revisionChanged ? this.changedStacks() : [])])) this.runLane(stack, work.reasons);
-    if (work.stacks === 'all') await this.fullCheck(work.reasons);
+    if (revisionChanged) for (const stack of this.changedStacks()) this.runLane(stack, work.reasons);
+    if (work.full) await this.fullCheck(work.reasons);
   }
 
   /** A dry run over every stack: fresh status for all, a pass for those with changes pending. */
@@ -270,8 +271,7 @@ export class Controller implements ApiController {
 }
 
 function merge(a: Work, b: Work): Work {
-  const stacks = a.stacks === 'all' || b.stacks === 'all' ? 'all' : new Set([...a.stacks, ...b.stacks]);
-  return { fetch: a.fetch || b.fetch, stacks, reasons: [...a.reasons, ...b.reasons] };
+  return { fetch: a.fetch || b.fetch, full: a.full || b.full, reasons: [...a.reasons, ...b.reasons] };
 }
 
 function fingerprint(stack: DesiredStack): string {

@@ -107,7 +107,7 @@ function serviceCounts(desired: DesiredStack, containers: ObservedContainer[]): 
     const units = service.primary === undefined ? 1 : primaryServices(desired).filter((p) => p.sidekicks.includes(service.name)).length;
     return {
       name: service.name,
-      desired: primary.global ? containers.filter((c) => c.owner?.service === service.name).length || 0 : primary.scale * Math.max(1, units),
+      desired: primary.global ? containers.filter((c) => c.owner?.service === service.name).length : primary.scale * Math.max(1, units),
       running: containers.filter((c) => c.owner?.service === service.name && c.state === 'running' && c.health !== 'unhealthy').length,
     };
   });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { HostConfig } from '../../src/config/config.js';
 import { ensureFleet, IMAGES } from './fleet.js';
 import { Daemon, freePort, GitRemote, ROOT, waitFor, WEB_TEMPLATE } from './daemon-harness.js';
-import { cleanup, clientOf, fleetHosts, placementOf } from './sync-repo.js';
+import { cleanup, clientOf, fleetHosts, killOneContainer, placementOf } from './sync-repo.js';
 
 const INTERVAL_S = 3;
 const SECRET = 'webhook-secret-for-tests';
@@ -119,12 +119,7 @@ test('a commit removing a stack prunes it; a revert brings it back', async () =>
 });
 
 test('docker kill of a managed container is undone within 2 s', async () => {
-  const [entry] = await placementOf(hosts, 'dmn-a');
-  const [hostName, name] = (entry ?? '').split(':');
-  const host = hosts.find((h) => h.name === hostName);
-  assert.ok(host && name);
-  const container = clientOf(host).getContainer(name);
-  await container.kill();
+  const { name, container } = await killOneContainer(hosts, 'dmn-a');
   const started = Date.now();
   await waitFor(`${name} running again`, 2000, async () => (await container.inspect()).State.Running);
   assert.ok(Date.now() - started < 2000);
@@ -140,12 +135,7 @@ test('a slow stop in one stack does not hold up self-healing in another', async 
   const revision = remote.write('stacks/dmn-slow/stack.yml', 'template: slow\nanswers:\n  scale: 1\n').push('dmn-slow to 1');
   await fetch(`${daemon.url}/api/v1/webhook`, { method: 'POST', headers: { 'x-gitlab-token': SECRET }, body: JSON.stringify({ after: revision }) });
   await new Promise((r) => setTimeout(r, 1500));
-  const [entry] = await placementOf(hosts, 'dmn-a');
-  const [hostName, name] = (entry ?? '').split(':');
-  const host = hosts.find((h) => h.name === hostName);
-  assert.ok(host && name);
-  const container = clientOf(host).getContainer(name);
-  await container.kill();
+  const { name, container } = await killOneContainer(hosts, 'dmn-a');
   await waitFor(`${name} running again while dmn-slow is still stopping`, 2000, async () => (await container.inspect()).State.Running);
   assert.equal(await running('dmn-slow'), 2, 'the second sleeper is still stopping');
   await waitFor('dmn-slow at 1', 15_000, async () => (await running('dmn-slow')) === 1);

@@ -113,3 +113,13 @@ export function summary(result: ReconcileResult, stack: string): { converged: bo
     ops: outcome.operations.map((r) => `${r.operation.kind} ${r.operation.host}:${r.operation.target} ${r.status}${r.error ? ` ${r.error}` : ''}`),
   };
 }
+
+/** Kills (`docker kill`) the first container of the stack; returns it to watch it come back. */
+export async function killOneContainer(hosts: HostConfig[], stack: string): Promise<{ name: string; container: Docker.Container }> {
+  const [hostName, name] = ((await placementOf(hosts, stack))[0] ?? '').split(':');
+  const host = hosts.find((h) => h.name === hostName);
+  if (!host || !name) throw new Error(`no container of ${stack} on the fleet`);
+  const container = clientOf(host).getContainer(name);
+  await container.kill();
+  return { name, container };
+}
