@@ -8,7 +8,13 @@ import { reconcile } from '../src/reconcile/index.js';
 
 const [repo = '.', config] = process.argv.slice(2);
 const inputs = await readSyncInputs(repo, config);
-const result = await reconcile({ hosts: inputs.config.hosts, desired: inputs.state.stacks, failed: inputs.state.failed, prune: inputs.prune, only: inputs.state.stacks.map((s) => s.name) });
+const result = await reconcile({
+  hosts: inputs.config.hosts,
+  desired: inputs.state.stacks,
+  failed: inputs.state.failed,
+  prune: inputs.prune,
+  only: inputs.state.stacks.map((s) => s.name),
+});
 const failed = result.stacks.filter((s) => !s.converged).map((s) => `${s.stack}: ${s.status.message}`);
 if (failed.length > 0) {
   process.stderr.write(`${failed.join('\n')}\n`);

@@ -4,8 +4,9 @@
  *    webhook, until its container answers on its published port;
  *  - self-heal: `docker kill` of a managed container until it runs again.
  */
+
+import { Daemon, freePort, GitRemote, WEB_TEMPLATE, waitFor } from '../test/e2e/daemon-harness.js';
 import { ensureFleet, IMAGES } from '../test/e2e/fleet.js';
-import { Daemon, freePort, GitRemote, waitFor, WEB_TEMPLATE } from '../test/e2e/daemon-harness.js';
 import { cleanup, fleetHosts, killOneContainer } from '../test/e2e/sync-repo.js';
 
 export interface DaemonLatencies {
@@ -22,7 +23,8 @@ export async function measureDaemon(): Promise<DaemonLatencies> {
   const stacks = Array.from({ length: RUNS }, (_, i) => `lat-${i + 1}`);
   await cleanup(hosts, stacks);
   const remote = new GitRemote();
-  remote.write('catalog/templates/web/config.yml', WEB_TEMPLATE.config)
+  remote
+    .write('catalog/templates/web/config.yml', WEB_TEMPLATE.config)
     .write('catalog/templates/web/0/docker-compose.yml', WEB_TEMPLATE.compose(IMAGES.busybox))
     .write('catalog/templates/web/0/rancher-compose.yml', WEB_TEMPLATE.rancher)
     .push('catalog');
@@ -35,10 +37,15 @@ export async function measureDaemon(): Promise<DaemonLatencies> {
       const revision = remote.write(`stacks/${stack}/stack.yml`, 'template: web\n').push(`add ${stack}`);
       const body = JSON.stringify({ ref: 'refs/heads/main', after: revision });
       await fetch(`${daemon.url}/api/v1/webhook`, { method: 'POST', headers: { 'x-gitlab-token': SECRET }, body });
-      await waitFor(`${stack} answering`, 30_000, async () => {
-        const endpoint = (await daemon.stack(stack))?.endpoints[0];
-        return endpoint !== undefined && (await fetch(`http://${endpoint.address}:${endpoint.port}/`)).ok;
-      }, 10);
+      await waitFor(
+        `${stack} answering`,
+        30_000,
+        async () => {
+          const endpoint = (await daemon.stack(stack))?.endpoints[0];
+          return endpoint !== undefined && (await fetch(`http://${endpoint.address}:${endpoint.port}/`)).ok;
+        },
+        10,
+      );
       result.commitToRunning.push(Date.now() - started);
     }
     for (const stack of stacks) {
@@ -55,4 +62,3 @@ export async function measureDaemon(): Promise<DaemonLatencies> {
   }
   return result;
 }
-

@@ -19,7 +19,7 @@ const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 const COMPOSE = '/usr/bin/docker-compose';
 
 const host = (await loadConfig(FLEET_CONFIG)).hosts[0];
-if (!host || host.docker.kind !== 'unix') throw new Error(`${FLEET_CONFIG}: expected a fleet host on a unix socket (scripts/fleet up)`);
+if (host?.docker.kind !== 'unix') throw new Error(`${FLEET_CONFIG}: expected a fleet host on a unix socket (scripts/fleet up)`);
 const docker = dockerClient(host.docker);
 const work = mkdtempSync(join(tmpdir(), 'corral-bench-'));
 const configFile = join(work, 'corral.yml');
@@ -27,7 +27,10 @@ writeFileSync(configFile, `hosts:\n  - name: ${host.name}\n    docker: ${host.do
 const composeEnv = { ...process.env, DOCKER_HOST: host.docker.url, COMPOSE_INTERACTIVE_NO_CLI: '1' };
 
 function services(count: number, prefix = 's'): string {
-  return Array.from({ length: count }, (_, i) => `  ${prefix}${i + 1}:\n    image: ${IMAGE}\n    command: ["sleep", "86400"]\n    stop_signal: SIGKILL\n`).join('');
+  return Array.from(
+    { length: count },
+    (_, i) => `  ${prefix}${i + 1}:\n    image: ${IMAGE}\n    command: ["sleep", "86400"]\n    stop_signal: SIGKILL\n`,
+  ).join('');
 }
 
 function corralRepo(name: string, stacks: Record<string, number>): string {
@@ -54,11 +57,16 @@ function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process
 }
 
 const corral = (repo: string) => timed(process.execPath, ['dist/bench/corral-sync.js', repo, configFile]);
-const compose = (dir: string, ...args: string[]) => timed(COMPOSE, ['-f', join(dir, 'docker-compose.yml'), '-p', 'corralbench', ...args], composeEnv);
+const compose = (dir: string, ...args: string[]) =>
+  timed(COMPOSE, ['-f', join(dir, 'docker-compose.yml'), '-p', 'corralbench', ...args], composeEnv);
 
 async function removeCorralStacks(prefix: string): Promise<void> {
   const containers = await docker.listContainers({ all: true, filters: { label: [CorralLabel.managed] } });
-  await Promise.all(containers.filter((c) => (c.Labels[CorralLabel.stack] ?? '').startsWith(prefix)).map((c) => docker.getContainer(c.Id).remove({ force: true })));
+  await Promise.all(
+    containers
+      .filter((c) => (c.Labels[CorralLabel.stack] ?? '').startsWith(prefix))
+      .map((c) => docker.getContainer(c.Id).remove({ force: true })),
+  );
   const networks = await docker.listNetworks({ filters: { label: [CorralLabel.managed] } });
   await Promise.all(networks.filter((n) => n.Name.startsWith(`corral-${prefix}`)).map((n) => docker.getNetwork(n.Id).remove()));
 }

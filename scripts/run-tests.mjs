@@ -1,9 +1,9 @@
 #!/usr/bin/env node
+import { spawnSync } from 'node:child_process';
 // Runs the compiled test files with node's built-in test runner.
 // --unit: only the pure-stage tests (no Docker fleet needed).
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 
 const unitOnly = process.argv.includes('--unit');
 const root = 'dist/test';

@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { containerName } from '../src/model/naming.js';
 
 test('container names follow <stack>-<service>-<n>, sidekicks <stack>-<primary>-<sidekick>-<n>', () => {

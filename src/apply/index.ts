@@ -47,7 +47,10 @@ export function apply(plan: Plan, options: ApplyOptions): Promise<OperationResul
       // Dependencies always come earlier in a plan, so one pass in order settles chains of skips.
       for (const op of [...pending]) {
         const dependencies = op.dependsOn.map((id) => results.get(id));
-        const failed = op.dependsOn.filter((id) => { const r = results.get(id); return r !== undefined && r.status !== 'ok'; });
+        const failed = op.dependsOn.filter((id) => {
+          const r = results.get(id);
+          return r !== undefined && r.status !== 'ok';
+        });
         if (failed.length > 0) {
           pending.splice(pending.indexOf(op), 1);
           record({ operation: op, status: 'skipped', error: `not run: ${failed.join(',')} did not succeed`, durationMs: 0 });

@@ -2,7 +2,7 @@
  * Loads a catalog laid out like Rancher 1.x's (templates/, infra-templates/, <x>-templates/)
  * from a FileTree. Pure: no file system access; real-world mistakes become warnings.
  */
-import { error, warning, type Diagnostic } from '../model/diagnostics.js';
+import { type Diagnostic, error, warning } from '../model/diagnostics.js';
 import type { FileTree } from '../model/files.js';
 import { isPlainObject, parseYaml } from '../util/yaml.js';
 import { splitCatalogBlock } from './catalog-section.js';
@@ -12,8 +12,31 @@ import { compareVersions, isValidUpgradeRange, pickDefaultVersion } from './vers
 
 const TEMPLATE_ROOT = /^(?:([a-z0-9][a-z0-9_-]*)-)?templates$/;
 const CONFIG_FILES = ['config.yml', 'template.yml'];
-const CONFIG_KEYS = new Set(['name', 'description', 'version', 'category', 'categories', 'maintainer', 'license', 'projectURL', 'labels', 'minimum_rancher_version', 'maximum_rancher_version']);
-const CATALOG_KEYS = new Set(['name', 'uuid', 'description', 'version', 'questions', 'minimum_rancher_version', 'maximum_rancher_version', 'labels', 'upgrade_from', 'maintainer']);
+const CONFIG_KEYS = new Set([
+  'name',
+  'description',
+  'version',
+  'category',
+  'categories',
+  'maintainer',
+  'license',
+  'projectURL',
+  'labels',
+  'minimum_rancher_version',
+  'maximum_rancher_version',
+]);
+const CATALOG_KEYS = new Set([
+  'name',
+  'uuid',
+  'description',
+  'version',
+  'questions',
+  'minimum_rancher_version',
+  'maximum_rancher_version',
+  'labels',
+  'upgrade_from',
+  'maintainer',
+]);
 const ICON = /^catalogIcon[^/]*\.(svg|png|jpe?g|gif)$|^[^/]*(icon|logo)[^/]*\.(svg|png|jpe?g|gif)$/i;
 
 export interface LoadCatalogOptions {
@@ -37,10 +60,12 @@ export function loadCatalog(files: FileTree, options: LoadCatalogOptions): Catal
 
 /** Every version folder in the tree (`<root>/<template>/<version>`), loaded or not. */
 export function versionFolderPaths(files: FileTree): string[] {
-  return templateRoots(files).flatMap(([rootDir]) => childFolders(files, rootDir).flatMap((template) => {
-    const dir = `${rootDir}/${template}`;
-    return versionFolders(files, dir).map((folder) => `${dir}/${folder}`);
-  }));
+  return templateRoots(files).flatMap(([rootDir]) =>
+    childFolders(files, rootDir).flatMap((template) => {
+      const dir = `${rootDir}/${template}`;
+      return versionFolders(files, dir).map((folder) => `${dir}/${folder}`);
+    }),
+  );
 }
 
 /** Top-level folders holding templates, with their id base. */
@@ -65,7 +90,14 @@ function childFolders(files: FileTree, dir: string): string[] {
   return [...names].sort();
 }
 
-function loadTemplate(files: FileTree, dir: string, folder: string, base: string, options: LoadCatalogOptions, diagnostics: Diagnostic[]): CatalogTemplate | undefined {
+function loadTemplate(
+  files: FileTree,
+  dir: string,
+  folder: string,
+  base: string,
+  options: LoadCatalogOptions,
+  diagnostics: Diagnostic[],
+): CatalogTemplate | undefined {
   const shown = (path: string) => `${options.displayRoot}/${path}`;
   const configName = CONFIG_FILES.find((name) => files.has(`${dir}/${name}`));
   if (!configName) {
@@ -82,7 +114,12 @@ function loadTemplate(files: FileTree, dir: string, folder: string, base: string
   if (parsed.value === undefined && parsed.diagnostics.some((d) => d.severity === 'error')) return undefined;
   const config = (parsed.value ?? {}) as Record<string, unknown>;
   for (const key of Object.keys(config).filter((k) => !CONFIG_KEYS.has(k))) {
-    diagnostics.push(warning(configPath, `unknown key "${key}" ignored; known keys: ${[...CONFIG_KEYS].join(', ')}`, { field: key, ...lineField(parsed.lineOf([key])) }));
+    diagnostics.push(
+      warning(configPath, `unknown key "${key}" ignored; known keys: ${[...CONFIG_KEYS].join(', ')}`, {
+        field: key,
+        ...lineField(parsed.lineOf([key])),
+      }),
+    );
   }
   const versions = versionFolders(files, dir)
     .map((versionFolder) => loadVersion(files, `${dir}/${versionFolder}`, versionFolder, shown, diagnostics))
@@ -115,10 +152,21 @@ function loadTemplate(files: FileTree, dir: string, folder: string, base: string
 }
 
 function versionFolders(files: FileTree, dir: string): string[] {
-  return childFolders(files, dir).filter((folder) => files.has(`${dir}/${folder}/docker-compose.yml`) || files.has(`${dir}/${folder}/docker-compose.yml.tpl`) || files.has(`${dir}/${folder}/rancher-compose.yml`));
+  return childFolders(files, dir).filter(
+    (folder) =>
+      files.has(`${dir}/${folder}/docker-compose.yml`) ||
+      files.has(`${dir}/${folder}/docker-compose.yml.tpl`) ||
+      files.has(`${dir}/${folder}/rancher-compose.yml`),
+  );
 }
 
-function loadVersion(files: FileTree, dir: string, folder: string, shown: (p: string) => string, diagnostics: Diagnostic[]): TemplateVersion | undefined {
+function loadVersion(
+  files: FileTree,
+  dir: string,
+  folder: string,
+  shown: (p: string) => string,
+  diagnostics: Diagnostic[],
+): TemplateVersion | undefined {
   const composeName = ['docker-compose.yml.tpl', 'docker-compose.yml'].find((name) => files.has(`${dir}/${name}`));
   if (!composeName) {
     diagnostics.push(warning(shown(dir), 'version folder has no docker-compose.yml or docker-compose.yml.tpl: skipped'));
@@ -129,7 +177,13 @@ function loadVersion(files: FileTree, dir: string, folder: string, shown: (p: st
   const section = rancherText === undefined ? undefined : readCatalogSection(rancherText, rancherPath, diagnostics);
   const version = optionalString(section?.values['version']);
   if (version === undefined || version.trim() === '') {
-    diagnostics.push(warning(rancherText === undefined ? shown(dir) : rancherPath, 'no .catalog.version: version folder skipped (add `version: "x.y.z"` under .catalog)', { field: '.catalog.version' }));
+    diagnostics.push(
+      warning(
+        rancherText === undefined ? shown(dir) : rancherPath,
+        'no .catalog.version: version folder skipped (add `version: "x.y.z"` under .catalog)',
+        { field: '.catalog.version' },
+      ),
+    );
     return undefined;
   }
   const catalog = section?.values ?? {};
@@ -137,7 +191,13 @@ function loadVersion(files: FileTree, dir: string, folder: string, shown: (p: st
   diagnostics.push(...questionDiagnostics.map((d) => ({ ...lineField(section?.lineOf(d.field)), ...d })));
   const upgradeFrom = optionalString(catalog['upgrade_from']);
   if (upgradeFrom !== undefined && !isValidUpgradeRange(upgradeFrom)) {
-    diagnostics.push(warning(rancherPath, `upgrade_from "${upgradeFrom}" is not a semver range (e.g. ">=1.0.0 <2.0.0"): upgrades to this version are refused`, { field: '.catalog.upgrade_from' }));
+    diagnostics.push(
+      warning(
+        rancherPath,
+        `upgrade_from "${upgradeFrom}" is not a semver range (e.g. ">=1.0.0 <2.0.0"): upgrades to this version are refused`,
+        { field: '.catalog.upgrade_from' },
+      ),
+    );
   }
   const readmeName = topLevelFiles(files, dir).find((name) => name.toLowerCase() === 'readme.md');
   return {
@@ -178,12 +238,20 @@ function readCatalogSection(text: string, file: string, diagnostics: Diagnostic[
   diagnostics.push(...parsed.diagnostics.filter((d) => d.severity === 'warning'));
   const [path, values] = found;
   for (const key of Object.keys(values).filter((k) => !CATALOG_KEYS.has(k))) {
-    diagnostics.push(warning(file, `unknown key "${key}" in ${path.join('.')} ignored; known keys: ${[...CATALOG_KEYS].join(', ')}`, { field: `${path.join('.')}.${key}`, ...lineField(parsed.lineOf([...path, key])) }));
+    diagnostics.push(
+      warning(file, `unknown key "${key}" in ${path.join('.')} ignored; known keys: ${[...CATALOG_KEYS].join(', ')}`, {
+        field: `${path.join('.')}.${key}`,
+        ...lineField(parsed.lineOf([...path, key])),
+      }),
+    );
   }
   return {
     values,
     lineOf: (field) => {
-      const segments = (field ?? '').split('.').filter(Boolean).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+      const segments = (field ?? '')
+        .split('.')
+        .filter(Boolean)
+        .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
       return parsed.lineOf([...path, ...(segments[0] === 'questions' ? segments : ['questions', ...segments])]);
     },
   };

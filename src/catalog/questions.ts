@@ -17,9 +17,22 @@
  * - A repeated variable: the later definition wins (Rancher's form bound both fields to the same
  *   answer), at the position of the first one.
  */
-import { error, warning, type Diagnostic } from '../model/diagnostics.js';
+import { type Diagnostic, error, warning } from '../model/diagnostics.js';
 
-export const QUESTION_TYPES = ['string', 'int', 'float', 'boolean', 'enum', 'password', 'multiline', 'service', 'certificate', 'date', 'secret', 'host'] as const;
+export const QUESTION_TYPES = [
+  'string',
+  'int',
+  'float',
+  'boolean',
+  'enum',
+  'password',
+  'multiline',
+  'service',
+  'certificate',
+  'date',
+  'secret',
+  'host',
+] as const;
 export type QuestionType = (typeof QUESTION_TYPES)[number];
 
 export interface Question {
@@ -45,7 +58,22 @@ export interface Question {
 }
 
 /** Question keys as written in rancher-compose.yml. */
-const QUESTION_KEYS = ['variable', 'label', 'description', 'type', 'required', 'default', 'options', 'min', 'max', 'min_length', 'max_length', 'valid_chars', 'invalid_chars', 'group'] as const;
+const QUESTION_KEYS = [
+  'variable',
+  'label',
+  'description',
+  'type',
+  'required',
+  'default',
+  'options',
+  'min',
+  'max',
+  'min_length',
+  'max_length',
+  'valid_chars',
+  'invalid_chars',
+  'group',
+] as const;
 const SECRET_TYPES: ReadonlySet<QuestionType> = new Set(['password', 'secret', 'certificate']);
 const NUMERIC_TYPES: ReadonlySet<QuestionType> = new Set(['int', 'float']);
 
@@ -66,7 +94,9 @@ export function parseQuestions(raw: unknown, file: string): { questions: Questio
   const diagnostics: Diagnostic[] = [];
   if (raw === undefined || raw === null) return { questions: [], diagnostics };
   if (!Array.isArray(raw)) {
-    diagnostics.push(error(file, `questions must be a list of questions (- variable: ..., type: ...), got ${describeValue(raw)}`, { field: 'questions' }));
+    diagnostics.push(
+      error(file, `questions must be a list of questions (- variable: ..., type: ...), got ${describeValue(raw)}`, { field: 'questions' }),
+    );
     return { questions: [], diagnostics };
   }
   const byVariable = new Map<string, { question: Question; index: number }>();
@@ -75,7 +105,13 @@ export function parseQuestions(raw: unknown, file: string): { questions: Questio
     if (!question) return;
     const earlier = byVariable.get(question.variable);
     if (earlier) {
-      diagnostics.push(warning(file, `question "${question.variable}" at questions[${index}] repeats questions[${earlier.index}]; the later definition is used`, { field: `questions.${index}.variable` }));
+      diagnostics.push(
+        warning(
+          file,
+          `question "${question.variable}" at questions[${index}] repeats questions[${earlier.index}]; the later definition is used`,
+          { field: `questions.${index}.variable` },
+        ),
+      );
     }
     byVariable.set(question.variable, { question, index });
   });
@@ -87,16 +123,24 @@ type Report = (severity: 'error' | 'warning', key: string, message: string) => v
 function parseQuestion(item: unknown, index: number, file: string, diagnostics: Diagnostic[]): Question | undefined {
   const at = `questions[${index}]`;
   if (!isPlainObject(item)) {
-    diagnostics.push(error(file, `${at} must be a map with variable, label, type, ...; got ${describeValue(item)}`, { field: `questions.${index}` }));
+    diagnostics.push(
+      error(file, `${at} must be a map with variable, label, type, ...; got ${describeValue(item)}`, { field: `questions.${index}` }),
+    );
     return undefined;
   }
   const variable = scalarText(item['variable'])?.trim();
   if (!variable) {
-    diagnostics.push(error(file, `${at} has no variable: add \`variable: <name>\` (the name templates use as \${name} or .Values.name)`, { field: `questions.${index}.variable` }));
+    diagnostics.push(
+      error(file, `${at} has no variable: add \`variable: <name>\` (the name templates use as \${name} or .Values.name)`, {
+        field: `questions.${index}.variable`,
+      }),
+    );
     return undefined;
   }
   const report: Report = (severity, key, message) =>
-    diagnostics.push((severity === 'error' ? error : warning)(file, `question "${variable}": ${message}`, { field: `questions.${index}.${key}` }));
+    diagnostics.push(
+      (severity === 'error' ? error : warning)(file, `question "${variable}": ${message}`, { field: `questions.${index}.${key}` }),
+    );
 
   for (const key of Object.keys(item).filter((k) => !(QUESTION_KEYS as readonly string[]).includes(k))) {
     report('warning', key, `unknown key "${key}" ignored; known keys: ${QUESTION_KEYS.join(', ')}`);
@@ -142,7 +186,11 @@ function assignConstraints(question: Question, item: Record<string, unknown>, re
   const min = numberField(item, 'min', report);
   const max = numberField(item, 'max', report);
   if ((min !== undefined || max !== undefined) && !NUMERIC_TYPES.has(question.type)) {
-    report('warning', min !== undefined ? 'min' : 'max', `min/max apply only to int and float questions, not ${question.type}; ignored (use min_length/max_length for text)`);
+    report(
+      'warning',
+      min !== undefined ? 'min' : 'max',
+      `min/max apply only to int and float questions, not ${question.type}; ignored (use min_length/max_length for text)`,
+    );
   } else {
     if (min !== undefined) question.min = min;
     if (max !== undefined) question.max = max;
@@ -211,10 +259,18 @@ export function validateAnswers(questions: Question[], answers: Record<string, s
   const declared = new Set(questions.map((q) => q.variable));
   const diagnostics = questions.flatMap((question) => {
     const problem = answerProblem(question, answerOf(answers, question.variable));
-    return problem === undefined ? [] : [error(file, `answers.${question.variable}: ${problem} (${ruleSummary(question)})`, { field: `answers.${question.variable}` })];
+    return problem === undefined
+      ? []
+      : [error(file, `answers.${question.variable}: ${problem} (${ruleSummary(question)})`, { field: `answers.${question.variable}` })];
   });
   for (const variable of Object.keys(answers).filter((v) => !declared.has(v))) {
-    diagnostics.push(warning(file, `answers.${variable}: no question of the template declares "${variable}"; it is still passed to the templates as a variable`, { field: `answers.${variable}` }));
+    diagnostics.push(
+      warning(
+        file,
+        `answers.${variable}: no question of the template declares "${variable}"; it is still passed to the templates as a variable`,
+        { field: `answers.${variable}` },
+      ),
+    );
   }
   return diagnostics;
 }
@@ -226,7 +282,9 @@ function answerProblem(question: Question, answer: string | undefined): string |
     return question.required && !hasDefault ? 'required, but no answer was given and the question has no default' : undefined;
   }
   if (answer === '') return question.required ? 'required, but the answer is empty' : undefined;
-  return typeProblem(question, answer) ?? rangeProblem(question, answer) ?? lengthProblem(question, answer) ?? charsProblem(question, answer);
+  return (
+    typeProblem(question, answer) ?? rangeProblem(question, answer) ?? lengthProblem(question, answer) ?? charsProblem(question, answer)
+  );
 }
 
 function typeProblem(question: Question, answer: string): string | undefined {
@@ -241,7 +299,9 @@ function typeProblem(question: Question, answer: string): string | undefined {
     case 'enum':
       return question.options.includes(answer) ? undefined : `${shown} is not one of the options: ${question.options.join(', ')}`;
     case 'service':
-      return isServiceReference(answer) ? undefined : `${shown} is not <stack>/<service> (two lowercase DNS labels: a-z, 0-9 and inner "-", at most 63 characters each, e.g. "db/mysql")`;
+      return isServiceReference(answer)
+        ? undefined
+        : `${shown} is not <stack>/<service> (two lowercase DNS labels: a-z, 0-9 and inner "-", at most 63 characters each, e.g. "db/mysql")`;
     case 'date':
       return isIsoDate(answer) ? undefined : `${shown} is not a date (an existing ISO 8601 calendar date YYYY-MM-DD, e.g. 2024-01-31)`;
     case 'host':
@@ -265,10 +325,14 @@ function lengthProblem(question: Question, answer: string): string | undefined {
   const secret = SECRET_TYPES.has(question.type);
   const shown = showValue(question, answer);
   if (question.minLength !== undefined && length < question.minLength) {
-    return secret ? `${shown} is shorter than min_length ${question.minLength}` : `${shown} is ${length} characters long, fewer than min_length ${question.minLength}`;
+    return secret
+      ? `${shown} is shorter than min_length ${question.minLength}`
+      : `${shown} is ${length} characters long, fewer than min_length ${question.minLength}`;
   }
   if (question.maxLength !== undefined && length > question.maxLength) {
-    return secret ? `${shown} is longer than max_length ${question.maxLength}` : `${shown} is ${length} characters long, more than max_length ${question.maxLength}`;
+    return secret
+      ? `${shown} is longer than max_length ${question.maxLength}`
+      : `${shown} is ${length} characters long, more than max_length ${question.maxLength}`;
   }
   return undefined;
 }
@@ -281,12 +345,18 @@ function charsProblem(question: Question, answer: string): string | undefined {
   if (validChars !== undefined) {
     const allowed = new Set(validChars);
     const outside = chars.find((c) => !allowed.has(c));
-    if (outside !== undefined) return secret ? `${shown} contains a character outside valid_chars` : `${shown} contains ${JSON.stringify(outside)}, which is not in valid_chars`;
+    if (outside !== undefined)
+      return secret
+        ? `${shown} contains a character outside valid_chars`
+        : `${shown} contains ${JSON.stringify(outside)}, which is not in valid_chars`;
   }
   if (invalidChars !== undefined) {
     const forbidden = new Set(invalidChars);
     const found = chars.find((c) => forbidden.has(c));
-    if (found !== undefined) return secret ? `${shown} contains a character listed in invalid_chars` : `${shown} contains ${JSON.stringify(found)}, which invalid_chars forbids`;
+    if (found !== undefined)
+      return secret
+        ? `${shown} contains a character listed in invalid_chars`
+        : `${shown} contains ${JSON.stringify(found)}, which invalid_chars forbids`;
   }
   return undefined;
 }

@@ -26,7 +26,9 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 main(hideBin(process.argv)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (err: unknown) => {
     const hint = err instanceof UsageError ? "\nRun 'corral --help' for usage." : '';
     process.stderr.write(`corral: ${err instanceof Error ? err.message : String(err)}${hint}\n`);

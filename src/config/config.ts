@@ -2,7 +2,7 @@
  * The controller's configuration (`--config FILE`): the Docker hosts corral manages.
  * Parsing is pure (text in, hosts or diagnostics out); ./load.ts reads the file.
  */
-import { error, type Diagnostic } from '../model/diagnostics.js';
+import { type Diagnostic, error } from '../model/diagnostics.js';
 import { isPlainObject, parseYaml } from '../util/yaml.js';
 
 export type DockerEndpoint =
@@ -47,7 +47,10 @@ export function parseConfig(text: string, file: string): ConfigResult {
   const parsed = parseYaml(text, file);
   const diagnostics = [...parsed.diagnostics];
   const at = (path: (string | number)[]) => ({ field: path.join('.'), ...lineField(parsed.lineOf(path)) });
-  if (parsed.value === undefined || parsed.value === null) return { diagnostics: withError(diagnostics, error(file, 'the config is empty or not valid YAML; expected `hosts:` with a list of hosts')) };
+  if (parsed.value === undefined || parsed.value === null)
+    return {
+      diagnostics: withError(diagnostics, error(file, 'the config is empty or not valid YAML; expected `hosts:` with a list of hosts')),
+    };
   if (!isPlainObject(parsed.value)) return { diagnostics: [...diagnostics, error(file, 'expected a mapping with a `hosts:` list')] };
   for (const key of Object.keys(parsed.value).filter((k) => !TOP_LEVEL_KEYS.includes(k))) {
     diagnostics.push(error(file, `unknown key "${key}"; accepted: ${TOP_LEVEL_KEYS.join(', ')}`, at([key])));
@@ -62,7 +65,13 @@ export function parseConfig(text: string, file: string): ConfigResult {
     const host = parseHost(raw, index, file, at, diagnostics);
     if (!host) return;
     if (hosts.some((h) => h.name === host.name)) {
-      diagnostics.push(error(file, `hosts[${index}].name: duplicate host name "${host.name}"; every host needs its own name`, at(['hosts', index, 'name'])));
+      diagnostics.push(
+        error(
+          file,
+          `hosts[${index}].name: duplicate host name "${host.name}"; every host needs its own name`,
+          at(['hosts', index, 'name']),
+        ),
+      );
       return;
     }
     hosts.push(host);
@@ -80,7 +89,8 @@ function parseWebhook(raw: unknown, file: string, where: { field: string; line?:
     diagnostics.push(error(file, `webhook: ${accepted}`, where));
     return undefined;
   }
-  for (const key of Object.keys(raw).filter((k) => k !== 'secret_env')) diagnostics.push(error(file, `webhook.${key}: unknown key; accepted: secret_env`, where));
+  for (const key of Object.keys(raw).filter((k) => k !== 'secret_env'))
+    diagnostics.push(error(file, `webhook.${key}: unknown key; accepted: secret_env`, where));
   const name = raw['secret_env'];
   if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
     diagnostics.push(error(file, `webhook.secret_env: ${accepted}`, where));
@@ -111,11 +121,23 @@ function parseHost(raw: unknown, index: number, file: string, at: At, diagnostic
   }
   const name = typeof raw['name'] === 'string' ? raw['name'] : '';
   if (!HOST_NAME.test(name)) {
-    diagnostics.push(error(file, `${where}.name: expected a lowercase name of letters, digits, '.' and '-', got ${JSON.stringify(raw['name'] ?? null)}`, at(['hosts', index, 'name'])));
+    diagnostics.push(
+      error(
+        file,
+        `${where}.name: expected a lowercase name of letters, digits, '.' and '-', got ${JSON.stringify(raw['name'] ?? null)}`,
+        at(['hosts', index, 'name']),
+      ),
+    );
   }
   const endpoint = typeof raw['docker'] === 'string' ? parseEndpoint(raw['docker']) : { problem: 'missing' };
   if ('problem' in endpoint) {
-    diagnostics.push(error(file, `${where}.docker: ${endpoint.problem}; expected unix:///path/docker.sock, tcp://host:port or ssh://user@host`, at(['hosts', index, 'docker'])));
+    diagnostics.push(
+      error(
+        file,
+        `${where}.docker: ${endpoint.problem}; expected unix:///path/docker.sock, tcp://host:port or ssh://user@host`,
+        at(['hosts', index, 'docker']),
+      ),
+    );
   }
   const tls = parseTls(raw['tls'], `${where}.tls`, file, at(['hosts', index, 'tls']), diagnostics);
   if (tls && 'endpoint' in endpoint && endpoint.endpoint.kind !== 'tcp') {
@@ -123,11 +145,16 @@ function parseHost(raw: unknown, index: number, file: string, at: At, diagnostic
   }
   const address = raw['address'];
   if (address !== undefined && (typeof address !== 'string' || address.trim() === '')) {
-    diagnostics.push(error(file, `${where}.address: expected the IP address or DNS name users reach the host at`, at(['hosts', index, 'address'])));
+    diagnostics.push(
+      error(file, `${where}.address: expected the IP address or DNS name users reach the host at`, at(['hosts', index, 'address'])),
+    );
   }
   const labels = parseLabels(raw['labels'], `${where}.labels`, file, at(['hosts', index, 'labels']), diagnostics);
   if (diagnostics.length > before || !('endpoint' in endpoint)) return undefined;
-  const docker = endpoint.endpoint.kind === 'tcp' && tls ? { ...endpoint.endpoint, tls, port: portOr(endpoint.endpoint, raw['docker'] as string, DEFAULT_TLS_PORT) } : endpoint.endpoint;
+  const docker =
+    endpoint.endpoint.kind === 'tcp' && tls
+      ? { ...endpoint.endpoint, tls, port: portOr(endpoint.endpoint, raw['docker'] as string, DEFAULT_TLS_PORT) }
+      : endpoint.endpoint;
   return { name, docker, address: typeof address === 'string' ? address.trim() : defaultAddress(docker), labels };
 }
 
@@ -153,7 +180,15 @@ export function parseEndpoint(url: string): { endpoint: DockerEndpoint } | { pro
   }
   if (parsed.protocol === 'ssh:') {
     const username = decodeURIComponent(parsed.username);
-    return { endpoint: { kind: 'ssh', url, host: parsed.hostname, port: parsed.port === '' ? DEFAULT_SSH_PORT : Number(parsed.port), ...(username ? { username } : {}) } };
+    return {
+      endpoint: {
+        kind: 'ssh',
+        url,
+        host: parsed.hostname,
+        port: parsed.port === '' ? DEFAULT_SSH_PORT : Number(parsed.port),
+        ...(username ? { username } : {}),
+      },
+    };
   }
   return { problem: `unsupported scheme "${parsed.protocol.replace(/:$/, '')}"` };
 }
@@ -162,20 +197,34 @@ function defaultAddress(endpoint: DockerEndpoint): string {
   return endpoint.kind === 'unix' ? LOOPBACK : endpoint.host.replace(/^\[|\]$/g, '');
 }
 
-function parseTls(raw: unknown, where: string, file: string, position: { field: string; line?: number }, diagnostics: Diagnostic[]): TlsFiles | undefined {
+function parseTls(
+  raw: unknown,
+  where: string,
+  file: string,
+  position: { field: string; line?: number },
+  diagnostics: Diagnostic[],
+): TlsFiles | undefined {
   if (raw === undefined) return undefined;
   if (!isPlainObject(raw)) {
     diagnostics.push(error(file, `${where}: expected a mapping with ca, cert and key file paths`, position));
     return undefined;
   }
   const before = diagnostics.length;
-  for (const key of Object.keys(raw).filter((k) => !TLS_KEYS.includes(k))) diagnostics.push(error(file, `${where}.${key}: unknown key; accepted: ${TLS_KEYS.join(', ')}`, position));
-  for (const key of TLS_KEYS.filter((k) => typeof raw[k] !== 'string' || raw[k] === '')) diagnostics.push(error(file, `${where}.${key}: expected a file path`, position));
+  for (const key of Object.keys(raw).filter((k) => !TLS_KEYS.includes(k)))
+    diagnostics.push(error(file, `${where}.${key}: unknown key; accepted: ${TLS_KEYS.join(', ')}`, position));
+  for (const key of TLS_KEYS.filter((k) => typeof raw[k] !== 'string' || raw[k] === ''))
+    diagnostics.push(error(file, `${where}.${key}: expected a file path`, position));
   if (diagnostics.length > before) return undefined;
   return { ca: String(raw['ca']), cert: String(raw['cert']), key: String(raw['key']) };
 }
 
-function parseLabels(raw: unknown, where: string, file: string, position: { field: string; line?: number }, diagnostics: Diagnostic[]): Record<string, string> {
+function parseLabels(
+  raw: unknown,
+  where: string,
+  file: string,
+  position: { field: string; line?: number },
+  diagnostics: Diagnostic[],
+): Record<string, string> {
   if (raw === undefined || raw === null) return {};
   if (!isPlainObject(raw)) {
     diagnostics.push(error(file, `${where}: expected a mapping of label: value`, position));

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { formatDiagnostic } from '../model/diagnostics.js';
-import { defaultConfig, parseConfig, type CorralConfig, type HostConfig } from './config.js';
+import { type CorralConfig, defaultConfig, type HostConfig, parseConfig } from './config.js';
 
 /** A config that cannot be used; the message names the file, the key and what is accepted. */
 export class ConfigError extends Error {}
@@ -13,7 +13,13 @@ export async function loadConfig(file: string | undefined, env: NodeJS.ProcessEn
     throw new ConfigError(`${file}: cannot read the config (${err.code ?? err.message})`);
   });
   const result = parseConfig(text, file);
-  if (!result.config) throw new ConfigError(result.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic).join('\n'));
+  if (!result.config)
+    throw new ConfigError(
+      result.diagnostics
+        .filter((d) => d.severity === 'error')
+        .map(formatDiagnostic)
+        .join('\n'),
+    );
   return { ...result.config, hosts: result.config.hosts.map((host) => withTlsPathsFrom(dirname(file), host)) };
 }
 

@@ -6,15 +6,15 @@
 import { createHash } from 'node:crypto';
 import type winston from 'winston';
 import type { CorralConfig } from '../config/config.js';
-import { formatDiagnostic } from '../model/diagnostics.js';
-import type { DesiredStack } from '../model/desired.js';
 import { registerSecrets } from '../log/logger.js';
+import type { DesiredStack } from '../model/desired.js';
+import { formatDiagnostic } from '../model/diagnostics.js';
 import { formatOperation } from '../plan/index.js';
-import { clientsFor, reconcile, type DockerClients, type StackOutcome } from '../reconcile/index.js';
-import { loadDesiredState, type DesiredState } from '../render/index.js';
+import { clientsFor, type DockerClients, reconcile, type StackOutcome } from '../reconcile/index.js';
+import { type DesiredState, loadDesiredState } from '../render/index.js';
 import type { ApiController } from '../server/http.js';
 import type { Source } from '../source/index.js';
-import { HealthStatus, SyncStatus, type StackEvent, type StackStatus } from '../status/stack-status.js';
+import { HealthStatus, type StackEvent, type StackStatus, SyncStatus } from '../status/stack-status.js';
 import { metricsText } from './metrics.js';
 
 const EVENTS_KEPT = 20;
@@ -104,7 +104,13 @@ export class Controller implements ApiController {
   }
 
   metrics(): string {
-    return metricsText({ stacks: this.stacks(), passes: this.passes, failedPasses: this.failedPasses, lastPassSeconds: this.lastPassSeconds, fetchFailing: this.fetchError !== undefined });
+    return metricsText({
+      stacks: this.stacks(),
+      passes: this.passes,
+      failedPasses: this.failedPasses,
+      lastPassSeconds: this.lastPassSeconds,
+      fetchFailing: this.fetchError !== undefined,
+    });
   }
 
   // --- the loop -------------------------------------------------------------
@@ -117,7 +123,10 @@ export class Controller implements ApiController {
   private enqueue(work: Work): void {
     if (this.stopping) return;
     this.pending = this.pending ? merge(this.pending, work) : work;
-    if (!this.running) this.running = this.coordinate().finally(() => { this.running = undefined; });
+    if (!this.running)
+      this.running = this.coordinate().finally(() => {
+        this.running = undefined;
+      });
   }
 
   private async coordinate(): Promise<void> {
@@ -139,7 +148,14 @@ export class Controller implements ApiController {
   private async fullCheck(reasons: string[]): Promise<void> {
     const desired = this.desired;
     if (!desired) return;
-    const result = await reconcile({ hosts: this.options.config.hosts, desired: desired.stacks, failed: desired.failed, prune: true, dryRun: true, clients: this.clients });
+    const result = await reconcile({
+      hosts: this.options.config.hosts,
+      desired: desired.stacks,
+      failed: desired.failed,
+      prune: true,
+      dryRun: true,
+      clients: this.clients,
+    });
     for (const outcome of result.stacks) {
       const pending = result.plan.operations.some((op) => op.stack === outcome.stack);
       if (pending) this.runLane(outcome.stack, reasons);
@@ -177,7 +193,14 @@ export class Controller implements ApiController {
     const desired = this.desired;
     if (!desired) return;
     this.options.logger.debug('reconciling', { stack, revision: this.revision });
-    const result = await reconcile({ hosts: this.options.config.hosts, desired: desired.stacks, failed: desired.failed, prune: true, only: [stack], clients: this.clients });
+    const result = await reconcile({
+      hosts: this.options.config.hosts,
+      desired: desired.stacks,
+      failed: desired.failed,
+      prune: true,
+      only: [stack],
+      clients: this.clients,
+    });
     for (const outcome of result.stacks) this.record(outcome);
     this.forgetGoneStacks();
   }
@@ -209,13 +232,27 @@ export class Controller implements ApiController {
       this.desired = state;
       this.revision = snapshot.revision;
       for (const failed of state.failed) {
-        logger.warn('stack cannot be rendered', { stack: failed.stack, revision: this.revision, errors: failed.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic) });
+        logger.warn('stack cannot be rendered', {
+          stack: failed.stack,
+          revision: this.revision,
+          errors: failed.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic),
+        });
       }
-      if (changed) logger.info('new revision', { repo: source.describe(), revision: this.revision ?? '(directory)', stacks: state.stacks.length, failed: state.failed.length });
+      if (changed)
+        logger.info('new revision', {
+          repo: source.describe(),
+          revision: this.revision ?? '(directory)',
+          stacks: state.stacks.length,
+          failed: state.failed.length,
+        });
       return true;
     } catch (err) {
       this.fetchError = err instanceof Error ? err.message : String(err);
-      logger.error('cannot read the repository; serving the last good revision', { repo: source.describe(), error: this.fetchError, revision: this.revision });
+      logger.error('cannot read the repository; serving the last good revision', {
+        repo: source.describe(),
+        error: this.fetchError,
+        revision: this.revision,
+      });
       for (const status of this.statuses.values()) status.lastError = `repository: ${this.fetchError}`;
       return false;
     }
@@ -241,16 +278,27 @@ export class Controller implements ApiController {
     for (const result of outcome.operations) {
       const message = `${formatOperation(result.operation)}${result.status === 'ok' ? '' : ` — ${result.status}: ${result.error ?? ''}`}`;
       events.push({ time, message });
-      const meta = { stack: name, revision: this.revision ?? '(directory)', host: result.operation.host, target: result.operation.target, cause: result.operation.cause };
+      const meta = {
+        stack: name,
+        revision: this.revision ?? '(directory)',
+        host: result.operation.host,
+        target: result.operation.target,
+        cause: result.operation.cause,
+      };
       if (result.status === 'ok') logger.info(`${result.operation.kind} ${result.operation.target}`, meta);
       else logger.error(`${result.operation.kind} ${result.operation.target} ${result.status}`, { ...meta, error: result.error });
     }
     this.events.set(name, events.slice(-EVENTS_KEPT));
     const previous = this.statuses.get(name);
     if (previous && (previous.sync !== outcome.status.sync || previous.health !== outcome.status.health)) {
-      logger.info(`stack ${outcome.status.sync}, ${outcome.status.health}`, { stack: name, revision: this.revision ?? '(directory)', message: outcome.status.message });
+      logger.info(`stack ${outcome.status.sync}, ${outcome.status.health}`, {
+        stack: name,
+        revision: this.revision ?? '(directory)',
+        message: outcome.status.message,
+      });
     }
-    const lastError = outcome.status.sync === SyncStatus.Failed ? outcome.status.message : this.fetchError ? `repository: ${this.fetchError}` : undefined;
+    const lastError =
+      outcome.status.sync === SyncStatus.Failed ? outcome.status.message : this.fetchError ? `repository: ${this.fetchError}` : undefined;
     this.statuses.set(name, { ...outcome.status, events: this.events.get(name) ?? [], ...(lastError ? { lastError } : {}) });
     if (stack && outcome.converged) this.appliedFingerprints.set(name, fingerprint(stack));
     else this.appliedFingerprints.delete(name);
@@ -262,7 +310,12 @@ export class Controller implements ApiController {
     if (!desired) return;
     for (const [name, status] of this.statuses) {
       const inGit = desired.stacks.some((s) => s.name === name) || desired.failed.some((f) => f.stack === name);
-      if (!inGit && status.services.every((s) => s.running === 0) && status.endpoints.length === 0 && status.health !== HealthStatus.Degraded) {
+      if (
+        !inGit &&
+        status.services.every((s) => s.running === 0) &&
+        status.endpoints.length === 0 &&
+        status.health !== HealthStatus.Degraded
+      ) {
         this.statuses.delete(name);
         this.events.delete(name);
       }

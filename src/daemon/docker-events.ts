@@ -27,7 +27,9 @@ export interface EventWatchOptions {
 /** Watches every host; returns a function that stops all streams. */
 export function watchDockerEvents(hosts: readonly HostConfig[], options: EventWatchOptions): () => void {
   const stops = hosts.map((host) => watchHost(host, options));
-  return () => { for (const stop of stops) stop(); };
+  return () => {
+    for (const stop of stops) stop();
+  };
 }
 
 function watchHost(host: HostConfig, options: EventWatchOptions): () => void {
@@ -49,20 +51,26 @@ function watchHost(host: HostConfig, options: EventWatchOptions): () => void {
     if (stopped) return;
     const docker = dockerClient(host.docker);
     const filters = { type: ['container' as const], event: [...WATCHED_ACTIONS] as string[], label: [CorralLabel.managed as string] };
-    docker.getEvents({ filters }).then((events) => {
-      stream = events as unknown as Readable;
-      if (stopped) { stream.destroy(); return; }
-      backoff = initial;
-      let buffered = '';
-      stream.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString('utf8');
-        const lines = buffered.split('\n');
-        buffered = lines.pop() ?? '';
-        for (const line of lines) emit(host.name, line, options.onEvent);
-      });
-      stream.on('error', (err: Error) => reconnectLater(err.message));
-      stream.on('end', () => reconnectLater('event stream ended'));
-    }, (err: unknown) => reconnectLater(err instanceof Error ? err.message : String(err)));
+    docker.getEvents({ filters }).then(
+      (events) => {
+        stream = events as unknown as Readable;
+        if (stopped) {
+          stream.destroy();
+          return;
+        }
+        backoff = initial;
+        let buffered = '';
+        stream.on('data', (chunk: Buffer) => {
+          buffered += chunk.toString('utf8');
+          const lines = buffered.split('\n');
+          buffered = lines.pop() ?? '';
+          for (const line of lines) emit(host.name, line, options.onEvent);
+        });
+        stream.on('error', (err: Error) => reconnectLater(err.message));
+        stream.on('end', () => reconnectLater('event stream ended'));
+      },
+      (err: unknown) => reconnectLater(err instanceof Error ? err.message : String(err)),
+    );
   };
 
   connect();

@@ -16,10 +16,14 @@ export function metricsText(input: MetricsInput): string {
     ...input.stacks.map((s) => `corral_stack_info{stack="${s.name}",sync="${s.sync}",health="${s.health}"} 1`),
     '# HELP corral_service_running_containers Running containers per service.',
     '# TYPE corral_service_running_containers gauge',
-    ...input.stacks.flatMap((s) => s.services.map((svc) => `corral_service_running_containers{stack="${s.name}",service="${svc.name}"} ${svc.running}`)),
+    ...input.stacks.flatMap((s) =>
+      s.services.map((svc) => `corral_service_running_containers{stack="${s.name}",service="${svc.name}"} ${svc.running}`),
+    ),
     '# HELP corral_service_desired_containers Desired containers per service.',
     '# TYPE corral_service_desired_containers gauge',
-    ...input.stacks.flatMap((s) => s.services.map((svc) => `corral_service_desired_containers{stack="${s.name}",service="${svc.name}"} ${svc.desired}`)),
+    ...input.stacks.flatMap((s) =>
+      s.services.map((svc) => `corral_service_desired_containers{stack="${s.name}",service="${svc.name}"} ${svc.desired}`),
+    ),
     '# HELP corral_reconcile_passes_total Reconcile passes run.',
     '# TYPE corral_reconcile_passes_total counter',
     `corral_reconcile_passes_total ${input.passes}`,

@@ -32,12 +32,15 @@ const scrubSecrets = winston.format((info) => {
 
 export function createLogger(options: { format?: LogFormat; level?: string; stream?: NodeJS.WritableStream } = {}): winston.Logger {
   const format = options.format ?? (process.stderr.isTTY ? 'text' : 'json');
-  const lineFormat = format === 'json'
-    ? winston.format.json()
-    : winston.format.printf(({ level, message, timestamp, ...meta }) => {
-        const fields = Object.entries(meta).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
-        return `${String(timestamp)} ${level.padEnd(5)} ${String(message)}${fields ? ` ${fields}` : ''}`;
-      });
+  const lineFormat =
+    format === 'json'
+      ? winston.format.json()
+      : winston.format.printf(({ level, message, timestamp, ...meta }) => {
+          const fields = Object.entries(meta)
+            .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+            .join(' ');
+          return `${String(timestamp)} ${level.padEnd(5)} ${String(message)}${fields ? ` ${fields}` : ''}`;
+        });
   const stream = options.stream ?? process.stderr;
   return winston.createLogger({
     level: options.level ?? 'info',

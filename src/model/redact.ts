@@ -4,9 +4,16 @@ import type { DesiredStack } from './desired.js';
 export const MASK = '********';
 
 export function redactStack(stack: DesiredStack): DesiredStack {
-  const secrets = stack.secretVariables.map((name) => stack.variables[name]).filter((value): value is string => typeof value === 'string' && value !== '');
+  const secrets = stack.secretVariables
+    .map((name) => stack.variables[name])
+    .filter((value): value is string => typeof value === 'string' && value !== '');
   const redacted = redactValue(stack, secrets) as DesiredStack;
-  const variables = Object.fromEntries(Object.entries(stack.variables).map(([name, value]) => [name, stack.secretVariables.includes(name) && value !== '' ? MASK : redactString(value, secrets)]));
+  const variables = Object.fromEntries(
+    Object.entries(stack.variables).map(([name, value]) => [
+      name,
+      stack.secretVariables.includes(name) && value !== '' ? MASK : redactString(value, secrets),
+    ]),
+  );
   return { ...redacted, variables };
 }
 

@@ -10,8 +10,8 @@ import type { ObservedHost, ObservedState } from '../model/observed.js';
 import { dockerClient } from './client.js';
 import { toObservedContainer } from './containers.js';
 
-export { toObservedContainer, parseOwnership } from './containers.js';
 export { dockerClient } from './client.js';
+export { parseOwnership, toObservedContainer } from './containers.js';
 
 /** An unreachable host must not hold up the others for long. */
 export const OBSERVE_TIMEOUT_MS = 5000;
@@ -22,10 +22,12 @@ export interface ObserveOptions {
 }
 
 export async function observe(hosts: readonly HostConfig[], options: ObserveOptions = {}): Promise<ObservedState> {
-  const observed = await Promise.all(hosts.map((host) => {
-    const client = options.clients?.get(host.name) ?? dockerClient(host.docker, { timeoutMs: OBSERVE_TIMEOUT_MS });
-    return observeHost(host, client);
-  }));
+  const observed = await Promise.all(
+    hosts.map((host) => {
+      const client = options.clients?.get(host.name) ?? dockerClient(host.docker, { timeoutMs: OBSERVE_TIMEOUT_MS });
+      return observeHost(host, client);
+    }),
+  );
   return { hosts: observed };
 }
 
@@ -45,21 +47,36 @@ export async function observeHost(host: HostConfig, docker: Docker): Promise<Obs
       reachable: true,
       labels: { ...daemonLabels(info.Labels ?? []), ...host.labels },
       containers: containers.map((c) => toObservedContainer(host.name, c)).filter((c) => c.owner !== undefined),
-      images: images.flatMap((image) => [...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])]).filter((ref) => !ref.startsWith('<none>')).sort(),
+      images: images
+        .flatMap((image) => [...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])])
+        .filter((ref) => !ref.startsWith('<none>'))
+        .sort(),
       networks: networks.map((n) => n.Name).sort(),
       volumes: (volumes.Volumes ?? []).map((v) => v.Name).sort(),
     };
   } catch (err) {
-    return { name: host.name, address: host.address, reachable: false, error: describeError(err), labels: { ...host.labels }, containers: [], images: [], networks: [], volumes: [] };
+    return {
+      name: host.name,
+      address: host.address,
+      reachable: false,
+      error: describeError(err),
+      labels: { ...host.labels },
+      containers: [],
+      images: [],
+      networks: [],
+      volumes: [],
+    };
   }
 }
 
 /** `dockerd --label k=v` labels as `docker info` lists them. */
 function daemonLabels(labels: readonly string[]): Record<string, string> {
-  return Object.fromEntries(labels.map((label) => {
-    const separator = label.indexOf('=');
-    return separator < 0 ? [label, ''] : [label.slice(0, separator), label.slice(separator + 1)];
-  }));
+  return Object.fromEntries(
+    labels.map((label) => {
+      const separator = label.indexOf('=');
+      return separator < 0 ? [label, ''] : [label.slice(0, separator), label.slice(separator + 1)];
+    }),
+  );
 }
 
 export function describeError(err: unknown): string {

@@ -48,11 +48,23 @@ export function parseDuration(value: unknown): Parsed<number> {
   const text = String(value).trim();
   if (/^\d+(\.\d+)?$/.test(text)) return { value: Math.round(Number(text) * 1e9) };
   const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) return { problem: `${JSON.stringify(value)} is not a duration; expected e.g. 30s, 1m30s, 500ms` };
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text)
+    return { problem: `${JSON.stringify(value)} is not a duration; expected e.g. 30s, 1m30s, 500ms` };
   return { value: Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * (DURATION_UNITS[p[2] as string] ?? 0), 0)) };
 }
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4 };
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  t: 1024 ** 4,
+  tb: 1024 ** 4,
+};
 
 /** Compose sizes (`512m`, `1g`, `1024`) in bytes. */
 export function parseSize(value: unknown): Parsed<number> {
@@ -76,7 +88,8 @@ export function parsePort(entry: unknown): Parsed<PortMapping[]> {
   if (typeof entry === 'object' && entry !== null && !Array.isArray(entry)) return parseLongPort(entry as Record<string, unknown>);
   const text = String(entry).trim();
   const [address = '', protocol = 'tcp', ...extra] = text.split('/');
-  if (extra.length > 0 || !['tcp', 'udp', 'sctp'].includes(protocol)) return { problem: `${JSON.stringify(entry)}: the protocol must be tcp, udp or sctp` };
+  if (extra.length > 0 || !['tcp', 'udp', 'sctp'].includes(protocol))
+    return { problem: `${JSON.stringify(entry)}: the protocol must be tcp, udp or sctp` };
   const parts = address.split(':');
   const target = parts.pop() ?? '';
   const published = parts.pop() ?? '';
@@ -84,7 +97,10 @@ export function parsePort(entry: unknown): Parsed<PortMapping[]> {
   const targets = portRange(target);
   const publishedPorts = published === '' ? [] : portRange(published);
   const invalid = !targets || !publishedPorts || (publishedPorts.length > 0 && publishedPorts.length !== targets.length);
-  if (invalid) return { problem: `${JSON.stringify(entry)} is not a port mapping; expected [[ip:]host_port:]container_port[/protocol], ports or equal-length ranges` };
+  if (invalid)
+    return {
+      problem: `${JSON.stringify(entry)} is not a port mapping; expected [[ip:]host_port:]container_port[/protocol], ports or equal-length ranges`,
+    };
   return {
     value: targets.map((port, i) => ({
       containerPort: `${port}/${protocol}`,
@@ -98,7 +114,9 @@ function parseLongPort(entry: Record<string, unknown>): Parsed<PortMapping[]> {
   const target = Number(entry['target']);
   const protocol = String(entry['protocol'] ?? 'tcp');
   if (!Number.isInteger(target) || target < 1 || target > 65535 || !['tcp', 'udp', 'sctp'].includes(protocol)) {
-    return { problem: `${JSON.stringify(entry)}: the long syntax needs target (a port) and optionally published, protocol (tcp, udp, sctp), host_ip` };
+    return {
+      problem: `${JSON.stringify(entry)}: the long syntax needs target (a port) and optionally published, protocol (tcp, udp, sctp), host_ip`,
+    };
   }
   const published = entry['published'] === undefined || entry['published'] === null ? '' : String(entry['published']);
   return { value: [{ containerPort: `${target}/${protocol}`, hostIp: String(entry['host_ip'] ?? ''), hostPort: published }] };
@@ -123,9 +141,15 @@ export function parseVolumeMount(entry: unknown): Parsed<VolumeMount> {
   if (typeof entry === 'object' && entry !== null && !Array.isArray(entry)) return parseLongVolume(entry as Record<string, unknown>);
   const [first = '', second, mode = '', ...extra] = String(entry).split(':');
   if (extra.length > 0) return { problem: `${JSON.stringify(entry)}: expected [source:]target[:mode]` };
-  if (second === undefined) return first.startsWith('/') ? { value: { kind: 'anonymous', target: first } } : { problem: `${JSON.stringify(entry)}: a container path must be absolute` };
+  if (second === undefined)
+    return first.startsWith('/')
+      ? { value: { kind: 'anonymous', target: first } }
+      : { problem: `${JSON.stringify(entry)}: a container path must be absolute` };
   if (!second.startsWith('/')) return { problem: `${JSON.stringify(entry)}: the container path must be absolute` };
-  if (first.startsWith('.') || first.startsWith('~')) return { problem: `${JSON.stringify(entry)}: a relative bind mount has no meaning on a remote Docker host; use an absolute path or a named volume` };
+  if (first.startsWith('.') || first.startsWith('~'))
+    return {
+      problem: `${JSON.stringify(entry)}: a relative bind mount has no meaning on a remote Docker host; use an absolute path or a named volume`,
+    };
   const kind = first.startsWith('/') ? 'bind' : 'named';
   return { value: { kind, source: first, target: second, mode } };
 }

@@ -7,8 +7,8 @@
 import type { DesiredService, DesiredStack } from '../model/desired.js';
 import { CorralLabel, SchedulingLabel } from '../model/labels.js';
 import { rancherSystemLabels } from '../model/naming.js';
-import { parseDuration, parsePort, parseSize, parseVolumeMount, splitShellWords, stringList, type Parsed } from './compose-values.js';
-import { configHash, formatKeyHashes, type ConfigHash } from './hash.js';
+import { type Parsed, parseDuration, parsePort, parseSize, parseVolumeMount, splitShellWords, stringList } from './compose-values.js';
+import { type ConfigHash, configHash, formatKeyHashes } from './hash.js';
 import type { ContainerCreateSpec, VolumeSpec } from './types.js';
 
 export interface ContainerContext {
@@ -71,9 +71,11 @@ interface Builder {
 
 type Handler = (value: unknown, b: Builder, key: string) => void;
 
-const direct = (field: string, target: 'config' | 'host', convert: (v: unknown) => unknown = (v) => v): Handler => (value, b) => {
-  b[target][field] = convert(value);
-};
+const direct =
+  (field: string, target: 'config' | 'host', convert: (v: unknown) => unknown = (v) => v): Handler =>
+  (value, b) => {
+    b[target][field] = convert(value);
+  };
 const asString = (v: unknown) => String(v);
 const asBoolean = (v: unknown) => v === true || String(v).toLowerCase() === 'true';
 const asInteger = (v: unknown) => Math.trunc(Number(v));
@@ -84,7 +86,12 @@ function parsed<T>(result: Parsed<T>, b: Builder, key: string, apply: (value: T)
   else apply(result.value);
 }
 
-const size = (field: string): Handler => (value, b, key) => parsed(parseSize(value), b, key, (bytes) => { b.host[field] = bytes; });
+const size =
+  (field: string): Handler =>
+  (value, b, key) =>
+    parsed(parseSize(value), b, key, (bytes) => {
+      b.host[field] = bytes;
+    });
 
 const APPLIED: Record<string, Handler> = {
   image: direct('Image', 'config', asString),
@@ -93,8 +100,13 @@ const APPLIED: Record<string, Handler> = {
   environment: (value, b) => {
     const environment = value as Record<string, string | null>;
     const unset = Object.keys(environment).filter((k) => environment[k] === null);
-    if (unset.length > 0) b.warnings.push(`environment: ${unset.join(', ')} ha${unset.length === 1 ? 's' : 've'} no value (compose would take it from the shell); not set`);
-    b.config['Env'] = Object.entries(environment).filter(([, v]) => v !== null).map(([k, v]) => `${k}=${v}`);
+    if (unset.length > 0)
+      b.warnings.push(
+        `environment: ${unset.join(', ')} ha${unset.length === 1 ? 's' : 've'} no value (compose would take it from the shell); not set`,
+      );
+    b.config['Env'] = Object.entries(environment)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => `${k}=${v}`);
   },
   labels: () => undefined, // written with the system and ownership labels below
   hostname: direct('Hostname', 'config', asString),
@@ -105,13 +117,16 @@ const APPLIED: Record<string, Handler> = {
   stdin_open: direct('OpenStdin', 'config', asBoolean),
   mac_address: direct('MacAddress', 'config', asString),
   stop_signal: direct('StopSignal', 'config', asString),
-  stop_grace_period: (value, b, key) => parsed(parseDuration(value), b, key, (ns) => { b.config['StopTimeout'] = Math.ceil(ns / 1e9); }),
+  stop_grace_period: (value, b, key) =>
+    parsed(parseDuration(value), b, key, (ns) => {
+      b.config['StopTimeout'] = Math.ceil(ns / 1e9);
+    }),
   ports: (value, b, key) => {
     for (const entry of Array.isArray(value) ? value : [value]) {
       parsed(parsePort(entry), b, key, (mappings) => {
         for (const m of mappings) {
           exposePort(b, m.containerPort);
-          const bindings = ((b.host['PortBindings'] ??= {}) as Record<string, unknown[]>);
+          const bindings = (b.host['PortBindings'] ??= {}) as Record<string, unknown[]>;
           (bindings[m.containerPort] ??= []).push({ HostIp: m.hostIp, HostPort: m.hostPort });
         }
       });
@@ -119,7 +134,9 @@ const APPLIED: Record<string, Handler> = {
   },
   expose: (value, b, key) => {
     for (const entry of stringList(value)) {
-      parsed(parsePort(entry), b, key, (mappings) => mappings.forEach((m) => exposePort(b, m.containerPort)));
+      parsed(parsePort(entry), b, key, (mappings) => {
+        for (const m of mappings) exposePort(b, m.containerPort);
+      });
     }
   },
   volumes: (value, b, key) => {
@@ -138,13 +155,16 @@ const APPLIED: Record<string, Handler> = {
   net: (value, b) => setNetworkMode(String(value), b, 'net'),
   links: (value, b) => {
     const crossStack = stringList(value).filter((link) => link.includes('/'));
-    if (crossStack.length > 0) b.warnings.push(`links: ${crossStack.join(', ')} name another stack, whose containers are not on this stack's network; not applied`);
+    if (crossStack.length > 0)
+      b.warnings.push(`links: ${crossStack.join(', ')} name another stack, whose containers are not on this stack's network; not applied`);
     // Links inside the stack need nothing here: the linked service's containers carry the alias.
   },
   restart: (value, b, key) => {
     const match = /^(no|always|unless-stopped|on-failure)(?::(\d+))?$/.exec(String(value));
     if (!match) {
-      b.warnings.push(`${key}: ${JSON.stringify(value)} is not a restart policy; expected no, always, unless-stopped or on-failure[:N]; not applied`);
+      b.warnings.push(
+        `${key}: ${JSON.stringify(value)} is not a restart policy; expected no, always, unless-stopped or on-failure[:N]; not applied`,
+      );
       return;
     }
     b.host['RestartPolicy'] = { Name: match[1] === 'no' ? '' : match[1], MaximumRetryCount: match[2] === undefined ? 0 : Number(match[2]) };
@@ -161,14 +181,18 @@ const APPLIED: Record<string, Handler> = {
     });
   },
   ulimits: (value, b, key) => {
-    if (typeof value !== 'object' || value === null) return void b.warnings.push(`${key}: expected a mapping of name: limit or name: {soft, hard}; not applied`);
+    if (typeof value !== 'object' || value === null)
+      return void b.warnings.push(`${key}: expected a mapping of name: limit or name: {soft, hard}; not applied`);
     b.host['Ulimits'] = Object.entries(value).map(([name, limit]) => {
-      const { soft, hard } = typeof limit === 'object' && limit !== null ? (limit as { soft?: unknown; hard?: unknown }) : { soft: limit, hard: limit };
+      const { soft, hard } =
+        typeof limit === 'object' && limit !== null ? (limit as { soft?: unknown; hard?: unknown }) : { soft: limit, hard: limit };
       return { Name: name, Soft: Number(soft), Hard: Number(hard) };
     });
   },
   extra_hosts: (value, b) => {
-    b.host['ExtraHosts'] = Array.isArray(value) ? value.map(String) : Object.entries((value ?? {}) as Record<string, unknown>).map(([host, ip]) => `${host}:${String(ip)}`);
+    b.host['ExtraHosts'] = Array.isArray(value)
+      ? value.map(String)
+      : Object.entries((value ?? {}) as Record<string, unknown>).map(([host, ip]) => `${host}:${String(ip)}`);
   },
   dns: list('Dns', 'host'),
   dns_search: list('DnsSearch', 'host'),
@@ -178,8 +202,12 @@ const APPLIED: Record<string, Handler> = {
     const logging = (value ?? {}) as { driver?: unknown; options?: Record<string, unknown> };
     b.host['LogConfig'] = { Type: String(logging.driver ?? ''), Config: stringMap(logging.options) };
   },
-  log_driver: (value, b) => { b.host['LogConfig'] = { ...(b.host['LogConfig'] as object), Type: String(value) }; },
-  log_opt: (value, b) => { b.host['LogConfig'] = { Type: '', ...(b.host['LogConfig'] as object), Config: stringMap(value) }; },
+  log_driver: (value, b) => {
+    b.host['LogConfig'] = { ...(b.host['LogConfig'] as object), Type: String(value) };
+  },
+  log_opt: (value, b) => {
+    b.host['LogConfig'] = { Type: '', ...(b.host['LogConfig'] as object), Config: stringMap(value) };
+  },
   mem_limit: size('Memory'),
   memswap_limit: size('MemorySwap'),
   mem_reservation: size('MemoryReservation'),
@@ -200,12 +228,16 @@ const APPLIED: Record<string, Handler> = {
   cgroup_parent: direct('CgroupParent', 'host', asString),
   security_opt: list('SecurityOpt', 'host'),
   group_add: list('GroupAdd', 'host'),
-  sysctls: (value, b) => { b.host['Sysctls'] = Array.isArray(value) ? stringMap(Object.fromEntries(value.map((s) => String(s).split('=')))) : stringMap(value); },
+  sysctls: (value, b) => {
+    b.host['Sysctls'] = Array.isArray(value) ? stringMap(Object.fromEntries(value.map((s) => String(s).split('=')))) : stringMap(value);
+  },
   tmpfs: (value, b) => {
-    b.host['Tmpfs'] = Object.fromEntries(stringList(value).map((entry) => {
-      const separator = entry.indexOf(':');
-      return separator < 0 ? [entry, ''] : [entry.slice(0, separator), entry.slice(separator + 1)];
-    }));
+    b.host['Tmpfs'] = Object.fromEntries(
+      stringList(value).map((entry) => {
+        const separator = entry.indexOf(':');
+        return separator < 0 ? [entry, ''] : [entry.slice(0, separator), entry.slice(separator + 1)];
+      }),
+    );
   },
 };
 
@@ -260,7 +292,13 @@ export function containerSpec(ctx: ContainerContext): ContainerPlanSpec {
   };
 }
 
-function ownershipLabels(stack: DesiredStack, service: string, primary: string, instance: number, hash: ConfigHash): Record<string, string> {
+function ownershipLabels(
+  stack: DesiredStack,
+  service: string,
+  primary: string,
+  instance: number,
+  hash: ConfigHash,
+): Record<string, string> {
   return {
     [CorralLabel.managed]: 'true',
     [CorralLabel.stack]: stack.name,
@@ -278,7 +316,12 @@ function ownershipLabels(stack: DesiredStack, service: string, primary: string, 
 /** Aliases on the stack network: the service name, `<service>.<stack>`, `<sidekick>.<primary>`, and link aliases. */
 function aliasesOf(ctx: ContainerContext): string[] {
   const { service, stack } = ctx;
-  const aliases = [service.name, `${service.name}.${stack.name}`, ...(service.primary ? [`${service.name}.${service.primary}`] : []), ...ctx.linkAliases];
+  const aliases = [
+    service.name,
+    `${service.name}.${stack.name}`,
+    ...(service.primary ? [`${service.name}.${service.primary}`] : []),
+    ...ctx.linkAliases,
+  ];
   return [...new Set(aliases)];
 }
 
@@ -287,7 +330,7 @@ function joinNetwork(b: Builder, name: string): string | undefined {
     b.host['NetworkMode'] = b.networkMode;
     if (b.networkMode.startsWith('container:')) dropForSharedNetwork(b, name);
     else if (b.networkMode === 'host' && b.host['PortBindings']) {
-      b.warnings.push('ports: a container on the host network uses the host\'s ports directly; the mappings are not applied');
+      b.warnings.push("ports: a container on the host network uses the host's ports directly; the mappings are not applied");
       delete b.host['PortBindings'];
     }
     return undefined;
@@ -299,7 +342,12 @@ function joinNetwork(b: Builder, name: string): string | undefined {
 
 /** Docker refuses ports, hostname and DNS settings on a container sharing another's network namespace. */
 function dropForSharedNetwork(b: Builder, name: string): void {
-  const conflicting = [['PortBindings', 'ports'], ['Dns', 'dns'], ['DnsSearch', 'dns_search'], ['ExtraHosts', 'extra_hosts']] as const;
+  const conflicting = [
+    ['PortBindings', 'ports'],
+    ['Dns', 'dns'],
+    ['DnsSearch', 'dns_search'],
+    ['ExtraHosts', 'extra_hosts'],
+  ] as const;
   for (const [field, key] of conflicting) {
     if (b.host[field] === undefined) continue;
     b.warnings.push(`${key}: ${name} shares another container's network namespace, which owns these settings; not applied`);
@@ -316,7 +364,9 @@ function setNetworkMode(mode: string, b: Builder, key: string): void {
   } else if (['host', 'none', 'bridge'].includes(mode)) {
     b.networkMode = mode;
   } else if (mode !== 'managed' && mode !== 'default') {
-    b.warnings.push(`${key}: ${JSON.stringify(mode)} is not supported; expected host, none, bridge, managed, container:<sidekick> or service:<sidekick>; the stack network is used`);
+    b.warnings.push(
+      `${key}: ${JSON.stringify(mode)} is not supported; expected host, none, bridge, managed, container:<sidekick> or service:<sidekick>; the stack network is used`,
+    );
     return;
   }
   b.resolved[key] = b.networkMode;
@@ -330,7 +380,9 @@ function resolveUnitReference(target: string, b: Builder, key: string): string {
     return inUnit;
   }
   if (target in b.ctx.stack.services) {
-    b.warnings.push(`${key}: "${target}" is a service of the stack but not of this deployment unit (${SchedulingLabel.sidekicks}); it is used as a container name, which may not exist on this host`);
+    b.warnings.push(
+      `${key}: "${target}" is a service of the stack but not of this deployment unit (${SchedulingLabel.sidekicks}); it is used as a container name, which may not exist on this host`,
+    );
   }
   return target;
 }
@@ -340,7 +392,9 @@ function commandLike(field: 'Cmd' | 'Entrypoint', value: unknown, b: Builder, ke
     b.config[field] = value.map(String);
     return;
   }
-  parsed(splitShellWords(String(value)), b, key, (words) => { b.config[field] = words; });
+  parsed(splitShellWords(String(value)), b, key, (words) => {
+    b.config[field] = words;
+  });
 }
 
 function exposePort(b: Builder, containerPort: string): void {
@@ -384,9 +438,16 @@ function setHealthcheck(value: unknown, b: Builder, key: string): void {
   }
   const test = check['test'];
   const healthcheck: Record<string, unknown> = { Test: Array.isArray(test) ? test.map(String) : ['CMD-SHELL', String(test ?? '')] };
-  const durations = [['interval', 'Interval'], ['timeout', 'Timeout'], ['start_period', 'StartPeriod']] as const;
+  const durations = [
+    ['interval', 'Interval'],
+    ['timeout', 'Timeout'],
+    ['start_period', 'StartPeriod'],
+  ] as const;
   for (const [field, apiField] of durations) {
-    if (check[field] !== undefined) parsed(parseDuration(check[field]), b, `${key}.${field}`, (ns) => { healthcheck[apiField] = ns; });
+    if (check[field] !== undefined)
+      parsed(parseDuration(check[field]), b, `${key}.${field}`, (ns) => {
+        healthcheck[apiField] = ns;
+      });
   }
   if (check['retries'] !== undefined) healthcheck['Retries'] = Number(check['retries']);
   b.config['Healthcheck'] = healthcheck;

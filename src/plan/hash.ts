@@ -26,15 +26,19 @@ export function configHash(input: Record<string, unknown>): ConfigHash {
 
 /** `command=1a2b3c4d,image=…` for the label. */
 export function formatKeyHashes(keys: Record<string, string>): string {
-  return Object.entries(keys).map(([key, hash]) => `${key}=${hash}`).join(',');
+  return Object.entries(keys)
+    .map(([key, hash]) => `${key}=${hash}`)
+    .join(',');
 }
 
 export function parseKeyHashes(label: string | undefined): Record<string, string> | undefined {
   if (!label) return undefined;
-  return Object.fromEntries(label.split(',').map((item) => {
-    const separator = item.lastIndexOf('=');
-    return [item.slice(0, separator), item.slice(separator + 1)];
-  }));
+  return Object.fromEntries(
+    label.split(',').map((item) => {
+      const separator = item.lastIndexOf('=');
+      return [item.slice(0, separator), item.slice(separator + 1)];
+    }),
+  );
 }
 
 /** Keys added, removed or changed between two per-key hash maps, sorted. */
@@ -47,7 +51,9 @@ export function changedKeys(before: Record<string, string>, after: Record<string
 export function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map((item) => stableJson(item ?? null)).join(',')}]`;
   if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value ?? null);

@@ -1,5 +1,5 @@
-export { plan, type PlanOptions } from './plan.js';
-export { formatPlan, formatOperation } from './format.js';
-export { containerSpec, stackNetworkName, stackVolumeName, type ContainerPlanSpec } from './container-spec.js';
+export { type ContainerPlanSpec, containerSpec, stackNetworkName, stackVolumeName } from './container-spec.js';
+export { formatOperation, formatPlan } from './format.js';
 export { configHash, stableJson } from './hash.js';
-export { OperationKind, type Operation, type Plan, type PlanNote, type StackPlan, type ContainerCreateSpec } from './types.js';
+export { type PlanOptions, plan } from './plan.js';
+export { type ContainerCreateSpec, type Operation, OperationKind, type Plan, type PlanNote, type StackPlan } from './types.js';

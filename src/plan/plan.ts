@@ -8,12 +8,12 @@
  * desired state (`prune`); volumes are never removed; a container without corral's
  * ownership label is never in the observed model and so never touched.
  */
-import { unitServices, type DesiredService, type DesiredStack } from '../model/desired.js';
+import { type DesiredService, type DesiredStack, unitServices } from '../model/desired.js';
 import { CorralLabel } from '../model/labels.js';
 import { containerName, deploymentUnitId } from '../model/naming.js';
 import type { ObservedContainer, ObservedHost, ObservedState } from '../model/observed.js';
 import type { StackPlacement, UnitInstance } from '../model/placement.js';
-import { containerSpec, stackNetworkName, type ContainerPlanSpec } from './container-spec.js';
+import { type ContainerPlanSpec, containerSpec, stackNetworkName } from './container-spec.js';
 import { changedKeys, parseKeyHashes } from './hash.js';
 import { hasImage } from './images.js';
 import type { Operation, Plan, PlanNote, StackPlan } from './types.js';
@@ -42,10 +42,18 @@ class Operations {
   }
 }
 
-export function plan(desired: readonly DesiredStack[], placements: readonly StackPlacement[], observed: ObservedState, options: PlanOptions): Plan {
+export function plan(
+  desired: readonly DesiredStack[],
+  placements: readonly StackPlacement[],
+  observed: ObservedState,
+  options: PlanOptions,
+): Plan {
   const ops = new Operations();
   const stacks: StackPlan[] = [];
-  const live = observed.hosts.filter((h) => h.reachable).flatMap((h) => h.containers).filter((c) => c.owner !== undefined);
+  const live = observed.hosts
+    .filter((h) => h.reachable)
+    .flatMap((h) => h.containers)
+    .filter((c) => c.owner !== undefined);
   const failed = new Set(options.failedStacks ?? []);
   const names = new Set([...desired.map((s) => s.name), ...failed, ...live.map((c) => c.owner?.stack ?? ''), ...networkStacks(observed)]);
   for (const name of [...names].filter(Boolean).sort()) {
@@ -53,13 +61,29 @@ export function plan(desired: readonly DesiredStack[], placements: readonly Stac
     const stackLive = live.filter((c) => c.owner?.stack === name);
     const stack = desired.find((s) => s.name === name);
     if (failed.has(name)) {
-      stacks.push({ stack: name, actionable: false, notes: [{ level: 'error', message: 'the stack failed to render; nothing of it is changed' }] });
+      stacks.push({
+        stack: name,
+        actionable: false,
+        notes: [{ level: 'error', message: 'the stack failed to render; nothing of it is changed' }],
+      });
     } else if (stack) {
-      stacks.push(planDesiredStack(stack, placements.find((p) => p.stack === name), observed, stackLive, ops));
+      stacks.push(
+        planDesiredStack(
+          stack,
+          placements.find((p) => p.stack === name),
+          observed,
+          stackLive,
+          ops,
+        ),
+      );
     } else if (options.prune) {
       stacks.push(pruneStack(name, observed, stackLive, ops));
     } else {
-      stacks.push({ stack: name, actionable: false, notes: [{ level: 'warning', message: 'not in the desired state, which was read incompletely: not pruned' }] });
+      stacks.push({
+        stack: name,
+        actionable: false,
+        notes: [{ level: 'warning', message: 'not in the desired state, which was read incompletely: not pruned' }],
+      });
     }
   }
   return { operations: ops.list, stacks };
@@ -68,7 +92,11 @@ export function plan(desired: readonly DesiredStack[], placements: readonly Stac
 /** Stacks that still have a network on some host (a stack may have lost its containers by hand). */
 function networkStacks(observed: ObservedState): string[] {
   const prefix = stackNetworkName('');
-  return observed.hosts.filter((h) => h.reachable).flatMap((h) => h.networks).filter((n) => n.startsWith(prefix)).map((n) => n.slice(prefix.length));
+  return observed.hosts
+    .filter((h) => h.reachable)
+    .flatMap((h) => h.networks)
+    .filter((n) => n.startsWith(prefix))
+    .map((n) => n.slice(prefix.length));
 }
 
 type Action = 'create' | 'replace' | 'start' | 'keep';
@@ -88,9 +116,20 @@ interface UnitDecision {
   containers: ContainerDecision[];
 }
 
-function planDesiredStack(stack: DesiredStack, placement: StackPlacement | undefined, observed: ObservedState, stackLive: ObservedContainer[], ops: Operations): StackPlan {
+function planDesiredStack(
+  stack: DesiredStack,
+  placement: StackPlacement | undefined,
+  observed: ObservedState,
+  stackLive: ObservedContainer[],
+  ops: Operations,
+): StackPlan {
   const notes: PlanNote[] = [];
-  if (!placement) return { stack: stack.name, actionable: false, notes: [{ level: 'error', message: 'the scheduler returned no placement; nothing of the stack is changed' }] };
+  if (!placement)
+    return {
+      stack: stack.name,
+      actionable: false,
+      notes: [{ level: 'error', message: 'the scheduler returned no placement; nothing of the stack is changed' }],
+    };
   if (placement.errors.length > 0) {
     const errors = placement.errors.map((message): PlanNote => ({ level: 'error', message: `not scheduled: ${message}` }));
     return { stack: stack.name, actionable: false, notes: [...errors, { level: 'error', message: 'nothing of the stack is changed' }] };
@@ -111,20 +150,26 @@ function planDesiredStack(stack: DesiredStack, placement: StackPlacement | undef
     const liveOfUnit = stackLive.filter((c) => c.owner?.unit === instance.service && c.owner.instance === instance.instance);
     if (!primary || !host) {
       notes.push({ level: 'error', message: `${unitId}: placed on unknown host "${instance.host}" or for an unknown service; left as is` });
-      liveOfUnit.forEach((c) => kept.add(c));
+      for (const c of liveOfUnit) kept.add(c);
       continue;
     }
     if (!host.reachable) {
       notes.push({ level: 'degraded', message: `${unitId}: host ${host.name} is unreachable (${host.error ?? 'no answer'}); left as is` });
-      liveOfUnit.forEach((c) => kept.add(c));
+      for (const c of liveOfUnit) kept.add(c);
       continue;
     }
     if (liveOfUnit.length === 0 && unreachable.length > 0 && !primary.global) {
-      notes.push({ level: 'degraded', message: `${unitId}: not found on the reachable hosts and ${unreachable.map((h) => h.name).join(', ')} cannot be checked; not created, to avoid a duplicate` });
+      notes.push({
+        level: 'degraded',
+        message: `${unitId}: not found on the reachable hosts and ${unreachable.map((h) => h.name).join(', ')} cannot be checked; not created, to avoid a duplicate`,
+      });
       continue;
     }
     const unit = decideUnit(stack, primary, instance, host, stackLive, placement, linkAliases);
-    unit.containers.forEach((d) => { if (d.existing) kept.add(d.existing); d.spec.warnings.forEach((w) => warnings.add(`service ${d.service.name}: ${w}`)); });
+    unit.containers.forEach((d) => {
+      if (d.existing) kept.add(d.existing);
+      for (const w of d.spec.warnings) warnings.add(`service ${d.service.name}: ${w}`);
+    });
     units.push(unit);
   }
   notes.unshift(...[...warnings].map((message): PlanNote => ({ level: 'warning', message })));
@@ -133,19 +178,51 @@ function planDesiredStack(stack: DesiredStack, placement: StackPlacement | undef
   return { stack: stack.name, actionable: true, notes };
 }
 
-function decideUnit(stack: DesiredStack, primary: DesiredService, instance: UnitInstance, host: ObservedHost, stackLive: ObservedContainer[], placement: StackPlacement, linkAliases: Map<string, string[]>): UnitDecision {
+function decideUnit(
+  stack: DesiredStack,
+  primary: DesiredService,
+  instance: UnitInstance,
+  host: ObservedHost,
+  stackLive: ObservedContainer[],
+  placement: StackPlacement,
+  linkAliases: Map<string, string[]>,
+): UnitDecision {
   const services = unitServices(stack, primary);
   const unitNames = Object.fromEntries(services.map((s) => [s.name, containerName(stack.name, s.name, instance.instance, s.primary)]));
   const decisions = services.map((service): ContainerDecision => {
-    const spec = containerSpec({ stack, service, instance: instance.instance, unitNames, linkAliases: linkAliases.get(service.name) ?? [] });
-    const existing = stackLive.find((c) => c.host === host.name && c.owner?.service === service.name && c.owner.unit === primary.name && c.owner.instance === instance.instance);
-    return { service, spec, ...(existing ? { existing } : {}), ...decideContainer(spec, existing, primary, instance, stackLive, placement) };
+    const spec = containerSpec({
+      stack,
+      service,
+      instance: instance.instance,
+      unitNames,
+      linkAliases: linkAliases.get(service.name) ?? [],
+    });
+    const existing = stackLive.find(
+      (c) =>
+        c.host === host.name &&
+        c.owner?.service === service.name &&
+        c.owner.unit === primary.name &&
+        c.owner.instance === instance.instance,
+    );
+    return {
+      service,
+      spec,
+      ...(existing ? { existing } : {}),
+      ...decideContainer(spec, existing, primary, instance, stackLive, placement),
+    };
   });
   propagateReplacements(decisions);
   return { instance, unitId: deploymentUnitId(stack.name, primary.name, instance.instance), containers: dependencyOrder(decisions) };
 }
 
-function decideContainer(spec: ContainerPlanSpec, existing: ObservedContainer | undefined, primary: DesiredService, instance: UnitInstance, stackLive: ObservedContainer[], placement: StackPlacement): { action: Action; cause: string } {
+function decideContainer(
+  spec: ContainerPlanSpec,
+  existing: ObservedContainer | undefined,
+  primary: DesiredService,
+  instance: UnitInstance,
+  stackLive: ObservedContainer[],
+  placement: StackPlacement,
+): { action: Action; cause: string } {
   if (!existing) return { action: 'create', cause: createCause(primary, instance, stackLive, placement) };
   if (existing.owner?.configHash !== spec.hash.hash) return { action: 'replace', cause: configChangeCause(existing, spec) };
   if (existing.state === 'dead') return { action: 'replace', cause: 'dead, recreate' };
@@ -160,12 +237,17 @@ function decideContainer(spec: ContainerPlanSpec, existing: ObservedContainer | 
  * (Removing the highest instance by hand looks like a scale-up: the observed state has no history.)
  */
 function createCause(primary: DesiredService, instance: UnitInstance, stackLive: ObservedContainer[], placement: StackPlacement): string {
-  const liveInstances = new Set(stackLive.filter((c) => c.owner?.unit === primary.name && c.owner.service === primary.name).map((c) => c.owner?.instance ?? 0));
+  const liveInstances = new Set(
+    stackLive.filter((c) => c.owner?.unit === primary.name && c.owner.service === primary.name).map((c) => c.owner?.instance ?? 0),
+  );
   const desiredCount = placement.instances.filter((i) => i.service === primary.name).length;
-  const elsewhere = stackLive.find((c) => c.owner?.unit === primary.name && c.owner.instance === instance.instance && c.host !== instance.host);
+  const elsewhere = stackLive.find(
+    (c) => c.owner?.unit === primary.name && c.owner.instance === instance.instance && c.host !== instance.host,
+  );
   if (elsewhere) return `placed on ${instance.host} now (was on ${elsewhere.host})`;
   if (liveInstances.has(instance.instance)) return 'missing, create';
-  if (liveInstances.size < desiredCount && instance.instance > Math.max(0, ...liveInstances)) return `scale ${liveInstances.size} → ${desiredCount}`;
+  if (liveInstances.size < desiredCount && instance.instance > Math.max(0, ...liveInstances))
+    return `scale ${liveInstances.size} → ${desiredCount}`;
   return 'missing, create';
 }
 
@@ -182,7 +264,9 @@ function propagateReplacements(decisions: ContainerDecision[]): void {
     changed = false;
     for (const d of decisions) {
       if (d.action === 'create' || d.action === 'replace') continue;
-      const renewed = decisions.find((t) => d.spec.references.includes(t.service.name) && (t.action === 'create' || t.action === 'replace'));
+      const renewed = decisions.find(
+        (t) => d.spec.references.includes(t.service.name) && (t.action === 'create' || t.action === 'replace'),
+      );
       if (!renewed) continue;
       d.action = 'replace';
       d.cause = `${renewed.spec.name} is ${renewed.action === 'create' ? 'created' : 'replaced'}`;
@@ -200,7 +284,7 @@ function dependencyOrder(decisions: ContainerDecision[]): ContainerDecision[] {
     for (const target of decisions.filter((t) => d.spec.references.includes(t.service.name))) visit(target, path);
     ordered.push(d);
   };
-  decisions.forEach((d) => visit(d, new Set()));
+  for (const d of decisions) visit(d, new Set());
   return ordered;
 }
 
@@ -218,7 +302,12 @@ function linkAliasesByService(stack: DesiredStack): Map<string, string[]> {
   return aliases;
 }
 
-function removalCause(container: ObservedContainer, stack: DesiredStack, placement: StackPlacement, stackLive: ObservedContainer[]): string {
+function removalCause(
+  container: ObservedContainer,
+  stack: DesiredStack,
+  placement: StackPlacement,
+  stackLive: ObservedContainer[],
+): string {
   const owner = container.owner;
   if (!owner) return 'not desired';
   const service = stack.services[owner.service];
@@ -237,24 +326,55 @@ function removalCause(container: ObservedContainer, stack: DesiredStack, placeme
 function pruneStack(name: string, observed: ObservedState, stackLive: ObservedContainer[], ops: Operations): StackPlan {
   emitStackOperations(name, [], stackLive, observed, stackLive, ops, () => 'stack removed from git', true);
   const volumes = observed.hosts.flatMap((h) => h.volumes.filter((v) => v.startsWith(`${name}_`)).map((v) => `${v} on ${h.name}`));
-  const notes: PlanNote[] = volumes.length > 0 ? [{ level: 'info', message: `volumes kept (corral never removes volumes): ${volumes.join(', ')}` }] : [];
+  const notes: PlanNote[] =
+    volumes.length > 0 ? [{ level: 'info', message: `volumes kept (corral never removes volumes): ${volumes.join(', ')}` }] : [];
   return { stack: name, actionable: true, notes };
 }
 
 /** Per host: network, volumes and image pulls first, then each unit's containers, then removals and unused networks. */
-function emitStackOperations(stack: string, units: UnitDecision[], removals: ObservedContainer[], observed: ObservedState, stackLive: ObservedContainer[], ops: Operations, causeOf: (c: ObservedContainer) => string, stackRemoved: boolean): void {
+function emitStackOperations(
+  stack: string,
+  units: UnitDecision[],
+  removals: ObservedContainer[],
+  observed: ObservedState,
+  stackLive: ObservedContainer[],
+  ops: Operations,
+  causeOf: (c: ObservedContainer) => string,
+  stackRemoved: boolean,
+): void {
   const network = stackNetworkName(stack);
   const infra = new Map<string, Map<string, string>>();
   for (const host of observed.hosts.filter((h) => h.reachable)) {
-    const renewed = units.filter((u) => u.instance.host === host.name).flatMap((u) => u.containers).filter((d) => d.action === 'create' || d.action === 'replace');
+    const renewed = units
+      .filter((u) => u.instance.host === host.name)
+      .flatMap((u) => u.containers)
+      .filter((d) => d.action === 'create' || d.action === 'replace');
     const ids = new Map<string, string>();
     const base = { host: host.name, stack, dependsOn: [] };
     if (renewed.some((d) => d.spec.network) && !host.networks.includes(network)) {
-      ids.set(`network:${network}`, ops.add({ ...base, kind: 'CreateNetwork', target: network, cause: 'missing, create', network: { Name: network, Driver: 'bridge', Labels: { [CorralLabel.managed]: 'true', [CorralLabel.stack]: stack } } }));
+      ids.set(
+        `network:${network}`,
+        ops.add({
+          ...base,
+          kind: 'CreateNetwork',
+          target: network,
+          cause: 'missing, create',
+          network: { Name: network, Driver: 'bridge', Labels: { [CorralLabel.managed]: 'true', [CorralLabel.stack]: stack } },
+        }),
+      );
     }
     for (const volume of renewed.flatMap((d) => d.spec.volumes)) {
       if (host.volumes.includes(volume.Name) || ids.has(`volume:${volume.Name}`)) continue;
-      ids.set(`volume:${volume.Name}`, ops.add({ ...base, kind: 'CreateVolume', target: volume.Name, cause: 'missing, create (volumes are kept when the stack is removed)', volume }));
+      ids.set(
+        `volume:${volume.Name}`,
+        ops.add({
+          ...base,
+          kind: 'CreateVolume',
+          target: volume.Name,
+          cause: 'missing, create (volumes are kept when the stack is removed)',
+          volume,
+        }),
+      );
     }
     for (const d of renewed) {
       if (ids.has(`image:${d.spec.image}`) || d.spec.image === '') continue;
@@ -280,10 +400,23 @@ function emitStackOperations(stack: string, units: UnitDecision[], removals: Obs
 
 /** Scale down highest instance first; by service, then instance descending. */
 function sortForRemoval(containers: ObservedContainer[]): ObservedContainer[] {
-  return [...containers].sort((a, b) => (a.owner?.unit ?? '').localeCompare(b.owner?.unit ?? '') || (b.owner?.instance ?? 0) - (a.owner?.instance ?? 0) || a.name.localeCompare(b.name) || a.host.localeCompare(b.host));
+  return [...containers].sort(
+    (a, b) =>
+      (a.owner?.unit ?? '').localeCompare(b.owner?.unit ?? '') ||
+      (b.owner?.instance ?? 0) - (a.owner?.instance ?? 0) ||
+      a.name.localeCompare(b.name) ||
+      a.host.localeCompare(b.host),
+  );
 }
 
-function emitRemoval(container: ObservedContainer, stack: string, cause: string, dependsOn: string[], ops: Operations, unit?: string): string {
+function emitRemoval(
+  container: ObservedContainer,
+  stack: string,
+  cause: string,
+  dependsOn: string[],
+  ops: Operations,
+  unit?: string,
+): string {
   const base = { host: container.host, target: container.name, stack, cause, containerId: container.id, ...(unit ? { unit } : {}) };
   const needsStop = container.state === 'running' || container.state === 'restarting' || container.state === 'paused';
   const stopId = needsStop ? ops.add({ ...base, kind: 'StopContainer', dependsOn }) : undefined;
@@ -297,7 +430,10 @@ function emitUnit(unit: UnitDecision, stack: string, infra: Map<string, string>,
   const started = new Map<string, string>();
   // Old containers go in reverse dependency order: a container before the one whose network or volumes it uses.
   for (const d of [...unit.containers].reverse().filter((c) => c.action === 'replace' && c.existing)) {
-    const dependents = unit.containers.filter((o) => o.spec.references.includes(d.service.name)).map((o) => removed.get(o.service.name)).filter((id): id is string => id !== undefined);
+    const dependents = unit.containers
+      .filter((o) => o.spec.references.includes(d.service.name))
+      .map((o) => removed.get(o.service.name))
+      .filter((id): id is string => id !== undefined);
     removed.set(d.service.name, emitRemoval(d.existing as ObservedContainer, stack, d.cause, dependents, ops, unit.unitId));
   }
   for (const d of unit.containers.filter((c) => c.action === 'create' || c.action === 'replace')) {
@@ -308,13 +444,29 @@ function emitUnit(unit: UnitDecision, stack: string, infra: Map<string, string>,
       removed.get(d.service.name),
       ...d.spec.references.map((r) => created.get(r)),
     ].filter((id): id is string => id !== undefined);
-    created.set(d.service.name, ops.add({ kind: 'CreateContainer', host, target: d.spec.name, stack, dependsOn, cause: d.cause, unit: unit.unitId, container: d.spec.create, configHash: d.spec.hash.hash }));
+    created.set(
+      d.service.name,
+      ops.add({
+        kind: 'CreateContainer',
+        host,
+        target: d.spec.name,
+        stack,
+        dependsOn,
+        cause: d.cause,
+        unit: unit.unitId,
+        container: d.spec.create,
+        configHash: d.spec.hash.hash,
+      }),
+    );
   }
   for (const d of unit.containers.filter((c) => c.action !== 'keep')) {
     const createId = created.get(d.service.name);
     const dependsOn = [createId, ...d.spec.references.map((r) => started.get(r))].filter((id): id is string => id !== undefined);
     const cause = createId ? (d.action === 'replace' ? 'replaced, start' : 'created, start') : d.cause;
     const existingId = d.action === 'start' && d.existing ? { containerId: d.existing.id } : {};
-    started.set(d.service.name, ops.add({ kind: 'StartContainer', host, target: d.spec.name, stack, dependsOn, cause, unit: unit.unitId, ...existingId }));
+    started.set(
+      d.service.name,
+      ops.add({ kind: 'StartContainer', host, target: d.spec.name, stack, dependsOn, cause, unit: unit.unitId, ...existingId }),
+    );
   }
 }

@@ -12,10 +12,14 @@ export function upgradeRefusal(stack: DesiredStack, live: readonly ObservedConta
   const target = stack.template;
   if (!target.upgradeFrom) return undefined;
   const templateLabel = `${target.catalog}/${target.template}`;
-  const running = [...new Set(live
-    .filter((c) => c.owner?.template === undefined || c.owner.template === templateLabel)
-    .map((c) => c.owner?.templateVersion)
-    .filter((v): v is string => v !== undefined && v !== target.version))];
+  const running = [
+    ...new Set(
+      live
+        .filter((c) => c.owner?.template === undefined || c.owner.template === templateLabel)
+        .map((c) => c.owner?.templateVersion)
+        .filter((v): v is string => v !== undefined && v !== target.version),
+    ),
+  ];
   const refused = running.filter((current) => compareVersions(target.version, current) > 0 && !upgradeAllowed(target.upgradeFrom, current));
   if (refused.length === 0) return undefined;
   return `upgrade of ${target.template} from ${refused.join(', ')} to ${target.version} is not allowed: ${target.version} accepts upgrades only from "${target.upgradeFrom}"; nothing of the stack is changed (pin the running version in stack.yml, or upgrade through an allowed version)`;

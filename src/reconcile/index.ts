@@ -6,15 +6,15 @@
 import type Docker from 'dockerode';
 import { apply, type OperationResult } from '../apply/index.js';
 import type { HostConfig } from '../config/config.js';
-import type { Diagnostic } from '../model/diagnostics.js';
 import type { DesiredStack } from '../model/desired.js';
+import type { Diagnostic } from '../model/diagnostics.js';
 import type { ObservedState } from '../model/observed.js';
 import type { StackPlacement } from '../model/placement.js';
-import { dockerClient, observe, OBSERVE_TIMEOUT_MS } from '../observe/index.js';
-import { plan, type PlanOptions } from '../plan/index.js';
+import { dockerClient, OBSERVE_TIMEOUT_MS, observe } from '../observe/index.js';
+import { type PlanOptions, plan } from '../plan/index.js';
 import type { Plan, PlanNote } from '../plan/types.js';
 import { scheduleStacks } from '../schedule/index.js';
-import { HealthStatus, SyncStatus, stackStatus, type StackStatus } from '../status/stack-status.js';
+import { HealthStatus, type StackStatus, SyncStatus, stackStatus } from '../status/stack-status.js';
 
 export interface ReconcileInput {
   hosts: readonly HostConfig[];
@@ -71,12 +71,28 @@ export function clientsFor(hosts: readonly HostConfig[]): DockerClients {
 export async function reconcile(input: ReconcileInput): Promise<ReconcileResult> {
   const clients = input.clients ?? clientsFor(input.hosts);
   const desired = [...input.desired].sort((a, b) => a.name.localeCompare(b.name));
-  const options: PlanOptions = { prune: input.prune, failedStacks: (input.failed ?? []).map((f) => f.stack), ...(input.only ? { only: input.only } : {}) };
+  const options: PlanOptions = {
+    prune: input.prune,
+    failedStacks: (input.failed ?? []).map((f) => f.stack),
+    ...(input.only ? { only: input.only } : {}),
+  };
   const observed = await observe(input.hosts, { clients: clients.observe });
   const placements = scheduleStacks(desired, observed.hosts);
   const firstPlan = plan(desired, placements, observed, options);
-  if (input.dryRun) return { observed, placements, plan: firstPlan, results: [], after: observed, stacks: outcomes(input, firstPlan, [], observed, firstPlan) };
-  const results = await apply(firstPlan, { clients: clients.apply, ...(input.perHost ? { perHost: input.perHost } : {}), ...(input.onResult ? { onResult: input.onResult } : {}) });
+  if (input.dryRun)
+    return {
+      observed,
+      placements,
+      plan: firstPlan,
+      results: [],
+      after: observed,
+      stacks: outcomes(input, firstPlan, [], observed, firstPlan),
+    };
+  const results = await apply(firstPlan, {
+    clients: clients.apply,
+    ...(input.perHost ? { perHost: input.perHost } : {}),
+    ...(input.onResult ? { onResult: input.onResult } : {}),
+  });
   const after = await observe(input.hosts, { clients: clients.observe });
   const remaining = plan(desired, scheduleStacks(desired, after.hosts), after, options);
   return { observed, placements, plan: firstPlan, results, after, stacks: outcomes(input, firstPlan, results, after, remaining) };
@@ -86,7 +102,9 @@ function outcomes(input: ReconcileInput, done: Plan, results: OperationResult[],
   return done.stacks.map((stackPlan) => {
     const name = stackPlan.stack;
     const operations = results.filter((r) => r.operation.stack === name);
-    const applyErrors = operations.filter((r) => r.status !== 'ok').map((r) => `${r.operation.id} ${r.operation.kind} ${r.operation.target} on ${r.operation.host}: ${r.error ?? r.status}`);
+    const applyErrors = operations
+      .filter((r) => r.status !== 'ok')
+      .map((r) => `${r.operation.id} ${r.operation.kind} ${r.operation.target} on ${r.operation.host}: ${r.error ?? r.status}`);
     const desired = input.desired.find((s) => s.name === name);
     const renderErrors = input.failed?.find((f) => f.stack === name)?.diagnostics.filter((d) => d.severity === 'error');
     const base = stackStatus({
@@ -98,7 +116,10 @@ function outcomes(input: ReconcileInput, done: Plan, results: OperationResult[],
       ...(applyErrors.length ? { applyErrors } : {}),
     });
     const degraded = stackPlan.notes.filter((n) => n.level === 'degraded');
-    const status = degraded.length > 0 && base.sync !== SyncStatus.Failed ? { ...base, health: HealthStatus.Degraded, message: degraded.map((n) => n.message).join('; ') } : base;
+    const status =
+      degraded.length > 0 && base.sync !== SyncStatus.Failed
+        ? { ...base, health: HealthStatus.Degraded, message: degraded.map((n) => n.message).join('; ') }
+        : base;
     const converged = stackPlan.actionable && applyErrors.length === 0 && degraded.length === 0 && status.sync === SyncStatus.Synced;
     return { stack: name, converged, operations, notes: stackPlan.notes, status };
   });

@@ -5,7 +5,7 @@
 import { versionFolderPaths } from '../catalog/loader.js';
 import { placeholderAnswer } from '../catalog/questions.js';
 import type { Catalog, CatalogTemplate, TemplateVersion } from '../catalog/types.js';
-import { error, type Diagnostic } from '../model/diagnostics.js';
+import { type Diagnostic, error } from '../model/diagnostics.js';
 import type { FileTree } from '../model/files.js';
 import { renderStack } from './render-stack.js';
 
@@ -39,9 +39,11 @@ export function checkCatalog(files: FileTree, catalog: Catalog, displayRoot: str
 }
 
 function renderVersion(path: string, template: CatalogTemplate, version: TemplateVersion): VersionCheck {
-  const answers = Object.fromEntries(version.questions
-    .filter((q) => q.required && (q.default === undefined || q.default === ''))
-    .map((q) => [q.variable, placeholderAnswer(q)]));
+  const answers = Object.fromEntries(
+    version.questions
+      .filter((q) => q.required && (q.default === undefined || q.default === ''))
+      .map((q) => [q.variable, placeholderAnswer(q)]),
+  );
   const { stack, diagnostics } = renderStack({ stackName: CHECK_STACK_NAME, template, version, answers });
   return { path, ok: stack !== undefined, diagnostics };
 }

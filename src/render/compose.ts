@@ -3,8 +3,9 @@
  * finds the services (v1 top level, v2/v3 under `services:`), normalises labels and
  * environment to maps, and merges each service's rancher-compose keys.
  */
-import { error, warning, type Diagnostic } from '../model/diagnostics.js';
+
 import type { ComposeService, DesiredService } from '../model/desired.js';
+import { type Diagnostic, error, warning } from '../model/diagnostics.js';
 import { SchedulingLabel } from '../model/labels.js';
 import { isPlainObject } from '../util/yaml.js';
 
@@ -36,7 +37,13 @@ export function buildServices(documents: ComposeDocuments): ComposeModel {
     services[name] = buildService(name, raw, rancherKeys, documents, diagnostics, ignoredKeys);
   }
   for (const name of Object.keys(rancher?.services ?? {}).filter((n) => !(n in docker.services))) {
-    diagnostics.push(warning(documents.rancher?.file ?? '', `service "${name}" has rancher-compose settings but is not in ${documents.docker.file}: ignored`, { field: name }));
+    diagnostics.push(
+      warning(
+        documents.rancher?.file ?? '',
+        `service "${name}" has rancher-compose settings but is not in ${documents.docker.file}: ignored`,
+        { field: name },
+      ),
+    );
   }
   linkSidekicks(services, documents.docker.file, diagnostics);
   for (const key of [...docker.ignoredTopLevel, ...(rancher?.ignoredTopLevel ?? [])]) {
@@ -63,20 +70,34 @@ function servicesOf(document: unknown, file: string, diagnostics: Diagnostic[]):
   const services: Record<string, Record<string, unknown>> = {};
   for (const [name, value] of Object.entries(serviceMap as Record<string, unknown>)) {
     if (CATALOG_SECTION.has(name) || name.startsWith('x-')) continue;
-    if (value === null) { services[name] = {}; continue; }
+    if (value === null) {
+      services[name] = {};
+      continue;
+    }
     if (!isPlainObject(value)) {
       diagnostics.push(error(file, `service "${name}" must be a mapping of settings (image, ports, ...)`, { field: name }));
       continue;
     }
     services[name] = value;
   }
-  const ignoredTopLevel = isV2 ? Object.keys(document).filter((k) => !V2_TOP_LEVEL.has(k) && !CATALOG_SECTION.has(k) && !k.startsWith('x-')).map((key) => ({ file, key })) : [];
+  const ignoredTopLevel = isV2
+    ? Object.keys(document)
+        .filter((k) => !V2_TOP_LEVEL.has(k) && !CATALOG_SECTION.has(k) && !k.startsWith('x-'))
+        .map((key) => ({ file, key }))
+    : [];
   const declaredVolumes = isV2 && isPlainObject(document['volumes']) ? document['volumes'] : {};
   const volumes = Object.fromEntries(Object.entries(declaredVolumes).map(([name, spec]) => [name, isPlainObject(spec) ? spec : {}]));
   return { services, volumes, ignoredTopLevel };
 }
 
-function buildService(name: string, raw: Record<string, unknown>, rancherKeys: Record<string, unknown>, documents: ComposeDocuments, diagnostics: Diagnostic[], ignoredKeys: Diagnostic[]): DesiredService {
+function buildService(
+  name: string,
+  raw: Record<string, unknown>,
+  rancherKeys: Record<string, unknown>,
+  documents: ComposeDocuments,
+  diagnostics: Diagnostic[],
+  ignoredKeys: Diagnostic[],
+): DesiredService {
   const dockerFile = documents.docker.file;
   const rancherFile = documents.rancher?.file ?? '';
   const compose: ComposeService = {
@@ -111,9 +132,21 @@ function linkSidekicks(services: Record<string, DesiredService>, file: string, d
     for (const sidekickName of primary.sidekicks) {
       const sidekick = services[sidekickName];
       if (!sidekick) {
-        diagnostics.push(error(file, `service "${primary.name}" lists sidekick "${sidekickName}" (${SchedulingLabel.sidekicks}), which is not a service of this stack; services: ${Object.keys(services).join(', ')}`, { field: `${primary.name}.labels` }));
+        diagnostics.push(
+          error(
+            file,
+            `service "${primary.name}" lists sidekick "${sidekickName}" (${SchedulingLabel.sidekicks}), which is not a service of this stack; services: ${Object.keys(services).join(', ')}`,
+            { field: `${primary.name}.labels` },
+          ),
+        );
       } else if (sidekickName === primary.name || sidekick.sidekicks.length > 0) {
-        diagnostics.push(error(file, `service "${sidekickName}" cannot be a sidekick of "${primary.name}": a sidekick cannot be its own primary or have sidekicks itself`, { field: `${primary.name}.labels` }));
+        diagnostics.push(
+          error(
+            file,
+            `service "${sidekickName}" cannot be a sidekick of "${primary.name}": a sidekick cannot be its own primary or have sidekicks itself`,
+            { field: `${primary.name}.labels` },
+          ),
+        );
       } else {
         // A sidekick listed by several primaries runs once in each of their units, as in Rancher.
         if (sidekick.primary === undefined) Object.assign(sidekick, { primary: primary.name, scale: primary.scale });
@@ -123,12 +156,20 @@ function linkSidekicks(services: Record<string, DesiredService>, file: string, d
 }
 
 /** Declared volumes plus every named volume a service mounts (`name:/path`). */
-function namedVolumes(declared: Record<string, Record<string, unknown>>, services: Record<string, DesiredService>): Record<string, Record<string, unknown>> {
+function namedVolumes(
+  declared: Record<string, Record<string, unknown>>,
+  services: Record<string, DesiredService>,
+): Record<string, Record<string, unknown>> {
   const volumes = { ...declared };
   for (const service of Object.values(services)) {
     const mounts = Array.isArray(service.compose['volumes']) ? service.compose['volumes'] : [];
     for (const mount of mounts) {
-      const source = typeof mount === 'string' ? mount.split(':')[0] ?? '' : isPlainObject(mount) && mount['type'] === 'volume' ? String(mount['source'] ?? '') : '';
+      const source =
+        typeof mount === 'string'
+          ? (mount.split(':')[0] ?? '')
+          : isPlainObject(mount) && mount['type'] === 'volume'
+            ? String(mount['source'] ?? '')
+            : '';
       if (/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(source) && mountHasTarget(mount) && !(source in volumes)) volumes[source] = {};
     }
   }
@@ -142,11 +183,13 @@ function mountHasTarget(mount: unknown): boolean {
 function toStringMap(value: unknown, file: string, field: string, diagnostics: Diagnostic[]): Record<string, string> {
   if (value === undefined || value === null) return {};
   if (Array.isArray(value)) {
-    return Object.fromEntries(value.map((item) => {
-      const text = String(item);
-      const separator = text.indexOf('=');
-      return separator < 0 ? [text, ''] : [text.slice(0, separator), text.slice(separator + 1)];
-    }));
+    return Object.fromEntries(
+      value.map((item) => {
+        const text = String(item);
+        const separator = text.indexOf('=');
+        return separator < 0 ? [text, ''] : [text.slice(0, separator), text.slice(separator + 1)];
+      }),
+    );
   }
   if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, v === null ? '' : String(v)]));
   diagnostics.push(error(file, `${field} must be a mapping or a list of key=value`, { field }));
@@ -155,16 +198,21 @@ function toStringMap(value: unknown, file: string, field: string, diagnostics: D
 
 function toEnvironment(value: unknown, file: string, field: string, diagnostics: Diagnostic[]): Record<string, string | null> {
   if (Array.isArray(value)) {
-    return Object.fromEntries(value.map((item) => {
-      const text = String(item);
-      const separator = text.indexOf('=');
-      return separator < 0 ? [text, null] : [text.slice(0, separator), text.slice(separator + 1)];
-    }));
+    return Object.fromEntries(
+      value.map((item) => {
+        const text = String(item);
+        const separator = text.indexOf('=');
+        return separator < 0 ? [text, null] : [text.slice(0, separator), text.slice(separator + 1)];
+      }),
+    );
   }
   if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, v === null ? null : String(v)]));
   return toStringMap(value, file, field, diagnostics);
 }
 
 export function splitList(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 }

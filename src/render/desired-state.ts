@@ -6,8 +6,8 @@
 import { loadCatalog } from '../catalog/loader.js';
 import { validateAnswers } from '../catalog/questions.js';
 import type { Catalog, CatalogTemplate, TemplateVersion } from '../catalog/types.js';
-import { error, hasErrors, type Diagnostic } from '../model/diagnostics.js';
 import type { DesiredStack } from '../model/desired.js';
+import { type Diagnostic, error, hasErrors } from '../model/diagnostics.js';
 import type { FileTree } from '../model/files.js';
 import { readStackRequests, type StackRequest } from '../stacks/request.js';
 import { renderStack } from './render-stack.js';
@@ -39,7 +39,13 @@ export interface DesiredState {
 
 export function loadDesiredState(repo: FileTree, options: DesiredStateOptions = {}): DesiredState {
   const catalogs = loadCatalogs(repo, options);
-  const state: DesiredState = { stacks: [], failed: [], catalogDiagnostics: catalogs.flatMap((c) => c.diagnostics), catalogs, stackDiagnostics: {} };
+  const state: DesiredState = {
+    stacks: [],
+    failed: [],
+    catalogDiagnostics: catalogs.flatMap((c) => c.diagnostics),
+    catalogs,
+    stackDiagnostics: {},
+  };
   for (const result of readStackRequests(repo)) {
     const resolved = result.request ? resolveStack(result.request, catalogs, options) : { diagnostics: [] };
     const diagnostics = [...result.diagnostics, ...resolved.diagnostics];
@@ -55,11 +61,17 @@ export function loadDesiredState(repo: FileTree, options: DesiredStateOptions = 
 
 export function loadCatalogs(repo: FileTree, options: DesiredStateOptions = {}): Catalog[] {
   const own = loadCatalog(subtree(repo, REPO_CATALOG_DIR), { name: DEFAULT_CATALOG, displayRoot: REPO_CATALOG_DIR });
-  const extra = Object.entries(options.extraCatalogs ?? {}).map(([name, { files, displayRoot }]) => loadCatalog(files, { name, displayRoot }));
+  const extra = Object.entries(options.extraCatalogs ?? {}).map(([name, { files, displayRoot }]) =>
+    loadCatalog(files, { name, displayRoot }),
+  );
   return [own, ...extra];
 }
 
-function resolveStack(request: StackRequest, catalogs: Catalog[], options: DesiredStateOptions): { stack?: DesiredStack; diagnostics: Diagnostic[] } {
+function resolveStack(
+  request: StackRequest,
+  catalogs: Catalog[],
+  options: DesiredStateOptions,
+): { stack?: DesiredStack; diagnostics: Diagnostic[] } {
   const found = findTemplateVersion(request, catalogs);
   if ('error' in found) return { diagnostics: [found.error] };
   const { template, version } = found;
@@ -77,16 +89,29 @@ function resolveStack(request: StackRequest, catalogs: Catalog[], options: Desir
 }
 
 /** Resolves `<template>` / `<catalog>:<template>` and the requested (or default) version. */
-export function findTemplateVersion(request: Pick<StackRequest, 'catalog' | 'template' | 'version' | 'file'>, catalogs: Catalog[]): { template: CatalogTemplate; version: TemplateVersion } | { error: Diagnostic } {
+export function findTemplateVersion(
+  request: Pick<StackRequest, 'catalog' | 'template' | 'version' | 'file'>,
+  catalogs: Catalog[],
+): { template: CatalogTemplate; version: TemplateVersion } | { error: Diagnostic } {
   const catalogName = request.catalog ?? DEFAULT_CATALOG;
   const catalog = catalogs.find((c) => c.name === catalogName);
   if (!catalog) {
-    return { error: error(request.file, `unknown catalog "${catalogName}"; configured catalogs: ${catalogs.map((c) => c.name).join(', ')}`, { field: 'template' }) };
+    return {
+      error: error(request.file, `unknown catalog "${catalogName}"; configured catalogs: ${catalogs.map((c) => c.name).join(', ')}`, {
+        field: 'template',
+      }),
+    };
   }
   const template = catalog.templates.find((t) => t.id === request.template);
   if (!template) {
     const known = catalog.templates.map((t) => t.id);
-    return { error: error(request.file, `unknown template "${request.template}" in catalog "${catalogName}"; available: ${known.length ? known.join(', ') : '(none)'}`, { field: 'template' }) };
+    return {
+      error: error(
+        request.file,
+        `unknown template "${request.template}" in catalog "${catalogName}"; available: ${known.length ? known.join(', ') : '(none)'}`,
+        { field: 'template' },
+      ),
+    };
   }
   const wanted = request.version ?? template.defaultFolder;
   const version = template.versions.find((v) => v.version === wanted) ?? template.versions.find((v) => v.folder === wanted);

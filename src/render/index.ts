@@ -1,2 +1,9 @@
-export { loadDesiredState, loadCatalogs, findTemplateVersion, DEFAULT_CATALOG, type DesiredState, type FailedStack } from './desired-state.js';
-export { renderStack, type RenderInput, type RenderResult } from './render-stack.js';
+export {
+  DEFAULT_CATALOG,
+  type DesiredState,
+  type FailedStack,
+  findTemplateVersion,
+  loadCatalogs,
+  loadDesiredState,
+} from './desired-state.js';
+export { type RenderInput, type RenderResult, renderStack } from './render-stack.js';

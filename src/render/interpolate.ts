@@ -16,7 +16,12 @@ export interface InterpolationProblem {
 const REFERENCE = /\$(?:(\$)|\{([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g;
 const BRACED = /^([A-Za-z_][A-Za-z0-9_.]*)(?:(:?)([-?])(.*))?$/s;
 
-export function interpolate(value: unknown, variables: Readonly<Record<string, string>>, problems: InterpolationProblem[], path: string[] = []): unknown {
+export function interpolate(
+  value: unknown,
+  variables: Readonly<Record<string, string>>,
+  problems: InterpolationProblem[],
+  path: string[] = [],
+): unknown {
   if (typeof value === 'string') return interpolateString(value, variables, problems, path.join('.'));
   if (Array.isArray(value)) return value.map((item, i) => interpolate(item, variables, problems, [...path, String(i)]));
   if (typeof value === 'object' && value !== null) {
@@ -25,7 +30,12 @@ export function interpolate(value: unknown, variables: Readonly<Record<string, s
   return value;
 }
 
-export function interpolateString(text: string, variables: Readonly<Record<string, string>>, problems: InterpolationProblem[], field: string): string {
+export function interpolateString(
+  text: string,
+  variables: Readonly<Record<string, string>>,
+  problems: InterpolationProblem[],
+  field: string,
+): string {
   if (!text.includes('$')) return text;
   return text.replace(REFERENCE, (whole, dollar: string | undefined, braced: string | undefined, bare: string | undefined) => {
     if (dollar) return '$';
@@ -46,6 +56,11 @@ export function interpolateString(text: string, variables: Readonly<Record<strin
 function lookup(name: string, variables: Readonly<Record<string, string>>, problems: InterpolationProblem[], field: string): string {
   const value = variables[name];
   if (value !== undefined) return value;
-  problems.push({ field, variable: name, kind: 'unset', message: `variable ${name} is not set (no answer and no question with a default): using ""` });
+  problems.push({
+    field,
+    variable: name,
+    kind: 'unset',
+    message: `variable ${name} is not set (no answer and no question with a default): using ""`,
+  });
   return '';
 }

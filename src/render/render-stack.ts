@@ -3,14 +3,15 @@
  * text → YAML parse → interpolation of string values → per-service merge of rancher-compose.
  * Pure: everything it needs comes in as data.
  */
-import type { CatalogTemplate, SourceFile, TemplateVersion } from '../catalog/types.js';
+
 import { splitCatalogBlock } from '../catalog/catalog-section.js';
 import { resolveVariables, secretVariableNames } from '../catalog/questions.js';
-import { error, hasErrors, warning, type Diagnostic } from '../model/diagnostics.js';
+import type { CatalogTemplate, SourceFile, TemplateVersion } from '../catalog/types.js';
 import type { DesiredStack } from '../model/desired.js';
+import { type Diagnostic, error, hasErrors, warning } from '../model/diagnostics.js';
 import { isPlainObject, parseYaml } from '../util/yaml.js';
 import { buildServices } from './compose.js';
-import { interpolate, type InterpolationProblem } from './interpolate.js';
+import { type InterpolationProblem, interpolate } from './interpolate.js';
 import { applyTemplate, type TemplateContext } from './templating.js';
 
 export interface RenderInput {
@@ -43,7 +44,13 @@ export function renderStack(input: RenderInput): RenderResult {
   if (hasErrors(diagnostics)) return { diagnostics };
   const stack: DesiredStack = {
     name: input.stackName,
-    template: { catalog: input.template.catalog, template: input.template.id, folder: version.folder, version: version.version, ...(version.upgradeFrom ? { upgradeFrom: version.upgradeFrom } : {}) },
+    template: {
+      catalog: input.template.catalog,
+      template: input.template.id,
+      folder: version.folder,
+      version: version.version,
+      ...(version.upgradeFrom ? { upgradeFrom: version.upgradeFrom } : {}),
+    },
     ...(input.revision === undefined ? {} : { revision: input.revision }),
     variables,
     secretVariables: secretVariableNames(version.questions),
@@ -61,7 +68,12 @@ function templateContext(input: RenderInput, variables: Record<string, string>):
 }
 
 /** Template, parse and interpolate one compose file; undefined when it failed. */
-function renderFile(source: SourceFile, context: TemplateContext, variables: Record<string, string>, diagnostics: Diagnostic[]): { file: string; value: unknown } | undefined {
+function renderFile(
+  source: SourceFile,
+  context: TemplateContext,
+  variables: Record<string, string>,
+  diagnostics: Diagnostic[],
+): { file: string; value: unknown } | undefined {
   const templated = applyTemplate(source, context);
   if ('error' in templated) {
     diagnostics.push(templated.error);
@@ -74,10 +86,14 @@ function renderFile(source: SourceFile, context: TemplateContext, variables: Rec
   const restored = templated.restore(withoutCatalogSection(parsed.value));
   const problems: InterpolationProblem[] = [];
   const value = interpolate(restored, variables, problems);
-  diagnostics.push(...problems.map((p) => {
-    const where = { field: p.field, ...lineOf(parsed.lineOf(p.field.split('.')), templated.wasTemplated) };
-    return p.kind === 'required' ? error(source.path, `${p.field}: ${p.message}`, where) : warning(source.path, `${p.field}: ${p.message}`, where);
-  }));
+  diagnostics.push(
+    ...problems.map((p) => {
+      const where = { field: p.field, ...lineOf(parsed.lineOf(p.field.split('.')), templated.wasTemplated) };
+      return p.kind === 'required'
+        ? error(source.path, `${p.field}: ${p.message}`, where)
+        : warning(source.path, `${p.field}: ${p.message}`, where);
+    }),
+  );
   return { file: source.path, value };
 }
 

@@ -9,7 +9,7 @@
  */
 import { parse as parseScalar } from 'yaml';
 import type { SourceFile } from '../catalog/types.js';
-import { error, type Diagnostic } from '../model/diagnostics.js';
+import { type Diagnostic, error } from '../model/diagnostics.js';
 import { renderTemplate, TemplateError } from './gotemplate/index.js';
 
 export interface TemplateContext {
@@ -19,9 +19,7 @@ export interface TemplateContext {
   Environment: { Name: string };
 }
 
-export type TemplateOutcome =
-  | { text: string; wasTemplated: boolean; restore(value: unknown): unknown }
-  | { error: Diagnostic };
+export type TemplateOutcome = { text: string; wasTemplated: boolean; restore(value: unknown): unknown } | { error: Diagnostic };
 
 const NO_TEMPLATING = /^\s*#\s?notemplating/;
 const STRUCTURAL = /[\r\n]|: |:$| #|^[#&*!|>%@`'"]|[{}[\],]/;
@@ -71,7 +69,7 @@ function restoreString(text: string, printed: readonly string[]): string {
 }
 
 function isQuotedScalar(text: string): boolean {
-  if (!/^(?:'[^]*'|"[^]*")$/.test(text) || /[\r\n]/.test(text)) return false;
+  if (!/^(?:'[\s\S]*'|"[\s\S]*")$/.test(text) || /[\r\n]/.test(text)) return false;
   try {
     return typeof parseScalar(text) === 'string';
   } catch {

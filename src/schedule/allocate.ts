@@ -14,9 +14,7 @@ export type Allocation =
 
 /** Reachable hosts, fewest containers first; ties in host name order. */
 export function candidateHosts(hosts: readonly HostView[]): HostView[] {
-  return hosts
-    .filter((host) => host.reachable)
-    .sort((a, b) => a.containers.length - b.containers.length || compareNames(a.name, b.name));
+  return hosts.filter((host) => host.reachable).sort((a, b) => a.containers.length - b.containers.length || compareNames(a.name, b.name));
 }
 
 export function allocate(rules: readonly Rule[], hosts: readonly HostView[]): Allocation {

@@ -40,7 +40,12 @@ export interface MacroValues {
 }
 
 // Suffix → operation; a Map so that odd suffixes cannot hit Object.prototype.
-const OPS = new Map<string, AffinityOp>([['', 'must'], ['_ne', 'must_not'], ['_soft', 'prefer'], ['_soft_ne', 'prefer_not']]);
+const OPS = new Map<string, AffinityOp>([
+  ['', 'must'],
+  ['_ne', 'must_not'],
+  ['_soft', 'prefer'],
+  ['_soft_ne', 'prefer_not'],
+]);
 const OP_WORDS: Record<AffinityOp, string> = { must: 'must', must_not: 'must not', prefer: 'prefer', prefer_not: 'prefer not' };
 // `container` is a prefix of `container_label`, so the longer kind is tried first, as in Cattle.
 const KINDS: readonly AffinityKind[] = ['container_label', 'container', 'host_label'];
@@ -58,7 +63,10 @@ export function wantsMatch(constraint: AffinityConstraint): boolean {
  * `${stack_name}` / `${service_name}` expanded, comma lists split into one rule per
  * item (blank items skipped, items trimmed). Unknown kinds or suffixes are warnings.
  */
-export function parseAffinityLabels(labels: Record<string, string>, macros: MacroValues): { constraints: AffinityConstraint[]; warnings: string[] } {
+export function parseAffinityLabels(
+  labels: Record<string, string>,
+  macros: MacroValues,
+): { constraints: AffinityConstraint[]; warnings: string[] } {
   const constraints: AffinityConstraint[] = [];
   const warnings: string[] = [];
   for (const [labelKey, labelValue] of Object.entries(labels)) {
@@ -69,14 +77,18 @@ export function parseAffinityLabels(labels: Record<string, string>, macros: Macr
     const suffix = kind === undefined ? rule : rule.slice(kind.length);
     const op = OPS.get(suffix);
     if (kind === undefined || op === undefined) {
-      warnings.push(`label ${labelKey} is not a scheduling rule and is ignored; accepted: ${SchedulingLabel.affinityPrefix}<host_label|container_label|container>[_ne|_soft|_soft_ne]`);
+      warnings.push(
+        `label ${labelKey} is not a scheduling rule and is ignored; accepted: ${SchedulingLabel.affinityPrefix}<host_label|container_label|container>[_ne|_soft|_soft_ne]`,
+      );
       continue;
     }
     for (const item of splitItems(expandMacros(labelValue.toLowerCase(), macros))) {
       const parsed = parseItem(kind, op, suffix, item, macros);
       constraints.push(parsed);
       if (kind !== 'container' && parsed.key === undefined) {
-        warnings.push(`label ${labelKey}: "${item}" is not key=value; as in Cattle it matches no label, so "${parsed.text}" ${wantsMatch(parsed) ? 'no host passes' : 'every host passes'}`);
+        warnings.push(
+          `label ${labelKey}: "${item}" is not key=value; as in Cattle it matches no label, so "${parsed.text}" ${wantsMatch(parsed) ? 'no host passes' : 'every host passes'}`,
+        );
       }
     }
   }
@@ -113,7 +125,10 @@ function expandMacros(value: string, macros: MacroValues): string {
 }
 
 function splitItems(value: string): string[] {
-  return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 function splitPair(item: string): [string, string | undefined] {

@@ -7,14 +7,14 @@
  * fewest-containers-first order and for container_label / container rules.
  * A stack that cannot be scheduled gets `errors`, places nothing, and the others go on.
  */
-import { primaryServices, unitServices, type DesiredService, type DesiredStack } from '../model/desired.js';
+import { type DesiredService, type DesiredStack, primaryServices, unitServices } from '../model/desired.js';
 import { SchedulingLabel } from '../model/labels.js';
 import { containerName, rancherSystemLabels } from '../model/naming.js';
 import type { ObservedHost } from '../model/observed.js';
 import type { StackPlacement, UnitInstance } from '../model/placement.js';
-import { allocate, compareNames, type Allocation } from './allocate.js';
-import { isHard, parseAffinityLabels, type AffinityConstraint } from './constraints.js';
-import { acceptsUnit, hostView, lowercased, passes, type HostContainer, type HostView, type Rule } from './match.js';
+import { type Allocation, allocate, compareNames } from './allocate.js';
+import { type AffinityConstraint, isHard, parseAffinityLabels } from './constraints.js';
+import { acceptsUnit, type HostContainer, type HostView, hostView, lowercased, passes, type Rule } from './match.js';
 
 export function scheduleStacks(stacks: readonly DesiredStack[], hosts: readonly ObservedHost[]): StackPlacement[] {
   let fleet = hosts.map(hostView);
@@ -91,7 +91,12 @@ function placeScaled(unit: Unit, fleet: HostView[]): Placed {
     if (!host.reachable || staysOn(unit, instance, host)) instances.push(unitInstance(unit, instance, host.name));
     else toPlace.push(instance);
   }
-  toPlace.push(...lowestFree(kept.map(([instance]) => instance), scale - kept.length));
+  toPlace.push(
+    ...lowestFree(
+      kept.map(([instance]) => instance),
+      scale - kept.length,
+    ),
+  );
   let current = fleet;
   for (const instance of toPlace.sort((a, b) => a - b)) {
     const containers = unitContainers(unit, instance);
@@ -112,7 +117,12 @@ function placeScaled(unit: Unit, fleet: HostView[]): Placed {
 function placeGlobal(unit: Unit, fleet: HostView[]): Placed {
   const hostRules = unit.constraints.filter((c) => c.kind === 'host_label');
   const eligible = (host: HostView, instance: number) =>
-    host.reachable && hostRules.every((c) => passes(c, host)) && acceptsUnit(host, unitContainers(unit, instance).map((c) => c.labels));
+    host.reachable &&
+    hostRules.every((c) => passes(c, host)) &&
+    acceptsUnit(
+      host,
+      unitContainers(unit, instance).map((c) => c.labels),
+    );
   const existing = lowestInstancePerHost(existingInstances(unit, fleet));
   const hosts = [...fleet].sort((a, b) => compareNames(a.name, b.name));
   const instances: UnitInstance[] = [];
@@ -122,12 +132,20 @@ function placeGlobal(unit: Unit, fleet: HostView[]): Placed {
   }
   let current = fleet;
   for (const host of hosts.filter((h) => !existing.has(h.name))) {
-    const [instance = 1] = lowestFree(instances.map((i) => i.instance), 1);
+    const [instance = 1] = lowestFree(
+      instances.map((i) => i.instance),
+      1,
+    );
     if (!eligible(host, instance)) continue;
     instances.push(unitInstance(unit, instance, host.name));
     current = withContainers(current, host.name, unitContainers(unit, instance));
   }
-  const warnings = instances.length === 0 ? [`service ${unit.primary.name}: global, but no reachable host is eligible (its host_label rules, the hosts' ${SchedulingLabel.requireAny})`] : [];
+  const warnings =
+    instances.length === 0
+      ? [
+          `service ${unit.primary.name}: global, but no reachable host is eligible (its host_label rules, the hosts' ${SchedulingLabel.requireAny})`,
+        ]
+      : [];
   return { instances, errors: [], warnings, fleet: current };
 }
 
@@ -159,7 +177,13 @@ function lowestInstancePerHost(instances: ReadonlyMap<number, HostView>): Map<st
 /** Stable placement: an instance stays unless its host now fails a hard host_label rule or its require_any. */
 function staysOn(unit: Unit, instance: number, host: HostView): boolean {
   const hostRules = unit.constraints.filter((c) => c.kind === 'host_label' && isHard(c));
-  return hostRules.every((c) => passes(c, host)) && acceptsUnit(host, unitContainers(unit, instance).map((c) => c.labels));
+  return (
+    hostRules.every((c) => passes(c, host)) &&
+    acceptsUnit(
+      host,
+      unitContainers(unit, instance).map((c) => c.labels),
+    )
+  );
 }
 
 /** The containers an instance of the unit will have, with the labels they will carry once created. */
@@ -177,7 +201,11 @@ function affinityRule(constraint: AffinityConstraint): Rule {
 
 function requireAnyRule(containers: readonly HostContainer[]): Rule {
   const labels = containers.map((c) => c.labels);
-  return { text: `${SchedulingLabel.requireAny} (host label: containers must carry one of its labels)`, hard: true, passes: (host) => acceptsUnit(host, labels) };
+  return {
+    text: `${SchedulingLabel.requireAny} (host label: containers must carry one of its labels)`,
+    hard: true,
+    passes: (host) => acceptsUnit(host, labels),
+  };
 }
 
 function unschedulable(unit: Unit, instance: number, allocation: Exclude<Allocation, { host: HostView }>): string {

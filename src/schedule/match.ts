@@ -3,7 +3,7 @@
  * Labels are held lowercased, so every comparison is case-insensitive as in Cattle.
  */
 import type { ObservedHost, Ownership } from '../model/observed.js';
-import { parseRequireAny, wantsMatch, type AffinityConstraint, type LabelItem } from './constraints.js';
+import { type AffinityConstraint, type LabelItem, parseRequireAny, wantsMatch } from './constraints.js';
 
 /** A container on a host: observed (stopped ones included) or tentatively placed by this run. */
 export interface HostContainer {
@@ -70,5 +70,7 @@ function found(constraint: AffinityConstraint, host: HostView): boolean {
  */
 export function acceptsUnit(host: HostView, unitLabels: readonly ReadonlyMap<string, string>[]): boolean {
   if (host.requireAny.length === 0) return true;
-  return host.requireAny.some((item) => unitLabels.some((labels) => (item.value === undefined ? labels.has(item.key) : labels.get(item.key) === item.value)));
+  return host.requireAny.some((item) =>
+    unitLabels.some((labels) => (item.value === undefined ? labels.has(item.key) : labels.get(item.key) === item.value)),
+  );
 }

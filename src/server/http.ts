@@ -49,7 +49,9 @@ async function route(controller: ApiController, request: IncomingMessage, respon
   if (['/healthz', '/metrics', '/api/v1/stacks', '/api/v1/sync', '/api/v1/webhook'].includes(path) || stackMatch) {
     return send(response, 405, { error: `${method} is not allowed on ${path}` });
   }
-  send(response, 404, { error: `no route ${path}; see /api/v1/stacks, /api/v1/stacks/NAME, /api/v1/sync, /api/v1/webhook, /healthz, /metrics` });
+  send(response, 404, {
+    error: `no route ${path}; see /api/v1/stacks, /api/v1/stacks/NAME, /api/v1/sync, /api/v1/webhook, /healthz, /metrics`,
+  });
 }
 
 async function handleWebhook(controller: ApiController, request: IncomingMessage, response: ServerResponse): Promise<void> {

@@ -12,15 +12,21 @@ export function verifyWebhook(headers: Record<string, string | string[] | undefi
   const gitlabToken = header(headers, 'x-gitlab-token');
   const githubSignature = header(headers, 'x-hub-signature-256');
   if (gitlabToken !== undefined) {
-    if (!sameText(gitlabToken, secret)) return { ok: false, status: 401, reason: 'X-Gitlab-Token does not match the configured webhook secret' };
+    if (!sameText(gitlabToken, secret))
+      return { ok: false, status: 401, reason: 'X-Gitlab-Token does not match the configured webhook secret' };
     return { ok: true, provider: 'gitlab', ...pushTarget(body) };
   }
   if (githubSignature !== undefined) {
     const expected = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-    if (!sameText(githubSignature, expected)) return { ok: false, status: 401, reason: 'X-Hub-Signature-256 does not match the body signed with the configured webhook secret' };
+    if (!sameText(githubSignature, expected))
+      return { ok: false, status: 401, reason: 'X-Hub-Signature-256 does not match the body signed with the configured webhook secret' };
     return { ok: true, provider: 'github', ...pushTarget(body) };
   }
-  return { ok: false, status: 401, reason: 'no X-Gitlab-Token or X-Hub-Signature-256 header: the webhook must be sent with the shared secret' };
+  return {
+    ok: false,
+    status: 401,
+    reason: 'no X-Gitlab-Token or X-Hub-Signature-256 header: the webhook must be sent with the shared secret',
+  };
 }
 
 /** Branch and commit of a push event (both providers use `ref` and `after`). */

@@ -4,8 +4,8 @@ import { join, relative, sep } from 'node:path';
 import type { FileTree } from '../model/files.js';
 import { SerialQueue } from './serial.js';
 import { isBinaryName, textOf } from './text.js';
+import { DEFAULT_WATCH_DEBOUNCE_MS, type RepoSnapshot, SNAPSHOT_ROOTS, type Source } from './types.js';
 import { watchDebounced } from './watch.js';
-import { DEFAULT_WATCH_DEBOUNCE_MS, SNAPSHOT_ROOTS, type RepoSnapshot, type Source } from './types.js';
 
 const SKIPPED_DIRS = new Set(['.git', 'node_modules']);
 
@@ -64,7 +64,10 @@ export class DirectorySource implements Source {
   private lastRefreshFingerprint: string | undefined;
   private watchReady: Promise<void> = Promise.resolve();
 
-  constructor(readonly root: string, private readonly debounceMs = DEFAULT_WATCH_DEBOUNCE_MS) {}
+  constructor(
+    readonly root: string,
+    private readonly debounceMs = DEFAULT_WATCH_DEBOUNCE_MS,
+  ) {}
 
   describe(): string {
     return `directory ${this.root}`;

@@ -40,7 +40,7 @@ export class GitTreeReader {
       for (const [path, blobOid] of await this.filesOfTree(entry.oid, usedTrees)) listed.push([`${top}/${path}`, blobOid]);
     }
     const texts = await mapConcurrently(listed, READ_CONCURRENCY, ([path, blobOid]) => this.textOfBlob(blobOid, path, usedTexts));
-    listed.forEach(([path], index) => files.set(path, texts[index] ?? ''));
+    for (const [index, [path]] of listed.entries()) files.set(path, texts[index] ?? '');
     this.trees = usedTrees;
     this.texts = usedTexts;
     this.last = { revision, files };

@@ -6,17 +6,18 @@ import { locateRepo } from './location.js';
 import { defaultCacheDir, RemoteGitSource } from './remote-git.js';
 import { DEFAULT_BRANCH, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_WATCH_DEBOUNCE_MS, type Source, type SourceSpec } from './types.js';
 
-export type { GitCredentials, RepoSnapshot, Source, SourceSpec } from './types.js';
 export { DirectorySource, readDirectoryTree } from './directory.js';
 export { LocalGitSource } from './local-git.js';
 export { redactUrl } from './location.js';
+export type { GitCredentials, RepoSnapshot, Source, SourceSpec } from './types.js';
 
 /** Opens a source without fetching: the first refresh() (or snapshot()) reads the repository. */
 export async function openSource(spec: SourceSpec): Promise<Source> {
   const location = await locateRepo(spec.repo);
   const branch = spec.branch ?? DEFAULT_BRANCH;
   if (location.kind === 'directory') return new DirectorySource(location.root, spec.watchDebounceMs ?? DEFAULT_WATCH_DEBOUNCE_MS);
-  if (location.kind === 'local-git') return new LocalGitSource(location.gitdir, location.display, branch, spec.watchDebounceMs ?? DEFAULT_WATCH_DEBOUNCE_MS);
+  if (location.kind === 'local-git')
+    return new LocalGitSource(location.gitdir, location.display, branch, spec.watchDebounceMs ?? DEFAULT_WATCH_DEBOUNCE_MS);
   const credentials = spec.credentials ?? location.credentials;
   return RemoteGitSource.open({
     url: location.url,

@@ -11,7 +11,12 @@ import { watchDebounced } from './watch.js';
 export class LocalGitSource extends BranchHeadSource {
   private watchReady: Promise<void> = Promise.resolve();
 
-  constructor(readonly gitdir: string, private readonly display: string, readonly branch: string, private readonly watchDebounceMs = DEFAULT_WATCH_DEBOUNCE_MS) {
+  constructor(
+    readonly gitdir: string,
+    private readonly display: string,
+    readonly branch: string,
+    private readonly watchDebounceMs = DEFAULT_WATCH_DEBOUNCE_MS,
+  ) {
     super(gitdir);
   }
 
@@ -36,7 +41,8 @@ export class LocalGitSource extends BranchHeadSource {
     try {
       return await git.resolveRef({ fs, gitdir: this.gitdir, ref: `refs/heads/${this.branch}` });
     } catch (err) {
-      if ((err as { code?: string }).code !== 'NotFoundError') throw new Error(`${this.describe()}: cannot read the branch: ${(err as Error).message}`);
+      if ((err as { code?: string }).code !== 'NotFoundError')
+        throw new Error(`${this.describe()}: cannot read the branch: ${(err as Error).message}`);
       const branches = await git.listBranches({ fs, gitdir: this.gitdir }).catch(() => []);
       const known = branches.length > 0 ? `its branches are: ${branches.join(', ')}` : 'it has no branch yet';
       throw new Error(`${this.describe()}: branch ${this.branch} not found; ${known}`);

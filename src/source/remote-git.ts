@@ -97,11 +97,23 @@ export class RemoteGitSource extends BranchHeadSource {
     // The first fetch is shallow. Later ones are not: with a depth, the server sends the whole tree again even
     // though the cache names its head as "have"; without one, only the new objects travel.
     const depth = this.revision === undefined ? { depth: 1 } : {};
-    const result = await git.fetch({ fs, http, gitdir, remote: REMOTE, ref: branch, singleBranch: true, ...depth, tags: false, onAuth, onAuthFailure });
+    const result = await git.fetch({
+      fs,
+      http,
+      gitdir,
+      remote: REMOTE,
+      ref: branch,
+      singleBranch: true,
+      ...depth,
+      tags: false,
+      onAuth,
+      onAuthFailure,
+    });
     if (!result.fetchHead) throw new BranchMissing();
     // The remote is the truth, also after a force-push. The local branch is what the next fetch names as already
     // here (isomorphic-git takes its "have" from the local ref), so that only new objects travel.
-    for (const ref of [`refs/remotes/${REMOTE}/${branch}`, branchRef]) await git.writeRef({ fs, gitdir, ref, value: result.fetchHead, force: true });
+    for (const ref of [`refs/remotes/${REMOTE}/${branch}`, branchRef])
+      await git.writeRef({ fs, gitdir, ref, value: result.fetchHead, force: true });
     return result.fetchHead;
   }
 
@@ -126,7 +138,11 @@ export class RemoteGitSource extends BranchHeadSource {
   private explain(err: unknown): string {
     if (err instanceof FetchTimeout) return `no answer within ${this.options.fetchTimeoutMs / 1000} s (timeout)`;
     if (err instanceof BranchMissing) return `the remote has no branch ${this.options.branch}`;
-    const { code, data, message } = err as { code?: string; data?: { statusCode?: number; statusMessage?: string; what?: string }; message?: string };
+    const { code, data, message } = err as {
+      code?: string;
+      data?: { statusCode?: number; statusMessage?: string; what?: string };
+      message?: string;
+    };
     if (code === 'HttpError') return explainHttpStatus(data?.statusCode, data?.statusMessage, Boolean(this.options.credentials));
     if (code === 'NotFoundError' && data?.what?.includes(this.options.branch)) return `the remote has no branch ${this.options.branch}`;
     return NETWORK_ERRORS[code ?? ''] ?? message ?? String(err);

@@ -12,11 +12,21 @@ export interface DebouncedWatch {
  * Watches `root`; `isWatched` gets a path's segments relative to `root` and
  * must return true for every folder on the way to a watched file.
  */
-export function watchDebounced(root: string, isWatched: (segments: readonly string[]) => boolean, debounceMs: number, onChange: () => void): DebouncedWatch {
+export function watchDebounced(
+  root: string,
+  isWatched: (segments: readonly string[]) => boolean,
+  debounceMs: number,
+  onChange: () => void,
+): DebouncedWatch {
   let timer: NodeJS.Timeout | undefined;
   const watcher = watchFiles(root, {
     ignoreInitial: true,
-    ignored: (path) => !isWatched(relative(root, path).split(sep).filter((segment) => segment !== '')),
+    ignored: (path) =>
+      !isWatched(
+        relative(root, path)
+          .split(sep)
+          .filter((segment) => segment !== ''),
+      ),
   });
   watcher.on('all', () => {
     clearTimeout(timer);

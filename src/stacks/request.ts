@@ -2,9 +2,9 @@
  * Stack requests: `stacks/<stack>/stack.yml` (template, version, answers) and the optional
  * `answers.txt` (KEY=value lines). Pure: reads a FileTree, returns requests or diagnostics.
  */
-import { error, hasErrors, warning, type Diagnostic } from '../model/diagnostics.js';
+import { type Diagnostic, error, hasErrors, warning } from '../model/diagnostics.js';
 import type { FileTree } from '../model/files.js';
-import { isPlainObject, parseYaml, type ParsedYaml } from '../util/yaml.js';
+import { isPlainObject, type ParsedYaml, parseYaml } from '../util/yaml.js';
 
 export interface StackRequest {
   /** The folder name under stacks/. */
@@ -51,17 +51,30 @@ export function readStackRequest(files: FileTree, name: string): StackRequestRes
   const dir = `${STACKS_DIR}/${name}`;
   const file = `${dir}/stack.yml`;
   if (!DNS_LABEL.test(name)) {
-    return failed(name, error(dir, `stack name "${name}" is not a DNS label: use 1 to 63 lowercase letters, digits and '-', starting and ending with a letter or digit`));
+    return failed(
+      name,
+      error(
+        dir,
+        `stack name "${name}" is not a DNS label: use 1 to 63 lowercase letters, digits and '-', starting and ending with a letter or digit`,
+      ),
+    );
   }
   const text = files.get(file);
   if (text === undefined) return failed(name, error(dir, 'no stack.yml: a stack folder needs stack.yml with at least `template: <name>`'));
   const parsed = parseYaml(text, file, { scalarsAsStrings: true });
   if (hasErrors(parsed.diagnostics)) return { name, diagnostics: parsed.diagnostics };
-  if (!isPlainObject(parsed.value)) return failed(name, error(file, 'expected a mapping with `template`, optional `version` and `answers`', { line: 1 }));
+  if (!isPlainObject(parsed.value))
+    return failed(name, error(file, 'expected a mapping with `template`, optional `version` and `answers`', { line: 1 }));
   return buildRequest(name, file, parsed, files.get(`${dir}/answers.txt`), `${dir}/answers.txt`);
 }
 
-function buildRequest(name: string, file: string, parsed: ParsedYaml, answersText: string | undefined, answersFile: string): StackRequestResult {
+function buildRequest(
+  name: string,
+  file: string,
+  parsed: ParsedYaml,
+  answersText: string | undefined,
+  answersFile: string,
+): StackRequestResult {
   const doc = parsed.value as Record<string, unknown>;
   const diagnostics: Diagnostic[] = [...parsed.diagnostics];
   const at = (...path: string[]) => ({ field: path.join('.'), ...lineOf(parsed, path) });
@@ -81,11 +94,24 @@ function buildRequest(name: string, file: string, parsed: ParsedYaml, answersTex
   return {
     name,
     diagnostics,
-    request: { name, file, template: reference.template, answers, answerLocations, ...(reference.catalog ? { catalog: reference.catalog } : {}), ...(version === undefined ? {} : { version }) },
+    request: {
+      name,
+      file,
+      template: reference.template,
+      answers,
+      answerLocations,
+      ...(reference.catalog ? { catalog: reference.catalog } : {}),
+      ...(version === undefined ? {} : { version }),
+    },
   };
 }
 
-function parseTemplateReference(value: unknown, file: string, where: { field: string; line?: number }, diagnostics: Diagnostic[]): { catalog?: string; template: string } | undefined {
+function parseTemplateReference(
+  value: unknown,
+  file: string,
+  where: { field: string; line?: number },
+  diagnostics: Diagnostic[],
+): { catalog?: string; template: string } | undefined {
   const accepted = 'accepted: `<template>` or `<catalog>:<template>`, e.g. `etcd` or `library:etcd`';
   if (value === undefined || value === null || value === '') {
     diagnostics.push(error(file, `template is required; ${accepted}`, where));
@@ -94,13 +120,22 @@ function parseTemplateReference(value: unknown, file: string, where: { field: st
   const text = scalarString(value);
   const match = text === undefined ? null : TEMPLATE_REF.exec(text);
   if (!match || text === undefined || text.includes('..')) {
-    diagnostics.push(error(file, `template ${JSON.stringify(text ?? value)} is not a template name (no paths or '..'); ${accepted}`, where));
+    diagnostics.push(
+      error(file, `template ${JSON.stringify(text ?? value)} is not a template name (no paths or '..'); ${accepted}`, where),
+    );
     return undefined;
   }
   return { template: match[2] ?? text, ...(match[1] ? { catalog: match[1] } : {}) };
 }
 
-function readYamlAnswers(value: unknown, file: string, parsed: ParsedYaml, answers: Record<string, string>, locations: StackRequest['answerLocations'], diagnostics: Diagnostic[]): void {
+function readYamlAnswers(
+  value: unknown,
+  file: string,
+  parsed: ParsedYaml,
+  answers: Record<string, string>,
+  locations: StackRequest['answerLocations'],
+  diagnostics: Diagnostic[],
+): void {
   if (value === undefined || value === null) return;
   if (!isPlainObject(value)) {
     diagnostics.push(error(file, 'answers must be a mapping of VARIABLE: value', { field: 'answers', ...lineOf(parsed, ['answers']) }));
@@ -119,7 +154,13 @@ function readYamlAnswers(value: unknown, file: string, parsed: ParsedYaml, answe
 }
 
 /** KEY=value lines, split on the first '='; blank lines and `#` comments are skipped. */
-function readAnswersText(text: string, file: string, answers: Record<string, string>, locations: StackRequest['answerLocations'], diagnostics: Diagnostic[]): void {
+function readAnswersText(
+  text: string,
+  file: string,
+  answers: Record<string, string>,
+  locations: StackRequest['answerLocations'],
+  diagnostics: Diagnostic[],
+): void {
   text.split(/\r?\n/).forEach((raw, index) => {
     const line = index + 1;
     if (raw.trim() === '' || raw.trimStart().startsWith('#')) return;
@@ -132,7 +173,9 @@ function readAnswersText(text: string, file: string, answers: Record<string, str
     const previous = locations[variable];
     if (previous) {
       const where = previous.line === undefined ? previous.file : `${previous.file}:${previous.line}`;
-      diagnostics.push(error(file, `${variable} is answered twice (also at ${where}): keep one answer`, { line, field: `answers.${variable}` }));
+      diagnostics.push(
+        error(file, `${variable} is answered twice (also at ${where}): keep one answer`, { line, field: `answers.${variable}` }),
+      );
       return;
     }
     answers[variable] = raw.slice(separator + 1);

@@ -3,8 +3,9 @@
  * endpoints (host address + published port) and recent events. Pure: derived from the
  * desired state, one observation and the last plan.
  */
+
+import { type DesiredStack, primaryServices } from '../model/desired.js';
 import type { Diagnostic } from '../model/diagnostics.js';
-import { primaryServices, type DesiredStack } from '../model/desired.js';
 import type { ObservedContainer, ObservedState } from '../model/observed.js';
 import type { Plan } from '../plan/types.js';
 
@@ -79,13 +80,23 @@ export function stackStatus(input: StatusInput): StackStatus {
     events: input.events ?? [],
   };
   const failure = failureOf(input);
-  if (failure) return { ...base, sync: SyncStatus.Failed, health: input.desired ? healthOf(services, unreachable.length) : HealthStatus.Unknown, message: failure, lastError: failure };
+  if (failure)
+    return {
+      ...base,
+      sync: SyncStatus.Failed,
+      health: input.desired ? healthOf(services, unreachable.length) : HealthStatus.Unknown,
+      message: failure,
+      lastError: failure,
+    };
   const pending = (input.plan?.operations ?? []).filter((op) => op.stack === input.name);
   const sync = input.applying ? SyncStatus.Progressing : pending.length > 0 ? SyncStatus.OutOfSync : SyncStatus.Synced;
   const health = healthOf(services, unreachable.length, containers);
-  const message = unreachable.length > 0
-    ? `host ${unreachable.map((h) => `${h.name} (${h.error ?? 'unreachable'})`).join(', ')} unreachable: its containers are left as they are`
-    : pending.length > 0 ? `${pending.length} change(s) pending: ${[...new Set(pending.map((op) => op.cause))].slice(0, 3).join('; ')}` : 'converged';
+  const message =
+    unreachable.length > 0
+      ? `host ${unreachable.map((h) => `${h.name} (${h.error ?? 'unreachable'})`).join(', ')} unreachable: its containers are left as they are`
+      : pending.length > 0
+        ? `${pending.length} change(s) pending: ${[...new Set(pending.map((op) => op.cause))].slice(0, 3).join('; ')}`
+        : 'converged';
   return { ...base, sync, health, message };
 }
 
@@ -102,15 +113,17 @@ function containersOf(stack: string, observed: ObservedState): ObservedContainer
 }
 
 function serviceCounts(desired: DesiredStack, containers: ObservedContainer[]): ServiceStatus[] {
-  return Object.values(desired.services).sort((a, b) => a.name.localeCompare(b.name)).map((service) => {
-    const primary = service.primary === undefined ? service : desired.services[service.primary] ?? service;
-    const units = service.primary === undefined ? 1 : primaryServices(desired).filter((p) => p.sidekicks.includes(service.name)).length;
-    return {
-      name: service.name,
-      desired: primary.global ? containers.filter((c) => c.owner?.service === service.name).length : primary.scale * Math.max(1, units),
-      running: containers.filter((c) => c.owner?.service === service.name && c.state === 'running' && c.health !== 'unhealthy').length,
-    };
-  });
+  return Object.values(desired.services)
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((service) => {
+      const primary = service.primary === undefined ? service : (desired.services[service.primary] ?? service);
+      const units = service.primary === undefined ? 1 : primaryServices(desired).filter((p) => p.sidekicks.includes(service.name)).length;
+      return {
+        name: service.name,
+        desired: primary.global ? containers.filter((c) => c.owner?.service === service.name).length : primary.scale * Math.max(1, units),
+        running: containers.filter((c) => c.owner?.service === service.name && c.state === 'running' && c.health !== 'unhealthy').length,
+      };
+    });
 }
 
 function healthOf(services: ServiceStatus[], unreachableHosts: number, containers: ObservedContainer[] = []): HealthStatus {
@@ -127,7 +140,14 @@ function endpointsOf(containers: ObservedContainer[], observed: ObservedState): 
   for (const c of containers) {
     for (const port of c.ports) {
       if (port.publicPort === undefined || !c.owner) continue;
-      const endpoint = { service: c.owner.service, host: c.host, address: addressOf.get(c.host) ?? '', port: port.publicPort, containerPort: port.privatePort, protocol: port.protocol };
+      const endpoint = {
+        service: c.owner.service,
+        host: c.host,
+        address: addressOf.get(c.host) ?? '',
+        port: port.publicPort,
+        containerPort: port.privatePort,
+        protocol: port.protocol,
+      };
       const key = `${endpoint.host}:${endpoint.port}/${endpoint.protocol}`;
       if (seen.has(key)) continue;
       seen.add(key);

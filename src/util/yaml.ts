@@ -6,8 +6,8 @@
  * so messages about a nested field can name its line, and it can report duplicate
  * keys without refusing the file.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import { error, warning, type Diagnostic } from '../model/diagnostics.js';
+import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { type Diagnostic, error, warning } from '../model/diagnostics.js';
 
 export type YamlPath = readonly (string | number)[];
 
@@ -34,7 +34,9 @@ export function parseYaml(text: string, file: string, options: ParseYamlOptions 
   const schema = options.scalarsAsStrings ? 'failsafe' : 'core';
   const doc = parseDocument(text, { uniqueKeys: false, lineCounter, prettyErrors: false, version: '1.2', schema });
   const lineAt = (offset: number) => lineCounter.linePos(offset).line;
-  const diagnostics: Diagnostic[] = doc.errors.map((e) => error(file, `YAML syntax error: ${firstLine(e.message)}`, { line: lineAt(e.pos[0]) }));
+  const diagnostics: Diagnostic[] = doc.errors.map((e) =>
+    error(file, `YAML syntax error: ${firstLine(e.message)}`, { line: lineAt(e.pos[0]) }),
+  );
   diagnostics.push(...doc.warnings.map((w) => warning(file, `YAML: ${firstLine(w.message)}`, { line: lineAt(w.pos[0]) })));
   diagnostics.push(...duplicateKeyWarnings(doc.contents, file, lineAt, []));
   const value = doc.errors.length > 0 ? undefined : toPlainValue(doc, file, diagnostics);
@@ -60,10 +62,12 @@ function duplicateKeyWarnings(node: unknown, file: string, lineAt: (offset: numb
     const keyPath = [...path, key];
     if (seen.has(key)) {
       const offset = (pair.key as Node | null)?.range?.[0];
-      found.push(warning(file, `duplicate key "${keyPath.join('.')}": the last value is used`, {
-        field: keyPath.join('.'),
-        ...(offset === undefined ? {} : { line: lineAt(offset) }),
-      }));
+      found.push(
+        warning(file, `duplicate key "${keyPath.join('.')}": the last value is used`, {
+          field: keyPath.join('.'),
+          ...(offset === undefined ? {} : { line: lineAt(offset) }),
+        }),
+      );
     }
     seen.add(key);
     found.push(...duplicateKeyWarnings(pair.value, file, lineAt, keyPath));

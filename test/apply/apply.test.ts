@@ -2,8 +2,9 @@
  * The executor's own logic — dependency order, per-host bound, failure isolation — with a
  * recording stand-in for dockerode. What each Docker call does is tested on the fleet (test/e2e).
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import type Docker from 'dockerode';
 import { apply } from '../../src/apply/index.js';
 import type { Operation, Plan } from '../../src/plan/types.js';
@@ -31,16 +32,31 @@ function recordingClient(log: string[], active: { now: number; max: number }, fa
 test('dependencies run first; a failure skips only what depends on it; the rest goes on', async () => {
   const log: string[] = [];
   const active = { now: 0, max: 0 };
-  const plan: Plan = { stacks: [], operations: [start('#1', 'h1', 'a'), start('#2', 'h1', 'b', ['#1']), start('#3', 'h1', 'c', ['#2']), start('#4', 'h2', 'd'), start('#5', 'h2', 'e', ['#4'])] };
-  const clients = new Map([['h1', recordingClient(log, active, ['a'])], ['h2', recordingClient(log, active)]]);
-  const results = await apply(plan, { clients });
-  assert.deepEqual(results.map((r) => [r.operation.id, r.status, r.error]), [
-    ['#1', 'failed', 'cannot start a'],
-    ['#2', 'skipped', 'not run: #1 did not succeed'],
-    ['#3', 'skipped', 'not run: #2 did not succeed'],
-    ['#4', 'ok', undefined],
-    ['#5', 'ok', undefined],
+  const plan: Plan = {
+    stacks: [],
+    operations: [
+      start('#1', 'h1', 'a'),
+      start('#2', 'h1', 'b', ['#1']),
+      start('#3', 'h1', 'c', ['#2']),
+      start('#4', 'h2', 'd'),
+      start('#5', 'h2', 'e', ['#4']),
+    ],
+  };
+  const clients = new Map([
+    ['h1', recordingClient(log, active, ['a'])],
+    ['h2', recordingClient(log, active)],
   ]);
+  const results = await apply(plan, { clients });
+  assert.deepEqual(
+    results.map((r) => [r.operation.id, r.status, r.error]),
+    [
+      ['#1', 'failed', 'cannot start a'],
+      ['#2', 'skipped', 'not run: #1 did not succeed'],
+      ['#3', 'skipped', 'not run: #2 did not succeed'],
+      ['#4', 'ok', undefined],
+      ['#5', 'ok', undefined],
+    ],
+  );
   assert.ok(log.indexOf('start d') < log.indexOf('start e'));
   assert.ok(!log.includes('start b'));
 });
@@ -49,7 +65,10 @@ test('at most perHost operations run at once on a host; hosts run in parallel', 
   const log: string[] = [];
   const active = { now: 0, max: 0 };
   const operations = Array.from({ length: 12 }, (_, i) => start(`#${i + 1}`, i % 2 === 0 ? 'h1' : 'h2', `c${i}`));
-  const clients = new Map([['h1', recordingClient(log, active)], ['h2', recordingClient(log, active)]]);
+  const clients = new Map([
+    ['h1', recordingClient(log, active)],
+    ['h2', recordingClient(log, active)],
+  ]);
   const results = await apply({ stacks: [], operations }, { clients, perHost: 3 });
   assert.equal(results.filter((r) => r.status === 'ok').length, 12);
   assert.equal(active.max, 6);

@@ -1,9 +1,10 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { loadCatalog } from '../../src/catalog/loader.js';
 import { compareVersions, pickDefaultVersion, upgradeAllowed } from '../../src/catalog/versions.js';
 
-const catalogOf = (files: Record<string, string>) => loadCatalog(new Map(Object.entries(files)), { name: 'library', displayRoot: 'catalog' });
+const catalogOf = (files: Record<string, string>) =>
+  loadCatalog(new Map(Object.entries(files)), { name: 'library', displayRoot: 'catalog' });
 
 const composeV1 = 'web:\n  image: nginx\n';
 const rancherWith = (version: string, extra = '') => `.catalog:\n  name: web\n  version: "${version}"\n${extra}`;
@@ -20,7 +21,10 @@ test('loads templates/ and infra-templates/ with config.yml or template.yml, ico
     'infra-templates/dns/1/docker-compose.yml.tpl': composeV1,
     'infra-templates/dns/1/rancher-compose.yml': rancherWith('0.1.0'),
   });
-  assert.deepEqual(catalog.templates.map((t) => t.id), ['infra*dns', 'web']);
+  assert.deepEqual(
+    catalog.templates.map((t) => t.id),
+    ['infra*dns', 'web'],
+  );
   const [dns, web] = catalog.templates;
   assert.equal(web?.icon, 'catalog/templates/web/catalogIcon-web.svg');
   assert.equal(web?.readme, '# Web');
@@ -42,14 +46,18 @@ test('finds .catalog at the top level, as catalog:, and under services:', () => 
     'templates/a/2/docker-compose.yml': composeV1,
     'templates/a/2/rancher-compose.yml': 'version: "2"\nservices:\n  .catalog:\n    version: "3.0.0"\n  web:\n    scale: 2\n',
   });
-  assert.deepEqual(catalog.templates[0]?.versions.map((v) => v.version), ['1.0.0', '2.0.0', '3.0.0']);
+  assert.deepEqual(
+    catalog.templates[0]?.versions.map((v) => v.version),
+    ['1.0.0', '2.0.0', '3.0.0'],
+  );
 });
 
 test('reads the .catalog section alone when template syntax breaks the whole file', () => {
   const catalog = catalogOf({
     'templates/a/config.yml': 'name: a\n',
     'templates/a/0/docker-compose.yml': composeV1,
-    'templates/a/0/rancher-compose.yml': '.catalog:\n  version: "1.0.0"\n  questions:\n    - variable: n\n      type: int\n{{- if eq .Values.n "1" }}\nweb:\n  scale: {{ .Values.n }}\n{{- end }}\n',
+    'templates/a/0/rancher-compose.yml':
+      '.catalog:\n  version: "1.0.0"\n  questions:\n    - variable: n\n      type: int\n{{- if eq .Values.n "1" }}\nweb:\n  scale: {{ .Values.n }}\n{{- end }}\n',
   });
   assert.equal(catalog.templates[0]?.versions[0]?.questions[0]?.variable, 'n');
 });
@@ -58,7 +66,8 @@ test('scalars of metadata stay the strings written (version 1.0 is "1.0", defaul
   const catalog = catalogOf({
     'templates/a/config.yml': 'name: a\nversion: 1.0\n',
     'templates/a/0/docker-compose.yml': composeV1,
-    'templates/a/0/rancher-compose.yml': '.catalog:\n  version: 1.0\n  questions:\n    - variable: flag\n      type: boolean\n      default: false\n',
+    'templates/a/0/rancher-compose.yml':
+      '.catalog:\n  version: 1.0\n  questions:\n    - variable: flag\n      type: boolean\n      default: false\n',
   });
   const template = catalog.templates[0];
   assert.equal(template?.configuredVersion, '1.0');
@@ -74,7 +83,10 @@ test('a version folder without a version string is skipped with a warning naming
     'templates/a/1/docker-compose.yml': composeV1,
     'templates/a/1/rancher-compose.yml': rancherWith('1.1.0'),
   });
-  assert.deepEqual(catalog.templates[0]?.versions.map((v) => v.folder), ['1']);
+  assert.deepEqual(
+    catalog.templates[0]?.versions.map((v) => v.folder),
+    ['1'],
+  );
   const skipped = catalog.diagnostics.find((d) => d.file === 'catalog/templates/a/0/rancher-compose.yml');
   assert.equal(skipped?.severity, 'warning');
   assert.match(skipped?.message ?? '', /no \.catalog\.version/);
@@ -88,9 +100,18 @@ test('typos, unknown and duplicate keys are warnings; the template still loads',
   });
   assert.equal(catalog.templates[0]?.name, 'b');
   const messages = catalog.diagnostics.map((d) => `${d.severity} ${d.file}:${d.line} ${d.message}`);
-  assert.ok(messages.some((m) => /^warning catalog\/templates\/a\/config.yml:2 unknown key "descrition"/.test(m)), messages.join('\n'));
-  assert.ok(messages.some((m) => /^warning catalog\/templates\/a\/config.yml:3 duplicate key "name"/.test(m)), messages.join('\n'));
-  assert.ok(messages.some((m) => /^warning catalog\/templates\/a\/0\/rancher-compose.yml:3 unknown key "minimun_rancher_version"/.test(m)), messages.join('\n'));
+  assert.ok(
+    messages.some((m) => /^warning catalog\/templates\/a\/config.yml:2 unknown key "descrition"/.test(m)),
+    messages.join('\n'),
+  );
+  assert.ok(
+    messages.some((m) => /^warning catalog\/templates\/a\/config.yml:3 duplicate key "name"/.test(m)),
+    messages.join('\n'),
+  );
+  assert.ok(
+    messages.some((m) => /^warning catalog\/templates\/a\/0\/rancher-compose.yml:3 unknown key "minimun_rancher_version"/.test(m)),
+    messages.join('\n'),
+  );
   assert.ok(catalog.diagnostics.every((d) => d.severity === 'warning'));
 });
 

@@ -1,18 +1,18 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import {
   parseQuestions,
   placeholderAnswer,
   QUESTION_TYPES,
+  type Question,
+  type QuestionType,
   resolveVariables,
   secretVariableNames,
   validateAnswers,
-  type Question,
-  type QuestionType,
 } from '../../src/catalog/questions.js';
 import type { Diagnostic } from '../../src/model/diagnostics.js';
 
@@ -30,13 +30,19 @@ function parsedOne(raw: Record<string, unknown>): { question: Question; diagnost
 }
 
 const messages = (diagnostics: Diagnostic[]) => diagnostics.map((d) => `${d.severity}: ${d.message}`);
-const errorsFor = (q: Question, answer: string) => validateAnswers([q], { [q.variable]: answer }, STACK).filter((d) => d.severity === 'error');
+const errorsFor = (q: Question, answer: string) =>
+  validateAnswers([q], { [q.variable]: answer }, STACK).filter((d) => d.severity === 'error');
 
 // ---------------------------------------------------------------- parsing
 
 test('YAML scalars become the strings they stand for', () => {
   const { question: q, diagnostics } = parsedOne({
-    variable: 'port', label: 'Port', type: 'enum', required: 'true', default: 8080, options: [8080, 9090, true],
+    variable: 'port',
+    label: 'Port',
+    type: 'enum',
+    required: 'true',
+    default: 8080,
+    options: [8080, 9090, true],
   });
   assert.deepEqual(diagnostics, []);
   assert.equal(q.default, '8080');
@@ -48,7 +54,16 @@ test('YAML scalars become the strings they stand for', () => {
 });
 
 test('numeric constraints are read from numbers and numeric strings', () => {
-  const { question: q, diagnostics } = parsedOne({ variable: 'scale', type: 'int', min: '1', max: 10, min_length: '1', max_length: 3, valid_chars: 123, invalid_chars: '-' });
+  const { question: q, diagnostics } = parsedOne({
+    variable: 'scale',
+    type: 'int',
+    min: '1',
+    max: 10,
+    min_length: '1',
+    max_length: 3,
+    valid_chars: 123,
+    invalid_chars: '-',
+  });
   assert.deepEqual(diagnostics, []);
   assert.deepEqual([q.min, q.max, q.minLength, q.maxLength, q.validChars, q.invalidChars], [1, 10, 1, 3, '123', '-']);
 });
@@ -79,40 +94,65 @@ test('an unknown type is treated as string, with a warning naming the file, the 
   assert.equal(d?.severity, 'warning');
   assert.equal(d?.file, FILE);
   assert.equal(d?.field, 'questions.0.type');
-  assert.match(d?.message ?? '', /question "mode": unknown type "integer", treated as string; accepted types: string, int, float, boolean, enum, password, multiline, service, certificate, date, secret, host/);
+  assert.match(
+    d?.message ?? '',
+    /question "mode": unknown type "integer", treated as string; accepted types: string, int, float, boolean, enum, password, multiline, service, certificate, date, secret, host/,
+  );
 });
 
 test('an unknown key warns with the key and the accepted keys', () => {
   const { question: q, diagnostics } = parsedOne({ variable: 'x', descrition: 'typo' });
   assert.equal(q.description, '');
-  assert.deepEqual(diagnostics.map((d) => [d.severity, d.field]), [['warning', 'questions.0.descrition']]);
-  assert.match(diagnostics[0]?.message ?? '', /unknown key "descrition" ignored; known keys: variable, label, description, type, required, default, options, min, max, min_length, max_length, valid_chars, invalid_chars, group/);
+  assert.deepEqual(
+    diagnostics.map((d) => [d.severity, d.field]),
+    [['warning', 'questions.0.descrition']],
+  );
+  assert.match(
+    diagnostics[0]?.message ?? '',
+    /unknown key "descrition" ignored; known keys: variable, label, description, type, required, default, options, min, max, min_length, max_length, valid_chars, invalid_chars, group/,
+  );
 });
 
 test('a missing variable, a non-map question or a non-list questions value is an error', () => {
   const missing = parseQuestions([{ label: 'no name', type: 'string' }, { variable: 'ok' }], FILE);
-  assert.deepEqual(missing.questions.map((q) => q.variable), ['ok']);
-  assert.deepEqual(missing.diagnostics.map((d) => [d.severity, d.field]), [['error', 'questions.0.variable']]);
+  assert.deepEqual(
+    missing.questions.map((q) => q.variable),
+    ['ok'],
+  );
+  assert.deepEqual(
+    missing.diagnostics.map((d) => [d.severity, d.field]),
+    [['error', 'questions.0.variable']],
+  );
   assert.match(missing.diagnostics[0]?.message ?? '', /questions\[0\] has no variable/);
 
   const scalar = parseQuestions(['just text'], FILE);
-  assert.deepEqual(messages(scalar.diagnostics), ['error: questions[0] must be a map with variable, label, type, ...; got string "just text"']);
+  assert.deepEqual(messages(scalar.diagnostics), [
+    'error: questions[0] must be a map with variable, label, type, ...; got string "just text"',
+  ]);
 
   const notList = parseQuestions({ variable: 'x' }, FILE);
   assert.deepEqual(notList.questions, []);
-  assert.deepEqual(notList.diagnostics.map((d) => [d.severity, d.field]), [['error', 'questions']]);
+  assert.deepEqual(
+    notList.diagnostics.map((d) => [d.severity, d.field]),
+    [['error', 'questions']],
+  );
 
   assert.deepEqual(parseQuestions(undefined, FILE), { questions: [], diagnostics: [] });
   assert.deepEqual(parseQuestions(null, FILE), { questions: [], diagnostics: [] });
 });
 
 test('a repeated variable warns; the later definition wins at the position of the first', () => {
-  const { questions, diagnostics } = parseQuestions([
-    { variable: 'a', default: 'first' },
-    { variable: 'b' },
-    { variable: 'a', default: 'second' },
-  ], FILE);
-  assert.deepEqual(questions.map((q) => [q.variable, q.default]), [['a', 'second'], ['b', undefined]]);
+  const { questions, diagnostics } = parseQuestions(
+    [{ variable: 'a', default: 'first' }, { variable: 'b' }, { variable: 'a', default: 'second' }],
+    FILE,
+  );
+  assert.deepEqual(
+    questions.map((q) => [q.variable, q.default]),
+    [
+      ['a', 'second'],
+      ['b', undefined],
+    ],
+  );
   assert.deepEqual(messages(diagnostics), ['warning: question "a" at questions[2] repeats questions[0]; the later definition is used']);
   assert.equal(diagnostics[0]?.field, 'questions.2.variable');
 });
@@ -124,7 +164,10 @@ test('enum: a default outside the options warns; no options means string; option
 
   const none = parsedOne({ variable: 'size', type: 'enum' });
   assert.equal(none.question.type, 'string');
-  assert.deepEqual(none.diagnostics.map((d) => [d.severity, d.field]), [['warning', 'questions.0.options']]);
+  assert.deepEqual(
+    none.diagnostics.map((d) => [d.severity, d.field]),
+    [['warning', 'questions.0.options']],
+  );
 
   const stray = parsedOne({ variable: 'name', type: 'string', options: ['a'] });
   assert.deepEqual(stray.question.options, []);
@@ -133,7 +176,13 @@ test('enum: a default outside the options warns; no options means string; option
 
 test('broken constraints: non-numbers are errors, misplaced or contradictory ones warn', () => {
   const notNumber = parsedOne({ variable: 'n', type: 'int', min: 'one', min_length: -1 });
-  assert.deepEqual(notNumber.diagnostics.map((d) => [d.severity, d.field]), [['error', 'questions.0.min'], ['error', 'questions.0.min_length']]);
+  assert.deepEqual(
+    notNumber.diagnostics.map((d) => [d.severity, d.field]),
+    [
+      ['error', 'questions.0.min'],
+      ['error', 'questions.0.min_length'],
+    ],
+  );
   assert.equal(notNumber.question.min, undefined);
 
   const onString = parsedOne({ variable: 's', type: 'string', max: 3 });
@@ -141,7 +190,13 @@ test('broken constraints: non-numbers are errors, misplaced or contradictory one
   assert.match(onString.diagnostics[0]?.message ?? '', /min\/max apply only to int and float questions, not string; ignored/);
 
   const crossed = parsedOne({ variable: 'n', type: 'int', min: 5, max: 1, min_length: 4, max_length: 2 });
-  assert.deepEqual(crossed.diagnostics.map((d) => [d.severity, d.field]), [['warning', 'questions.0.min'], ['warning', 'questions.0.min_length']]);
+  assert.deepEqual(
+    crossed.diagnostics.map((d) => [d.severity, d.field]),
+    [
+      ['warning', 'questions.0.min'],
+      ['warning', 'questions.0.min_length'],
+    ],
+  );
 
   const nested = parsedOne({ variable: 'x', default: { a: 1 }, required: 'maybe' });
   assert.deepEqual(messages(nested.diagnostics), [
@@ -156,15 +211,24 @@ test('the message names the variable, the broken rule, the value and what is acc
   const tikv = question({ variable: 'tikv_scale', type: 'int', min: 1 });
   const [d, ...rest] = validateAnswers([tikv], { tikv_scale: '0' }, STACK);
   assert.deepEqual(rest, []);
-  assert.deepEqual(d, { severity: 'error', file: STACK, field: 'answers.tikv_scale', message: 'answers.tikv_scale: "0" is below the minimum 1 (int, min 1)' });
+  assert.deepEqual(d, {
+    severity: 'error',
+    file: STACK,
+    field: 'answers.tikv_scale',
+    message: 'answers.tikv_scale: "0" is below the minimum 1 (int, min 1)',
+  });
 });
 
 test('required: a missing answer without default, or an empty answer, is an error', () => {
   const required = question({ variable: 'db', required: true });
-  assert.deepEqual(messages(validateAnswers([required], {}, STACK)), ['error: answers.db: required, but no answer was given and the question has no default (string, required)']);
+  assert.deepEqual(messages(validateAnswers([required], {}, STACK)), [
+    'error: answers.db: required, but no answer was given and the question has no default (string, required)',
+  ]);
   assert.equal(validateAnswers([{ ...required, default: '' }], {}, STACK).length, 1);
   assert.deepEqual(validateAnswers([{ ...required, default: 'mysql' }], {}, STACK), []);
-  assert.deepEqual(messages(validateAnswers([{ ...required, default: 'mysql' }], { db: '' }, STACK)), ['error: answers.db: required, but the answer is empty (string, required)']);
+  assert.deepEqual(messages(validateAnswers([{ ...required, default: 'mysql' }], { db: '' }, STACK)), [
+    'error: answers.db: required, but the answer is empty (string, required)',
+  ]);
   assert.deepEqual(validateAnswers([{ ...required, required: false }], {}, STACK), []);
   assert.deepEqual(errorsFor(required, 'x'), []);
 });
@@ -175,7 +239,11 @@ test('an unanswered or empty optional question is not checked further, and defau
   assert.deepEqual(validateAnswers([odd], { n: '' }, STACK), []);
 });
 
-interface TypeCase { q: Partial<Question>; valid: string[]; invalid: [string, RegExp][] }
+interface TypeCase {
+  q: Partial<Question>;
+  valid: string[];
+  invalid: [string, RegExp][];
+}
 
 const TYPE_CASES: Record<QuestionType, TypeCase> = {
   string: { q: {}, valid: ['anything at all', 'ü'], invalid: [] },
@@ -186,44 +254,91 @@ const TYPE_CASES: Record<QuestionType, TypeCase> = {
   int: {
     q: {},
     valid: ['0', '42', '-7', '+3', '007', '123456789012'],
-    invalid: [['1.5', /"1\.5" is not an int \(an optional sign and digits, e\.g\. 3\)/], ['abc', /not an int/], [' 1', /not an int/], ['1e3', /not an int/], ['-', /not an int/]],
+    invalid: [
+      ['1.5', /"1\.5" is not an int \(an optional sign and digits, e\.g\. 3\)/],
+      ['abc', /not an int/],
+      [' 1', /not an int/],
+      ['1e3', /not an int/],
+      ['-', /not an int/],
+    ],
   },
   float: {
     q: {},
     valid: ['0', '1.5', '-0.25', '.5', '5.', '1e3', '+2.5E-3'],
-    invalid: [['1,5', /"1,5" is not a float \(a decimal number such as 0\.5, -2 or 1e3\)/], ['NaN', /not a float/], ['Infinity', /not a float/], ['0x10', /not a float/], ['.', /not a float/]],
+    invalid: [
+      ['1,5', /"1,5" is not a float \(a decimal number such as 0\.5, -2 or 1e3\)/],
+      ['NaN', /not a float/],
+      ['Infinity', /not a float/],
+      ['0x10', /not a float/],
+      ['.', /not a float/],
+    ],
   },
   boolean: {
     q: {},
     valid: ['true', 'false'],
-    invalid: [['True', /"True" is not a boolean \(exactly "true" or "false"\)/], ['yes', /not a boolean/], ['1', /not a boolean/]],
+    invalid: [
+      ['True', /"True" is not a boolean \(exactly "true" or "false"\)/],
+      ['yes', /not a boolean/],
+      ['1', /not a boolean/],
+    ],
   },
   enum: {
     q: { options: ['small', 'large'] },
     valid: ['small', 'large'],
-    invalid: [['Small', /"Small" is not one of the options: small, large \(enum\)/], ['medium', /not one of the options/]],
+    invalid: [
+      ['Small', /"Small" is not one of the options: small, large \(enum\)/],
+      ['medium', /not one of the options/],
+    ],
   },
   service: {
     q: {},
     valid: ['es/elasticsearch-clients', 'kafka-zk/zk', 'a/b', '0db/web1'],
     invalid: [
       ['zk', /"zk" is not <stack>\/<service> \(two lowercase DNS labels/],
-      ['Kafka/zk', /not <stack>\/<service>/], ['a/b/c', /not <stack>\/<service>/], ['a/', /not <stack>\/<service>/],
-      ['-a/b', /not <stack>\/<service>/], ['a/b_c', /not <stack>\/<service>/], [`a/${'x'.repeat(64)}`, /not <stack>\/<service>/],
+      ['Kafka/zk', /not <stack>\/<service>/],
+      ['a/b/c', /not <stack>\/<service>/],
+      ['a/', /not <stack>\/<service>/],
+      ['-a/b', /not <stack>\/<service>/],
+      ['a/b_c', /not <stack>\/<service>/],
+      [`a/${'x'.repeat(64)}`, /not <stack>\/<service>/],
     ],
   },
   date: {
     q: {},
     valid: ['2024-01-31', '2024-02-29', '1999-12-31'],
-    invalid: [['2023-02-29', /"2023-02-29" is not a date \(an existing ISO 8601 calendar date YYYY-MM-DD/], ['2024-13-01', /not a date/], ['24-01-01', /not a date/], ['2024-01-31T10:00:00Z', /not a date/], ['31/01/2024', /not a date/]],
+    invalid: [
+      ['2023-02-29', /"2023-02-29" is not a date \(an existing ISO 8601 calendar date YYYY-MM-DD/],
+      ['2024-13-01', /not a date/],
+      ['24-01-01', /not a date/],
+      ['2024-01-31T10:00:00Z', /not a date/],
+      ['31/01/2024', /not a date/],
+    ],
   },
   host: {
     q: {},
-    valid: ['db', 'db.example.com', 'db.example.com.', 'xn--bcher-kva.example', '10.0.0.5', '255.255.255.255', 'fd00::1', '::1', '2001:db8:0:0:0:0:0:1', '::ffff:10.0.0.1', 'Host-1.Example.COM'],
+    valid: [
+      'db',
+      'db.example.com',
+      'db.example.com.',
+      'xn--bcher-kva.example',
+      '10.0.0.5',
+      '255.255.255.255',
+      'fd00::1',
+      '::1',
+      '2001:db8:0:0:0:0:0:1',
+      '::ffff:10.0.0.1',
+      'Host-1.Example.COM',
+    ],
     invalid: [
       ['256.1.1.1', /"256\.1\.1\.1" is not a host name or IP address \(e\.g\. db\.example\.com, 10\.0\.0\.5 or fd00::1\)/],
-      ['1.2.3', /not a host name/], ['-db.example.com', /not a host name/], ['db_1.example', /not a host name/], ['a..b', /not a host name/],
-      ['http://db', /not a host name/], ['db:5432', /not a host name/], ['1:2:3:4:5:6:7:8:9', /not a host name/], [`${'a'.repeat(64)}.com`, /not a host name/],
+      ['1.2.3', /not a host name/],
+      ['-db.example.com', /not a host name/],
+      ['db_1.example', /not a host name/],
+      ['a..b', /not a host name/],
+      ['http://db', /not a host name/],
+      ['db:5432', /not a host name/],
+      ['1:2:3:4:5:6:7:8:9', /not a host name/],
+      [`${'a'.repeat(64)}.com`, /not a host name/],
     ],
   },
 };
@@ -232,7 +347,8 @@ for (const type of QUESTION_TYPES) {
   test(`type ${type}: valid answers pass, invalid ones fail with the rule`, () => {
     const { q, valid, invalid } = TYPE_CASES[type];
     const typed = question({ variable: 'x', type, ...q });
-    for (const value of valid) assert.deepEqual(validateAnswers([typed], { x: value }, STACK), [], `${type} should accept ${JSON.stringify(value)}`);
+    for (const value of valid)
+      assert.deepEqual(validateAnswers([typed], { x: value }, STACK), [], `${type} should accept ${JSON.stringify(value)}`);
     for (const [value, expected] of invalid) {
       const found = errorsFor(typed, value);
       assert.equal(found.length, 1, `${type} should reject ${JSON.stringify(value)}`);
@@ -256,7 +372,9 @@ test('int and float: min and max are inclusive bounds', () => {
 test('min_length and max_length count characters, not UTF-16 units', () => {
   const name = question({ variable: 'name', minLength: 2, maxLength: 3 });
   for (const ok of ['ab', 'abc', '😀😀😀']) assert.deepEqual(errorsFor(name, ok), [], ok);
-  assert.deepEqual(messages(errorsFor(name, 'a')), ['error: answers.name: "a" is 1 characters long, fewer than min_length 2 (string, min_length 2, max_length 3)']);
+  assert.deepEqual(messages(errorsFor(name, 'a')), [
+    'error: answers.name: "a" is 1 characters long, fewer than min_length 2 (string, min_length 2, max_length 3)',
+  ]);
   assert.match(errorsFor(name, 'abcd')[0]?.message ?? '', /"abcd" is 4 characters long, more than max_length 3/);
   assert.match(errorsFor(name, '😀😀😀😀')[0]?.message ?? '', /is 4 characters long/);
 });
@@ -264,10 +382,14 @@ test('min_length and max_length count characters, not UTF-16 units', () => {
 test('valid_chars: every character must be in the set; invalid_chars: none may be', () => {
   const valid = question({ variable: 'id', validChars: 'abc123' });
   assert.deepEqual(errorsFor(valid, 'cab321'), []);
-  assert.deepEqual(messages(errorsFor(valid, 'abd')), ['error: answers.id: "abd" contains "d", which is not in valid_chars (string, valid_chars "abc123")']);
-  const invalid = question({ variable: 'path', invalidChars: '$\'' });
+  assert.deepEqual(messages(errorsFor(valid, 'abd')), [
+    'error: answers.id: "abd" contains "d", which is not in valid_chars (string, valid_chars "abc123")',
+  ]);
+  const invalid = question({ variable: 'path', invalidChars: "$'" });
   assert.deepEqual(errorsFor(invalid, '/data'), []);
-  assert.deepEqual(messages(errorsFor(invalid, '/da$ta')), ['error: answers.path: "/da$ta" contains "$", which invalid_chars forbids (string, invalid_chars "$\'")']);
+  assert.deepEqual(messages(errorsFor(invalid, '/da$ta')), [
+    'error: answers.path: "/da$ta" contains "$", which invalid_chars forbids (string, invalid_chars "$\'")',
+  ]);
 });
 
 test('long values are shortened in messages', () => {
@@ -280,9 +402,7 @@ test('long values are shortened in messages', () => {
 test('password, secret and certificate values are never echoed', () => {
   const value = 'hunter2$';
   for (const type of ['password', 'secret', 'certificate'] as const) {
-    const constrained = [
-      { minLength: 20 }, { maxLength: 3 }, { validChars: 'abc' }, { invalidChars: '$' },
-    ];
+    const constrained = [{ minLength: 20 }, { maxLength: 3 }, { validChars: 'abc' }, { invalidChars: '$' }];
     for (const constraint of constrained) {
       const [d, ...rest] = errorsFor(question({ variable: 'pw', type, ...constraint }), value);
       assert.deepEqual(rest, []);
@@ -292,12 +412,19 @@ test('password, secret and certificate values are never echoed', () => {
       assert.match(d.message, new RegExp(`^answers\\.pw: the ${type} \\(value hidden\\)`));
     }
   }
-  assert.deepEqual(secretVariableNames(QUESTION_TYPES.map((type) => question({ variable: type, type }))), ['password', 'certificate', 'secret']);
+  assert.deepEqual(secretVariableNames(QUESTION_TYPES.map((type) => question({ variable: type, type }))), [
+    'password',
+    'certificate',
+    'secret',
+  ]);
 });
 
 test('an answer that no question declares is a warning, without its value', () => {
   const diagnostics = validateAnswers([question({ variable: 'known' })], { known: 'a', EXTRA: 'top-secret' }, STACK);
-  assert.deepEqual(diagnostics.map((d) => [d.severity, d.field]), [['warning', 'answers.EXTRA']]);
+  assert.deepEqual(
+    diagnostics.map((d) => [d.severity, d.field]),
+    [['warning', 'answers.EXTRA']],
+  );
   assert.ok(!diagnostics[0]?.message.includes('top-secret'));
   assert.match(diagnostics[0]?.message ?? '', /no question of the template declares "EXTRA"/);
 });
@@ -307,7 +434,10 @@ test('variables named like Object.prototype members are plain variables', () => 
   assert.equal(validateAnswers([q], {}, STACK).length, 1);
   const answers = JSON.parse('{"__proto__": "x"}') as Record<string, string>;
   const resolved = resolveVariables([question({ variable: 'toString', default: 'd' })], answers);
-  assert.deepEqual(Object.entries(resolved), [['__proto__', 'x'], ['toString', 'd']]);
+  assert.deepEqual(Object.entries(resolved), [
+    ['__proto__', 'x'],
+    ['toString', 'd'],
+  ]);
 });
 
 // ---------------------------------------------------------------- variables and placeholders
@@ -320,13 +450,24 @@ test('resolveVariables: answers (even empty ones), then defaults for unanswered 
     question({ variable: 'nodefault' }),
   ];
   assert.deepEqual(resolveVariables(questions, { answered: 'a', cleared: '', extra: 'e' }), {
-    answered: 'a', cleared: '', extra: 'e', unanswered: 'd3', nodefault: '',
+    answered: 'a',
+    cleared: '',
+    extra: 'e',
+    unanswered: 'd3',
+    nodefault: '',
   });
 });
 
 test('placeholders satisfy validateAnswers for every type and constraint', () => {
   const variants: Partial<Question>[] = [
-    {}, { min: 5 }, { max: -3 }, { min: 2.5, max: 7.5 }, { minLength: 30 }, { maxLength: 2 }, { validChars: '01' }, { invalidChars: 'aeiouprlcdh-' },
+    {},
+    { min: 5 },
+    { max: -3 },
+    { min: 2.5, max: 7.5 },
+    { minLength: 30 },
+    { maxLength: 2 },
+    { validChars: '01' },
+    { invalidChars: 'aeiouprlcdh-' },
     { validChars: 'XYZ', minLength: 4, maxLength: 6 },
   ];
   for (const type of QUESTION_TYPES) {
@@ -378,7 +519,11 @@ test('corpus: every question of rancher/community-catalog parses, and placeholde
     if (!section) continue;
     versions += 1;
     const { questions, diagnostics } = parseQuestions(section['questions'], shown);
-    assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), [], shown);
+    assert.deepEqual(
+      diagnostics.filter((d) => d.severity === 'error'),
+      [],
+      shown,
+    );
     warnings.push(...diagnostics.map((d) => `${d.file}: ${d.message}`));
     questionCount += questions.length;
     for (const q of questions) types.set(q.type, (types.get(q.type) ?? 0) + 1);
@@ -391,7 +536,9 @@ test('corpus: every question of rancher/community-catalog parses, and placeholde
     // Defaults are not validated; count the ones that would fail as answers, to know the catalog.
     oddDefaults += questions.filter((q) => q.default && validateAnswers([q], { [q.variable]: q.default }, shown).length > 0).length;
   }
-  t.diagnostic(`${files.length} rancher-compose.yml, ${versions} with a catalog section, ${questionCount} questions, ${placeholders} placeholders, ${warnings.length} warnings, ${oddDefaults} defaults that would fail as answers`);
+  t.diagnostic(
+    `${files.length} rancher-compose.yml, ${versions} with a catalog section, ${questionCount} questions, ${placeholders} placeholders, ${warnings.length} warnings, ${oddDefaults} defaults that would fail as answers`,
+  );
   t.diagnostic(`types: ${[...types].map(([type, n]) => `${type} ${n}`).join(', ')}`);
   for (const w of warnings) t.diagnostic(w);
   assert.ok(versions >= 350, `expected the whole corpus, found ${versions} version files`);

@@ -1,9 +1,9 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -59,7 +59,11 @@ test('corral validate reports each bad input as path:line: message and exits 1, 
       /^stacks\/Not_A_Label: error: stack name "Not_A_Label" is not a DNS label/,
       /^stacks\/need\/stack.yml:3: error: .*tikv_scale/,
     ];
-    for (const pattern of expect) assert.ok(lines.some((l) => pattern.test(l)), `${pattern}\n${stdout}`);
+    for (const pattern of expect)
+      assert.ok(
+        lines.some((l) => pattern.test(l)),
+        `${pattern}\n${stdout}`,
+      );
     assert.match(lines.at(-1) ?? '', /^1 of 8 stacks valid; \d+ errors/);
   } finally {
     rmSync(repo, { recursive: true, force: true });
@@ -70,7 +74,8 @@ test('corral render prints the rendered stack as JSON or YAML with passwords mas
   const repo = tempRepo({
     'catalog/templates/secret/config.yml': 'name: secret\n',
     'catalog/templates/secret/0/docker-compose.yml': 'db:\n  image: redis\n  environment:\n    PASSWORD: ${pw}\n',
-    'catalog/templates/secret/0/rancher-compose.yml': '.catalog:\n  version: 1.0.0\n  questions:\n    - variable: pw\n      type: password\n      required: true\n',
+    'catalog/templates/secret/0/rancher-compose.yml':
+      '.catalog:\n  version: 1.0.0\n  questions:\n    - variable: pw\n      type: password\n      required: true\n',
     'stacks/s/stack.yml': 'template: secret\nanswers:\n  pw: s3cr3t-value\n',
   });
   try {
@@ -147,7 +152,13 @@ test('corral catalog check renders at least 98% of the public corpus and ends wi
 });
 
 test('every command has --help', () => {
-  for (const args of [['--help'], ['validate', '--help'], ['render', '--help'], ['catalog', 'check', '--help'], ['catalog', 'show', '--help']]) {
+  for (const args of [
+    ['--help'],
+    ['validate', '--help'],
+    ['render', '--help'],
+    ['catalog', 'check', '--help'],
+    ['catalog', 'show', '--help'],
+  ]) {
     const { code, stdout } = run(args);
     assert.equal(code, 0, args.join(' '));
     assert.match(stdout, /Options:/);

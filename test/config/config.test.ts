@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { defaultConfig, parseConfig } from '../../src/config/config.js';
 import { formatDiagnostic } from '../../src/model/diagnostics.js';
 
@@ -12,7 +12,8 @@ function errorsOf(text: string): string[] {
 }
 
 test('reads unix, tcp (with TLS) and ssh hosts; address defaults from the endpoint', () => {
-  const result = parseConfig(`
+  const result = parseConfig(
+    `
 hosts:
   - name: h1
     docker: unix:///run/corral-fleet/h1/docker.sock
@@ -25,13 +26,35 @@ hosts:
     docker: ssh://deploy@h3.example.org
   - name: h4
     docker: unix:///var/run/docker.sock
-`, FILE);
+`,
+    FILE,
+  );
   assert.deepEqual(result.diagnostics, []);
   assert.deepEqual(result.config?.hosts, [
-    { name: 'h1', docker: { kind: 'unix', url: 'unix:///run/corral-fleet/h1/docker.sock', socketPath: '/run/corral-fleet/h1/docker.sock' }, address: '10.99.0.11', labels: { zone: 'a', ssd: 'true' } },
-    { name: 'h2', docker: { kind: 'tcp', url: 'tcp://10.0.0.2', host: '10.0.0.2', port: 2376, tls: { ca: 'ca.pem', cert: 'cert.pem', key: 'key.pem' } }, address: '10.0.0.2', labels: {} },
-    { name: 'h3', docker: { kind: 'ssh', url: 'ssh://deploy@h3.example.org', host: 'h3.example.org', port: 22, username: 'deploy' }, address: 'h3.example.org', labels: {} },
-    { name: 'h4', docker: { kind: 'unix', url: 'unix:///var/run/docker.sock', socketPath: '/var/run/docker.sock' }, address: '127.0.0.1', labels: {} },
+    {
+      name: 'h1',
+      docker: { kind: 'unix', url: 'unix:///run/corral-fleet/h1/docker.sock', socketPath: '/run/corral-fleet/h1/docker.sock' },
+      address: '10.99.0.11',
+      labels: { zone: 'a', ssd: 'true' },
+    },
+    {
+      name: 'h2',
+      docker: { kind: 'tcp', url: 'tcp://10.0.0.2', host: '10.0.0.2', port: 2376, tls: { ca: 'ca.pem', cert: 'cert.pem', key: 'key.pem' } },
+      address: '10.0.0.2',
+      labels: {},
+    },
+    {
+      name: 'h3',
+      docker: { kind: 'ssh', url: 'ssh://deploy@h3.example.org', host: 'h3.example.org', port: 22, username: 'deploy' },
+      address: 'h3.example.org',
+      labels: {},
+    },
+    {
+      name: 'h4',
+      docker: { kind: 'unix', url: 'unix:///var/run/docker.sock', socketPath: '/var/run/docker.sock' },
+      address: '127.0.0.1',
+      labels: {},
+    },
   ]);
 });
 
@@ -46,8 +69,14 @@ test('an unknown key is refused with the file, line and key named', () => {
 
 test('a bad endpoint is refused with what would be accepted', () => {
   const [message] = errorsOf('hosts:\n  - name: h1\n    docker: http://10.0.0.1:2375\n');
-  assert.equal(message, 'corral.yml:3: error: hosts[0].docker: unsupported scheme "http"; expected unix:///path/docker.sock, tcp://host:port or ssh://user@host');
-  assert.match(errorsOf('hosts:\n  - name: h1\n    docker: unix://relative.sock\n')[0] ?? '', /hosts\[0\]\.docker: "unix:\/\/relative.sock" needs an absolute socket path/);
+  assert.equal(
+    message,
+    'corral.yml:3: error: hosts[0].docker: unsupported scheme "http"; expected unix:///path/docker.sock, tcp://host:port or ssh://user@host',
+  );
+  assert.match(
+    errorsOf('hosts:\n  - name: h1\n    docker: unix://relative.sock\n')[0] ?? '',
+    /hosts\[0\]\.docker: "unix:\/\/relative.sock" needs an absolute socket path/,
+  );
   assert.match(errorsOf('hosts:\n  - name: h1\n')[0] ?? '', /hosts\[0\]\.docker: missing/);
 });
 
@@ -58,8 +87,14 @@ test('a duplicate host name is refused', () => {
 });
 
 test('TLS files only with tcp, all three of them', () => {
-  assert.match(errorsOf('hosts:\n  - name: h1\n    docker: unix:///a.sock\n    tls: {ca: a, cert: b, key: c}\n')[0] ?? '', /hosts\[0\]\.tls: only a tcp:\/\/ endpoint uses TLS files/);
-  assert.match(errorsOf('hosts:\n  - name: h1\n    docker: tcp://a:2376\n    tls: {ca: a}\n').join('\n'), /hosts\[0\]\.tls\.cert: expected a file path/);
+  assert.match(
+    errorsOf('hosts:\n  - name: h1\n    docker: unix:///a.sock\n    tls: {ca: a, cert: b, key: c}\n')[0] ?? '',
+    /hosts\[0\]\.tls: only a tcp:\/\/ endpoint uses TLS files/,
+  );
+  assert.match(
+    errorsOf('hosts:\n  - name: h1\n    docker: tcp://a:2376\n    tls: {ca: a}\n').join('\n'),
+    /hosts\[0\]\.tls\.cert: expected a file path/,
+  );
 });
 
 test('an empty config or one without hosts is refused', () => {
@@ -68,7 +103,14 @@ test('an empty config or one without hosts is refused', () => {
 });
 
 test('without a config: one host "local" from DOCKER_HOST or the default socket', () => {
-  assert.deepEqual(defaultConfig(undefined).hosts, [{ name: 'local', docker: { kind: 'unix', url: 'unix:///var/run/docker.sock', socketPath: '/var/run/docker.sock' }, address: '127.0.0.1', labels: {} }]);
+  assert.deepEqual(defaultConfig(undefined).hosts, [
+    {
+      name: 'local',
+      docker: { kind: 'unix', url: 'unix:///var/run/docker.sock', socketPath: '/var/run/docker.sock' },
+      address: '127.0.0.1',
+      labels: {},
+    },
+  ]);
   assert.equal(defaultConfig('tcp://192.168.1.5:2375').hosts[0]?.address, '192.168.1.5');
 });
 

@@ -2,7 +2,7 @@
  * The daemon under test: a bare git repository the test pushes to, and `corral run`
  * as a real child process following it, with its API on a loopback port.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -85,10 +85,30 @@ export class Daemon {
 
   start(): this {
     const { repo, config, interval, port, webhookSecret } = this.options;
-    const args = [join(ROOT, 'bin', 'corral'), 'run', '--repo', repo, '--config', config, '--interval', String(interval), '--listen', `127.0.0.1:${port}`, '--log-format', 'json'];
-    this.child = spawn(process.execPath, args, { env: { ...process.env, ...(webhookSecret ? { CORRAL_WEBHOOK_SECRET: webhookSecret } : {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout?.on('data', (chunk: Buffer) => { this.log += chunk.toString(); });
-    this.child.stderr?.on('data', (chunk: Buffer) => { this.log += chunk.toString(); });
+    const args = [
+      join(ROOT, 'bin', 'corral'),
+      'run',
+      '--repo',
+      repo,
+      '--config',
+      config,
+      '--interval',
+      String(interval),
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--log-format',
+      'json',
+    ];
+    this.child = spawn(process.execPath, args, {
+      env: { ...process.env, ...(webhookSecret ? { CORRAL_WEBHOOK_SECRET: webhookSecret } : {}) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout?.on('data', (chunk: Buffer) => {
+      this.log += chunk.toString();
+    });
+    this.child.stderr?.on('data', (chunk: Buffer) => {
+      this.log += chunk.toString();
+    });
     return this;
   }
 
@@ -104,12 +124,12 @@ export class Daemon {
 
   async stacks(): Promise<StackStatus[]> {
     const response = await fetch(`${this.url}/api/v1/stacks`);
-    return await response.json() as StackStatus[];
+    return (await response.json()) as StackStatus[];
   }
 
   async stack(name: string): Promise<StackStatus | undefined> {
     const response = await fetch(`${this.url}/api/v1/stacks/${name}`);
-    return response.ok ? await response.json() as StackStatus : undefined;
+    return response.ok ? ((await response.json()) as StackStatus) : undefined;
   }
 }
 
@@ -135,6 +155,8 @@ export function freePort(): number {
 
 export const WEB_TEMPLATE = {
   config: 'name: web\nversion: 1.0.0\n',
-  compose: (image: string) => `web:\n  image: ${image}\n  command: ["sh", "-c", "mkdir -p /www && echo $$(hostname) > /www/index.html && exec httpd -f -p 80 -h /www"]\n  ports:\n    - "80"\n  stop_grace_period: 1s\n  labels:\n    io.rancher.container.hostname_override: container_name\n`,
-  rancher: '.catalog:\n  version: 1.0.0\n  questions:\n    - variable: scale\n      type: int\n      min: 0\n      default: 1\nweb:\n  scale: ${scale}\n',
+  compose: (image: string) =>
+    `web:\n  image: ${image}\n  command: ["sh", "-c", "mkdir -p /www && echo $$(hostname) > /www/index.html && exec httpd -f -p 80 -h /www"]\n  ports:\n    - "80"\n  stop_grace_period: 1s\n  labels:\n    io.rancher.container.hostname_override: container_name\n`,
+  rancher:
+    '.catalog:\n  version: 1.0.0\n  questions:\n    - variable: scale\n      type: int\n      min: 0\n      default: 1\nweb:\n  scale: ${scale}\n',
 };

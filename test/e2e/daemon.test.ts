@@ -2,15 +2,16 @@
  * `corral run` end to end: a real git remote the test pushes to, the daemon as a child
  * process, and the fleet's Docker hosts.
  */
-import { after, before, test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
 import type { HostConfig } from '../../src/config/config.js';
+import { Daemon, freePort, GitRemote, ROOT, WEB_TEMPLATE, waitFor } from './daemon-harness.js';
 import { ensureFleet, IMAGES } from './fleet.js';
-import { Daemon, freePort, GitRemote, ROOT, waitFor, WEB_TEMPLATE } from './daemon-harness.js';
 import { cleanup, clientOf, fleetHosts, killOneContainer, placementOf } from './sync-repo.js';
 
 const INTERVAL_S = 3;
@@ -22,7 +23,8 @@ let configPath: string;
 const stacks = ['dmn-a', 'dmn-b', 'dmn-c', 'dmn-big', 'dmn-slow'];
 
 function addWebTemplate(r: GitRemote): GitRemote {
-  return r.write('catalog/templates/web/config.yml', WEB_TEMPLATE.config)
+  return r
+    .write('catalog/templates/web/config.yml', WEB_TEMPLATE.config)
     .write('catalog/templates/web/0/docker-compose.yml', WEB_TEMPLATE.compose(IMAGES.busybox))
     .write('catalog/templates/web/0/rancher-compose.yml', WEB_TEMPLATE.rancher);
 }
@@ -60,13 +62,26 @@ test('the status API lists the stack with revision, counts and endpoints a user 
     assert.match(page, /^dmn-a-web-\d/);
   }
   const list = await daemon.stacks();
-  assert.deepEqual(Object.keys(list[0] ?? {}).filter((k) => ['name', 'sync', 'health', 'revision', 'message'].includes(k)).sort(), ['health', 'message', 'name', 'revision', 'sync']);
+  assert.deepEqual(
+    Object.keys(list[0] ?? {})
+      .filter((k) => ['name', 'sync', 'health', 'revision', 'message'].includes(k))
+      .sort(),
+    ['health', 'message', 'name', 'revision', 'sync'],
+  );
   const health = await fetch(`${daemon.url}/healthz`);
   assert.equal(health.status, 200);
   const cli = spawnSync(process.execPath, [join(ROOT, 'bin', 'corral'), 'status', '--server', daemon.url], { encoding: 'utf8' });
   assert.match(cli.stdout, /^STACK\s+SYNC\s+HEALTH\s+REVISION\s+ENDPOINTS\s+MESSAGE$/m);
-  assert.match(cli.stdout, new RegExp(`^dmn-a\\s+Synced\\s+Healthy\\s+${status.revision?.slice(0, 8)}\\s+10\\.99\\.0\\.1\\d:\\d+,10\\.99\\.0\\.1\\d:\\d+\\s+converged$`, 'm'));
-  const detail = spawnSync(process.execPath, [join(ROOT, 'bin', 'corral'), 'status', 'dmn-a', '--server', daemon.url], { encoding: 'utf8' });
+  assert.match(
+    cli.stdout,
+    new RegExp(
+      `^dmn-a\\s+Synced\\s+Healthy\\s+${status.revision?.slice(0, 8)}\\s+10\\.99\\.0\\.1\\d:\\d+,10\\.99\\.0\\.1\\d:\\d+\\s+converged$`,
+      'm',
+    ),
+  );
+  const detail = spawnSync(process.execPath, [join(ROOT, 'bin', 'corral'), 'status', 'dmn-a', '--server', daemon.url], {
+    encoding: 'utf8',
+  });
   assert.match(detail.stdout, /^web\s+2\s+2$/m);
   assert.match(detail.stdout, /CreateContainer dmn-a-web-1/);
 });
@@ -93,17 +108,22 @@ test('a webhook fetches at once: a stack pushed and announced runs well within t
 });
 
 test('a commit that breaks some stacks fails only those; the others keep converging', async () => {
-  remote.write('stacks/dmn-b/stack.yml', 'template: web\nanswers: [broken\n')
+  remote
+    .write('stacks/dmn-b/stack.yml', 'template: web\nanswers: [broken\n')
     .write('stacks/dmn-c/stack.yml', 'template: no-such-template\n')
     .write('stacks/dmn-a/stack.yml', 'template: web\nanswers:\n  scale: 1\n')
     .push('break b, add a bad c, scale a down');
   await waitFor('a scaled to 1 while b and c fail', INTERVAL_S * 1000 + 5000, async () => {
     const [a, b, c] = [await daemon.stack('dmn-a'), await daemon.stack('dmn-b'), await daemon.stack('dmn-c')];
     return a?.services[0]?.running === 1 && a.sync === 'Synced' && b?.sync === 'Failed' && c?.sync === 'Failed' ? { b, c } : undefined;
-  }).catch(async (err: Error) => { throw new Error(`${err.message}: ${JSON.stringify(await daemon.stacks(), null, 1)}\n${daemon.log.slice(-3000)}`); }).then(({ b, c }) => {
-    assert.match(b.message, /stacks\/dmn-b\/stack.yml:\d+: YAML syntax error/);
-    assert.match(c.message, /unknown template "no-such-template"/);
-  });
+  })
+    .catch(async (err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(await daemon.stacks(), null, 1)}\n${daemon.log.slice(-3000)}`);
+    })
+    .then(({ b, c }) => {
+      assert.match(b.message, /stacks\/dmn-b\/stack.yml:\d+: YAML syntax error/);
+      assert.match(c.message, /unknown template "no-such-template"/);
+    });
   assert.equal(await running('dmn-b'), 3, 'a stack that fails to render is never pruned');
   assert.equal(await running('dmn-a'), 1);
 });
@@ -126,14 +146,22 @@ test('docker kill of a managed container is undone within 2 s', async () => {
 });
 
 test('a slow stop in one stack does not hold up self-healing in another', async () => {
-  remote.write('catalog/templates/slow/config.yml', 'name: slow\nversion: 1.0.0\n')
-    .write('catalog/templates/slow/0/docker-compose.yml', `sleeper:\n  image: ${IMAGES.busybox}\n  command: ["sleep", "3600"]\n  stop_grace_period: 8s\n`)
+  remote
+    .write('catalog/templates/slow/config.yml', 'name: slow\nversion: 1.0.0\n')
+    .write(
+      'catalog/templates/slow/0/docker-compose.yml',
+      `sleeper:\n  image: ${IMAGES.busybox}\n  command: ["sleep", "3600"]\n  stop_grace_period: 8s\n`,
+    )
     .write('catalog/templates/slow/0/rancher-compose.yml', WEB_TEMPLATE.rancher.replace('web:', 'sleeper:'))
     .write('stacks/dmn-slow/stack.yml', 'template: slow\nanswers:\n  scale: 2\n');
   remote.push('a stack whose containers take 8 s to stop');
   await waitFor('dmn-slow running', INTERVAL_S * 1000 + 10_000, synced('dmn-slow'));
   const revision = remote.write('stacks/dmn-slow/stack.yml', 'template: slow\nanswers:\n  scale: 1\n').push('dmn-slow to 1');
-  await fetch(`${daemon.url}/api/v1/webhook`, { method: 'POST', headers: { 'x-gitlab-token': SECRET }, body: JSON.stringify({ after: revision }) });
+  await fetch(`${daemon.url}/api/v1/webhook`, {
+    method: 'POST',
+    headers: { 'x-gitlab-token': SECRET },
+    body: JSON.stringify({ after: revision }),
+  });
   await new Promise((r) => setTimeout(r, 1500));
   const { name, container } = await killOneContainer(hosts, 'dmn-a');
   await waitFor(`${name} running again while dmn-slow is still stopping`, 2000, async () => (await container.inspect()).State.Running);
@@ -181,8 +209,14 @@ test('SIGKILL during a 20-container apply, then a restart: exactly the desired s
     await waitFor(`round ${round}: dmn-big Synced`, 60_000, synced('dmn-big'), 100);
     const names = (await placementOf(hosts, 'dmn-big')).map((entry) => entry.split(':')[1] ?? '').sort();
     assert.deepEqual(names, expected, `round ${round}`);
-    const states = await Promise.all(hosts.map(async (h) => (await clientOf(h).listContainers({ filters: { label: ['io.corral.stack=dmn-big'] } })).length));
-    assert.equal(states.reduce((a, b) => a + b, 0), 20, `round ${round}: all 20 running`);
+    const states = await Promise.all(
+      hosts.map(async (h) => (await clientOf(h).listContainers({ filters: { label: ['io.corral.stack=dmn-big'] } })).length),
+    );
+    assert.equal(
+      states.reduce((a, b) => a + b, 0),
+      20,
+      `round ${round}: all 20 running`,
+    );
     await daemon.stop('SIGKILL');
   }
 });

@@ -1,13 +1,13 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import type { HostConfig } from '../../src/config/config.js';
-import { watchDockerEvents, type ContainerEvent } from '../../src/daemon/docker-events.js';
+import { type ContainerEvent, watchDockerEvents } from '../../src/daemon/docker-events.js';
 import { CorralLabel } from '../../src/model/labels.js';
-import { ensureFleet, IMAGES } from './fleet.js';
 import { waitFor } from './daemon-harness.js';
+import { ensureFleet, IMAGES } from './fleet.js';
 import { clientOf, fleetHosts } from './sync-repo.js';
 
 test('a lost event stream reconnects with growing backoff, then delivers events of managed containers only', async () => {
@@ -36,20 +36,43 @@ test('a lost event stream reconnects with growing backoff, then delivers events 
       await new Promise((r) => setTimeout(r, 300));
       return retries.length === before;
     });
-    await new Promise((resolve, reject) => docker.pull(IMAGES.busybox, (err: Error | null, stream: NodeJS.ReadableStream) => (err ? reject(err) : docker.modem.followProgress(stream, resolve))));
+    await new Promise((resolve, reject) =>
+      docker.pull(IMAGES.busybox, (err: Error | null, stream: NodeJS.ReadableStream) =>
+        err ? reject(err) : docker.modem.followProgress(stream, resolve),
+      ),
+    );
     const labels = { managed: { [CorralLabel.managed]: 'true', [CorralLabel.stack]: 'events-test' }, bystander: {} };
-    for (const [name, containerLabels] of [[names[0], labels.managed], [names[1], labels.bystander]] as const) {
-      const container = await docker.createContainer({ name, Image: IMAGES.busybox, Cmd: ['sleep', '60'], Labels: containerLabels, HostConfig: { NetworkMode: 'none' } });
+    for (const [name, containerLabels] of [
+      [names[0], labels.managed],
+      [names[1], labels.bystander],
+    ] as const) {
+      const container = await docker.createContainer({
+        name,
+        Image: IMAGES.busybox,
+        Cmd: ['sleep', '60'],
+        Labels: containerLabels,
+        HostConfig: { NetworkMode: 'none' },
+      });
       await container.start();
       await container.kill();
     }
     const died = await waitFor('the die event', 5000, async () => events.find((e) => e.action === 'die'));
     assert.deepEqual(died, { host: h1.name, stack: 'events-test', container: 'events-managed', action: 'die' });
     await new Promise((r) => setTimeout(r, 300));
-    assert.ok(events.every((e) => e.container === 'events-managed'), JSON.stringify(events));
+    assert.ok(
+      events.every((e) => e.container === 'events-managed'),
+      JSON.stringify(events),
+    );
   } finally {
     stop();
-    await Promise.all(names.map((name) => docker.getContainer(name).remove({ force: true }).catch(() => undefined)));
+    await Promise.all(
+      names.map((name) =>
+        docker
+          .getContainer(name)
+          .remove({ force: true })
+          .catch(() => undefined),
+      ),
+    );
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -4,10 +4,11 @@
  * namespace, no way out of the machine, and a warm `scripts/fleet up` within 10 s.
  * Every container made here is removed, whatever the outcome.
  */
-import { after, before, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { request } from 'node:http';
+import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ensureFleet, type FleetHost, type FleetInfo } from './fleet.js';
@@ -44,7 +45,9 @@ function http(method: string, url: string, body?: string): Promise<{ status: num
     const req = request(url, { method, timeout: 2000, headers: body ? { 'content-type': 'application/json' } : {} }, (res) => {
       let text = '';
       res.setEncoding('utf8');
-      res.on('data', (chunk: string) => { text += chunk; });
+      res.on('data', (chunk: string) => {
+        text += chunk;
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
     });
     req.on('timeout', () => req.destroy(new Error(`${method} ${url}: no answer within 2 s`)));
@@ -79,25 +82,42 @@ before(async () => {
 after(async () => {
   await Promise.all(made.map(({ host, id }) => docker(host, 'rm', '-f', '-v', id)));
   for (const host of fleet?.hosts ?? []) {
-    assert.equal(await docker(host, 'ps', '-aq', '--filter', `label=${TEST_LABEL}`, '--filter', `name=${runId}`), '', `containers left on ${host.name}`);
+    assert.equal(
+      await docker(host, 'ps', '-aq', '--filter', `label=${TEST_LABEL}`, '--filter', `name=${runId}`),
+      '',
+      `containers left on ${host.name}`,
+    );
   }
 });
 
 test('corral.yml lists every host with its socket, address and labels', () => {
   assert.ok(fleet.hosts.length >= 3, `expected at least 3 hosts, got ${fleet.hosts.length}`);
-  assert.deepEqual(fleet.hosts.slice(0, 3).map((host) => [host.name, host.address, host.docker, host.labels]), [
-    ['h1', '10.99.0.11', `unix://${fleet.hosts[0]?.socket}`, { zone: 'a', disk: 'ssd' }],
-    ['h2', '10.99.0.12', `unix://${fleet.hosts[1]?.socket}`, { zone: 'b', disk: 'ssd' }],
-    ['h3', '10.99.0.13', `unix://${fleet.hosts[2]?.socket}`, { zone: 'c', disk: 'hdd', edge: 'true' }],
-  ]);
+  assert.deepEqual(
+    fleet.hosts.slice(0, 3).map((host) => [host.name, host.address, host.docker, host.labels]),
+    [
+      ['h1', '10.99.0.11', `unix://${fleet.hosts[0]?.socket}`, { zone: 'a', disk: 'ssd' }],
+      ['h2', '10.99.0.12', `unix://${fleet.hosts[1]?.socket}`, { zone: 'b', disk: 'ssd' }],
+      ['h3', '10.99.0.13', `unix://${fleet.hosts[2]?.socket}`, { zone: 'c', disk: 'hdd', edge: 'true' }],
+    ],
+  );
 });
 
 test("each host's dockerd reports that host's labels, its own name and its own daemon ID", async () => {
-  const infos = await Promise.all(fleet.hosts.map(async (host) => JSON.parse(await docker(host, 'info', '--format', '{{json .}}')) as { Labels: string[]; Name: string; ID: string }));
+  const infos = await Promise.all(
+    fleet.hosts.map(
+      async (host) => JSON.parse(await docker(host, 'info', '--format', '{{json .}}')) as { Labels: string[]; Name: string; ID: string },
+    ),
+  );
   for (const [index, host] of fleet.hosts.entries()) {
     const info = infos[index];
     assert.ok(info);
-    assert.deepEqual(info.Labels.slice().sort(), Object.entries(host.labels).map(([key, value]) => `${key}=${value}`).sort(), host.name);
+    assert.deepEqual(
+      info.Labels.slice().sort(),
+      Object.entries(host.labels)
+        .map(([key, value]) => `${key}=${value}`)
+        .sort(),
+      host.name,
+    );
     assert.equal(info.Name, host.name);
   }
   assert.equal(new Set(infos.map((info) => info.ID)).size, fleet.hosts.length, 'daemon IDs must differ');
@@ -108,23 +128,55 @@ test('an etcd from the registry, with host networking on h1, answers at 10.99.0.
   const h1 = hostNamed('h1');
   const peer = `http://${h1.address}:2380`;
   const client = `http://${h1.address}:2379`;
-  await runDetached(h1, '--name', `fleet-etcd-${runId}`, '--network', 'host', '--pull', 'always', fleet.images.etcd,
-    'etcd', '--name', 'e2e', '--data-dir', `/tmp/etcd-${runId}`,
-    '--listen-client-urls', client, '--advertise-client-urls', client,
-    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `e2e=${peer}`);
+  await runDetached(
+    h1,
+    '--name',
+    `fleet-etcd-${runId}`,
+    '--network',
+    'host',
+    '--pull',
+    'always',
+    fleet.images.etcd,
+    'etcd',
+    '--name',
+    'e2e',
+    '--data-dir',
+    `/tmp/etcd-${runId}`,
+    '--listen-client-urls',
+    client,
+    '--advertise-client-urls',
+    client,
+    '--listen-peer-urls',
+    peer,
+    '--initial-advertise-peer-urls',
+    peer,
+    '--initial-cluster',
+    `e2e=${peer}`,
+  );
 
   const version = JSON.parse(await httpUntilOk('GET', `${client}/version`, undefined, 20)) as { etcdserver: string };
   assert.match(version.etcdserver, /^3\.4\./);
   await httpUntilOk('POST', `${client}/v3/kv/put`, JSON.stringify({ key: base64('fleet'), value: base64(runId) }), 5);
-  const range = JSON.parse(await httpUntilOk('POST', `${client}/v3/kv/range`, JSON.stringify({ key: base64('fleet') }), 5)) as { kvs?: Array<{ value: string }> };
+  const range = JSON.parse(await httpUntilOk('POST', `${client}/v3/kv/range`, JSON.stringify({ key: base64('fleet') }), 5)) as {
+    kvs?: Array<{ value: string }>;
+  };
   assert.equal(Buffer.from(range.kvs?.[0]?.value ?? '', 'base64').toString(), runId);
 });
 
 test('a busybox httpd with a published port on h2 answers at 10.99.0.12:PORT from the root namespace', async () => {
   const h2 = hostNamed('h2');
   const page = `hello from h2 ${runId}`;
-  const id = await runDetached(h2, '--name', `fleet-httpd-${runId}`, '-p', '80', fleet.images.busybox,
-    'sh', '-c', `mkdir /www && echo "${page}" > /www/index.html && exec httpd -f -p 80 -h /www`);
+  const id = await runDetached(
+    h2,
+    '--name',
+    `fleet-httpd-${runId}`,
+    '-p',
+    '80',
+    fleet.images.busybox,
+    'sh',
+    '-c',
+    `mkdir /www && echo "${page}" > /www/index.html && exec httpd -f -p 80 -h /www`,
+  );
   const published = await docker(h2, 'port', id, '80/tcp');
   const port = /:(\d+)$/m.exec(published)?.[1];
   assert.ok(port, `no published port in '${published}'`);

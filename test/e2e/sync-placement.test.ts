@@ -1,6 +1,7 @@
 /** Placement on the fleet: a global service lands only on hosts matching its host_label; an unschedulable stack fails alone. */
-import { after, before, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
 import type { HostConfig } from '../../src/config/config.js';
 import { BUSYBOX, cleanup, fleetHosts, placementOf, summary, TestRepo, uniqueName } from './sync-repo.js';
 
@@ -23,7 +24,9 @@ const repo = new TestRepo()
   .stack(nowhere, 'pinned');
 let hosts: HostConfig[] = [];
 
-before(async () => { hosts = await fleetHosts(); });
+before(async () => {
+  hosts = await fleetHosts();
+});
 after(async () => {
   await cleanup(hosts, [edge, nowhere]);
   repo.remove();
@@ -34,7 +37,10 @@ test('a global service lands only on the hosts matching its host_label; an unsch
   const global = summary(result, edge);
   assert.equal(global.converged, true, global.ops.join('\n'));
   const edgeHosts = hosts.filter((h) => h.labels['edge'] === 'true').map((h) => h.name);
-  assert.deepEqual((await placementOf(hosts, edge)).map((p) => p.split(':')[0]), edgeHosts);
+  assert.deepEqual(
+    (await placementOf(hosts, edge)).map((p) => p.split(':')[0]),
+    edgeHosts,
+  );
   const failed = summary(result, nowhere);
   assert.deepEqual([failed.converged, failed.sync, failed.ops], [false, 'Failed', []]);
   assert.match(result.stacks.find((s) => s.stack === nowhere)?.status.message ?? '', /zone=nowhere/);

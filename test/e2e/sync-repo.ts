@@ -3,7 +3,7 @@
  * pass limited to the test's own stacks (other people's stacks on the fleet are never
  * touched), and cleanup of every container, network and volume a test made.
  */
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
@@ -11,7 +11,7 @@ import type { HostConfig } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/load.js';
 import { CorralLabel } from '../../src/model/labels.js';
 import { dockerClient } from '../../src/observe/index.js';
-import { reconcile, type ReconcileResult } from '../../src/reconcile/index.js';
+import { type ReconcileResult, reconcile } from '../../src/reconcile/index.js';
 import { loadDesiredState } from '../../src/render/index.js';
 import { readDirectoryTree } from '../../src/source/directory.js';
 import { ensureFleet, IMAGES } from './fleet.js';
@@ -42,14 +42,20 @@ export class TestRepo {
     mkdirSync(join(dir, '0'), { recursive: true });
     writeFileSync(join(dir, 'config.yml'), `name: ${name}\nversion: 1.0.0\n`);
     writeFileSync(join(dir, '0', 'docker-compose.yml'), dockerCompose);
-    writeFileSync(join(dir, '0', 'rancher-compose.yml'), `.catalog:\n  version: 1.0.0\n  questions:\n    - variable: scale\n      type: int\n      default: 1\n${rancherCompose}`);
+    writeFileSync(
+      join(dir, '0', 'rancher-compose.yml'),
+      `.catalog:\n  version: 1.0.0\n  questions:\n    - variable: scale\n      type: int\n      default: 1\n${rancherCompose}`,
+    );
     return this;
   }
 
   stack(name: string, template: string, answers: Record<string, string | number> = {}): this {
     mkdirSync(join(this.dir, 'stacks', name), { recursive: true });
     const lines = Object.entries(answers).map(([k, v]) => `  ${k}: "${v}"`);
-    writeFileSync(join(this.dir, 'stacks', name, 'stack.yml'), `template: ${template}\nanswers:\n${lines.join('\n') || '  {}'}\n`.replace('answers:\n  {}', 'answers: {}'));
+    writeFileSync(
+      join(this.dir, 'stacks', name, 'stack.yml'),
+      `template: ${template}\nanswers:\n${lines.join('\n') || '  {}'}\n`.replace('answers:\n  {}', 'answers: {}'),
+    );
     return this;
   }
 
@@ -74,33 +80,58 @@ export function clientOf(host: HostConfig): Docker {
 
 /** `h1:web-app-1` for every container of the stack, sorted. */
 export async function placementOf(hosts: HostConfig[], stack: string): Promise<string[]> {
-  const found = await Promise.all(hosts.map(async (host) => {
-    const containers = await clientOf(host).listContainers({ all: true, filters: { label: [`${CorralLabel.stack}=${stack}`] } });
-    return containers.map((c) => `${host.name}:${(c.Names[0] ?? '').replace(/^\//, '')}`);
-  }));
+  const found = await Promise.all(
+    hosts.map(async (host) => {
+      const containers = await clientOf(host).listContainers({ all: true, filters: { label: [`${CorralLabel.stack}=${stack}`] } });
+      return containers.map((c) => `${host.name}:${(c.Names[0] ?? '').replace(/^\//, '')}`);
+    }),
+  );
   return found.flat().sort();
 }
 
 export async function networksOf(hosts: HostConfig[], stack: string): Promise<string[]> {
-  const found = await Promise.all(hosts.map(async (host) => {
-    const networks = await clientOf(host).listNetworks({ filters: { name: [`corral-${stack}`] } });
-    return networks.filter((n) => n.Name === `corral-${stack}`).map(() => host.name);
-  }));
+  const found = await Promise.all(
+    hosts.map(async (host) => {
+      const networks = await clientOf(host).listNetworks({ filters: { name: [`corral-${stack}`] } });
+      return networks.filter((n) => n.Name === `corral-${stack}`).map(() => host.name);
+    }),
+  );
   return found.flat().sort();
 }
 
 /** Removes every container, network and volume of the stacks, on every host. */
 export async function cleanup(hosts: HostConfig[], stacks: string[]): Promise<void> {
-  await Promise.all(hosts.map(async (host) => {
-    const docker = clientOf(host);
-    for (const stack of stacks) {
-      const containers = await docker.listContainers({ all: true, filters: { label: [`${CorralLabel.stack}=${stack}`] } });
-      await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
-      await docker.getNetwork(`corral-${stack}`).remove().catch(() => undefined);
-      const { Volumes: volumes } = await docker.listVolumes();
-      await Promise.all((volumes ?? []).filter((v) => v.Name.startsWith(`${stack}_`)).map((v) => docker.getVolume(v.Name).remove().catch(() => undefined)));
-    }
-  }));
+  await Promise.all(
+    hosts.map(async (host) => {
+      const docker = clientOf(host);
+      for (const stack of stacks) {
+        const containers = await docker.listContainers({ all: true, filters: { label: [`${CorralLabel.stack}=${stack}`] } });
+        await Promise.all(
+          containers.map((c) =>
+            docker
+              .getContainer(c.Id)
+              .remove({ force: true })
+              .catch(() => undefined),
+          ),
+        );
+        await docker
+          .getNetwork(`corral-${stack}`)
+          .remove()
+          .catch(() => undefined);
+        const { Volumes: volumes } = await docker.listVolumes();
+        await Promise.all(
+          (volumes ?? [])
+            .filter((v) => v.Name.startsWith(`${stack}_`))
+            .map((v) =>
+              docker
+                .getVolume(v.Name)
+                .remove()
+                .catch(() => undefined),
+            ),
+        );
+      }
+    }),
+  );
 }
 
 export function summary(result: ReconcileResult, stack: string): { converged: boolean; sync: string; health: string; ops: string[] } {
@@ -110,7 +141,9 @@ export function summary(result: ReconcileResult, stack: string): { converged: bo
     converged: outcome.converged,
     sync: outcome.status.sync,
     health: outcome.status.health,
-    ops: outcome.operations.map((r) => `${r.operation.kind} ${r.operation.host}:${r.operation.target} ${r.status}${r.error ? ` ${r.error}` : ''}`),
+    ops: outcome.operations.map(
+      (r) => `${r.operation.kind} ${r.operation.host}:${r.operation.target} ${r.status}${r.error ? ` ${r.error}` : ''}`,
+    ),
   };
 }
 

@@ -1,6 +1,7 @@
 /** An unreachable host (a config entry pointing at a dead socket) leaves its stacks Degraded: nothing pruned, nothing duplicated. */
-import { after, before, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
 import type { HostConfig } from '../../src/config/config.js';
 import { BUSYBOX, cleanup, fleetHosts, placementOf, summary, TestRepo, uniqueName } from './sync-repo.js';
 
@@ -21,7 +22,9 @@ let withDeadHost: HostConfig[] = [];
 
 before(async () => {
   hosts = (await fleetHosts()).slice(0, 3);
-  withDeadHost = hosts.map((h, i) => (i === 1 ? { ...h, docker: { kind: 'unix', url: 'unix:///run/corral-fleet/dead.sock', socketPath: '/run/corral-fleet/dead.sock' } } : h));
+  withDeadHost = hosts.map((h, i) =>
+    i === 1 ? { ...h, docker: { kind: 'unix', url: 'unix:///run/corral-fleet/dead.sock', socketPath: '/run/corral-fleet/dead.sock' } } : h,
+  );
 });
 after(async () => {
   await cleanup(hosts, [stack]);
@@ -42,7 +45,10 @@ test('a stack removed from git while a host is unreachable is pruned on the othe
   repo.removeStack(stack);
   await repo.sync(withDeadHost, [stack]);
   const deadHost = hosts[1]?.name ?? '';
-  assert.deepEqual((await placementOf(hosts, stack)).map((p) => p.split(':')[0]), [deadHost]);
+  assert.deepEqual(
+    (await placementOf(hosts, stack)).map((p) => p.split(':')[0]),
+    [deadHost],
+  );
   assert.equal(summary(await repo.sync(hosts, [stack]), stack).converged, true);
   assert.deepEqual(await placementOf(hosts, stack), []);
 });

@@ -1,12 +1,14 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
+import { test } from 'node:test';
 import { createLogger, registerSecrets } from '../../src/log/logger.js';
 
 function capture(format: 'text' | 'json') {
   const stream = new PassThrough();
   let text = '';
-  stream.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+  stream.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+  });
   return { logger: createLogger({ format, stream }), output: () => text };
 }
 
@@ -14,7 +16,11 @@ test('registered secrets never reach a log line, in the message or in any field'
   registerSecrets(['hunter2-password', 'glpat-token-value']);
   for (const format of ['text', 'json'] as const) {
     const { logger, output } = capture(format);
-    logger.info('connecting with hunter2-password', { stack: 'db', url: 'https://corral:glpat-token-value@git.example/x.git', nested: { env: ['PASS=hunter2-password'] } });
+    logger.info('connecting with hunter2-password', {
+      stack: 'db',
+      url: 'https://corral:glpat-token-value@git.example/x.git',
+      nested: { env: ['PASS=hunter2-password'] },
+    });
     await new Promise((resolve) => setImmediate(resolve));
     assert.ok(output().includes('********'), output());
     assert.ok(!output().includes('hunter2-password') && !output().includes('glpat-token-value'), output());

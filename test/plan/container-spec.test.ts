@@ -1,7 +1,7 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { containerSpec } from '../../src/plan/container-spec.js';
+import { test } from 'node:test';
 import { parseDuration, parsePort, parseSize, parseVolumeMount, splitShellWords } from '../../src/plan/compose-values.js';
+import { containerSpec } from '../../src/plan/container-spec.js';
 import { stack } from './fixtures.js';
 
 const rich = stack('shop', {
@@ -42,7 +42,7 @@ const rich = stack('shop', {
 });
 const unitNames = { web: 'shop-web-2', cache: 'shop-web-cache-2' };
 
-test('every compose key maps to Docker\'s create API; labels carry Rancher\'s and corral\'s', () => {
+test("every compose key maps to Docker's create API; labels carry Rancher's and corral's", () => {
   const spec = containerSpec({ stack: rich, service: rich.services['web']!, instance: 2, unitNames, linkAliases: ['www'] });
   assert.deepEqual(spec.warnings, []);
   const { Labels, ...rest } = spec.create;
@@ -76,7 +76,10 @@ test('every compose key maps to Docker\'s create API; labels carry Rancher\'s an
       CapDrop: ['ALL'],
       Privileged: true,
       Devices: [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' }],
-      Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 2048 }, { Name: 'nproc', Soft: 512, Hard: 512 }],
+      Ulimits: [
+        { Name: 'nofile', Soft: 1024, Hard: 2048 },
+        { Name: 'nproc', Soft: 512, Hard: 512 },
+      ],
       ExtraHosts: ['db.local:10.0.0.5'],
       Dns: ['1.1.1.1'],
       DnsSearch: ['example.org'],
@@ -94,13 +97,18 @@ test('every compose key maps to Docker\'s create API; labels carry Rancher\'s an
   assert.equal(Labels['io.rancher.stack_service.name'], 'shop/web');
   assert.equal(Labels['io.rancher.service.deployment.unit'], 'shop-web-2');
   assert.equal(Labels['io.rancher.service.launch.config'], 'io.rancher.service.primary.launch.config');
-  assert.deepEqual([Labels['io.corral.stack'], Labels['io.corral.service'], Labels['io.corral.unit'], Labels['io.corral.instance']], ['shop', 'web', 'web', '2']);
+  assert.deepEqual(
+    [Labels['io.corral.stack'], Labels['io.corral.service'], Labels['io.corral.unit'], Labels['io.corral.instance']],
+    ['shop', 'web', 'web', '2'],
+  );
   assert.equal(Labels['io.corral.config-hash'], spec.hash.hash);
   assert.equal(Labels['io.corral.template'], 'library/demo');
-  assert.deepEqual(spec.volumes, [{ Name: 'shop_content', Driver: 'local', DriverOpts: {}, Labels: { 'io.corral.managed': 'true', 'io.corral.stack': 'shop' } }]);
+  assert.deepEqual(spec.volumes, [
+    { Name: 'shop_content', Driver: 'local', DriverOpts: {}, Labels: { 'io.corral.managed': 'true', 'io.corral.stack': 'shop' } },
+  ]);
 });
 
-test('a sidekick shares the unit\'s own containers: network_mode container: and volumes_from resolve to this instance', () => {
+test("a sidekick shares the unit's own containers: network_mode container: and volumes_from resolve to this instance", () => {
   const spec = containerSpec({ stack: rich, service: rich.services['cache']!, instance: 2, unitNames, linkAliases: [] });
   assert.equal(spec.create.HostConfig['NetworkMode'], 'container:shop-web-2');
   assert.deepEqual(spec.create.HostConfig['VolumesFrom'], ['shop-web-2:ro']);
@@ -124,10 +132,17 @@ test('v1 net: host and the default restart policy; start_once containers are not
 });
 
 test('external volumes keep their name; declared drivers are used', () => {
-  const s = stack('x', { a: { volumes: ['shared:/s', 'data:/d'] } }, { shared: { external: true }, data: { driver: 'local', driver_opts: { type: 'tmpfs', device: 'tmpfs' } } });
+  const s = stack(
+    'x',
+    { a: { volumes: ['shared:/s', 'data:/d'] } },
+    { shared: { external: true }, data: { driver: 'local', driver_opts: { type: 'tmpfs', device: 'tmpfs' } } },
+  );
   const spec = containerSpec({ stack: s, service: s.services['a']!, instance: 1, unitNames: { a: 'x-a-1' }, linkAliases: [] });
   assert.deepEqual(spec.create.HostConfig['Binds'], ['shared:/s', 'x_data:/d']);
-  assert.deepEqual(spec.volumes.map((v) => [v.Name, v.DriverOpts]), [['x_data', { type: 'tmpfs', device: 'tmpfs' }]]);
+  assert.deepEqual(
+    spec.volumes.map((v) => [v.Name, v.DriverOpts]),
+    [['x_data', { type: 'tmpfs', device: 'tmpfs' }]],
+  );
 });
 
 test('the config hash leaves out scale and keys with no effect on the container; it changes with any applied key', () => {
@@ -153,12 +168,21 @@ test('compose value syntaxes', () => {
   assert.deepEqual(parseSize('1g'), { value: 1024 ** 3 });
   assert.deepEqual(parseSize(1048576), { value: 1048576 });
   assert.ok('problem' in parseSize('lots'));
-  assert.deepEqual(parsePort({ target: 80, published: 8080, protocol: 'udp' }), { value: [{ containerPort: '80/udp', hostIp: '', hostPort: '8080' }] });
-  assert.deepEqual(parsePort('80-81'), { value: [{ containerPort: '80/tcp', hostIp: '', hostPort: '' }, { containerPort: '81/tcp', hostIp: '', hostPort: '' }] });
+  assert.deepEqual(parsePort({ target: 80, published: 8080, protocol: 'udp' }), {
+    value: [{ containerPort: '80/udp', hostIp: '', hostPort: '8080' }],
+  });
+  assert.deepEqual(parsePort('80-81'), {
+    value: [
+      { containerPort: '80/tcp', hostIp: '', hostPort: '' },
+      { containerPort: '81/tcp', hostIp: '', hostPort: '' },
+    ],
+  });
   assert.ok('problem' in parsePort('8000:80-81'));
   assert.ok('problem' in parsePort('1-3:1-2'));
   assert.ok('problem' in parsePort('80/icmp'));
   assert.deepEqual(parseVolumeMount('/data'), { value: { kind: 'anonymous', target: '/data' } });
   assert.ok('problem' in parseVolumeMount('./conf:/etc/conf'));
-  assert.deepEqual(parseVolumeMount({ type: 'bind', source: '/a', target: '/b', read_only: true }), { value: { kind: 'bind', source: '/a', target: '/b', mode: 'ro' } });
+  assert.deepEqual(parseVolumeMount({ type: 'bind', source: '/a', target: '/b', read_only: true }), {
+    value: { kind: 'bind', source: '/a', target: '/b', mode: 'ro' },
+  });
 });

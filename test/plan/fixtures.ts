@@ -16,7 +16,11 @@ type ServiceInput = Partial<Omit<ComposeService, 'labels' | 'environment'>> & {
   sidekicks?: string[];
 };
 
-export function stack(name: string, services: Record<string, ServiceInput>, volumes: Record<string, Record<string, unknown>> = {}): DesiredStack {
+export function stack(
+  name: string,
+  services: Record<string, ServiceInput>,
+  volumes: Record<string, Record<string, unknown>> = {},
+): DesiredStack {
   const built: Record<string, DesiredService> = {};
   for (const [serviceName, input] of Object.entries(services)) {
     const { scale = 1, sidekicks = [], labels = {}, environment = {}, ...compose } = input;
@@ -53,7 +57,17 @@ export function placement(stackName: string, instances: [string, number, string]
 }
 
 export function host(name: string, parts: Partial<ObservedHost> = {}): ObservedHost {
-  return { name, address: `10.99.0.${10 + Number(name.replace(/\D/g, '') || 0)}`, reachable: true, labels: {}, containers: [], images: [IMAGE], networks: [], volumes: [], ...parts };
+  return {
+    name,
+    address: `10.99.0.${10 + Number(name.replace(/\D/g, '') || 0)}`,
+    reachable: true,
+    labels: {},
+    containers: [],
+    images: [IMAGE],
+    networks: [],
+    volumes: [],
+    ...parts,
+  };
 }
 
 export interface LiveOptions {
@@ -66,7 +80,13 @@ export interface LiveOptions {
 let nextId = 1;
 
 /** The containers of one unit instance as corral would have created them from `desired`. */
-export function live(desired: DesiredStack, primaryName: string, instance: number, hostName: string, options: LiveOptions = {}): ObservedContainer[] {
+export function live(
+  desired: DesiredStack,
+  primaryName: string,
+  instance: number,
+  hostName: string,
+  options: LiveOptions = {},
+): ObservedContainer[] {
   const source = options.from ?? desired;
   const primary = source.services[primaryName];
   if (!primary) throw new Error(`no service ${primaryName}`);

@@ -1,40 +1,58 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatPlan, plan, type PlanOptions } from '../../src/plan/index.js';
+import { test } from 'node:test';
 import type { DesiredStack } from '../../src/model/desired.js';
 import type { ObservedHost } from '../../src/model/observed.js';
 import type { StackPlacement } from '../../src/model/placement.js';
+import { formatPlan, type PlanOptions, plan } from '../../src/plan/index.js';
 import { host, IMAGE, live, placement, stack } from './fixtures.js';
 
-function planText(desired: DesiredStack[], placements: StackPlacement[], hosts: ObservedHost[], options: Partial<PlanOptions> = {}): string {
+function planText(
+  desired: DesiredStack[],
+  placements: StackPlacement[],
+  hosts: ObservedHost[],
+  options: Partial<PlanOptions> = {},
+): string {
   return formatPlan(plan(desired, placements, { hosts }, { prune: true, ...options }));
 }
 
 const web = stack('web', { app: { ports: ['8080:80'] } });
 
 test('a new stack: network, create and start; the image is present so no pull', () => {
-  assert.equal(planText([web], [placement('web', [['app', 1, 'h1']])], [host('h1')]), `stack web
+  assert.equal(
+    planText([web], [placement('web', [['app', 1, 'h1']])], [host('h1')]),
+    `stack web
   #1 h1 CreateNetwork corral-web: missing, create
   #2 h1 CreateContainer web-app-1 after #1: scale 0 → 1
   #3 h1 StartContainer web-app-1 after #2: created, start
-`);
+`,
+  );
 });
 
 test('a converged stack has no changes', () => {
-  assert.equal(planText([web], [placement('web', [['app', 1, 'h1']])], [host('h1', { networks: ['corral-web'], containers: live(web, 'app', 1, 'h1') })]), 'stack web: no changes\n');
+  assert.equal(
+    planText(
+      [web],
+      [placement('web', [['app', 1, 'h1']])],
+      [host('h1', { networks: ['corral-web'], containers: live(web, 'app', 1, 'h1') })],
+    ),
+    'stack web: no changes\n',
+  );
 });
 
 const net = { networks: ['corral-web'] };
 const oneApp = stack('web', { app: {} });
 
-const redisUnit = (image: string) => stack('db', {
-  main: { image, sidekicks: ['data', 'log'], volumes: ['data:/data'], labels: { 'io.rancher.sidekicks': 'data,log' } },
-  data: { volumes_from: ['main'], command: 'sleep 1000', labels: { 'io.rancher.container.start_once': 'true' } },
-  log: { network_mode: 'container:main', command: ['tail', '-f', '/dev/null'] },
-});
+const redisUnit = (image: string) =>
+  stack('db', {
+    main: { image, sidekicks: ['data', 'log'], volumes: ['data:/data'], labels: { 'io.rancher.sidekicks': 'data,log' } },
+    data: { volumes_from: ['main'], command: 'sleep 1000', labels: { 'io.rancher.container.start_once': 'true' } },
+    log: { network_mode: 'container:main', command: ['tail', '-f', '/dev/null'] },
+  });
 
 test('a deployment unit: volume, pull of a missing image, sidekicks after the container they share', () => {
-  assert.equal(planText([redisUnit('redis:7')], [placement('db', [['main', 1, 'h1']])], [host('h1')]), `stack db
+  assert.equal(
+    planText([redisUnit('redis:7')], [placement('db', [['main', 1, 'h1']])], [host('h1')]),
+    `stack db
   #1 h1 CreateNetwork corral-db: missing, create
   #2 h1 CreateVolume db_data: missing, create (volumes are kept when the stack is removed)
   #3 h1 PullImage redis:7: missing on h1
@@ -44,13 +62,21 @@ test('a deployment unit: volume, pull of a missing image, sidekicks after the co
   #7 h1 StartContainer db-main-1 after #4: created, start
   #8 h1 StartContainer db-main-data-1 (unit db-main-1) after #5,#7: created, start
   #9 h1 StartContainer db-main-log-1 (unit db-main-1) after #6,#7: created, start
-`);
+`,
+  );
 });
 
 test('a changed image replaces the container and the sidekicks that share its volumes or network, as one unit', () => {
   const changed = redisUnit('redis:7.2');
-  const observed = host('h1', { networks: ['corral-db'], volumes: ['db_data'], images: ['redis:7', IMAGE], containers: live(changed, 'main', 1, 'h1', { from: redisUnit('redis:7') }) });
-  assert.equal(planText([changed], [placement('db', [['main', 1, 'h1']])], [observed]), `stack db
+  const observed = host('h1', {
+    networks: ['corral-db'],
+    volumes: ['db_data'],
+    images: ['redis:7', IMAGE],
+    containers: live(changed, 'main', 1, 'h1', { from: redisUnit('redis:7') }),
+  });
+  assert.equal(
+    planText([changed], [placement('db', [['main', 1, 'h1']])], [observed]),
+    `stack db
   #1 h1 PullImage redis:7.2: missing on h1
   #2 h1 StopContainer db-main-log-1 (unit db-main-1): db-main-1 is replaced
   #3 h1 RemoveContainer db-main-log-1 (unit db-main-1) after #2: db-main-1 is replaced
@@ -64,20 +90,29 @@ test('a changed image replaces the container and the sidekicks that share its vo
   #11 h1 StartContainer db-main-1 after #8: replaced, start
   #12 h1 StartContainer db-main-data-1 (unit db-main-1) after #9,#11: replaced, start
   #13 h1 StartContainer db-main-log-1 (unit db-main-1) after #10,#11: replaced, start
-`);
+`,
+  );
 });
 
 test('a sidekick changed alone is replaced alone', () => {
   const before = redisUnit('redis:7');
   const after = structuredClone(before);
   after.services['log']!.compose['command'] = ['sleep', '5'];
-  const observed = host('h1', { networks: ['corral-db'], volumes: ['db_data'], images: ['redis:7', IMAGE], containers: live(after, 'main', 1, 'h1', { from: before }) });
-  assert.equal(planText([after], [placement('db', [['main', 1, 'h1']])], [observed]), `stack db
+  const observed = host('h1', {
+    networks: ['corral-db'],
+    volumes: ['db_data'],
+    images: ['redis:7', IMAGE],
+    containers: live(after, 'main', 1, 'h1', { from: before }),
+  });
+  assert.equal(
+    planText([after], [placement('db', [['main', 1, 'h1']])], [observed]),
+    `stack db
   #1 h1 StopContainer db-main-log-1 (unit db-main-1): config changed: command
   #2 h1 RemoveContainer db-main-log-1 (unit db-main-1) after #1: config changed: command
   #3 h1 CreateContainer db-main-log-1 (unit db-main-1) after #2: config changed: command
   #4 h1 StartContainer db-main-log-1 (unit db-main-1) after #3: replaced, start
-`);
+`,
+  );
 });
 
 test('exited containers restart, except start_once ones that exited 0; created ones start', () => {
@@ -89,62 +124,131 @@ test('exited containers restart, except start_once ones that exited 0; created o
     ...live(desired, 'job', 1, 'h1', { state: 'exited', exitCode: 2 }),
     ...live(desired, 'once', 1, 'h1', { state: 'exited', exitCode: 0 }),
   ];
-  assert.equal(planText([desired], [placement('web', [['app', 1, 'h1'], ['fresh', 1, 'h1'], ['job', 1, 'h1'], ['once', 1, 'h1']])], [host('h1', { ...net, containers })]), `stack web
+  assert.equal(
+    planText(
+      [desired],
+      [
+        placement('web', [
+          ['app', 1, 'h1'],
+          ['fresh', 1, 'h1'],
+          ['job', 1, 'h1'],
+          ['once', 1, 'h1'],
+        ]),
+      ],
+      [host('h1', { ...net, containers })],
+    ),
+    `stack web
   #1 h1 StartContainer web-app-1: exited (137), restart
   #2 h1 StartContainer web-fresh-1: created, start
   #3 h1 StartContainer web-job-1: exited (2), restart
-`);
+`,
+  );
 });
 
 test('scale up creates the instances the scheduler numbered, on their hosts', () => {
   const scaled = stack('web', { app: { scale: 3 } });
   const hosts = [host('h1', { ...net, containers: live(oneApp, 'app', 1, 'h1') }), host('h2')];
-  assert.equal(planText([scaled], [placement('web', [['app', 1, 'h1'], ['app', 2, 'h2'], ['app', 3, 'h1']])], hosts), `stack web
+  assert.equal(
+    planText(
+      [scaled],
+      [
+        placement('web', [
+          ['app', 1, 'h1'],
+          ['app', 2, 'h2'],
+          ['app', 3, 'h1'],
+        ]),
+      ],
+      hosts,
+    ),
+    `stack web
   #1 h2 CreateNetwork corral-web: missing, create
   #2 h2 CreateContainer web-app-2 after #1: scale 1 → 3
   #3 h2 StartContainer web-app-2 after #2: created, start
   #4 h1 CreateContainer web-app-3: scale 1 → 3
   #5 h1 StartContainer web-app-3 after #4: created, start
-`);
+`,
+  );
 });
 
 test('scale down removes the highest numbers first; a stopped container needs no stop', () => {
   const hosts = [
     host('h1', { ...net, containers: [...live(oneApp, 'app', 1, 'h1'), ...live(oneApp, 'app', 3, 'h1'), ...live(oneApp, 'app', 5, 'h1')] }),
-    host('h2', { ...net, containers: [...live(oneApp, 'app', 2, 'h2'), ...live(oneApp, 'app', 4, 'h2', { state: 'exited', exitCode: 0 })] }),
+    host('h2', {
+      ...net,
+      containers: [...live(oneApp, 'app', 2, 'h2'), ...live(oneApp, 'app', 4, 'h2', { state: 'exited', exitCode: 0 })],
+    }),
   ];
-  assert.equal(planText([oneApp], [placement('web', [['app', 1, 'h1'], ['app', 2, 'h2']])], hosts), `stack web
+  assert.equal(
+    planText(
+      [oneApp],
+      [
+        placement('web', [
+          ['app', 1, 'h1'],
+          ['app', 2, 'h2'],
+        ]),
+      ],
+      hosts,
+    ),
+    `stack web
   #1 h1 StopContainer web-app-5: scale 5 → 2
   #2 h1 RemoveContainer web-app-5 after #1: scale 5 → 2
   #3 h2 RemoveContainer web-app-4: scale 5 → 2
   #4 h1 StopContainer web-app-3: scale 5 → 2
   #5 h1 RemoveContainer web-app-3 after #4: scale 5 → 2
-`);
+`,
+  );
 });
 
 test('a container removed by hand is recreated; the scale does not change', () => {
   const scaled = stack('web', { app: { scale: 3 } });
   const hosts = [host('h1', { ...net, containers: [...live(scaled, 'app', 1, 'h1'), ...live(scaled, 'app', 3, 'h1')] })];
-  assert.equal(planText([scaled], [placement('web', [['app', 1, 'h1'], ['app', 2, 'h1'], ['app', 3, 'h1']])], hosts), `stack web
+  assert.equal(
+    planText(
+      [scaled],
+      [
+        placement('web', [
+          ['app', 1, 'h1'],
+          ['app', 2, 'h1'],
+          ['app', 3, 'h1'],
+        ]),
+      ],
+      hosts,
+    ),
+    `stack web
   #1 h1 CreateContainer web-app-2: missing, create
   #2 h1 StartContainer web-app-2 after #1: created, start
-`);
+`,
+  );
 });
 
 test('pull_image: always pulls before every create, even when the image is present', () => {
   const always = stack('web', { app: { labels: { 'io.rancher.container.pull_image': 'always' } } });
   const hosts = [host('h1', { ...net, containers: live(always, 'app', 1, 'h1') }), host('h2')];
-  assert.equal(planText([always], [placement('web', [['app', 1, 'h1'], ['app', 2, 'h2']])], hosts), `stack web
+  assert.equal(
+    planText(
+      [always],
+      [
+        placement('web', [
+          ['app', 1, 'h1'],
+          ['app', 2, 'h2'],
+        ]),
+      ],
+      hosts,
+    ),
+    `stack web
   #1 h2 CreateNetwork corral-web: missing, create
   #2 h2 PullImage 10.99.0.2:5000/corral/busybox:1: pull_image: always
   #3 h2 CreateContainer web-app-2 after #1,#2: scale 1 → 2
   #4 h2 StartContainer web-app-2 after #3: created, start
-`);
+`,
+  );
 });
 
 test('a stack removed from git is pruned: containers, then its network; volumes are kept', () => {
   const unit = redisUnit('redis:7');
-  assert.equal(planText([], [], [host('h1', { networks: ['corral-db'], volumes: ['db_data'], containers: live(unit, 'main', 1, 'h1') })]), `stack db
+  assert.equal(
+    planText([], [], [host('h1', { networks: ['corral-db'], volumes: ['db_data'], containers: live(unit, 'main', 1, 'h1') })]),
+    `stack db
   info: volumes kept (corral never removes volumes): db_data on h1
   #1 h1 StopContainer db-main-1: stack removed from git
   #2 h1 RemoveContainer db-main-1 after #1: stack removed from git
@@ -153,71 +257,117 @@ test('a stack removed from git is pruned: containers, then its network; volumes 
   #5 h1 StopContainer db-main-log-1: stack removed from git
   #6 h1 RemoveContainer db-main-log-1 after #5: stack removed from git
   #7 h1 RemoveNetwork corral-db after #2,#4,#6: stack removed from git
-`);
+`,
+  );
 });
 
 test('nothing is pruned from an incompletely read desired state', () => {
   const hosts = [host('h1', { ...net, containers: live(oneApp, 'app', 1, 'h1') })];
-  assert.equal(planText([], [], hosts, { prune: false }), `stack web
+  assert.equal(
+    planText([], [], hosts, { prune: false }),
+    `stack web
   warning: not in the desired state, which was read incompletely: not pruned
-`);
+`,
+  );
 });
 
 test('a service removed from git is removed from its stack', () => {
   const withOld = stack('web', { app: {}, old: {} });
   const hosts = [host('h1', { ...net, containers: [...live(withOld, 'app', 1, 'h1'), ...live(withOld, 'old', 1, 'h1')] })];
-  assert.equal(planText([oneApp], [placement('web', [['app', 1, 'h1']])], hosts), `stack web
+  assert.equal(
+    planText([oneApp], [placement('web', [['app', 1, 'h1']])], hosts),
+    `stack web
   #1 h1 StopContainer web-old-1: service removed from git
   #2 h1 RemoveContainer web-old-1 after #1: service removed from git
-`);
+`,
+  );
 });
 
 test('an instance the scheduler moved is created on its new host, then removed from the old one with its unused network', () => {
   const hosts = [host('h1', { ...net, containers: live(oneApp, 'app', 1, 'h1') }), host('h2')];
-  assert.equal(planText([oneApp], [placement('web', [['app', 1, 'h2']])], hosts), `stack web
+  assert.equal(
+    planText([oneApp], [placement('web', [['app', 1, 'h2']])], hosts),
+    `stack web
   #1 h2 CreateNetwork corral-web: missing, create
   #2 h2 CreateContainer web-app-1 after #1: placed on h2 now (was on h1)
   #3 h2 StartContainer web-app-1 after #2: created, start
   #4 h1 StopContainer web-app-1: placed on h2 now
   #5 h1 RemoveContainer web-app-1 after #4: placed on h2 now
   #6 h1 RemoveNetwork corral-web after #5: no container of the stack left on h1
-`);
+`,
+  );
 });
 
 test('an unschedulable stack is not touched; others still converge', () => {
   const old = stack('web', { app: { image: 'old:1' } });
   const hosts = [host('h1', { ...net, containers: live(old, 'app', 1, 'h1') })];
   const api = stack('api', { app: {} });
-  const placements = [placement('web', [], ['service app: no host satisfies io.rancher.scheduler.affinity:host_label=zone=z']), placement('api', [['app', 1, 'h1']])];
-  assert.equal(planText([oneApp, api], placements, hosts), `stack api
+  const placements = [
+    placement('web', [], ['service app: no host satisfies io.rancher.scheduler.affinity:host_label=zone=z']),
+    placement('api', [['app', 1, 'h1']]),
+  ];
+  assert.equal(
+    planText([oneApp, api], placements, hosts),
+    `stack api
   #1 h1 CreateNetwork corral-api: missing, create
   #2 h1 CreateContainer api-app-1 after #1: scale 0 → 1
   #3 h1 StartContainer api-app-1 after #2: created, start
 stack web
   error: not scheduled: service app: no host satisfies io.rancher.scheduler.affinity:host_label=zone=z
   error: nothing of the stack is changed
-`);
+`,
+  );
 });
 
 test('a stack that failed to render is neither changed nor pruned', () => {
   const hosts = [host('h1', { ...net, containers: live(stack('web', { app: { image: 'old:1' } }), 'app', 1, 'h1') })];
-  assert.equal(planText([], [], hosts, { failedStacks: ['web'] }), `stack web
+  assert.equal(
+    planText([], [], hosts, { failedStacks: ['web'] }),
+    `stack web
   error: the stack failed to render; nothing of it is changed
-`);
+`,
+  );
 });
 
 test('an unreachable host: its instances are left as is and missing ones are not duplicated elsewhere', () => {
   const scaled = stack('web', { app: { scale: 3 } });
-  const hosts = [host('h1', { ...net, containers: live(scaled, 'app', 1, 'h1') }), host('h2', { reachable: false, error: 'connect ENOENT /run/h2.sock' })];
-  assert.equal(planText([scaled], [placement('web', [['app', 1, 'h1'], ['app', 2, 'h2'], ['app', 3, 'h1']])], hosts), `stack web
+  const hosts = [
+    host('h1', { ...net, containers: live(scaled, 'app', 1, 'h1') }),
+    host('h2', { reachable: false, error: 'connect ENOENT /run/h2.sock' }),
+  ];
+  assert.equal(
+    planText(
+      [scaled],
+      [
+        placement('web', [
+          ['app', 1, 'h1'],
+          ['app', 2, 'h2'],
+          ['app', 3, 'h1'],
+        ]),
+      ],
+      hosts,
+    ),
+    `stack web
   degraded: web-app-2: host h2 is unreachable (connect ENOENT /run/h2.sock); left as is
   degraded: web-app-3: not found on the reachable hosts and h2 cannot be checked; not created, to avoid a duplicate
-`);
+`,
+  );
 });
 
 test('keys corral cannot apply are reported, not dropped silently', () => {
-  const odd = stack('web', { app: { build: '.', container_name: 'x', frobnicate: 1, environment: { A: '1', FROM_SHELL: null }, ports: ['99999'], links: ['other/db'] } });
-  assert.equal(planText([odd], [placement('web', [['app', 1, 'h1']])], [host('h1', net)]), `stack web
+  const odd = stack('web', {
+    app: {
+      build: '.',
+      container_name: 'x',
+      frobnicate: 1,
+      environment: { A: '1', FROM_SHELL: null },
+      ports: ['99999'],
+      links: ['other/db'],
+    },
+  });
+  assert.equal(
+    planText([odd], [placement('web', [['app', 1, 'h1']])], [host('h1', net)]),
+    `stack web
   warning: service app: build: corral does not build images; use a pushed image; ignored
   warning: service app: container_name: corral names containers <stack>-<service>-<n>; ignored
   warning: service app: frobnicate: not supported by corral; ignored
@@ -226,19 +376,23 @@ test('keys corral cannot apply are reported, not dropped silently', () => {
   warning: service app: environment: FROM_SHELL has no value (compose would take it from the shell); not set
   #1 h1 CreateContainer web-app-1: scale 0 → 1
   #2 h1 StartContainer web-app-1 after #1: created, start
-`);
+`,
+  );
 });
 
 test('only the named stacks are planned', () => {
   const placements = [placement('web', [['app', 1, 'h1']]), placement('api', [['app', 1, 'h1']])];
-  assert.equal(planText([oneApp, stack('api', { app: {} })], placements, [host('h1')], { only: ['api'] }), `stack api
+  assert.equal(
+    planText([oneApp, stack('api', { app: {} })], placements, [host('h1')], { only: ['api'] }),
+    `stack api
   #1 h1 CreateNetwork corral-api: missing, create
   #2 h1 CreateContainer api-app-1 after #1: scale 0 → 1
   #3 h1 StartContainer api-app-1 after #2: created, start
-`);
+`,
+  );
 });
 
-test('a container without corral\'s ownership label is not in the plan', () => {
+test("a container without corral's ownership label is not in the plan", () => {
   const [foreign] = live(oneApp, 'app', 1, 'h1');
   const { owner: _owner, ...unowned } = foreign!;
   assert.equal(planText([], [], [host('h1', { containers: [unowned] })]), '');

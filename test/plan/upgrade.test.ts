@@ -1,7 +1,7 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatPlan, plan } from '../../src/plan/index.js';
+import { test } from 'node:test';
 import type { DesiredStack } from '../../src/model/desired.js';
+import { formatPlan, plan } from '../../src/plan/index.js';
 import { host, live, placement, stack } from './fixtures.js';
 
 function atVersion(version: string, upgradeFrom?: string, command = 'sleep 1'): DesiredStack {

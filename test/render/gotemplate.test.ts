@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { executeTemplate, parseTemplate, renderTemplate, splitPreserveQuotes, TemplateError } from '../../src/render/gotemplate/index.js';
 
@@ -44,7 +44,10 @@ const OUTPUT_CASES: [string, string][] = [
   ['{{if eq .Values.name "db"}}db{{else if eq .Values.name "x"}}x{{else}}other{{end}}', 'other'],
   ['{{if .Values.yes}}{{if .Values.empty}}inner{{else}}outer-only{{end}}{{end}}', 'outer-only'],
   ['{{if (.Values.name)}}parenthesised{{end}}', 'parenthesised'],
-  ['{{if .nothing}}x{{else}}nil is false{{end}} {{if .map}}map is true{{end}} {{if 0}}x{{else}}0 is false{{end}}', 'nil is false map is true 0 is false'],
+  [
+    '{{if .nothing}}x{{else}}nil is false{{end}} {{if .map}}map is true{{end}} {{if 0}}x{{else}}0 is false{{end}}',
+    'nil is false map is true 0 is false',
+  ],
   // comparisons and logic
   ['{{eq .Values.name "db" "web"}} {{eq 1 2 3}} {{ne .Values.name "web"}}', 'true false false'],
   ['{{lt 1 2}} {{le 2 2}} {{gt "b" "a"}} {{ge 1 2}}', 'true true true false'],
@@ -78,11 +81,20 @@ const OUTPUT_CASES: [string, string][] = [
   ['{{(index .nested "inner").leaf}} {{index .list 1}} {{index .Values "name"}} {{index .Values "nope"}}|', 'deep b web |'],
   ['{{len .list}} {{len .map}} {{len "héllo"}}', '2 2 6'],
   ['{{print "a" 1 2 "b"}}|{{println "a" 1}}|', 'a1 2b|a 1\n|'],
-  ['{{printf "%d|%5s|%-5s|%05d|%q|%v|%t|%x|%.2f|%%" 7 "ab" "ab" 42 "a\\"b" .list true 255 3.14159}}', '7|   ab|ab   |00042|"a\\"b"|[a b]|true|ff|3.14|%'],
-  ['{{printf "%.1s" "/mnt"}} {{printf "%d" "x"}} {{printf "%s"}} {{printf "%s" "a" "b"}}', '/ %!d(string=x) %!s(MISSING) a%!(EXTRA string=b)'],
+  [
+    '{{printf "%d|%5s|%-5s|%05d|%q|%v|%t|%x|%.2f|%%" 7 "ab" "ab" 42 "a\\"b" .list true 255 3.14159}}',
+    '7|   ab|ab   |00042|"a\\"b"|[a b]|true|ff|3.14|%',
+  ],
+  [
+    '{{printf "%.1s" "/mnt"}} {{printf "%d" "x"}} {{printf "%s"}} {{printf "%s" "a" "b"}}',
+    '/ %!d(string=x) %!s(MISSING) a%!(EXTRA string=b)',
+  ],
   ['{{atoi "42"}} {{atoi "-3"}} {{atoi ""}} {{atoi "4x"}} {{until 3}} {{until 0}}', '42 -3 0 0 [0 1 2] []'],
   ['{{contains "/" "/mnt"}} {{contains "/" "rancher-nfs"}} {{hasPrefix "/" "/mnt"}} {{hasSuffix "s" "nfs"}}', 'true false true true'],
-  ['{{default "dflt" .Values.empty}} {{default "dflt" .Values.name}} {{empty .Values.empty}} {{quote "a" .Values.name}}', 'dflt web true "a" "web"'],
+  [
+    '{{default "dflt" .Values.empty}} {{default "dflt" .Values.name}} {{empty .Values.empty}} {{quote "a" .Values.name}}',
+    'dflt web true "a" "web"',
+  ],
   ['{{lower "AbC"}} {{upper "abc"}} {{trim "  x  "}} {{replace "-" "_" "a-b-c"}}', 'abc ABC x a_b_c'],
 ];
 
@@ -160,12 +172,15 @@ const ERROR_CASES: [string, number, string][] = [
 describe('gotemplate: errors carry the line and say what is wrong', () => {
   for (const [template, line, message] of ERROR_CASES) {
     test(JSON.stringify(template), () => {
-      assert.throws(() => render(template), (err: unknown) => {
-        assert.ok(err instanceof TemplateError, `expected a TemplateError, got ${String(err)}`);
-        assert.equal(err.line, line, err.message);
-        assert.ok(err.message.includes(message), `"${err.message}" should include "${message}"`);
-        return true;
-      });
+      assert.throws(
+        () => render(template),
+        (err: unknown) => {
+          assert.ok(err instanceof TemplateError, `expected a TemplateError, got ${String(err)}`);
+          assert.equal(err.line, line, err.message);
+          assert.ok(err.message.includes(message), `"${err.message}" should include "${message}"`);
+          return true;
+        },
+      );
     });
   }
 });
@@ -175,14 +190,20 @@ describe('gotemplate: errors carry the line and say what is wrong', () => {
 const CORPUS = join(dirname(fileURLToPath(import.meta.url)), '../../../../shared/corpus/rancher-community-catalog');
 
 function findTemplates(dir: string): string[] {
-  return readdirSync(dir).sort().flatMap((entry) => {
-    const path = join(dir, entry);
-    if (statSync(path).isDirectory()) return findTemplates(path);
-    return entry.endsWith('.tpl') ? [path] : [];
-  });
+  return readdirSync(dir)
+    .sort()
+    .flatMap((entry) => {
+      const path = join(dir, entry);
+      if (statSync(path).isDirectory()) return findTemplates(path);
+      return entry.endsWith('.tpl') ? [path] : [];
+    });
 }
 
-interface Question { variable?: unknown; default?: unknown; type?: unknown }
+interface Question {
+  variable?: unknown;
+  default?: unknown;
+  type?: unknown;
+}
 
 /** The Values a stack gets when every question keeps its default. */
 function defaultValues(versionDir: string): Record<string, string> {
@@ -190,10 +211,14 @@ function defaultValues(versionDir: string): Record<string, string> {
   if (!existsSync(path)) return {};
   const doc = parseYaml(readFileSync(path, 'utf8'), { uniqueKeys: false }) as Record<string, { questions?: Question[] } | undefined> | null;
   const questions = doc?.['.catalog']?.questions ?? doc?.catalog?.questions ?? [];
-  return Object.fromEntries(questions.filter((q) => typeof q.variable === 'string').map((q) => {
-    const fallback = q.type === 'int' ? '1' : '';
-    return [q.variable as string, q.default === undefined || q.default === null ? fallback : String(q.default)];
-  }));
+  return Object.fromEntries(
+    questions
+      .filter((q) => typeof q.variable === 'string')
+      .map((q) => {
+        const fallback = q.type === 'int' ? '1' : '';
+        return [q.variable as string, q.default === undefined || q.default === null ? fallback : String(q.default)];
+      }),
+  );
 }
 
 describe('gotemplate: the community catalog', () => {
@@ -206,7 +231,7 @@ describe('gotemplate: the community catalog', () => {
     }
   });
 
-  test('every .tpl renders with its questions\' defaults, except minio\'s operand-order bug', () => {
+  test("every .tpl renders with its questions' defaults, except minio's operand-order bug", () => {
     const failures: string[] = [];
     for (const path of templates) {
       const data = { Values: defaultValues(dirname(path)), Stack: DATA.Stack, Release: DATA.Release, Environment: DATA.Environment };
@@ -222,6 +247,8 @@ describe('gotemplate: the community catalog', () => {
     // execution ("can't give argument to non-function"), and Rancher silently kept the output so far.
     const unexpected = failures.filter((failure) => !/^templates\/minio\/\d+\/.*can't give argument to non-function/.test(failure));
     assert.deepEqual(unexpected, []);
-    console.log(`gotemplate corpus: ${templates.length - failures.length} of ${templates.length} templates render; ${failures.length} fail as in Go:\n  ${failures.join('\n  ')}`);
+    console.log(
+      `gotemplate corpus: ${templates.length - failures.length} of ${templates.length} templates render; ${failures.length} fail as in Go:\n  ${failures.join('\n  ')}`,
+    );
   });
 });

@@ -1,12 +1,18 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { interpolate, type InterpolationProblem } from '../../src/render/interpolate.js';
+import { test } from 'node:test';
+import { type InterpolationProblem, interpolate } from '../../src/render/interpolate.js';
 
 const vars = { NAME: 'web', PORT: '8080', EMPTY: '' };
 
 test('interpolates $VAR, ${VAR}, defaults and $$ in string values only', () => {
   const problems: InterpolationProblem[] = [];
-  const doc = { '${NAME}': { image: 'nginx:${NAME}', port: 80, cmd: ['echo $NAME', 'cost $$5', '${EMPTY:-fallback}', '${EMPTY-kept}', '${MISSING-dflt}'] } };
+  const doc = {
+    '${NAME}': {
+      image: 'nginx:${NAME}',
+      port: 80,
+      cmd: ['echo $NAME', 'cost $$5', '${EMPTY:-fallback}', '${EMPTY-kept}', '${MISSING-dflt}'],
+    },
+  };
   assert.deepEqual(interpolate(doc, vars, problems), {
     '${NAME}': { image: 'nginx:web', port: 80, cmd: ['echo web', 'cost $5', 'fallback', '', 'dflt'] },
   });
@@ -16,7 +22,10 @@ test('interpolates $VAR, ${VAR}, defaults and $$ in string values only', () => {
 test('an unset variable becomes "" with a problem naming the field', () => {
   const problems: InterpolationProblem[] = [];
   assert.deepEqual(interpolate({ web: { image: 'x:${TAG}' } }, vars, problems), { web: { image: 'x:' } });
-  assert.deepEqual(problems.map((p) => [p.field, p.variable, p.kind]), [['web.image', 'TAG', 'unset']]);
+  assert.deepEqual(
+    problems.map((p) => [p.field, p.variable, p.kind]),
+    [['web.image', 'TAG', 'unset']],
+  );
 });
 
 test('${VAR:?message} reports a required variable', () => {

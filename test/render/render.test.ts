@@ -1,8 +1,8 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadDesiredState } from '../../src/render/index.js';
-import { redactStack, MASK } from '../../src/model/redact.js';
+import { test } from 'node:test';
 import type { DesiredStack } from '../../src/model/desired.js';
+import { MASK, redactStack } from '../../src/model/redact.js';
+import { loadDesiredState } from '../../src/render/index.js';
 
 const QUESTIONS = `
   questions:
@@ -25,14 +25,18 @@ const QUESTIONS = `
 `;
 
 function repo(files: Record<string, string>) {
-  return new Map(Object.entries({
-    'catalog/templates/web/config.yml': 'name: web\nversion: 1.0.0\n',
-    'catalog/templates/web/0/docker-compose.yml': 'web:\n  image: nginx:${tag}\n  environment:\n    - DB_PASSWORD=${db_password}\n    - NOTE=${note}\n  labels:\n    io.rancher.sidekicks: logs\n    app: web\nlogs:\n  image: busybox\n  volumes_from: [web]\n',
-    'catalog/templates/web/0/rancher-compose.yml': `.catalog:\n  version: 1.0.0\n${QUESTIONS}web:\n  scale: \${scale}\n  retain_ip: true\n`,
-    'catalog/templates/web/1/docker-compose.yml.tpl': 'version: "2"\nservices:\n{{- range $i, $e := until (atoi .Values.scale) }}\n  web{{ $i }}:\n    image: "nginx:{{ $.Values.tag }}"\n    command: {{ $.Values.note }}\n{{- end }}\n',
-    'catalog/templates/web/1/rancher-compose.yml': `.catalog:\n  version: 2.0.0\n${QUESTIONS}`,
-    ...files,
-  }));
+  return new Map(
+    Object.entries({
+      'catalog/templates/web/config.yml': 'name: web\nversion: 1.0.0\n',
+      'catalog/templates/web/0/docker-compose.yml':
+        'web:\n  image: nginx:${tag}\n  environment:\n    - DB_PASSWORD=${db_password}\n    - NOTE=${note}\n  labels:\n    io.rancher.sidekicks: logs\n    app: web\nlogs:\n  image: busybox\n  volumes_from: [web]\n',
+      'catalog/templates/web/0/rancher-compose.yml': `.catalog:\n  version: 1.0.0\n${QUESTIONS}web:\n  scale: \${scale}\n  retain_ip: true\n`,
+      'catalog/templates/web/1/docker-compose.yml.tpl':
+        'version: "2"\nservices:\n{{- range $i, $e := until (atoi .Values.scale) }}\n  web{{ $i }}:\n    image: "nginx:{{ $.Values.tag }}"\n    command: {{ $.Values.note }}\n{{- end }}\n',
+      'catalog/templates/web/1/rancher-compose.yml': `.catalog:\n  version: 2.0.0\n${QUESTIONS}`,
+      ...files,
+    }),
+  );
 }
 
 function only(state: ReturnType<typeof loadDesiredState>, name: string): DesiredStack {
@@ -42,7 +46,9 @@ function only(state: ReturnType<typeof loadDesiredState>, name: string): Desired
 }
 
 test('renders a v1 compose stack: defaults, interpolation, rancher keys merged, sidekicks linked', () => {
-  const state = loadDesiredState(repo({ 'stacks/s1/stack.yml': 'template: web\nversion: 1.0.0\nanswers:\n  tag: b\n  db_password: hunter2\n' }));
+  const state = loadDesiredState(
+    repo({ 'stacks/s1/stack.yml': 'template: web\nversion: 1.0.0\nanswers:\n  tag: b\n  db_password: hunter2\n' }),
+  );
   const stack = only(state, 's1');
   assert.deepEqual(stack.template, { catalog: 'library', template: 'web', folder: '0', version: '1.0.0' });
   const web = stack.services['web'];
@@ -70,7 +76,9 @@ test('a stack without version follows the default version; Go templates render w
 
 test('an answer with newlines and YAML printed by a template stays one string', () => {
   const hostile = 'x\n    privileged: true';
-  const state = loadDesiredState(repo({ 'stacks/s3/stack.yml': `template: web\nversion: "1"\nanswers:\n  scale: 1\n  note: ${JSON.stringify(hostile)}\n` }));
+  const state = loadDesiredState(
+    repo({ 'stacks/s3/stack.yml': `template: web\nversion: "1"\nanswers:\n  scale: 1\n  note: ${JSON.stringify(hostile)}\n` }),
+  );
   const web = only(state, 's3').services['web0'];
   assert.equal(web?.compose['command'], hostile);
   assert.equal(web?.compose['privileged'], undefined);
@@ -93,35 +101,48 @@ test('render output masks password answers wherever they appear', () => {
 });
 
 test('bad stacks fail alone with a message naming file, field and what is accepted', () => {
-  const state = loadDesiredState(repo({
-    'stacks/good/stack.yml': 'template: web\n',
-    'stacks/unknown/stack.yml': 'template: nosuch\n',
-    'stacks/othercat/stack.yml': 'template: elsewhere:web\n',
-    'stacks/badversion/stack.yml': 'template: web\nversion: 9.9.9\n',
-    'stacks/badanswer/stack.yml': 'template: web\nanswers:\n  scale: 0\n  tag: c\n',
-  }));
-  assert.deepEqual(state.stacks.map((s) => s.name), ['good']);
+  const state = loadDesiredState(
+    repo({
+      'stacks/good/stack.yml': 'template: web\n',
+      'stacks/unknown/stack.yml': 'template: nosuch\n',
+      'stacks/othercat/stack.yml': 'template: elsewhere:web\n',
+      'stacks/badversion/stack.yml': 'template: web\nversion: 9.9.9\n',
+      'stacks/badanswer/stack.yml': 'template: web\nanswers:\n  scale: 0\n  tag: c\n',
+    }),
+  );
+  assert.deepEqual(
+    state.stacks.map((s) => s.name),
+    ['good'],
+  );
   const byName = Object.fromEntries(state.failed.map((f) => [f.stack, f.diagnostics.filter((d) => d.severity === 'error')]));
   assert.match(byName['unknown']?.[0]?.message ?? '', /unknown template "nosuch" in catalog "library"; available: web/);
   assert.equal(byName['unknown']?.[0]?.file, 'stacks/unknown/stack.yml');
   assert.match(byName['othercat']?.[0]?.message ?? '', /unknown catalog "elsewhere"; configured catalogs: library/);
   assert.match(byName['badversion']?.[0]?.message ?? '', /has no version "9.9.9"; available: 1.0.0 \(folder 0\), 2.0.0 \(folder 1\)/);
   const answerErrors = byName['badanswer'] ?? [];
-  assert.deepEqual(answerErrors.map((d) => [d.file, d.line, d.field]), [
-    ['stacks/badanswer/stack.yml', 3, 'answers.scale'],
-    ['stacks/badanswer/stack.yml', 4, 'answers.tag'],
-  ]);
+  assert.deepEqual(
+    answerErrors.map((d) => [d.file, d.line, d.field]),
+    [
+      ['stacks/badanswer/stack.yml', 3, 'answers.scale'],
+      ['stacks/badanswer/stack.yml', 4, 'answers.tag'],
+    ],
+  );
 });
 
 test('a YAML error in a rendered compose file names the file and fails only that stack', () => {
-  const state = loadDesiredState(repo({
-    'catalog/templates/broken/config.yml': 'name: broken\n',
-    'catalog/templates/broken/0/docker-compose.yml': 'web:\n  image: [nginx\n',
-    'catalog/templates/broken/0/rancher-compose.yml': '.catalog:\n  version: 1.0.0\n',
-    'stacks/b/stack.yml': 'template: broken\n',
-    'stacks/ok/stack.yml': 'template: web\n',
-  }));
-  assert.deepEqual(state.stacks.map((s) => s.name), ['ok']);
+  const state = loadDesiredState(
+    repo({
+      'catalog/templates/broken/config.yml': 'name: broken\n',
+      'catalog/templates/broken/0/docker-compose.yml': 'web:\n  image: [nginx\n',
+      'catalog/templates/broken/0/rancher-compose.yml': '.catalog:\n  version: 1.0.0\n',
+      'stacks/b/stack.yml': 'template: broken\n',
+      'stacks/ok/stack.yml': 'template: web\n',
+    }),
+  );
+  assert.deepEqual(
+    state.stacks.map((s) => s.name),
+    ['ok'],
+  );
   const [failure] = state.failed[0]?.diagnostics ?? [];
   assert.equal(failure?.file, 'catalog/templates/broken/0/docker-compose.yml');
   assert.match(failure?.message ?? '', /YAML syntax error/);
@@ -129,12 +150,14 @@ test('a YAML error in a rendered compose file names the file and fails only that
 });
 
 test('a template error names the file and line', () => {
-  const state = loadDesiredState(repo({
-    'catalog/templates/tpl/config.yml': 'name: tpl\n',
-    'catalog/templates/tpl/0/docker-compose.yml.tpl': 'web:\n  image: nginx\n{{ if .Values.x }}\n',
-    'catalog/templates/tpl/0/rancher-compose.yml': '.catalog:\n  version: 1.0.0\n',
-    'stacks/t/stack.yml': 'template: tpl\n',
-  }));
+  const state = loadDesiredState(
+    repo({
+      'catalog/templates/tpl/config.yml': 'name: tpl\n',
+      'catalog/templates/tpl/0/docker-compose.yml.tpl': 'web:\n  image: nginx\n{{ if .Values.x }}\n',
+      'catalog/templates/tpl/0/rancher-compose.yml': '.catalog:\n  version: 1.0.0\n',
+      'stacks/t/stack.yml': 'template: tpl\n',
+    }),
+  );
   const [failure] = state.failed[0]?.diagnostics ?? [];
   assert.equal(failure?.file, 'catalog/templates/tpl/0/docker-compose.yml.tpl');
   assert.match(failure?.message ?? '', /^template error: /);
@@ -142,34 +165,47 @@ test('a template error names the file and line', () => {
 });
 
 test('#notemplating files are not templated', () => {
-  const state = loadDesiredState(repo({
-    'catalog/templates/raw/config.yml': 'name: raw\n',
-    'catalog/templates/raw/0/docker-compose.yml': '#notemplating\nweb:\n  image: nginx\n  command: echo "{{ not a template }}"\n',
-    'catalog/templates/raw/0/rancher-compose.yml': '# notemplating\n.catalog:\n  version: 1.0.0\n  description: "%{{service_name}}"\n',
-    'stacks/r/stack.yml': 'template: raw\n',
-  }));
+  const state = loadDesiredState(
+    repo({
+      'catalog/templates/raw/config.yml': 'name: raw\n',
+      'catalog/templates/raw/0/docker-compose.yml': '#notemplating\nweb:\n  image: nginx\n  command: echo "{{ not a template }}"\n',
+      'catalog/templates/raw/0/rancher-compose.yml': '# notemplating\n.catalog:\n  version: 1.0.0\n  description: "%{{service_name}}"\n',
+      'stacks/r/stack.yml': 'template: raw\n',
+    }),
+  );
   assert.equal(only(state, 'r').services['web']?.compose['command'], 'echo "{{ not a template }}"');
 });
 
 test('a sidekick that is not a service, and a bad scale, fail the stack naming the field', () => {
-  const state = loadDesiredState(repo({
-    'catalog/templates/sk/config.yml': 'name: sk\n',
-    'catalog/templates/sk/0/docker-compose.yml': 'web:\n  image: nginx\n  labels:\n    io.rancher.sidekicks: ghost\n',
-    'catalog/templates/sk/0/rancher-compose.yml': '.catalog:\n  version: 1.0.0\nweb:\n  scale: many\n',
-    'stacks/k/stack.yml': 'template: sk\n',
-  }));
+  const state = loadDesiredState(
+    repo({
+      'catalog/templates/sk/config.yml': 'name: sk\n',
+      'catalog/templates/sk/0/docker-compose.yml': 'web:\n  image: nginx\n  labels:\n    io.rancher.sidekicks: ghost\n',
+      'catalog/templates/sk/0/rancher-compose.yml': '.catalog:\n  version: 1.0.0\nweb:\n  scale: many\n',
+      'stacks/k/stack.yml': 'template: sk\n',
+    }),
+  );
   const messages = state.failed[0]?.diagnostics.map((d) => `${d.file} ${d.field}: ${d.message}`) ?? [];
-  assert.ok(messages.some((m) => m.includes('web.scale: web.scale must be a whole number')), messages.join('\n'));
-  assert.ok(messages.some((m) => m.includes('lists sidekick "ghost"')), messages.join('\n'));
+  assert.ok(
+    messages.some((m) => m.includes('web.scale: web.scale must be a whole number')),
+    messages.join('\n'),
+  );
+  assert.ok(
+    messages.some((m) => m.includes('lists sidekick "ghost"')),
+    messages.join('\n'),
+  );
 });
 
 test('compose v2 named volumes and labels/environment lists are normalised', () => {
-  const state = loadDesiredState(repo({
-    'catalog/templates/v2/config.yml': 'name: v2\n',
-    'catalog/templates/v2/0/docker-compose.yml': 'version: "2"\nservices:\n  db:\n    image: redis\n    labels: ["a=1", "b"]\n    environment: ["X=1", "Y"]\n    volumes: ["data:/data", "/host:/host", "cache:/cache"]\nvolumes:\n  data:\n    driver: local\n',
-    'catalog/templates/v2/0/rancher-compose.yml': 'version: "2"\ncatalog:\n  version: 1.0.0\nservices:\n  db:\n    scale: 1\n',
-    'stacks/v/stack.yml': 'template: v2\n',
-  }));
+  const state = loadDesiredState(
+    repo({
+      'catalog/templates/v2/config.yml': 'name: v2\n',
+      'catalog/templates/v2/0/docker-compose.yml':
+        'version: "2"\nservices:\n  db:\n    image: redis\n    labels: ["a=1", "b"]\n    environment: ["X=1", "Y"]\n    volumes: ["data:/data", "/host:/host", "cache:/cache"]\nvolumes:\n  data:\n    driver: local\n',
+      'catalog/templates/v2/0/rancher-compose.yml': 'version: "2"\ncatalog:\n  version: 1.0.0\nservices:\n  db:\n    scale: 1\n',
+      'stacks/v/stack.yml': 'template: v2\n',
+    }),
+  );
   const stack = only(state, 'v');
   assert.deepEqual(stack.services['db']?.compose.labels, { a: '1', b: '' });
   assert.deepEqual(stack.services['db']?.compose.environment, { X: '1', Y: null });

@@ -1,11 +1,11 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { scheduleStacks } from '../../src/schedule/index.js';
-import { parseAffinityLabels, parseRequireAny, type AffinityConstraint } from '../../src/schedule/constraints.js';
+import { test } from 'node:test';
 import type { DesiredService, DesiredStack } from '../../src/model/desired.js';
+import { containerName, rancherSystemLabels } from '../../src/model/naming.js';
 import type { ObservedContainer, ObservedHost } from '../../src/model/observed.js';
 import type { StackPlacement } from '../../src/model/placement.js';
-import { containerName, rancherSystemLabels } from '../../src/model/naming.js';
+import { type AffinityConstraint, parseAffinityLabels, parseRequireAny } from '../../src/schedule/constraints.js';
+import { scheduleStacks } from '../../src/schedule/index.js';
 
 // ---- factories ---------------------------------------------------------------
 
@@ -47,13 +47,30 @@ function stack(name: string, ...services: DesiredService[]): DesiredStack {
   };
 }
 
-function host(name: string, options: { labels?: Record<string, string>; reachable?: boolean; containers?: ObservedContainer[] } = {}): ObservedHost {
+function host(
+  name: string,
+  options: { labels?: Record<string, string>; reachable?: boolean; containers?: ObservedContainer[] } = {},
+): ObservedHost {
   const containers = (options.containers ?? []).map((c) => ({ ...c, host: name }));
-  return { name, address: `10.0.0.${name.length}`, reachable: options.reachable ?? true, labels: options.labels ?? {}, containers, images: [], networks: [], volumes: [] };
+  return {
+    name,
+    address: `10.0.0.${name.length}`,
+    reachable: options.reachable ?? true,
+    labels: options.labels ?? {},
+    containers,
+    images: [],
+    networks: [],
+    volumes: [],
+  };
 }
 
 /** A container corral created earlier for `<stack>/<service>` instance n (stopped when `state` says so). */
-function existing(stackName: string, serviceName: string, instance: number, options: { primary?: string; labels?: Record<string, string>; state?: ObservedContainer['state'] } = {}): ObservedContainer {
+function existing(
+  stackName: string,
+  serviceName: string,
+  instance: number,
+  options: { primary?: string; labels?: Record<string, string>; state?: ObservedContainer['state'] } = {},
+): ObservedContainer {
   const unit = options.primary ?? serviceName;
   return {
     id: `${stackName}-${serviceName}-${instance}-id`,
@@ -114,10 +131,17 @@ for (const [rule, value, expected] of kindsAndSuffixes) {
 }
 
 test('parse: an unknown kind or suffix is a warning and no rule', () => {
-  const parsed = parse({ [`${AFFINITY}not_host_label`]: 'lb=0', [`${AFFINITY}host_label_hard`]: 'a=b', 'io.rancher.scheduler.global': 'true' });
+  const parsed = parse({
+    [`${AFFINITY}not_host_label`]: 'lb=0',
+    [`${AFFINITY}host_label_hard`]: 'a=b',
+    'io.rancher.scheduler.global': 'true',
+  });
   assert.deepEqual(parsed.constraints, []);
   assert.equal(parsed.warnings.length, 2);
-  assert.match(parsed.warnings[0] ?? '', /not_host_label is not a scheduling rule and is ignored; accepted: .*<host_label\|container_label\|container>\[_ne\|_soft\|_soft_ne\]/);
+  assert.match(
+    parsed.warnings[0] ?? '',
+    /not_host_label is not a scheduling rule and is ignored; accepted: .*<host_label\|container_label\|container>\[_ne\|_soft\|_soft_ne\]/,
+  );
 });
 
 test('parse: comma items are separate rules; blanks skipped, items trimmed, keys and values lowercased', () => {
@@ -130,18 +154,24 @@ test('parse: ${stack_name} and ${service_name} expand; the short stack_service.n
     [`${AFFINITY}container_label_ne`]: 'io.rancher.stack_service.name=${stack_name}/${service_name}',
     [`${AFFINITY}container_label`]: 'io.rancher.stack_service.name=db,io.rancher.stack_service.name=other',
   });
-  assert.deepEqual(parsed.constraints.map((c) => c.text), [
-    'container_label_ne io.rancher.stack_service.name=s/web (must not)',
-    'container_label io.rancher.stack_service.name=s/db (must)',
-    'container_label io.rancher.stack_service.name=other (must)',
-  ]);
+  assert.deepEqual(
+    parsed.constraints.map((c) => c.text),
+    [
+      'container_label_ne io.rancher.stack_service.name=s/web (must not)',
+      'container_label io.rancher.stack_service.name=s/db (must)',
+      'container_label io.rancher.stack_service.name=other (must)',
+    ],
+  );
 });
 
 test('parse: a host_label item without = warns and, as in Cattle, matches no host label', () => {
   const parsed = parse({ [`${AFFINITY}host_label`]: 'ssd' });
   assert.deepEqual(parsed.constraints.map(brief), ['host_label|must||ssd']);
   assert.match(parsed.warnings[0] ?? '', /"ssd" is not key=value; .* no host passes/);
-  const placement = one([stack('s', service('web', { labels: { [`${AFFINITY}host_label`]: 'ssd' } }))], [host('h1', { labels: { ssd: '' } })]);
+  const placement = one(
+    [stack('s', service('web', { labels: { [`${AFFINITY}host_label`]: 'ssd' } }))],
+    [host('h1', { labels: { ssd: '' } })],
+  );
   assert.match(placement.errors[0] ?? '', /no host satisfies host_label ssd \(must\)/);
 });
 
@@ -153,12 +183,7 @@ test('parse: require_any takes k=v and bare keys, lowercased', () => {
 // ---- allocation --------------------------------------------------------------
 
 test('allocate: fewest containers first, ties in host name order, unreachable hosts never', () => {
-  const hosts = [
-    host('h3'),
-    host('h1', { containers: [existing('other', 'x', 1)] }),
-    host('h0', { reachable: false }),
-    host('h2'),
-  ];
+  const hosts = [host('h3'), host('h1', { containers: [existing('other', 'x', 1)] }), host('h0', { reachable: false }), host('h2')];
   assert.deepEqual(where(one([stack('s', service('web', { scale: 3 }))], hosts)), ['web-1@h2', 'web-2@h3', 'web-3@h1']);
 });
 
@@ -173,16 +198,29 @@ const hostLabelCases: { name: string; labels: Record<string, string>; expected: 
 ];
 for (const { name, labels, expected } of hostLabelCases) {
   test(`allocate: ${name}`, () => {
-    const hosts = [host('h1', { labels: { zone: 'a' } }), host('h2', { labels: { Zone: 'B' } }), host('h3', { labels: { zone: 'b', disk: 'ssd' } })];
+    const hosts = [
+      host('h1', { labels: { zone: 'a' } }),
+      host('h2', { labels: { Zone: 'B' } }),
+      host('h3', { labels: { zone: 'b', disk: 'ssd' } }),
+    ];
     assert.deepEqual(where(one([stack('s', service('web', { labels }))], hosts)), [expected]);
   });
 }
 
 test('allocate: container_label_ne on itself spreads instances; one more than hosts fails the stack', () => {
-  assert.deepEqual(where(one([stack('s', service('tikv', { scale: 3, labels: SELF_NE }))], threeHosts())), ['tikv-1@h1', 'tikv-2@h2', 'tikv-3@h3']);
-  const failed = one([stack('s', service('tikv', { scale: 4, labels: { ...SELF_NE, [`${AFFINITY}host_label`]: 'zone=x' } }))], threeHosts().map((h) => ({ ...h, labels: { zone: 'x' } })));
+  assert.deepEqual(where(one([stack('s', service('tikv', { scale: 3, labels: SELF_NE }))], threeHosts())), [
+    'tikv-1@h1',
+    'tikv-2@h2',
+    'tikv-3@h3',
+  ]);
+  const failed = one(
+    [stack('s', service('tikv', { scale: 4, labels: { ...SELF_NE, [`${AFFINITY}host_label`]: 'zone=x' } }))],
+    threeHosts().map((h) => ({ ...h, labels: { zone: 'x' } })),
+  );
   assert.deepEqual(failed.instances, []);
-  assert.deepEqual(failed.errors, ['service tikv: no host satisfies container_label_ne io.rancher.stack_service.name=s/tikv (must not) (instance 4; closest host: h1)']);
+  assert.deepEqual(failed.errors, [
+    'service tikv: no host satisfies container_label_ne io.rancher.stack_service.name=s/tikv (must not) (instance 4; closest host: h1)',
+  ]);
 });
 
 test('allocate: container_label must joins containers already there, stopped ones included', () => {
@@ -194,7 +232,10 @@ test('allocate: container_label must joins containers already there, stopped one
 test('allocate: container (name) must and must not', () => {
   const hosts = [host('h1', { containers: [existing('data', 'db', 1)] }), host('h2')];
   assert.deepEqual(where(one([stack('s', service('web', { labels: { [`${AFFINITY}container`]: 'Data-DB-1' } }))], hosts)), ['web-1@h1']);
-  assert.deepEqual(where(one([stack('s', service('web', { scale: 2, labels: { [`${AFFINITY}container_ne`]: 'data-db-1' } }))], hosts)), ['web-1@h2', 'web-2@h2']);
+  assert.deepEqual(where(one([stack('s', service('web', { scale: 2, labels: { [`${AFFINITY}container_ne`]: 'data-db-1' } }))], hosts)), [
+    'web-1@h2',
+    'web-2@h2',
+  ]);
 });
 
 test('allocate: when no host passes, the first soft rule the closest host fails is dropped first', () => {
@@ -204,13 +245,30 @@ test('allocate: when no host passes, the first soft rule the closest host fails 
   assert.deepEqual(where(one([stack('s', service('web', { labels }))], hosts)), ['web-1@h1']);
   // A soft rule is dropped only as far as needed: the hard rule still holds.
   const mixed = { [`${AFFINITY}host_label`]: 'zone=b', [`${AFFINITY}host_label_soft`]: 'disk=ssd' };
-  assert.deepEqual(where(one([stack('s', service('web', { labels: mixed }))], [host('h1', { labels: { disk: 'ssd' } }), host('h2', { labels: { zone: 'b' } })])), ['web-1@h2']);
+  assert.deepEqual(
+    where(
+      one(
+        [stack('s', service('web', { labels: mixed }))],
+        [host('h1', { labels: { disk: 'ssd' } }), host('h2', { labels: { zone: 'b' } })],
+      ),
+    ),
+    ['web-1@h2'],
+  );
 });
 
 test('allocate: the error lists every hard rule the closest host fails, not the soft ones', () => {
-  const labels = { [`${AFFINITY}host_label`]: 'zone=x', [`${AFFINITY}host_label_soft`]: 'disk=ssd', [`${AFFINITY}container_label_ne`]: 'app=db' };
-  const placement = one([stack('s', service('web', { labels }))], [host('h1', { containers: [existing('d', 'db', 1, { labels: { app: 'db' } })] })]);
-  assert.deepEqual(placement.errors, ['service web: no host satisfies host_label zone=x (must), container_label_ne app=db (must not) (instance 1; closest host: h1)']);
+  const labels = {
+    [`${AFFINITY}host_label`]: 'zone=x',
+    [`${AFFINITY}host_label_soft`]: 'disk=ssd',
+    [`${AFFINITY}container_label_ne`]: 'app=db',
+  };
+  const placement = one(
+    [stack('s', service('web', { labels }))],
+    [host('h1', { containers: [existing('d', 'db', 1, { labels: { app: 'db' } })] })],
+  );
+  assert.deepEqual(placement.errors, [
+    'service web: no host satisfies host_label zone=x (must), container_label_ne app=db (must not) (instance 1; closest host: h1)',
+  ]);
 });
 
 test('allocate: no reachable host is an error naming the service', () => {
@@ -222,7 +280,11 @@ test('allocate: no reachable host is an error naming the service', () => {
 
 test('stacks: tentative placements of earlier stacks count for later ones', () => {
   const first = stack('a', service('db', { scale: 2 }));
-  const second = stack('b', service('web', { labels: { [`${AFFINITY}container_label`]: 'io.rancher.stack_service.name=a/db' } }), service('cache'));
+  const second = stack(
+    'b',
+    service('web', { labels: { [`${AFFINITY}container_label`]: 'io.rancher.stack_service.name=a/db' } }),
+    service('cache'),
+  );
   const [a, b] = scheduleStacks([first, second], threeHosts());
   assert.deepEqual(where(a), ['db-1@h1', 'db-2@h2']);
   assert.deepEqual(where(b), ['cache-1@h3', 'web-1@h1']);
@@ -254,7 +316,12 @@ test('stacks: output is sorted by service then instance, and the same input give
 // ---- global services ---------------------------------------------------------
 
 test('global: one instance on every reachable host passing host_label rules; soft counts as hard; container rules ignored', () => {
-  const labels = { 'io.rancher.scheduler.global': 'true', [`${AFFINITY}host_label`]: 'agent=yes', [`${AFFINITY}host_label_soft_ne`]: 'gpu=yes', ...SELF_NE };
+  const labels = {
+    'io.rancher.scheduler.global': 'true',
+    [`${AFFINITY}host_label`]: 'agent=yes',
+    [`${AFFINITY}host_label_soft_ne`]: 'gpu=yes',
+    ...SELF_NE,
+  };
   const hosts = [
     host('h1', { labels: { agent: 'yes' } }),
     host('h2', { labels: { agent: 'yes', gpu: 'yes' } }),
@@ -285,7 +352,10 @@ test('global: with no eligible host, no instance and a warning', () => {
 test('global: placed before the other units of the stack, so their container rules see it', () => {
   const lb = service('lb', { global: true, labels: { [`${AFFINITY}host_label`]: 'edge=yes' } });
   const app = service('app', { labels: { [`${AFFINITY}container_label_ne`]: 'io.rancher.stack_service.name=lb' } });
-  const placement = one([stack('s', app, lb)], [host('h1', { labels: { edge: 'yes' } }), host('h2', { containers: [existing('x', 'y', 1)] })]);
+  const placement = one(
+    [stack('s', app, lb)],
+    [host('h1', { labels: { edge: 'yes' } }), host('h2', { containers: [existing('x', 'y', 1)] })],
+  );
   assert.deepEqual(where(placement), ['app-1@h2', 'lb-1@h1']);
 });
 
@@ -300,23 +370,36 @@ test('sidekicks: the unit is placed as one, with the affinity rules of every mem
 
 test('sidekicks: every container of a unit counts for the next units (fewest containers first)', () => {
   const web = service('web', { sidekicks: ['log', 'metrics'] });
-  const [first, second] = scheduleStacks([stack('a', web, service('log'), service('metrics')), stack('b', service('api', { scale: 3 }))], [host('h1'), host('h2')]);
+  const [first, second] = scheduleStacks(
+    [stack('a', web, service('log'), service('metrics')), stack('b', service('api', { scale: 3 }))],
+    [host('h1'), host('h2')],
+  );
   assert.deepEqual(where(first), ['web-1@h1']);
   assert.deepEqual(where(second), ['api-1@h2', 'api-2@h2', 'api-3@h2']);
 });
 
 // ---- require_any -------------------------------------------------------------
 
-const requireAnyCases: { name: string; requireAny: string; web: Record<string, string>; log: Record<string, string>; expected: string }[] = [
-  { name: 'a unit without the label is kept off', requireAny: 'tier=db', web: {}, log: {}, expected: 'web-1@h2' },
-  { name: 'k=v carried by the primary', requireAny: 'tier=db', web: { Tier: 'DB' }, log: {}, expected: 'web-1@h1' },
-  { name: 'k=v carried by a sidekick is enough', requireAny: 'tier=db', web: {}, log: { tier: 'db' }, expected: 'web-1@h1' },
-  { name: 'bare key: the label is present', requireAny: 'io.rancher.container.system, tier=db', web: { 'io.rancher.container.system': 'x' }, log: {}, expected: 'web-1@h1' },
-  { name: 'k=v with another value does not count', requireAny: 'tier=db', web: { tier: 'web' }, log: {}, expected: 'web-1@h2' },
-];
+const requireAnyCases: { name: string; requireAny: string; web: Record<string, string>; log: Record<string, string>; expected: string }[] =
+  [
+    { name: 'a unit without the label is kept off', requireAny: 'tier=db', web: {}, log: {}, expected: 'web-1@h2' },
+    { name: 'k=v carried by the primary', requireAny: 'tier=db', web: { Tier: 'DB' }, log: {}, expected: 'web-1@h1' },
+    { name: 'k=v carried by a sidekick is enough', requireAny: 'tier=db', web: {}, log: { tier: 'db' }, expected: 'web-1@h1' },
+    {
+      name: 'bare key: the label is present',
+      requireAny: 'io.rancher.container.system, tier=db',
+      web: { 'io.rancher.container.system': 'x' },
+      log: {},
+      expected: 'web-1@h1',
+    },
+    { name: 'k=v with another value does not count', requireAny: 'tier=db', web: { tier: 'web' }, log: {}, expected: 'web-1@h2' },
+  ];
 for (const { name, requireAny, web, log, expected } of requireAnyCases) {
   test(`require_any: ${name}`, () => {
-    const hosts = [host('h1', { labels: { 'io.rancher.scheduler.require_any': requireAny } }), host('h2', { containers: [existing('x', 'y', 1)] })];
+    const hosts = [
+      host('h1', { labels: { 'io.rancher.scheduler.require_any': requireAny } }),
+      host('h2', { containers: [existing('x', 'y', 1)] }),
+    ];
     const s = stack('s', service('web', { sidekicks: ['log'], labels: web }), service('log', { labels: log }));
     assert.deepEqual(where(one([s], hosts)), [expected]);
   });
@@ -335,13 +418,18 @@ test('scale up keeps existing instances where they are and adds the lowest free 
 });
 
 test('scale down drops the highest numbers first', () => {
-  const hosts = [host('h1', { containers: [existing('s', 'web', 1), existing('s', 'web', 4)] }), host('h2', { containers: [existing('s', 'web', 2), existing('s', 'web', 5)] })];
+  const hosts = [
+    host('h1', { containers: [existing('s', 'web', 1), existing('s', 'web', 4)] }),
+    host('h2', { containers: [existing('s', 'web', 2), existing('s', 'web', 5)] }),
+  ];
   assert.deepEqual(where(one([stack('s', service('web', { scale: 2 }))], hosts)), ['web-1@h1', 'web-2@h2']);
 });
 
 test('stable: a running instance is not moved although another host is now emptier', () => {
   const hosts = [host('h1', { containers: [existing('s', 'web', 1), existing('o', 'x', 1)] }), host('h2', { labels: { fast: 'yes' } })];
-  assert.deepEqual(where(one([stack('s', service('web', { labels: { [`${AFFINITY}host_label_soft`]: 'fast=yes' } }))], hosts)), ['web-1@h1']);
+  assert.deepEqual(where(one([stack('s', service('web', { labels: { [`${AFFINITY}host_label_soft`]: 'fast=yes' } }))], hosts)), [
+    'web-1@h1',
+  ]);
 });
 
 test('stable: an instance on an unreachable host stays there and is not duplicated', () => {

@@ -1,8 +1,8 @@
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { createApiServer, type ApiController } from '../../src/server/http.js';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { type ApiController, createApiServer } from '../../src/server/http.js';
 import type { StackStatus } from '../../src/status/stack-status.js';
 
 const web: StackStatus = { name: 'web', sync: 'Synced', health: 'Healthy', message: 'converged', services: [], endpoints: [], events: [] };
@@ -10,8 +10,12 @@ const calls: string[] = [];
 const controller: ApiController = {
   stacks: () => [web],
   stack: (name) => (name === 'web' ? web : undefined),
-  requestSync: (stack) => { calls.push(`sync ${stack ?? 'all'}`); },
-  requestFetch: (reason) => { calls.push(`fetch ${reason}`); },
+  requestSync: (stack) => {
+    calls.push(`sync ${stack ?? 'all'}`);
+  },
+  requestFetch: (reason) => {
+    calls.push(`fetch ${reason}`);
+  },
   webhookSecret: () => 'top-secret',
   metrics: () => 'corral_reconcile_passes_total 3\n',
 };

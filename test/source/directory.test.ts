@@ -1,5 +1,5 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DirectorySource, openSource } from '../../src/source/index.js';
 import { makeTempDir, writeFiles } from './git-fixtures.js';
@@ -30,7 +30,11 @@ test('a plain directory snapshot holds catalog/** and stacks/** only, icons list
   assert.ok(source instanceof DirectorySource);
   const snapshot = await source.snapshot();
   assert.equal(snapshot.revision, undefined);
-  assert.deepEqual([...snapshot.files.keys()].sort(), ['catalog/templates/hello/catalogIcon-hello.png', 'catalog/templates/hello/config.yml', 'stacks/web/stack.yml']);
+  assert.deepEqual([...snapshot.files.keys()].sort(), [
+    'catalog/templates/hello/catalogIcon-hello.png',
+    'catalog/templates/hello/config.yml',
+    'stacks/web/stack.yml',
+  ]);
   assert.equal(snapshot.files.get('catalog/templates/hello/catalogIcon-hello.png'), '');
   assert.equal(snapshot.files.get('stacks/web/stack.yml'), STACK);
   assert.match(source.describe(), /^directory \//);
@@ -41,7 +45,11 @@ test('an unchanged directory gives the same snapshot object; edits, additions an
   const source = await openSource({ repo: dir });
   const first = await source.snapshot();
   assert.equal(await source.snapshot(), first);
-  writeFiles(dir, { 'stacks/web/stack.yml': 'template: hello\nversion: "2"\n', 'stacks/db/stack.yml': 'template: db\n', 'catalog/templates/hello/config.yml': null });
+  writeFiles(dir, {
+    'stacks/web/stack.yml': 'template: hello\nversion: "2"\n',
+    'stacks/db/stack.yml': 'template: db\n',
+    'catalog/templates/hello/config.yml': null,
+  });
   const second = await source.snapshot();
   assert.notEqual(second, first);
   assert.equal(second.files.get('stacks/web/stack.yml'), 'template: hello\nversion: "2"\n');

@@ -1,5 +1,5 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { LocalGitSource, openSource } from '../../src/source/index.js';
@@ -11,7 +11,11 @@ before(() => {
 });
 after(() => temp.remove());
 
-const V1 = { 'catalog/templates/hello/config.yml': 'name: hello\n', 'stacks/web/stack.yml': 'template: hello\nversion: "1"\n', 'docs/notes.md': 'outside' };
+const V1 = {
+  'catalog/templates/hello/config.yml': 'name: hello\n',
+  'stacks/web/stack.yml': 'template: hello\nversion: "1"\n',
+  'docs/notes.md': 'outside',
+};
 
 test('a work-tree repository is read in place at the branch head; uncommitted changes are not seen', async () => {
   const dir = `${temp.path}/worktree`;
@@ -33,7 +37,11 @@ test('a new commit is seen after refresh, not before; an unchanged revision retu
   const source = await openSource({ repo: dir });
   assert.deepEqual(await source.refresh(), { changed: true, revision: first });
   const before = await source.snapshot();
-  const second = commitFiles(dir, { 'stacks/web/stack.yml': 'template: hello\nversion: "2"\n', 'catalog/templates/hello/config.yml': null }, 'v2');
+  const second = commitFiles(
+    dir,
+    { 'stacks/web/stack.yml': 'template: hello\nversion: "2"\n', 'catalog/templates/hello/config.yml': null },
+    'v2',
+  );
   assert.equal((await source.snapshot()).revision, first, 'the revision moves only on refresh');
   assert.deepEqual(await source.refresh(), { changed: true, revision: second });
   const after = await source.snapshot();
@@ -108,6 +116,12 @@ test('another branch can be followed; a missing branch is an error that lists th
 });
 
 test('unsupported addresses are refused with the accepted forms', async () => {
-  await assert.rejects(openSource({ repo: 'git@example.invalid:team/repo.git' }), /unsupported address; use an http\(s\):\/\/ URL, a file:\/\/ URL or a local path/);
-  await assert.rejects(openSource({ repo: 'ssh://user:secret@example.invalid/repo.git' }), (err: Error) => !err.message.includes('secret') && /unsupported address/.test(err.message));
+  await assert.rejects(
+    openSource({ repo: 'git@example.invalid:team/repo.git' }),
+    /unsupported address; use an http\(s\):\/\/ URL, a file:\/\/ URL or a local path/,
+  );
+  await assert.rejects(
+    openSource({ repo: 'ssh://user:secret@example.invalid/repo.git' }),
+    (err: Error) => !err.message.includes('secret') && /unsupported address/.test(err.message),
+  );
 });

@@ -1,11 +1,11 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
 import { openSource, type Source } from '../../src/source/index.js';
 import { commitFiles, git, initBareRepo, initRepo, makeTempDir } from './git-fixtures.js';
-import { startGitHttpServer, type GitHttpServer } from './git-http-server.js';
+import { type GitHttpServer, startGitHttpServer } from './git-http-server.js';
 
 const TOKEN = 'tok-3f9a7c21e5';
 
@@ -51,7 +51,11 @@ test('an http remote is cloned into the cache, then new commits and force-pushes
     const snapshot1 = await source.snapshot();
     assert.deepEqual([...snapshot1.files.keys()], ['stacks/web/stack.yml']);
 
-    const doomed = commitFiles(repo.work, { 'stacks/web/stack.yml': 'template: hello\nversion: "2"\n', 'stacks/db/stack.yml': 'template: db\n' }, 'v2');
+    const doomed = commitFiles(
+      repo.work,
+      { 'stacks/web/stack.yml': 'template: hello\nversion: "2"\n', 'stacks/db/stack.yml': 'template: db\n' },
+      'v2',
+    );
     repo.push();
     assert.deepEqual(await source.refresh(), { changed: true, revision: doomed });
     const snapshot2 = await source.snapshot();
@@ -77,7 +81,10 @@ test('a later fetch transfers only the new objects; a force-push to an unrelated
   commitFiles(repo.work, { 'catalog/templates/big/README.md': bulk }, 'v1');
   repo.push();
   const cacheDir = newCacheDir();
-  const packBytes = (): number => readdirSync(join(cacheDir, 'objects/pack')).filter((name) => name.endsWith('.pack')).reduce((sum, name) => sum + statSync(join(cacheDir, 'objects/pack', name)).size, 0);
+  const packBytes = (): number =>
+    readdirSync(join(cacheDir, 'objects/pack'))
+      .filter((name) => name.endsWith('.pack'))
+      .reduce((sum, name) => sum + statSync(join(cacheDir, 'objects/pack', name)).size, 0);
   await withServer(undefined, async (server) => {
     const source = await openSource({ repo: server.repoUrl('incremental.git'), cacheDir });
     await source.refresh();
@@ -91,7 +98,11 @@ test('a later fetch transfers only the new objects; a force-push to an unrelated
 
     git(repo.work, 'checkout', '--quiet', '--orphan', 'fresh');
     git(repo.work, 'rm', '--quiet', '-r', '--cached', '.');
-    const unrelated = commitFiles(repo.work, { 'catalog/templates/big/README.md': null, 'stacks/web/stack.yml': null, 'stacks/fresh/stack.yml': 'template: new\n' }, 'unrelated');
+    const unrelated = commitFiles(
+      repo.work,
+      { 'catalog/templates/big/README.md': null, 'stacks/web/stack.yml': null, 'stacks/fresh/stack.yml': 'template: new\n' },
+      'unrelated',
+    );
     git(repo.work, 'push', '--quiet', '--force', 'origin', 'fresh:main');
     assert.deepEqual(await source.refresh(), { changed: true, revision: unrelated });
     assert.deepEqual([...(await source.snapshot()).files.keys()], ['stacks/fresh/stack.yml']);

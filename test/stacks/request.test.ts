@@ -1,11 +1,13 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { readStackRequests } from '../../src/stacks/request.js';
 
 const read = (files: Record<string, string>) => readStackRequests(new Map(Object.entries(files)));
 
 test('reads template, version and answers; scalars stay the strings written', () => {
-  const [result] = read({ 'stacks/team-a/stack.yml': 'template: tidb\nversion: 1.0\nanswers:\n  tikv_scale: 3\n  debug: false\n  ratio: 0.10\n' });
+  const [result] = read({
+    'stacks/team-a/stack.yml': 'template: tidb\nversion: 1.0\nanswers:\n  tikv_scale: 3\n  debug: false\n  ratio: 0.10\n',
+  });
   assert.deepEqual(result?.diagnostics, []);
   assert.equal(result?.request?.template, 'tidb');
   assert.equal(result?.request?.catalog, undefined);
@@ -39,9 +41,10 @@ test('a variable answered in stack.yml and answers.txt is an error naming both p
     'stacks/a/answers.txt': 'port=81\n',
   });
   assert.equal(result?.request, undefined);
-  assert.deepEqual(result?.diagnostics.map((d) => [d.file, d.line, d.message]), [
-    ['stacks/a/answers.txt', 1, 'port is answered twice (also at stacks/a/stack.yml:3): keep one answer'],
-  ]);
+  assert.deepEqual(
+    result?.diagnostics.map((d) => [d.file, d.line, d.message]),
+    [['stacks/a/answers.txt', 1, 'port is answered twice (also at stacks/a/stack.yml:3): keep one answer']],
+  );
 });
 
 test('a malformed answers.txt line is an error with its line', () => {

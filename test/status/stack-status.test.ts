@@ -1,6 +1,6 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DesiredStack, DesiredService } from '../../src/model/desired.js';
+import { test } from 'node:test';
+import type { DesiredService, DesiredStack } from '../../src/model/desired.js';
 import type { ObservedContainer, ObservedHost } from '../../src/model/observed.js';
 import type { Plan } from '../../src/plan/types.js';
 import { stackStatus } from '../../src/status/stack-status.js';
@@ -11,51 +11,108 @@ function service(name: string, scale: number, extra: Partial<DesiredService> = {
 
 function stack(services: DesiredService[]): DesiredStack {
   return {
-    name: 'web', template: { catalog: 'library', template: 'hello-web', folder: '1', version: '1.1.0' }, revision: 'abc123',
-    variables: {}, secretVariables: [], services: Object.fromEntries(services.map((s) => [s.name, s])), volumes: {}, ignoredKeys: [], warnings: [],
+    name: 'web',
+    template: { catalog: 'library', template: 'hello-web', folder: '1', version: '1.1.0' },
+    revision: 'abc123',
+    variables: {},
+    secretVariables: [],
+    services: Object.fromEntries(services.map((s) => [s.name, s])),
+    volumes: {},
+    ignoredKeys: [],
+    warnings: [],
   };
 }
 
-function container(host: string, service: string, instance: number, state: ObservedContainer['state'] = 'running', port?: number): ObservedContainer {
+function container(
+  host: string,
+  service: string,
+  instance: number,
+  state: ObservedContainer['state'] = 'running',
+  port?: number,
+): ObservedContainer {
   return {
-    id: `${host}-${service}-${instance}`, name: `web-${service}-${instance}`, host, image: 'busybox', labels: {}, state,
+    id: `${host}-${service}-${instance}`,
+    name: `web-${service}-${instance}`,
+    host,
+    image: 'busybox',
+    labels: {},
+    state,
     ports: port ? [{ privatePort: 80, publicPort: port, protocol: 'tcp' }] : [],
     owner: { stack: 'web', service, unit: service, instance, configHash: 'h', revision: 'abc123' },
   };
 }
 
 function host(name: string, address: string, containers: ObservedContainer[], reachable = true): ObservedHost {
-  return { name, address, reachable, labels: {}, containers, images: [], networks: [], volumes: [], ...(reachable ? {} : { error: 'connection refused' }) };
+  return {
+    name,
+    address,
+    reachable,
+    labels: {},
+    containers,
+    images: [],
+    networks: [],
+    volumes: [],
+    ...(reachable ? {} : { error: 'connection refused' }),
+  };
 }
 
 const noPlan: Plan = { operations: [], stacks: [] };
 
 test('all desired containers running and no pending change: Synced, Healthy, with endpoints at host addresses', () => {
   const status = stackStatus({
-    name: 'web', desired: stack([service('web', 2)]), plan: noPlan,
-    observed: { hosts: [host('h1', '10.0.0.1', [container('h1', 'web', 1, 'running', 8080)]), host('h2', '10.0.0.2', [container('h2', 'web', 2, 'running', 8080)])] },
+    name: 'web',
+    desired: stack([service('web', 2)]),
+    plan: noPlan,
+    observed: {
+      hosts: [
+        host('h1', '10.0.0.1', [container('h1', 'web', 1, 'running', 8080)]),
+        host('h2', '10.0.0.2', [container('h2', 'web', 2, 'running', 8080)]),
+      ],
+    },
   });
   assert.equal(status.sync, 'Synced');
   assert.equal(status.health, 'Healthy');
   assert.equal(status.appliedRevision, 'abc123');
   assert.deepEqual(status.services, [{ name: 'web', desired: 2, running: 2 }]);
-  assert.deepEqual(status.endpoints.map((e) => `${e.service} ${e.address}:${e.port}`), ['web 10.0.0.1:8080', 'web 10.0.0.2:8080']);
+  assert.deepEqual(
+    status.endpoints.map((e) => `${e.service} ${e.address}:${e.port}`),
+    ['web 10.0.0.1:8080', 'web 10.0.0.2:8080'],
+  );
 });
 
 test('pending operations make it OutOfSync with their causes; a missing container makes it Degraded', () => {
-  const plan: Plan = { stacks: [], operations: [{ id: '#1', kind: 'StartContainer', host: 'h1', target: 'web-web-1', stack: 'web', dependsOn: [], cause: 'exited (137), restart' }] };
-  const status = stackStatus({ name: 'web', desired: stack([service('web', 2)]), plan, observed: { hosts: [host('h1', '10.0.0.1', [container('h1', 'web', 1, 'exited')])] } });
+  const plan: Plan = {
+    stacks: [],
+    operations: [
+      { id: '#1', kind: 'StartContainer', host: 'h1', target: 'web-web-1', stack: 'web', dependsOn: [], cause: 'exited (137), restart' },
+    ],
+  };
+  const status = stackStatus({
+    name: 'web',
+    desired: stack([service('web', 2)]),
+    plan,
+    observed: { hosts: [host('h1', '10.0.0.1', [container('h1', 'web', 1, 'exited')])] },
+  });
   assert.equal(status.sync, 'OutOfSync');
   assert.equal(status.health, 'Degraded');
   assert.match(status.message, /1 change\(s\) pending: exited \(137\), restart/);
 });
 
 test('render errors make it Failed with the file and line; an unreachable host makes it Degraded', () => {
-  const failed = stackStatus({ name: 'web', renderErrors: [{ severity: 'error', file: 'stacks/web/stack.yml', line: 3, message: 'bad' }], observed: { hosts: [] } });
+  const failed = stackStatus({
+    name: 'web',
+    renderErrors: [{ severity: 'error', file: 'stacks/web/stack.yml', line: 3, message: 'bad' }],
+    observed: { hosts: [] },
+  });
   assert.equal(failed.sync, 'Failed');
   assert.equal(failed.health, 'Unknown');
   assert.equal(failed.message, 'stacks/web/stack.yml:3: bad');
-  const unreachable = stackStatus({ name: 'web', desired: stack([service('web', 1)]), plan: noPlan, observed: { hosts: [host('h1', '10.0.0.1', [container('h1', 'web', 1)], false)] } });
+  const unreachable = stackStatus({
+    name: 'web',
+    desired: stack([service('web', 1)]),
+    plan: noPlan,
+    observed: { hosts: [host('h1', '10.0.0.1', [container('h1', 'web', 1)], false)] },
+  });
   assert.equal(unreachable.health, 'Degraded');
   assert.match(unreachable.message, /host h1 \(connection refused\) unreachable/);
 });
@@ -63,6 +120,11 @@ test('render errors make it Failed with the file and line; an unreachable host m
 test('a start_once container that exited counts as done, not as missing', () => {
   const once = container('h1', 'init', 1, 'exited');
   once.labels['io.rancher.container.start_once'] = 'true';
-  const status = stackStatus({ name: 'web', desired: stack([service('init', 1)]), plan: noPlan, observed: { hosts: [host('h1', '10.0.0.1', [once])] } });
+  const status = stackStatus({
+    name: 'web',
+    desired: stack([service('init', 1)]),
+    plan: noPlan,
+    observed: { hosts: [host('h1', '10.0.0.1', [once])] },
+  });
   assert.equal(status.health, 'Healthy');
 });

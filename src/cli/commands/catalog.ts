@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadCatalog } from '../../catalog/loader.js';
-import { constraintsOf, secretVariableNames, type Question } from '../../catalog/questions.js';
+import { constraintsOf, type Question, secretVariableNames } from '../../catalog/questions.js';
 import type { Catalog, CatalogTemplate } from '../../catalog/types.js';
 import { formatDiagnostic } from '../../model/diagnostics.js';
 import { MASK } from '../../model/redact.js';
@@ -10,12 +10,23 @@ import { checkCatalog } from '../../render/catalog-check.js';
 import { findTemplateVersion, loadCatalogs } from '../../render/index.js';
 import { readDirectoryTree } from '../../source/directory.js';
 import { UsageError } from '../errors.js';
-import { table } from '../table.js';
 import { formatOption, readExtraCatalogs, readRepo, repoOption, requireDirectory } from '../repo.js';
+import { table } from '../table.js';
 
-interface ListArgs { repo: string; catalog: string[]; format: string }
-interface ShowArgs extends ListArgs { template: string; version?: string }
-interface CheckArgs { dir: string; allowFailures: boolean; format: string }
+interface ListArgs {
+  repo: string;
+  catalog: string[];
+  format: string;
+}
+interface ShowArgs extends ListArgs {
+  template: string;
+  version?: string;
+}
+interface CheckArgs {
+  dir: string;
+  allowFailures: boolean;
+  format: string;
+}
 
 async function catalogsOf(args: ListArgs): Promise<Catalog[]> {
   return loadCatalogs(await readRepo(args.repo), { extraCatalogs: await readExtraCatalogs(args.catalog) });
@@ -39,20 +50,40 @@ const listCommand: CommandModule<object, ListArgs> = {
 const showCommand: CommandModule<object, ShowArgs> = {
   command: 'show <template>',
   describe: 'Show a template version: description and questions with type, default and constraints',
-  builder: (yargs: Argv) => yargs
-    .positional('template', { type: 'string', demandOption: true, describe: '<template> or <catalog>:<template>' })
-    .options({ version: { type: 'string', describe: 'Version string or folder (default: the default version)' }, ...repoOption, ...formatOption(['text', 'json'], 'text') }) as unknown as Argv<ShowArgs>,
+  builder: (yargs: Argv) =>
+    yargs.positional('template', { type: 'string', demandOption: true, describe: '<template> or <catalog>:<template>' }).options({
+      version: { type: 'string', describe: 'Version string or folder (default: the default version)' },
+      ...repoOption,
+      ...formatOption(['text', 'json'], 'text'),
+    }) as unknown as Argv<ShowArgs>,
   handler: async (args: ArgumentsCamelCase<ShowArgs>) => {
     const [catalogName, templateId] = args.template.includes(':') ? args.template.split(':', 2) : [undefined, args.template];
-    const found = findTemplateVersion({ template: templateId ?? '', file: args.template, ...(catalogName ? { catalog: catalogName } : {}), ...(args.version ? { version: args.version } : {}) }, await catalogsOf(args));
+    const found = findTemplateVersion(
+      {
+        template: templateId ?? '',
+        file: args.template,
+        ...(catalogName ? { catalog: catalogName } : {}),
+        ...(args.version ? { version: args.version } : {}),
+      },
+      await catalogsOf(args),
+    );
     if ('error' in found) throw new UsageError(found.error.message);
     const { template, version } = found;
-    const detail = { ...summary(template), version: version.version, folder: version.folder, description: version.description ?? template.description ?? '', upgradeFrom: version.upgradeFrom, questions: version.questions.map(maskSecretDefault) };
+    const detail = {
+      ...summary(template),
+      version: version.version,
+      folder: version.folder,
+      description: version.description ?? template.description ?? '',
+      upgradeFrom: version.upgradeFrom,
+      questions: version.questions.map(maskSecretDefault),
+    };
     if (args.format === 'json') {
       process.stdout.write(`${JSON.stringify(detail, null, 2)}\n`);
       return;
     }
-    process.stdout.write(`${detail.reference} ${version.version} (folder ${version.folder}${version.folder === template.defaultFolder ? ', default' : ''})\n`);
+    process.stdout.write(
+      `${detail.reference} ${version.version} (folder ${version.folder}${version.folder === template.defaultFolder ? ', default' : ''})\n`,
+    );
     process.stdout.write(`${detail.name}: ${detail.description.trim()}\n`);
     process.stdout.write(`versions: ${detail.versions.map((v) => `${v.version} (${v.folder})`).join(', ')}\n`);
     if (version.upgradeFrom) process.stdout.write(`upgrade from: ${version.upgradeFrom}\n`);
@@ -63,9 +94,13 @@ const showCommand: CommandModule<object, ShowArgs> = {
 const checkCommand: CommandModule<object, CheckArgs> = {
   command: 'check <dir>',
   describe: 'Load every template of a Rancher-style catalog DIR and render every version folder',
-  builder: (yargs: Argv) => yargs
-    .positional('dir', { type: 'string', demandOption: true, describe: 'Catalog directory (templates/, infra-templates/, ...)' })
-    .options({ 'allow-failures': { type: 'boolean', default: false, describe: 'Exit 0 even if some versions fail' }, ...formatOption(['text', 'json'], 'text') }) as unknown as Argv<CheckArgs>,
+  builder: (yargs: Argv) =>
+    yargs
+      .positional('dir', { type: 'string', demandOption: true, describe: 'Catalog directory (templates/, infra-templates/, ...)' })
+      .options({
+        'allow-failures': { type: 'boolean', default: false, describe: 'Exit 0 even if some versions fail' },
+        ...formatOption(['text', 'json'], 'text'),
+      }) as unknown as Argv<CheckArgs>,
   handler: async (args: ArgumentsCamelCase<CheckArgs>) => {
     await requireDirectory(args.dir, 'catalog check');
     const displayRoot = args.dir.replace(/\/+$/, '');
@@ -73,11 +108,15 @@ const checkCommand: CommandModule<object, CheckArgs> = {
     const catalog = loadCatalog(files, { name: 'checked', displayRoot });
     const result = checkCatalog(files, catalog, displayRoot);
     if (args.format === 'json') {
-      process.stdout.write(`${JSON.stringify({ rendered: result.rendered, total: result.total, failures: result.checks.filter((c) => !c.ok) }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ rendered: result.rendered, total: result.total, failures: result.checks.filter((c) => !c.ok) }, null, 2)}\n`,
+      );
     } else {
       for (const check of result.checks.filter((c) => !c.ok)) {
         const reasons = check.diagnostics.filter((d) => d.severity === 'error');
-        process.stdout.write(`FAIL ${check.path}\n${(reasons.length ? reasons : check.diagnostics).map((d) => `  ${formatDiagnostic(d)}\n`).join('')}`);
+        process.stdout.write(
+          `FAIL ${check.path}\n${(reasons.length ? reasons : check.diagnostics).map((d) => `  ${formatDiagnostic(d)}\n`).join('')}`,
+        );
       }
       process.stdout.write(`rendered ${result.rendered} of ${result.total} versions\n`);
     }
@@ -118,4 +157,3 @@ function oneLine(text: string): string {
   const flat = text.replace(/\s+/g, ' ');
   return flat.length > 40 ? `${flat.slice(0, 37)}...` : flat;
 }
-

@@ -8,6 +8,7 @@ import { statusCommand } from './status.js';
 import { syncCommand } from './sync.js';
 import { validateCommand } from './validate.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: each command has its own argument type; yargs takes them as one list
 export const commands: CommandModule<object, any>[] = [
   validateCommand,
   renderCommand,

@@ -1,15 +1,21 @@
 /** `corral plan`: what a sync would change on the hosts, and why. Changes nothing. */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { ConfigError, loadConfig } from '../../config/load.js';
 import type { CorralConfig } from '../../config/config.js';
+import { ConfigError, loadConfig } from '../../config/load.js';
 import { formatDiagnostic } from '../../model/diagnostics.js';
 import { formatPlan } from '../../plan/index.js';
 import { reconcile } from '../../reconcile/index.js';
-import { loadDesiredState, type DesiredState } from '../../render/index.js';
+import { type DesiredState, loadDesiredState } from '../../render/index.js';
 import { UsageError } from '../errors.js';
 import { formatOption, readRepo } from '../repo.js';
 
-interface PlanArgs { repo: string; config?: string; format: string; exitCode: boolean; stack?: string }
+interface PlanArgs {
+  repo: string;
+  config?: string;
+  format: string;
+  exitCode: boolean;
+  stack?: string;
+}
 
 export const EXIT_NO_CHANGES = 0;
 export const EXIT_ERROR = 1;
@@ -36,24 +42,41 @@ export async function readSyncInputs(repo: string, configFile: string | undefine
 }
 
 export function renderFailures(state: DesiredState, only?: string): string {
-  return state.failed.filter((f) => only === undefined || f.stack === only).flatMap((f) => f.diagnostics.filter((d) => d.severity === 'error').map((d) => `stack ${f.stack}: ${formatDiagnostic(d)}\n`)).join('');
+  return state.failed
+    .filter((f) => only === undefined || f.stack === only)
+    .flatMap((f) => f.diagnostics.filter((d) => d.severity === 'error').map((d) => `stack ${f.stack}: ${formatDiagnostic(d)}\n`))
+    .join('');
 }
 
 export const planCommand: CommandModule<object, PlanArgs> = {
   command: 'plan',
   describe: 'Show what `corral sync` would change on the hosts, and why',
-  builder: (yargs: Argv) => yargs.options({
-    ...repoAndConfigOptions,
-    ...formatOption(['text', 'json'], 'text'),
-    stack: { type: 'string', describe: 'Only this stack' },
-    'exit-code': { type: 'boolean', default: false, describe: `Exit ${EXIT_NO_CHANGES} with no changes, ${EXIT_CHANGES_PENDING} with changes pending, ${EXIT_ERROR} on errors` },
-  }) as unknown as Argv<PlanArgs>,
+  builder: (yargs: Argv) =>
+    yargs.options({
+      ...repoAndConfigOptions,
+      ...formatOption(['text', 'json'], 'text'),
+      stack: { type: 'string', describe: 'Only this stack' },
+      'exit-code': {
+        type: 'boolean',
+        default: false,
+        describe: `Exit ${EXIT_NO_CHANGES} with no changes, ${EXIT_CHANGES_PENDING} with changes pending, ${EXIT_ERROR} on errors`,
+      },
+    }) as unknown as Argv<PlanArgs>,
   handler: async (args: ArgumentsCamelCase<PlanArgs>) => {
     const inputs = await readSyncInputs(args.repo, args.config);
-    const result = await reconcile({ hosts: inputs.config.hosts, desired: inputs.state.stacks, failed: inputs.state.failed, prune: inputs.prune, dryRun: true, ...(args.stack ? { only: [args.stack] } : {}) });
+    const result = await reconcile({
+      hosts: inputs.config.hosts,
+      desired: inputs.state.stacks,
+      failed: inputs.state.failed,
+      prune: inputs.prune,
+      dryRun: true,
+      ...(args.stack ? { only: [args.stack] } : {}),
+    });
     const unreachable = result.observed.hosts.filter((h) => !h.reachable);
     if (args.format === 'json') {
-      process.stdout.write(`${JSON.stringify({ plan: result.plan, failed: inputs.state.failed, unreachable: unreachable.map((h) => ({ host: h.name, error: h.error })) }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ plan: result.plan, failed: inputs.state.failed, unreachable: unreachable.map((h) => ({ host: h.name, error: h.error })) }, null, 2)}\n`,
+      );
     } else {
       process.stderr.write(renderFailures(inputs.state, args.stack));
       process.stderr.write(unreachable.map((h) => `host ${h.name} unreachable: ${h.error ?? 'no answer'}\n`).join(''));

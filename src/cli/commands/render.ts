@@ -1,20 +1,27 @@
 /** `corral render STACK`: the rendered desired state of one stack, secrets masked. */
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+
 import { stringify } from 'yaml';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { formatDiagnostic } from '../../model/diagnostics.js';
 import { redactStack } from '../../model/redact.js';
 import { loadDesiredState } from '../../render/index.js';
 import { UsageError } from '../errors.js';
 import { formatOption, readExtraCatalogs, readRepo, repoOption } from '../repo.js';
 
-interface RenderArgs { stack: string; repo: string; catalog: string[]; format: string }
+interface RenderArgs {
+  stack: string;
+  repo: string;
+  catalog: string[];
+  format: string;
+}
 
 export const renderCommand: CommandModule<object, RenderArgs> = {
   command: 'render <stack>',
   describe: 'Print the rendered desired state of one stack (password answers masked)',
-  builder: (yargs: Argv) => yargs
-    .positional('stack', { type: 'string', demandOption: true, describe: 'Stack name (its folder under stacks/)' })
-    .options({ ...repoOption, ...formatOption(['yaml', 'json'], 'yaml') }) as unknown as Argv<RenderArgs>,
+  builder: (yargs: Argv) =>
+    yargs
+      .positional('stack', { type: 'string', demandOption: true, describe: 'Stack name (its folder under stacks/)' })
+      .options({ ...repoOption, ...formatOption(['yaml', 'json'], 'yaml') }) as unknown as Argv<RenderArgs>,
   handler: async (args: ArgumentsCamelCase<RenderArgs>) => {
     const state = loadDesiredState(await readRepo(args.repo), { extraCatalogs: await readExtraCatalogs(args.catalog) });
     const failed = state.failed.find((f) => f.stack === args.stack);

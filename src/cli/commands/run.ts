@@ -5,12 +5,20 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadConfig } from '../../config/load.js';
 import { Controller } from '../../daemon/controller.js';
 import { watchDockerEvents } from '../../daemon/docker-events.js';
-import { createLogger, registerSecrets, type LogFormat } from '../../log/logger.js';
+import { createLogger, type LogFormat, registerSecrets } from '../../log/logger.js';
 import { createApiServer } from '../../server/http.js';
-import { openSource, DirectorySource } from '../../source/index.js';
+import { DirectorySource, openSource } from '../../source/index.js';
 import { UsageError } from '../errors.js';
 
-interface RunArgs { repo: string; branch: string; config?: string; listen: string; interval: number; logFormat?: LogFormat; directory: boolean }
+interface RunArgs {
+  repo: string;
+  branch: string;
+  config?: string;
+  listen: string;
+  interval: number;
+  logFormat?: LogFormat;
+  directory: boolean;
+}
 
 export const DEFAULT_LISTEN = '127.0.0.1:7480';
 const GIT_TOKEN_ENV = 'CORRAL_GIT_TOKEN';
@@ -21,15 +29,24 @@ const EVENT_SETTLE_MS = 150;
 export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run',
   describe: 'Run the daemon: follow the repository, converge on every change, self-heal, serve status',
-  builder: (yargs: Argv) => yargs.options({
-    repo: { type: 'string', default: '.', describe: 'A directory, a local git repository, or an http(s) git URL' },
-    branch: { type: 'string', default: 'main', describe: 'Branch to follow (git repositories)' },
-    config: { type: 'string', describe: 'Config file listing the Docker hosts (default: the local Docker daemon)' },
-    listen: { type: 'string', default: DEFAULT_LISTEN, describe: 'HOST:PORT of the status API and webhook' },
-    interval: { type: 'number', default: 30, describe: 'Seconds between full checks (fetch + converge every stack)' },
-    'log-format': { choices: ['text', 'json'] as const, describe: 'Log format (default: text on a terminal, JSON otherwise)' },
-    directory: { type: 'boolean', default: false, describe: 'Serve --repo as a plain directory (its files as they are), even if it is a git checkout' },
-  }).epilogue(`Credentials for https repositories come from ${GIT_TOKEN_ENV} (and ${GIT_USER_ENV}); the webhook secret from the variable named by the config's webhook.secret_env, or ${WEBHOOK_SECRET_ENV}.`) as unknown as Argv<RunArgs>,
+  builder: (yargs: Argv) =>
+    yargs
+      .options({
+        repo: { type: 'string', default: '.', describe: 'A directory, a local git repository, or an http(s) git URL' },
+        branch: { type: 'string', default: 'main', describe: 'Branch to follow (git repositories)' },
+        config: { type: 'string', describe: 'Config file listing the Docker hosts (default: the local Docker daemon)' },
+        listen: { type: 'string', default: DEFAULT_LISTEN, describe: 'HOST:PORT of the status API and webhook' },
+        interval: { type: 'number', default: 30, describe: 'Seconds between full checks (fetch + converge every stack)' },
+        'log-format': { choices: ['text', 'json'] as const, describe: 'Log format (default: text on a terminal, JSON otherwise)' },
+        directory: {
+          type: 'boolean',
+          default: false,
+          describe: 'Serve --repo as a plain directory (its files as they are), even if it is a git checkout',
+        },
+      })
+      .epilogue(
+        `Credentials for https repositories come from ${GIT_TOKEN_ENV} (and ${GIT_USER_ENV}); the webhook secret from the variable named by the config's webhook.secret_env, or ${WEBHOOK_SECRET_ENV}.`,
+      ) as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {
     if (!(args.interval >= 1)) throw new UsageError(`--interval ${args.interval}: expected a number of seconds ≥ 1`);
     const [host, port] = parseListen(args.listen);
@@ -40,16 +57,31 @@ export const runCommand: CommandModule<object, RunArgs> = {
     registerSecrets([token ?? '', webhookSecret ?? ''].filter(Boolean));
     const source = args.directory
       ? new DirectorySource(resolve(args.repo))
-      : await openSource({ repo: args.repo, branch: args.branch, ...(token ? { credentials: { token, ...(process.env[GIT_USER_ENV] ? { username: process.env[GIT_USER_ENV] } : {}) } } : {}) });
+      : await openSource({
+          repo: args.repo,
+          branch: args.branch,
+          ...(token ? { credentials: { token, ...(process.env[GIT_USER_ENV] ? { username: process.env[GIT_USER_ENV] } : {}) } } : {}),
+        });
     const controller = new Controller({ source, config, logger, ...(webhookSecret ? { webhookSecret } : {}) });
     const server = await listen(createApiServer(controller), host, port);
-    logger.info('corral is running', { repo: source.describe(), hosts: config.hosts.map((h) => h.name), api: `http://${args.listen}/api/v1/stacks`, interval: args.interval, webhook: webhookSecret ? 'enabled' : 'disabled' });
+    logger.info('corral is running', {
+      repo: source.describe(),
+      hosts: config.hosts.map((h) => h.name),
+      api: `http://${args.listen}/api/v1/stacks`,
+      interval: args.interval,
+      webhook: webhookSecret ? 'enabled' : 'disabled',
+    });
 
     const stopWatching = source.watch?.(() => controller.requestFetch('repository changed')) ?? (() => {});
     const stopEvents = watchDockerEvents(config.hosts, {
       // Docker sends `die` a moment before the container's state reads as exited: let it settle.
-      onEvent: (event) => setTimeout(() => controller.requestSync(event.stack, `container ${event.container} on ${event.host}: ${event.action}`), EVENT_SETTLE_MS),
-      onStreamError: (hostName, message, retryInMs) => logger.warn('Docker event stream lost; reconnecting', { host: hostName, error: message, retryInMs }),
+      onEvent: (event) =>
+        setTimeout(
+          () => controller.requestSync(event.stack, `container ${event.container} on ${event.host}: ${event.action}`),
+          EVENT_SETTLE_MS,
+        ),
+      onStreamError: (hostName, message, retryInMs) =>
+        logger.warn('Docker event stream lost; reconnecting', { host: hostName, error: message, retryInMs }),
     });
     const timer = setInterval(() => controller.requestFullCheck('interval'), args.interval * 1000);
     controller.requestFullCheck('start');
@@ -73,13 +105,15 @@ export const runCommand: CommandModule<object, RunArgs> = {
 function parseListen(listen: string): [string, number] {
   const match = /^(.*):(\d{1,5})$/.exec(listen);
   const port = Number(match?.[2]);
-  if (!match || !match[1] || port > 65535) throw new UsageError(`--listen ${listen}: expected HOST:PORT, e.g. ${DEFAULT_LISTEN}`);
+  if (!match?.[1] || port > 65535) throw new UsageError(`--listen ${listen}: expected HOST:PORT, e.g. ${DEFAULT_LISTEN}`);
   return [match[1].replace(/^\[|\]$/g, ''), port];
 }
 
 function listen(server: Server, host: string, port: number): Promise<Server> {
   return new Promise((resolveListen, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(new UsageError(`--listen ${host}:${port}: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`)));
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new UsageError(`--listen ${host}:${port}: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`)),
+    );
     server.listen(port, host, () => resolveListen(server));
   });
 }

@@ -2,19 +2,25 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { StackStatus } from '../../status/stack-status.js';
 import { UsageError } from '../errors.js';
-import { table } from '../table.js';
 import { formatOption } from '../repo.js';
+import { table } from '../table.js';
 
-interface StatusArgs { server: string; format: string; stack?: string }
+interface StatusArgs {
+  server: string;
+  format: string;
+  stack?: string;
+}
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:7480';
 
 export const statusCommand: CommandModule<object, StatusArgs> = {
   command: 'status [stack]',
   describe: 'Show the sync and health of every stack (or one) as the running daemon sees it',
-  builder: (yargs: Argv) => yargs
-    .positional('stack', { type: 'string', describe: 'Only this stack, with its endpoints and events' })
-    .options({ server: { type: 'string', default: DEFAULT_SERVER, describe: 'URL of the corral daemon' }, ...formatOption(['text', 'json'], 'text') }) as unknown as Argv<StatusArgs>,
+  builder: (yargs: Argv) =>
+    yargs.positional('stack', { type: 'string', describe: 'Only this stack, with its endpoints and events' }).options({
+      server: { type: 'string', default: DEFAULT_SERVER, describe: 'URL of the corral daemon' },
+      ...formatOption(['text', 'json'], 'text'),
+    }) as unknown as Argv<StatusArgs>,
   handler: async (args: ArgumentsCamelCase<StatusArgs>) => {
     const path = args.stack ? `/api/v1/stacks/${encodeURIComponent(args.stack)}` : '/api/v1/stacks';
     const body = await fetchJson(new URL(path, args.server).toString());
@@ -33,9 +39,11 @@ async function fetchJson(url: string): Promise<unknown> {
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   } catch (err) {
-    throw new UsageError(`cannot reach the corral daemon at ${new URL(url).origin} (${err instanceof Error ? err.message : String(err)}); is 'corral run' running? (--server URL)`);
+    throw new UsageError(
+      `cannot reach the corral daemon at ${new URL(url).origin} (${err instanceof Error ? err.message : String(err)}); is 'corral run' running? (--server URL)`,
+    );
   }
-  const body = await response.json().catch(() => undefined) as { error?: string } | undefined;
+  const body = (await response.json().catch(() => undefined)) as { error?: string } | undefined;
   if (!response.ok) throw new UsageError(body?.error ?? `${url}: HTTP ${response.status}`);
   return body;
 }
@@ -55,7 +63,9 @@ function detail(s: StackStatus): string {
     table([['SERVICE', 'DESIRED', 'RUNNING'], ...s.services.map((svc) => [svc.name, String(svc.desired), String(svc.running)])]).trimEnd(),
     '',
     'endpoints:',
-    ...(s.endpoints.length ? s.endpoints.map((e) => `  ${e.service}  ${e.address}:${e.port}/${e.protocol}  (host ${e.host}, container port ${e.containerPort})`) : ['  (none published)']),
+    ...(s.endpoints.length
+      ? s.endpoints.map((e) => `  ${e.service}  ${e.address}:${e.port}/${e.protocol}  (host ${e.host}, container port ${e.containerPort})`)
+      : ['  (none published)']),
     '',
     'recent events:',
     ...(s.events.length ? s.events.slice(-10).map((e) => `  ${e.time}  ${e.message}`) : ['  (none)']),

@@ -6,16 +6,22 @@ import { reconcile, type StackOutcome } from '../../reconcile/index.js';
 import { UsageError } from '../errors.js';
 import { readSyncInputs, renderFailures, repoAndConfigOptions } from './plan.js';
 
-interface SyncArgs { repo: string; config?: string; once: boolean; stack?: string }
+interface SyncArgs {
+  repo: string;
+  config?: string;
+  once: boolean;
+  stack?: string;
+}
 
 export const syncCommand: CommandModule<object, SyncArgs> = {
   command: 'sync',
   describe: 'Converge the Docker hosts to the stacks in the repository',
-  builder: (yargs: Argv) => yargs.options({
-    ...repoAndConfigOptions,
-    once: { type: 'boolean', default: false, describe: 'Run one pass and exit (required: the continuous loop is `corral run`)' },
-    stack: { type: 'string', describe: 'Only this stack' },
-  }) as unknown as Argv<SyncArgs>,
+  builder: (yargs: Argv) =>
+    yargs.options({
+      ...repoAndConfigOptions,
+      once: { type: 'boolean', default: false, describe: 'Run one pass and exit (required: the continuous loop is `corral run`)' },
+      stack: { type: 'string', describe: 'Only this stack' },
+    }) as unknown as Argv<SyncArgs>,
   handler: async (args: ArgumentsCamelCase<SyncArgs>) => {
     if (!args.once) throw new UsageError('sync runs one pass: pass --once (the continuous loop is the daemon)');
     const inputs = await readSyncInputs(args.repo, args.config);
@@ -30,7 +36,8 @@ export const syncCommand: CommandModule<object, SyncArgs> = {
       prune: inputs.prune,
       ...(args.stack ? { only: [args.stack] } : {}),
     });
-    for (const host of result.observed.hosts.filter((h) => !h.reachable)) process.stdout.write(`host ${host.name} unreachable: ${host.error ?? 'no answer'}\n`);
+    for (const host of result.observed.hosts.filter((h) => !h.reachable))
+      process.stdout.write(`host ${host.name} unreachable: ${host.error ?? 'no answer'}\n`);
     process.stdout.write(result.stacks.map(formatOutcome).join(''));
     process.exitCode = result.stacks.every((s) => s.converged) ? 0 : 1;
   },
@@ -41,7 +48,8 @@ export function formatOutcome(outcome: StackOutcome): string {
   const lines = [`stack ${outcome.stack}: ${status.sync}, ${status.health}${outcome.converged ? '' : ` — ${status.message}`}`];
   lines.push(...outcome.notes.map((n) => `  ${n.level}: ${n.message}`));
   lines.push(...outcome.operations.map((r) => `  ${formatOperation(r.operation)} — ${resultText(r)}`));
-  if (status.endpoints.length > 0) lines.push(`  endpoints: ${status.endpoints.map((e) => `${e.service} ${e.address}:${e.port}/${e.protocol}`).join(', ')}`);
+  if (status.endpoints.length > 0)
+    lines.push(`  endpoints: ${status.endpoints.map((e) => `${e.service} ${e.address}:${e.port}/${e.protocol}`).join(', ')}`);
   return lines.map((line) => `${line}\n`).join('');
 }
 

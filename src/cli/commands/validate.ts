@@ -1,10 +1,14 @@
 /** `corral validate`: the merge-request check — every stack validated and rendered. */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { formatDiagnostic, type Diagnostic } from '../../model/diagnostics.js';
+import { type Diagnostic, formatDiagnostic } from '../../model/diagnostics.js';
 import { loadDesiredState } from '../../render/index.js';
 import { formatOption, readExtraCatalogs, readRepo, repoOption } from '../repo.js';
 
-interface ValidateArgs { repo: string; catalog: string[]; format: string }
+interface ValidateArgs {
+  repo: string;
+  catalog: string[];
+  format: string;
+}
 
 export const validateCommand: CommandModule<object, ValidateArgs> = {
   command: 'validate',

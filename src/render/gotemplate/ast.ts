@@ -44,37 +44,94 @@ export interface CommandNode {
 }
 
 export type ArgNode =
-  | FieldNode | VariableNode | ChainNode | IdentifierNode | PipeNode
-  | DotNode | NilNode | BoolNode | NumberNode | StringNode;
+  | FieldNode
+  | VariableNode
+  | ChainNode
+  | IdentifierNode
+  | PipeNode
+  | DotNode
+  | NilNode
+  | BoolNode
+  | NumberNode
+  | StringNode;
 
 /** `.A.B`: fields of dot. */
-export interface FieldNode { type: 'field'; fields: string[]; position: Position }
+export interface FieldNode {
+  type: 'field';
+  fields: string[];
+  position: Position;
+}
 /** `$x.A.B` (fields may be empty); `$` is the root data. */
-export interface VariableNode { type: 'variable'; name: string; fields: string[]; position: Position }
+export interface VariableNode {
+  type: 'variable';
+  name: string;
+  fields: string[];
+  position: Position;
+}
 /** `(pipeline).A.B`. */
-export interface ChainNode { type: 'chain'; target: PipeNode; fields: string[]; position: Position }
+export interface ChainNode {
+  type: 'chain';
+  target: PipeNode;
+  fields: string[];
+  position: Position;
+}
 /** A function name. */
-export interface IdentifierNode { type: 'identifier'; name: string; position: Position }
-export interface DotNode { type: 'dot'; position: Position }
-export interface NilNode { type: 'nil'; position: Position }
-export interface BoolNode { type: 'bool'; value: boolean; position: Position }
+export interface IdentifierNode {
+  type: 'identifier';
+  name: string;
+  position: Position;
+}
+export interface DotNode {
+  type: 'dot';
+  position: Position;
+}
+export interface NilNode {
+  type: 'nil';
+  position: Position;
+}
+export interface BoolNode {
+  type: 'bool';
+  value: boolean;
+  position: Position;
+}
 /** Integers are JavaScript integers; a number literal with a fraction or exponent is a float. */
-export interface NumberNode { type: 'number'; value: number; text: string; position: Position }
-export interface StringNode { type: 'string'; value: string; text: string; position: Position }
+export interface NumberNode {
+  type: 'number';
+  value: number;
+  text: string;
+  position: Position;
+}
+export interface StringNode {
+  type: 'string';
+  value: string;
+  text: string;
+  position: Position;
+}
 
 /** The node as it was written (normalised spacing), for error messages. */
 export function describeNode(node: ArgNode | CommandNode): string {
   switch (node.type) {
-    case 'command': return node.args.map(describeNode).join(' ');
-    case 'pipe': return `(${describePipe(node)})`;
-    case 'field': return `.${node.fields.join('.')}`;
-    case 'variable': return [node.name, ...node.fields].join('.');
-    case 'chain': return [describeNode(node.target), ...node.fields].join('.');
-    case 'identifier': return node.name;
-    case 'dot': return '.';
-    case 'nil': return 'nil';
-    case 'bool': return String(node.value);
-    case 'number': case 'string': return node.text;
+    case 'command':
+      return node.args.map(describeNode).join(' ');
+    case 'pipe':
+      return `(${describePipe(node)})`;
+    case 'field':
+      return `.${node.fields.join('.')}`;
+    case 'variable':
+      return [node.name, ...node.fields].join('.');
+    case 'chain':
+      return [describeNode(node.target), ...node.fields].join('.');
+    case 'identifier':
+      return node.name;
+    case 'dot':
+      return '.';
+    case 'nil':
+      return 'nil';
+    case 'bool':
+      return String(node.value);
+    case 'number':
+    case 'string':
+      return node.text;
   }
 }
 

@@ -3,7 +3,11 @@
  * caller does); `line` and `column` are 1-based positions in the template text.
  */
 export class TemplateError extends Error {
-  constructor(message: string, readonly line: number, readonly column?: number) {
+  constructor(
+    message: string,
+    readonly line: number,
+    readonly column?: number,
+  ) {
     super(message);
     this.name = 'TemplateError';
   }

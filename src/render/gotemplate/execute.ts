@@ -4,8 +4,17 @@
  * as the last argument, and `and` / `or` evaluating only the arguments they need.
  */
 import {
-  describeNode, describePipe, type ArgNode, type BranchNode, type ChainNode, type CommandNode,
-  type IdentifierNode, type Node, type PipeNode, type TemplateAst, type VariableNode,
+  type ArgNode,
+  type BranchNode,
+  type ChainNode,
+  type CommandNode,
+  describeNode,
+  describePipe,
+  type IdentifierNode,
+  type Node,
+  type PipeNode,
+  type TemplateAst,
+  type VariableNode,
 } from './ast.js';
 import { TemplateError } from './errors.js';
 import { callFunction, checkArity, FunctionError, LAZY_FUNCTIONS } from './functions.js';
@@ -47,7 +56,10 @@ class State {
   readonly output: string[] = [];
   private readonly variables: Variable[];
 
-  constructor(root: unknown, private readonly options: ExecuteOptions) {
+  constructor(
+    root: unknown,
+    private readonly options: ExecuteOptions,
+  ) {
     this.variables = [{ name: '$', value: root }];
   }
 
@@ -69,7 +81,8 @@ class State {
         this.output.push(this.options.escapeOutput ? this.options.escapeOutput(printed) : printed);
         return;
       }
-      case 'if': case 'with':
+      case 'if':
+      case 'with':
         this.scoped(() => this.walkIfOrWith(node, dot));
         return;
       case 'range':
@@ -117,13 +130,20 @@ class State {
 
   private rangeEntries(collection: unknown, node: BranchNode): [unknown, unknown][] {
     switch (kindOf(collection)) {
-      case 'invalid': case 'nil': return [];
-      case 'slice': return (collection as unknown[]).map((element, i) => [i, element]);
+      case 'invalid':
+      case 'nil':
+        return [];
+      case 'slice':
+        return (collection as unknown[]).map((element, i) => [i, element]);
       case 'map': {
         const map = collection as Record<string, unknown>;
         return sortedKeys(map).map((key) => [key, map[key]]);
       }
-      default: this.fail({ position: node.position, source: `range ${describePipe(node.pipe)}` }, `range can't iterate over ${formatValue(collection)}: expected a list or a map`);
+      default:
+        this.fail(
+          { position: node.position, source: `range ${describePipe(node.pipe)}` },
+          `range can't iterate over ${formatValue(collection)}: expected a list or a map`,
+        );
     }
   }
 
@@ -163,14 +183,19 @@ class State {
     const [first] = command.args;
     if (!first) this.fail(siteOf(command), 'empty command');
     switch (first.type) {
-      case 'field': return this.evalFieldChain(dot, first.fields, first, command.args, final);
-      case 'chain': return this.evalChain(dot, first, command.args, final);
-      case 'variable': return this.evalVariable(dot, first, command.args, final);
-      case 'identifier': return this.evalFunction(dot, first, command, command.args, final);
+      case 'field':
+        return this.evalFieldChain(dot, first.fields, first, command.args, final);
+      case 'chain':
+        return this.evalChain(dot, first, command.args, final);
+      case 'variable':
+        return this.evalVariable(dot, first, command.args, final);
+      case 'identifier':
+        return this.evalFunction(dot, first, command, command.args, final);
       case 'pipe':
         this.notAFunction(command.args, final);
         return this.evalPipeline(dot, first);
-      case 'nil': this.fail(siteOf(first), 'nil is not a command');
+      case 'nil':
+        this.fail(siteOf(first), 'nil is not a command');
     }
     this.notAFunction(command.args, final);
     return this.evalArg(dot, first);
@@ -180,19 +205,32 @@ class State {
   private notAFunction(args: ArgNode[], final: Final): void {
     const [first] = args;
     if (!first || (args.length === 1 && final === NO_FINAL)) return;
-    this.fail(siteOf(first), `can't give argument to non-function ${describeNode(first)}: put the function name first, as in "and (eq .a 1) .b"`);
+    this.fail(
+      siteOf(first),
+      `can't give argument to non-function ${describeNode(first)}: put the function name first, as in "and (eq .a 1) .b"`,
+    );
   }
 
   private evalArg(dot: unknown, node: ArgNode): unknown {
     switch (node.type) {
-      case 'field': return this.evalFieldChain(dot, node.fields, node, [node], NO_FINAL);
-      case 'chain': return this.evalChain(dot, node, [node], NO_FINAL);
-      case 'variable': return this.evalVariable(dot, node, [node], NO_FINAL);
-      case 'identifier': return this.evalFunction(dot, node, node, [node], NO_FINAL);
-      case 'pipe': return this.evalPipeline(dot, node);
-      case 'dot': return dot;
-      case 'nil': return null;
-      case 'bool': case 'number': case 'string': return node.value;
+      case 'field':
+        return this.evalFieldChain(dot, node.fields, node, [node], NO_FINAL);
+      case 'chain':
+        return this.evalChain(dot, node, [node], NO_FINAL);
+      case 'variable':
+        return this.evalVariable(dot, node, [node], NO_FINAL);
+      case 'identifier':
+        return this.evalFunction(dot, node, node, [node], NO_FINAL);
+      case 'pipe':
+        return this.evalPipeline(dot, node);
+      case 'dot':
+        return dot;
+      case 'nil':
+        return null;
+      case 'bool':
+      case 'number':
+      case 'string':
+        return node.value;
     }
   }
 
@@ -223,7 +261,7 @@ class State {
 
   // ---- fields -------------------------------------------------------------
 
-  private evalVariable(dot: unknown, node: VariableNode, args: ArgNode[], final: Final): unknown {
+  private evalVariable(_dot: unknown, node: VariableNode, args: ArgNode[], final: Final): unknown {
     const value = this.findVariable(node.name, siteOf(node)).value;
     if (node.fields.length === 0) {
       this.notAFunction(args, final);
@@ -239,7 +277,10 @@ class State {
   /** `.A.B.C` from a receiver; only the last field sees the command's arguments. */
   private evalFieldChain(receiver: unknown, fields: string[], node: ArgNode, args: ArgNode[], final: Final): unknown {
     const hasArgs = args.length > 1 || final !== NO_FINAL;
-    return fields.reduce<unknown>((current, field, i) => this.evalField(current, field, node, hasArgs && i === fields.length - 1), receiver);
+    return fields.reduce<unknown>(
+      (current, field, i) => this.evalField(current, field, node, hasArgs && i === fields.length - 1),
+      receiver,
+    );
   }
 
   private evalField(receiver: unknown, field: string, node: ArgNode, hasArgs: boolean): unknown {

@@ -2,10 +2,12 @@
 import { formatFloat, formatValue, kindOf, typeName } from './values.js';
 
 export function sprint(args: unknown[]): string {
-  return args.map((arg, i) => {
-    const needsSpace = i > 0 && typeof arg !== 'string' && typeof args[i - 1] !== 'string';
-    return (needsSpace ? ' ' : '') + formatValue(arg);
-  }).join('');
+  return args
+    .map((arg, i) => {
+      const needsSpace = i > 0 && typeof arg !== 'string' && typeof args[i - 1] !== 'string';
+      return (needsSpace ? ' ' : '') + formatValue(arg);
+    })
+    .join('');
 }
 
 export function sprintln(args: unknown[]): string {
@@ -28,7 +30,12 @@ export function sprintf(format: string, args: unknown[]): string {
     if (verb === '%') return '%';
     if (!verb) return '%!(NOVERB)';
     if (used >= args.length) return `%!${verb}(MISSING)`;
-    const directive: Directive = { flags, verb, width: width === undefined ? undefined : Number(width), precision: precision === undefined ? undefined : Number(precision || '0') };
+    const directive: Directive = {
+      flags,
+      verb,
+      width: width === undefined ? undefined : Number(width),
+      precision: precision === undefined ? undefined : Number(precision || '0'),
+    };
     return pad(formatArg(args[used++], directive), directive);
   });
   if (used >= args.length) return out;
@@ -56,11 +63,16 @@ function formatArg(arg: unknown, directive: Directive): string {
     case 't':
       if (kind === 'bool') return String(arg);
       break;
-    case 'f': case 'F': case 'e': case 'g':
+    case 'f':
+    case 'F':
+    case 'e':
+    case 'g':
       if (kind === 'float') return withSign(formatFloatVerb(arg as number, verb, precision), flags);
       break;
-    case 'x': case 'X': {
-      const hex = kind === 'int' ? (arg as number).toString(16) : kind === 'string' ? Buffer.from(arg as string).toString('hex') : undefined;
+    case 'x':
+    case 'X': {
+      const hex =
+        kind === 'int' ? (arg as number).toString(16) : kind === 'string' ? Buffer.from(arg as string).toString('hex') : undefined;
       if (hex !== undefined) return verb === 'X' ? hex.toUpperCase() : hex;
       break;
     }
@@ -105,7 +117,17 @@ function pad(text: string, { flags, width }: Directive): string {
   return sign + '0'.repeat(missing) + text.slice(sign.length);
 }
 
-const QUOTE_ESCAPES: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v', '\\': '\\\\', '"': '\\"' };
+const QUOTE_ESCAPES: Record<string, string> = {
+  '\x07': '\\a',
+  '\b': '\\b',
+  '\f': '\\f',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\v': '\\v',
+  '\\': '\\\\',
+  '"': '\\"',
+};
 
 /** Go's strconv.Quote: a double-quoted string with Go escapes. */
 export function quote(text: string): string {

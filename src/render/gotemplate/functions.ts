@@ -8,7 +8,7 @@
  * `and` and `or` are listed here for their arity, but the executor evaluates them lazily.
  */
 import { quote, sprint, sprintf, sprintln } from './format.js';
-import { compareStrings, formatValue, isTrue, kindOf, typeName, type GoMap, type Kind } from './values.js';
+import { compareStrings, formatValue, type GoMap, isTrue, type Kind, kindOf, typeName } from './values.js';
 
 /** An error from inside a function; the executor adds the function name and position. */
 export class FunctionError extends Error {}
@@ -53,8 +53,19 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
   lower: { params: ['string'], call: (text: string) => text.toLowerCase() },
   upper: { params: ['string'], call: (text: string) => text.toUpperCase() },
   trim: { params: ['string'], call: (text: string) => text.replace(/^\s+|\s+$/g, '') },
-  quote: { params: [], variadic: 'any', call: (...args: unknown[]) => args.filter((arg) => arg !== null && arg !== undefined).map((arg) => quote(formatValue(arg))).join(' ') },
-  replace: { params: ['string', 'string', 'string'], call: (old: string, replacement: string, text: string) => text.replaceAll(old, replacement) },
+  quote: {
+    params: [],
+    variadic: 'any',
+    call: (...args: unknown[]) =>
+      args
+        .filter((arg) => arg !== null && arg !== undefined)
+        .map((arg) => quote(formatValue(arg)))
+        .join(' '),
+  },
+  replace: {
+    params: ['string', 'string', 'string'],
+    call: (old: string, replacement: string, text: string) => text.replaceAll(old, replacement),
+  },
 };
 
 export function isDefinedFunction(name: string): boolean {
@@ -74,7 +85,7 @@ export function checkArity(name: string, count: number): void {
 export function callFunction(name: string, args: unknown[]): unknown {
   const spec = lookup(name);
   checkArity(name, args.length);
-  args.forEach((arg, i) => checkType(arg, spec.params[i] ?? spec.variadic ?? 'any'));
+  for (const [i, arg] of args.entries()) checkType(arg, spec.params[i] ?? spec.variadic ?? 'any');
   return (spec.call as (...values: unknown[]) => unknown)(...args);
 }
 
@@ -94,11 +105,17 @@ function checkType(arg: unknown, param: ParamKind): void {
 
 function length(value: unknown): number {
   switch (kindOf(value)) {
-    case 'string': return Buffer.byteLength(value as string);
-    case 'slice': return (value as unknown[]).length;
-    case 'map': return Object.keys(value as GoMap).length;
-    case 'invalid': case 'nil': throw new FunctionError('len of nil pointer');
-    default: throw new FunctionError(`len of type ${typeName(value)}`);
+    case 'string':
+      return Buffer.byteLength(value as string);
+    case 'slice':
+      return (value as unknown[]).length;
+    case 'map':
+      return Object.keys(value as GoMap).length;
+    case 'invalid':
+    case 'nil':
+      throw new FunctionError('len of nil pointer');
+    default:
+      throw new FunctionError(`len of type ${typeName(value)}`);
   }
 }
 
@@ -131,7 +148,7 @@ function zeroOfValues(map: GoMap): unknown {
   if (kinds.size !== 1) return null;
   const zeros: Partial<Record<Kind, unknown>> = { string: '', int: 0, bool: false };
   const [kind] = kinds;
-  return kind === undefined ? null : zeros[kind] ?? null;
+  return kind === undefined ? null : (zeros[kind] ?? null);
 }
 
 /** Kinds that compare with each other; nil and collections are 'none'. */

@@ -16,12 +16,12 @@
  *   character (Rancher's loses it).
  */
 import type { TemplateAst } from './ast.js';
-import { executeTemplate, type ExecuteOptions } from './execute.js';
+import { type ExecuteOptions, executeTemplate } from './execute.js';
 import { parseTemplate } from './parser.js';
 
 export type { TemplateAst } from './ast.js';
 export { TemplateError } from './errors.js';
-export { executeTemplate, type ExecuteOptions } from './execute.js';
+export { type ExecuteOptions, executeTemplate } from './execute.js';
 export { splitPreserveQuotes } from './functions.js';
 export { parseTemplate } from './parser.js';
 

@@ -7,10 +7,28 @@
 import { TemplateError } from './errors.js';
 
 export type TokenKind =
-  | 'text' | 'leftDelim' | 'rightDelim' | 'space'
-  | 'identifier' | 'keyword' | 'field' | 'variable'
-  | 'string' | 'rawString' | 'char' | 'number' | 'bool' | 'nil' | 'dot'
-  | 'pipe' | 'leftParen' | 'rightParen' | 'declare' | 'assign' | 'comma' | 'eof';
+  | 'text'
+  | 'leftDelim'
+  | 'rightDelim'
+  | 'space'
+  | 'identifier'
+  | 'keyword'
+  | 'field'
+  | 'variable'
+  | 'string'
+  | 'rawString'
+  | 'char'
+  | 'number'
+  | 'bool'
+  | 'nil'
+  | 'dot'
+  | 'pipe'
+  | 'leftParen'
+  | 'rightParen'
+  | 'declare'
+  | 'assign'
+  | 'comma'
+  | 'eof';
 
 export interface Position {
   /** 1-based line of the token's first character. */
@@ -217,12 +235,20 @@ class Lexer {
     const end = this.scanAlphanumeric(start);
     this.checkTerminator(end);
     const word = this.input.slice(start, end);
-    const kind: TokenKind = KEYWORDS.has(word) ? 'keyword' : word === 'true' || word === 'false' ? 'bool' : word === 'nil' ? 'nil' : 'identifier';
+    const kind: TokenKind = KEYWORDS.has(word)
+      ? 'keyword'
+      : word === 'true' || word === 'false'
+        ? 'bool'
+        : word === 'nil'
+          ? 'nil'
+          : 'identifier';
     this.single(kind, start, end - start);
   }
 
   private lexNumber(start: number): void {
-    const match = /^[+-]?(?:0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|(?:[0-9][0-9_]*)?\.?[0-9_]*(?:[eE][+-]?[0-9_]+)?)i?/.exec(this.input.slice(start));
+    const match = /^[+-]?(?:0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|(?:[0-9][0-9_]*)?\.?[0-9_]*(?:[eE][+-]?[0-9_]+)?)i?/.exec(
+      this.input.slice(start),
+    );
     const end = start + (match?.[0].length ?? 0);
     const following = this.input[end] ?? '';
     if (following === '.' || ALPHANUMERIC.test(following)) {

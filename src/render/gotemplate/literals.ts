@@ -55,21 +55,24 @@ function unquoteBody(body: string, quote: string): string {
       out += char;
       continue;
     }
-    const escape = body[i + 1] ?? '';
-    const simple = SIMPLE_ESCAPES[escape];
-    if (simple !== undefined || escape === quote) {
+    const escapeChar = body[i + 1] ?? '';
+    const simple = SIMPLE_ESCAPES[escapeChar];
+    if (simple !== undefined || escapeChar === quote) {
       out += simple ?? quote;
       i += 1;
       continue;
     }
-    const length = { x: 2, u: 4, U: 8 }[escape] ?? (/[0-7]/.test(escape) ? 3 : 0);
-    const digits = escape === 'x' || escape === 'u' || escape === 'U' ? body.slice(i + 2, i + 2 + length) : body.slice(i + 1, i + 1 + length);
-    const radix = length === 3 && /[0-7]/.test(escape) ? 8 : 16;
+    const length = { x: 2, u: 4, U: 8 }[escapeChar] ?? (/[0-7]/.test(escapeChar) ? 3 : 0);
+    const digits =
+      escapeChar === 'x' || escapeChar === 'u' || escapeChar === 'U'
+        ? body.slice(i + 2, i + 2 + length)
+        : body.slice(i + 1, i + 1 + length);
+    const radix = length === 3 && /[0-7]/.test(escapeChar) ? 8 : 16;
     if (length === 0 || digits.length !== length || !new RegExp(radix === 8 ? '^[0-7]+$' : '^[0-9a-fA-F]+$').test(digits)) {
-      throw new Error(`invalid escape \\${escape} in ${quote}${body}${quote}: use \\n, \\t, \\\\, \\${quote}, \\xHH or \\uHHHH`);
+      throw new Error(`invalid escapeChar \\${escapeChar} in ${quote}${body}${quote}: use \\n, \\t, \\\\, \\${quote}, \\xHH or \\uHHHH`);
     }
     const code = Number.parseInt(digits, radix);
-    out += escape === 'x' || radix === 8 ? String.fromCharCode(code) : String.fromCodePoint(code);
+    out += escapeChar === 'x' || radix === 8 ? String.fromCharCode(code) : String.fromCodePoint(code);
     i += (radix === 8 ? 0 : 1) + length;
   }
   return out;

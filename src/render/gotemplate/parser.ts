@@ -5,7 +5,7 @@
 import type { ArgNode, BranchNode, CommandNode, Node, PipeNode, TemplateAst } from './ast.js';
 import { TemplateError } from './errors.js';
 import { isDefinedFunction } from './functions.js';
-import { tokenize, type Position, type Token, type TokenKind } from './lexer.js';
+import { type Position, type Token, type TokenKind, tokenize } from './lexer.js';
 import { parseNumber, unquote } from './literals.js';
 
 type BranchKind = BranchNode['type'];
@@ -113,12 +113,17 @@ class Parser {
     if (token.kind === 'keyword') {
       this.next();
       switch (token.value) {
-        case 'if': case 'range': case 'with': return this.parseBranch(token.value, token);
+        case 'if':
+        case 'range':
+        case 'with':
+          return this.parseBranch(token.value, token);
         case 'end':
           this.expect('rightDelim', 'end');
           return { kind: 'end', token };
-        case 'else': return this.parseElse(token);
-        default: this.fail(token, `{{${token.value}}} is not supported: ${UNSUPPORTED_KEYWORDS[token.value] ?? 'remove it'}`);
+        case 'else':
+          return this.parseElse(token);
+        default:
+          this.fail(token, `{{${token.value}}} is not supported: ${UNSUPPORTED_KEYWORDS[token.value] ?? 'remove it'}`);
       }
     }
     return { type: 'action', pipe: this.parsePipeline('command', 'rightDelim') };
@@ -147,14 +152,16 @@ class Parser {
 
   private parseElseList(type: BranchKind, opening: Token, elseEnd: Extract<ListEnd, { kind: 'else' }>): Node[] {
     if (elseEnd.chained) {
-      if (elseEnd.chained !== type) this.fail(elseEnd.token, `{{else ${elseEnd.chained}}} is only allowed inside {{${elseEnd.chained}}}, not {{${type}}}`);
+      if (elseEnd.chained !== type)
+        this.fail(elseEnd.token, `{{else ${elseEnd.chained}}} is only allowed inside {{${elseEnd.chained}}}, not {{${type}}}`);
       // `{{else if x}}...{{end}}` is `{{else}}{{if x}}...{{end}}{{end}}`: one {{end}} closes both.
       const chainedOpening = this.next();
       return [this.parseBranch(type, chainedOpening)];
     }
     const { nodes, end } = this.parseList();
     if (end.kind === 'eof') this.failUnclosed(type, opening);
-    if (end.kind === 'else') this.fail(end.token, `unexpected {{else}}: {{${type}}} on line ${opening.line} already has an {{else}}; expected {{end}}`);
+    if (end.kind === 'else')
+      this.fail(end.token, `unexpected {{else}}: {{${type}}} on line ${opening.line} already has an {{else}}; expected {{end}}`);
     return nodes;
   }
 
@@ -167,7 +174,13 @@ class Parser {
   /** `[$x :=] command [| command]...` up to `end` (`}}` or `)`). */
   private parsePipeline(context: string, end: 'rightDelim' | 'rightParen'): PipeNode {
     const start = this.peekNonSpace();
-    const pipe: PipeNode = { type: 'pipe', declarations: [], isAssign: false, commands: [], position: { line: start.line, column: start.column } };
+    const pipe: PipeNode = {
+      type: 'pipe',
+      declarations: [],
+      isAssign: false,
+      commands: [],
+      position: { line: start.line, column: start.column },
+    };
     this.parseDeclarations(pipe, context);
     for (;;) {
       const token = this.peekNonSpace();
@@ -236,12 +249,14 @@ class Parser {
       if (token.kind === 'pipe') {
         this.next();
         const following = this.peekNonSpace();
-        if (!STARTS_OPERAND.has(following.kind)) this.fail(following, `missing command after "|": expected a function name, found ${describeToken(following)}`);
+        if (!STARTS_OPERAND.has(following.kind))
+          this.fail(following, `missing command after "|": expected a function name, found ${describeToken(following)}`);
         break;
       }
       this.unexpected(this.next(), 'operand');
     }
-    if (command.args.length === 0) this.fail(start, 'missing value for command: expected a function, field, variable or literal before "|"');
+    if (command.args.length === 0)
+      this.fail(start, 'missing value for command: expected a function, field, variable or literal before "|"');
     return command;
   }
 
@@ -252,10 +267,14 @@ class Parser {
     const fields: string[] = [];
     while (this.peek().kind === 'field') fields.push(this.next().value.slice(1));
     switch (term.type) {
-      case 'field': return { ...term, fields: [...term.fields, ...fields] };
-      case 'variable': return { ...term, fields: [...term.fields, ...fields] };
-      case 'pipe': return { type: 'chain', target: term, fields, position: term.position };
-      default: this.fail(term.position, `unexpected . after term ${JSON.stringify(termText(term))}`);
+      case 'field':
+        return { ...term, fields: [...term.fields, ...fields] };
+      case 'variable':
+        return { ...term, fields: [...term.fields, ...fields] };
+      case 'pipe':
+        return { type: 'chain', target: term, fields, position: term.position };
+      default:
+        this.fail(term.position, `unexpected . after term ${JSON.stringify(termText(term))}`);
     }
   }
 
@@ -267,24 +286,36 @@ class Parser {
         this.next();
         if (!isDefinedFunction(token.value)) this.fail(token, `function "${token.value}" not defined`);
         return { type: 'identifier', name: token.value, position };
-      case 'dot': this.next(); return { type: 'dot', position };
-      case 'nil': this.next(); return { type: 'nil', position };
-      case 'bool': this.next(); return { type: 'bool', value: token.value === 'true', position };
-      case 'field': this.next(); return { type: 'field', fields: [token.value.slice(1)], position };
+      case 'dot':
+        this.next();
+        return { type: 'dot', position };
+      case 'nil':
+        this.next();
+        return { type: 'nil', position };
+      case 'bool':
+        this.next();
+        return { type: 'bool', value: token.value === 'true', position };
+      case 'field':
+        this.next();
+        return { type: 'field', fields: [token.value.slice(1)], position };
       case 'variable':
         this.next();
-        if (!this.variables.includes(token.value)) this.fail(token, `undefined variable "${token.value}": declare it with ${token.value} := ... first`);
+        if (!this.variables.includes(token.value))
+          this.fail(token, `undefined variable "${token.value}": declare it with ${token.value} := ... first`);
         return { type: 'variable', name: token.value, fields: [], position };
-      case 'number': case 'char':
+      case 'number':
+      case 'char':
         this.next();
         return { type: 'number', value: this.literal(token, parseNumber), text: token.value, position };
-      case 'string': case 'rawString':
+      case 'string':
+      case 'rawString':
         this.next();
         return { type: 'string', value: this.literal(token, unquote), text: token.value, position };
       case 'leftParen':
         this.next();
         return this.parsePipeline('parenthesized pipeline', 'rightParen');
-      default: return undefined;
+      default:
+        return undefined;
     }
   }
 
@@ -297,7 +328,19 @@ class Parser {
   }
 }
 
-const STARTS_OPERAND = new Set<TokenKind>(['bool', 'char', 'dot', 'field', 'identifier', 'number', 'nil', 'rawString', 'string', 'variable', 'leftParen']);
+const STARTS_OPERAND = new Set<TokenKind>([
+  'bool',
+  'char',
+  'dot',
+  'field',
+  'identifier',
+  'number',
+  'nil',
+  'rawString',
+  'string',
+  'variable',
+  'leftParen',
+]);
 const NOT_EXECUTABLE = new Set<ArgNode['type']>(['bool', 'dot', 'nil', 'number', 'string']);
 
 function termText(term: ArgNode): string {
@@ -306,11 +349,17 @@ function termText(term: ArgNode): string {
 
 function describeToken(token: Token): string {
   switch (token.kind) {
-    case 'eof': return 'end of template';
-    case 'rightDelim': return '"}}"';
-    case 'leftDelim': return '"{{"';
-    case 'space': return 'space';
-    case 'keyword': return `keyword "${token.value}"`;
-    default: return JSON.stringify(token.value);
+    case 'eof':
+      return 'end of template';
+    case 'rightDelim':
+      return '"}}"';
+    case 'leftDelim':
+      return '"{{"';
+    case 'space':
+      return 'space';
+    case 'keyword':
+      return `keyword "${token.value}"`;
+    default:
+      return JSON.stringify(token.value);
   }
 }

@@ -15,10 +15,14 @@ export function kindOf(value: unknown): Kind {
   if (value === undefined) return 'invalid';
   if (value === null) return 'nil';
   switch (typeof value) {
-    case 'boolean': return 'bool';
-    case 'number': return Number.isInteger(value) ? 'int' : 'float';
-    case 'string': return 'string';
-    default: return Array.isArray(value) ? 'slice' : 'map';
+    case 'boolean':
+      return 'bool';
+    case 'number':
+      return Number.isInteger(value) ? 'int' : 'float';
+    case 'string':
+      return 'string';
+    default:
+      return Array.isArray(value) ? 'slice' : 'map';
   }
 }
 
@@ -29,25 +33,41 @@ export function isMap(value: unknown): value is GoMap {
 /** Go's type name of a value, as its error messages show it. */
 export function typeName(value: unknown): string {
   switch (kindOf(value)) {
-    case 'invalid': case 'nil': return '<nil>';
-    case 'float': return 'float64';
-    case 'slice': return '[]interface {}';
-    case 'map': return 'map[string]interface {}';
-    case 'bool': return 'bool';
-    case 'int': return 'int';
-    case 'string': return 'string';
+    case 'invalid':
+    case 'nil':
+      return '<nil>';
+    case 'float':
+      return 'float64';
+    case 'slice':
+      return '[]interface {}';
+    case 'map':
+      return 'map[string]interface {}';
+    case 'bool':
+      return 'bool';
+    case 'int':
+      return 'int';
+    case 'string':
+      return 'string';
   }
 }
 
 /** Go's truth (for if, with, and, or, not): the zero value and empty collections are false. */
 export function isTrue(value: unknown): boolean {
   switch (kindOf(value)) {
-    case 'invalid': case 'nil': return false;
-    case 'bool': return value === true;
-    case 'int': case 'float': return value !== 0;
-    case 'string': return value !== '';
-    case 'slice': return (value as unknown[]).length > 0;
-    case 'map': return Object.keys(value as GoMap).length > 0;
+    case 'invalid':
+    case 'nil':
+      return false;
+    case 'bool':
+      return value === true;
+    case 'int':
+    case 'float':
+      return value !== 0;
+    case 'string':
+      return value !== '';
+    case 'slice':
+      return (value as unknown[]).length > 0;
+    case 'map':
+      return Object.keys(value as GoMap).length > 0;
   }
 }
 
@@ -69,14 +89,21 @@ export function printValue(value: unknown): string {
 /** fmt's `%v`. */
 export function formatValue(value: unknown): string {
   switch (kindOf(value)) {
-    case 'invalid': case 'nil': return '<nil>';
-    case 'float': return formatFloat(value as number);
-    case 'slice': return `[${(value as unknown[]).map(formatValue).join(' ')}]`;
+    case 'invalid':
+    case 'nil':
+      return '<nil>';
+    case 'float':
+      return formatFloat(value as number);
+    case 'slice':
+      return `[${(value as unknown[]).map(formatValue).join(' ')}]`;
     case 'map': {
       const map = value as GoMap;
-      return `map[${sortedKeys(map).map((key) => `${key}:${formatValue(map[key])}`).join(' ')}]`;
+      return `map[${sortedKeys(map)
+        .map((key) => `${key}:${formatValue(map[key])}`)
+        .join(' ')}]`;
     }
-    default: return String(value);
+    default:
+      return String(value);
   }
 }
 
