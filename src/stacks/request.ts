@@ -167,7 +167,7 @@ function readAnswersText(
     const separator = raw.indexOf('=');
     const variable = separator < 0 ? raw.trim() : raw.slice(0, separator).trim();
     if (separator < 0 || !VARIABLE_NAME.test(variable)) {
-      diagnostics.push(error(file, `expected KEY=value (a variable name, '=', then the value), got ${JSON.stringify(raw)}`, { line }));
+      diagnostics.push(error(file, malformedLineMessage(separator >= 0), { line }));
       return;
     }
     const previous = locations[variable];
@@ -181,6 +181,14 @@ function readAnswersText(
     answers[variable] = raw.slice(separator + 1);
     locations[variable] = { file, line };
   });
+}
+
+/** Never quotes the line: a malformed line may well be a password typed in the wrong place. */
+function malformedLineMessage(hasSeparator: boolean): string {
+  const problem = hasSeparator
+    ? "the text before '=' is not a variable name (letters, digits, '_', '.', '-'; not starting with a digit)"
+    : "there is no '='";
+  return `expected KEY=value (a variable name, '=', then the value): ${problem}; the line is not shown, as it may hold a secret`;
 }
 
 function scalarString(value: unknown): string | undefined {

@@ -47,10 +47,19 @@ test('a variable answered in stack.yml and answers.txt is an error naming both p
   );
 });
 
-test('a malformed answers.txt line is an error with its line', () => {
-  const [result] = read({ 'stacks/a/stack.yml': 'template: web\n', 'stacks/a/answers.txt': 'OK=1\njust text\n' });
-  assert.equal(result?.diagnostics[0]?.line, 2);
-  assert.match(result?.diagnostics[0]?.message ?? '', /expected KEY=value/);
+test('a malformed answers.txt line is an error with its line, and its text is never repeated (it may be a password)', () => {
+  const [result] = read({
+    'stacks/a/stack.yml': 'template: web\n',
+    'stacks/a/answers.txt': 'OK=1\ncorrect-horse-battery\n9db pass=tr0ub4dor&3\n',
+  });
+  assert.deepEqual(
+    result?.diagnostics.map((d) => d.line),
+    [2, 3],
+  );
+  assert.match(result?.diagnostics[0]?.message ?? '', /expected KEY=value .*there is no '='/);
+  assert.match(result?.diagnostics[1]?.message ?? '', /the text before '=' is not a variable name/);
+  const shown = JSON.stringify(result?.diagnostics);
+  assert.ok(!shown.includes('correct-horse') && !shown.includes('tr0ub4dor') && !shown.includes('9db pass'), shown);
 });
 
 test('stack folder names must be lowercase DNS labels of 1 to 63 characters', () => {
