@@ -4,7 +4,7 @@
  * from every line before it is written.
  */
 import winston from 'winston';
-import { MASK } from '../model/redact.js';
+import { redactString, redactValue } from '../model/redact.js';
 
 export type LogFormat = 'text' | 'json';
 
@@ -16,17 +16,16 @@ export function registerSecrets(values: Iterable<string>): void {
 }
 
 export function scrub(text: string): string {
-  let out = text;
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(secret).join(MASK);
-  return out;
+  return redactString(text, [...secrets]);
+}
+
+/** Every registered secret, replaced in every string of `value` (structurally: a secret with quotes or backslashes is found too). */
+export function scrubValue<T>(value: T): T {
+  return redactValue(value, [...secrets]) as T;
 }
 
 const scrubSecrets = winston.format((info) => {
-  for (const key of Object.keys(info)) {
-    const value = info[key];
-    if (typeof value === 'string') info[key] = scrub(value);
-    else if (value !== null && typeof value === 'object') info[key] = JSON.parse(scrub(JSON.stringify(value)));
-  }
+  for (const key of Object.keys(info)) info[key] = scrubValue(info[key]);
   return info;
 });
 

@@ -27,6 +27,17 @@ test('registered secrets never reach a log line, in the message or in any field'
   }
 });
 
+test('a secret with quotes, backslashes or newlines is scrubbed too, and the JSON line stays valid', async () => {
+  const awkward = 'pa"ss\\word\nline2';
+  registerSecrets([awkward]);
+  const { logger, output } = capture('json');
+  logger.info('creating', { env: [`PASSWORD=${awkward}`], detail: { message: `uses ${awkward}` } });
+  await new Promise((resolve) => setImmediate(resolve));
+  const line = JSON.parse(output().trim()) as { env: string[]; detail: { message: string } };
+  assert.deepEqual(line.env, ['PASSWORD=********']);
+  assert.equal(line.detail.message, 'uses ********');
+});
+
 test('JSON logs are one object per line with the fields given', async () => {
   const { logger, output } = capture('json');
   logger.info('new revision', { stack: 'web', revision: 'abc' });
