@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const corral = join(root, 'bin', 'corral');
-const corpus = join(root, '..', 'shared', 'corpus', 'rancher-community-catalog');
 
 function run(args: string[], cwd = root) {
   const result = spawnSync(process.execPath, [corral, ...args], { cwd, encoding: 'utf8' });
@@ -136,19 +135,6 @@ test('corral catalog list and show describe templates, versions and questions', 
   const missing = run(['catalog', 'show', 'nope']);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /unknown template "nope"/);
-});
-
-test('corral catalog check renders at least 98% of the public corpus and ends with the count line', () => {
-  const { code, stdout } = run(['catalog', 'check', corpus, '--allow-failures']);
-  assert.equal(code, 0);
-  const last = stdout.trim().split('\n').at(-1) ?? '';
-  const match = /^rendered (\d+) of (\d+) versions$/.exec(last);
-  assert.ok(match, last);
-  const [rendered, total] = [Number(match[1]), Number(match[2])];
-  assert.ok(total >= 350, `total ${total}`);
-  assert.ok(rendered / total >= 0.98, `${rendered} of ${total}`);
-  const strict = run(['catalog', 'check', corpus]);
-  assert.equal(strict.code, rendered === total ? 0 : 1);
 });
 
 test('every command has --help', () => {
