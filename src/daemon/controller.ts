@@ -15,7 +15,8 @@ import { type DesiredState, loadDesiredState } from '../render/index.js';
 import type { ApiController } from '../server/http.js';
 import type { Source } from '../source/index.js';
 import { HealthStatus, type StackEvent, type StackStatus, SyncStatus } from '../status/stack-status.js';
-import { metricsText } from './metrics.js';
+import { instrumentDockerClient } from './docker-metrics.js';
+import { DaemonMetrics, type PassKind, type WebhookResult } from './metrics.js';
 
 const EVENTS_KEPT = 20;
 const MAX_PARALLEL_PASSES = 4;
@@ -50,12 +51,13 @@ export class Controller implements ApiController {
   private readonly lanes = new Map<string, { again: boolean; done: Promise<void> }>();
   private readonly slots = new Slots(MAX_PARALLEL_PASSES);
   private stopping = false;
-  private passes = 0;
-  private failedPasses = 0;
-  private lastPassSeconds = 0;
+  readonly metricsRegistry = new DaemonMetrics({ stacks: () => this.stacks(), fetchFailing: () => this.fetchError !== undefined });
 
   constructor(private readonly options: ControllerOptions) {
-    this.clients = clientsFor(options.config.hosts);
+    const clients = clientsFor(options.config.hosts);
+    for (const map of [clients.observe, clients.apply])
+      for (const [host, client] of map) instrumentDockerClient(client, host, this.metricsRegistry);
+    this.clients = clients;
   }
 
   // --- triggers -------------------------------------------------------------
@@ -103,14 +105,12 @@ export class Controller implements ApiController {
     return this.options.webhookSecret;
   }
 
-  metrics(): string {
-    return metricsText({
-      stacks: this.stacks(),
-      passes: this.passes,
-      failedPasses: this.failedPasses,
-      lastPassSeconds: this.lastPassSeconds,
-      fetchFailing: this.fetchError !== undefined,
-    });
+  metrics(): Promise<string> {
+    return this.metricsRegistry.text();
+  }
+
+  webhookDelivered(provider: string, result: WebhookResult): void {
+    this.metricsRegistry.webhookDeliveries.inc({ provider, result });
   }
 
   // --- the loop -------------------------------------------------------------
@@ -133,7 +133,7 @@ export class Controller implements ApiController {
     while (this.pending && !this.stopping) {
       const work = this.pending;
       this.pending = undefined;
-      await this.guarded(work.reasons, () => this.coordinatorPass(work));
+      await this.guarded('check', work.reasons, () => this.coordinatorPass(work));
     }
   }
 
@@ -179,7 +179,7 @@ export class Controller implements ApiController {
         fresh.again = false;
         await this.slots.acquire();
         try {
-          await this.guarded(reasons, () => this.stackPass(stack));
+          await this.guarded('stack', reasons, () => this.stackPass(stack));
         } finally {
           this.slots.release();
         }
@@ -200,28 +200,25 @@ export class Controller implements ApiController {
       prune: true,
       only: [stack],
       clients: this.clients,
+      onResult: (result) => this.metricsRegistry.dockerOperations.inc({ kind: result.operation.kind, result: result.status }),
     });
     for (const outcome of result.stacks) this.record(outcome);
     this.forgetGoneStacks();
   }
 
-  private async guarded(reasons: string[], body: () => Promise<void>): Promise<void> {
-    const started = Date.now();
+  private async guarded(kind: PassKind, reasons: string[], body: () => Promise<void>): Promise<void> {
     try {
-      await body();
+      await this.metricsRegistry.timePass(kind, body);
     } catch (err) {
-      this.failedPasses += 1;
       this.options.logger.error('pass failed', { error: err instanceof Error ? err.message : String(err), reasons });
     }
-    this.passes += 1;
-    this.lastPassSeconds = (Date.now() - started) / 1000;
   }
 
   /** Looks for a new revision; on failure keeps serving the last good one. Returns whether it changed. */
   private async fetch(): Promise<boolean> {
     const { source, logger } = this.options;
     try {
-      const refreshed = await source.refresh();
+      const refreshed = await this.timedRefresh();
       if (this.fetchError) logger.info('repository readable again', { repo: source.describe(), revision: this.revision });
       this.fetchError = undefined;
       if (this.desired && !refreshed.changed) return false;
@@ -255,6 +252,18 @@ export class Controller implements ApiController {
       });
       for (const status of this.statuses.values()) status.lastError = `repository: ${this.fetchError}`;
       return false;
+    }
+  }
+
+  private async timedRefresh(): Promise<{ changed: boolean }> {
+    const end = this.metricsRegistry.gitFetchDuration.startTimer();
+    try {
+      const refreshed = await this.options.source.refresh();
+      end({ result: refreshed.changed ? 'changed' : 'unchanged' });
+      return refreshed;
+    } catch (err) {
+      end({ result: 'failed' });
+      throw err;
     }
   }
 

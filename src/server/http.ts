@@ -14,8 +14,13 @@ export interface ApiController {
   /** Fetch the repository now, then converge. */
   requestFetch(reason: string): void;
   webhookSecret(): string | undefined;
-  metrics(): string;
+  /** Prometheus text exposition. */
+  metrics(): Promise<string>;
+  /** Counts a webhook delivery: its provider (gitlab, github, unknown) and what became of it. */
+  webhookDelivered(provider: string, result: 'accepted' | 'rejected' | 'disabled' | 'too_large'): void;
 }
+
+const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
 
@@ -32,7 +37,7 @@ async function route(controller: ApiController, request: IncomingMessage, respon
   const method = request.method ?? 'GET';
   const path = url.pathname.replace(/\/+$/, '') || '/';
   if (method === 'GET' && path === '/healthz') return sendText(response, 200, 'ok\n');
-  if (method === 'GET' && path === '/metrics') return sendText(response, 200, controller.metrics(), 'text/plain; version=0.0.4');
+  if (method === 'GET' && path === '/metrics') return sendText(response, 200, await controller.metrics(), PROMETHEUS_CONTENT_TYPE);
   if (method === 'GET' && path === '/api/v1/stacks') return send(response, 200, controller.stacks());
   const stackMatch = /^\/api\/v1\/stacks\/([a-z0-9-]{1,63})$/.exec(path);
   if (method === 'GET' && stackMatch?.[1]) {
@@ -55,14 +60,28 @@ async function route(controller: ApiController, request: IncomingMessage, respon
 }
 
 async function handleWebhook(controller: ApiController, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const provider = webhookProvider(request);
   const secret = controller.webhookSecret();
-  if (!secret) return send(response, 403, { error: 'webhooks are disabled: no webhook secret is configured' });
+  if (!secret) {
+    controller.webhookDelivered(provider, 'disabled');
+    return send(response, 403, { error: 'webhooks are disabled: no webhook secret is configured' });
+  }
   const body = await readBody(request);
-  if (!body) return send(response, 413, { error: `body larger than ${MAX_BODY_BYTES} bytes` });
+  if (!body) {
+    controller.webhookDelivered(provider, 'too_large');
+    return send(response, 413, { error: `body larger than ${MAX_BODY_BYTES} bytes` });
+  }
   const verdict = verifyWebhook(request.headers, body, secret);
+  controller.webhookDelivered(provider, verdict.ok ? 'accepted' : 'rejected');
   if (!verdict.ok) return send(response, verdict.status, { error: verdict.reason });
   controller.requestFetch(`${verdict.provider} push${verdict.branch ? ` to ${verdict.branch}` : ''}`);
   send(response, 202, { accepted: true });
+}
+
+function webhookProvider(request: IncomingMessage): string {
+  if (request.headers['x-gitlab-token'] !== undefined) return 'gitlab';
+  if (request.headers['x-hub-signature-256'] !== undefined) return 'github';
+  return 'unknown';
 }
 
 async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {

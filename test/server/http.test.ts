@@ -17,7 +17,10 @@ const controller: ApiController = {
     calls.push(`fetch ${reason}`);
   },
   webhookSecret: () => 'top-secret',
-  metrics: () => 'corral_reconcile_passes_total 3\n',
+  metrics: async () => 'corral_reconcile_passes_total 3\n',
+  webhookDelivered: (provider, result) => {
+    calls.push(`webhook ${provider} ${result}`);
+  },
 };
 let server: Server;
 let base: string;
@@ -31,7 +34,9 @@ after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 test('GET /healthz, /metrics, /api/v1/stacks and /api/v1/stacks/NAME', async () => {
   assert.equal(await (await fetch(`${base}/healthz`)).text(), 'ok\n');
-  assert.match(await (await fetch(`${base}/metrics`)).text(), /corral_reconcile_passes_total 3/);
+  const metrics = await fetch(`${base}/metrics`);
+  assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+  assert.match(await metrics.text(), /corral_reconcile_passes_total 3/);
   assert.deepEqual(await (await fetch(`${base}/api/v1/stacks`)).json(), [web]);
   assert.deepEqual(await (await fetch(`${base}/api/v1/stacks/web`)).json(), web);
   const missing = await fetch(`${base}/api/v1/stacks/nope`);
@@ -48,9 +53,11 @@ test('POST /api/v1/sync converges all stacks or one; an unknown stack is 404', a
 test('POST /api/v1/webhook fetches only with the right secret', async () => {
   const body = JSON.stringify({ ref: 'refs/heads/main' });
   assert.equal((await fetch(`${base}/api/v1/webhook`, { method: 'POST', body, headers: { 'x-gitlab-token': 'nope' } })).status, 401);
-  assert.deepEqual(calls.splice(0), []);
+  assert.deepEqual(calls.splice(0), ['webhook gitlab rejected']);
+  assert.equal((await fetch(`${base}/api/v1/webhook`, { method: 'POST', body })).status, 401);
+  assert.deepEqual(calls.splice(0), ['webhook unknown rejected']);
   assert.equal((await fetch(`${base}/api/v1/webhook`, { method: 'POST', body, headers: { 'x-gitlab-token': 'top-secret' } })).status, 202);
-  assert.deepEqual(calls.splice(0), ['fetch gitlab push to main']);
+  assert.deepEqual(calls.splice(0), ['webhook gitlab accepted', 'fetch gitlab push to main']);
 });
 
 test('wrong methods and unknown paths get 405 and 404 with what exists', async () => {
