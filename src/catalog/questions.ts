@@ -458,7 +458,12 @@ export function placeholderAnswer(q: Question): string {
 
 /** Variables whose values must never be shown: password, secret and certificate types. */
 export function secretVariableNames(questions: Question[]): string[] {
-  return questions.filter((q) => SECRET_TYPES.has(q.type)).map((q) => q.variable);
+  return questions.filter((q) => isSecretType(q.type)).map((q) => q.variable);
+}
+
+/** password, secret and certificate: never shown, and the only answers that may be encrypted. */
+export function isSecretType(type: QuestionType): boolean {
+  return SECRET_TYPES.has(type);
 }
 
 // ---------------------------------------------------------------- helpers

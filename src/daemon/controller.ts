@@ -1,7 +1,8 @@
 /**
  * The GitOps daemon's loop: every trigger (interval, webhook, file watch, Docker events,
  * API) lands in one queue; one pass runs at a time, so a stack is never reconciled twice
- * at once. A failed fetch keeps the last good revision and never prunes.
+ * at once. A failed fetch keeps the last good revision and never prunes. Encrypted answers are
+ * opened with the identities it is given; their values are scrubbed from logs and statuses.
  */
 import { createHash } from 'node:crypto';
 import type winston from 'winston';
@@ -9,9 +10,11 @@ import type { CorralConfig } from '../config/config.js';
 import { registerSecrets } from '../log/logger.js';
 import type { DesiredStack } from '../model/desired.js';
 import { formatDiagnostic } from '../model/diagnostics.js';
+import type { FileTree } from '../model/files.js';
+import { redactValue, stackSecretValues } from '../model/redact.js';
 import { formatOperation } from '../plan/index.js';
 import { clientsFor, type DockerClients, reconcile, type StackOutcome } from '../reconcile/index.js';
-import { type DesiredState, loadDesiredState } from '../render/index.js';
+import { type DesiredState, loadDesiredState, loadDesiredStateDecrypting } from '../render/index.js';
 import type { ApiController } from '../server/http.js';
 import type { Source } from '../source/index.js';
 import { HealthStatus, type StackEvent, type StackStatus, SyncStatus } from '../status/stack-status.js';
@@ -26,6 +29,8 @@ export interface ControllerOptions {
   config: CorralConfig;
   logger: winston.Logger;
   webhookSecret?: string;
+  /** age identities (AGE-SECRET-KEY-1...) that open encrypted answers; without them such stacks fail. */
+  identities?: readonly string[];
   now?: () => Date;
 }
 
@@ -44,6 +49,8 @@ export class Controller implements ApiController {
   private readonly events = new Map<string, StackEvent[]>();
   private readonly appliedFingerprints = new Map<string, string>();
   private desired?: DesiredState;
+  /** Secret values of the current desired state, scrubbed from every status. */
+  private secretValues: string[] = [];
   private revision?: string;
   private fetchError?: string;
   private pending?: Work;
@@ -223,8 +230,9 @@ export class Controller implements ApiController {
       this.fetchError = undefined;
       if (this.desired && !refreshed.changed) return false;
       const snapshot = await source.snapshot();
-      const state = loadDesiredState(snapshot.files, snapshot.revision === undefined ? {} : { revision: snapshot.revision });
-      registerSecrets(secretValues(state.stacks));
+      const state = await this.load(snapshot.files, snapshot.revision);
+      this.secretValues = stackSecretValues(state.stacks);
+      registerSecrets(this.secretValues);
       const changed = this.revision !== snapshot.revision || !this.desired;
       this.desired = state;
       this.revision = snapshot.revision;
@@ -265,6 +273,13 @@ export class Controller implements ApiController {
       end({ result: 'failed' });
       throw err;
     }
+  }
+
+  private load(files: FileTree, revision: string | undefined): Promise<DesiredState> {
+    const options = revision === undefined ? {} : { revision };
+    const { identities } = this.options;
+    if (identities) return loadDesiredStateDecrypting(files, identities, options);
+    return Promise.resolve(loadDesiredState(files, { ...options, secrets: { mode: 'none' } }));
   }
 
   /** Stacks whose rendered desired state differs from what was last converged, and stacks removed from git. */
@@ -308,7 +323,8 @@ export class Controller implements ApiController {
     }
     const lastError =
       outcome.status.sync === SyncStatus.Failed ? outcome.status.message : this.fetchError ? `repository: ${this.fetchError}` : undefined;
-    this.statuses.set(name, { ...outcome.status, events: this.events.get(name) ?? [], ...(lastError ? { lastError } : {}) });
+    const status = { ...outcome.status, events: this.events.get(name) ?? [], ...(lastError ? { lastError } : {}) };
+    this.statuses.set(name, redactValue(status, this.secretValues) as StackStatus);
     if (stack && outcome.converged) this.appliedFingerprints.set(name, fingerprint(stack));
     else this.appliedFingerprints.delete(name);
   }
@@ -339,10 +355,6 @@ function merge(a: Work, b: Work): Work {
 function fingerprint(stack: DesiredStack): string {
   const { revision: _revision, warnings: _warnings, ...content } = stack;
   return createHash('sha256').update(JSON.stringify(content)).digest('hex');
-}
-
-function secretValues(stacks: readonly DesiredStack[]): string[] {
-  return stacks.flatMap((s) => s.secretVariables.map((v) => s.variables[v] ?? '')).filter((v) => v !== '');
 }
 
 /** A counting semaphore: at most `size` holders at once, the others wait in order. */

@@ -17,6 +17,12 @@ export function redactStack(stack: DesiredStack): DesiredStack {
   return { ...redacted, variables };
 }
 
+/** The values of every stack's secret variables (decrypted answers among them), for scrubbing output. */
+export function stackSecretValues(stacks: readonly DesiredStack[]): string[] {
+  const values = stacks.flatMap((stack) => stack.secretVariables.map((name) => stack.variables[name] ?? ''));
+  return [...new Set(values.filter((value) => value !== ''))];
+}
+
 /** Replaces every occurrence of a secret in any string of `value` (longest secrets first). */
 export function redactValue(value: unknown, secrets: readonly string[]): unknown {
   if (secrets.length === 0) return value;

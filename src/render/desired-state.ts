@@ -1,7 +1,8 @@
 /**
  * From the files of a GitOps repository to the desired state of every stack:
- * load the catalogs, read each stack request, validate its answers, render it.
- * A broken stack fails alone; the others are still rendered.
+ * load the catalogs, read each stack request, open its encrypted answers, validate its
+ * answers, render it. A broken stack fails alone; the others are still rendered.
+ * Pure: decryption needs no I/O (the identities come in as text).
  */
 import { loadCatalog } from '../catalog/loader.js';
 import { validateAnswers } from '../catalog/questions.js';
@@ -9,6 +10,8 @@ import type { Catalog, CatalogTemplate, TemplateVersion } from '../catalog/types
 import type { DesiredStack } from '../model/desired.js';
 import { type Diagnostic, error, hasErrors } from '../model/diagnostics.js';
 import type { FileTree } from '../model/files.js';
+import { redactString } from '../model/redact.js';
+import { decryptStackAnswers, openAnswers, type PlaintextSecrets, type SecretAnswers } from '../secrets/answers.js';
 import { readStackRequests, type StackRequest } from '../stacks/request.js';
 import { renderStack } from './render-stack.js';
 
@@ -20,6 +23,10 @@ export interface DesiredStateOptions {
   extraCatalogs?: Record<string, { files: FileTree; displayRoot: string }>;
   revision?: string;
   environmentName?: string;
+  /** Encrypted answers: opened ones, or what to do without an identity (default: such stacks fail). */
+  secrets?: SecretAnswers;
+  /** The operators' policy on plaintext password answers (default: deny). */
+  plaintextSecrets?: PlaintextSecrets;
 }
 
 export interface FailedStack {
@@ -59,6 +66,15 @@ export function loadDesiredState(repo: FileTree, options: DesiredStateOptions = 
   return state;
 }
 
+/** loadDesiredState with the encrypted answers opened by these identities (age identity strings). */
+export async function loadDesiredStateDecrypting(
+  repo: FileTree,
+  identities: readonly string[],
+  options: Omit<DesiredStateOptions, 'secrets'> = {},
+): Promise<DesiredState> {
+  return loadDesiredState(repo, { ...options, secrets: await decryptStackAnswers(repo, identities) });
+}
+
 export function loadCatalogs(repo: FileTree, options: DesiredStateOptions = {}): Catalog[] {
   const own = loadCatalog(subtree(repo, REPO_CATALOG_DIR), { name: DEFAULT_CATALOG, displayRoot: REPO_CATALOG_DIR });
   const extra = Object.entries(options.extraCatalogs ?? {}).map(([name, { files, displayRoot }]) =>
@@ -75,17 +91,27 @@ function resolveStack(
   const found = findTemplateVersion(request, catalogs);
   if ('error' in found) return { diagnostics: [found.error] };
   const { template, version } = found;
-  const answerDiagnostics = validateAnswers(version.questions, request.answers, request.file).map((d) => locateAnswer(d, request));
+  const opened = openAnswers(request, version.questions, options.secrets ?? { mode: 'none' }, options.plaintextSecrets);
+  // An answer that could not be opened has its error already; "required, but no answer" would only confuse.
+  const checked = validateAnswers(version.questions, opened.answers, request.file).filter(
+    (d) => !opened.unopened.some((variable) => d.field === `answers.${variable}`),
+  );
+  const answerDiagnostics = [...opened.diagnostics, ...checked].map((d) => locateAnswer(d, request));
   if (hasErrors(answerDiagnostics)) return { diagnostics: answerDiagnostics };
   const rendered = renderStack({
     stackName: request.name,
     template,
     version,
-    answers: request.answers,
+    answers: opened.answers,
     ...(options.revision === undefined ? {} : { revision: options.revision }),
     ...(options.environmentName === undefined ? {} : { environmentName: options.environmentName }),
   });
-  return { ...(rendered.stack ? { stack: rendered.stack } : {}), diagnostics: [...answerDiagnostics, ...rendered.diagnostics] };
+  // A template can print a secret into a message (a YAML error, a failed atoi): never show it.
+  const redact = (list: Diagnostic[]) => list.map((d) => ({ ...d, message: redactString(d.message, opened.secretValues) }));
+  const diagnostics = redact([...answerDiagnostics, ...rendered.diagnostics]);
+  if (!rendered.stack) return { diagnostics };
+  const stack = { ...rendered.stack, warnings: redact(rendered.stack.warnings), ignoredKeys: redact(rendered.stack.ignoredKeys) };
+  return { stack, diagnostics };
 }
 
 /** Resolves `<template>` / `<catalog>:<template>` and the requested (or default) version. */

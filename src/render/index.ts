@@ -1,9 +1,11 @@
 export {
   DEFAULT_CATALOG,
   type DesiredState,
+  type DesiredStateOptions,
   type FailedStack,
   findTemplateVersion,
   loadCatalogs,
   loadDesiredState,
+  loadDesiredStateDecrypting,
 } from './desired-state.js';
 export { type RenderInput, type RenderResult, renderStack } from './render-stack.js';

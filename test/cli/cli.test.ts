@@ -5,12 +5,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { encryptAnswer, generateKeyPair } from '../../src/secrets/age.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const corral = join(root, 'bin', 'corral');
 
-function run(args: string[], cwd = root) {
-  const result = spawnSync(process.execPath, [corral, ...args], { cwd, encoding: 'utf8' });
+function run(args: string[], cwd = root, env: NodeJS.ProcessEnv = {}) {
+  const result = spawnSync(process.execPath, [corral, ...args], { cwd, encoding: 'utf8', env: { ...process.env, ...env } });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -69,21 +70,23 @@ test('corral validate reports each bad input as path:line: message and exits 1, 
   }
 });
 
-test('corral render prints the rendered stack as JSON or YAML with passwords masked', () => {
+test('corral render prints the rendered stack as JSON or YAML with passwords masked', async () => {
+  const keys = await generateKeyPair();
   const repo = tempRepo({
     'catalog/templates/secret/config.yml': 'name: secret\n',
     'catalog/templates/secret/0/docker-compose.yml': 'db:\n  image: redis\n  environment:\n    PASSWORD: ${pw}\n',
     'catalog/templates/secret/0/rancher-compose.yml':
       '.catalog:\n  version: 1.0.0\n  questions:\n    - variable: pw\n      type: password\n      required: true\n',
-    'stacks/s/stack.yml': 'template: secret\nanswers:\n  pw: s3cr3t-value\n',
+    'stacks/s/stack.yml': `template: secret\nanswers:\n  pw: ${await encryptAnswer('s3cr3t-value', [keys.recipient])}\n`,
+    'identity.txt': `${keys.identity}\n`,
   });
   try {
-    const json = run(['render', 's', '--repo', repo, '--format', 'json']);
+    const json = run(['render', 's', '--repo', repo, '--format', 'json'], root, { CORRAL_AGE_IDENTITY: join(repo, 'identity.txt') });
     assert.equal(json.code, 0, json.stderr);
     const stack = JSON.parse(json.stdout);
     assert.equal(stack.services.db.compose.image, 'redis');
     assert.equal(stack.services.db.compose.environment.PASSWORD, '********');
-    const yaml = run(['render', 's', '--repo', repo]);
+    const yaml = run(['render', 's', '--repo', repo], root, { CORRAL_AGE_IDENTITY: join(repo, 'identity.txt') });
     assert.match(yaml.stdout, /image: redis/);
     assert.ok(!(json.stdout + yaml.stdout).includes('s3cr3t-value'));
     const unknown = run(['render', 'nope', '--repo', repo]);
@@ -144,6 +147,8 @@ test('every command has --help', () => {
     ['render', '--help'],
     ['catalog', 'check', '--help'],
     ['catalog', 'show', '--help'],
+    ['secret', 'keygen', '--help'],
+    ['secret', 'encrypt', '--help'],
   ]) {
     const { code, stdout } = run(args);
     assert.equal(code, 0, args.join(' '));

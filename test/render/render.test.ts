@@ -48,6 +48,7 @@ function only(state: ReturnType<typeof loadDesiredState>, name: string): Desired
 test('renders a v1 compose stack: defaults, interpolation, rancher keys merged, sidekicks linked', () => {
   const state = loadDesiredState(
     repo({ 'stacks/s1/stack.yml': 'template: web\nversion: 1.0.0\nanswers:\n  tag: b\n  db_password: hunter2\n' }),
+    { plaintextSecrets: 'allow' },
   );
   const stack = only(state, 's1');
   assert.deepEqual(stack.template, { catalog: 'library', template: 'web', folder: '0', version: '1.0.0' });
@@ -93,7 +94,8 @@ test('an answer with newlines and YAML interpolated by ${VAR} stays one string',
 });
 
 test('render output masks password answers wherever they appear', () => {
-  const stack = only(loadDesiredState(repo({ 'stacks/s5/stack.yml': 'template: web\nanswers:\n  db_password: hunter2\n' })), 's5');
+  const files = repo({ 'stacks/s5/stack.yml': 'template: web\nanswers:\n  db_password: hunter2\n' });
+  const stack = only(loadDesiredState(files, { plaintextSecrets: 'allow' }), 's5');
   const shown = JSON.stringify(redactStack(stack));
   assert.ok(!shown.includes('hunter2'));
   assert.equal(redactStack(stack).variables['db_password'], MASK);

@@ -4,6 +4,7 @@ import { catalogCommand } from './catalog.js';
 import { planCommand } from './plan.js';
 import { renderCommand } from './render.js';
 import { runCommand } from './run.js';
+import { secretCommand } from './secret.js';
 import { statusCommand } from './status.js';
 import { syncCommand } from './sync.js';
 import { validateCommand } from './validate.js';
@@ -17,4 +18,5 @@ export const commands: CommandModule<object, any>[] = [
   runCommand,
   statusCommand,
   catalogCommand,
+  secretCommand,
 ];

@@ -3,11 +3,13 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { CorralConfig } from '../../config/config.js';
 import { ConfigError, loadConfig } from '../../config/load.js';
 import { formatDiagnostic } from '../../model/diagnostics.js';
+import { redactString, redactValue, stackSecretValues } from '../../model/redact.js';
 import { formatPlan } from '../../plan/index.js';
 import { reconcile } from '../../reconcile/index.js';
-import { type DesiredState, loadDesiredState } from '../../render/index.js';
+import type { DesiredState } from '../../render/index.js';
 import { UsageError } from '../errors.js';
 import { formatOption, readRepo } from '../repo.js';
+import { desiredStateWithSecrets } from '../secrets.js';
 
 interface PlanArgs {
   repo: string;
@@ -31,6 +33,8 @@ export interface SyncInputs {
   state: DesiredState;
   /** Prune only from a repository that was read: an empty tree (wrong --repo?) prunes nothing. */
   prune: boolean;
+  /** Every secret value of the desired state: whatever is printed is scrubbed of them. */
+  secrets: string[];
 }
 
 export async function readSyncInputs(repo: string, configFile: string | undefined): Promise<SyncInputs> {
@@ -38,7 +42,8 @@ export async function readSyncInputs(repo: string, configFile: string | undefine
     throw err instanceof ConfigError ? new UsageError(err.message) : err;
   });
   const files = await readRepo(repo);
-  return { config, state: loadDesiredState(files), prune: files.size > 0 };
+  const state = await desiredStateWithSecrets(files, 'none');
+  return { config, state, prune: files.size > 0, secrets: stackSecretValues(state.stacks) };
 }
 
 export function renderFailures(state: DesiredState, only?: string): string {
@@ -73,14 +78,20 @@ export const planCommand: CommandModule<object, PlanArgs> = {
       ...(args.stack ? { only: [args.stack] } : {}),
     });
     const unreachable = result.observed.hosts.filter((h) => !h.reachable);
+    // The create requests carry the decrypted answers: the plan shows them masked.
     if (args.format === 'json') {
-      process.stdout.write(
-        `${JSON.stringify({ plan: result.plan, failed: inputs.state.failed, unreachable: unreachable.map((h) => ({ host: h.name, error: h.error })) }, null, 2)}\n`,
-      );
+      const shown = {
+        plan: result.plan,
+        failed: inputs.state.failed,
+        unreachable: unreachable.map((h) => ({ host: h.name, error: h.error })),
+      };
+      process.stdout.write(`${JSON.stringify(redactValue(shown, inputs.secrets), null, 2)}\n`);
     } else {
-      process.stderr.write(renderFailures(inputs.state, args.stack));
-      process.stderr.write(unreachable.map((h) => `host ${h.name} unreachable: ${h.error ?? 'no answer'}\n`).join(''));
-      process.stdout.write(formatPlan(result.plan) || 'no stacks\n');
+      process.stderr.write(redactString(renderFailures(inputs.state, args.stack), inputs.secrets));
+      process.stderr.write(
+        redactString(unreachable.map((h) => `host ${h.name} unreachable: ${h.error ?? 'no answer'}\n`).join(''), inputs.secrets),
+      );
+      process.stdout.write(redactString(formatPlan(result.plan) || 'no stacks\n', inputs.secrets));
     }
     if (result.plan.stacks.some((s) => !s.actionable)) process.exitCode = EXIT_ERROR;
     else if (args.exitCode && result.plan.operations.length > 0) process.exitCode = EXIT_CHANGES_PENDING;

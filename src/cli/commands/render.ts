@@ -4,9 +4,9 @@ import { stringify } from 'yaml';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { formatDiagnostic } from '../../model/diagnostics.js';
 import { redactStack } from '../../model/redact.js';
-import { loadDesiredState } from '../../render/index.js';
 import { UsageError } from '../errors.js';
 import { formatOption, readExtraCatalogs, readRepo, repoOption } from '../repo.js';
+import { desiredStateWithSecrets } from '../secrets.js';
 
 interface RenderArgs {
   stack: string;
@@ -23,7 +23,10 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
       .positional('stack', { type: 'string', demandOption: true, describe: 'Stack name (its folder under stacks/)' })
       .options({ ...repoOption, ...formatOption(['yaml', 'json'], 'yaml') }) as unknown as Argv<RenderArgs>,
   handler: async (args: ArgumentsCamelCase<RenderArgs>) => {
-    const state = loadDesiredState(await readRepo(args.repo), { extraCatalogs: await readExtraCatalogs(args.catalog) });
+    // Secrets are masked in the output: without the identity, placeholders stand in for encrypted answers.
+    const state = await desiredStateWithSecrets(await readRepo(args.repo), 'unchecked', {
+      extraCatalogs: await readExtraCatalogs(args.catalog),
+    });
     const failed = state.failed.find((f) => f.stack === args.stack);
     if (failed) {
       for (const d of failed.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);

@@ -9,6 +9,7 @@ import { createLogger, type LogFormat, registerSecrets } from '../../log/logger.
 import { createApiServer } from '../../server/http.js';
 import { DirectorySource, openSource } from '../../source/index.js';
 import { UsageError } from '../errors.js';
+import { readIdentities } from '../secrets.js';
 
 interface RunArgs {
   repo: string;
@@ -54,7 +55,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const config = await loadConfig(args.config);
     const token = process.env[GIT_TOKEN_ENV];
     const webhookSecret = process.env[config.webhookSecretEnv ?? WEBHOOK_SECRET_ENV] || undefined;
-    registerSecrets([token ?? '', webhookSecret ?? ''].filter(Boolean));
+    const identities = await readIdentities();
+    registerSecrets([token ?? '', webhookSecret ?? '', ...(identities ?? [])].filter(Boolean));
     const source = args.directory
       ? new DirectorySource(resolve(args.repo))
       : await openSource({
@@ -62,7 +64,13 @@ export const runCommand: CommandModule<object, RunArgs> = {
           branch: args.branch,
           ...(token ? { credentials: { token, ...(process.env[GIT_USER_ENV] ? { username: process.env[GIT_USER_ENV] } : {}) } } : {}),
         });
-    const controller = new Controller({ source, config, logger, ...(webhookSecret ? { webhookSecret } : {}) });
+    const controller = new Controller({
+      source,
+      config,
+      logger,
+      ...(webhookSecret ? { webhookSecret } : {}),
+      ...(identities ? { identities } : {}),
+    });
     const server = await listen(createApiServer(controller), host, port);
     logger.info('corral is running', {
       repo: source.describe(),
@@ -70,6 +78,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       api: `http://${args.listen}/api/v1/stacks`,
       interval: args.interval,
       webhook: webhookSecret ? 'enabled' : 'disabled',
+      encryptedAnswers: identities
+        ? `${identities.length} age identities`
+        : 'no identity (CORRAL_AGE_IDENTITY unset): stacks with encrypted answers fail',
     });
 
     const stopWatching = source.watch?.(() => controller.requestFetch('repository changed')) ?? (() => {});

@@ -1,6 +1,7 @@
 /** `corral sync --once`: converge the hosts to the repository, and say per stack what was done and why. */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { OperationResult } from '../../apply/index.js';
+import { redactString } from '../../model/redact.js';
 import { formatOperation } from '../../plan/index.js';
 import { reconcile, type StackOutcome } from '../../reconcile/index.js';
 import { UsageError } from '../errors.js';
@@ -28,7 +29,8 @@ export const syncCommand: CommandModule<object, SyncArgs> = {
     if (args.stack && !inputs.state.stacks.some((s) => s.name === args.stack) && !inputs.state.failed.some((f) => f.stack === args.stack)) {
       process.stderr.write(`stack ${args.stack} is not in ${args.repo}/stacks: its containers, if any, are removed\n`);
     }
-    process.stderr.write(renderFailures(inputs.state, args.stack));
+    const shown = (text: string) => redactString(text, inputs.secrets);
+    process.stderr.write(shown(renderFailures(inputs.state, args.stack)));
     const result = await reconcile({
       hosts: inputs.config.hosts,
       desired: inputs.state.stacks,
@@ -37,8 +39,8 @@ export const syncCommand: CommandModule<object, SyncArgs> = {
       ...(args.stack ? { only: [args.stack] } : {}),
     });
     for (const host of result.observed.hosts.filter((h) => !h.reachable))
-      process.stdout.write(`host ${host.name} unreachable: ${host.error ?? 'no answer'}\n`);
-    process.stdout.write(result.stacks.map(formatOutcome).join(''));
+      process.stdout.write(shown(`host ${host.name} unreachable: ${host.error ?? 'no answer'}\n`));
+    process.stdout.write(shown(result.stacks.map(formatOutcome).join('')));
     process.exitCode = result.stacks.every((s) => s.converged) ? 0 : 1;
   },
 };

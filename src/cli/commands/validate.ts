@@ -1,8 +1,8 @@
 /** `corral validate`: the merge-request check — every stack validated and rendered. */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { type Diagnostic, formatDiagnostic } from '../../model/diagnostics.js';
-import { loadDesiredState } from '../../render/index.js';
 import { formatOption, readExtraCatalogs, readRepo, repoOption } from '../repo.js';
+import { desiredStateWithSecrets, readRecipientsFile } from '../secrets.js';
 
 interface ValidateArgs {
   repo: string;
@@ -15,15 +15,19 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
   describe: 'Validate and render every stack of the repository (one line per problem; exit 1 on any error)',
   builder: (yargs: Argv) => yargs.options({ ...repoOption, ...formatOption(['text', 'json'], 'text') }) as unknown as Argv<ValidateArgs>,
   handler: async (args: ArgumentsCamelCase<ValidateArgs>) => {
-    const state = loadDesiredState(await readRepo(args.repo), { extraCatalogs: await readExtraCatalogs(args.catalog) });
+    // Without CORRAL_AGE_IDENTITY (a merge-request job), encrypted answers are checked as far as they can be.
+    const state = await desiredStateWithSecrets(await readRepo(args.repo), 'unchecked', {
+      extraCatalogs: await readExtraCatalogs(args.catalog),
+    });
+    const recipients = (await readRecipientsFile(args.repo))?.diagnostics ?? [];
     const stacks = [
       ...state.stacks.map((s) => ({ name: s.name, ok: true, diagnostics: [...(state.stackDiagnostics[s.name] ?? []), ...s.ignoredKeys] })),
       ...state.failed.map((f) => ({ name: f.stack, ok: false, diagnostics: f.diagnostics })),
     ].sort((a, b) => a.name.localeCompare(b.name));
-    const all = [...state.catalogDiagnostics, ...stacks.flatMap((s) => s.diagnostics)];
+    const all = [...state.catalogDiagnostics, ...recipients, ...stacks.flatMap((s) => s.diagnostics)];
     const errors = all.filter((d) => d.severity === 'error').length;
     if (args.format === 'json') {
-      process.stdout.write(`${JSON.stringify({ ok: errors === 0, catalog: state.catalogDiagnostics, stacks }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ ok: errors === 0, catalog: state.catalogDiagnostics, recipients, stacks }, null, 2)}\n`);
     } else {
       for (const line of uniqueLines(all)) process.stdout.write(`${line}\n`);
       process.stdout.write(`${state.stacks.length} of ${stacks.length} stacks valid; ${errors} errors, ${all.length - errors} warnings\n`);

@@ -1,0 +1,53 @@
+/**
+ * Reading the age keys for the commands: the identity file named by CORRAL_AGE_IDENTITY
+ * (the daemon's private key, kept outside the repository) and the repository's recipients
+ * (.corral/recipients.txt, the public keys answers are encrypted for). File I/O only; the
+ * parsing is in src/secrets.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { formatDiagnostic } from '../model/diagnostics.js';
+import type { FileTree } from '../model/files.js';
+import { type DesiredState, type DesiredStateOptions, loadDesiredState, loadDesiredStateDecrypting } from '../render/index.js';
+import { parseIdentities, parseRecipients } from '../secrets/age.js';
+import { IDENTITY_ENV } from '../secrets/answers.js';
+import { UsageError } from './errors.js';
+
+/** Where the repository lists its recipients, relative to its root. */
+export const RECIPIENTS_FILE = '.corral/recipients.txt';
+
+/** The identities of CORRAL_AGE_IDENTITY, or undefined when it is not set. Never quotes the file. */
+export async function readIdentities(env: NodeJS.ProcessEnv = process.env): Promise<string[] | undefined> {
+  const path = env[IDENTITY_ENV];
+  if (path === undefined || path === '') return undefined;
+  const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new UsageError(`${IDENTITY_ENV}=${path}: cannot read the age identity file (${err.code ?? err.message})`);
+  });
+  const { identities, diagnostics } = await parseIdentities(text, `${IDENTITY_ENV}=${path}`);
+  if (diagnostics.length > 0) throw new UsageError(diagnostics.map(formatDiagnostic).join('\n'));
+  return identities;
+}
+
+/** The recipients listed in the repository; the problems of the file when it is broken; undefined when there is none. */
+export async function readRecipientsFile(repo: string): Promise<ReturnType<typeof parseRecipients> | undefined> {
+  const text = await readFile(join(repo, RECIPIENTS_FILE), 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw new UsageError(`${join(repo, RECIPIENTS_FILE)}: cannot read (${err.code ?? err.message})`);
+  });
+  return text === undefined ? undefined : parseRecipients(text, RECIPIENTS_FILE);
+}
+
+/**
+ * The desired state with encrypted answers opened when CORRAL_AGE_IDENTITY is set; without
+ * it, `withoutIdentity` says what happens to them (checked as far as possible, or failing).
+ */
+export async function desiredStateWithSecrets(
+  files: FileTree,
+  withoutIdentity: 'unchecked' | 'none',
+  options: Omit<DesiredStateOptions, 'secrets'> = {},
+  identities?: readonly string[],
+): Promise<DesiredState> {
+  const keys = identities ?? (await readIdentities());
+  if (keys) return loadDesiredStateDecrypting(files, keys, options);
+  return loadDesiredState(files, { ...options, secrets: { mode: withoutIdentity } });
+}
