@@ -8,7 +8,7 @@ import type { DesiredService, DesiredStack } from '../model/desired.js';
 import { CorralLabel, SchedulingLabel } from '../model/labels.js';
 import { rancherSystemLabels } from '../model/naming.js';
 import { type Parsed, parseDuration, parsePort, parseSize, parseVolumeMount, splitShellWords, stringList } from './compose-values.js';
-import { type ConfigHash, configHash, formatKeyHashes } from './hash.js';
+import { type ConfigHash, configHash, formatKeyHashes, type HashMemo } from './hash.js';
 import type { ContainerCreateSpec, VolumeSpec } from './types.js';
 
 export interface ContainerContext {
@@ -19,6 +19,8 @@ export interface ContainerContext {
   unitNames: Record<string, string>;
   /** Aliases other services of the stack give this one through `links: [svc:alias]`. */
   linkAliases: string[];
+  /** Digests shared by the containers of one plan. */
+  hashMemo?: HashMemo;
 }
 
 export interface ContainerPlanSpec {
@@ -264,7 +266,7 @@ export function containerSpec(ctx: ContainerContext): ContainerPlanSpec {
   const startOnce = (labels[SchedulingLabel.startOnce] ?? '').toLowerCase() === 'true';
   b.host['RestartPolicy'] ??= { Name: startOnce ? '' : 'unless-stopped', MaximumRetryCount: 0 };
   if (labels[SchedulingLabel.hostnameOverride] === 'container_name') b.config['Hostname'] = name;
-  const hash = configHash(hashed);
+  const hash = configHash(hashed, ctx.hashMemo);
   const primary = service.primary ?? service.name;
   const create: ContainerCreateSpec = {
     name,

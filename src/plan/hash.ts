@@ -15,13 +15,41 @@ export interface ConfigHash {
 
 const KEY_HASH_LENGTH = 8;
 
-export function configHash(input: Record<string, unknown>): ConfigHash {
+export function configHash(input: Record<string, unknown>, memo: HashMemo = new HashMemo()): ConfigHash {
   const keys: Record<string, string> = {};
+  const members: string[] = [];
   for (const key of Object.keys(input).sort()) {
-    if (input[key] === undefined) continue;
-    keys[key] = sha256(stableJson(input[key])).slice(0, KEY_HASH_LENGTH);
+    const value = input[key];
+    if (value === undefined) continue;
+    const json = memo.json(value);
+    keys[key] = memo.sha256(json).slice(0, KEY_HASH_LENGTH);
+    members.push(`${JSON.stringify(key)}:${json}`);
   }
-  return { hash: sha256(stableJson(input)), keys };
+  // The same text as stableJson(input): its members are the keys in order with their stable JSON.
+  return { hash: memo.sha256(`{${members.join(',')}}`), keys };
+}
+
+/**
+ * Stable JSON and SHA-256 digests remembered while one plan is computed: the instances of a
+ * service share their compose values, and stacks of one template share most texts. A value is
+ * remembered by identity, so it must not change while the memo is in use (plan's input does not).
+ */
+export class HashMemo {
+  private readonly jsonOf = new WeakMap<object, string>();
+  private readonly digests = new Map<string, string>();
+
+  json(value: unknown): string {
+    if (typeof value !== 'object' || value === null) return stableJson(value);
+    let json = this.jsonOf.get(value);
+    if (json === undefined) this.jsonOf.set(value, (json = stableJson(value)));
+    return json;
+  }
+
+  sha256(text: string): string {
+    let digest = this.digests.get(text);
+    if (digest === undefined) this.digests.set(text, (digest = sha256(text)));
+    return digest;
+  }
 }
 
 /** `command=1a2b3c4d,image=…` for the label. */

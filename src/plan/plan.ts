@@ -7,6 +7,9 @@
  * is unreachable (it may be running there); whole stacks are pruned only from a complete
  * desired state (`prune`); volumes are never removed; a container without corral's
  * ownership label is never in the observed model and so never touched.
+ *
+ * The observation is indexed once (observed-index.ts) and each stack's containers grouped once
+ * (stack-live.ts), so planning grows with the stacks and containers, not with stacks × hosts.
  */
 import { type DesiredService, type DesiredStack, unitServices } from '../model/desired.js';
 import { CorralLabel } from '../model/labels.js';
@@ -14,8 +17,9 @@ import { containerName, deploymentUnitId } from '../model/naming.js';
 import type { ObservedContainer, ObservedHost, ObservedState } from '../model/observed.js';
 import type { StackPlacement, UnitInstance } from '../model/placement.js';
 import { type ContainerPlanSpec, containerSpec, stackNetworkName } from './container-spec.js';
-import { changedKeys, parseKeyHashes } from './hash.js';
-import { hasImage } from './images.js';
+import { changedKeys, HashMemo, parseKeyHashes } from './hash.js';
+import { ObservedIndex } from './observed-index.js';
+import { StackLive } from './stack-live.js';
 import type { Operation, Plan, PlanNote, StackPlan } from './types.js';
 import { upgradeRefusal } from './upgrade.js';
 
@@ -50,16 +54,17 @@ export function plan(
 ): Plan {
   const ops = new Operations();
   const stacks: StackPlan[] = [];
-  const live = observed.hosts
-    .filter((h) => h.reachable)
-    .flatMap((h) => h.containers)
-    .filter((c) => c.owner !== undefined);
+  const index = new ObservedIndex(observed);
+  const hashMemo = new HashMemo();
   const failed = new Set(options.failedStacks ?? []);
-  const names = new Set([...desired.map((s) => s.name), ...failed, ...live.map((c) => c.owner?.stack ?? ''), ...networkStacks(observed)]);
+  const only = options.only ? new Set(options.only) : undefined;
+  const desiredByName = firstByName(desired, (s) => s.name);
+  const placementByName = firstByName(placements, (p) => p.stack);
+  const names = new Set([...desired.map((s) => s.name), ...failed, ...index.liveStacks()]);
   for (const name of [...names].filter(Boolean).sort()) {
-    if (options.only && !options.only.includes(name)) continue;
-    const stackLive = live.filter((c) => c.owner?.stack === name);
-    const stack = desired.find((s) => s.name === name);
+    if (only && !only.has(name)) continue;
+    const stackLive = index.liveOf(name);
+    const stack = desiredByName.get(name);
     if (failed.has(name)) {
       stacks.push({
         stack: name,
@@ -67,17 +72,9 @@ export function plan(
         notes: [{ level: 'error', message: 'the stack failed to render; nothing of it is changed' }],
       });
     } else if (stack) {
-      stacks.push(
-        planDesiredStack(
-          stack,
-          placements.find((p) => p.stack === name),
-          observed,
-          stackLive,
-          ops,
-        ),
-      );
+      stacks.push(planDesiredStack(stack, placementByName.get(name), { index, hashMemo }, stackLive, ops));
     } else if (options.prune) {
-      stacks.push(pruneStack(name, observed, stackLive, ops));
+      stacks.push(pruneStack(name, index, stackLive, ops));
     } else {
       stacks.push({
         stack: name,
@@ -89,14 +86,11 @@ export function plan(
   return { operations: ops.list, stacks };
 }
 
-/** Stacks that still have a network on some host (a stack may have lost its containers by hand). */
-function networkStacks(observed: ObservedState): string[] {
-  const prefix = stackNetworkName('');
-  return observed.hosts
-    .filter((h) => h.reachable)
-    .flatMap((h) => h.networks)
-    .filter((n) => n.startsWith(prefix))
-    .map((n) => n.slice(prefix.length));
+/** Name → the first item with that name. */
+function firstByName<T>(items: readonly T[], nameOf: (item: T) => string): Map<string, T> {
+  const byName = new Map<string, T>();
+  for (const item of items) if (!byName.has(nameOf(item))) byName.set(nameOf(item), item);
+  return byName;
 }
 
 type Action = 'create' | 'replace' | 'start' | 'keep';
@@ -116,10 +110,16 @@ interface UnitDecision {
   containers: ContainerDecision[];
 }
 
+/** What planning every stack shares: the indexed observation and the digests computed so far. */
+interface Shared {
+  index: ObservedIndex;
+  hashMemo: HashMemo;
+}
+
 function planDesiredStack(
   stack: DesiredStack,
   placement: StackPlacement | undefined,
-  observed: ObservedState,
+  { index, hashMemo }: Shared,
   stackLive: ObservedContainer[],
   ops: Operations,
 ): StackPlan {
@@ -137,17 +137,17 @@ function planDesiredStack(
   const refusal = upgradeRefusal(stack, stackLive);
   if (refusal) return { stack: stack.name, actionable: false, notes: [{ level: 'error', message: refusal }] };
   notes.push(...placement.warnings.map((message): PlanNote => ({ level: 'warning', message })));
-  const hosts = new Map(observed.hosts.map((h) => [h.name, h]));
-  const unreachable = observed.hosts.filter((h) => !h.reachable);
+  const live = new StackLive(stackLive, placement);
+  const unreachable = index.unreachable;
   const kept = new Set<ObservedContainer>();
   const units: UnitDecision[] = [];
   const linkAliases = linkAliasesByService(stack);
   const warnings = new Set<string>();
   for (const instance of placement.instances) {
     const primary = stack.services[instance.service];
-    const host = hosts.get(instance.host);
+    const host = index.host(instance.host);
     const unitId = deploymentUnitId(stack.name, instance.service, instance.instance);
-    const liveOfUnit = stackLive.filter((c) => c.owner?.unit === instance.service && c.owner.instance === instance.instance);
+    const liveOfUnit = live.ofUnit(instance.service, instance.instance);
     if (!primary || !host) {
       notes.push({ level: 'error', message: `${unitId}: placed on unknown host "${instance.host}" or for an unknown service; left as is` });
       for (const c of liveOfUnit) kept.add(c);
@@ -165,7 +165,7 @@ function planDesiredStack(
       });
       continue;
     }
-    const unit = decideUnit(stack, primary, instance, host, stackLive, placement, linkAliases);
+    const unit = decideUnit(stack, primary, instance, host, live, linkAliases, hashMemo);
     unit.containers.forEach((d) => {
       if (d.existing) kept.add(d.existing);
       for (const w of d.spec.warnings) warnings.add(`service ${d.service.name}: ${w}`);
@@ -174,7 +174,7 @@ function planDesiredStack(
   }
   notes.unshift(...[...warnings].map((message): PlanNote => ({ level: 'warning', message })));
   const removals = stackLive.filter((c) => !kept.has(c));
-  emitStackOperations(stack.name, units, removals, observed, stackLive, ops, (c) => removalCause(c, stack, placement, stackLive), false);
+  emitStackOperations(stack.name, units, removals, index, stackLive, ops, (c) => removalCause(c, stack, live), false);
   return { stack: stack.name, actionable: true, notes };
 }
 
@@ -183,9 +183,9 @@ function decideUnit(
   primary: DesiredService,
   instance: UnitInstance,
   host: ObservedHost,
-  stackLive: ObservedContainer[],
-  placement: StackPlacement,
+  live: StackLive,
   linkAliases: Map<string, string[]>,
+  hashMemo: HashMemo,
 ): UnitDecision {
   const services = unitServices(stack, primary);
   const unitNames = Object.fromEntries(services.map((s) => [s.name, containerName(stack.name, s.name, instance.instance, s.primary)]));
@@ -196,19 +196,14 @@ function decideUnit(
       instance: instance.instance,
       unitNames,
       linkAliases: linkAliases.get(service.name) ?? [],
+      hashMemo,
     });
-    const existing = stackLive.find(
-      (c) =>
-        c.host === host.name &&
-        c.owner?.service === service.name &&
-        c.owner.unit === primary.name &&
-        c.owner.instance === instance.instance,
-    );
+    const existing = live.ofUnit(primary.name, instance.instance).find((c) => c.host === host.name && c.owner?.service === service.name);
     return {
       service,
       spec,
       ...(existing ? { existing } : {}),
-      ...decideContainer(spec, existing, primary, instance, stackLive, placement),
+      ...decideContainer(spec, existing, primary, instance, live),
     };
   });
   propagateReplacements(decisions);
@@ -220,10 +215,9 @@ function decideContainer(
   existing: ObservedContainer | undefined,
   primary: DesiredService,
   instance: UnitInstance,
-  stackLive: ObservedContainer[],
-  placement: StackPlacement,
+  live: StackLive,
 ): { action: Action; cause: string } {
-  if (!existing) return { action: 'create', cause: createCause(primary, instance, stackLive, placement) };
+  if (!existing) return { action: 'create', cause: createCause(primary, instance, live) };
   if (existing.owner?.configHash !== spec.hash.hash) return { action: 'replace', cause: configChangeCause(existing, spec) };
   if (existing.state === 'dead') return { action: 'replace', cause: 'dead, recreate' };
   if (existing.state === 'created') return { action: 'start', cause: 'created, start' };
@@ -236,14 +230,10 @@ function decideContainer(
  * Instances above every live one read as a scale-up; a gap as a container that went missing.
  * (Removing the highest instance by hand looks like a scale-up: the observed state has no history.)
  */
-function createCause(primary: DesiredService, instance: UnitInstance, stackLive: ObservedContainer[], placement: StackPlacement): string {
-  const liveInstances = new Set(
-    stackLive.filter((c) => c.owner?.unit === primary.name && c.owner.service === primary.name).map((c) => c.owner?.instance ?? 0),
-  );
-  const desiredCount = placement.instances.filter((i) => i.service === primary.name).length;
-  const elsewhere = stackLive.find(
-    (c) => c.owner?.unit === primary.name && c.owner.instance === instance.instance && c.host !== instance.host,
-  );
+function createCause(primary: DesiredService, instance: UnitInstance, live: StackLive): string {
+  const liveInstances = live.liveInstances(primary.name);
+  const desiredCount = live.desiredCount(primary.name);
+  const elsewhere = live.ofUnit(primary.name, instance.instance).find((c) => c.host !== instance.host);
   if (elsewhere) return `placed on ${instance.host} now (was on ${elsewhere.host})`;
   if (liveInstances.has(instance.instance)) return 'missing, create';
   if (liveInstances.size < desiredCount && instance.instance > Math.max(0, ...liveInstances))
@@ -302,30 +292,23 @@ function linkAliasesByService(stack: DesiredStack): Map<string, string[]> {
   return aliases;
 }
 
-function removalCause(
-  container: ObservedContainer,
-  stack: DesiredStack,
-  placement: StackPlacement,
-  stackLive: ObservedContainer[],
-): string {
+function removalCause(container: ObservedContainer, stack: DesiredStack, live: StackLive): string {
   const owner = container.owner;
   if (!owner) return 'not desired';
   const service = stack.services[owner.service];
   if (!service) return 'service removed from git';
   const unit = service.primary ?? service.name;
   if (owner.unit !== unit) return `now in the deployment unit of ${unit}`;
-  const placed = placement.instances.find((i) => i.service === unit && i.instance === owner.instance);
+  const placed = live.placedAt(unit, owner.instance);
   if (placed && placed.host !== container.host) return `placed on ${placed.host} now`;
   if (placed) return 'duplicate';
   if (service.global) return `global service: ${container.host} is no longer eligible`;
-  const liveCount = new Set(stackLive.filter((c) => c.owner?.service === unit && c.owner.unit === unit).map((c) => c.owner?.instance)).size;
-  const desiredCount = placement.instances.filter((i) => i.service === unit).length;
-  return `scale ${liveCount} → ${desiredCount}`;
+  return `scale ${live.liveInstances(unit).size} → ${live.desiredCount(unit)}`;
 }
 
-function pruneStack(name: string, observed: ObservedState, stackLive: ObservedContainer[], ops: Operations): StackPlan {
-  emitStackOperations(name, [], stackLive, observed, stackLive, ops, () => 'stack removed from git', true);
-  const volumes = observed.hosts.flatMap((h) => h.volumes.filter((v) => v.startsWith(`${name}_`)).map((v) => `${v} on ${h.name}`));
+function pruneStack(name: string, index: ObservedIndex, stackLive: ObservedContainer[], ops: Operations): StackPlan {
+  emitStackOperations(name, [], stackLive, index, stackLive, ops, () => 'stack removed from git', true);
+  const volumes = index.volumesOf(name);
   const notes: PlanNote[] =
     volumes.length > 0 ? [{ level: 'info', message: `volumes kept (corral never removes volumes): ${volumes.join(', ')}` }] : [];
   return { stack: name, actionable: true, notes };
@@ -336,7 +319,7 @@ function emitStackOperations(
   stack: string,
   units: UnitDecision[],
   removals: ObservedContainer[],
-  observed: ObservedState,
+  index: ObservedIndex,
   stackLive: ObservedContainer[],
   ops: Operations,
   causeOf: (c: ObservedContainer) => string,
@@ -344,14 +327,15 @@ function emitStackOperations(
 ): void {
   const network = stackNetworkName(stack);
   const infra = new Map<string, Map<string, string>>();
-  for (const host of observed.hosts.filter((h) => h.reachable)) {
-    const renewed = units
-      .filter((u) => u.instance.host === host.name)
+  const unitsByHost = groupBy(units, (u) => u.instance.host);
+  for (const host of index.inObservedOrder(unitsByHost.keys())) {
+    if (!host.reachable) continue;
+    const renewed = (unitsByHost.get(host.name) ?? [])
       .flatMap((u) => u.containers)
       .filter((d) => d.action === 'create' || d.action === 'replace');
     const ids = new Map<string, string>();
     const base = { host: host.name, stack, dependsOn: [] };
-    if (renewed.some((d) => d.spec.network) && !host.networks.includes(network)) {
+    if (renewed.some((d) => d.spec.network) && !index.hasNetwork(host, network)) {
       ids.set(
         `network:${network}`,
         ops.add({
@@ -364,7 +348,7 @@ function emitStackOperations(
       );
     }
     for (const volume of renewed.flatMap((d) => d.spec.volumes)) {
-      if (host.volumes.includes(volume.Name) || ids.has(`volume:${volume.Name}`)) continue;
+      if (index.hasVolume(host, volume.Name) || ids.has(`volume:${volume.Name}`)) continue;
       ids.set(
         `volume:${volume.Name}`,
         ops.add({
@@ -378,7 +362,7 @@ function emitStackOperations(
     }
     for (const d of renewed) {
       if (ids.has(`image:${d.spec.image}`) || d.spec.image === '') continue;
-      const cause = d.spec.pullAlways ? 'pull_image: always' : hasImage(host.images, d.spec.image) ? undefined : `missing on ${host.name}`;
+      const cause = d.spec.pullAlways ? 'pull_image: always' : index.hasImage(host, d.spec.image) ? undefined : `missing on ${host.name}`;
       if (cause) ids.set(`image:${d.spec.image}`, ops.add({ ...base, kind: 'PullImage', target: d.spec.image, cause }));
     }
     infra.set(host.name, ids);
@@ -389,10 +373,11 @@ function emitStackOperations(
     const id = emitRemoval(container, stack, causeOf(container), [], ops);
     removedIds.set(container.host, [...(removedIds.get(container.host) ?? []), id]);
   }
-  for (const host of observed.hosts.filter((h) => h.reachable && h.networks.includes(network))) {
-    const remaining = stackLive.some((c) => c.host === host.name && !removals.includes(c));
-    const planned = units.some((u) => u.instance.host === host.name && u.containers.some((d) => d.spec.network));
-    if (remaining || planned) continue;
+  const removed = new Set(removals);
+  const hostsKeepingContainers = new Set(stackLive.filter((c) => !removed.has(c)).map((c) => c.host));
+  for (const host of index.hostsWithNetwork(network)) {
+    const planned = (unitsByHost.get(host.name) ?? []).some((u) => u.containers.some((d) => d.spec.network));
+    if (hostsKeepingContainers.has(host.name) || planned) continue;
     const cause = stackRemoved ? 'stack removed from git' : `no container of the stack left on ${host.name}`;
     ops.add({ kind: 'RemoveNetwork', host: host.name, target: network, stack, dependsOn: removedIds.get(host.name) ?? [], cause });
   }
@@ -469,4 +454,14 @@ function emitUnit(unit: UnitDecision, stack: string, infra: Map<string, string>,
       ops.add({ kind: 'StartContainer', host, target: d.spec.name, stack, dependsOn, cause, unit: unit.unitId, ...existingId }),
     );
   }
+}
+
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(keyOf(item));
+    if (group) group.push(item);
+    else groups.set(keyOf(item), [item]);
+  }
+  return groups;
 }

@@ -1,48 +1,85 @@
 /**
  * Picking one host for one deployment unit instance, as Cattle's allocator did
- * (AbstractAllocator.doAllocate): candidates in order, the first passing every
- * rule wins; otherwise take the candidate that fails the fewest hard, then soft,
- * rules, drop the first soft rule it fails and try again; when it fails only hard
- * rules, give up and report them.
+ * (AbstractAllocator.doAllocate): candidates in order (fewest containers first, ties in
+ * name order), the first passing every rule wins; otherwise take the candidate that fails the
+ * fewest hard, then soft, rules, drop the first soft rule it fails and try again; when it fails
+ * only hard rules, give up and report them. Pure.
+ *
+ * The answer is Cattle's, but found without trying every host: a host no rule touches passes
+ * or fails exactly the rules that pass or fail untouched, so one such host (the first in order)
+ * stands for all of them, and only the hosts the rules touch are looked at one by one.
  */
-import type { HostView, Rule } from './match.js';
+import type { Fleet } from './fleet.js';
+import type { HostSet, Rule } from './match.js';
 
 export type Allocation =
-  | { host: HostView }
+  | { host: number }
   /** `failed` is empty when there was no reachable host at all. */
   | { failed: Rule[]; closest?: string };
 
-/** Reachable hosts, fewest containers first; ties in host name order. */
-export function candidateHosts(hosts: readonly HostView[]): HostView[] {
-  return hosts.filter((host) => host.reachable).sort((a, b) => a.containers.length - b.containers.length || compareNames(a.name, b.name));
-}
+/**
+ * When a rule that fails untouched hosts touches fewer than 1/SCAN_SHARE of the candidates,
+ * its hosts are checked one by one; otherwise the candidates are walked in order, which stops
+ * at the first host that passes.
+ */
+const SCAN_SHARE = 8;
 
-export function allocate(rules: readonly Rule[], hosts: readonly HostView[]): Allocation {
-  const candidates = candidateHosts(hosts);
-  if (candidates.length === 0) return { failed: [] };
+export function allocate(rules: readonly Rule[], fleet: Fleet): Allocation {
+  if (fleet.order.size === 0) return { failed: [] };
   // Hard rules first, as Cattle sorted them, so "the first failing soft rule" follows label order.
   let active = [...rules.filter((r) => r.hard), ...rules.filter((r) => !r.hard)];
   for (;;) {
-    const attempts = candidates.map((host) => ({ host, failed: active.filter((rule) => !rule.passes(host)) }));
-    const winner = attempts.find((attempt) => attempt.failed.length === 0);
-    if (winner) return { host: winner.host };
-    const closest = closestAttempt(attempts);
+    const winner = firstPassing(active, fleet);
+    if (winner !== undefined) return { host: winner };
+    const closest = closestHost(active, fleet);
     const softRule = closest.failed.find((rule) => !rule.hard);
-    if (!softRule) return { failed: closest.failed, closest: closest.host.name };
+    if (!softRule) return { failed: closest.failed, closest: fleet.host(closest.host).name };
     active = active.filter((rule) => rule !== softRule);
   }
 }
 
-/** The candidate failing the fewest hard rules, then the fewest soft ones; the earlier candidate on a tie. */
-function closestAttempt<T extends { failed: Rule[] }>(attempts: readonly T[]): T {
-  const score = (attempt: T) => [attempt.failed.filter((r) => r.hard).length, attempt.failed.length] as const;
-  return attempts.reduce((best, attempt) => {
-    const [hard, all] = score(attempt);
-    const [bestHard, bestAll] = score(best);
-    return hard < bestHard || (hard === bestHard && all < bestAll) ? attempt : best;
-  });
+/** The first candidate, in order, passing every rule. */
+function firstPassing(rules: readonly Rule[], fleet: Fleet): number | undefined {
+  const passesAll = (host: number) => rules.every((rule) => rule.passes(host));
+  // A host passing a rule that fails untouched hosts is one of that rule's touched hosts.
+  const narrowest = rules
+    .filter((rule) => !rule.passesUntouched)
+    .map((rule) => rule.touched())
+    .reduce<HostSet | undefined>((best, hosts) => (best === undefined || hosts.size < best.size ? hosts : best), undefined);
+  if (narrowest === undefined || narrowest.size * SCAN_SHARE >= fleet.order.size) return fleet.order.first(passesAll);
+  let winner: number | undefined;
+  for (const host of narrowest.keys()) {
+    if (!fleet.order.includes(host) || !passesAll(host)) continue;
+    if (winner === undefined || fleet.order.before(host, winner)) winner = host;
+  }
+  return winner;
 }
 
-export function compareNames(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+interface Attempt {
+  host: number;
+  failed: Rule[];
+  hardFailures: number;
+}
+
+/** The candidate failing the fewest hard rules, then the fewest rules; the earlier candidate on a tie. */
+function closestHost(rules: readonly Rule[], fleet: Fleet): Attempt {
+  const touched = new Set<number>();
+  for (const rule of rules) {
+    for (const host of rule.touched().keys()) if (fleet.order.includes(host)) touched.add(host);
+  }
+  const attempts = [...touched].map((host) => attempt(rules, host));
+  const untouched = fleet.order.first((host) => !touched.has(host));
+  if (untouched !== undefined) attempts.push(attempt(rules, untouched));
+  return attempts.reduce((best, next) => (closer(next, best, fleet) ? next : best));
+}
+
+function attempt(rules: readonly Rule[], host: number): Attempt {
+  const failed = rules.filter((rule) => !rule.passes(host));
+  return { host, failed, hardFailures: failed.filter((rule) => rule.hard).length };
+}
+
+function closer(a: Attempt, b: Attempt, fleet: Fleet): boolean {
+  if (a.hardFailures !== b.hardFailures) return a.hardFailures < b.hardFailures;
+  if (a.failed.length !== b.failed.length) return a.failed.length < b.failed.length;
+  return fleet.order.before(a.host, b.host);
 }

@@ -6,23 +6,27 @@
  * counts for the later ones as if it were already on the host: in the
  * fewest-containers-first order and for container_label / container rules.
  * A stack that cannot be scheduled gets `errors`, places nothing, and the others go on.
+ *
+ * The fleet (fleet.ts) is indexed once and updated as units are placed, so the work grows with
+ * the instances placed and the hosts their rules can touch, not with every host per instance.
  */
 import { type DesiredService, type DesiredStack, primaryServices, unitServices } from '../model/desired.js';
 import { SchedulingLabel } from '../model/labels.js';
 import { containerName, rancherSystemLabels } from '../model/naming.js';
 import type { ObservedHost } from '../model/observed.js';
 import type { StackPlacement, UnitInstance } from '../model/placement.js';
-import { type Allocation, allocate, compareNames } from './allocate.js';
+import { type Allocation, allocate } from './allocate.js';
 import { type AffinityConstraint, isHard, parseAffinityLabels } from './constraints.js';
-import { acceptsUnit, type HostContainer, type HostView, hostView, lowercased, passes, type Rule } from './match.js';
+import type { IndexedContainer } from './container-index.js';
+import { ExistingInstances, type InstanceHosts } from './existing-instances.js';
+import { compareNames, Fleet, type FleetHost, type IndexNeeds, lowercased } from './fleet.js';
+import { acceptsUnit, constraintRule, passes, type Rule } from './match.js';
 
 export function scheduleStacks(stacks: readonly DesiredStack[], hosts: readonly ObservedHost[]): StackPlacement[] {
-  let fleet = hosts.map(hostView);
-  return stacks.map((stack) => {
-    const scheduled = scheduleStack(stack, fleet);
-    fleet = scheduled.fleet;
-    return scheduled.placement;
-  });
+  const unitsOfStacks = stacks.map((stack) => schedulingOrder(stack).map((primary) => deploymentUnit(stack, primary)));
+  const fleet = new Fleet(hosts, indexNeeds(unitsOfStacks.flat()));
+  const existing = new ExistingInstances(fleet);
+  return stacks.map((stack, at) => scheduleStack(stack, unitsOfStacks[at] ?? [], { fleet, existing }));
 }
 
 /** A primary service with its sidekicks, and the affinity rules of all of them merged (as Cattle merged them). */
@@ -34,28 +38,37 @@ interface Unit {
   warnings: string[];
 }
 
+interface Scheduling {
+  /** Updated with every unit placed; a unit or stack that fails takes its containers back. */
+  fleet: Fleet;
+  existing: ExistingInstances;
+}
+
 interface Placed {
   instances: UnitInstance[];
   errors: string[];
   warnings: string[];
-  fleet: HostView[];
 }
 
-/** The stack's placement, and the fleet with its new containers added (unchanged when the stack fails). */
-function scheduleStack(stack: DesiredStack, fleet: HostView[]): { placement: StackPlacement; fleet: HostView[] } {
+/** The stack's placement; its containers stay in the fleet unless the stack fails. */
+function scheduleStack(stack: DesiredStack, units: readonly Unit[], scheduling: Scheduling): StackPlacement {
+  const { fleet } = scheduling;
   const placement: StackPlacement = { stack: stack.name, instances: [], errors: [], warnings: [] };
-  let current = fleet;
-  for (const primary of schedulingOrder(stack)) {
-    const unit = deploymentUnit(stack, primary);
-    const placed = primary.global ? placeGlobal(unit, current) : placeScaled(unit, current);
+  const stackMark = fleet.mark();
+  for (const unit of units) {
+    const unitMark = fleet.mark();
+    const placed = unit.primary.global ? placeGlobal(unit, scheduling) : placeScaled(unit, scheduling);
+    if (placed.errors.length > 0) fleet.rollback(unitMark);
     placement.instances.push(...placed.instances);
     placement.errors.push(...placed.errors);
     placement.warnings.push(...unit.warnings, ...placed.warnings);
-    current = placed.fleet;
   }
-  if (placement.errors.length > 0) return { placement: { ...placement, instances: [] }, fleet };
+  if (placement.errors.length > 0) {
+    fleet.rollback(stackMark);
+    return { ...placement, instances: [] };
+  }
   placement.instances.sort((a, b) => compareNames(a.service, b.service) || a.instance - b.instance);
-  return { placement, fleet: current };
+  return placement;
 }
 
 /** Global units first (their hosts follow from host labels alone), then the others; each in name order. */
@@ -76,19 +89,33 @@ function deploymentUnit(stack: DesiredStack, primary: DesiredService): Unit {
   return unit;
 }
 
+/** The container label keys and names that any unit's rules look for. */
+function indexNeeds(units: readonly Unit[]): IndexNeeds {
+  const containerLabelKeys = new Set<string>();
+  let containerNames = false;
+  for (const { constraints } of units) {
+    for (const c of constraints) {
+      if (c.kind === 'container_label' && c.key !== undefined) containerLabelKeys.add(c.key);
+      if (c.kind === 'container') containerNames = true;
+    }
+  }
+  return { containerLabelKeys, containerNames };
+}
+
 /**
  * `scale` instances. Existing instances keep their number and host (the lowest
  * numbers survive a scale down); one on an unreachable host is left alone; one
  * whose host no longer passes the hard host rules is placed again. New instances
  * take the lowest free numbers.
  */
-function placeScaled(unit: Unit, fleet: HostView[]): Placed {
+function placeScaled(unit: Unit, { fleet, existing }: Scheduling): Placed {
   const scale = Math.max(0, unit.primary.scale);
-  const kept = [...existingInstances(unit, fleet)].sort(([a], [b]) => a - b).slice(0, scale);
+  const kept = [...existing.of(unit.stack, unit.primary.name)].sort(([a], [b]) => a - b).slice(0, scale);
   const instances: UnitInstance[] = [];
   const toPlace: number[] = [];
-  for (const [instance, host] of kept) {
-    if (!host.reachable || staysOn(unit, instance, host)) instances.push(unitInstance(unit, instance, host.name));
+  for (const [instance, hostId] of kept) {
+    const host = fleet.host(hostId);
+    if (!host.reachable || staysOn(unit, instance, host, fleet)) instances.push(unitInstance(unit, instance, host.name));
     else toPlace.push(instance);
   }
   toPlace.push(
@@ -97,15 +124,15 @@ function placeScaled(unit: Unit, fleet: HostView[]): Placed {
       scale - kept.length,
     ),
   );
-  let current = fleet;
   for (const instance of toPlace.sort((a, b) => a - b)) {
     const containers = unitContainers(unit, instance);
-    const allocation = allocate([...unit.constraints.map(affinityRule), requireAnyRule(containers)], current);
-    if (!('host' in allocation)) return { instances: [], errors: [unschedulable(unit, instance, allocation)], warnings: [], fleet };
-    instances.push(unitInstance(unit, instance, allocation.host.name));
-    current = withContainers(current, allocation.host.name, containers);
+    const rules = [...unit.constraints.map((c) => constraintRule(c, fleet)), requireAnyRule(containers, fleet)];
+    const allocation = allocate(rules, fleet);
+    if (!('host' in allocation)) return { instances: [], errors: [unschedulable(unit, instance, allocation)], warnings: [] };
+    instances.push(unitInstance(unit, instance, fleet.host(allocation.host).name));
+    fleet.place(allocation.host, containers);
   }
-  return { instances, errors: [], warnings: [], fleet: current };
+  return { instances, errors: [], warnings: [] };
 }
 
 /**
@@ -114,31 +141,30 @@ function placeScaled(unit: Unit, fleet: HostView[]): Placed {
  * the instance number it already runs; a new host gets the lowest free number.
  * An unreachable host keeps its instance.
  */
-function placeGlobal(unit: Unit, fleet: HostView[]): Placed {
+function placeGlobal(unit: Unit, { fleet, existing }: Scheduling): Placed {
   const hostRules = unit.constraints.filter((c) => c.kind === 'host_label');
-  const eligible = (host: HostView, instance: number) =>
+  const eligible = (host: FleetHost, instance: number) =>
     host.reachable &&
-    hostRules.every((c) => passes(c, host)) &&
+    hostRules.every((c) => passes(c, fleet, host.id)) &&
     acceptsUnit(
       host,
       unitContainers(unit, instance).map((c) => c.labels),
     );
-  const existing = lowestInstancePerHost(existingInstances(unit, fleet));
-  const hosts = [...fleet].sort((a, b) => compareNames(a.name, b.name));
+  const existingByHost = lowestInstancePerHost(existing.of(unit.stack, unit.primary.name));
   const instances: UnitInstance[] = [];
-  for (const host of hosts) {
-    const instance = existing.get(host.name);
-    if (instance !== undefined && (!host.reachable || eligible(host, instance))) instances.push(unitInstance(unit, instance, host.name));
+  for (const [hostId, instance] of [...existingByHost].sort(([a], [b]) => a - b)) {
+    const host = fleet.host(hostId);
+    if (!host.reachable || eligible(host, instance)) instances.push(unitInstance(unit, instance, host.name));
   }
-  let current = fleet;
-  for (const host of hosts.filter((h) => !existing.has(h.name))) {
-    const [instance = 1] = lowestFree(
-      instances.map((i) => i.instance),
-      1,
-    );
+  const numbers = new FreeNumbers(instances.map((i) => i.instance));
+  for (const hostId of globalCandidates(hostRules, fleet)) {
+    if (existingByHost.has(hostId)) continue;
+    const host = fleet.host(hostId);
+    const instance = numbers.lowest();
     if (!eligible(host, instance)) continue;
+    numbers.take(instance);
     instances.push(unitInstance(unit, instance, host.name));
-    current = withContainers(current, host.name, unitContainers(unit, instance));
+    fleet.place(hostId, unitContainers(unit, instance));
   }
   const warnings =
     instances.length === 0
@@ -146,39 +172,35 @@ function placeGlobal(unit: Unit, fleet: HostView[]): Placed {
           `service ${unit.primary.name}: global, but no reachable host is eligible (its host_label rules, the hosts' ${SchedulingLabel.requireAny})`,
         ]
       : [];
-  return { instances, errors: [], warnings, fleet: current };
+  return { instances, errors: [], warnings };
 }
 
 /**
- * Instance number → host, from the ownership labels of observed containers. When
- * one number is seen on several hosts, a reachable host wins, then the first by name.
+ * Hosts that may be eligible for a global unit, in name order: when the unit requires host
+ * labels (must or prefer: soft counts as hard here), the hosts of its rarest one; otherwise all.
  */
-function existingInstances(unit: Unit, fleet: readonly HostView[]): Map<number, HostView> {
-  const found = new Map<number, HostView>();
-  const hosts = [...fleet].sort((a, b) => Number(b.reachable) - Number(a.reachable) || compareNames(a.name, b.name));
-  for (const host of hosts) {
-    for (const { owner } of host.containers) {
-      if (owner?.stack !== unit.stack || owner.unit !== unit.primary.name || found.has(owner.instance)) continue;
-      found.set(owner.instance, host);
-    }
-  }
-  return found;
+function globalCandidates(hostRules: readonly AffinityConstraint[], fleet: Fleet): Iterable<number> {
+  const required = hostRules.filter((c) => c.op === 'must' || c.op === 'prefer');
+  if (required.length === 0) return fleet.hosts.map((h) => h.id);
+  const sets = required.map((c) => (c.key === undefined ? new Set<number>() : fleet.hostsWithLabel(c.key, c.value)));
+  const rarest = sets.reduce((best, hosts) => (hosts.size < best.size ? hosts : best));
+  return [...rarest].sort((a, b) => a - b);
 }
 
-/** Host name → the lowest instance number running there (a global unit has one instance per host). */
-function lowestInstancePerHost(instances: ReadonlyMap<number, HostView>): Map<string, number> {
-  const byHost = new Map<string, number>();
+/** Host id → the lowest instance number running there (a global unit has one instance per host). */
+function lowestInstancePerHost(instances: InstanceHosts): Map<number, number> {
+  const byHost = new Map<number, number>();
   for (const [instance, host] of [...instances].sort(([a], [b]) => a - b)) {
-    if (!byHost.has(host.name)) byHost.set(host.name, instance);
+    if (!byHost.has(host)) byHost.set(host, instance);
   }
   return byHost;
 }
 
 /** Stable placement: an instance stays unless its host now fails a hard host_label rule or its require_any. */
-function staysOn(unit: Unit, instance: number, host: HostView): boolean {
+function staysOn(unit: Unit, instance: number, host: FleetHost, fleet: Fleet): boolean {
   const hostRules = unit.constraints.filter((c) => c.kind === 'host_label' && isHard(c));
   return (
-    hostRules.every((c) => passes(c, host)) &&
+    hostRules.every((c) => passes(c, fleet, host.id)) &&
     acceptsUnit(
       host,
       unitContainers(unit, instance).map((c) => c.labels),
@@ -187,7 +209,7 @@ function staysOn(unit: Unit, instance: number, host: HostView): boolean {
 }
 
 /** The containers an instance of the unit will have, with the labels they will carry once created. */
-function unitContainers(unit: Unit, instance: number): HostContainer[] {
+function unitContainers(unit: Unit, instance: number): IndexedContainer[] {
   return unit.services.map((service) => {
     const primary = service === unit.primary ? undefined : unit.primary.name;
     const labels = { ...service.compose.labels, ...rancherSystemLabels(unit.stack, service.name, instance, primary) };
@@ -195,20 +217,20 @@ function unitContainers(unit: Unit, instance: number): HostContainer[] {
   });
 }
 
-function affinityRule(constraint: AffinityConstraint): Rule {
-  return { text: constraint.text, hard: isHard(constraint), passes: (host) => passes(constraint, host) };
-}
-
-function requireAnyRule(containers: readonly HostContainer[]): Rule {
+/** require_any touches only the hosts that have the label and would refuse this unit's containers. */
+function requireAnyRule(containers: readonly IndexedContainer[], fleet: Fleet): Rule {
   const labels = containers.map((c) => c.labels);
+  const accepts = (host: number) => acceptsUnit(fleet.host(host), labels);
   return {
     text: `${SchedulingLabel.requireAny} (host label: containers must carry one of its labels)`,
     hard: true,
-    passes: (host) => acceptsUnit(host, labels),
+    passes: accepts,
+    passesUntouched: true,
+    touched: () => new Set(fleet.requireAnyHosts.filter((host) => !accepts(host))),
   };
 }
 
-function unschedulable(unit: Unit, instance: number, allocation: Exclude<Allocation, { host: HostView }>): string {
+function unschedulable(unit: Unit, instance: number, allocation: Exclude<Allocation, { host: number }>): string {
   const service = `service ${unit.primary.name}`;
   if (allocation.failed.length === 0) return `${service}: no reachable host to place instance ${instance} on`;
   const rules = allocation.failed.map((rule) => rule.text).join(', ');
@@ -219,13 +241,28 @@ function unitInstance(unit: Unit, instance: number, host: string): UnitInstance 
   return { service: unit.primary.name, instance, host };
 }
 
-function withContainers(fleet: readonly HostView[], hostName: string, containers: readonly HostContainer[]): HostView[] {
-  return fleet.map((host) => (host.name === hostName ? { ...host, containers: [...host.containers, ...containers] } : host));
-}
-
 /** The `count` lowest numbers ≥ 1 not in `used`. */
 function lowestFree(used: readonly number[], count: number): number[] {
-  const free: number[] = [];
-  for (let n = 1; free.length < count; n++) if (!used.includes(n)) free.push(n);
-  return free;
+  const numbers = new FreeNumbers(used);
+  return Array.from({ length: Math.max(0, count) }, () => numbers.take(numbers.lowest()));
+}
+
+/** Instance numbers ≥ 1 handed out lowest first; taking numbers only ever raises the lowest free one. */
+class FreeNumbers {
+  private readonly used: Set<number>;
+  private next = 1;
+
+  constructor(used: Iterable<number>) {
+    this.used = new Set(used);
+  }
+
+  lowest(): number {
+    while (this.used.has(this.next)) this.next++;
+    return this.next;
+  }
+
+  take(instance: number): number {
+    this.used.add(instance);
+    return instance;
+  }
 }

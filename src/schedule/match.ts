@@ -1,74 +1,75 @@
 /**
- * What the scheduler sees of a host, and whether a rule passes on it.
+ * Whether a rule passes on a host, and which hosts a rule can touch. Pure.
+ *
+ * Every affinity constraint asks whether a host has something (a label, a labelled container, a
+ * named container). A host that has nothing of the kind — most hosts, for most rules — gets the
+ * same answer as any other such host; only the hosts the indexes list for the constraint answer
+ * differently. The allocator builds on that to look at those hosts only.
  * Labels are held lowercased, so every comparison is case-insensitive as in Cattle.
  */
-import type { ObservedHost, Ownership } from '../model/observed.js';
-import { type AffinityConstraint, type LabelItem, parseRequireAny, wantsMatch } from './constraints.js';
+import { type AffinityConstraint, isHard, wantsMatch } from './constraints.js';
+import type { Fleet, FleetHost } from './fleet.js';
 
-/** A container on a host: observed (stopped ones included) or tentatively placed by this run. */
-export interface HostContainer {
-  name: string;
-  /** Lowercased keys and values. */
-  labels: ReadonlyMap<string, string>;
-  /** Ownership of an observed container; undefined for a tentative one. */
-  owner?: Ownership;
-}
-
-export interface HostView {
-  name: string;
-  reachable: boolean;
-  /** Lowercased keys and values. */
-  labels: ReadonlyMap<string, string>;
-  /** Parsed `io.rancher.scheduler.require_any`; empty when the host takes any container. */
-  requireAny: readonly LabelItem[];
-  containers: readonly HostContainer[];
+/** A set of host ids; the indexes' maps and sets both are one. */
+export interface HostSet {
+  readonly size: number;
+  has(host: number): boolean;
+  keys(): Iterable<number>;
 }
 
 /** A rule a host passes or fails; hard rules are never dropped. */
 export interface Rule {
   text: string;
   hard: boolean;
-  passes(host: HostView): boolean;
+  passes(host: number): boolean;
+  /** The outcome on a host outside `touched()`. */
+  passesUntouched: boolean;
+  /** The hosts on which the outcome may differ from `passesUntouched`. */
+  touched(): HostSet;
 }
 
-export function hostView(host: ObservedHost): HostView {
-  const labels = lowercased(host.labels);
+/**
+ * The rule for one constraint. It reads the indexes as they are when it is made: make a new
+ * one after the fleet changes.
+ */
+export function constraintRule(constraint: AffinityConstraint, fleet: Fleet): Rule {
+  const holders = holdersOf(constraint, fleet);
+  const wanted = wantsMatch(constraint);
   return {
-    name: host.name,
-    reachable: host.reachable,
-    labels,
-    requireAny: parseRequireAny(labels),
-    containers: host.containers.map((c) => ({ name: c.name, labels: lowercased(c.labels), ...(c.owner ? { owner: c.owner } : {}) })),
+    text: constraint.text,
+    hard: isHard(constraint),
+    passes: (host) => holders.has(host) === wanted,
+    passesUntouched: !wanted,
+    touched: () => holders,
   };
 }
 
-export function lowercased(labels: Record<string, string>): Map<string, string> {
-  return new Map(Object.entries(labels).map(([key, value]) => [key.toLowerCase(), value.toLowerCase()]));
+/** Does the host pass the constraint? */
+export function passes(constraint: AffinityConstraint, fleet: Fleet, host: number): boolean {
+  return holdersOf(constraint, fleet).has(host) === wantsMatch(constraint);
 }
 
-export function passes(constraint: AffinityConstraint, host: HostView): boolean {
-  return found(constraint, host) === wantsMatch(constraint);
-}
-
-/** Does the host have what the constraint talks about (a label, a labelled container, a named container)? */
-function found(constraint: AffinityConstraint, host: HostView): boolean {
+/** The hosts that have what the constraint talks about (a label, a labelled container, a named container). */
+function holdersOf(constraint: AffinityConstraint, fleet: Fleet): HostSet {
   const { key, value } = constraint;
   switch (constraint.kind) {
     case 'host_label':
-      return key !== undefined && host.labels.get(key) === value;
+      return key === undefined ? NO_HOSTS : fleet.hostsWithLabel(key, value);
     case 'container_label':
-      return key !== undefined && host.containers.some((c) => c.labels.get(key) === value);
+      return key === undefined ? NO_HOSTS : fleet.containers.hostsWithLabel(key, value);
     case 'container':
-      return host.containers.some((c) => c.name.toLowerCase() === value);
+      return fleet.containers.hostsWithName(value);
   }
 }
+
+const NO_HOSTS: HostSet = new Set<number>();
 
 /**
  * `io.rancher.scheduler.require_any` on the host: at least one container of the unit
  * must carry one of the listed labels (a bare key: the label is present). This is
  * rancher/scheduler's later rule, which judged the deployment unit as a whole.
  */
-export function acceptsUnit(host: HostView, unitLabels: readonly ReadonlyMap<string, string>[]): boolean {
+export function acceptsUnit(host: FleetHost, unitLabels: readonly ReadonlyMap<string, string>[]): boolean {
   if (host.requireAny.length === 0) return true;
   return host.requireAny.some((item) =>
     unitLabels.some((labels) => (item.value === undefined ? labels.has(item.key) : labels.get(item.key) === item.value)),

@@ -449,3 +449,74 @@ test('stable: a sidekick left over from an instance keeps that instance on its h
   const s = stack('s', service('web', { sidekicks: ['log'] }), service('log'));
   assert.deepEqual(where(one([s], hosts)), ['web-1@h1']);
 });
+
+// ---- indexed allocation: the same answers as trying every host ----------------
+
+const manyHosts = (count: number, labelsOf: (i: number) => Record<string, string> = () => ({})) =>
+  Array.from({ length: count }, (_, i) => host(`h${String(i).padStart(2, '0')}`, { labels: labelsOf(i) }));
+
+test('indexed: a hard host rule few hosts match picks the emptiest of them, ties in name order', () => {
+  const hosts = manyHosts(20, (i): Record<string, string> => (i % 10 === 3 ? { gpu: 'yes' } : {}));
+  hosts[3] = host('h03', { labels: { gpu: 'yes' }, containers: [existing('o', 'x', 1)] });
+  const labels = { [`${AFFINITY}host_label`]: 'gpu=yes' };
+  assert.deepEqual(where(one([stack('s', service('ml', { scale: 3, labels }))], hosts)), ['ml-1@h13', 'ml-2@h03', 'ml-3@h13']);
+});
+
+test('indexed: a hard host rule most hosts match walks the hosts in order', () => {
+  const hosts = manyHosts(20, (i): Record<string, string> => (i < 2 ? {} : { pool: 'main' }));
+  const labels = { [`${AFFINITY}host_label`]: 'pool=main' };
+  assert.deepEqual(where(one([stack('s', service('web', { scale: 2, labels }))], hosts)), ['web-1@h02', 'web-2@h03']);
+});
+
+test('indexed: a soft affinity to containers not yet placed is dropped; the emptiest host wins', () => {
+  // cache is placed before db (name order), so no host has db yet: every host fails the soft rule alike.
+  const cache = service('cache', { labels: { [`${AFFINITY}container_label_soft`]: 'io.rancher.stack_service.name=${stack_name}/db' } });
+  const hosts = manyHosts(12);
+  hosts[0] = host('h00', { containers: [existing('o', 'x', 1)] });
+  assert.deepEqual(where(one([stack('s', cache, service('db'))], hosts)), ['cache-1@h01', 'db-1@h02']);
+});
+
+test('indexed: when no host passes, an untouched host can be closest, and its first failing soft rule is dropped', () => {
+  // Two soft rules: prefer tier=db containers (on h05 only), prefer not zone=a (h05 has zone=a).
+  // h05 fails one rule, every other host fails one too; the first in order (h00) is closest,
+  // so the first soft rule it fails (tier=db) is dropped and h00 wins.
+  const hosts = manyHosts(10);
+  hosts[5] = host('h05', { labels: { zone: 'a' }, containers: [existing('d', 'db', 1, { labels: { tier: 'db' } })] });
+  const labels = { [`${AFFINITY}container_label_soft`]: 'tier=db', [`${AFFINITY}host_label_soft_ne`]: 'zone=a' };
+  assert.deepEqual(where(one([stack('s', service('web', { labels }))], hosts)), ['web-1@h00']);
+});
+
+test('indexed: when no host passes, a touched host is closest when it fails fewer rules than the untouched ones', () => {
+  // h07 holds tier=db and has no zone=a: it passes the soft tier=db rule, fails the hard zone=b rule
+  // like everyone; no host passes, h07 fails only the hard rule, the others fail both -> error names h07.
+  const hosts = manyHosts(10);
+  hosts[7] = host('h07', { containers: [existing('d', 'db', 1, { labels: { tier: 'db' } })] });
+  const labels = { [`${AFFINITY}host_label`]: 'zone=b', [`${AFFINITY}container_label_soft`]: 'tier=db' };
+  const placement = one([stack('s', service('web', { labels }))], hosts);
+  assert.deepEqual(placement.errors, ['service web: no host satisfies host_label zone=b (must) (instance 1; closest host: h07)']);
+});
+
+test('indexed: a unit that fails takes its tentative containers back before the next unit of its stack is tried', () => {
+  // a's 2 instances fit (h1, h2), the 3rd does not (h3, emptiest, is closest); b then sees h1 and
+  // h2 empty again: its closest host is h1 (first by name), not h3 (the only empty one otherwise).
+  const a = service('a', { scale: 3, labels: { ...SELF_NE, [`${AFFINITY}host_label_ne`]: 'zone=c' } });
+  const b = service('b', { labels: { [`${AFFINITY}host_label`]: 'zone=none' } });
+  const hosts = [host('h1'), host('h2'), host('h3', { labels: { zone: 'c' } })];
+  const placement = one([stack('s', a, b)], hosts);
+  assert.deepEqual(placement.errors, [
+    'service a: no host satisfies host_label_ne zone=c (must not) (instance 3; closest host: h3)',
+    'service b: no host satisfies host_label zone=none (must) (instance 1; closest host: h1)',
+  ]);
+});
+
+test('indexed: global units look only at the hosts with their required label, in name order', () => {
+  const hosts = manyHosts(30, (i) => (i >= 20 && i < 25 ? { rack: 'r2' } : { rack: 'r0' }));
+  hosts[22] = { ...host('h22', { labels: { rack: 'r2' } }), reachable: false };
+  const labels = { 'io.rancher.scheduler.global': 'true', [`${AFFINITY}host_label`]: 'rack=r2' };
+  assert.deepEqual(where(one([stack('s', service('agent', { global: true, labels }))], hosts)), [
+    'agent-1@h20',
+    'agent-2@h21',
+    'agent-3@h23',
+    'agent-4@h24',
+  ]);
+});

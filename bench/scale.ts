@@ -1,0 +1,105 @@
+/**
+ * `npm run bench:scale -- --stacks N --hosts H [--runs R]`: schedule + plan of N synthetic stacks
+ * (bench/synthetic.ts) on H hosts, in process, no Docker.
+ *  - cold: every host empty, every container to create;
+ *  - no-op: the cold plan applied in memory and planned again, which must give 0 operations.
+ * Prints the schedule / plan split per case, then as its last line
+ * `{"stacks":N,"hosts":H,"coldMs":…,"noopMs":…,"peakRssMB":…}` (medians of R runs; peak RSS of the process).
+ */
+import { parseArgs } from 'node:util';
+import type { DesiredStack } from '../src/model/desired.js';
+import type { ObservedState } from '../src/model/observed.js';
+import { type Plan, plan } from '../src/plan/index.js';
+import { scheduleStacks } from '../src/schedule/index.js';
+import { applyInMemory, syntheticHosts, syntheticStacks } from './synthetic.js';
+
+const { values } = parseArgs({
+  options: {
+    stacks: { type: 'string', default: '1000' },
+    hosts: { type: 'string', default: '100' },
+    runs: { type: 'string', default: '3' },
+  },
+});
+const stackCount = positive('stacks', values.stacks);
+const hostCount = positive('hosts', values.hosts);
+const runs = positive('runs', values.runs);
+
+function positive(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected a whole number ≥ 1, got "${value}"`);
+  return n;
+}
+
+interface Timing {
+  scheduleMs: number;
+  planMs: number;
+  totalMs: number;
+  /** CPU time of the process (every thread: the garbage collector's helpers too). */
+  cpuMs: number;
+  operations: number;
+}
+
+function scheduleAndPlan(desired: readonly DesiredStack[], observed: ObservedState): { timing: Timing; plan: Plan } {
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const placements = scheduleStacks(desired, observed.hosts);
+  const scheduled = performance.now();
+  const result = plan(desired, placements, observed, { prune: true });
+  const planned = performance.now();
+  const cpu = process.cpuUsage(cpuBefore);
+  const timing = {
+    scheduleMs: scheduled - started,
+    planMs: planned - scheduled,
+    totalMs: planned - started,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    operations: result.operations.length,
+  };
+  return { timing, plan: result };
+}
+
+/** `runs` timings, and the plan of the first run (the others are dropped at once, so that they do not weigh on the next). */
+function measure(desired: readonly DesiredStack[], observed: ObservedState): { timings: Timing[]; plan: Plan } {
+  globalThis.gc?.();
+  const first = scheduleAndPlan(desired, observed);
+  const timings = [first.timing];
+  while (timings.length < runs) {
+    globalThis.gc?.();
+    timings.push(scheduleAndPlan(desired, observed).timing);
+  }
+  return { timings, plan: first.plan };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+function summary(label: string, timings: Timing[]): number {
+  const ms = (pick: (t: Timing) => number) => Math.round(median(timings.map(pick)));
+  const operations = timings[0]?.operations ?? 0;
+  console.log(
+    `${label}: schedule ${ms((t) => t.scheduleMs)} ms, plan ${ms((t) => t.planMs)} ms, total ${ms((t) => t.totalMs)} ms ` +
+      `(runs: ${timings.map((t) => Math.round(t.totalMs)).join(', ')}; CPU ${ms((t) => t.cpuMs)} ms); ${operations} operations`,
+  );
+  return median(timings.map((t) => t.totalMs));
+}
+
+const desired = syntheticStacks(stackCount, hostCount).sort((a, b) => a.name.localeCompare(b.name));
+const empty: ObservedState = { hosts: syntheticHosts(hostCount) };
+const cold = measure(desired, empty);
+const coldMs = summary(`cold ${stackCount} stacks × ${hostCount} hosts`, cold.timings);
+const coldPlan = cold.plan;
+const failed = coldPlan.stacks.filter((s) => !s.actionable);
+if (failed.length > 0) throw new Error(`${failed.length} stacks not actionable, e.g. ${JSON.stringify(failed[0])}`);
+
+const converged = applyInMemory(empty, coldPlan);
+const containers = converged.hosts.reduce((sum, h) => sum + h.containers.length, 0);
+console.log(`applied in memory: ${containers} containers`);
+const noop = measure(desired, converged);
+const noopMs = summary('no-op', noop.timings);
+const leftover = noop.plan.operations.length;
+if (leftover !== 0) throw new Error(`the no-op plan has ${leftover} operations, e.g. ${JSON.stringify(noop.plan.operations[0])}`);
+
+const peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
+console.log(JSON.stringify({ stacks: stackCount, hosts: hostCount, coldMs: Math.round(coldMs), noopMs: Math.round(noopMs), peakRssMB }));

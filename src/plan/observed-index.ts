@@ -1,0 +1,111 @@
+/**
+ * The observed state indexed once per plan, so that planning a stack looks only at its own
+ * containers and at the hosts it uses: live containers by stack, hosts by name, which hosts hold
+ * a network, and per-host sets of volumes and images. Pure.
+ */
+import type { ObservedContainer, ObservedHost, ObservedState } from '../model/observed.js';
+import { stackNetworkName } from './container-spec.js';
+import { normalizeImageRef } from './images.js';
+
+export class ObservedIndex {
+  readonly unreachable: readonly ObservedHost[];
+  /** Owned containers on reachable hosts, by stack, in host then container order. */
+  private readonly liveByStack = new Map<string, ObservedContainer[]>();
+  private readonly hostsByName: ReadonlyMap<string, ObservedHost>;
+  /** Position of each host in the observation, so that per-host output keeps its order. */
+  private readonly position = new Map<string, number>();
+  /** Network name → reachable hosts that have it, in observation order. */
+  private readonly networkHosts = new Map<string, ObservedHost[]>();
+  private readonly networkSets = new Map<ObservedHost, ReadonlySet<string>>();
+  private readonly volumeSets = new Map<ObservedHost, ReadonlySet<string>>();
+  private readonly imageSets = new Map<ObservedHost, ReadonlySet<string>>();
+  private volumesByPrefix: Map<string, string[]> | undefined;
+
+  constructor(private readonly observed: ObservedState) {
+    this.hostsByName = new Map(observed.hosts.map((h) => [h.name, h]));
+    this.unreachable = observed.hosts.filter((h) => !h.reachable);
+    observed.hosts.forEach((host, at) => {
+      if (!this.position.has(host.name)) this.position.set(host.name, at);
+      if (!host.reachable) return;
+      for (const container of host.containers) {
+        if (container.owner) append(this.liveByStack, container.owner.stack, container);
+      }
+      for (const network of new Set(host.networks)) append(this.networkHosts, network, host);
+    });
+  }
+
+  host(name: string): ObservedHost | undefined {
+    return this.hostsByName.get(name);
+  }
+
+  /** Names of the stacks that have containers or a network on a reachable host. */
+  liveStacks(): string[] {
+    const prefix = stackNetworkName('');
+    const fromNetworks = [...this.networkHosts.keys()].filter((n) => n.startsWith(prefix)).map((n) => n.slice(prefix.length));
+    return [...this.liveByStack.keys(), ...fromNetworks];
+  }
+
+  /** The stack's containers on reachable hosts. */
+  liveOf(stack: string): ObservedContainer[] {
+    return this.liveByStack.get(stack) ?? [];
+  }
+
+  /** Reachable hosts that have the network, in observation order. */
+  hostsWithNetwork(network: string): readonly ObservedHost[] {
+    return this.networkHosts.get(network) ?? [];
+  }
+
+  /** The named hosts that exist, in observation order. */
+  inObservedOrder(names: Iterable<string>): ObservedHost[] {
+    return [...names]
+      .map((name) => this.hostsByName.get(name))
+      .filter((h): h is ObservedHost => h !== undefined)
+      .sort((a, b) => (this.position.get(a.name) ?? 0) - (this.position.get(b.name) ?? 0));
+  }
+
+  hasNetwork(host: ObservedHost, network: string): boolean {
+    return memo(this.networkSets, host, () => new Set(host.networks)).has(network);
+  }
+
+  hasVolume(host: ObservedHost, volume: string): boolean {
+    return memo(this.volumeSets, host, () => new Set(host.volumes)).has(volume);
+  }
+
+  /** `redis` and `docker.io/library/redis:latest` are the same image. */
+  hasImage(host: ObservedHost, ref: string): boolean {
+    return memo(this.imageSets, host, () => new Set(host.images.map(normalizeImageRef))).has(normalizeImageRef(ref));
+  }
+
+  /** `<volume> on <host>` for every volume named `<stack>_…`, on any host, reachable or not. */
+  volumesOf(stack: string): string[] {
+    if (!this.volumesByPrefix) {
+      const byPrefix = new Map<string, string[]>();
+      for (const host of this.observed.hosts) {
+        for (const volume of host.volumes) {
+          for (const prefix of underscorePrefixes(volume)) append(byPrefix, prefix, `${volume} on ${host.name}`);
+        }
+      }
+      this.volumesByPrefix = byPrefix;
+    }
+    return this.volumesByPrefix.get(stack) ?? [];
+  }
+}
+
+/** `a_b_c` → `a`, `a_b`: every `p` for which the name starts with `p_`. */
+function underscorePrefixes(name: string): string[] {
+  const prefixes: string[] = [];
+  for (let at = name.indexOf('_'); at !== -1; at = name.indexOf('_', at + 1)) prefixes.push(name.slice(0, at));
+  return prefixes;
+}
+
+function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function memo<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) map.set(key, (value = make()));
+  return value;
+}

@@ -1,0 +1,68 @@
+/**
+ * One stack's live containers and placement, grouped once so that deciding each unit instance
+ * (and explaining each create or removal) does not search the whole stack again. Pure.
+ */
+import type { ObservedContainer } from '../model/observed.js';
+import type { StackPlacement, UnitInstance } from '../model/placement.js';
+
+export class StackLive {
+  /** `unit` and instance → its containers, in the stack's order. */
+  private readonly byUnitInstance = new Map<string, ObservedContainer[]>();
+  /** `service` and instance → the first placed instance. */
+  private readonly placed = new Map<string, UnitInstance>();
+  private readonly primaryInstances = new Map<string, ReadonlySet<number>>();
+  private readonly desiredCounts = new Map<string, number>();
+
+  constructor(
+    readonly containers: readonly ObservedContainer[],
+    private readonly placement: StackPlacement,
+  ) {
+    for (const container of containers) {
+      if (!container.owner) continue;
+      const key = unitKey(container.owner.unit, container.owner.instance);
+      const list = this.byUnitInstance.get(key);
+      if (list) list.push(container);
+      else this.byUnitInstance.set(key, [container]);
+    }
+    for (const instance of placement.instances) {
+      const key = unitKey(instance.service, instance.instance);
+      if (!this.placed.has(key)) this.placed.set(key, instance);
+    }
+  }
+
+  /** The live containers of a unit instance (the primary and its sidekicks), on any host. */
+  ofUnit(unit: string, instance: number): readonly ObservedContainer[] {
+    return this.byUnitInstance.get(unitKey(unit, instance)) ?? [];
+  }
+
+  /** Where the scheduler placed a unit instance, if it did. */
+  placedAt(unit: string, instance: number): UnitInstance | undefined {
+    return this.placed.get(unitKey(unit, instance));
+  }
+
+  /** Instance numbers of the unit's primary containers that are live. */
+  liveInstances(unit: string): ReadonlySet<number> {
+    let instances = this.primaryInstances.get(unit);
+    if (!instances) {
+      instances = new Set(
+        this.containers.filter((c) => c.owner?.unit === unit && c.owner.service === unit).map((c) => c.owner?.instance ?? 0),
+      );
+      this.primaryInstances.set(unit, instances);
+    }
+    return instances;
+  }
+
+  /** How many instances of the unit the scheduler placed. */
+  desiredCount(unit: string): number {
+    let count = this.desiredCounts.get(unit);
+    if (count === undefined) {
+      count = this.placement.instances.filter((i) => i.service === unit).length;
+      this.desiredCounts.set(unit, count);
+    }
+    return count;
+  }
+}
+
+function unitKey(unit: string, instance: number): string {
+  return `${unit}\u0000${instance}`;
+}

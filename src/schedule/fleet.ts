@@ -1,0 +1,116 @@
+/**
+ * The fleet as the scheduler sees it while it places stacks one after another: the hosts
+ * (numbered in name order), their labels, and the containers on them — observed ones and those
+ * this run has placed — indexed so that a rule finds the hosts it can touch without scanning
+ * every host and container. Placements are journalled, so a stack or unit that fails can take
+ * its tentative containers back. Pure, mutable.
+ */
+import type { ObservedContainer, ObservedHost } from '../model/observed.js';
+import { type LabelItem, parseRequireAny } from './constraints.js';
+import { ContainerIndex, type IndexedContainer } from './container-index.js';
+import { FewestContainersFirst } from './host-order.js';
+
+export interface FleetHost {
+  /** Position in host name order. */
+  id: number;
+  name: string;
+  reachable: boolean;
+  /** Lowercased keys and values. */
+  labels: ReadonlyMap<string, string>;
+  /** Parsed `io.rancher.scheduler.require_any`; empty when the host takes any container. */
+  requireAny: readonly LabelItem[];
+  /** The containers observed on it (not the ones this run places). */
+  observed: readonly ObservedContainer[];
+}
+
+/** What the rules of the stacks being scheduled look for, so that only that is indexed. */
+export interface IndexNeeds {
+  /** Lowercased label keys of container_label rules. */
+  containerLabelKeys: ReadonlySet<string>;
+  /** Whether any `container` (name) rule exists. */
+  containerNames: boolean;
+}
+
+const NO_HOSTS: ReadonlySet<number> = new Set();
+
+export class Fleet {
+  /** By id: `hosts[id].id === id`. */
+  readonly hosts: readonly FleetHost[];
+  /** Reachable hosts in the allocator's order. */
+  readonly order: FewestContainersFirst;
+  readonly containers: ContainerIndex;
+  /** Hosts with a `require_any` label, ascending. */
+  readonly requireAnyHosts: readonly number[];
+  /** Host label key → value → hosts, ascending. */
+  private readonly byLabel = new Map<string, Map<string, Set<number>>>();
+  private readonly journal: { host: number; containers: readonly IndexedContainer[] }[] = [];
+
+  constructor(observed: readonly ObservedHost[], needs: IndexNeeds) {
+    const byName = [...observed].sort((a, b) => compareNames(a.name, b.name));
+    this.hosts = byName.map((host, id) => {
+      const labels = lowercased(host.labels);
+      return { id, name: host.name, reachable: host.reachable, labels, requireAny: parseRequireAny(labels), observed: host.containers };
+    });
+    for (const host of this.hosts) {
+      for (const [key, value] of host.labels) this.hostSet(key, value).add(host.id);
+    }
+    this.requireAnyHosts = this.hosts.filter((h) => h.requireAny.length > 0).map((h) => h.id);
+    this.containers = new ContainerIndex(needs.containerLabelKeys, needs.containerNames);
+    for (const host of this.hosts) {
+      for (const container of host.observed) this.containers.addObserved(host.id, container.name, container.labels);
+    }
+    this.order = new FewestContainersFirst(
+      this.hosts.map((h) => h.observed.length),
+      (id) => this.hosts[id]?.reachable === true,
+    );
+  }
+
+  host(id: number): FleetHost {
+    const host = this.hosts[id];
+    if (!host) throw new Error(`no host number ${id}`);
+    return host;
+  }
+
+  /** Hosts whose label `key` (lowercased) has the value (lowercased), ascending. */
+  hostsWithLabel(key: string, value: string): ReadonlySet<number> {
+    return this.byLabel.get(key)?.get(value) ?? NO_HOSTS;
+  }
+
+  /** Tentatively put a unit instance's containers on a host. */
+  place(host: number, containers: readonly IndexedContainer[]): void {
+    this.journal.push({ host, containers });
+    for (const container of containers) this.containers.count(host, container, 1);
+    this.order.add(host, containers.length);
+  }
+
+  /** A point to roll back to. */
+  mark(): number {
+    return this.journal.length;
+  }
+
+  /** Take back every placement made since `mark`. */
+  rollback(mark: number): void {
+    while (this.journal.length > mark) {
+      const placed = this.journal.pop();
+      if (!placed) break;
+      for (const container of placed.containers) this.containers.count(placed.host, container, -1);
+      this.order.add(placed.host, -placed.containers.length);
+    }
+  }
+
+  private hostSet(key: string, value: string): Set<number> {
+    let values = this.byLabel.get(key);
+    if (!values) this.byLabel.set(key, (values = new Map()));
+    let hosts = values.get(value);
+    if (!hosts) values.set(value, (hosts = new Set()));
+    return hosts;
+  }
+}
+
+export function lowercased(labels: Readonly<Record<string, string>>): Map<string, string> {
+  return new Map(Object.entries(labels).map(([key, value]) => [key.toLowerCase(), value.toLowerCase()]));
+}
+
+export function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
