@@ -141,6 +141,7 @@ function loadTemplate(
       license: optionalString(config['license']),
       projectURL: optionalString(config['projectURL']),
       icon: icon && shown(`${dir}/${icon}`),
+      iconSvg: icon?.toLowerCase().endsWith('.svg') ? files.get(`${dir}/${icon}`) : undefined,
       readme: readme && files.get(`${dir}/${readme}`),
       configuredVersion,
       defaultFolder: pickDefaultVersion(versions, configuredVersion)?.folder,

@@ -44,6 +44,8 @@ export interface CatalogTemplate {
   labels: Record<string, string>;
   /** Path of the icon file, if any. */
   icon?: string;
+  /** The icon's text, when it is an SVG (other formats are not read as text). */
+  iconSvg?: string;
   readme?: string;
   /** The `version` of config.yml, if any. */
   configuredVersion?: string;

@@ -4,6 +4,7 @@
  */
 import { type Diagnostic, error } from '../model/diagnostics.js';
 import { isPlainObject, parseYaml } from '../util/yaml.js';
+import { parseRequests, type RequestsConfig } from './requests.js';
 
 export type DockerEndpoint =
   | { kind: 'unix'; url: string; socketPath: string }
@@ -30,11 +31,13 @@ export interface CorralConfig {
   hosts: HostConfig[];
   /** Shared secret of push webhooks, read from the named environment variable (never from the file). */
   webhookSecretEnv?: string;
+  /** Where the app store pushes request branches (./requests.ts). */
+  requests?: RequestsConfig;
 }
 
 export type ConfigResult = { config: CorralConfig; diagnostics: Diagnostic[] } | { config?: undefined; diagnostics: Diagnostic[] };
 
-const TOP_LEVEL_KEYS = ['hosts', 'webhook'];
+const TOP_LEVEL_KEYS = ['hosts', 'webhook', 'requests'];
 const HOST_KEYS = ['name', 'docker', 'address', 'labels', 'tls'];
 const TLS_KEYS = ['ca', 'cert', 'key'];
 const HOST_NAME = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
@@ -77,8 +80,9 @@ export function parseConfig(text: string, file: string): ConfigResult {
     hosts.push(host);
   });
   const webhookSecretEnv = parseWebhook(parsed.value['webhook'], file, at(['webhook']), diagnostics);
+  const requests = parseRequests(parsed.value['requests'], file, at, diagnostics);
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
-  return { config: { hosts, ...(webhookSecretEnv ? { webhookSecretEnv } : {}) }, diagnostics };
+  return { config: { hosts, ...(webhookSecretEnv ? { webhookSecretEnv } : {}), ...(requests ? { requests } : {}) }, diagnostics };
 }
 
 /** `webhook: {secret_env: NAME}`: the secret itself stays out of the file, in an environment variable. */

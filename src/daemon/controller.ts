@@ -108,6 +108,11 @@ export class Controller implements ApiController {
     return this.statuses.get(name);
   }
 
+  /** The desired state of the last revision read (catalogs and stacks), for the app store. */
+  desiredState(): DesiredState | undefined {
+    return this.desired;
+  }
+
   webhookSecret(): string | undefined {
     return this.options.webhookSecret;
   }

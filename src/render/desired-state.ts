@@ -12,7 +12,7 @@ import { type Diagnostic, error, hasErrors } from '../model/diagnostics.js';
 import type { FileTree } from '../model/files.js';
 import { redactString } from '../model/redact.js';
 import { decryptStackAnswers, openAnswers, type PlaintextSecrets, type SecretAnswers } from '../secrets/answers.js';
-import { readStackRequests, type StackRequest } from '../stacks/request.js';
+import { readStackRequest, readStackRequests, type StackRequest, type StackRequestResult } from '../stacks/request.js';
 import { renderStack } from './render-stack.js';
 
 export const DEFAULT_CATALOG = 'library';
@@ -54,10 +54,9 @@ export function loadDesiredState(repo: FileTree, options: DesiredStateOptions = 
     stackDiagnostics: {},
   };
   for (const result of readStackRequests(repo)) {
-    const resolved = result.request ? resolveStack(result.request, catalogs, options) : { diagnostics: [] };
-    const diagnostics = [...result.diagnostics, ...resolved.diagnostics];
-    if (resolved.stack && !hasErrors(diagnostics)) {
-      state.stacks.push(resolved.stack);
+    const { stack, diagnostics } = resolveStackRequest(result, catalogs, options);
+    if (stack) {
+      state.stacks.push(stack);
       state.stackDiagnostics[result.name] = diagnostics;
     } else {
       state.failed.push({ stack: result.name, diagnostics });
@@ -73,6 +72,29 @@ export async function loadDesiredStateDecrypting(
   options: Omit<DesiredStateOptions, 'secrets'> = {},
 ): Promise<DesiredState> {
   return loadDesiredState(repo, { ...options, secrets: await decryptStackAnswers(repo, identities) });
+}
+
+/**
+ * One stack of a repository tree, read, validated and rendered against loaded catalogs exactly
+ * as loadDesiredState does it (the web form checks a request with it before writing anything).
+ */
+export function loadStack(
+  repo: FileTree,
+  name: string,
+  catalogs: Catalog[],
+  options: DesiredStateOptions = {},
+): { stack?: DesiredStack; diagnostics: Diagnostic[] } {
+  return resolveStackRequest(readStackRequest(repo, name), catalogs, options);
+}
+
+function resolveStackRequest(
+  result: StackRequestResult,
+  catalogs: Catalog[],
+  options: DesiredStateOptions,
+): { stack?: DesiredStack; diagnostics: Diagnostic[] } {
+  const resolved = result.request ? resolveStack(result.request, catalogs, options) : { diagnostics: [] };
+  const diagnostics = [...result.diagnostics, ...resolved.diagnostics];
+  return resolved.stack && !hasErrors(diagnostics) ? { stack: resolved.stack, diagnostics } : { diagnostics };
 }
 
 export function loadCatalogs(repo: FileTree, options: DesiredStateOptions = {}): Catalog[] {

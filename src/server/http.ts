@@ -24,18 +24,31 @@ const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
 
-export function createApiServer(controller: ApiController): Server {
+/** The app store's pages (src/web), answered before the API's 404. */
+export interface WebPages {
+  /** True when it answered the request. */
+  handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean>;
+}
+
+export function createApiServer(controller: ApiController, web?: WebPages): Server {
   return createServer((request, response) => {
-    route(controller, request, response).catch((err: unknown) => {
+    route(controller, web, request, response).catch((err: unknown) => {
+      if (response.headersSent) return void response.destroy();
       send(response, 500, { error: err instanceof Error ? err.message : String(err) });
     });
   });
 }
 
-async function route(controller: ApiController, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function route(
+  controller: ApiController,
+  web: WebPages | undefined,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://corral');
   const method = request.method ?? 'GET';
   const path = url.pathname.replace(/\/+$/, '') || '/';
+  if (web && !path.startsWith('/api/') && path !== '/healthz' && path !== '/metrics' && (await web.handle(request, response, url))) return;
   if (method === 'GET' && path === '/healthz') return sendText(response, 200, 'ok\n');
   if (method === 'GET' && path === '/metrics') return sendText(response, 200, await controller.metrics(), PROMETHEUS_CONTENT_TYPE);
   if (method === 'GET' && path === '/api/v1/stacks') return send(response, 200, controller.stacks());

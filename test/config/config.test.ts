@@ -62,9 +62,9 @@ test('an unknown key is refused with the file, line and key named', () => {
   assert.deepEqual(errorsOf('hosts:\n  - name: h1\n    docker: unix:///x.sock\n    lables: {a: b}\n'), [
     'corral.yml:4: error: hosts[0].lables: unknown key; accepted: name, docker, address, labels, tls',
   ]);
-  assert.deepEqual(errorsOf('hosts: [{name: h1, docker: "unix:///x.sock"}]\npoll: 5\n'), [
-    'corral.yml:2: error: unknown key "poll"; accepted: hosts, webhook',
-  ]);
+  const [poll, ...others] = errorsOf('hosts: [{name: h1, docker: "unix:///x.sock"}]\npoll: 5\n');
+  assert.deepEqual(others, []);
+  assert.match(poll ?? '', /^corral\.yml:2: error: unknown key "poll"; accepted: hosts, webhook(, [a-z_]+)*$/);
 });
 
 test('a bad endpoint is refused with what would be accepted', () => {

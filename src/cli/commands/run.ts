@@ -2,12 +2,15 @@
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { CorralConfig } from '../../config/config.js';
 import { loadConfig } from '../../config/load.js';
 import { Controller } from '../../daemon/controller.js';
 import { watchDockerEvents } from '../../daemon/docker-events.js';
 import { createLogger, type LogFormat, registerSecrets } from '../../log/logger.js';
 import { createApiServer } from '../../server/http.js';
 import { DirectorySource, openSource } from '../../source/index.js';
+import { WebApp } from '../../web/app.js';
+import { RequestBranchPublisher } from '../../web/request-branch.js';
 import { UsageError } from '../errors.js';
 import { readIdentities } from '../secrets.js';
 
@@ -71,7 +74,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       ...(webhookSecret ? { webhookSecret } : {}),
       ...(identities ? { identities } : {}),
     });
-    const server = await listen(createApiServer(controller), host, port);
+    const web = appStore(controller, config.requests);
+    const server = await listen(createApiServer(controller, web), host, port);
     logger.info('corral is running', {
       repo: source.describe(),
       hosts: config.hosts.map((h) => h.name),
@@ -103,7 +107,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
         clearInterval(timer);
         stopWatching();
         stopEvents();
-        void controller.stop().then(() => server.close(() => resolveStop()));
+        void controller.stop().then(() => {
+          web.close();
+          server.close(() => resolveStop());
+        });
       };
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
@@ -112,6 +119,19 @@ export const runCommand: CommandModule<object, RunArgs> = {
     process.exitCode = 0;
   },
 };
+
+/** The app store's pages; request branches go to the config's writable remote, when there is one. */
+function appStore(controller: Controller, requests: CorralConfig['requests']): WebApp {
+  if (!requests) return new WebApp({ backend: controller });
+  const token = process.env[requests.tokenEnv] || undefined;
+  if (token) registerSecrets([token]);
+  const { userHeader, emailHeader } = requests;
+  return new WebApp({
+    backend: controller,
+    publisher: new RequestBranchPublisher({ config: requests, ...(token ? { token } : {}) }),
+    ...(userHeader ? { proxyHeaders: { user: userHeader, ...(emailHeader ? { email: emailHeader } : {}) } } : {}),
+  });
+}
 
 function parseListen(listen: string): [string, number] {
   const match = /^(.*):(\d{1,5})$/.exec(listen);
