@@ -10,11 +10,10 @@ import { formatDiagnostic } from '../model/diagnostics.js';
 import type { FileTree } from '../model/files.js';
 import { type DesiredState, type DesiredStateOptions, loadDesiredState, loadDesiredStateDecrypting } from '../render/index.js';
 import { parseIdentities, parseRecipients } from '../secrets/age.js';
-import { IDENTITY_ENV } from '../secrets/answers.js';
+import { IDENTITY_ENV, RECIPIENTS_FILE } from '../secrets/answers.js';
 import { UsageError } from './errors.js';
 
-/** Where the repository lists its recipients, relative to its root. */
-export const RECIPIENTS_FILE = '.corral/recipients.txt';
+export { RECIPIENTS_FILE };
 
 /** The identities of CORRAL_AGE_IDENTITY, or undefined when it is not set. Never quotes the file. */
 export async function readIdentities(env: NodeJS.ProcessEnv = process.env): Promise<string[] | undefined> {

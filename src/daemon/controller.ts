@@ -49,6 +49,8 @@ export class Controller implements ApiController {
   private readonly events = new Map<string, StackEvent[]>();
   private readonly appliedFingerprints = new Map<string, string>();
   private desired?: DesiredState;
+  /** The files of the last revision read. */
+  private files?: FileTree;
   /** Secret values of the current desired state, scrubbed from every status. */
   private secretValues: string[] = [];
   private revision?: string;
@@ -106,6 +108,11 @@ export class Controller implements ApiController {
 
   stack(name: string): StackStatus | undefined {
     return this.statuses.get(name);
+  }
+
+  /** A file of the last revision read (catalog/, stacks/ and .corral/ only), for the app store. */
+  repositoryText(path: string): string | undefined {
+    return this.files?.get(path);
   }
 
   /** The desired state of the last revision read (catalogs and stacks), for the app store. */
@@ -236,6 +243,7 @@ export class Controller implements ApiController {
       if (this.desired && !refreshed.changed) return false;
       const snapshot = await source.snapshot();
       const state = await this.load(snapshot.files, snapshot.revision);
+      this.files = snapshot.files;
       this.secretValues = stackSecretValues(state.stacks);
       registerSecrets(this.secretValues);
       const changed = this.revision !== snapshot.revision || !this.desired;

@@ -22,6 +22,8 @@ import { type Decrypted, decryptAnswer } from './age.js';
 import { isEncryptedAnswer, parseEncryptedAnswer } from './format.js';
 
 export const IDENTITY_ENV = 'CORRAL_AGE_IDENTITY';
+/** Where the repository lists its recipients (the public keys answers are encrypted for), relative to its root. */
+export const RECIPIENTS_FILE = '.corral/recipients.txt';
 
 /** What the desired-state path can do with encrypted answers. */
 export type SecretAnswers =

@@ -2,7 +2,7 @@
 import type { FileTree } from '../model/files.js';
 
 /** The top-level folders of the GitOps repository that a snapshot holds. */
-export const SNAPSHOT_ROOTS = ['catalog', 'stacks'] as const;
+export const SNAPSHOT_ROOTS = ['catalog', 'stacks', '.corral'] as const;
 
 export interface RepoSnapshot {
   /** Commit sha; undefined for a plain directory. */

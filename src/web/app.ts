@@ -8,6 +8,8 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CatalogTemplate, TemplateVersion } from '../catalog/types.js';
 import type { DesiredState } from '../render/desired-state.js';
+import { encryptAnswer, parseRecipients } from '../secrets/age.js';
+import { RECIPIENTS_FILE } from '../secrets/answers.js';
 import type { StackStatus } from '../status/stack-status.js';
 import { APP_CSS, APP_JS } from './assets.js';
 import { catalogPage, defaultVersion, requestedPage, templatePage } from './catalog-pages.js';
@@ -22,6 +24,8 @@ export interface WebBackend {
   desiredState(): DesiredState | undefined;
   stacks(): StackStatus[];
   stack(name: string): StackStatus | undefined;
+  /** A file of the repository's last revision read (`.corral/recipients.txt`), if the backend has it. */
+  repositoryText?(path: string): string | undefined;
 }
 
 export interface PublishRequest {
@@ -64,8 +68,6 @@ export interface WebOptions {
   publisher?: RequestPublisher;
   /** Headers a trusted sign-in proxy sets: the user's name and e-mail. */
   proxyHeaders?: { user: string; email?: string };
-  /** Encrypts a secret answer for the repository, when the repository has recipients. */
-  sealSecret?: (value: string) => Promise<string>;
   /** How often the live feed looks for a changed status; default 1000 ms. */
   liveIntervalMs?: number;
 }
@@ -187,12 +189,14 @@ export class WebApp {
     if (!version) return void this.notFound(response, `Template "${template.name}" has no version "${folder ?? ''}".`);
     const proxyAuthor = this.proxyAuthor(request);
     const state = this.options.backend.desiredState();
+    const recipients = this.recipients();
     const checked = checkRequest(
       {
         catalogs: state?.catalogs ?? [],
         template,
         version,
         existingStacks: this.stackNames(),
+        secretsSealed: recipients.length > 0,
         ...(proxyAuthor ? { proxyAuthor } : {}),
         authorRequired: this.options.publisher !== undefined,
       },
@@ -200,7 +204,7 @@ export class WebApp {
     );
     if (!checked.ok) return void sendHtml(response, 422, this.templateView(template, version, submitted, checked, proxyAuthor));
     const secretVariables = version.questions.filter((q) => SECRET_TYPES.has(q.type)).map((q) => q.variable);
-    const written = await this.sealedFile(template, version, checked, secretVariables);
+    const written = await sealedFile(template, version, checked, secretVariables, recipients);
     const shown = this.shownFile(template, version, checked, written, secretVariables);
     const publisher = this.options.publisher;
     if (!publisher || !checked.author)
@@ -241,21 +245,6 @@ export class WebApp {
     }
   }
 
-  /** The file to commit: secret answers sealed when the repository can take them encrypted. */
-  private async sealedFile(
-    template: CatalogTemplate,
-    version: TemplateVersion,
-    checked: CheckedRequest,
-    secretVariables: string[],
-  ): Promise<{ text: string; sealed: boolean }> {
-    const seal = this.options.sealSecret;
-    const secrets = secretVariables.filter((v) => checked.answers[v] !== undefined);
-    if (!seal || secrets.length === 0) return { text: checked.file.text, sealed: false };
-    const answers = { ...checked.answers };
-    for (const variable of secrets) answers[variable] = await seal(answers[variable] ?? '');
-    return { text: stackFileText({ template: templateReference(template), version: version.version, answers }), sealed: true };
-  }
-
   /** The file as pages show it: a plaintext secret answer is never shown. */
   private shownFile(
     template: CatalogTemplate,
@@ -272,6 +261,14 @@ export class WebApp {
       file: { path: checked.file.path, text: stackFileText({ template: templateReference(template), version: version.version, answers }) },
       masked: true,
     };
+  }
+
+  /** The public keys of `.corral/recipients.txt`; none when the file is missing or has a mistake. */
+  private recipients(): string[] {
+    const text = this.options.backend.repositoryText?.(RECIPIENTS_FILE);
+    if (text === undefined) return [];
+    const parsed = parseRecipients(text, RECIPIENTS_FILE);
+    return parsed.diagnostics.some((d) => d.severity === 'error') ? [] : parsed.recipients;
   }
 
   private proxyAuthor(request: IncomingMessage): Author | undefined {
@@ -316,6 +313,21 @@ export class WebApp {
   private notFound(response: ServerResponse, what: string): true {
     return sendHtml(response, 404, notFoundPage(what, { href: '/catalog', label: 'Back to the app store' }));
   }
+}
+
+/** The file to commit: password, secret and certificate answers encrypted when there are recipients. */
+async function sealedFile(
+  template: CatalogTemplate,
+  version: TemplateVersion,
+  checked: CheckedRequest,
+  secretVariables: string[],
+  recipients: string[],
+): Promise<{ text: string; sealed: boolean }> {
+  const secrets = secretVariables.filter((v) => checked.answers[v] !== undefined && checked.answers[v] !== '');
+  if (recipients.length === 0 || secrets.length === 0) return { text: checked.file.text, sealed: false };
+  const answers = { ...checked.answers };
+  for (const variable of secrets) answers[variable] = await encryptAnswer(answers[variable] ?? '', recipients);
+  return { text: stackFileText({ template: templateReference(template), version: version.version, answers }), sealed: true };
 }
 
 function hasIcon(template: CatalogTemplate): boolean {

@@ -15,6 +15,10 @@ export type MetaField = (typeof META)[keyof typeof META];
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const EMAIL = /^[^\s@<>"]+@[^\s@<>"]+$/;
 const AUTHOR_NAME_MAX = 100;
+/** The validator's word for a plaintext password answer; the form cannot encrypt without recipients. */
+const MUST_ENCRYPT = /^an? (password|secret) answer must be encrypted/;
+const CANNOT_ENCRYPT =
+  "password answers are written encrypted, and this repository lists no recipients to encrypt them for (.corral/recipients.txt): ask the operators to add the daemon's public key";
 
 export interface Author {
   name: string;
@@ -27,6 +31,8 @@ export interface RequestContext {
   version: TemplateVersion;
   /** Stacks that exist already (in the repository or in the status). */
   existingStacks: ReadonlySet<string>;
+  /** Password and secret answers will be encrypted for the repository's recipients before they are written. */
+  secretsSealed: boolean;
   /** The requester named by a trusted proxy header; when absent and `authorRequired`, the form must name one. */
   proxyAuthor?: Author;
   authorRequired: boolean;
@@ -59,7 +65,9 @@ export function checkRequest(context: RequestContext, submitted: Submitted): Che
   const answerErrors = new Map<string, string>();
   const otherErrors: string[] = [];
   const stackDir = path.slice(0, -'/stack.yml'.length);
-  const { diagnostics } = loadStack(new Map([[path, text]]), stackDir.slice('stacks/'.length), context.catalogs);
+  const { diagnostics } = loadStack(new Map([[path, text]]), stackDir.slice('stacks/'.length), context.catalogs, {
+    plaintextSecrets: context.secretsSealed ? 'allow' : 'deny',
+  });
   for (const diagnostic of diagnostics.filter((d) => d.severity === 'error')) {
     placeError(diagnostic, stackDir, answerErrors, metaErrors, otherErrors);
   }
@@ -100,7 +108,8 @@ function placeError(
 ): void {
   const variable = diagnostic.field?.startsWith('answers.') ? diagnostic.field.slice('answers.'.length) : undefined;
   if (variable !== undefined) {
-    if (!answerErrors.has(variable)) answerErrors.set(variable, diagnostic.message.replace(`answers.${variable}: `, ''));
+    const message = diagnostic.message.replace(`answers.${variable}: `, '');
+    if (!answerErrors.has(variable)) answerErrors.set(variable, MUST_ENCRYPT.test(message) ? CANNOT_ENCRYPT : message);
     return;
   }
   if (diagnostic.field === 'version' || diagnostic.field === 'template') {

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
+import { decryptAnswer } from '../../src/secrets/age.js';
 import { type ApiController, createApiServer } from '../../src/server/http.js';
 import { WebApp } from '../../src/web/app.js';
-import { backend, PASSWORD, status } from './fixtures.js';
+import { backend, PASSWORD, status, TEST_IDENTITY } from './fixtures.js';
 
 const data = backend();
 const syncs: string[] = [];
@@ -81,15 +82,36 @@ test('a bad answer is answered 422 with the error next to its field; the passwor
   assert.ok(!text.includes(PASSWORD));
 });
 
-test('without a writable remote, good answers give the file to commit, with the password masked', async () => {
+test('without a writable remote, good answers give the file to commit, the password encrypted for the repository', async () => {
   const response = await post('/catalog/library/shop', FORM);
   assert.equal(response.status, 200);
   const text = await response.text();
   assert.match(text, /Ready to commit: team-shop/);
   assert.match(text, /<h2>stacks\/team-shop\/stack.yml<\/h2>/);
-  assert.match(text, /admin_password: REPLACE-WITH-THE-ADMIN_PASSWORD-VALUE/);
   assert.match(text, /replicas: &quot;2&quot;/);
   assert.ok(!text.includes(PASSWORD));
+  const sealed = /admin_password: (ENC\[age,[A-Za-z0-9+/=]+\])/.exec(text)?.[1];
+  assert.ok(sealed, text);
+  assert.deepEqual(await decryptAnswer(sealed, [TEST_IDENTITY]), { value: PASSWORD });
+});
+
+test('a repository without recipients: the password cannot be written, and the form says why', async () => {
+  const bare = new WebApp({ backend: backend(undefined, { recipients: false }) });
+  const local = createApiServer(api, bare);
+  await new Promise<void>((resolve) => local.listen(0, '127.0.0.1', resolve));
+  try {
+    const response = await fetch(`http://127.0.0.1:${(local.address() as AddressInfo).port}/catalog/library/shop`, {
+      method: 'POST',
+      body: FORM,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    assert.equal(response.status, 422);
+    const text = await response.text();
+    assert.match(text, /id="q5-admin_password-error"><span class="sr">Error: <\/span>password answers are written encrypted/);
+    assert.ok(!text.includes(PASSWORD));
+  } finally {
+    await new Promise<void>((resolve) => local.close(() => resolve()));
+  }
 });
 
 test('a form posted from another site is refused', async () => {

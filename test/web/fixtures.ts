@@ -4,6 +4,9 @@ import type { StackStatus } from '../../src/status/stack-status.js';
 import type { WebBackend } from '../../src/web/app.js';
 
 export const PASSWORD = 'pa55-Word-never-shown';
+/** A key pair made for these tests only (corral secret keygen). */
+export const TEST_IDENTITY = 'AGE-SECRET-KEY-1DUKJX46PCZ4VFT93LUJYGKEQJ7P2PDKJUK5VGH8QTPMN59S4DA5Q7FWH5H';
+export const TEST_RECIPIENT = 'age1ty96u5uwuh7kn9dts2e0fe2pvsyrn8m5e37s2nmqqhcwtdjpmsssc4vmxk';
 
 export const SHOP_RANCHER = `.catalog:
   name: Shop
@@ -102,6 +105,7 @@ export function repoFiles(): Map<string, string> {
     ['catalog/templates/plain/0/docker-compose.yml', 'tool:\n  image: busybox\n'],
     ['catalog/templates/plain/0/rancher-compose.yml', '.catalog:\n  version: 0.1.0\n'],
     ['stacks/db/stack.yml', 'template: plain\n'],
+    ['.corral/recipients.txt', `# the daemon\n${TEST_RECIPIENT}\n`],
   ]);
 }
 
@@ -121,13 +125,19 @@ export function status(name: string, overrides: Partial<StackStatus> = {}): Stac
   };
 }
 
-/** A backend over the inline repository, with statuses the test can change. */
-export function backend(statuses: StackStatus[] = [status('db', { template: 'plain' })]): WebBackend & { statuses: StackStatus[] } {
-  const state = loadDesiredState(repoFiles(), { revision: 'abc' });
+/** A backend over the inline repository, with statuses the test can change; `recipients: false` drops .corral/. */
+export function backend(
+  statuses: StackStatus[] = [status('db', { template: 'plain' })],
+  options: { recipients?: boolean } = {},
+): WebBackend & { statuses: StackStatus[] } {
+  const files = repoFiles();
+  if (options.recipients === false) files.delete('.corral/recipients.txt');
+  const state = loadDesiredState(files, { revision: 'abc' });
   return {
     statuses,
     desiredState: () => state,
     stacks: () => statuses,
     stack: (name) => statuses.find((s) => s.name === name),
+    repositoryText: (path) => files.get(path),
   };
 }

@@ -104,7 +104,7 @@ test('template page: README of the version, and a labelled form built from its q
 test('after a bad answer: the error is next to its field, tied to it, listed in a summary; the password is not sent back', () => {
   const submitted = parseFormBody(`stack=s1&answer.replicas=9&answer.admin_password=${PASSWORD}`);
   const checked = checkRequest(
-    { catalogs: state.catalogs, template: shop, version: shop2, existingStacks: new Set(), authorRequired: false },
+    { catalogs: state.catalogs, template: shop, version: shop2, existingStacks: new Set(), authorRequired: false, secretsSealed: true },
     submitted,
   );
   const page = templatePage({

@@ -11,7 +11,15 @@ const version = template?.versions.find((v) => v.folder === '2');
 
 function context(overrides: Partial<RequestContext> = {}): RequestContext {
   if (!template || !version) throw new Error('fixture template missing');
-  return { catalogs: state.catalogs, template, version, existingStacks: new Set(['db']), authorRequired: true, ...overrides };
+  return {
+    catalogs: state.catalogs,
+    template,
+    version,
+    existingStacks: new Set(['db']),
+    authorRequired: true,
+    secretsSealed: true,
+    ...overrides,
+  };
 }
 
 const GOOD = `stack=team-shop&author_name=Ana&author_email=ana%40example.com&answer.title=My+shop&answer.replicas=2&answer.mode=safe&answer.debug=false&answer.admin_password=${PASSWORD}&answer.port=8081`;
@@ -92,4 +100,15 @@ test('a template that does not render with these answers is an error of the requ
   assert.equal(checked.ok, false);
   assert.equal(checked.otherErrors.length, 1);
   assert.match(checked.otherErrors[0] ?? '', /docker-compose\.yml\.tpl/);
+});
+
+test('without recipients to encrypt for, a password answer is refused next to its field: it would be plain text in git', () => {
+  const checked = checkRequest(context({ secretsSealed: false }), parseFormBody(GOOD));
+  assert.equal(checked.ok, false);
+  assert.deepEqual([...checked.answerErrors.keys()], ['admin_password']);
+  assert.match(
+    checked.answerErrors.get('admin_password') ?? '',
+    /this repository lists no recipients to encrypt them for \(\.corral\/recipients\.txt\)/,
+  );
+  assert.ok(!(checked.answerErrors.get('admin_password') ?? '').includes(PASSWORD));
 });
