@@ -60,11 +60,13 @@ button.secondary{background:#fff;color:${P.link}}
 .card[hidden]{display:none}
 .template-head{display:grid;grid-template-columns:4rem 1fr;gap:1rem;align-items:center}
 .template-head .icon,.template-head .icon-fallback{width:4rem;height:4rem}
-.columns{display:grid;grid-template-columns:1fr;gap:2rem}
-@media (min-width:60rem){.columns{grid-template-columns:1fr 1fr}}
+.columns{display:grid;grid-template-columns:minmax(0,1fr);gap:2rem}
+.columns>section{min-width:0}
+main p,main li,main dd,label,legend{overflow-wrap:anywhere}
+@media (min-width:60rem){.columns{grid-template-columns:minmax(0,1fr) minmax(0,1fr)}}
 .readme{overflow-wrap:anywhere}
 .readme pre,pre.file{overflow-x:auto;background:#f5f6f8;padding:.75rem;border-radius:4px;border:1px solid #d5dae1}
-fieldset{border:1px solid ${P.border};border-radius:6px;margin:0 0 1rem;padding:.5rem 1rem 1rem}
+fieldset{border:1px solid ${P.border};border-radius:6px;margin:0 0 1rem;padding:.5rem 1rem 1rem;min-width:0}
 legend{font-weight:700;padding:0 .25rem}
 .field{margin:.9rem 0}
 .field label{display:block;font-weight:600}

@@ -71,6 +71,8 @@ export interface DaemonOptions {
   interval: number;
   port: number;
   webhookSecret?: string;
+  /** More environment for the daemon (tokens, CORRAL_AGE_IDENTITY). */
+  env?: Record<string, string>;
 }
 
 export class Daemon {
@@ -84,7 +86,7 @@ export class Daemon {
   }
 
   start(): this {
-    const { repo, config, interval, port, webhookSecret } = this.options;
+    const { repo, config, interval, port, webhookSecret, env } = this.options;
     const args = [
       join(ROOT, 'bin', 'corral'),
       'run',
@@ -100,7 +102,7 @@ export class Daemon {
       'json',
     ];
     this.child = spawn(process.execPath, args, {
-      env: { ...process.env, ...(webhookSecret ? { CORRAL_WEBHOOK_SECRET: webhookSecret } : {}) },
+      env: { ...process.env, ...(webhookSecret ? { CORRAL_WEBHOOK_SECRET: webhookSecret } : {}), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout?.on('data', (chunk: Buffer) => {
