@@ -1,13 +1,23 @@
 /**
  * Streams Docker events of managed containers from every host, so that a container that
  * dies or is removed by hand is put back at once. A lost stream reconnects with backoff.
+ *
+ * Docker sends `die` while it still holds the container and tears down its network (for a
+ * container with published ports that took 200-500 ms on the fleet): until then the
+ * container lists as running, and a pass would find nothing to do. So a `die` or `oom` is
+ * delivered only once the container reads as stopped (or after STOPPED_WAIT_MAX_MS).
  */
 import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
 import type { HostConfig } from '../config/config.js';
 import { CorralLabel } from '../model/labels.js';
 import { dockerClient } from '../observe/client.js';
 
 export const WATCHED_ACTIONS = ['die', 'destroy', 'oom', 'health_status'] as const;
+/** Actions delivered only once the container reads as stopped. */
+const STOPPING_ACTIONS = new Set(['die', 'oom']);
+const STOPPED_POLL_MS = 50;
+const STOPPED_WAIT_MAX_MS = 5000;
 
 export interface ContainerEvent {
   host: string;
@@ -50,6 +60,7 @@ function watchHost(host: HostConfig, options: EventWatchOptions): () => void {
   const connect = () => {
     if (stopped) return;
     const docker = dockerClient(host.docker);
+    const inspector = dockerClient(host.docker, { timeoutMs: STOPPED_WAIT_MAX_MS });
     const filters = { type: ['container' as const], event: [...WATCHED_ACTIONS] as string[], label: [CorralLabel.managed as string] };
     docker.getEvents({ filters }).then(
       (events) => {
@@ -64,7 +75,7 @@ function watchHost(host: HostConfig, options: EventWatchOptions): () => void {
           buffered += chunk.toString('utf8');
           const lines = buffered.split('\n');
           buffered = lines.pop() ?? '';
-          for (const line of lines) emit(host.name, line, options.onEvent);
+          for (const line of lines) emit(inspector, host.name, line, options.onEvent);
         });
         stream.on('error', (err: Error) => reconnectLater(err.message));
         stream.on('end', () => reconnectLater('event stream ended'));
@@ -81,15 +92,46 @@ function watchHost(host: HostConfig, options: EventWatchOptions): () => void {
   };
 }
 
-function emit(host: string, line: string, onEvent: (event: ContainerEvent) => void): void {
-  if (line.trim() === '') return;
+function emit(inspector: Docker, host: string, line: string, onEvent: (event: ContainerEvent) => void): void {
+  const event = parseEvent(host, line);
+  if (!event) return;
+  if (!STOPPING_ACTIONS.has(event.event.action) || !event.id) {
+    onEvent(event.event);
+    return;
+  }
+  void untilStopped(inspector.getContainer(event.id)).then(() => onEvent(event.event));
+}
+
+function parseEvent(host: string, line: string): { event: ContainerEvent; id?: string } | undefined {
+  if (line.trim() === '') return undefined;
   try {
     const event = JSON.parse(line) as { Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
     const attributes = event.Actor?.Attributes ?? {};
     const stack = attributes[CorralLabel.stack];
-    if (!stack || !event.Action) return;
-    onEvent({ host, stack, container: attributes['name'] ?? event.Actor?.ID ?? '', action: event.Action });
+    if (!stack || !event.Action) return undefined;
+    const id = event.Actor?.ID;
+    return {
+      event: { host, stack, container: attributes['name'] ?? id ?? '', action: event.Action },
+      ...(id ? { id } : {}),
+    };
   } catch {
-    // A partial or foreign line: nothing to act on.
+    return undefined; // a partial or foreign line: nothing to act on
+  }
+}
+
+/**
+ * Resolves once the container no longer reads as running: Docker answers an inspect only
+ * after it has finished handling the exit, so this is usually the first answer. A container
+ * that is gone, restarting, or still running after STOPPED_WAIT_MAX_MS resolves too.
+ */
+async function untilStopped(container: Docker.Container): Promise<void> {
+  const deadline = Date.now() + STOPPED_WAIT_MAX_MS;
+  while (Date.now() < deadline) {
+    const state = await container.inspect().then(
+      (info) => info.State,
+      () => undefined,
+    );
+    if (!state?.Running || state.Restarting) return;
+    await new Promise((resolve) => setTimeout(resolve, STOPPED_POLL_MS));
   }
 }

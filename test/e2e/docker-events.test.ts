@@ -10,7 +10,7 @@ import { waitFor } from './daemon-harness.js';
 import { ensureFleet, IMAGES } from './fleet.js';
 import { clientOf, fleetHosts } from './sync-repo.js';
 
-test('a lost event stream reconnects with growing backoff, then delivers events of managed containers only', async () => {
+test('a lost event stream reconnects with growing backoff, then delivers events of managed containers only, a die once it lists as exited', async () => {
   await ensureFleet();
   const [h1] = await fleetHosts();
   assert.ok(h1 && h1.docker.kind === 'unix');
@@ -19,13 +19,18 @@ test('a lost event stream reconnects with growing backoff, then delivers events 
   const host: HostConfig = { ...h1, docker: { kind: 'unix', url: `unix://${socketPath}`, socketPath } };
   const retries: number[] = [];
   const events: ContainerEvent[] = [];
+  const docker = clientOf(h1);
+  /** What a pass started on delivery would see: the container's state in the list. */
+  const listedOnDelivery: Promise<string | undefined>[] = [];
   const stop = watchDockerEvents([host], {
-    onEvent: (event) => events.push(event),
+    onEvent: (event) => {
+      events.push(event);
+      listedOnDelivery.push(docker.listContainers({ all: true, filters: { name: [event.container] } }).then((found) => found[0]?.State));
+    },
     onStreamError: (_host, _message, retryInMs) => retries.push(retryInMs),
     initialBackoffMs: 50,
     maxBackoffMs: 200,
   });
-  const docker = clientOf(h1);
   const names = ['events-managed', 'events-bystander'];
   try {
     await waitFor('four failed connects', 5000, async () => retries.length >= 4);
@@ -51,13 +56,16 @@ test('a lost event stream reconnects with growing backoff, then delivers events 
         Image: IMAGES.busybox,
         Cmd: ['sleep', '60'],
         Labels: containerLabels,
-        HostConfig: { NetworkMode: 'none' },
+        // A published port: Docker then takes a few hundred ms after `die` to release the container.
+        ExposedPorts: { '80/tcp': {} },
+        HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '' }] } },
       });
       await container.start();
       await container.kill();
     }
     const died = await waitFor('the die event', 5000, async () => events.find((e) => e.action === 'die'));
     assert.deepEqual(died, { host: h1.name, stack: 'events-test', container: 'events-managed', action: 'die' });
+    assert.equal(await listedOnDelivery[events.indexOf(died)], 'exited', 'a die is delivered once the container lists as exited');
     await new Promise((r) => setTimeout(r, 300));
     assert.ok(
       events.every((e) => e.container === 'events-managed'),

@@ -28,7 +28,6 @@ export const DEFAULT_LISTEN = '127.0.0.1:7480';
 const GIT_TOKEN_ENV = 'CORRAL_GIT_TOKEN';
 const GIT_USER_ENV = 'CORRAL_GIT_USERNAME';
 const WEBHOOK_SECRET_ENV = 'CORRAL_WEBHOOK_SECRET';
-const EVENT_SETTLE_MS = 150;
 
 export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run',
@@ -89,12 +88,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
 
     const stopWatching = source.watch?.(() => controller.requestFetch('repository changed')) ?? (() => {});
     const stopEvents = watchDockerEvents(config.hosts, {
-      // Docker sends `die` a moment before the container's state reads as exited: let it settle.
-      onEvent: (event) =>
-        setTimeout(
-          () => controller.requestSync(event.stack, `container ${event.container} on ${event.host}: ${event.action}`),
-          EVENT_SETTLE_MS,
-        ),
+      onEvent: (event) => controller.requestSync(event.stack, `container ${event.container} on ${event.host}: ${event.action}`),
       onStreamError: (hostName, message, retryInMs) =>
         logger.warn('Docker event stream lost; reconnecting', { host: hostName, error: message, retryInMs }),
     });
