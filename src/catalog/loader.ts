@@ -2,9 +2,10 @@
  * Loads a catalog laid out like Rancher 1.x's (templates/, infra-templates/, <x>-templates/)
  * from a FileTree. Pure: no file system access; real-world mistakes become warnings.
  */
-import { type Diagnostic, error, warning } from '../model/diagnostics.js';
+import { atLine, type Diagnostic, error, warning } from '../model/diagnostics.js';
 import type { FileTree } from '../model/files.js';
-import { isPlainObject, parseYaml } from '../util/yaml.js';
+import { isPlainObject, scalarText, stringMap } from '../util/values.js';
+import { parseYaml } from '../util/yaml.js';
 import { splitCatalogBlock } from './catalog-section.js';
 import { parseQuestions } from './questions.js';
 import type { Catalog, CatalogTemplate, SourceFile, TemplateVersion } from './types.js';
@@ -117,7 +118,7 @@ function loadTemplate(
     diagnostics.push(
       warning(configPath, `unknown key "${key}" ignored; known keys: ${[...CONFIG_KEYS].join(', ')}`, {
         field: key,
-        ...lineField(parsed.lineOf([key])),
+        ...atLine(parsed.lineOf([key])),
       }),
     );
   }
@@ -125,7 +126,7 @@ function loadTemplate(
     .map((versionFolder) => loadVersion(files, `${dir}/${versionFolder}`, versionFolder, shown, diagnostics))
     .filter((v): v is TemplateVersion => v !== undefined)
     .sort((a, b) => compareVersions(a.version, b.version) || a.folder.localeCompare(b.folder, undefined, { numeric: true }));
-  const configuredVersion = optionalString(config['version']);
+  const configuredVersion = scalarText(config['version']);
   const ownFiles = topLevelFiles(files, dir);
   const icon = ownFiles.find((name) => ICON.test(name));
   const readme = ownFiles.find((name) => name.toLowerCase() === 'readme.md');
@@ -134,12 +135,12 @@ function loadTemplate(
     catalog: options.name,
     base,
     path: shown(dir),
-    name: optionalString(config['name']) ?? folder,
+    name: scalarText(config['name']) ?? folder,
     ...optionalFields({
-      description: optionalString(config['description']),
-      maintainer: optionalString(config['maintainer']),
-      license: optionalString(config['license']),
-      projectURL: optionalString(config['projectURL']),
+      description: scalarText(config['description']),
+      maintainer: scalarText(config['maintainer']),
+      license: scalarText(config['license']),
+      projectURL: scalarText(config['projectURL']),
       icon: icon && shown(`${dir}/${icon}`),
       iconSvg: icon?.toLowerCase().endsWith('.svg') ? files.get(`${dir}/${icon}`) : undefined,
       readme: readme && files.get(`${dir}/${readme}`),
@@ -176,7 +177,7 @@ function loadVersion(
   const rancherText = files.get(`${dir}/rancher-compose.yml`);
   const rancherPath = shown(`${dir}/rancher-compose.yml`);
   const section = rancherText === undefined ? undefined : readCatalogSection(rancherText, rancherPath, diagnostics);
-  const version = optionalString(section?.values['version']);
+  const version = scalarText(section?.values['version']);
   if (version === undefined || version.trim() === '') {
     diagnostics.push(
       warning(
@@ -189,8 +190,8 @@ function loadVersion(
   }
   const catalog = section?.values ?? {};
   const { questions, diagnostics: questionDiagnostics } = parseQuestions(catalog['questions'] ?? [], rancherPath);
-  diagnostics.push(...questionDiagnostics.map((d) => ({ ...lineField(section?.lineOf(d.field)), ...d })));
-  const upgradeFrom = optionalString(catalog['upgrade_from']);
+  diagnostics.push(...questionDiagnostics.map((d) => ({ ...atLine(section?.lineOf(d.field)), ...d })));
+  const upgradeFrom = scalarText(catalog['upgrade_from']);
   if (upgradeFrom !== undefined && !isValidUpgradeRange(upgradeFrom)) {
     diagnostics.push(
       warning(
@@ -208,11 +209,11 @@ function loadVersion(
     labels: stringMap(catalog['labels']),
     dockerCompose: { path: shown(`${dir}/${composeName}`), text: files.get(`${dir}/${composeName}`) ?? '' },
     ...optionalFields({
-      name: optionalString(catalog['name']),
-      description: optionalString(catalog['description']),
-      uuid: optionalString(catalog['uuid']),
-      minimumRancherVersion: optionalString(catalog['minimum_rancher_version']),
-      maximumRancherVersion: optionalString(catalog['maximum_rancher_version']),
+      name: scalarText(catalog['name']),
+      description: scalarText(catalog['description']),
+      uuid: scalarText(catalog['uuid']),
+      minimumRancherVersion: scalarText(catalog['minimum_rancher_version']),
+      maximumRancherVersion: scalarText(catalog['maximum_rancher_version']),
       upgradeFrom,
       readme: readmeName && files.get(`${dir}/${readmeName}`),
       rancherCompose: rancherText === undefined ? undefined : ({ path: rancherPath, text: rancherText } satisfies SourceFile),
@@ -242,7 +243,7 @@ function readCatalogSection(text: string, file: string, diagnostics: Diagnostic[
     diagnostics.push(
       warning(file, `unknown key "${key}" in ${path.join('.')} ignored; known keys: ${[...CATALOG_KEYS].join(', ')}`, {
         field: `${path.join('.')}.${key}`,
-        ...lineField(parsed.lineOf([...path, key])),
+        ...atLine(parsed.lineOf([...path, key])),
       }),
     );
   }
@@ -285,22 +286,8 @@ function topLevelFiles(files: FileTree, dir: string): string[] {
 
 function categoriesOf(config: Record<string, unknown>): string[] {
   const list = Array.isArray(config['categories']) ? config['categories'].map(String) : [];
-  const single = optionalString(config['category']);
+  const single = scalarText(config['category']);
   return [...new Set(single === undefined ? list : [single, ...list])];
-}
-
-function optionalString(value: unknown): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  return typeof value === 'object' ? undefined : String(value);
-}
-
-function stringMap(value: unknown): Record<string, string> {
-  if (!isPlainObject(value)) return {};
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, v === null ? '' : String(v)]));
-}
-
-function lineField(line: number | undefined): { line?: number } {
-  return line === undefined ? {} : { line };
 }
 
 /** Drops keys whose value is undefined, so optional fields stay absent in the plain model. */

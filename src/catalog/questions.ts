@@ -18,6 +18,7 @@
  *   answer), at the position of the first one.
  */
 import { type Diagnostic, error, warning } from '../model/diagnostics.js';
+import { isPlainObject, scalarText } from '../util/values.js';
 
 export const QUESTION_TYPES = [
   'string',
@@ -486,17 +487,6 @@ function fitText(base: string, q: Question): string {
 
 function answerOf(answers: Record<string, string>, variable: string): string | undefined {
   return Object.hasOwn(answers, variable) ? answers[variable] : undefined;
-}
-
-/** YAML scalars as the strings they stand for: 8080 → "8080", false → "false"; null → undefined. */
-function scalarText(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
-  return undefined;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isNonScalar(value: unknown): boolean {

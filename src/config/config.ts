@@ -2,8 +2,9 @@
  * The controller's configuration (`--config FILE`): the Docker hosts corral manages.
  * Parsing is pure (text in, hosts or diagnostics out); ./load.ts reads the file.
  */
-import { type Diagnostic, error } from '../model/diagnostics.js';
-import { isPlainObject, parseYaml } from '../util/yaml.js';
+import { atLine, type Diagnostic, error } from '../model/diagnostics.js';
+import { isPlainObject } from '../util/values.js';
+import { parseYaml } from '../util/yaml.js';
 import { parseRequests, type RequestsConfig } from './requests.js';
 
 export type DockerEndpoint =
@@ -49,7 +50,7 @@ const DEFAULT_SSH_PORT = 22;
 export function parseConfig(text: string, file: string): ConfigResult {
   const parsed = parseYaml(text, file);
   const diagnostics = [...parsed.diagnostics];
-  const at = (path: (string | number)[]) => ({ field: path.join('.'), ...lineField(parsed.lineOf(path)) });
+  const at = (path: (string | number)[]) => ({ field: path.join('.'), ...atLine(parsed.lineOf(path)) });
   if (parsed.value === undefined || parsed.value === null)
     return {
       diagnostics: withError(diagnostics, error(file, 'the config is empty or not valid YAML; expected `hosts:` with a list of hosts')),
@@ -243,10 +244,6 @@ function parseLabels(
     labels[key] = value === null ? '' : String(value);
   }
   return labels;
-}
-
-function lineField(line: number | undefined): { line?: number } {
-  return line === undefined ? {} : { line };
 }
 
 function withError(diagnostics: Diagnostic[], fallback: Diagnostic): Diagnostic[] {

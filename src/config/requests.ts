@@ -12,7 +12,7 @@
  *     email_header: X-Forwarded-Email   # ... and their e-mail
  */
 import { type Diagnostic, error } from '../model/diagnostics.js';
-import { isPlainObject } from '../util/yaml.js';
+import { isPlainObject } from '../util/values.js';
 
 export type GitProvider = 'gitlab' | 'github' | 'other';
 

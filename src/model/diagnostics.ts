@@ -20,6 +20,11 @@ export function warning(file: string, message: string, where: { line?: number; f
   return { severity: 'warning', file, message, ...defined(where) };
 }
 
+/** `{ line }` for a known line, `{}` otherwise: spread into a diagnostic's position. */
+export function atLine(line: number | undefined): { line?: number } {
+  return line === undefined ? {} : { line };
+}
+
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === 'error');
 }

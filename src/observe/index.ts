@@ -7,6 +7,7 @@ import type Docker from 'dockerode';
 import type { HostConfig } from '../config/config.js';
 import { CorralLabel } from '../model/labels.js';
 import type { ObservedHost, ObservedState } from '../model/observed.js';
+import { keyValueMap } from '../util/values.js';
 import { dockerClient } from './client.js';
 import { toObservedContainer } from './containers.js';
 
@@ -45,7 +46,8 @@ export async function observeHost(host: HostConfig, docker: Docker): Promise<Obs
       name: host.name,
       address: host.address,
       reachable: true,
-      labels: { ...daemonLabels(info.Labels ?? []), ...host.labels },
+      // `dockerd --label k=v` labels, as `docker info` lists them, under the configured ones.
+      labels: { ...keyValueMap(info.Labels ?? [], '=', ''), ...host.labels },
       containers: containers.map((c) => toObservedContainer(host.name, c)).filter((c) => c.owner !== undefined),
       images: images
         .flatMap((image) => [...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])])
@@ -67,16 +69,6 @@ export async function observeHost(host: HostConfig, docker: Docker): Promise<Obs
       volumes: [],
     };
   }
-}
-
-/** `dockerd --label k=v` labels as `docker info` lists them. */
-function daemonLabels(labels: readonly string[]): Record<string, string> {
-  return Object.fromEntries(
-    labels.map((label) => {
-      const separator = label.indexOf('=');
-      return separator < 0 ? [label, ''] : [label.slice(0, separator), label.slice(separator + 1)];
-    }),
-  );
 }
 
 export function describeError(err: unknown): string {

@@ -7,6 +7,7 @@
 import type { DesiredService, DesiredStack } from '../model/desired.js';
 import { CorralLabel, SchedulingLabel } from '../model/labels.js';
 import { rancherSystemLabels } from '../model/naming.js';
+import { keyValueMap, stringMap } from '../util/values.js';
 import { type Parsed, parseDuration, parsePort, parseSize, parseVolumeMount, splitShellWords, stringList } from './compose-values.js';
 import { type ConfigHash, configHash, formatKeyHashes, type HashMemo } from './hash.js';
 import type { ContainerCreateSpec, VolumeSpec } from './types.js';
@@ -231,15 +232,10 @@ const APPLIED: Record<string, Handler> = {
   security_opt: list('SecurityOpt', 'host'),
   group_add: list('GroupAdd', 'host'),
   sysctls: (value, b) => {
-    b.host['Sysctls'] = Array.isArray(value) ? stringMap(Object.fromEntries(value.map((s) => String(s).split('=')))) : stringMap(value);
+    b.host['Sysctls'] = Array.isArray(value) ? keyValueMap(value, '=', '') : stringMap(value);
   },
   tmpfs: (value, b) => {
-    b.host['Tmpfs'] = Object.fromEntries(
-      stringList(value).map((entry) => {
-        const separator = entry.indexOf(':');
-        return separator < 0 ? [entry, ''] : [entry.slice(0, separator), entry.slice(separator + 1)];
-      }),
-    );
+    b.host['Tmpfs'] = keyValueMap(stringList(value), ':', '');
   },
 };
 
@@ -453,9 +449,4 @@ function setHealthcheck(value: unknown, b: Builder, key: string): void {
   }
   if (check['retries'] !== undefined) healthcheck['Retries'] = Number(check['retries']);
   b.config['Healthcheck'] = healthcheck;
-}
-
-function stringMap(value: unknown): Record<string, string> {
-  if (typeof value !== 'object' || value === null) return {};
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
 }

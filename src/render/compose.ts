@@ -7,7 +7,7 @@
 import type { ComposeService, DesiredService } from '../model/desired.js';
 import { type Diagnostic, error, warning } from '../model/diagnostics.js';
 import { SchedulingLabel } from '../model/labels.js';
-import { isPlainObject } from '../util/yaml.js';
+import { commaList, isPlainObject, keyValueMap, stringMap } from '../util/values.js';
 
 /** rancher-compose keys corral acts on; every other key is kept and reported. */
 export const RANCHER_KEYS_ACTED_ON = new Set(['scale']);
@@ -114,7 +114,7 @@ function buildService(
     rancher: rancherKeys,
     scale: readScale(rancherKeys['scale'], rancherFile, name, diagnostics),
     global: (compose.labels[SchedulingLabel.global] ?? '').toLowerCase() === 'true',
-    sidekicks: splitList(compose.labels[SchedulingLabel.sidekicks]),
+    sidekicks: commaList(compose.labels[SchedulingLabel.sidekicks]),
   };
 }
 
@@ -182,37 +182,16 @@ function mountHasTarget(mount: unknown): boolean {
 
 function toStringMap(value: unknown, file: string, field: string, diagnostics: Diagnostic[]): Record<string, string> {
   if (value === undefined || value === null) return {};
-  if (Array.isArray(value)) {
-    return Object.fromEntries(
-      value.map((item) => {
-        const text = String(item);
-        const separator = text.indexOf('=');
-        return separator < 0 ? [text, ''] : [text.slice(0, separator), text.slice(separator + 1)];
-      }),
-    );
-  }
-  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, v === null ? '' : String(v)]));
+  if (Array.isArray(value)) return keyValueMap(value, '=', '');
+  if (isPlainObject(value)) return stringMap(value);
   diagnostics.push(error(file, `${field} must be a mapping or a list of key=value`, { field }));
   return {};
 }
 
 function toEnvironment(value: unknown, file: string, field: string, diagnostics: Diagnostic[]): Record<string, string | null> {
-  if (Array.isArray(value)) {
-    return Object.fromEntries(
-      value.map((item) => {
-        const text = String(item);
-        const separator = text.indexOf('=');
-        return separator < 0 ? [text, null] : [text.slice(0, separator), text.slice(separator + 1)];
-      }),
-    );
-  }
-  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, v === null ? null : String(v)]));
+  // `KEY` alone (or `KEY:` with no value) is kept as null: the variable is passed through unset.
+  if (Array.isArray(value)) return keyValueMap(value, '=', null);
+  if (isPlainObject(value))
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, item === null ? null : String(item)]));
   return toStringMap(value, file, field, diagnostics);
-}
-
-export function splitList(value: string | undefined): string[] {
-  return (value ?? '')
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean);
 }

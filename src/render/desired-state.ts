@@ -8,7 +8,7 @@ import { loadCatalog } from '../catalog/loader.js';
 import { validateAnswers } from '../catalog/questions.js';
 import type { Catalog, CatalogTemplate, TemplateVersion } from '../catalog/types.js';
 import type { DesiredStack } from '../model/desired.js';
-import { type Diagnostic, error, hasErrors } from '../model/diagnostics.js';
+import { atLine, type Diagnostic, error, hasErrors } from '../model/diagnostics.js';
 import type { FileTree } from '../model/files.js';
 import { redactString } from '../model/redact.js';
 import { decryptStackAnswers, openAnswers, type PlaintextSecrets, type SecretAnswers } from '../secrets/answers.js';
@@ -176,7 +176,7 @@ function locateAnswer(diagnostic: Diagnostic, request: StackRequest): Diagnostic
   const variable = diagnostic.field?.startsWith('answers.') ? diagnostic.field.slice('answers.'.length) : undefined;
   const location = variable === undefined ? undefined : request.answerLocations[variable];
   if (!location) return diagnostic;
-  return { ...diagnostic, file: location.file, ...(location.line === undefined ? {} : { line: location.line }) };
+  return { ...diagnostic, file: location.file, ...atLine(location.line) };
 }
 
 function subtree(files: FileTree, dir: string): FileTree {

@@ -8,8 +8,9 @@ import { splitCatalogBlock } from '../catalog/catalog-section.js';
 import { resolveVariables, secretVariableNames } from '../catalog/questions.js';
 import type { CatalogTemplate, SourceFile, TemplateVersion } from '../catalog/types.js';
 import type { DesiredStack } from '../model/desired.js';
-import { type Diagnostic, error, hasErrors, warning } from '../model/diagnostics.js';
-import { isPlainObject, parseYaml } from '../util/yaml.js';
+import { atLine, type Diagnostic, error, hasErrors, warning } from '../model/diagnostics.js';
+import { isPlainObject } from '../util/values.js';
+import { parseYaml } from '../util/yaml.js';
 import { buildServices } from './compose.js';
 import { type InterpolationProblem, interpolate } from './interpolate.js';
 import { applyTemplate, type TemplateContext } from './templating.js';
@@ -106,6 +107,7 @@ function withoutCatalogSection(value: unknown): unknown {
   return { ...rest, services };
 }
 
+/** A line of a templated file is a line of the template's output: not shown. */
 function lineOf(line: number | undefined, templated: boolean): { line?: number } {
-  return line === undefined || templated ? {} : { line };
+  return templated ? {} : atLine(line);
 }

@@ -4,6 +4,7 @@
  * rancher/scheduler's require_any filter).
  */
 import { RancherLabel, SchedulingLabel } from '../model/labels.js';
+import { commaList, splitOnce } from '../util/values.js';
 
 export type AffinityKind = 'host_label' | 'container_label' | 'container';
 export type AffinityOp = 'must' | 'must_not' | 'prefer' | 'prefer_not';
@@ -82,7 +83,7 @@ export function parseAffinityLabels(
       );
       continue;
     }
-    for (const item of splitItems(expandMacros(labelValue.toLowerCase(), macros))) {
+    for (const item of commaList(expandMacros(labelValue.toLowerCase(), macros))) {
       const parsed = parseItem(kind, op, suffix, item, macros);
       constraints.push(parsed);
       if (kind !== 'container' && parsed.key === undefined) {
@@ -98,8 +99,8 @@ export function parseAffinityLabels(
 /** The host label `io.rancher.scheduler.require_any`: `k=v` or bare `k` items, comma-separated, lowercased. */
 export function parseRequireAny(hostLabels: ReadonlyMap<string, string>): LabelItem[] {
   const value = hostLabels.get(SchedulingLabel.requireAny) ?? '';
-  return splitItems(value.toLowerCase()).map((item) => {
-    const [key, itemValue] = splitPair(item);
+  return commaList(value.toLowerCase()).map((item) => {
+    const [key, itemValue] = splitOnce(item, '=');
     return itemValue === undefined ? { key } : { key, value: itemValue };
   });
 }
@@ -107,7 +108,7 @@ export function parseRequireAny(hostLabels: ReadonlyMap<string, string>): LabelI
 function parseItem(kind: AffinityKind, op: AffinityOp, suffix: string, item: string, macros: MacroValues): AffinityConstraint {
   const text = `${kind}${suffix} ${item} (${OP_WORDS[op]})`;
   if (kind === 'container') return { kind, op, value: item, text };
-  const [key, value] = splitPair(item);
+  const [key, value] = splitOnce(item, '=');
   if (value === undefined) return { kind, op, value: item, text };
   const normalised = kind === 'container_label' ? qualifyServiceName(key, value, macros) : value;
   return { kind, op, key, value: normalised, text: `${kind}${suffix} ${key}=${normalised} (${OP_WORDS[op]})` };
@@ -122,16 +123,4 @@ function qualifyServiceName(key: string, value: string, macros: MacroValues): st
 
 function expandMacros(value: string, macros: MacroValues): string {
   return value.split('${stack_name}').join(macros.stackName.toLowerCase()).split('${service_name}').join(macros.serviceName.toLowerCase());
-}
-
-function splitItems(value: string): string[] {
-  return value
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
-}
-
-function splitPair(item: string): [string, string | undefined] {
-  const at = item.indexOf('=');
-  return at === -1 ? [item, undefined] : [item.slice(0, at), item.slice(at + 1)];
 }

@@ -2,9 +2,10 @@
  * Stack requests: `stacks/<stack>/stack.yml` (template, version, answers) and the optional
  * `answers.txt` (KEY=value lines). Pure: reads a FileTree, returns requests or diagnostics.
  */
-import { type Diagnostic, error, hasErrors, warning } from '../model/diagnostics.js';
+import { atLine, type Diagnostic, error, hasErrors, warning } from '../model/diagnostics.js';
 import type { FileTree } from '../model/files.js';
-import { isPlainObject, type ParsedYaml, parseYaml } from '../util/yaml.js';
+import { isPlainObject, scalarText, splitOnce } from '../util/values.js';
+import { type ParsedYaml, parseYaml } from '../util/yaml.js';
 
 export interface StackRequest {
   /** The folder name under stacks/. */
@@ -77,12 +78,12 @@ function buildRequest(
 ): StackRequestResult {
   const doc = parsed.value as Record<string, unknown>;
   const diagnostics: Diagnostic[] = [...parsed.diagnostics];
-  const at = (...path: string[]) => ({ field: path.join('.'), ...lineOf(parsed, path) });
+  const at = (...path: string[]) => ({ field: path.join('.'), ...atLine(parsed.lineOf(path)) });
   for (const key of Object.keys(doc).filter((k) => !STACK_KEYS.has(k))) {
     diagnostics.push(warning(file, `unknown key "${key}" ignored; known keys: template, version, answers`, at(key)));
   }
   const reference = parseTemplateReference(doc['template'], file, at('template'), diagnostics);
-  const version = scalarString(doc['version']);
+  const version = scalarText(doc['version']);
   if (doc['version'] !== undefined && doc['version'] !== null && version === undefined) {
     diagnostics.push(error(file, 'version must be a single value such as "1" or "2.0.1"', at('version')));
   }
@@ -117,7 +118,7 @@ function parseTemplateReference(
     diagnostics.push(error(file, `template is required; ${accepted}`, where));
     return undefined;
   }
-  const text = scalarString(value);
+  const text = scalarText(value);
   const match = text === undefined ? null : TEMPLATE_REF.exec(text);
   if (!match || text === undefined || text.includes('..')) {
     diagnostics.push(
@@ -138,18 +139,20 @@ function readYamlAnswers(
 ): void {
   if (value === undefined || value === null) return;
   if (!isPlainObject(value)) {
-    diagnostics.push(error(file, 'answers must be a mapping of VARIABLE: value', { field: 'answers', ...lineOf(parsed, ['answers']) }));
+    diagnostics.push(
+      error(file, 'answers must be a mapping of VARIABLE: value', { field: 'answers', ...atLine(parsed.lineOf(['answers'])) }),
+    );
     return;
   }
   for (const [variable, answer] of Object.entries(value)) {
-    const where = { field: `answers.${variable}`, ...lineOf(parsed, ['answers', variable]) };
-    const text = answer === null ? '' : scalarString(answer);
+    const where = { field: `answers.${variable}`, ...atLine(parsed.lineOf(['answers', variable])) };
+    const text = answer === null ? '' : scalarText(answer);
     if (text === undefined) {
       diagnostics.push(error(file, `answers.${variable} must be a single value (string, number or boolean), not a list or mapping`, where));
       continue;
     }
     answers[variable] = text;
-    locations[variable] = { file, ...(where.line === undefined ? {} : { line: where.line }) };
+    locations[variable] = { file, ...atLine(where.line) };
   }
 }
 
@@ -164,10 +167,10 @@ function readAnswersText(
   text.split(/\r?\n/).forEach((raw, index) => {
     const line = index + 1;
     if (raw.trim() === '' || raw.trimStart().startsWith('#')) return;
-    const separator = raw.indexOf('=');
-    const variable = separator < 0 ? raw.trim() : raw.slice(0, separator).trim();
-    if (separator < 0 || !VARIABLE_NAME.test(variable)) {
-      diagnostics.push(error(file, malformedLineMessage(separator >= 0), { line }));
+    const [name, value] = splitOnce(raw, '=');
+    const variable = name.trim();
+    if (value === undefined || !VARIABLE_NAME.test(variable)) {
+      diagnostics.push(error(file, malformedLineMessage(value !== undefined), { line }));
       return;
     }
     const previous = locations[variable];
@@ -178,7 +181,7 @@ function readAnswersText(
       );
       return;
     }
-    answers[variable] = raw.slice(separator + 1);
+    answers[variable] = value;
     locations[variable] = { file, line };
   });
 }
@@ -189,17 +192,6 @@ function malformedLineMessage(hasSeparator: boolean): string {
     ? "the text before '=' is not a variable name (letters, digits, '_', '.', '-'; not starting with a digit)"
     : "there is no '='";
   return `expected KEY=value (a variable name, '=', then the value): ${problem}; the line is not shown, as it may hold a secret`;
-}
-
-function scalarString(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
-  return undefined;
-}
-
-function lineOf(parsed: ParsedYaml, path: string[]): { line?: number } {
-  const line = parsed.lineOf(path);
-  return line === undefined ? {} : { line };
 }
 
 function failed(name: string, diagnostic: Diagnostic): StackRequestResult {

@@ -102,7 +102,3 @@ function rangeLine(node: unknown, lineAt: (offset: number) => number): number | 
 function firstLine(message: string): string {
   return message.split('\n')[0] ?? message;
 }
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

@@ -75,6 +75,17 @@ test('scalars of metadata stay the strings written (version 1.0 is "1.0", defaul
   assert.equal(template?.versions[0]?.questions[0]?.default, 'false');
 });
 
+test('labels of config.yml and .catalog: values as written, a label without a value is ""', () => {
+  const catalog = catalogOf({
+    'templates/a/config.yml': 'name: a\nversion: 1.0\nlabels:\n  tier: 1\n  experimental:\n',
+    'templates/a/0/docker-compose.yml': composeV1,
+    'templates/a/0/rancher-compose.yml': '.catalog:\n  version: 1.0\n  labels:\n    io.rancher.certified: true\n    empty:\n',
+  });
+  const template = catalog.templates[0];
+  assert.deepEqual(template?.labels, { tier: '1', experimental: '' });
+  assert.deepEqual(template?.versions[0]?.labels, { 'io.rancher.certified': 'true', empty: '' });
+});
+
 test('a version folder without a version string is skipped with a warning naming the file', () => {
   const catalog = catalogOf({
     'templates/a/config.yml': 'name: a\n',

@@ -145,6 +145,27 @@ test('external volumes keep their name; declared drivers are used', () => {
   );
 });
 
+test('string maps for Docker: an option written without a value is "", not "null"; list items split on the first "="', () => {
+  const s = stack('x', {
+    a: {
+      logging: { driver: 'json-file', options: { 'max-size': '10m', 'max-file': 3, compress: null } },
+      sysctls: ['net.core.somaxconn=1024', 'kernel.msgmnb=65536', 'net.ipv4.conf.all.arp_filter=a=b'],
+      tmpfs: ['/run:size=64m', '/tmp'],
+    },
+    b: { log_opt: { tag: null }, sysctls: { 'net.core.somaxconn': 1024, 'kernel.shmmax': null } },
+  });
+  const specOf = (name: string) =>
+    containerSpec({ stack: s, service: s.services[name]!, instance: 1, unitNames: { [name]: `x-${name}-1` }, linkAliases: [] }).create
+      .HostConfig;
+  const a = specOf('a');
+  assert.deepEqual(a['LogConfig'], { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3', compress: '' } });
+  assert.deepEqual(a['Sysctls'], { 'net.core.somaxconn': '1024', 'kernel.msgmnb': '65536', 'net.ipv4.conf.all.arp_filter': 'a=b' });
+  assert.deepEqual(a['Tmpfs'], { '/run': 'size=64m', '/tmp': '' });
+  const b = specOf('b');
+  assert.deepEqual(b['LogConfig'], { Type: '', Config: { tag: '' } });
+  assert.deepEqual(b['Sysctls'], { 'net.core.somaxconn': '1024', 'kernel.shmmax': '' });
+});
+
 test('the config hash leaves out scale and keys with no effect on the container; it changes with any applied key', () => {
   const hashOf = (input: Parameters<typeof stack>[1]) => {
     const s = stack('x', input);
