@@ -2,6 +2,7 @@
  * Parsers for docker-compose value syntaxes (ports, volumes, durations, sizes, command
  * strings), each returning Docker API values or a problem message naming what is accepted.
  */
+import { isPlainObject } from '../util/values.js';
 
 export type Parsed<T> = { value: T } | { problem: string };
 
@@ -85,7 +86,7 @@ export interface PortMapping {
 
 /** One `ports:` entry: `80`, `8080:80`, `127.0.0.1:8080:80/udp`, `8000-8001:9000-9001`, or the long syntax. */
 export function parsePort(entry: unknown): Parsed<PortMapping[]> {
-  if (typeof entry === 'object' && entry !== null && !Array.isArray(entry)) return parseLongPort(entry as Record<string, unknown>);
+  if (isPlainObject(entry)) return parseLongPort(entry);
   const text = String(entry).trim();
   const [address = '', protocol = 'tcp', ...extra] = text.split('/');
   if (extra.length > 0 || !['tcp', 'udp', 'sctp'].includes(protocol))
@@ -138,7 +139,7 @@ export type VolumeMount =
 
 /** One `volumes:` entry of a service: `/data`, `name:/data[:ro]`, `/host:/data[:ro,z]`, or the long syntax. */
 export function parseVolumeMount(entry: unknown): Parsed<VolumeMount> {
-  if (typeof entry === 'object' && entry !== null && !Array.isArray(entry)) return parseLongVolume(entry as Record<string, unknown>);
+  if (isPlainObject(entry)) return parseLongVolume(entry);
   const [first = '', second, mode = '', ...extra] = String(entry).split(':');
   if (extra.length > 0) return { problem: `${JSON.stringify(entry)}: expected [source:]target[:mode]` };
   if (second === undefined)
