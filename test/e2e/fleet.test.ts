@@ -1,8 +1,9 @@
 /**
- * The test fleet itself (issue 3, "Done when"): host labels from `docker info`, a real etcd
+ * The test fleet itself (issues 3 and 10): host labels from `docker info`, a real etcd
  * from the registry on h1's own address, a published port on h2 reached from the root
- * namespace, no way out of the machine, and a warm `scripts/fleet up` within 10 s.
- * Every container made here is removed, whatever the outcome.
+ * namespace, no way out of the machine, one swarm with attachable overlay networks across
+ * hosts (and `scripts/fleet up` repairing it), and a warm `scripts/fleet up` within 10 s.
+ * Every container and network made here is removed, whatever the outcome.
  */
 
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import { request } from 'node:http';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { ensureFleet, type FleetHost, type FleetInfo } from './fleet.js';
+import { ensureFleet, FLEET_DIR, type FleetHost, type FleetInfo } from './fleet.js';
 
 const run = promisify(execFile);
 const FLEET_SCRIPT = fileURLToPath(new URL('../../../scripts/fleet', import.meta.url));
@@ -20,6 +21,7 @@ const runId = Math.random().toString(36).slice(2, 7);
 
 let fleet: FleetInfo;
 const made: Array<{ host: FleetHost; id: string }> = [];
+const madeNetworks: Array<{ host: FleetHost; name: string }> = [];
 
 async function docker(host: FleetHost, ...args: string[]): Promise<string> {
   const { stdout } = await run('docker', ['-H', host.docker, ...args], { maxBuffer: 16 * 1024 * 1024 });
@@ -81,6 +83,7 @@ before(async () => {
 
 after(async () => {
   await Promise.all(made.map(({ host, id }) => docker(host, 'rm', '-f', '-v', id)));
+  for (const { host, name } of madeNetworks) await docker(host, 'network', 'rm', name);
   for (const host of fleet?.hosts ?? []) {
     assert.equal(
       await docker(host, 'ps', '-aq', '--filter', `label=${TEST_LABEL}`, '--filter', `name=${runId}`),
@@ -194,6 +197,176 @@ test('a container reaches other fleet hosts but nothing beyond the machine', asy
   assert.match(outside, /Network is unreachable[\s\S]*exit=1/);
   const registry = await docker(h3, 'exec', id, 'sh', '-c', `nc -w 2 ${fleet.registry.replace(':', ' ')} </dev/null; echo "exit=$?"`);
   assert.match(registry, /exit=0/);
+});
+
+test("the controllers' etcd: a key put through one member reads back through every member, from the root namespace", async () => {
+  assert.deepEqual(fleet.etcdEndpoints, ['http://10.99.0.21:2379', 'http://10.99.0.22:2379', 'http://10.99.0.23:2379']);
+  const key = base64(`fleet-test/${runId}`);
+  for (const [index, writer] of fleet.etcdEndpoints.entries()) {
+    const value = `${runId}-${index}`;
+    await httpUntilOk('POST', `${writer}/v3/kv/put`, JSON.stringify({ key, value: base64(value) }), 5);
+    for (const reader of fleet.etcdEndpoints) {
+      // A linearizable read (the default): every member answers with the latest write.
+      const range = JSON.parse(await httpUntilOk('POST', `${reader}/v3/kv/range`, JSON.stringify({ key }), 5)) as {
+        kvs?: Array<{ value: string }>;
+      };
+      assert.equal(Buffer.from(range.kvs?.[0]?.value ?? '', 'base64').toString(), value, `${reader} after a put through ${writer}`);
+    }
+  }
+  const members = JSON.parse(await httpUntilOk('POST', `${fleet.etcdEndpoints[0]}/v3/cluster/member/list`, '{}', 5)) as {
+    members: Array<{ name: string; clientURLs: string[] }>;
+  };
+  assert.deepEqual(members.members.map((member) => `${member.name} ${member.clientURLs.join(',')}`).sort(), [
+    'e1 http://10.99.0.21:2379',
+    'e2 http://10.99.0.22:2379',
+    'e3 http://10.99.0.23:2379',
+  ]);
+  await httpUntilOk('POST', `${fleet.etcdEndpoints[2]}/v3/kv/deleterange`, JSON.stringify({ key }), 5);
+});
+
+test('each host serves its Docker API over TCP with TLS (fleet CA certificates only) and over ssh (the fleet key only)', async () => {
+  const tls = `${FLEET_DIR}/tls`;
+  const ssh = `${FLEET_DIR}/ssh`;
+  for (const host of fleet.hosts) {
+    const tcp = `tcp://${host.address}:2376`;
+    const overTls = await run('docker', [
+      '--tlsverify',
+      '--tlscacert',
+      `${tls}/ca.pem`,
+      '--tlscert',
+      `${tls}/cert.pem`,
+      '--tlskey',
+      `${tls}/key.pem`,
+      '-H',
+      tcp,
+      'info',
+      '--format',
+      '{{.Name}}',
+    ]);
+    assert.equal(overTls.stdout.trim(), host.name, tcp);
+    await assert.rejects(
+      run('docker', ['--tlsverify', '--tlscacert', `${tls}/ca.pem`, '-H', tcp, 'version']),
+      /certificate|tls/i,
+      `${tcp} without a client certificate`,
+    );
+
+    const sshArgs = [
+      '-o',
+      `UserKnownHostsFile=${ssh}/known_hosts`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'IdentitiesOnly=yes',
+    ];
+    const overSsh = await run('ssh', [
+      ...sshArgs,
+      '-i',
+      `${ssh}/id_ed25519`,
+      `root@${host.address}`,
+      'docker',
+      'info',
+      '--format',
+      '{{.Name}}',
+    ]);
+    assert.equal(overSsh.stdout.trim(), host.name, `ssh ${host.address}`);
+    await assert.rejects(
+      run('ssh', [...sshArgs, '-i', `${tls}/key.pem`, `root@${host.address}`, 'true']),
+      /Permission denied \(publickey\)/,
+    );
+  }
+});
+
+interface SwarmInfo {
+  LocalNodeState: string;
+  ControlAvailable: boolean;
+  NodeID: string;
+  NodeAddr: string;
+}
+
+async function swarmOf(host: FleetHost): Promise<SwarmInfo> {
+  return JSON.parse(await docker(host, 'info', '--format', '{{json .Swarm}}')) as SwarmInfo;
+}
+
+/** `docker node ls` on the manager: "hostname status manager-status" lines, sorted. */
+async function swarmNodes(): Promise<string[]> {
+  const lines = await docker(hostNamed('h1'), 'node', 'ls', '--format', '{{.Hostname}} {{.Status}} {{.ManagerStatus}}');
+  return lines
+    .split('\n')
+    .map((line) => line.trim())
+    .sort();
+}
+
+const expectedNodes = () => fleet.hosts.map((host) => (host.name === 'h1' ? 'h1 Ready Leader' : `${host.name} Ready`)).sort();
+
+test('the hosts form one swarm: h1 the manager, every other host a worker, each on its own address', async () => {
+  const swarms = await Promise.all(fleet.hosts.map(swarmOf));
+  assert.deepEqual(
+    swarms.map((swarm) => [swarm.LocalNodeState, swarm.ControlAvailable, swarm.NodeAddr]),
+    fleet.hosts.map((host) => ['active', host.name === 'h1', host.address]),
+  );
+  assert.deepEqual(await swarmNodes(), expectedNodes());
+});
+
+test('an attachable overlay network: h1 reaches a container on h3 by its alias; its subnet is outside the bridge pools', async () => {
+  const [h1, h3] = [hostNamed('h1'), hostNamed('h3')];
+  const network = `fleet-overlay-${runId}`;
+  await docker(h1, 'network', 'create', '--driver', 'overlay', '--attachable', '--label', TEST_LABEL, network);
+  madeNetworks.push({ host: h1, name: network });
+  const subnet = await docker(h1, 'network', 'inspect', '--format', '{{range .IPAM.Config}}{{.Subnet}}{{end}}', network);
+  assert.match(subnet, /^10\.(12[89]|13\d|14[0-3])\.\d+\.0\/24$/, 'an overlay subnet is a /24 of 10.128.0.0/12');
+
+  const page = `overlay ${runId}`;
+  await runDetached(
+    h3,
+    '--name',
+    `fleet-overlay-web-${runId}`,
+    '--network',
+    network,
+    '--network-alias',
+    `web-${runId}`,
+    fleet.images.busybox,
+    'sh',
+    '-c',
+    `mkdir /www && echo "${page}" > /www/index.html && exec httpd -f -p 80 -h /www`,
+  );
+  // Names spread by gossip: the first lookups may miss for a moment. (busybox's wget crashes
+  // on name lookups in this image; its nc does not.)
+  const fetched = await docker(
+    h1,
+    'run',
+    '--rm',
+    '--label',
+    TEST_LABEL,
+    '--name',
+    `fleet-overlay-client-${runId}`,
+    '--network',
+    network,
+    fleet.images.busybox,
+    'sh',
+    '-c',
+    `for i in $(seq 40); do printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | nc -w 2 web-${runId} 80 | tail -n 1 | grep . && exit 0; sleep 0.25; done; exit 1`,
+  );
+  assert.equal(fetched, page);
+});
+
+test('scripts/fleet up repairs the swarm: a worker that left, a worker whose dockerd was killed -9', async () => {
+  const [h2, h3] = [hostNamed('h2'), hostNamed('h3')];
+  await docker(h2, 'swarm', 'leave', '--force');
+  const { stdout: pid } = await run('cat', [`${h3.socket.replace(/docker\.sock$/, '')}dockerd.pid`]);
+  process.kill(Number(pid.trim()), 'SIGKILL');
+
+  await run(FLEET_SCRIPT, ['up'], { timeout: 120_000 });
+  const swarms = await Promise.all([h2, h3].map(swarmOf));
+  assert.deepEqual(
+    swarms.map((swarm) => [swarm.LocalNodeState, swarm.ControlAvailable]),
+    [
+      ['active', false],
+      ['active', false],
+    ],
+  );
+  assert.deepEqual(await swarmNodes(), expectedNodes(), 'h1 lists exactly the fleet, with no stale node');
 });
 
 test('a second scripts/fleet up finds everything running within 10 s', async () => {

@@ -1,7 +1,8 @@
 /**
  * The test fleet for end-to-end tests: `ensureFleet()` runs `scripts/fleet up` once per
- * process (idempotent, well under a second when the fleet already runs) and describes
- * the fleet from the corral.yml the script writes.
+ * process (idempotent, a few seconds when the fleet already runs) and describes the fleet
+ * from the files the script writes: corral.yml (unix sockets), corral-tls.yml and
+ * corral-ssh.yml (the same hosts over TCP+TLS and ssh), etcd-endpoints.
  *
  *   const fleet = await ensureFleet();
  *   const h2 = fleet.hosts[1];            // { name: 'h2', docker: 'unix://…/h2/docker.sock', address: '10.99.0.12', … }
@@ -45,6 +46,10 @@ export interface FleetHost {
 export interface FleetInfo {
   /** `$CORRAL_FLEET_DIR/corral.yml`, a corral configuration listing every host. */
   configPath: string;
+  /** The same hosts as corral.yml, reached over `tcp://10.99.0.1x:2376` with TLS and over `ssh://root@10.99.0.1x`. */
+  transportConfigPaths: { tls: string; ssh: string };
+  /** Client URLs of the 3-member etcd cluster for controllers, `http://10.99.0.2x:2379`. */
+  etcdEndpoints: string[];
   /** `10.99.0.2:5000`, an insecure registry every host can pull from. */
   registry: string;
   images: typeof IMAGES;
@@ -67,7 +72,15 @@ async function bringUp(): Promise<FleetInfo> {
     throw new Error(`${FLEET_SCRIPT} up failed: ${stderr.trim() || message}`);
   }
   const configPath = `${FLEET_DIR}/corral.yml`;
-  return { configPath, registry: REGISTRY, images: IMAGES, hosts: parseHosts(await readFile(configPath, 'utf8'), configPath) };
+  const etcdEndpoints = (await readFile(`${FLEET_DIR}/etcd-endpoints`, 'utf8')).split('\n').filter((line) => line !== '');
+  return {
+    configPath,
+    transportConfigPaths: { tls: `${FLEET_DIR}/corral-tls.yml`, ssh: `${FLEET_DIR}/corral-ssh.yml` },
+    etcdEndpoints,
+    registry: REGISTRY,
+    images: IMAGES,
+    hosts: parseHosts(await readFile(configPath, 'utf8'), configPath),
+  };
 }
 
 function parseHosts(text: string, file: string): FleetHost[] {
