@@ -49,6 +49,7 @@ export class Controller implements ApiController {
   private readonly events = new Map<string, StackEvent[]>();
   private readonly appliedFingerprints = new Map<string, string>();
   private desired?: DesiredState;
+  private statusChanges = 0;
   /** The files of the last revision read. */
   private files?: FileTree;
   /** Secret values of the current desired state, scrubbed from every status. */
@@ -108,6 +109,11 @@ export class Controller implements ApiController {
 
   stack(name: string): StackStatus | undefined {
     return this.statuses.get(name);
+  }
+
+  /** Counts changes of the stacks' statuses, so that live pages know when to look again. */
+  statusVersion(): number {
+    return this.statusChanges;
   }
 
   /** A file of the last revision read (catalog/, stacks/ and .corral/ only), for the app store. */
@@ -272,6 +278,7 @@ export class Controller implements ApiController {
         revision: this.revision,
       });
       for (const status of this.statuses.values()) status.lastError = `repository: ${this.fetchError}`;
+      this.statusChanges += 1;
       return false;
     }
   }
@@ -337,7 +344,9 @@ export class Controller implements ApiController {
     const lastError =
       outcome.status.sync === SyncStatus.Failed ? outcome.status.message : this.fetchError ? `repository: ${this.fetchError}` : undefined;
     const status = { ...outcome.status, events: this.events.get(name) ?? [], ...(lastError ? { lastError } : {}) };
-    this.statuses.set(name, redactValue(status, this.secretValues) as StackStatus);
+    const shown = redactValue(status, this.secretValues) as StackStatus;
+    if (!previous || JSON.stringify(previous) !== JSON.stringify(shown)) this.statusChanges += 1;
+    this.statuses.set(name, shown);
     if (stack && outcome.converged) this.appliedFingerprints.set(name, fingerprint(stack));
     else this.appliedFingerprints.delete(name);
   }
@@ -356,6 +365,7 @@ export class Controller implements ApiController {
       ) {
         this.statuses.delete(name);
         this.events.delete(name);
+        this.statusChanges += 1;
       }
     }
   }

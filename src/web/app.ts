@@ -26,6 +26,8 @@ export interface WebBackend {
   stack(name: string): StackStatus | undefined;
   /** A file of the repository's last revision read (`.corral/recipients.txt`), if the backend has it. */
   repositoryText?(path: string): string | undefined;
+  /** A number that changes whenever a stack's status does; without it the live feed compares the statuses. */
+  statusVersion?(): number;
 }
 
 export interface PublishRequest {
@@ -88,7 +90,11 @@ export class WebApp {
   private readonly live: LiveFeed;
 
   constructor(private readonly options: WebOptions) {
-    this.live = new LiveFeed(() => options.backend.stacks(), options.liveIntervalMs ?? 1000);
+    const { backend } = options;
+    const probe = backend.statusVersion
+      ? () => String(backend.statusVersion?.())
+      : () => createHash('sha1').update(JSON.stringify(backend.stacks())).digest('hex');
+    this.live = new LiveFeed(probe, options.liveIntervalMs ?? 1000);
   }
 
   /** Answers the request if it is one of the app store's; false leaves it to the API. */
@@ -334,7 +340,7 @@ function hasIcon(template: CatalogTemplate): boolean {
   return Boolean(template.iconSvg);
 }
 
-/** Says "status" to every subscriber when the stacks' status changed; looks only while someone listens. */
+/** Says "status" to every subscriber when the stacks' status changed (`probe` answers something new); looks only while someone listens. */
 class LiveFeed {
   private readonly subscribers = new Set<ServerResponse>();
   private timer: NodeJS.Timeout | undefined;
@@ -343,7 +349,7 @@ class LiveFeed {
   private version = 0;
 
   constructor(
-    private readonly stacks: () => StackStatus[],
+    private readonly probe: () => string,
     private readonly intervalMs: number,
   ) {}
 
@@ -358,7 +364,7 @@ class LiveFeed {
     this.subscribers.add(response);
     request.on('close', () => this.unsubscribe(response));
     if (!this.timer) {
-      this.fingerprint = this.currentFingerprint();
+      this.fingerprint = this.probe();
       this.timer = setInterval(() => this.look(), this.intervalMs);
       this.heartbeat = setInterval(() => this.broadcast(': keep-alive\n\n'), HEARTBEAT_MS);
     }
@@ -384,15 +390,11 @@ class LiveFeed {
   }
 
   private look(): void {
-    const fingerprint = this.currentFingerprint();
+    const fingerprint = this.probe();
     if (fingerprint === this.fingerprint) return;
     this.fingerprint = fingerprint;
     this.version += 1;
     this.broadcast(`event: status\ndata: ${this.version}\n\n`);
-  }
-
-  private currentFingerprint(): string {
-    return createHash('sha1').update(JSON.stringify(this.stacks())).digest('hex');
   }
 
   private broadcast(text: string): void {

@@ -155,3 +155,24 @@ test('the live feed says "status" when a stack changes, and only then', async ()
   await readUntil(/event: status\ndata: 2\n\n/);
   controller.abort();
 });
+
+test('with a status version from the daemon, the live feed follows it instead of comparing statuses', async () => {
+  let version = 0;
+  const versioned = new WebApp({ backend: { ...backend(), statusVersion: () => version }, liveIntervalMs: 20 });
+  const local = createApiServer(api, versioned);
+  await new Promise<void>((resolve) => local.listen(0, '127.0.0.1', resolve));
+  const controller = new AbortController();
+  try {
+    const response = await fetch(`http://127.0.0.1:${(local.address() as AddressInfo).port}/live`, { signal: controller.signal });
+    const reader = response.body?.getReader();
+    assert.ok(reader);
+    let received = '';
+    version = 1;
+    while (!received.includes('event: status')) received += new TextDecoder().decode((await reader.read()).value);
+    assert.match(received, /event: status\ndata: 1\n\n/);
+  } finally {
+    controller.abort();
+    versioned.close();
+    await new Promise<void>((resolve) => local.close(() => resolve()));
+  }
+});
