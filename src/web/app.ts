@@ -112,7 +112,7 @@ export class WebApp {
     if (path === '/') return redirect(response, '/catalog');
     if (top === 'assets' && first === 'app.css' && !second) return sendAsset(response, APP_CSS, 'text/css; charset=utf-8');
     if (top === 'assets' && first === 'app.js' && !second) return sendAsset(response, APP_JS, 'text/javascript; charset=utf-8');
-    if (top === 'live' && !first) return this.live.subscribe(request, response);
+    if (top === 'live' && !first && method === 'GET') return this.live.subscribe(request, response);
     if (top === 'catalog' && !first) return sendHtml(response, 200, this.catalog(url));
     if (top === 'catalog' && first && second && rest.length === 0) return this.template(response, first, second, url);
     if (top === 'icons' && first && second && rest.length === 0) return this.icon(response, first, second);
