@@ -7,6 +7,7 @@
 import type { DesiredService, DesiredStack } from '../model/desired.js';
 import { CorralLabel, SchedulingLabel } from '../model/labels.js';
 import { rancherSystemLabels } from '../model/naming.js';
+import { copyInto, mergeRecords } from '../util/records.js';
 import { keyValueMap, stringMap } from '../util/values.js';
 import { type Parsed, parseDuration, parsePort, parseSize, parseVolumeMount, splitShellWords, stringList } from './compose-values.js';
 import { type ConfigHash, configHash, formatKeyHashes, type HashMemo } from './hash.js';
@@ -264,30 +265,29 @@ export function containerSpec(ctx: ContainerContext): ContainerPlanSpec {
   if (labels[SchedulingLabel.hostnameOverride] === 'container_name') b.config['Hostname'] = name;
   const hash = configHash(hashed, ctx.hashMemo);
   const primary = service.primary ?? service.name;
-  const create: ContainerCreateSpec = {
-    name,
-    ...b.config,
-    Image: String(service.compose.image ?? ''),
-    Labels: {
-      ...labels,
-      ...rancherSystemLabels(stack.name, service.name, instance, service.primary),
-      ...ownershipLabels(stack, service.name, primary, instance, hash),
-    },
-    HostConfig: b.host,
-    ...(network ? { NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: aliasesOf(ctx) } } } } : {}),
-  };
-  return {
+  // Built by assignment, in the order of `{ name, ...config, Image, Labels, HostConfig, NetworkingConfig }`.
+  const create = copyInto<unknown>({ name }, b.config) as ContainerCreateSpec;
+  create.Image = String(service.compose.image ?? '');
+  create.Labels = mergeRecords(
+    labels,
+    rancherSystemLabels(stack.name, service.name, instance, service.primary),
+    ownershipLabels(stack, service.name, primary, instance, hash),
+  );
+  create.HostConfig = b.host;
+  if (network) create['NetworkingConfig'] = { EndpointsConfig: { [network]: { Aliases: aliasesOf(ctx) } } };
+  const spec: ContainerPlanSpec = {
     name,
     image: create.Image,
     create,
     hash,
     references: [...new Set(b.references)],
-    ...(network ? { network } : {}),
     volumes: b.volumes,
     pullAlways: (labels[SchedulingLabel.pullImage] ?? '').toLowerCase() === 'always',
     startOnce,
     warnings: b.warnings,
   };
+  if (network) spec.network = network;
+  return spec;
 }
 
 function ownershipLabels(
@@ -297,7 +297,7 @@ function ownershipLabels(
   instance: number,
   hash: ConfigHash,
 ): Record<string, string> {
-  return {
+  const ownership: Record<string, string> = {
     [CorralLabel.managed]: 'true',
     [CorralLabel.stack]: stack.name,
     [CorralLabel.service]: service,
@@ -307,8 +307,9 @@ function ownershipLabels(
     [CorralLabel.configKeys]: formatKeyHashes(hash.keys),
     [CorralLabel.template]: `${stack.template.catalog}/${stack.template.template}`,
     [CorralLabel.templateVersion]: stack.template.version,
-    ...(stack.revision === undefined ? {} : { [CorralLabel.revision]: stack.revision }),
   };
+  if (stack.revision !== undefined) ownership[CorralLabel.revision] = stack.revision;
+  return ownership;
 }
 
 /** Aliases on the stack network: the service name, `<service>.<stack>`, `<sidekick>.<primary>`, and link aliases. */

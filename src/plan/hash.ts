@@ -5,7 +5,7 @@
  * plus the resolved names of volumes_from / network_mode targets and incoming link aliases.
  * Each key also gets a short hash of its own, stored in a label, so a replace can say which keys changed.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 export interface ConfigHash {
   hash: string;
@@ -26,13 +26,14 @@ export function configHash(input: Record<string, unknown>, memo: HashMemo = new 
     members.push(`${JSON.stringify(key)}:${json}`);
   }
   // The same text as stableJson(input): its members are the keys in order with their stable JSON.
-  return { hash: memo.sha256(`{${members.join(',')}}`), keys };
+  return { hash: sha256(`{${members.join(',')}}`), keys };
 }
 
 /**
- * Stable JSON and SHA-256 digests remembered while one plan is computed: the instances of a
- * service share their compose values, and stacks of one template share most texts. A value is
- * remembered by identity, so it must not change while the memo is in use (plan's input does not).
+ * Stable JSON and SHA-256 digests of single keys, remembered while one plan is computed: the
+ * instances of a service share their compose values, and stacks of one template share most of
+ * them. A value is remembered by identity, so it must not change while the memo is in use
+ * (plan's input does not).
  */
 export class HashMemo {
   private readonly jsonOf = new WeakMap<object, string>();
@@ -87,6 +88,9 @@ export function stableJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
+// crypto.hash (Node ≥ 20.12) digests in one call, without a Hash object per text.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string) => string }).hash;
+
 function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return oneShot ? oneShot('sha256', text) : crypto.createHash('sha256').update(text).digest('hex');
 }

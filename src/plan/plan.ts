@@ -32,6 +32,8 @@ export interface PlanOptions {
   only?: readonly string[];
 }
 
+const idNumber = (id: string) => Number(id.slice(1));
+
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 type NewOperation = DistributiveOmit<Operation, 'id'>;
 
@@ -40,8 +42,11 @@ class Operations {
   readonly list: Operation[] = [];
   add(op: NewOperation): string {
     const id = `#${this.list.length + 1}`;
-    const dependsOn = [...new Set(op.dependsOn)].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
-    this.list.push({ ...op, id, dependsOn } as Operation);
+    const dependsOn = op.dependsOn.length < 2 ? [...op.dependsOn] : [...new Set(op.dependsOn)].sort((a, b) => idNumber(a) - idNumber(b));
+    const operation = op as Operation;
+    operation.id = id;
+    operation.dependsOn = dependsOn;
+    this.list.push(operation);
     return id;
   }
 }
@@ -199,12 +204,8 @@ function decideUnit(
       hashMemo,
     });
     const existing = live.ofUnit(primary.name, instance.instance).find((c) => c.host === host.name && c.owner?.service === service.name);
-    return {
-      service,
-      spec,
-      ...(existing ? { existing } : {}),
-      ...decideContainer(spec, existing, primary, instance, live),
-    };
+    const { action, cause } = decideContainer(spec, existing, primary, instance, live);
+    return existing ? { service, spec, existing, action, cause } : { service, spec, action, cause };
   });
   propagateReplacements(decisions);
   return { instance, unitId: deploymentUnitId(stack.name, primary.name, instance.instance), containers: dependencyOrder(decisions) };
@@ -334,12 +335,14 @@ function emitStackOperations(
       .flatMap((u) => u.containers)
       .filter((d) => d.action === 'create' || d.action === 'replace');
     const ids = new Map<string, string>();
-    const base = { host: host.name, stack, dependsOn: [] };
+    // Operations are written out in full, not spread from a common base: spreading is slow per operation.
     if (renewed.some((d) => d.spec.network) && !index.hasNetwork(host, network)) {
       ids.set(
         `network:${network}`,
         ops.add({
-          ...base,
+          host: host.name,
+          stack,
+          dependsOn: [],
           kind: 'CreateNetwork',
           target: network,
           cause: 'missing, create',
@@ -352,7 +355,9 @@ function emitStackOperations(
       ids.set(
         `volume:${volume.Name}`,
         ops.add({
-          ...base,
+          host: host.name,
+          stack,
+          dependsOn: [],
           kind: 'CreateVolume',
           target: volume.Name,
           cause: 'missing, create (volumes are kept when the stack is removed)',
@@ -363,7 +368,11 @@ function emitStackOperations(
     for (const d of renewed) {
       if (ids.has(`image:${d.spec.image}`) || d.spec.image === '') continue;
       const cause = d.spec.pullAlways ? 'pull_image: always' : index.hasImage(host, d.spec.image) ? undefined : `missing on ${host.name}`;
-      if (cause) ids.set(`image:${d.spec.image}`, ops.add({ ...base, kind: 'PullImage', target: d.spec.image, cause }));
+      if (cause)
+        ids.set(
+          `image:${d.spec.image}`,
+          ops.add({ host: host.name, stack, dependsOn: [], kind: 'PullImage', target: d.spec.image, cause }),
+        );
     }
     infra.set(host.name, ids);
   }
@@ -402,10 +411,17 @@ function emitRemoval(
   ops: Operations,
   unit?: string,
 ): string {
-  const base = { host: container.host, target: container.name, stack, cause, containerId: container.id, ...(unit ? { unit } : {}) };
+  const op = (kind: 'StopContainer' | 'RemoveContainer', after: string[]) => {
+    const { host, name: target, id: containerId } = container;
+    return ops.add(
+      unit
+        ? { host, target, stack, cause, containerId, unit, kind, dependsOn: after }
+        : { host, target, stack, cause, containerId, kind, dependsOn: after },
+    );
+  };
   const needsStop = container.state === 'running' || container.state === 'restarting' || container.state === 'paused';
-  const stopId = needsStop ? ops.add({ ...base, kind: 'StopContainer', dependsOn }) : undefined;
-  return ops.add({ ...base, kind: 'RemoveContainer', dependsOn: stopId ? [stopId] : dependsOn });
+  const stopId = needsStop ? op('StopContainer', dependsOn) : undefined;
+  return op('RemoveContainer', stopId ? [stopId] : dependsOn);
 }
 
 function emitUnit(unit: UnitDecision, stack: string, infra: Map<string, string>, ops: Operations): void {
@@ -448,11 +464,9 @@ function emitUnit(unit: UnitDecision, stack: string, infra: Map<string, string>,
     const createId = created.get(d.service.name);
     const dependsOn = [createId, ...d.spec.references.map((r) => started.get(r))].filter((id): id is string => id !== undefined);
     const cause = createId ? (d.action === 'replace' ? 'replaced, start' : 'created, start') : d.cause;
-    const existingId = d.action === 'start' && d.existing ? { containerId: d.existing.id } : {};
-    started.set(
-      d.service.name,
-      ops.add({ kind: 'StartContainer', host, target: d.spec.name, stack, dependsOn, cause, unit: unit.unitId, ...existingId }),
-    );
+    const start: NewOperation = { kind: 'StartContainer', host, target: d.spec.name, stack, dependsOn, cause, unit: unit.unitId };
+    if (d.action === 'start' && d.existing) start.containerId = d.existing.id;
+    started.set(d.service.name, ops.add(start));
   }
 }
 

@@ -4,6 +4,7 @@
  * host. Only the label keys some rule names are indexed, and names only when a rule asks for one.
  * Keys, values and names are held lowercased, as the rules compare them. Pure, mutable.
  */
+import type { LabelLookup } from './unit-labels.js';
 
 /** Hosts (by number) mapped to how many matching containers each holds; only hosts with at least one. */
 export type HostCounts = ReadonlyMap<number, number>;
@@ -12,8 +13,7 @@ const NONE: HostCounts = new Map();
 
 export interface IndexedContainer {
   name: string;
-  /** Lowercased keys and values. */
-  labels: ReadonlyMap<string, string>;
+  labels: LabelLookup;
 }
 
 export class ContainerIndex {
@@ -63,9 +63,10 @@ export class ContainerIndex {
     return picked;
   }
 
-  private countLabels(host: number, labels: ReadonlyMap<string, string>, delta: number): void {
-    for (const [key, value] of labels) {
-      if (!this.labelKeys.has(key)) continue;
+  private countLabels(host: number, labels: LabelLookup, delta: number): void {
+    for (const key of this.labelKeys) {
+      const value = labels.get(key);
+      if (value === undefined) continue;
       let values = this.byLabel.get(key);
       if (!values) this.byLabel.set(key, (values = new Map()));
       let hosts = values.get(value);

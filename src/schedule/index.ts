@@ -12,15 +12,16 @@
  */
 import { type DesiredService, type DesiredStack, primaryServices, unitServices } from '../model/desired.js';
 import { SchedulingLabel } from '../model/labels.js';
-import { containerName, rancherSystemLabels } from '../model/naming.js';
+import { containerName } from '../model/naming.js';
 import type { ObservedHost } from '../model/observed.js';
 import type { StackPlacement, UnitInstance } from '../model/placement.js';
 import { type Allocation, allocate } from './allocate.js';
 import { type AffinityConstraint, isHard, parseAffinityLabels } from './constraints.js';
 import type { IndexedContainer } from './container-index.js';
 import { ExistingInstances, type InstanceHosts } from './existing-instances.js';
-import { compareNames, Fleet, type FleetHost, type IndexNeeds, lowercased } from './fleet.js';
+import { compareNames, Fleet, type FleetHost, type IndexNeeds } from './fleet.js';
 import { acceptsUnit, constraintRule, passes, type Rule } from './match.js';
+import { ServiceLabels } from './unit-labels.js';
 
 export function scheduleStacks(stacks: readonly DesiredStack[], hosts: readonly ObservedHost[]): StackPlacement[] {
   const unitsOfStacks = stacks.map((stack) => schedulingOrder(stack).map((primary) => deploymentUnit(stack, primary)));
@@ -36,6 +37,8 @@ interface Unit {
   services: DesiredService[];
   constraints: AffinityConstraint[];
   warnings: string[];
+  /** Each service's labels once created; made when first needed. */
+  labels?: ServiceLabels[];
 }
 
 interface Scheduling {
@@ -144,12 +147,7 @@ function placeScaled(unit: Unit, { fleet, existing }: Scheduling): Placed {
 function placeGlobal(unit: Unit, { fleet, existing }: Scheduling): Placed {
   const hostRules = unit.constraints.filter((c) => c.kind === 'host_label');
   const eligible = (host: FleetHost, instance: number) =>
-    host.reachable &&
-    hostRules.every((c) => passes(c, fleet, host.id)) &&
-    acceptsUnit(
-      host,
-      unitContainers(unit, instance).map((c) => c.labels),
-    );
+    host.reachable && hostRules.every((c) => passes(c, fleet, host.id)) && acceptsInstance(host, unit, instance);
   const existingByHost = lowestInstancePerHost(existing.of(unit.stack, unit.primary.name));
   const instances: UnitInstance[] = [];
   for (const [hostId, instance] of [...existingByHost].sort(([a], [b]) => a - b)) {
@@ -199,22 +197,33 @@ function lowestInstancePerHost(instances: InstanceHosts): Map<number, number> {
 /** Stable placement: an instance stays unless its host now fails a hard host_label rule or its require_any. */
 function staysOn(unit: Unit, instance: number, host: FleetHost, fleet: Fleet): boolean {
   const hostRules = unit.constraints.filter((c) => c.kind === 'host_label' && isHard(c));
-  return (
-    hostRules.every((c) => passes(c, fleet, host.id)) &&
-    acceptsUnit(
-      host,
-      unitContainers(unit, instance).map((c) => c.labels),
-    )
+  return hostRules.every((c) => passes(c, fleet, host.id)) && acceptsInstance(host, unit, instance);
+}
+
+/** The host's require_any, for an instance of the unit (labels are only made when the host has one). */
+function acceptsInstance(host: FleetHost, unit: Unit, instance: number): boolean {
+  if (host.requireAny.length === 0) return true;
+  return acceptsUnit(
+    host,
+    unitContainers(unit, instance).map((c) => c.labels),
   );
 }
 
 /** The containers an instance of the unit will have, with the labels they will carry once created. */
 function unitContainers(unit: Unit, instance: number): IndexedContainer[] {
-  return unit.services.map((service) => {
-    const primary = service === unit.primary ? undefined : unit.primary.name;
-    const labels = { ...service.compose.labels, ...rancherSystemLabels(unit.stack, service.name, instance, primary) };
-    return { name: containerName(unit.stack, service.name, instance, primary), labels: lowercased(labels) };
-  });
+  unit.labels ??= unit.services.map(
+    (service) => new ServiceLabels(service.compose.labels, unit.stack, service.name, primaryOf(unit, service)),
+  );
+  const labels = unit.labels;
+  return unit.services.map((service, at) => ({
+    name: containerName(unit.stack, service.name, instance, primaryOf(unit, service)),
+    labels: (labels[at] as ServiceLabels).forInstance(instance),
+  }));
+}
+
+/** The unit's primary for a sidekick; undefined for the primary itself. */
+function primaryOf(unit: Unit, service: DesiredService): string | undefined {
+  return service === unit.primary ? undefined : unit.primary.name;
 }
 
 /** require_any touches only the hosts that have the label and would refuse this unit's containers. */

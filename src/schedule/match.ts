@@ -9,6 +9,7 @@
  */
 import { type AffinityConstraint, isHard, wantsMatch } from './constraints.js';
 import type { Fleet, FleetHost } from './fleet.js';
+import type { LabelLookup } from './unit-labels.js';
 
 /** A set of host ids; the indexes' maps and sets both are one. */
 export interface HostSet {
@@ -69,7 +70,7 @@ const NO_HOSTS: HostSet = new Set<number>();
  * must carry one of the listed labels (a bare key: the label is present). This is
  * rancher/scheduler's later rule, which judged the deployment unit as a whole.
  */
-export function acceptsUnit(host: FleetHost, unitLabels: readonly ReadonlyMap<string, string>[]): boolean {
+export function acceptsUnit(host: FleetHost, unitLabels: readonly LabelLookup[]): boolean {
   if (host.requireAny.length === 0) return true;
   return host.requireAny.some((item) =>
     unitLabels.some((labels) => (item.value === undefined ? labels.has(item.key) : labels.get(item.key) === item.value)),
