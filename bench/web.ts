@@ -120,7 +120,7 @@ const api = {
   webhookDelivered: () => undefined,
 };
 const web = new WebApp({ backend });
-const server = createApiServer(api, web);
+const server = createApiServer(api, { web });
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 const middle = statuses[Math.floor(STACKS / 2)]?.name ?? 'stack-000';

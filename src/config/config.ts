@@ -5,6 +5,7 @@
 import { atLine, type Diagnostic, error } from '../model/diagnostics.js';
 import { isPlainObject } from '../util/values.js';
 import { parseYaml } from '../util/yaml.js';
+import { type ApiConfig, parseApiSection } from './api.js';
 import { parseRequests, type RequestsConfig } from './requests.js';
 
 export type DockerEndpoint =
@@ -34,11 +35,13 @@ export interface CorralConfig {
   webhookSecretEnv?: string;
   /** Where the app store pushes request branches (./requests.ts). */
   requests?: RequestsConfig;
+  /** Who may read the HTTP API, and its connection cap (./api.ts); defaults when absent. */
+  api?: ApiConfig;
 }
 
 export type ConfigResult = { config: CorralConfig; diagnostics: Diagnostic[] } | { config?: undefined; diagnostics: Diagnostic[] };
 
-const TOP_LEVEL_KEYS = ['hosts', 'webhook', 'requests'];
+const TOP_LEVEL_KEYS = ['hosts', 'webhook', 'requests', 'api'];
 const HOST_KEYS = ['name', 'docker', 'address', 'labels', 'tls'];
 const TLS_KEYS = ['ca', 'cert', 'key'];
 const HOST_NAME = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
@@ -82,8 +85,12 @@ export function parseConfig(text: string, file: string): ConfigResult {
   });
   const webhookSecretEnv = parseWebhook(parsed.value['webhook'], file, at(['webhook']), diagnostics);
   const requests = parseRequests(parsed.value['requests'], file, at, diagnostics);
+  const api = parseApiSection(parsed.value['api'], file, at, diagnostics);
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
-  return { config: { hosts, ...(webhookSecretEnv ? { webhookSecretEnv } : {}), ...(requests ? { requests } : {}) }, diagnostics };
+  return {
+    config: { hosts, ...(webhookSecretEnv ? { webhookSecretEnv } : {}), ...(requests ? { requests } : {}), ...(api ? { api } : {}) },
+    diagnostics,
+  };
 }
 
 /** `webhook: {secret_env: NAME}`: the secret itself stays out of the file, in an environment variable. */

@@ -1,8 +1,10 @@
 /**
  * Push webhooks from GitLab and GitHub, verified by the shared secret:
  * GitLab sends it as X-Gitlab-Token, GitHub signs the body (X-Hub-Signature-256).
+ * checkWebhookHeaders decides everything the headers can decide, before any body is read.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { constantTimeEqual } from './auth.js';
 
 export type WebhookVerdict =
   | { ok: true; provider: 'gitlab' | 'github'; branch?: string; revision?: string }
@@ -41,13 +43,30 @@ function pushTarget(body: Buffer): { branch?: string; revision?: string } {
   }
 }
 
+/**
+ * A refusal decided from the headers alone (a wrong GitLab token, no secret header at all, a
+ * declared body over the limit), or undefined when the body must be read to verify it.
+ */
+export function checkWebhookHeaders(
+  headers: Record<string, string | string[] | undefined>,
+  secret: string,
+  maxBodyBytes: number,
+): { status: 401 | 413; reason: string } | undefined {
+  const gitlabToken = header(headers, 'x-gitlab-token');
+  if (gitlabToken !== undefined && !sameText(gitlabToken, secret))
+    return { status: 401, reason: 'X-Gitlab-Token does not match the configured webhook secret' };
+  if (gitlabToken === undefined && header(headers, 'x-hub-signature-256') === undefined)
+    return { status: 401, reason: 'no X-Gitlab-Token or X-Hub-Signature-256 header: the webhook must be sent with the shared secret' };
+  const declared = Number(header(headers, 'content-length') ?? 0);
+  if (declared > maxBodyBytes) return { status: 413, reason: `body larger than ${maxBodyBytes} bytes` };
+  return undefined;
+}
+
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
 
 function sameText(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return constantTimeEqual(given, expected);
 }

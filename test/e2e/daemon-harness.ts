@@ -71,9 +71,13 @@ export interface DaemonOptions {
   interval: number;
   port: number;
   webhookSecret?: string;
+  /** CORRAL_API_TOKEN of the daemon (default: DAEMON_API_TOKEN); '' starts it without one. */
+  apiToken?: string;
   /** More environment for the daemon (tokens, CORRAL_AGE_IDENTITY). */
   env?: Record<string, string>;
 }
+
+export const DAEMON_API_TOKEN = 'daemon-api-token-for-tests';
 
 export class Daemon {
   private child?: ChildProcess;
@@ -86,7 +90,7 @@ export class Daemon {
   }
 
   start(): this {
-    const { repo, config, interval, port, webhookSecret, env } = this.options;
+    const { repo, config, interval, port, webhookSecret, env, apiToken = DAEMON_API_TOKEN } = this.options;
     const args = [
       join(ROOT, 'bin', 'corral'),
       'run',
@@ -102,7 +106,12 @@ export class Daemon {
       'json',
     ];
     this.child = spawn(process.execPath, args, {
-      env: { ...process.env, ...(webhookSecret ? { CORRAL_WEBHOOK_SECRET: webhookSecret } : {}), ...env },
+      env: {
+        ...process.env,
+        CORRAL_API_TOKEN: apiToken,
+        ...(webhookSecret ? { CORRAL_WEBHOOK_SECRET: webhookSecret } : {}),
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout?.on('data', (chunk: Buffer) => {
@@ -122,6 +131,13 @@ export class Daemon {
       child.once('exit', (code, sig) => resolve(code ?? sig ?? 0));
       child.kill(signal);
     });
+  }
+
+  /** POST /api/v1/sync with the daemon's API token. */
+  sync(stack?: string): Promise<Response> {
+    const query = stack ? `?stack=${encodeURIComponent(stack)}` : '';
+    const token = this.options.apiToken ?? DAEMON_API_TOKEN;
+    return fetch(`${this.url}/api/v1/sync${query}`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
   }
 
   async stacks(): Promise<StackStatus[]> {

@@ -66,7 +66,7 @@ test('a sync after a killed container moves the histograms and counts the new op
   const starts = total(before, 'corral_docker_operations_total', { kind: 'StartContainer', result: 'ok' });
   const { name, container } = await killOneContainer(hosts, STACK);
   await waitFor(`${name} exited`, 5000, async () => !(await container.inspect()).State.Running);
-  const response = await fetch(`${daemon.url}/api/v1/sync?stack=${STACK}`, { method: 'POST' });
+  const response = await daemon.sync(STACK);
   assert.equal(response.status, 202);
   await waitFor(`${name} running again`, 10_000, async () => (await container.inspect()).State.Running);
   const afterSync = await waitFor('the stack pass recorded', 10_000, async () => {

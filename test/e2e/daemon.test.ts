@@ -189,7 +189,7 @@ test('a repository that cannot be read keeps the last good revision running, rep
 
 test('SIGTERM finishes the work in flight and exits 0', async () => {
   remote.write('stacks/dmn-b/stack.yml', 'template: web\nanswers:\n  scale: 2\n').push('dmn-b to 2');
-  await fetch(`${daemon.url}/api/v1/sync`, { method: 'POST' });
+  await daemon.sync();
   assert.equal(await daemon.stop('SIGTERM'), 0);
   assert.match(daemon.log, /"message":"stopped"/);
   daemon = new Daemon({ repo: remote.bare, config: configPath, interval: INTERVAL_S, port: freePort() }).start();

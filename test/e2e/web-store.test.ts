@@ -14,7 +14,7 @@ import type { HostConfig } from '../../src/config/config.js';
 import { commitFiles, git, initBareRepo, initRepo, makeTempDir } from '../source/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../source/git-http-server.js';
 import { accessibilityProblems, type Browser, launchBrowser, screenshot } from './browser.js';
-import { Daemon, freePort, waitFor } from './daemon-harness.js';
+import { DAEMON_API_TOKEN, Daemon, freePort, waitFor } from './daemon-harness.js';
 import { ensureFleet, IMAGES } from './fleet.js';
 import { cleanup, fleetHosts } from './sync-repo.js';
 
@@ -272,6 +272,8 @@ test('merged: the stack turns Synced and Healthy on its page, live, with its end
 });
 
 test('the stacks page lists it; sync now works from the page; pages fit a phone', async () => {
+  // POST /api/v1/sync needs the daemon's API token; the page sends what is typed here.
+  await page.getByLabel(/API token/).fill(DAEMON_API_TOKEN);
   await page.getByRole('button', { name: 'Sync now' }).click();
   await page.waitForFunction(() => /Sync requested/.test(document.getElementById('sync-result')?.textContent ?? ''));
   await page.goto(`${daemon.url}/stacks`);

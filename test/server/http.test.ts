@@ -22,11 +22,13 @@ const controller: ApiController = {
     calls.push(`webhook ${provider} ${result}`);
   },
 };
+const TOKEN = 'api-token-for-tests';
+const auth = { authorization: `Bearer ${TOKEN}` };
 let server: Server;
 let base: string;
 
 before(async () => {
-  server = createApiServer(controller);
+  server = createApiServer(controller, { token: TOKEN });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -44,9 +46,9 @@ test('GET /healthz, /metrics, /api/v1/stacks and /api/v1/stacks/NAME', async () 
 });
 
 test('POST /api/v1/sync converges all stacks or one; an unknown stack is 404', async () => {
-  assert.equal((await fetch(`${base}/api/v1/sync`, { method: 'POST' })).status, 202);
-  assert.equal((await fetch(`${base}/api/v1/sync?stack=web`, { method: 'POST' })).status, 202);
-  assert.equal((await fetch(`${base}/api/v1/sync?stack=nope`, { method: 'POST' })).status, 404);
+  assert.equal((await fetch(`${base}/api/v1/sync`, { method: 'POST', headers: auth })).status, 202);
+  assert.equal((await fetch(`${base}/api/v1/sync?stack=web`, { method: 'POST', headers: auth })).status, 202);
+  assert.equal((await fetch(`${base}/api/v1/sync?stack=nope`, { method: 'POST', headers: auth })).status, 404);
   assert.deepEqual(calls.splice(0), ['sync all', 'sync web']);
 });
 

@@ -23,7 +23,7 @@ let server: Server;
 let base: string;
 
 before(async () => {
-  server = createApiServer(api, web);
+  server = createApiServer(api, { web });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -97,7 +97,7 @@ test('without a writable remote, good answers give the file to commit, the passw
 
 test('a repository without recipients: the password cannot be written, and the form says why', async () => {
   const bare = new WebApp({ backend: backend(undefined, { recipients: false }) });
-  const local = createApiServer(api, bare);
+  const local = createApiServer(api, { web: bare });
   await new Promise<void>((resolve) => local.listen(0, '127.0.0.1', resolve));
   try {
     const response = await fetch(`http://127.0.0.1:${(local.address() as AddressInfo).port}/catalog/library/shop`, {
@@ -159,7 +159,7 @@ test('the live feed says "status" when a stack changes, and only then', async ()
 test('with a status version from the daemon, the live feed follows it instead of comparing statuses', async () => {
   let version = 0;
   const versioned = new WebApp({ backend: { ...backend(), statusVersion: () => version }, liveIntervalMs: 20 });
-  const local = createApiServer(api, versioned);
+  const local = createApiServer(api, { web: versioned });
   await new Promise<void>((resolve) => local.listen(0, '127.0.0.1', resolve));
   const controller = new AbortController();
   try {

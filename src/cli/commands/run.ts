@@ -2,11 +2,13 @@
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { DEFAULT_API_CONFIG } from '../../config/api.js';
 import type { CorralConfig } from '../../config/config.js';
 import { loadConfig } from '../../config/load.js';
 import { Controller } from '../../daemon/controller.js';
 import { watchDockerEvents } from '../../daemon/docker-events.js';
 import { createLogger, type LogFormat, registerSecrets } from '../../log/logger.js';
+import { TOKEN_ENV } from '../../server/auth.js';
 import { createApiServer } from '../../server/http.js';
 import { DirectorySource, openSource } from '../../source/index.js';
 import { WebApp } from '../../web/app.js';
@@ -58,7 +60,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const token = process.env[GIT_TOKEN_ENV];
     const webhookSecret = process.env[config.webhookSecretEnv ?? WEBHOOK_SECRET_ENV] || undefined;
     const identities = await readIdentities();
-    registerSecrets([token ?? '', webhookSecret ?? '', ...(identities ?? [])].filter(Boolean));
+    const apiToken = process.env[TOKEN_ENV] || undefined;
+    registerSecrets([token ?? '', webhookSecret ?? '', apiToken ?? '', ...(identities ?? [])].filter(Boolean));
     const source = args.directory
       ? new DirectorySource(resolve(args.repo))
       : await openSource({
@@ -74,13 +77,23 @@ export const runCommand: CommandModule<object, RunArgs> = {
       ...(identities ? { identities } : {}),
     });
     const web = appStore(controller, config.requests);
-    const server = await listen(createApiServer(controller, web), host, port);
+    const api = config.api ?? DEFAULT_API_CONFIG;
+    const apiServer = createApiServer(controller, {
+      web,
+      ...(apiToken ? { token: apiToken } : {}),
+      readAccess: api.read,
+      limits: { maxConnections: api.maxConnections },
+    });
+    const server = await listen(apiServer, host, port);
     logger.info('corral is running', {
       repo: source.describe(),
       hosts: config.hosts.map((h) => h.name),
       api: `http://${args.listen}/api/v1/stacks`,
       interval: args.interval,
       webhook: webhookSecret ? 'enabled' : 'disabled',
+      apiToken: apiToken
+        ? `set; reads ${api.read === 'open' ? 'open' : 'need it too'}`
+        : `unset (${TOKEN_ENV}): POST /api/v1/sync is disabled`,
       encryptedAnswers: identities
         ? `${identities.length} age identities`
         : 'no identity (CORRAL_AGE_IDENTITY unset): stacks with encrypted answers fail',

@@ -1,5 +1,6 @@
 /** `corral status`: what a running corral reports for every stack, for a person. */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { TOKEN_ENV } from '../../server/auth.js';
 import type { StackStatus } from '../../status/stack-status.js';
 import { UsageError } from '../errors.js';
 import { formatOption } from '../repo.js';
@@ -37,14 +38,18 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
 async function fetchJson(url: string): Promise<unknown> {
   let response: Response;
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    // Sent when set: a daemon whose config says api.read: token wants it for reads too.
+    const token = process.env[TOKEN_ENV];
+    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    response = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
   } catch (err) {
     throw new UsageError(
       `cannot reach the corral daemon at ${new URL(url).origin} (${err instanceof Error ? err.message : String(err)}); is 'corral run' running? (--server URL)`,
     );
   }
   const body = (await response.json().catch(() => undefined)) as { error?: string } | undefined;
-  if (!response.ok) throw new UsageError(body?.error ?? `${url}: HTTP ${response.status}`);
+  const hint = response.status === 401 || response.status === 403 ? ` (corral status sends ${TOKEN_ENV} when it is set)` : '';
+  if (!response.ok) throw new UsageError(`${body?.error ?? `${url}: HTTP ${response.status}`}${hint}`);
   return body;
 }
 
