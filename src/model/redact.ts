@@ -23,17 +23,32 @@ export function stackSecretValues(stacks: readonly DesiredStack[]): string[] {
   return [...new Set(values.filter((value) => value !== ''))];
 }
 
-/** Replaces every occurrence of a secret in any string of `value` (longest secrets first). */
+/** Replaces every occurrence of a secret in any string of `value` (longest secrets first, in any letter case). */
 export function redactValue(value: unknown, secrets: readonly string[]): unknown {
-  if (secrets.length === 0) return value;
-  if (typeof value === 'string') return redactString(value, secrets);
-  if (Array.isArray(value)) return value.map((item) => redactValue(item, secrets));
+  const pattern = secretPattern(secrets);
+  return pattern ? redactWith(value, pattern) : value;
+}
+
+export function redactString(text: string, secrets: readonly string[]): string {
+  const pattern = secretPattern(secrets);
+  return pattern ? text.replace(pattern, MASK) : text;
+}
+
+function redactWith(value: unknown, pattern: RegExp): unknown {
+  if (typeof value === 'string') return value.replace(pattern, MASK);
+  if (Array.isArray(value)) return value.map((item) => redactWith(item, pattern));
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValue(v, secrets)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactWith(v, pattern)]));
   }
   return value;
 }
 
-export function redactString(text: string, secrets: readonly string[]): string {
-  return [...secrets].sort((a, b) => b.length - a.length).reduce((out, secret) => out.split(secret).join(MASK), text);
+/**
+ * One pattern for every secret, longest first, in any letter case: the scheduler quotes label
+ * values lowercased, so a secret that reached a label must be found lowercased too.
+ */
+function secretPattern(secrets: readonly string[]): RegExp | undefined {
+  const distinct = [...new Set(secrets.filter((secret) => secret !== ''))].sort((a, b) => b.length - a.length);
+  if (distinct.length === 0) return undefined;
+  return new RegExp(distinct.map((secret) => secret.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|'), 'giu');
 }
