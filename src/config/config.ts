@@ -7,11 +7,12 @@ import { isPlainObject } from '../util/values.js';
 import { parseYaml } from '../util/yaml.js';
 import { type ApiConfig, parseApiSection } from './api.js';
 import { parseRequests, type RequestsConfig } from './requests.js';
+import { parseSsh, type SshFiles } from './ssh.js';
 
 export type DockerEndpoint =
   | { kind: 'unix'; url: string; socketPath: string }
   | { kind: 'tcp'; url: string; host: string; port: number; tls?: TlsFiles }
-  | { kind: 'ssh'; url: string; host: string; port: number; username?: string };
+  | { kind: 'ssh'; url: string; host: string; port: number; username?: string; ssh?: SshFiles };
 
 /** Paths of the client TLS files, as written in the config (relative paths resolved by the loader). */
 export interface TlsFiles {
@@ -42,7 +43,7 @@ export interface CorralConfig {
 export type ConfigResult = { config: CorralConfig; diagnostics: Diagnostic[] } | { config?: undefined; diagnostics: Diagnostic[] };
 
 const TOP_LEVEL_KEYS = ['hosts', 'webhook', 'requests', 'api'];
-const HOST_KEYS = ['name', 'docker', 'address', 'labels', 'tls'];
+const HOST_KEYS = ['name', 'docker', 'address', 'labels', 'tls', 'ssh'];
 const TLS_KEYS = ['ca', 'cert', 'key'];
 const HOST_NAME = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
 const LOOPBACK = '127.0.0.1';
@@ -155,6 +156,10 @@ function parseHost(raw: unknown, index: number, file: string, at: At, diagnostic
   if (tls && 'endpoint' in endpoint && endpoint.endpoint.kind !== 'tcp') {
     diagnostics.push(error(file, `${where}.tls: only a tcp:// endpoint uses TLS files`, at(['hosts', index, 'tls'])));
   }
+  const ssh = parseSsh(raw['ssh'], `${where}.ssh`, file, at(['hosts', index, 'ssh']), diagnostics);
+  if (ssh && 'endpoint' in endpoint && endpoint.endpoint.kind !== 'ssh') {
+    diagnostics.push(error(file, `${where}.ssh: only an ssh:// endpoint uses ssh files`, at(['hosts', index, 'ssh'])));
+  }
   const address = raw['address'];
   if (address !== undefined && (typeof address !== 'string' || address.trim() === '')) {
     diagnostics.push(
@@ -163,11 +168,14 @@ function parseHost(raw: unknown, index: number, file: string, at: At, diagnostic
   }
   const labels = parseLabels(raw['labels'], `${where}.labels`, file, at(['hosts', index, 'labels']), diagnostics);
   if (diagnostics.length > before || !('endpoint' in endpoint)) return undefined;
-  const docker =
-    endpoint.endpoint.kind === 'tcp' && tls
-      ? { ...endpoint.endpoint, tls, port: portOr(endpoint.endpoint, raw['docker'] as string, DEFAULT_TLS_PORT) }
-      : endpoint.endpoint;
+  const docker = withTransportFiles(endpoint.endpoint, raw['docker'] as string, tls, ssh);
   return { name, docker, address: typeof address === 'string' ? address.trim() : defaultAddress(docker), labels };
+}
+
+function withTransportFiles(endpoint: DockerEndpoint, url: string, tls?: TlsFiles, ssh?: SshFiles): DockerEndpoint {
+  if (endpoint.kind === 'tcp' && tls) return { ...endpoint, tls, port: portOr(endpoint, url, DEFAULT_TLS_PORT) };
+  if (endpoint.kind === 'ssh' && ssh) return { ...endpoint, ssh };
+  return endpoint;
 }
 
 function portOr(endpoint: { port: number }, url: string, fallback: number): number {

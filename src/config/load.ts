@@ -1,5 +1,6 @@
 /** Reads `--config FILE` (or falls back to the local Docker daemon) for the CLI and the daemon. */
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { formatDiagnostic } from '../model/diagnostics.js';
 import { type CorralConfig, defaultConfig, type HostConfig, parseConfig } from './config.js';
@@ -20,13 +21,51 @@ export async function loadConfig(file: string | undefined, env: NodeJS.ProcessEn
         .map(formatDiagnostic)
         .join('\n'),
     );
-  return { ...result.config, hosts: result.config.hosts.map((host) => withTlsPathsFrom(dirname(file), host)) };
+  const hosts = result.config.hosts.map((host) => withPathsFrom(dirname(file), host));
+  const unreadable = (await Promise.all(hosts.flatMap((host, index) => transportFiles(host, index).map(readableOrProblem)))).filter(
+    (problem) => problem !== undefined,
+  );
+  if (unreadable.length > 0) throw new ConfigError(unreadable.map((problem) => `${file}: ${problem}`).join('\n'));
+  return { ...result.config, hosts };
 }
 
-/** TLS file paths in the config are relative to the config file. */
-function withTlsPathsFrom(dir: string, host: HostConfig): HostConfig {
-  if (host.docker.kind !== 'tcp' || !host.docker.tls) return host;
-  const { ca, cert, key } = host.docker.tls;
+/** TLS and ssh file paths in the config are relative to the config file. */
+function withPathsFrom(dir: string, host: HostConfig): HostConfig {
   const absolute = (path: string) => (isAbsolute(path) ? path : resolve(dir, path));
-  return { ...host, docker: { ...host.docker, tls: { ca: absolute(ca), cert: absolute(cert), key: absolute(key) } } };
+  const docker = host.docker;
+  if (docker.kind === 'tcp' && docker.tls) {
+    const { ca, cert, key } = docker.tls;
+    return { ...host, docker: { ...docker, tls: { ca: absolute(ca), cert: absolute(cert), key: absolute(key) } } };
+  }
+  if (docker.kind === 'ssh' && docker.ssh) {
+    const { identity, knownHosts } = docker.ssh;
+    const ssh = {
+      ...(identity === undefined ? {} : { identity: absolute(identity) }),
+      ...(knownHosts === undefined ? {} : { knownHosts: absolute(knownHosts) }),
+    };
+    return { ...host, docker: { ...docker, ssh } };
+  }
+  return host;
+}
+
+/** The files a host's transport reads, with the config field that names each. */
+function transportFiles(host: HostConfig, index: number): Array<{ field: string; path: string }> {
+  const docker = host.docker;
+  const field = (name: string) => `hosts[${index}].${name}`;
+  if (docker.kind === 'tcp' && docker.tls)
+    return (['ca', 'cert', 'key'] as const).map((name) => ({ field: field(`tls.${name}`), path: docker.tls?.[name] ?? '' }));
+  if (docker.kind === 'ssh' && docker.ssh) {
+    const files = [];
+    if (docker.ssh.identity !== undefined) files.push({ field: field('ssh.identity'), path: docker.ssh.identity });
+    if (docker.ssh.knownHosts !== undefined) files.push({ field: field('ssh.known_hosts'), path: docker.ssh.knownHosts });
+    return files;
+  }
+  return [];
+}
+
+async function readableOrProblem({ field, path }: { field: string; path: string }): Promise<string | undefined> {
+  return access(path, constants.R_OK).then(
+    () => undefined,
+    (err: NodeJS.ErrnoException) => `${field}: cannot read ${path} (${err.code ?? err.message})`,
+  );
 }

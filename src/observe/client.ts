@@ -1,7 +1,13 @@
-/** A dockerode client for a configured host (unix socket, tcp with optional TLS, or ssh). */
+/**
+ * A dockerode client for a configured host: a unix socket, tcp (with TLS when the host has
+ * `tls:` files), or ssh (./ssh.ts: dial-stdio sessions over one checked SSH connection). I/O:
+ * reads the TLS files.
+ */
 import { readFileSync } from 'node:fs';
+import type { Agent } from 'node:http';
 import Docker from 'dockerode';
 import type { DockerEndpoint } from '../config/config.js';
+import { sshAgent } from './ssh.js';
 
 export interface ClientOptions {
   /** Milliseconds a request may stay idle before it fails; omit for long operations (pulls, stops). */
@@ -19,19 +25,27 @@ export function dockerClient(endpoint: DockerEndpoint, options: ClientOptions = 
         protocol: 'https',
         host: endpoint.host,
         port: endpoint.port,
-        ca: readFileSync(endpoint.tls.ca),
-        cert: readFileSync(endpoint.tls.cert),
-        key: readFileSync(endpoint.tls.key),
+        ca: readTlsFile(endpoint, 'ca'),
+        cert: readTlsFile(endpoint, 'cert'),
+        key: readTlsFile(endpoint, 'key'),
         ...timeout,
       });
     case 'ssh':
-      return new Docker({
-        protocol: 'ssh',
-        host: endpoint.host,
-        port: endpoint.port,
-        ...(endpoint.username === undefined ? {} : { username: endpoint.username }),
-        sshOptions: { agent: process.env['SSH_AUTH_SOCK'] },
-        ...timeout,
-      } as Docker.DockerOptions);
+      // Plain HTTP through an agent whose connections are ssh sessions; host and port only name the target.
+      return new Docker(viaAgent({ protocol: 'http', host: endpoint.host, port: endpoint.port, ...timeout }, sshAgent(endpoint)));
+  }
+}
+
+/** docker-modem passes `agent` on to http.request; dockerode's types do not list it. */
+function viaAgent(options: Docker.DockerOptions, agent: Agent): Docker.DockerOptions {
+  return { ...options, agent } as Docker.DockerOptions;
+}
+
+function readTlsFile(endpoint: Extract<DockerEndpoint, { kind: 'tcp' }>, which: 'ca' | 'cert' | 'key'): Buffer {
+  const path = endpoint.tls?.[which] ?? '';
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new Error(`${endpoint.url}: cannot read the TLS ${which} file ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
 }

@@ -10,6 +10,7 @@ import type { ObservedHost, ObservedState } from '../model/observed.js';
 import { keyValueMap } from '../util/values.js';
 import { dockerClient } from './client.js';
 import { toObservedContainer } from './containers.js';
+import { describeTransportError } from './transport-errors.js';
 
 export { dockerClient } from './client.js';
 export { parseOwnership, toObservedContainer } from './containers.js';
@@ -61,7 +62,7 @@ export async function observeHost(host: HostConfig, docker: Docker): Promise<Obs
       name: host.name,
       address: host.address,
       reachable: false,
-      error: describeError(err),
+      error: describeTransportError(host.docker, err),
       labels: { ...host.labels },
       containers: [],
       images: [],
