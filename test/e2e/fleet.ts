@@ -28,6 +28,10 @@ export const IMAGES = {
   busybox: `${REGISTRY}/corral/busybox:1`,
   etcd: `${REGISTRY}/corral/etcd:3.4`,
   redis: `${REGISTRY}/corral/redis:7`,
+  /** Debian's nodejs (node, npm), CA certificates, /bin/sh; user `node`. */
+  node: `${REGISTRY}/corral/node:20`,
+  /** Debian's MariaDB server and client; initialises from MARIADB_* variables, runs as user mysql. */
+  mariadb: `${REGISTRY}/corral/mariadb:10`,
 } as const;
 
 export interface FleetHost {
@@ -54,6 +58,16 @@ export interface FleetInfo {
   registry: string;
   images: typeof IMAGES;
   hosts: FleetHost[];
+}
+
+/** How corral reaches the fleet's hosts: their unix sockets, TCP with TLS, or ssh. */
+export type Transport = 'unix' | 'tls' | 'ssh';
+export const TRANSPORTS: readonly Transport[] = ['unix', 'tls', 'ssh'];
+
+/** The fleet's corral config for a transport (corral.yml, corral-tls.yml, corral-ssh.yml). */
+export async function fleetConfigPath(transport: Transport = 'unix'): Promise<string> {
+  const info = await ensureFleet();
+  return transport === 'unix' ? info.configPath : info.transportConfigPaths[transport];
 }
 
 let fleet: Promise<FleetInfo> | undefined;

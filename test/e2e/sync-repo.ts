@@ -14,13 +14,13 @@ import { dockerClient } from '../../src/observe/index.js';
 import { type ReconcileResult, reconcile } from '../../src/reconcile/index.js';
 import { loadDesiredState } from '../../src/render/index.js';
 import { readDirectoryTree } from '../../src/source/directory.js';
-import { ensureFleet, IMAGES } from './fleet.js';
+import { fleetConfigPath, IMAGES, type Transport } from './fleet.js';
 
 export const BUSYBOX = IMAGES.busybox;
 
-/** The fleet's hosts; brings the fleet up first if it is not running. */
-export async function fleetHosts(): Promise<HostConfig[]> {
-  return (await loadConfig((await ensureFleet()).configPath)).hosts;
+/** The fleet's hosts, reached over `transport`; brings the fleet up first if it is not running. */
+export async function fleetHosts(transport: Transport = 'unix'): Promise<HostConfig[]> {
+  return (await loadConfig(await fleetConfigPath(transport))).hosts;
 }
 
 /** A short random suffix, so that concurrent runs on the shared fleet never share a stack name. */
