@@ -7,7 +7,7 @@ import { readSyncInputs } from '../src/cli/commands/plan.js';
 import { reconcile } from '../src/reconcile/index.js';
 
 const [repo = '.', config] = process.argv.slice(2);
-const inputs = await readSyncInputs(repo, config);
+const inputs = await readSyncInputs({ repo, config });
 const result = await reconcile({
   hosts: inputs.config.hosts,
   desired: inputs.state.stacks,

@@ -1,40 +1,84 @@
-/** Reading the GitOps repository and extra catalogs named on the command line. */
+/**
+ * The options every repository command shares (--repo, --config, --catalog) and the one call
+ * that reads the desired state from them, as the daemon does: the repository folder, the
+ * config's catalogs plus those named with --catalog, encrypted answers opened when
+ * CORRAL_AGE_IDENTITY is set.
+ */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { FileTree } from '../model/files.js';
-import { readDirectoryTree } from '../source/directory.js';
+import { CATALOG_NAME, type CatalogConfig, OWN_CATALOG } from '../config/catalogs.js';
+import type { CorralConfig } from '../config/config.js';
+import { ConfigError, loadConfig } from '../config/load.js';
+import { type DesiredRead, DesiredStateSource } from '../desired/index.js';
+import { DirectorySource } from '../source/directory.js';
 import { UsageError } from './errors.js';
+import { readIdentities } from './secrets.js';
 
 export const repoOption = {
   repo: { type: 'string', default: '.', describe: 'GitOps repository directory (holds catalog/ and stacks/)' },
+  config: { type: 'string', describe: 'Config file: the hosts and the catalogs (default: the local Docker daemon, no extra catalogs)' },
   catalog: {
     type: 'string',
     array: true,
     default: [] as string[],
-    describe: 'An extra catalog as NAME=DIR; its templates are addressed as NAME:<template>',
+    describe: "An extra catalog as NAME=DIR, beside the config's; its templates are addressed as NAME:<template>",
   },
 } as const;
+
+export interface RepoArgs {
+  repo: string;
+  config?: string;
+  catalog?: string[];
+}
 
 export const formatOption = (choices: readonly string[], fallback: string) =>
   ({
     format: { choices, default: fallback, describe: 'Output format' },
   }) as const;
 
-export async function readRepo(dir: string): Promise<FileTree> {
-  await requireDirectory(dir, '--repo');
-  return readDirectoryTree(resolve(dir), ['catalog', 'stacks']);
+export interface RepoInputs extends DesiredRead {
+  config: CorralConfig;
 }
 
-export async function readExtraCatalogs(specs: readonly string[]): Promise<Record<string, { files: FileTree; displayRoot: string }>> {
-  const catalogs: Record<string, { files: FileTree; displayRoot: string }> = {};
+/**
+ * The config and the desired state of the repository folder with its catalogs. Without
+ * CORRAL_AGE_IDENTITY, `withoutIdentity` says what happens to encrypted answers.
+ */
+export async function readDesiredState(args: RepoArgs, withoutIdentity: 'unchecked' | 'none'): Promise<RepoInputs> {
+  const config = await readConfig(args.config);
+  const catalogs = [...config.catalogs, ...catalogArgs(args.catalog ?? [], config.catalogs)];
+  for (const catalog of catalogs) if ('directory' in catalog) await requireDirectory(catalog.directory, `catalog ${catalog.name}`);
+  await requireDirectory(args.repo, '--repo');
+  const identities = await readIdentities();
+  const source = await DesiredStateSource.open({
+    repo: new DirectorySource(resolve(args.repo)),
+    catalogs,
+    withoutIdentity,
+    ...(identities ? { identities } : {}),
+  });
+  await source.refresh();
+  return { config, ...(await source.read()) };
+}
+
+export async function readConfig(file: string | undefined): Promise<CorralConfig> {
+  return loadConfig(file).catch((err: unknown) => {
+    throw err instanceof ConfigError ? new UsageError(err.message) : err;
+  });
+}
+
+/** `--catalog NAME=DIR` as catalogs; a name may not repeat one of the config's. */
+function catalogArgs(specs: readonly string[], configured: readonly CatalogConfig[]): CatalogConfig[] {
+  const named: CatalogConfig[] = [];
   for (const spec of specs) {
-    const match = /^([a-z0-9][a-z0-9._-]*)=(.+)$/.exec(spec);
-    if (!match?.[1] || !match[2])
+    const [, name = '', directory = ''] = /^([^=]*)=(.*)$/.exec(spec) ?? [];
+    if (!CATALOG_NAME.test(name) || directory === '')
       throw new UsageError(`--catalog ${JSON.stringify(spec)}: expected NAME=DIR, e.g. community=../community-catalog`);
-    await requireDirectory(match[2], `--catalog ${match[1]}`);
-    catalogs[match[1]] = { files: await readDirectoryTree(resolve(match[2])), displayRoot: match[2].replace(/\/+$/, '') };
+    if (name === OWN_CATALOG) throw new UsageError(`--catalog ${spec}: "${OWN_CATALOG}" is the repository's own catalog/ folder`);
+    if (configured.some((c) => c.name === name)) throw new UsageError(`--catalog ${spec}: the config already names a catalog "${name}"`);
+    if (named.some((c) => c.name === name)) throw new UsageError(`--catalog ${spec}: "${name}" is given twice`);
+    named.push({ name, directory });
   }
-  return catalogs;
+  return named;
 }
 
 export async function requireDirectory(dir: string, option: string): Promise<void> {

@@ -7,8 +7,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatDiagnostic } from '../model/diagnostics.js';
-import type { FileTree } from '../model/files.js';
-import { type DesiredState, type DesiredStateOptions, loadDesiredState, loadDesiredStateDecrypting } from '../render/index.js';
 import { parseIdentities, parseRecipients } from '../secrets/age.js';
 import { IDENTITY_ENV, RECIPIENTS_FILE } from '../secrets/answers.js';
 import { UsageError } from './errors.js';
@@ -34,19 +32,4 @@ export async function readRecipientsFile(repo: string): Promise<ReturnType<typeo
     throw new UsageError(`${join(repo, RECIPIENTS_FILE)}: cannot read (${err.code ?? err.message})`);
   });
   return text === undefined ? undefined : parseRecipients(text, RECIPIENTS_FILE);
-}
-
-/**
- * The desired state with encrypted answers opened when CORRAL_AGE_IDENTITY is set; without
- * it, `withoutIdentity` says what happens to them (checked as far as possible, or failing).
- */
-export async function desiredStateWithSecrets(
-  files: FileTree,
-  withoutIdentity: 'unchecked' | 'none',
-  options: Omit<DesiredStateOptions, 'secrets'> = {},
-  identities?: readonly string[],
-): Promise<DesiredState> {
-  const keys = identities ?? (await readIdentities());
-  if (keys) return loadDesiredStateDecrypting(files, keys, options);
-  return loadDesiredState(files, { ...options, secrets: { mode: withoutIdentity } });
 }

@@ -6,6 +6,7 @@ import { atLine, type Diagnostic, error } from '../model/diagnostics.js';
 import { isPlainObject } from '../util/values.js';
 import { parseYaml } from '../util/yaml.js';
 import { type ApiConfig, parseApiSection } from './api.js';
+import { type CatalogConfig, parseCatalogs } from './catalogs.js';
 import { parseRequests, type RequestsConfig } from './requests.js';
 import { parseSsh, type SshFiles } from './ssh.js';
 
@@ -38,11 +39,13 @@ export interface CorralConfig {
   requests?: RequestsConfig;
   /** Who may read the HTTP API, and its connection cap (./api.ts); defaults when absent. */
   api?: ApiConfig;
+  /** Catalogs beside the repository's own (./catalogs.ts). */
+  catalogs: CatalogConfig[];
 }
 
 export type ConfigResult = { config: CorralConfig; diagnostics: Diagnostic[] } | { config?: undefined; diagnostics: Diagnostic[] };
 
-const TOP_LEVEL_KEYS = ['hosts', 'webhook', 'requests', 'api'];
+const TOP_LEVEL_KEYS = ['hosts', 'webhook', 'requests', 'api', 'catalogs'];
 const HOST_KEYS = ['name', 'docker', 'address', 'labels', 'tls', 'ssh'];
 const TLS_KEYS = ['ca', 'cert', 'key'];
 const HOST_NAME = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
@@ -87,9 +90,16 @@ export function parseConfig(text: string, file: string): ConfigResult {
   const webhookSecretEnv = parseWebhook(parsed.value['webhook'], file, at(['webhook']), diagnostics);
   const requests = parseRequests(parsed.value['requests'], file, at, diagnostics);
   const api = parseApiSection(parsed.value['api'], file, at, diagnostics);
+  const catalogs = parseCatalogs(parsed.value['catalogs'], file, at, diagnostics);
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   return {
-    config: { hosts, ...(webhookSecretEnv ? { webhookSecretEnv } : {}), ...(requests ? { requests } : {}), ...(api ? { api } : {}) },
+    config: {
+      hosts,
+      catalogs,
+      ...(webhookSecretEnv ? { webhookSecretEnv } : {}),
+      ...(requests ? { requests } : {}),
+      ...(api ? { api } : {}),
+    },
     diagnostics,
   };
 }
@@ -117,7 +127,7 @@ export function defaultConfig(dockerHost: string | undefined): CorralConfig {
   const url = dockerHost && dockerHost !== '' ? dockerHost : 'unix:///var/run/docker.sock';
   const endpoint = parseEndpoint(url);
   if ('problem' in endpoint) throw new Error(`DOCKER_HOST=${url}: ${endpoint.problem}`);
-  return { hosts: [{ name: 'local', docker: endpoint.endpoint, address: defaultAddress(endpoint.endpoint), labels: {} }] };
+  return { hosts: [{ name: 'local', docker: endpoint.endpoint, address: defaultAddress(endpoint.endpoint), labels: {} }], catalogs: [] };
 }
 
 type At = (path: (string | number)[]) => { field: string; line?: number };

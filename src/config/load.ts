@@ -26,12 +26,19 @@ export async function loadConfig(file: string | undefined, env: NodeJS.ProcessEn
     (problem) => problem !== undefined,
   );
   if (unreadable.length > 0) throw new ConfigError(unreadable.map((problem) => `${file}: ${problem}`).join('\n'));
-  return { ...result.config, hosts };
+  const catalogs = result.config.catalogs.map((catalog) =>
+    'directory' in catalog ? { ...catalog, directory: absoluteFrom(dirname(file), catalog.directory) } : catalog,
+  );
+  return { ...result.config, hosts, catalogs };
 }
 
-/** TLS and ssh file paths in the config are relative to the config file. */
+/** Paths in the config (TLS and ssh files, catalog folders) are relative to the config file. */
+function absoluteFrom(dir: string, path: string): string {
+  return isAbsolute(path) ? path : resolve(dir, path);
+}
+
 function withPathsFrom(dir: string, host: HostConfig): HostConfig {
-  const absolute = (path: string) => (isAbsolute(path) ? path : resolve(dir, path));
+  const absolute = (path: string) => absoluteFrom(dir, path);
   const docker = host.docker;
   if (docker.kind === 'tcp' && docker.tls) {
     const { ca, cert, key } = docker.tls;

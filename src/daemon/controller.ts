@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type winston from 'winston';
 import type { CorralConfig } from '../config/config.js';
+import type { DesiredStateSource } from '../desired/index.js';
 import { registerSecrets } from '../log/logger.js';
 import type { DesiredStack } from '../model/desired.js';
 import { formatDiagnostic } from '../model/diagnostics.js';
@@ -14,9 +15,8 @@ import type { FileTree } from '../model/files.js';
 import { redactValue, stackSecretValues } from '../model/redact.js';
 import { formatOperation } from '../plan/index.js';
 import { clientsFor, type DockerClients, reconcile, type StackOutcome } from '../reconcile/index.js';
-import { type DesiredState, loadDesiredState, loadDesiredStateDecrypting } from '../render/index.js';
+import type { DesiredState } from '../render/index.js';
 import type { ApiController } from '../server/http.js';
-import type { Source } from '../source/index.js';
 import { HealthStatus, type StackEvent, type StackStatus, SyncStatus } from '../status/stack-status.js';
 import { instrumentDockerClient } from './docker-metrics.js';
 import { DaemonMetrics, type PassKind, type WebhookResult } from './metrics.js';
@@ -25,12 +25,11 @@ const EVENTS_KEPT = 20;
 const MAX_PARALLEL_PASSES = 4;
 
 export interface ControllerOptions {
-  source: Source;
+  /** The repository and its catalogs, read into the desired state as every command reads it. */
+  repository: DesiredStateSource;
   config: CorralConfig;
   logger: winston.Logger;
   webhookSecret?: string;
-  /** age identities (AGE-SECRET-KEY-1...) that open encrypted answers; without them such stacks fail. */
-  identities?: readonly string[];
   now?: () => Date;
 }
 
@@ -241,14 +240,16 @@ export class Controller implements ApiController {
 
   /** Looks for a new revision; on failure keeps serving the last good one. Returns whether it changed. */
   private async fetch(): Promise<boolean> {
-    const { source, logger } = this.options;
+    const { repository: source, logger } = this.options;
     try {
       const refreshed = await this.timedRefresh();
       if (this.fetchError) logger.info('repository readable again', { repo: source.describe(), revision: this.revision });
       this.fetchError = undefined;
       if (this.desired && !refreshed.changed) return false;
-      const snapshot = await source.snapshot();
-      const state = await this.load(snapshot.files, snapshot.revision);
+      const snapshot = await source.read();
+      const state = snapshot.state;
+      for (const problem of state.catalogDiagnostics.filter((d) => d.severity === 'error'))
+        logger.warn('catalog problem', { repo: source.describe(), error: formatDiagnostic(problem) });
       this.files = snapshot.files;
       this.secretValues = stackSecretValues(state.stacks);
       registerSecrets(this.secretValues);
@@ -286,20 +287,13 @@ export class Controller implements ApiController {
   private async timedRefresh(): Promise<{ changed: boolean }> {
     const end = this.metricsRegistry.gitFetchDuration.startTimer();
     try {
-      const refreshed = await this.options.source.refresh();
+      const refreshed = await this.options.repository.refresh();
       end({ result: refreshed.changed ? 'changed' : 'unchanged' });
       return refreshed;
     } catch (err) {
       end({ result: 'failed' });
       throw err;
     }
-  }
-
-  private load(files: FileTree, revision: string | undefined): Promise<DesiredState> {
-    const options = revision === undefined ? {} : { revision };
-    const { identities } = this.options;
-    if (identities) return loadDesiredStateDecrypting(files, identities, options);
-    return Promise.resolve(loadDesiredState(files, { ...options, secrets: { mode: 'none' } }));
   }
 
   /** Stacks whose rendered desired state differs from what was last converged, and stacks removed from git. */

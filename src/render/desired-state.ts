@@ -21,6 +21,8 @@ const REPO_CATALOG_DIR = 'catalog';
 export interface DesiredStateOptions {
   /** Further catalogs by name, each a FileTree rooted at the catalog (templates/, infra-templates/). */
   extraCatalogs?: Record<string, { files: FileTree; displayRoot: string }>;
+  /** Catalogs that are configured but could not be read yet, with why: the stacks using them fail saying so. */
+  unavailableCatalogs?: Record<string, string>;
   revision?: string;
   environmentName?: string;
   /** Encrypted answers: opened ones, or what to do without an identity (default: such stacks fail). */
@@ -110,6 +112,10 @@ function resolveStack(
   catalogs: Catalog[],
   options: DesiredStateOptions,
 ): { stack?: DesiredStack; diagnostics: Diagnostic[] } {
+  const catalogName = request.catalog ?? DEFAULT_CATALOG;
+  const unavailable = options.unavailableCatalogs?.[catalogName];
+  if (unavailable !== undefined)
+    return { diagnostics: [error(request.file, `catalog "${catalogName}" cannot be read: ${unavailable}`, { field: 'template' })] };
   const found = findTemplateVersion(request, catalogs);
   if ('error' in found) return { diagnostics: [found.error] };
   const { template, version } = found;

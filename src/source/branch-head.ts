@@ -8,8 +8,8 @@ export abstract class BranchHeadSource implements Source {
   protected readonly reader: GitTreeReader;
   protected revision: string | undefined;
 
-  protected constructor(gitdir: string) {
-    this.reader = new GitTreeReader(gitdir);
+  protected constructor(gitdir: string, roots?: readonly string[]) {
+    this.reader = new GitTreeReader(gitdir, roots);
   }
 
   abstract describe(): string;

@@ -55,7 +55,7 @@ async function readText(file: ListedFile): Promise<string> {
   return textOf(file.path, await readFile(file.absolutePath));
 }
 
-/** The catalog/ and stacks/ folders of a plain directory (no revision). */
+/** The catalog/, stacks/ and .corral/ folders of a plain directory (or other roots), without a revision. */
 export class DirectorySource implements Source {
   private readonly queue = new SerialQueue();
   /** Text of each file last read, with the stamp it had then. */
@@ -67,6 +67,8 @@ export class DirectorySource implements Source {
   constructor(
     readonly root: string,
     private readonly debounceMs = DEFAULT_WATCH_DEBOUNCE_MS,
+    /** Top-level folders read; '' is the whole folder. */
+    private readonly roots: readonly string[] = SNAPSHOT_ROOTS,
   ) {}
 
   describe(): string {
@@ -76,7 +78,7 @@ export class DirectorySource implements Source {
   /** Scans names and stamps only; `changed` is true when any file was added, removed or modified since the last refresh. */
   refresh(): Promise<{ changed: boolean }> {
     return this.queue.run(async () => {
-      const fingerprint = fingerprintOf(await listFiles(this.root, SNAPSHOT_ROOTS));
+      const fingerprint = fingerprintOf(await listFiles(this.root, this.roots));
       const changed = fingerprint !== this.lastRefreshFingerprint;
       this.lastRefreshFingerprint = fingerprint;
       return { changed };
@@ -86,7 +88,7 @@ export class DirectorySource implements Source {
   /** Re-reads only files whose stamp changed; an unchanged directory returns the same snapshot object. */
   snapshot(): Promise<RepoSnapshot> {
     return this.queue.run(async () => {
-      const listed = await listFiles(this.root, SNAPSHOT_ROOTS);
+      const listed = await listFiles(this.root, this.roots);
       const fingerprint = fingerprintOf(listed);
       if (this.lastSnapshot?.fingerprint === fingerprint) return this.lastSnapshot.snapshot;
       const files = new Map<string, string>();
@@ -100,7 +102,7 @@ export class DirectorySource implements Source {
 
   /** Reports changes under catalog/ and stacks/ (not .git or node_modules), debounced. */
   watch(onChange: () => void): () => void {
-    const watching = watchDebounced(this.root, isSnapshotPath, this.debounceMs, onChange);
+    const watching = watchDebounced(this.root, (segments) => isSnapshotPath(segments, this.roots), this.debounceMs, onChange);
     this.watchReady = watching.ready;
     return watching.stop;
   }
@@ -122,10 +124,11 @@ export class DirectorySource implements Source {
   }
 }
 
-function isSnapshotPath(segments: readonly string[]): boolean {
+function isSnapshotPath(segments: readonly string[], roots: readonly string[]): boolean {
   const [top] = segments;
   if (top === undefined) return true;
-  return (SNAPSHOT_ROOTS as readonly string[]).includes(top) && !segments.some((segment) => SKIPPED_DIRS.has(segment));
+  if (segments.some((segment) => SKIPPED_DIRS.has(segment))) return false;
+  return roots.includes('') || roots.includes(top);
 }
 
 function fingerprintOf(listed: readonly ListedFile[]): string {

@@ -24,7 +24,11 @@ export class GitTreeReader {
   private texts = new Map<string, string>();
   private last: { revision: string; files: FileTree } | undefined;
 
-  constructor(readonly gitdir: string) {}
+  constructor(
+    readonly gitdir: string,
+    /** Top-level folders read; '' is the whole tree. */
+    private readonly roots: readonly string[] = SNAPSHOT_ROOTS,
+  ) {}
 
   async filesAt(revision: string): Promise<FileTree> {
     if (this.last?.revision === revision) return this.last.files;
@@ -34,10 +38,10 @@ export class GitTreeReader {
     const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid: revision, cache: this.objectCache });
     const root = await git.readTree({ fs, gitdir: this.gitdir, oid: commit.tree, cache: this.objectCache });
     const listed: TreeFile[] = [];
-    for (const top of SNAPSHOT_ROOTS) {
-      const entry = root.tree.find((candidate) => candidate.path === top && candidate.type === 'tree');
-      if (!entry) continue;
-      for (const [path, blobOid] of await this.filesOfTree(entry.oid, usedTrees)) listed.push([`${top}/${path}`, blobOid]);
+    for (const top of this.roots) {
+      const oid = top === '' ? commit.tree : root.tree.find((candidate) => candidate.path === top && candidate.type === 'tree')?.oid;
+      if (!oid) continue;
+      for (const [path, blobOid] of await this.filesOfTree(oid, usedTrees)) listed.push([top === '' ? path : `${top}/${path}`, blobOid]);
     }
     const texts = await mapConcurrently(listed, READ_CONCURRENCY, ([path, blobOid]) => this.textOfBlob(blobOid, path, usedTexts));
     for (const [index, [path]] of listed.entries()) files.set(path, texts[index] ?? '');

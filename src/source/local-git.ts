@@ -16,8 +16,9 @@ export class LocalGitSource extends BranchHeadSource {
     private readonly display: string,
     readonly branch: string,
     private readonly watchDebounceMs = DEFAULT_WATCH_DEBOUNCE_MS,
+    roots?: readonly string[],
   ) {
-    super(gitdir);
+    super(gitdir, roots);
   }
 
   describe(): string {

@@ -25,18 +25,20 @@ export interface RemoteGitOptions {
   gitdir: string;
   credentials?: GitCredentials;
   fetchTimeoutMs: number;
+  /** Top-level folders a snapshot holds (default: those of a GitOps repository). */
+  roots?: readonly string[];
 }
 
-/** `.corral-cache/<hash of url>` under the working directory. */
-export function defaultCacheDir(url: string): string {
-  return resolve('.corral-cache', createHash('sha256').update(url).digest('hex').slice(0, 16));
+/** `<root>/<hash of url>`; the root defaults to `.corral-cache` under the working directory. */
+export function defaultCacheDir(url: string, root = '.corral-cache'): string {
+  return resolve(root, createHash('sha256').update(url).digest('hex').slice(0, 16));
 }
 
 export class RemoteGitSource extends BranchHeadSource {
   private remoteConfigured = false;
 
   private constructor(private readonly options: RemoteGitOptions) {
-    super(options.gitdir);
+    super(options.gitdir, options.roots);
   }
 
   /** Opens the cache without network access; a revision fetched by an earlier run is served until the next refresh. */

@@ -2,12 +2,14 @@
 import type { FileTree } from '../model/files.js';
 
 /** The top-level folders of the GitOps repository that a snapshot holds. */
-export const SNAPSHOT_ROOTS = ['catalog', 'stacks', '.corral'] as const;
+export const SNAPSHOT_ROOTS: readonly string[] = ['catalog', 'stacks', '.corral'];
+/** Roots for a snapshot of every file (a catalog repository: templates/, infra-templates/, ...). */
+export const WHOLE_TREE: readonly string[] = [''];
 
 export interface RepoSnapshot {
   /** Commit sha; undefined for a plain directory. */
   revision?: string;
-  /** Only catalog/** and stacks/**. */
+  /** Only the files under the source's roots (catalog/, stacks/ and .corral/ of a GitOps repository). */
   files: FileTree;
 }
 
@@ -32,13 +34,17 @@ export interface SourceSpec {
   repo: string;
   /** Default `main`. */
   branch?: string;
-  /** Where a remote repository is fetched to; default `.corral-cache/<hash of url>`. */
+  /** Where a remote repository is fetched to; default `<cacheRoot>/<hash of url>`. */
   cacheDir?: string;
+  /** Default `.corral-cache` under the working directory. */
+  cacheRoot?: string;
   credentials?: GitCredentials;
   /** A fetch that takes longer fails; default 60 000. */
   fetchTimeoutMs?: number;
   /** Quiet time after the last file event before a directory watcher reports; default 300. */
   watchDebounceMs?: number;
+  /** Top-level folders a snapshot holds; default SNAPSHOT_ROOTS, WHOLE_TREE for every file. */
+  roots?: readonly string[];
 }
 
 export const DEFAULT_BRANCH = 'main';

@@ -140,6 +140,37 @@ test('corral catalog list and show describe templates, versions and questions', 
   assert.match(missing.stderr, /unknown template "nope"/);
 });
 
+test("the config's catalogs and --catalog: validate, render and catalog list read them as the daemon does", () => {
+  const repo = tempRepo({
+    'stacks/tooling/stack.yml': 'template: team:tool\n',
+    'team/templates/tool/config.yml': 'name: Tool\nversion: 1.0.0\n',
+    'team/templates/tool/0/docker-compose.yml': 'tool:\n  image: team/tool:1\n',
+    'team/templates/tool/0/rancher-compose.yml': '.catalog:\n  version: 1.0.0\n',
+    'corral.yml': 'hosts:\n  - {name: h1, docker: unix:///var/run/docker.sock}\ncatalogs:\n  - name: team\n    directory: team\n',
+  });
+  try {
+    const config = join(repo, 'corral.yml');
+    const withConfig = run(['validate', '--repo', repo, '--config', config]);
+    assert.equal(withConfig.code, 0, withConfig.stdout + withConfig.stderr);
+    assert.match(withConfig.stdout, /1 of 1 stacks valid; 0 errors/);
+    const without = run(['validate', '--repo', repo]);
+    assert.equal(without.code, 1);
+    assert.match(without.stdout, /^stacks\/tooling\/stack.yml: error: unknown catalog "team"; configured catalogs: library$/m);
+    const flag = run(['validate', '--repo', repo, '--catalog', `team=${join(repo, 'team')}`]);
+    assert.equal(flag.code, 0, flag.stdout + flag.stderr);
+    const rendered = JSON.parse(run(['render', 'tooling', '--repo', repo, '--config', config, '--format', 'json']).stdout);
+    assert.equal(rendered.services.tool.compose.image, 'team/tool:1');
+    assert.match(run(['catalog', 'list', '--repo', repo, '--config', config]).stdout, /^team:tool\s+1\.0\.0\s+1\.0\.0\s+Tool$/m);
+    const clash = run(['validate', '--repo', repo, '--config', config, '--catalog', `team=${repo}`]);
+    assert.equal(clash.code, 1);
+    assert.match(clash.stderr, /^corral: --catalog team=.*: the config already names a catalog "team"$/m);
+    const missing = run(['validate', '--repo', repo, '--catalog', 'x=/no/such/dir']);
+    assert.match(missing.stderr, /^corral: catalog x \/no\/such\/dir: no such directory$/m);
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+  }
+});
+
 test('every command has --help', () => {
   for (const args of [
     ['--help'],

@@ -123,3 +123,54 @@ test('webhook.secret_env names the environment variable of the webhook secret; a
   assert.match(inline.diagnostics.map((d) => d.message).join('\n'), /webhook\.secret: unknown key; accepted: secret_env/);
   assert.ok(!inline.diagnostics.some((d) => d.message.includes('hunter2')));
 });
+
+test('catalogs: each a name and either a git url (branch default main) or a directory', () => {
+  const result = parseConfig(
+    `
+hosts:
+  - {name: h1, docker: unix:///var/run/docker.sock}
+catalogs:
+  - name: community
+    url: https://git.example.com/mirror/community-catalog.git
+    branch: master
+  - name: partner
+    url: file:///srv/git/partner-catalog.git
+  - name: team
+    directory: ../team-catalog
+`,
+    FILE,
+  );
+  assert.deepEqual(result.diagnostics, []);
+  assert.deepEqual(result.config?.catalogs, [
+    { name: 'community', url: 'https://git.example.com/mirror/community-catalog.git', branch: 'master' },
+    { name: 'partner', url: 'file:///srv/git/partner-catalog.git', branch: 'main' },
+    { name: 'team', directory: '../team-catalog' },
+  ]);
+  assert.deepEqual(parseConfig('hosts:\n  - {name: h1, docker: unix:///var/run/docker.sock}\n', FILE).config?.catalogs, []);
+});
+
+test('catalogs: a bad entry is refused naming the entry, the key and what is accepted', () => {
+  const hosts = 'hosts:\n  - {name: h1, docker: unix:///var/run/docker.sock}\n';
+  assert.deepEqual(errorsOf(`${hosts}catalogs: community\n`), [
+    'corral.yml:3: error: catalogs: expected a list of catalogs, each with name and either url or directory',
+  ]);
+  assert.deepEqual(
+    errorsOf(
+      `${hosts}catalogs:\n  - name: library\n    directory: x\n  - name: Two Words\n    directory: x\n  - name: both\n    directory: x\n    url: https://g/x.git\n  - name: none\n  - name: ssh\n    url: git@github.com:x/y.git\n  - name: secret\n    url: https://user:tok@g/x.git\n  - name: dir\n    directory: x\n    branch: main\n  - name: typo\n    urll: https://g/x.git\n`,
+    ),
+    [
+      'corral.yml:4: error: catalogs[0].name: "library" is the repository\'s own catalog/ folder; choose another name',
+      "corral.yml:6: error: catalogs[1].name: expected a lowercase name of letters, digits, '.', '_' and '-', got \"Two Words\"",
+      'corral.yml:10: error: catalogs[2].url: give either url (a git repository) or directory (a folder), not both or neither',
+      'corral.yml:11: error: catalogs[3].url: give either url (a git repository) or directory (a folder), not both or neither',
+      'corral.yml:13: error: catalogs[4].url: "git@github.com:x/y.git" is not a git address; expected an http(s):// or file:// URL, e.g. https://git.example.com/ops/catalog.git',
+      'corral.yml:15: error: catalogs[5].url: credentials do not belong in the URL (the config is not a secret store)',
+      'corral.yml:18: error: catalogs[6].branch: only a git catalog (url) has a branch',
+      'corral.yml:20: error: catalogs[7].urll: unknown key; accepted: name, directory, url, branch',
+      'corral.yml:19: error: catalogs[7].url: give either url (a git repository) or directory (a folder), not both or neither',
+    ],
+  );
+  assert.deepEqual(errorsOf(`${hosts}catalogs:\n  - {name: a, directory: x}\n  - {name: a, url: 'https://g/a.git'}\n`), [
+    'corral.yml:5: error: catalogs[1].name: "a" is named twice; every catalog needs its own name',
+  ]);
+});

@@ -35,6 +35,14 @@ export class GitRemote {
     return this;
   }
 
+  /** WEB_TEMPLATE as template `web` of the catalog folder `catalogDir` ('' for a catalog repository). */
+  webTemplate(image: string, catalogDir = 'catalog'): this {
+    const dir = catalogDir === '' ? 'templates/web' : `${catalogDir}/templates/web`;
+    return this.write(`${dir}/config.yml`, WEB_TEMPLATE.config)
+      .write(`${dir}/0/docker-compose.yml`, WEB_TEMPLATE.compose(image))
+      .write(`${dir}/0/rancher-compose.yml`, WEB_TEMPLATE.rancher);
+  }
+
   remove(path: string): this {
     rmSync(join(this.work, path), { recursive: true, force: true });
     return this;

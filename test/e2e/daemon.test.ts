@@ -22,13 +22,6 @@ let daemon: Daemon;
 let configPath: string;
 const stacks = ['dmn-a', 'dmn-b', 'dmn-c', 'dmn-big', 'dmn-slow'];
 
-function addWebTemplate(r: GitRemote): GitRemote {
-  return r
-    .write('catalog/templates/web/config.yml', WEB_TEMPLATE.config)
-    .write('catalog/templates/web/0/docker-compose.yml', WEB_TEMPLATE.compose(IMAGES.busybox))
-    .write('catalog/templates/web/0/rancher-compose.yml', WEB_TEMPLATE.rancher);
-}
-
 const running = async (stack: string) => (await placementOf(hosts, stack)).length;
 const synced = (name: string) => async () => {
   const status = await daemon.stack(name);
@@ -40,7 +33,7 @@ before(async () => {
   hosts = await fleetHosts();
   await cleanup(hosts, stacks);
   remote = new GitRemote();
-  addWebTemplate(remote).write('stacks/dmn-a/stack.yml', 'template: web\nanswers:\n  scale: 2\n').push('first stack');
+  remote.webTemplate(IMAGES.busybox).write('stacks/dmn-a/stack.yml', 'template: web\nanswers:\n  scale: 2\n').push('first stack');
   daemon = new Daemon({ repo: remote.bare, config: configPath, interval: INTERVAL_S, port: freePort(), webhookSecret: SECRET }).start();
   await waitFor('the first stack Synced', 30_000, synced('dmn-a'));
 });

@@ -7,14 +7,15 @@ import type { Catalog, CatalogTemplate } from '../../catalog/types.js';
 import { formatDiagnostic } from '../../model/diagnostics.js';
 import { MASK } from '../../model/redact.js';
 import { checkCatalog } from '../../render/catalog-check.js';
-import { findTemplateVersion, loadCatalogs } from '../../render/index.js';
+import { findTemplateVersion } from '../../render/index.js';
 import { readDirectoryTree } from '../../source/directory.js';
 import { UsageError } from '../errors.js';
-import { formatOption, readExtraCatalogs, readRepo, repoOption, requireDirectory } from '../repo.js';
+import { formatOption, readDesiredState, repoOption, requireDirectory } from '../repo.js';
 import { table } from '../table.js';
 
 interface ListArgs {
   repo: string;
+  config?: string;
   catalog: string[];
   format: string;
 }
@@ -29,7 +30,7 @@ interface CheckArgs {
 }
 
 async function catalogsOf(args: ListArgs): Promise<Catalog[]> {
-  return loadCatalogs(await readRepo(args.repo), { extraCatalogs: await readExtraCatalogs(args.catalog) });
+  return (await readDesiredState(args, 'unchecked')).state.catalogs;
 }
 
 const listCommand: CommandModule<object, ListArgs> = {

@@ -1,19 +1,17 @@
 /** `corral plan`: what a sync would change on the hosts, and why. Changes nothing. */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { CorralConfig } from '../../config/config.js';
-import { ConfigError, loadConfig } from '../../config/load.js';
 import { formatDiagnostic } from '../../model/diagnostics.js';
 import { redactString, redactValue, stackSecretValues } from '../../model/redact.js';
 import { formatPlan } from '../../plan/index.js';
 import { reconcile } from '../../reconcile/index.js';
 import type { DesiredState } from '../../render/index.js';
-import { UsageError } from '../errors.js';
-import { formatOption, readRepo } from '../repo.js';
-import { desiredStateWithSecrets } from '../secrets.js';
+import { formatOption, type RepoArgs, readDesiredState, repoOption } from '../repo.js';
 
 interface PlanArgs {
   repo: string;
   config?: string;
+  catalog: string[];
   format: string;
   exitCode: boolean;
   stack?: string;
@@ -22,11 +20,6 @@ interface PlanArgs {
 export const EXIT_NO_CHANGES = 0;
 export const EXIT_ERROR = 1;
 export const EXIT_CHANGES_PENDING = 2;
-
-export const repoAndConfigOptions = {
-  repo: { type: 'string', default: '.', describe: 'GitOps repository directory (holds catalog/ and stacks/)' },
-  config: { type: 'string', describe: 'Hosts to manage (YAML); default: the local Docker daemon (DOCKER_HOST)' },
-} as const;
 
 export interface SyncInputs {
   config: CorralConfig;
@@ -37,12 +30,8 @@ export interface SyncInputs {
   secrets: string[];
 }
 
-export async function readSyncInputs(repo: string, configFile: string | undefined): Promise<SyncInputs> {
-  const config = await loadConfig(configFile).catch((err: unknown) => {
-    throw err instanceof ConfigError ? new UsageError(err.message) : err;
-  });
-  const files = await readRepo(repo);
-  const state = await desiredStateWithSecrets(files, 'none');
+export async function readSyncInputs(args: RepoArgs): Promise<SyncInputs> {
+  const { config, state, files } = await readDesiredState(args, 'none');
   return { config, state, prune: files.size > 0, secrets: stackSecretValues(state.stacks) };
 }
 
@@ -58,7 +47,7 @@ export const planCommand: CommandModule<object, PlanArgs> = {
   describe: 'Show what `corral sync` would change on the hosts, and why',
   builder: (yargs: Argv) =>
     yargs.options({
-      ...repoAndConfigOptions,
+      ...repoOption,
       ...formatOption(['text', 'json'], 'text'),
       stack: { type: 'string', describe: 'Only this stack' },
       'exit-code': {
@@ -68,7 +57,7 @@ export const planCommand: CommandModule<object, PlanArgs> = {
       },
     }) as unknown as Argv<PlanArgs>,
   handler: async (args: ArgumentsCamelCase<PlanArgs>) => {
-    const inputs = await readSyncInputs(args.repo, args.config);
+    const inputs = await readSyncInputs(args);
     const result = await reconcile({
       hosts: inputs.config.hosts,
       desired: inputs.state.stacks,

@@ -5,12 +5,12 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { formatDiagnostic } from '../../model/diagnostics.js';
 import { redactStack } from '../../model/redact.js';
 import { UsageError } from '../errors.js';
-import { formatOption, readExtraCatalogs, readRepo, repoOption } from '../repo.js';
-import { desiredStateWithSecrets } from '../secrets.js';
+import { formatOption, readDesiredState, repoOption } from '../repo.js';
 
 interface RenderArgs {
   stack: string;
   repo: string;
+  config?: string;
   catalog: string[];
   format: string;
 }
@@ -24,9 +24,7 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
       .options({ ...repoOption, ...formatOption(['yaml', 'json'], 'yaml') }) as unknown as Argv<RenderArgs>,
   handler: async (args: ArgumentsCamelCase<RenderArgs>) => {
     // Secrets are masked in the output: without the identity, placeholders stand in for encrypted answers.
-    const state = await desiredStateWithSecrets(await readRepo(args.repo), 'unchecked', {
-      extraCatalogs: await readExtraCatalogs(args.catalog),
-    });
+    const { state } = await readDesiredState(args, 'unchecked');
     const failed = state.failed.find((f) => f.stack === args.stack);
     if (failed) {
       for (const d of failed.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);

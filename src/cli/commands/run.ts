@@ -7,6 +7,7 @@ import type { CorralConfig } from '../../config/config.js';
 import { loadConfig } from '../../config/load.js';
 import { Controller } from '../../daemon/controller.js';
 import { watchDockerEvents } from '../../daemon/docker-events.js';
+import { DesiredStateSource } from '../../desired/index.js';
 import { createLogger, type LogFormat, registerSecrets } from '../../log/logger.js';
 import { TOKEN_ENV } from '../../server/auth.js';
 import { createApiServer } from '../../server/http.js';
@@ -69,13 +70,13 @@ export const runCommand: CommandModule<object, RunArgs> = {
           branch: args.branch,
           ...(token ? { credentials: { token, ...(process.env[GIT_USER_ENV] ? { username: process.env[GIT_USER_ENV] } : {}) } } : {}),
         });
-    const controller = new Controller({
-      source,
-      config,
-      logger,
-      ...(webhookSecret ? { webhookSecret } : {}),
+    const repository = await DesiredStateSource.open({
+      repo: source,
+      catalogs: config.catalogs,
+      withoutIdentity: 'none',
       ...(identities ? { identities } : {}),
     });
+    const controller = new Controller({ repository, config, logger, ...(webhookSecret ? { webhookSecret } : {}) });
     const web = appStore(controller, config.requests);
     const api = config.api ?? DEFAULT_API_CONFIG;
     const apiServer = createApiServer(controller, {
@@ -87,6 +88,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const server = await listen(apiServer, host, port);
     logger.info('corral is running', {
       repo: source.describe(),
+      catalogs: repository.describeCatalogs(),
       hosts: config.hosts.map((h) => h.name),
       api: `http://${args.listen}/api/v1/stacks`,
       interval: args.interval,
@@ -99,7 +101,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         : 'no identity (CORRAL_AGE_IDENTITY unset): stacks with encrypted answers fail',
     });
 
-    const stopWatching = source.watch?.(() => controller.requestFetch('repository changed')) ?? (() => {});
+    const stopWatching = repository.watch(() => controller.requestFetch('repository changed'));
     const stopEvents = watchDockerEvents(config.hosts, {
       onEvent: (event) => controller.requestSync(event.stack, `container ${event.container} on ${event.host}: ${event.action}`),
       onStreamError: (hostName, message, retryInMs) =>

@@ -5,11 +5,13 @@ import { redactString } from '../../model/redact.js';
 import { formatOperation } from '../../plan/index.js';
 import { reconcile, type StackOutcome } from '../../reconcile/index.js';
 import { UsageError } from '../errors.js';
-import { readSyncInputs, renderFailures, repoAndConfigOptions } from './plan.js';
+import { repoOption } from '../repo.js';
+import { readSyncInputs, renderFailures } from './plan.js';
 
 interface SyncArgs {
   repo: string;
   config?: string;
+  catalog: string[];
   once: boolean;
   stack?: string;
 }
@@ -19,13 +21,13 @@ export const syncCommand: CommandModule<object, SyncArgs> = {
   describe: 'Converge the Docker hosts to the stacks in the repository',
   builder: (yargs: Argv) =>
     yargs.options({
-      ...repoAndConfigOptions,
+      ...repoOption,
       once: { type: 'boolean', default: false, describe: 'Run one pass and exit (required: the continuous loop is `corral run`)' },
       stack: { type: 'string', describe: 'Only this stack' },
     }) as unknown as Argv<SyncArgs>,
   handler: async (args: ArgumentsCamelCase<SyncArgs>) => {
     if (!args.once) throw new UsageError('sync runs one pass: pass --once (the continuous loop is the daemon)');
-    const inputs = await readSyncInputs(args.repo, args.config);
+    const inputs = await readSyncInputs(args);
     if (args.stack && !inputs.state.stacks.some((s) => s.name === args.stack) && !inputs.state.failed.some((f) => f.stack === args.stack)) {
       process.stderr.write(`stack ${args.stack} is not in ${args.repo}/stacks: its containers, if any, are removed\n`);
     }

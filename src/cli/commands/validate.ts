@@ -1,11 +1,12 @@
 /** `corral validate`: the merge-request check — every stack validated and rendered. */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { type Diagnostic, formatDiagnostic } from '../../model/diagnostics.js';
-import { formatOption, readExtraCatalogs, readRepo, repoOption } from '../repo.js';
-import { desiredStateWithSecrets, readRecipientsFile } from '../secrets.js';
+import { formatOption, readDesiredState, repoOption } from '../repo.js';
+import { readRecipientsFile } from '../secrets.js';
 
 interface ValidateArgs {
   repo: string;
+  config?: string;
   catalog: string[];
   format: string;
 }
@@ -16,9 +17,7 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
   builder: (yargs: Argv) => yargs.options({ ...repoOption, ...formatOption(['text', 'json'], 'text') }) as unknown as Argv<ValidateArgs>,
   handler: async (args: ArgumentsCamelCase<ValidateArgs>) => {
     // Without CORRAL_AGE_IDENTITY (a merge-request job), encrypted answers are checked as far as they can be.
-    const state = await desiredStateWithSecrets(await readRepo(args.repo), 'unchecked', {
-      extraCatalogs: await readExtraCatalogs(args.catalog),
-    });
+    const { state } = await readDesiredState(args, 'unchecked');
     const recipients = (await readRecipientsFile(args.repo))?.diagnostics ?? [];
     const stacks = [
       ...state.stacks.map((s) => ({ name: s.name, ok: true, diagnostics: [...(state.stackDiagnostics[s.name] ?? []), ...s.ignoredKeys] })),
