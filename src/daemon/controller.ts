@@ -1,8 +1,19 @@
 /**
- * The GitOps daemon's loop: every trigger (interval, webhook, file watch, Docker events,
- * API) lands in one queue; one pass runs at a time, so a stack is never reconciled twice
- * at once. A failed fetch keeps the last good revision and never prunes. Encrypted answers are
- * opened with the identities it is given; their values are scrubbed from logs and statuses.
+ * The GitOps daemon's controller: the work every trigger asks for (./triggers.ts wires the
+ * interval, file watches, Docker events and signals; the HTTP API adds webhooks and syncs).
+ *
+ * - The coordinator, one at a time, reads the repository and its catalogs (requestFetch)
+ *   and runs full checks (requestFullCheck: fetch, then a dry run over every stack). Requests
+ *   that arrive while it works are merged into one more round.
+ * - Each stack converges in a lane of its own: a new revision that changes a stack, a full
+ *   check that finds changes pending for it, or a request for it (requestSync, a Docker event)
+ *   starts its lane. Lanes of different stacks run side by side, at most MAX_PARALLEL_PASSES at
+ *   once, so a slow pull or stop in one stack never holds up another; a lane runs one pass at a
+ *   time, and requests during a pass make it run exactly once more.
+ * - A failed fetch keeps the last good revision and never prunes; a failed pass is logged and
+ *   the next request tries again. stop() finishes the passes in flight and drops queued work.
+ * - Secret answers' values are scrubbed from logs and statuses. Time comes from the injected
+ *   clock (event times, pass and fetch durations); reconcile can be injected for tests.
  */
 import { createHash } from 'node:crypto';
 import type winston from 'winston';
@@ -14,12 +25,20 @@ import { formatDiagnostic } from '../model/diagnostics.js';
 import type { FileTree } from '../model/files.js';
 import { redactValue, stackSecretValues } from '../model/redact.js';
 import { formatOperation } from '../plan/index.js';
-import { clientsFor, type DockerClients, reconcile, type StackOutcome } from '../reconcile/index.js';
+import {
+  clientsFor,
+  type DockerClients,
+  type ReconcileInput,
+  type ReconcileResult,
+  reconcile,
+  type StackOutcome,
+} from '../reconcile/index.js';
 import type { DesiredState } from '../render/index.js';
 import type { ApiController } from '../server/http.js';
 import { HealthStatus, type StackEvent, type StackStatus, SyncStatus } from '../status/stack-status.js';
+import { type Clock, systemClock } from './clock.js';
 import { instrumentDockerClient } from './docker-metrics.js';
-import { DaemonMetrics, type PassKind, type WebhookResult } from './metrics.js';
+import { DaemonMetrics, type FetchResult, type PassKind, type WebhookResult } from './metrics.js';
 
 const EVENTS_KEPT = 20;
 const MAX_PARALLEL_PASSES = 4;
@@ -30,7 +49,10 @@ export interface ControllerOptions {
   config: CorralConfig;
   logger: winston.Logger;
   webhookSecret?: string;
-  now?: () => Date;
+  /** Default: the system clock. */
+  clock?: Clock;
+  /** One observe → plan → apply pass; default the real one, against the config's hosts. */
+  reconcile?: (input: ReconcileInput) => Promise<ReconcileResult>;
 }
 
 /** Work for the coordinator; single stacks go straight to their lanes. */
@@ -60,6 +82,8 @@ export class Controller implements ApiController {
   private readonly lanes = new Map<string, { again: boolean; done: Promise<void> }>();
   private readonly slots = new Slots(MAX_PARALLEL_PASSES);
   private stopping = false;
+  private readonly clock: Clock;
+  private readonly reconcile: (input: ReconcileInput) => Promise<ReconcileResult>;
   readonly metricsRegistry = new DaemonMetrics({ stacks: () => this.stacks(), fetchFailing: () => this.fetchError !== undefined });
 
   constructor(private readonly options: ControllerOptions) {
@@ -67,6 +91,8 @@ export class Controller implements ApiController {
     for (const map of [clients.observe, clients.apply])
       for (const [host, client] of map) instrumentDockerClient(client, host, this.metricsRegistry);
     this.clients = clients;
+    this.clock = options.clock ?? systemClock;
+    this.reconcile = options.reconcile ?? reconcile;
   }
 
   // --- triggers -------------------------------------------------------------
@@ -172,7 +198,7 @@ export class Controller implements ApiController {
   private async fullCheck(reasons: string[]): Promise<void> {
     const desired = this.desired;
     if (!desired) return;
-    const result = await reconcile({
+    const result = await this.reconcile({
       hosts: this.options.config.hosts,
       desired: desired.stacks,
       failed: desired.failed,
@@ -217,7 +243,7 @@ export class Controller implements ApiController {
     const desired = this.desired;
     if (!desired) return;
     this.options.logger.debug('reconciling', { stack, revision: this.revision });
-    const result = await reconcile({
+    const result = await this.reconcile({
       hosts: this.options.config.hosts,
       desired: desired.stacks,
       failed: desired.failed,
@@ -232,7 +258,7 @@ export class Controller implements ApiController {
 
   private async guarded(kind: PassKind, reasons: string[], body: () => Promise<void>): Promise<void> {
     try {
-      await this.metricsRegistry.timePass(kind, body);
+      await this.metricsRegistry.timePass(kind, body, this.clock);
     } catch (err) {
       this.options.logger.error('pass failed', { error: err instanceof Error ? err.message : String(err), reasons });
     }
@@ -285,13 +311,14 @@ export class Controller implements ApiController {
   }
 
   private async timedRefresh(): Promise<{ changed: boolean }> {
-    const end = this.metricsRegistry.gitFetchDuration.startTimer();
+    const started = this.clock.now();
+    const observe = (result: FetchResult) => this.metricsRegistry.gitFetchDuration.observe({ result }, (this.clock.now() - started) / 1000);
     try {
       const refreshed = await this.options.repository.refresh();
-      end({ result: refreshed.changed ? 'changed' : 'unchanged' });
+      observe(refreshed.changed ? 'changed' : 'unchanged');
       return refreshed;
     } catch (err) {
-      end({ result: 'failed' });
+      observe('failed');
       throw err;
     }
   }
@@ -312,7 +339,7 @@ export class Controller implements ApiController {
     const name = outcome.stack;
     const stack = this.desired?.stacks.find((s) => s.name === name);
     const events = this.events.get(name) ?? [];
-    const time = (this.options.now?.() ?? new Date()).toISOString();
+    const time = new Date(this.clock.now()).toISOString();
     for (const result of outcome.operations) {
       const message = `${formatOperation(result.operation)}${result.status === 'ok' ? '' : ` — ${result.status}: ${result.error ?? ''}`}`;
       events.push({ time, message });

@@ -6,6 +6,7 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { HealthStatus, type StackStatus, SyncStatus } from '../status/stack-status.js';
+import { type Clock, systemClock } from './clock.js';
 
 /** What the gauges read at scrape time. */
 export interface MetricsSource {
@@ -93,15 +94,16 @@ export class DaemonMetrics {
     return this.registry.metrics();
   }
 
-  /** Times `body` as a pass of `kind`; a body that throws counts as an error and rethrows. */
-  async timePass<T>(kind: PassKind, body: () => Promise<T>): Promise<T> {
-    const end = this.reconcileDuration.startTimer({ pass: kind });
+  /** Times `body` as a pass of `kind` by `clock`; a body that throws counts as an error and rethrows. */
+  async timePass<T>(kind: PassKind, body: () => Promise<T>, clock: Clock = systemClock): Promise<T> {
+    const started = clock.now();
+    const observe = (result: PassResult) => this.reconcileDuration.observe({ pass: kind, result }, (clock.now() - started) / 1000);
     try {
       const value = await body();
-      end({ result: 'ok' });
+      observe('ok');
       return value;
     } catch (err) {
-      end({ result: 'error' });
+      observe('error');
       throw err;
     }
   }

@@ -6,7 +6,7 @@ import { DEFAULT_API_CONFIG } from '../../config/api.js';
 import type { CorralConfig } from '../../config/config.js';
 import { loadConfig } from '../../config/load.js';
 import { Controller } from '../../daemon/controller.js';
-import { watchDockerEvents } from '../../daemon/docker-events.js';
+import { runDaemon } from '../../daemon/triggers.js';
 import { DesiredStateSource } from '../../desired/index.js';
 import { createLogger, type LogFormat, registerSecrets } from '../../log/logger.js';
 import { TOKEN_ENV } from '../../server/auth.js';
@@ -101,29 +101,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
         : 'no identity (CORRAL_AGE_IDENTITY unset): stacks with encrypted answers fail',
     });
 
-    const stopWatching = repository.watch(() => controller.requestFetch('repository changed'));
-    const stopEvents = watchDockerEvents(config.hosts, {
-      onEvent: (event) => controller.requestSync(event.stack, `container ${event.container} on ${event.host}: ${event.action}`),
-      onStreamError: (hostName, message, retryInMs) =>
-        logger.warn('Docker event stream lost; reconnecting', { host: hostName, error: message, retryInMs }),
-    });
-    const timer = setInterval(() => controller.requestFullCheck('interval'), args.interval * 1000);
-    controller.requestFullCheck('start');
-
-    await new Promise<void>((resolveStop) => {
-      const shutdown = (signal: string) => {
-        logger.info('stopping: finishing the operation in flight', { signal });
-        clearInterval(timer);
-        stopWatching();
-        stopEvents();
-        void controller.stop().then(() => {
-          web.close();
-          server.close(() => resolveStop());
-        });
-      };
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-      process.once('SIGINT', () => shutdown('SIGINT'));
-    });
+    await runDaemon({ controller, repository, hosts: config.hosts, intervalMs: args.interval * 1000, logger });
+    web.close();
+    await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
     logger.info('stopped');
     process.exitCode = 0;
   },

@@ -1,0 +1,296 @@
+/**
+ * The controller with a fake reconcile and an injected clock: how lanes, the coordinator,
+ * requests during a pass and stop() behave, without Docker.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import winston from 'winston';
+import type { Clock } from '../../src/daemon/clock.js';
+import { Controller } from '../../src/daemon/controller.js';
+import { DesiredStateSource } from '../../src/desired/index.js';
+import type { FileTree } from '../../src/model/files.js';
+import type { Operation } from '../../src/plan/types.js';
+import type { ReconcileInput, ReconcileResult, StackOutcome } from '../../src/reconcile/index.js';
+import type { RepoSnapshot, Source } from '../../src/source/types.js';
+import type { StackStatus } from '../../src/status/stack-status.js';
+import { parseMetrics, samples } from './prometheus-text.js';
+
+/** A repository in memory: one template, the named stacks. */
+class MemoryRepo implements Source {
+  files: FileTree;
+  revision = 'r1';
+  private seen?: string;
+
+  constructor(stacks: string[]) {
+    this.files = new Map([
+      ['catalog/templates/web/config.yml', 'name: web\nversion: 1.0.0\n'],
+      ['catalog/templates/web/0/docker-compose.yml', 'web:\n  image: busybox\n'],
+      ['catalog/templates/web/0/rancher-compose.yml', '.catalog:\n  version: 1.0.0\n'],
+      ...stacks.map((stack): [string, string] => [`stacks/${stack}/stack.yml`, 'template: web\n']),
+    ]);
+  }
+
+  describe(): string {
+    return 'memory';
+  }
+
+  async refresh(): Promise<{ changed: boolean; revision: string }> {
+    const changed = this.seen !== this.revision;
+    this.seen = this.revision;
+    return { changed, revision: this.revision };
+  }
+
+  async snapshot(): Promise<RepoSnapshot> {
+    return { files: this.files, revision: this.revision };
+  }
+}
+
+/** A promise with its resolve function, to hold a pass open. */
+function gate(): { promise: Promise<void>; open(): void } {
+  let open = () => {};
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
+}
+
+/**
+ * The fleet as the fake reconcile sees it: stacks with changes pending; a stack pass applies
+ * them. Every pass is recorded; a pass of a stack can be held open with a gate.
+ */
+class FakeWorld {
+  readonly pending = new Set<string>();
+  readonly passes: { stack: string; dryRun: boolean }[] = [];
+  readonly gates = new Map<string, { promise: Promise<void>; open(): void }>();
+  readonly started = new Map<string, number>();
+  inFlight = 0;
+  maxInFlight = 0;
+  readonly inFlightPerStack = new Map<string, number>();
+  maxPerStack = 0;
+  /** Called inside every stack pass (to move the clock, say). */
+  duringPass: (stack: string) => void = () => {};
+
+  hold(stack: string): { open(): void } {
+    const held = gate();
+    this.gates.set(stack, held);
+    return held;
+  }
+
+  passesOf(stack: string): number {
+    return this.passes.filter((p) => p.stack === stack && !p.dryRun).length;
+  }
+
+  reconcile = async (input: ReconcileInput): Promise<ReconcileResult> => {
+    const names = input.only ?? input.desired.map((s) => s.name);
+    if (input.dryRun) {
+      this.passes.push({ stack: '*', dryRun: true });
+      return result(
+        names.map((name) => outcome(name, this.pending.has(name), [])),
+        [...this.pending].filter((n) => names.includes(n)),
+      );
+    }
+    const [stack = ''] = names;
+    this.passes.push({ stack, dryRun: false });
+    this.started.set(stack, (this.started.get(stack) ?? 0) + 1);
+    this.enter(stack, 1);
+    try {
+      this.duringPass(stack);
+      await this.gates.get(stack)?.promise;
+      this.gates.delete(stack);
+      const applied = this.pending.has(stack) ? [{ operation: operationOf(stack), status: 'ok' as const, durationMs: 0 }] : [];
+      this.pending.delete(stack);
+      return result([outcome(stack, false, applied)], []);
+    } finally {
+      this.enter(stack, -1);
+    }
+  };
+
+  private enter(stack: string, step: number): void {
+    this.inFlight += step;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    const mine = (this.inFlightPerStack.get(stack) ?? 0) + step;
+    this.inFlightPerStack.set(stack, mine);
+    this.maxPerStack = Math.max(this.maxPerStack, mine);
+  }
+}
+
+function operationOf(stack: string): Operation {
+  return { kind: 'StartContainer', id: '#1', host: 'h1', target: `${stack}-web-1`, stack, dependsOn: [], cause: 'exited, restart' };
+}
+
+function outcome(stack: string, pending: boolean, operations: StackOutcome['operations']): StackOutcome {
+  const status: StackStatus = {
+    name: stack,
+    sync: pending ? 'OutOfSync' : 'Synced',
+    health: 'Healthy',
+    message: pending ? 'changes pending' : 'converged',
+    services: [{ name: 'web', desired: 1, running: pending ? 0 : 1 }],
+    endpoints: [],
+    events: [],
+  };
+  return { stack, converged: !pending, operations, notes: [], status };
+}
+
+function result(stacks: StackOutcome[], pendingStacks: string[]): ReconcileResult {
+  const operations = pendingStacks.map(operationOf);
+  const empty = { hosts: [] };
+  return {
+    observed: empty,
+    after: empty,
+    placements: [],
+    results: [],
+    plan: { operations, stacks: stacks.map((s) => ({ stack: s.stack, actionable: true, notes: [] })) },
+    stacks,
+  };
+}
+
+/** A clock that only moves when told to. */
+class FakeClock implements Clock {
+  time = Date.parse('2024-05-01T12:00:00Z');
+  now(): number {
+    return this.time;
+  }
+  setInterval(): unknown {
+    return undefined;
+  }
+  clearInterval(): void {}
+}
+
+/** A controller that has read the repository and converged every stack once; the world's records start after that. */
+async function controllerFor(stacks: string[], world: FakeWorld, clock = new FakeClock()) {
+  const repository = await DesiredStateSource.open({ repo: new MemoryRepo(stacks) });
+  const logger = winston.createLogger({ silent: true });
+  const controller = new Controller({ repository, config: { hosts: [], catalogs: [] }, logger, clock, reconcile: world.reconcile });
+  controller.requestFullCheck('start');
+  await controller.idle();
+  world.passes.length = 0;
+  return { controller, clock };
+}
+
+/** Lets every settled promise's callbacks run. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+async function until(what: string, condition: () => boolean): Promise<void> {
+  for (let turn = 0; turn < 1000; turn += 1) {
+    if (condition()) return;
+    await settle();
+  }
+  assert.fail(`never happened: ${what}`);
+}
+
+test('a full check sends only the stacks with changes pending to their lanes; the others get their status from the dry run', async () => {
+  const world = new FakeWorld();
+  const { controller } = await controllerFor(['a', 'b', 'c'], world);
+  world.pending.add('b');
+  controller.requestFullCheck('interval');
+  await controller.idle();
+  assert.deepEqual(
+    world.passes.filter((p) => !p.dryRun).map((p) => p.stack),
+    ['b'],
+  );
+  assert.deepEqual(
+    controller.stacks().map((s) => [s.name, s.sync]),
+    [
+      ['a', 'Synced'],
+      ['b', 'Synced'],
+      ['c', 'Synced'],
+    ],
+  );
+});
+
+test('lanes of different stacks run side by side; the passes of one stack never overlap', async () => {
+  const world = new FakeWorld();
+  const { controller } = await controllerFor(['a', 'b', 'c'], world);
+  for (const stack of ['a', 'b', 'c']) world.pending.add(stack);
+  const held = ['a', 'b', 'c'].map((stack) => world.hold(stack));
+  controller.requestFullCheck('interval');
+  await until('three passes in flight at once', () => world.inFlight === 3);
+  for (let i = 0; i < 5; i += 1) controller.requestSync('a', 'again');
+  await settle();
+  assert.equal(world.passesOf('a'), 1, 'no second pass of a while the first runs');
+  for (const h of held) h.open();
+  await controller.idle();
+  assert.equal(world.maxInFlight, 3);
+  assert.equal(world.maxPerStack, 1);
+  assert.deepEqual(
+    ['a', 'b', 'c'].map((stack) => world.passesOf(stack)),
+    [2, 1, 1],
+    'the requests during the pass of a made it run once more',
+  );
+});
+
+test('requests during a pass run it exactly once more', async () => {
+  const world = new FakeWorld();
+  const { controller } = await controllerFor(['a'], world);
+  const held = world.hold('a');
+  controller.requestSync('a', 'container died');
+  await until('the pass of a in flight', () => world.inFlight === 1);
+  controller.requestSync('a', 'died again');
+  controller.requestSync('a', 'and again');
+  held.open();
+  await controller.idle();
+  assert.equal(world.passesOf('a'), 2);
+  controller.requestSync('a', 'later');
+  await controller.idle();
+  assert.equal(world.passesOf('a'), 3, 'a request after the lane ended starts a new pass');
+});
+
+test('at most four stack passes at once; the others wait their turn', async () => {
+  const world = new FakeWorld();
+  const stacks = ['s1', 's2', 's3', 's4', 's5', 's6'];
+  const { controller } = await controllerFor(stacks, world);
+  const held = stacks.map((stack) => world.hold(stack));
+  for (const stack of stacks) controller.requestSync(stack, 'sync');
+  await until('four passes in flight', () => world.inFlight === 4);
+  await settle();
+  assert.equal(world.inFlight, 4);
+  for (const h of held) h.open();
+  await controller.idle();
+  assert.equal(world.maxInFlight, 4);
+  assert.deepEqual(
+    stacks.map((stack) => world.passesOf(stack)),
+    [1, 1, 1, 1, 1, 1],
+  );
+});
+
+test('stop (SIGTERM) finishes the passes in flight, drops queued work and takes no more', async () => {
+  const world = new FakeWorld();
+  const { controller } = await controllerFor(['a', 'b'], world);
+  const held = world.hold('a');
+  controller.requestSync('a', 'died');
+  await until('the pass of a in flight', () => world.inFlight === 1);
+  controller.requestSync('a', 'died again');
+  controller.requestFullCheck('interval');
+  let stopped = false;
+  const stopping = controller.stop().then(() => {
+    stopped = true;
+  });
+  await settle();
+  assert.equal(stopped, false, 'stop waits for the pass in flight');
+  held.open();
+  await stopping;
+  const checks = world.passes.filter((p) => p.dryRun).length;
+  controller.requestSync('b', 'after stop');
+  controller.requestFullCheck('after stop');
+  await controller.idle();
+  assert.equal(world.passesOf('a'), 1, 'the queued second pass of a was dropped');
+  assert.equal(world.passesOf('b'), 0);
+  assert.equal(world.passes.filter((p) => p.dryRun).length, checks, 'no full check after stop');
+});
+
+test('event times and pass durations come from the injected clock', async () => {
+  const world = new FakeWorld();
+  const clock = new FakeClock();
+  const { controller } = await controllerFor(['a'], world, clock);
+  world.pending.add('a');
+  world.duringPass = () => {
+    clock.time += 2500;
+  };
+  controller.requestSync('a', 'container died');
+  await controller.idle();
+  const status = controller.stack('a');
+  assert.deepEqual(status?.events, [{ time: '2024-05-01T12:00:02.500Z', message: '#1 h1 StartContainer a-web-1: exited, restart' }]);
+  const families = parseMetrics(await controller.metrics());
+  const [sum] = samples(families, 'corral_reconcile_duration_seconds', { pass: 'stack' }, 'corral_reconcile_duration_seconds_sum');
+  assert.equal(sum?.value, 2.5);
+});
