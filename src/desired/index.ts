@@ -6,7 +6,8 @@
  */
 import type { CatalogConfig } from '../config/catalogs.js';
 import type { FileTree } from '../model/files.js';
-import { type DesiredState, loadDesiredState, loadDesiredStateDecrypting } from '../render/desired-state.js';
+import { type DesiredState, loadDesiredState } from '../render/desired-state.js';
+import { decryptStackAnswers, type SecretAnswers } from '../secrets/answers.js';
 import type { Source } from '../source/types.js';
 import { CatalogSources, type GitCatalogOptions } from './catalogs.js';
 
@@ -32,6 +33,9 @@ export interface DesiredRead {
 }
 
 export class DesiredStateSource {
+  /** Answers opened by the last read: a new revision reopens only the answers it adds. */
+  private openedAnswers?: SecretAnswers;
+
   private constructor(
     private readonly options: DesiredStateSourceOptions,
     private readonly catalogs: CatalogSources,
@@ -72,9 +76,8 @@ export class DesiredStateSource {
       ...(snapshot.revision === undefined ? {} : { revision: snapshot.revision }),
     };
     const { identities, withoutIdentity = 'none' } = this.options;
-    const state = identities
-      ? await loadDesiredStateDecrypting(snapshot.files, identities, options)
-      : loadDesiredState(snapshot.files, { ...options, secrets: { mode: withoutIdentity } });
+    if (identities) this.openedAnswers = await decryptStackAnswers(snapshot.files, identities, this.openedAnswers);
+    const state = loadDesiredState(snapshot.files, { ...options, secrets: this.openedAnswers ?? { mode: withoutIdentity } });
     return {
       files: snapshot.files,
       state: { ...state, catalogDiagnostics: [...catalogs.problems, ...state.catalogDiagnostics] },

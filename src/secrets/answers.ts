@@ -38,8 +38,17 @@ export type PlaintextSecrets = 'allow' | 'deny';
 
 const MUST_BE_ENCRYPTED: ReadonlySet<QuestionType> = new Set(['password', 'secret']);
 
-/** Opens every encrypted answer of every stack request in the repository, each once. */
-export async function decryptStackAnswers(files: FileTree, identities: readonly string[]): Promise<SecretAnswers> {
+/**
+ * Opens every encrypted answer of every stack request in the repository, each once. Answers
+ * already opened in `previous` (with the same identities) are taken from it: an answer is the
+ * same ciphertext from one revision to the next, and opening one costs milliseconds.
+ */
+export async function decryptStackAnswers(
+  files: FileTree,
+  identities: readonly string[],
+  previous?: SecretAnswers,
+): Promise<SecretAnswers> {
+  const known = previous?.mode === 'decrypted' ? previous.answers : new Map<string, Decrypted>();
   const written = new Set(
     readStackRequests(files)
       .flatMap((result) => Object.values(result.request?.answers ?? {}))
@@ -47,7 +56,7 @@ export async function decryptStackAnswers(files: FileTree, identities: readonly 
       .map((answer) => answer.trim()),
   );
   const answers = new Map<string, Decrypted>();
-  for (const answer of written) answers.set(answer, await decryptAnswer(answer, identities));
+  for (const answer of written) answers.set(answer, known.get(answer) ?? (await decryptAnswer(answer, identities)));
   return { mode: 'decrypted', answers };
 }
 
