@@ -36,7 +36,8 @@ export function configHash(input: Record<string, unknown>, memo: HashMemo = new 
  * (plan's input does not).
  */
 export class HashMemo {
-  private readonly jsonOf = new WeakMap<object, string>();
+  /** A Map, not a WeakMap: the memo lives for one plan, whose input stays alive anyway, and a Map is faster. */
+  private readonly jsonOf = new Map<object, string>();
   private readonly digests = new Map<string, string>();
 
   json(value: unknown): string {
