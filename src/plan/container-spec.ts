@@ -264,15 +264,10 @@ export function containerSpec(ctx: ContainerContext): ContainerPlanSpec {
   b.host['RestartPolicy'] ??= { Name: startOnce ? '' : 'unless-stopped', MaximumRetryCount: 0 };
   if (labels[SchedulingLabel.hostnameOverride] === 'container_name') b.config['Hostname'] = name;
   const hash = configHash(hashed, ctx.hashMemo);
-  const primary = service.primary ?? service.name;
   // Built by assignment, in the order of `{ name, ...config, Image, Labels, HostConfig, NetworkingConfig }`.
   const create = copyInto<unknown>({ name }, b.config) as ContainerCreateSpec;
   create.Image = String(service.compose.image ?? '');
-  create.Labels = mergeRecords(
-    labels,
-    rancherSystemLabels(stack.name, service.name, instance, service.primary),
-    ownershipLabels(stack, service.name, primary, instance, hash),
-  );
+  create.Labels = instanceLabels(stack, service, instance, hash);
   create.HostConfig = b.host;
   if (network) create['NetworkingConfig'] = { EndpointsConfig: { [network]: { Aliases: aliasesOf(ctx) } } };
   const spec: ContainerPlanSpec = {
@@ -288,6 +283,15 @@ export function containerSpec(ctx: ContainerContext): ContainerPlanSpec {
   };
   if (network) spec.network = network;
   return spec;
+}
+
+/** A container's labels: the service's own, then Rancher's system labels, then corral's ownership labels. */
+export function instanceLabels(stack: DesiredStack, service: DesiredService, instance: number, hash: ConfigHash): Record<string, string> {
+  return mergeRecords(
+    service.compose.labels,
+    rancherSystemLabels(stack.name, service.name, instance, service.primary),
+    ownershipLabels(stack, service.name, service.primary ?? service.name, instance, hash),
+  );
 }
 
 function ownershipLabels(

@@ -16,8 +16,9 @@ import { CorralLabel } from '../model/labels.js';
 import { containerName, deploymentUnitId } from '../model/naming.js';
 import type { ObservedContainer, ObservedHost, ObservedState } from '../model/observed.js';
 import type { StackPlacement, UnitInstance } from '../model/placement.js';
-import { type ContainerPlanSpec, containerSpec, stackNetworkName } from './container-spec.js';
-import { changedKeys, HashMemo, parseKeyHashes } from './hash.js';
+import { type ContainerPlanSpec, stackNetworkName } from './container-spec.js';
+import { ContainerSpecs } from './container-specs.js';
+import { changedKeys, parseKeyHashes } from './hash.js';
 import { ObservedIndex } from './observed-index.js';
 import { StackLive } from './stack-live.js';
 import type { Operation, Plan, PlanNote, StackPlan } from './types.js';
@@ -60,7 +61,7 @@ export function plan(
   const ops = new Operations();
   const stacks: StackPlan[] = [];
   const index = new ObservedIndex(observed);
-  const hashMemo = new HashMemo();
+  const specs = new ContainerSpecs();
   const failed = new Set(options.failedStacks ?? []);
   const only = options.only ? new Set(options.only) : undefined;
   const desiredByName = firstByName(desired, (s) => s.name);
@@ -77,7 +78,7 @@ export function plan(
         notes: [{ level: 'error', message: 'the stack failed to render; nothing of it is changed' }],
       });
     } else if (stack) {
-      stacks.push(planDesiredStack(stack, placementByName.get(name), { index, hashMemo }, stackLive, ops));
+      stacks.push(planDesiredStack(stack, placementByName.get(name), { index, specs }, stackLive, ops));
     } else if (options.prune) {
       stacks.push(pruneStack(name, index, stackLive, ops));
     } else {
@@ -115,16 +116,16 @@ interface UnitDecision {
   containers: ContainerDecision[];
 }
 
-/** What planning every stack shares: the indexed observation and the digests computed so far. */
+/** What planning every stack shares: the indexed observation and the container specs worked out so far. */
 interface Shared {
   index: ObservedIndex;
-  hashMemo: HashMemo;
+  specs: ContainerSpecs;
 }
 
 function planDesiredStack(
   stack: DesiredStack,
   placement: StackPlacement | undefined,
-  { index, hashMemo }: Shared,
+  { index, specs }: Shared,
   stackLive: ObservedContainer[],
   ops: Operations,
 ): StackPlan {
@@ -170,7 +171,7 @@ function planDesiredStack(
       });
       continue;
     }
-    const unit = decideUnit(stack, primary, instance, host, live, linkAliases, hashMemo);
+    const unit = decideUnit(stack, primary, instance, host, live, linkAliases, specs);
     unit.containers.forEach((d) => {
       if (d.existing) kept.add(d.existing);
       for (const w of d.spec.warnings) warnings.add(`service ${d.service.name}: ${w}`);
@@ -190,18 +191,17 @@ function decideUnit(
   host: ObservedHost,
   live: StackLive,
   linkAliases: Map<string, string[]>,
-  hashMemo: HashMemo,
+  specs: ContainerSpecs,
 ): UnitDecision {
   const services = unitServices(stack, primary);
   const unitNames = Object.fromEntries(services.map((s) => [s.name, containerName(stack.name, s.name, instance.instance, s.primary)]));
   const decisions = services.map((service): ContainerDecision => {
-    const spec = containerSpec({
+    const spec = specs.spec({
       stack,
       service,
       instance: instance.instance,
       unitNames,
       linkAliases: linkAliases.get(service.name) ?? [],
-      hashMemo,
     });
     const existing = live.ofUnit(primary.name, instance.instance).find((c) => c.host === host.name && c.owner?.service === service.name);
     const { action, cause } = decideContainer(spec, existing, primary, instance, live);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseDuration, parsePort, parseSize, parseVolumeMount, splitShellWords } from '../../src/plan/compose-values.js';
 import { containerSpec } from '../../src/plan/container-spec.js';
+import { ContainerSpecs } from '../../src/plan/container-specs.js';
 import { stack } from './fixtures.js';
 
 const rich = stack('shop', {
@@ -206,4 +207,31 @@ test('compose value syntaxes', () => {
   assert.deepEqual(parseVolumeMount({ type: 'bind', source: '/a', target: '/b', read_only: true }), {
     value: { kind: 'bind', source: '/a', target: '/b', mode: 'ro' },
   });
+});
+
+test('specs of one plan: an instance of a service without unit references is the first one with its own name and labels', () => {
+  const s = stack('shop', {
+    web: { ports: ['80'], command: 'run', labels: { 'io.rancher.container.hostname_override': 'container_name' } },
+    data: { volumes_from: ['web'] },
+  });
+  const specs = new ContainerSpecs();
+  const ctx = (service: string, instance: number) => ({
+    stack: s,
+    service: s.services[service]!,
+    instance,
+    unitNames: { [service]: `shop-${service}-${instance}`, web: `shop-web-${instance}` },
+    linkAliases: ['www'],
+  });
+  for (const [service, instance] of [
+    ['web', 1],
+    ['web', 3],
+    ['data', 1],
+    ['data', 2],
+  ] as const) {
+    assert.deepEqual(specs.spec(ctx(service, instance)), containerSpec(ctx(service, instance)), `${service}-${instance}`);
+  }
+  const third = specs.spec(ctx('web', 3));
+  assert.equal(third.create.name, 'shop-web-3');
+  assert.equal(third.create['Hostname'], 'shop-web-3');
+  assert.equal(third.create.Labels['io.corral.instance'], '3');
 });

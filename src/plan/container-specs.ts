@@ -1,0 +1,70 @@
+/**
+ * Container specs for one plan, worked out once per service where the instances can only
+ * differ in name and labels: a service that refers to no container of its deployment unit
+ * (no volumes_from, network_mode or net) gets the same config, hash and warnings for every
+ * instance. Each instance gets its own top level of the create body and its own labels; the
+ * nested parts (HostConfig, Cmd, …) are shared between the instances' operations, so nothing
+ * may change a plan's create bodies in place (apply and redaction do not). Pure.
+ */
+import type { DesiredService, DesiredStack } from '../model/desired.js';
+import { SchedulingLabel } from '../model/labels.js';
+import { copyInto } from '../util/records.js';
+import { type ContainerContext, type ContainerPlanSpec, containerSpec, instanceLabels } from './container-spec.js';
+import { HashMemo } from './hash.js';
+import type { ContainerCreateSpec } from './types.js';
+
+/** Keys whose value names containers of the unit, so that the spec depends on the instance. */
+const UNIT_REFERENCES = ['volumes_from', 'network_mode', 'net'];
+
+export class ContainerSpecs {
+  private readonly first = new Map<DesiredStack, Map<DesiredService, ContainerPlanSpec>>();
+  private readonly hashMemo = new HashMemo();
+
+  /** The spec `containerSpec(ctx)` gives, reusing the service's first spec when it can. */
+  spec(ctx: Omit<ContainerContext, 'hashMemo'>): ContainerPlanSpec {
+    const full: ContainerContext = {
+      stack: ctx.stack,
+      service: ctx.service,
+      instance: ctx.instance,
+      unitNames: ctx.unitNames,
+      linkAliases: ctx.linkAliases,
+      hashMemo: this.hashMemo,
+    };
+    if (refersToUnit(ctx.service)) return containerSpec(full);
+    let byService = this.first.get(ctx.stack);
+    if (!byService) this.first.set(ctx.stack, (byService = new Map()));
+    const first = byService.get(ctx.service);
+    if (!first) {
+      const spec = containerSpec(full);
+      byService.set(ctx.service, spec);
+      return spec;
+    }
+    return forInstance(first, ctx);
+  }
+}
+
+function refersToUnit(service: DesiredService): boolean {
+  return UNIT_REFERENCES.some((key) => service.compose[key] !== undefined && service.compose[key] !== null);
+}
+
+/** The first instance's spec with this instance's name and labels (copied without object spread, which is slow here). */
+function forInstance(first: ContainerPlanSpec, ctx: Omit<ContainerContext, 'hashMemo'>): ContainerPlanSpec {
+  const name = ctx.unitNames[ctx.service.name] ?? ctx.service.name;
+  const create = copyInto<unknown>({}, first.create) as ContainerCreateSpec;
+  create.name = name;
+  create.Labels = instanceLabels(ctx.stack, ctx.service, ctx.instance, first.hash);
+  if (ctx.service.compose.labels[SchedulingLabel.hostnameOverride] === 'container_name') create['Hostname'] = name;
+  const spec: ContainerPlanSpec = {
+    name,
+    image: first.image,
+    create,
+    hash: first.hash,
+    references: first.references,
+    volumes: first.volumes,
+    pullAlways: first.pullAlways,
+    startOnce: first.startOnce,
+    warnings: first.warnings,
+  };
+  if (first.network !== undefined) spec.network = first.network;
+  return spec;
+}
