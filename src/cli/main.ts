@@ -14,7 +14,9 @@ export async function main(argv: string[]): Promise<number> {
     .help()
     .alias('help', 'h')
     .version(false)
-    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    // yargs renders the help text after every command, in case the command shows it; wrapping
+    // it costs a CLI call noticeable start-up time, and only --help prints it.
+    .wrap(asksForHelp(argv) ? Math.min(100, process.stdout.columns ?? 100) : null)
     .fail((message, failure) => {
       // Reported once, without a stack trace, by the caller of main().
       throw failure ?? new UsageError(message);
@@ -23,6 +25,10 @@ export async function main(argv: string[]): Promise<number> {
   await parser.parseAsync();
   // Command handlers report their outcome through process.exitCode.
   return typeof process.exitCode === 'number' ? process.exitCode : 0;
+}
+
+function asksForHelp(argv: readonly string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
 }
 
 main(hideBin(process.argv)).then(

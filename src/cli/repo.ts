@@ -31,11 +31,6 @@ export interface RepoArgs {
   catalog?: string[];
 }
 
-export const formatOption = (choices: readonly string[], fallback: string) =>
-  ({
-    format: { choices, default: fallback, describe: 'Output format' },
-  }) as const;
-
 export interface RepoInputs extends DesiredRead {
   config: CorralConfig;
 }

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatDiagnostic } from '../model/diagnostics.js';
-import { parseIdentities, parseRecipients } from '../secrets/age.js';
+import type { parseRecipients } from '../secrets/age.js';
 import { IDENTITY_ENV, RECIPIENTS_FILE } from '../secrets/answers.js';
 import { UsageError } from './errors.js';
 
@@ -20,6 +20,7 @@ export async function readIdentities(env: NodeJS.ProcessEnv = process.env): Prom
   const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw new UsageError(`${IDENTITY_ENV}=${path}: cannot read the age identity file (${err.code ?? err.message})`);
   });
+  const { parseIdentities } = await import('../secrets/age.js');
   const { identities, diagnostics } = await parseIdentities(text, `${IDENTITY_ENV}=${path}`);
   if (diagnostics.length > 0) throw new UsageError(diagnostics.map(formatDiagnostic).join('\n'));
   return identities;
@@ -31,5 +32,7 @@ export async function readRecipientsFile(repo: string): Promise<ReturnType<typeo
     if (err.code === 'ENOENT') return undefined;
     throw new UsageError(`${join(repo, RECIPIENTS_FILE)}: cannot read (${err.code ?? err.message})`);
   });
-  return text === undefined ? undefined : parseRecipients(text, RECIPIENTS_FILE);
+  if (text === undefined) return undefined;
+  const age = await import('../secrets/age.js');
+  return age.parseRecipients(text, RECIPIENTS_FILE);
 }

@@ -18,7 +18,7 @@ import { constraintsOf, isSecretType, placeholderAnswer, type Question, type Que
 import { type Diagnostic, error, warning } from '../model/diagnostics.js';
 import type { FileTree } from '../model/files.js';
 import { readStackRequests, type StackRequest } from '../stacks/request.js';
-import { type Decrypted, decryptAnswer } from './age.js';
+import type { Decrypted } from './age.js';
 import { isEncryptedAnswer, parseEncryptedAnswer } from './format.js';
 
 export const IDENTITY_ENV = 'CORRAL_AGE_IDENTITY';
@@ -56,8 +56,14 @@ export async function decryptStackAnswers(
       .map((answer) => answer.trim()),
   );
   const answers = new Map<string, Decrypted>();
-  for (const answer of written) answers.set(answer, known.get(answer) ?? (await decryptAnswer(answer, identities)));
+  for (const answer of written) answers.set(answer, known.get(answer) ?? (await openAnswer(answer, identities)));
   return { mode: 'decrypted', answers };
+}
+
+/** Opens one answer. age and its ciphers load only here: a repository without encrypted answers does without them. */
+async function openAnswer(answer: string, identities: readonly string[]): Promise<Decrypted> {
+  const { decryptAnswer } = await import('./age.js');
+  return decryptAnswer(answer, identities);
 }
 
 export interface OpenedAnswers {

@@ -1,6 +1,8 @@
-/** A chokidar watcher on part of a folder that reports a burst of file events once, after a quiet time. */
+/**
+ * A chokidar watcher on part of a folder that reports a burst of file events once, after a
+ * quiet time. chokidar is loaded when a watch starts: commands that only read a folder do without.
+ */
 import { relative, sep } from 'node:path';
-import { watch as watchFiles } from 'chokidar';
 
 export interface DebouncedWatch {
   stop(): void;
@@ -19,26 +21,31 @@ export function watchDebounced(
   onChange: () => void,
 ): DebouncedWatch {
   let timer: NodeJS.Timeout | undefined;
-  const watcher = watchFiles(root, {
-    ignoreInitial: true,
-    ignored: (path) =>
-      !isWatched(
-        relative(root, path)
-          .split(sep)
-          .filter((segment) => segment !== ''),
-      ),
+  let stopped = false;
+  const watching = import('chokidar').then(({ watch }) => {
+    const watcher = watch(root, {
+      ignoreInitial: true,
+      ignored: (path) =>
+        !isWatched(
+          relative(root, path)
+            .split(sep)
+            .filter((segment) => segment !== ''),
+        ),
+    });
+    watcher.on('all', () => {
+      clearTimeout(timer);
+      if (!stopped) timer = setTimeout(onChange, debounceMs);
+    });
+    watcher.on('error', () => undefined); // a vanished folder is seen by the next refresh
+    return watcher;
   });
-  watcher.on('all', () => {
-    clearTimeout(timer);
-    timer = setTimeout(onChange, debounceMs);
-  });
-  watcher.on('error', () => undefined); // a vanished folder is seen by the next refresh
-  const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  const ready = watching.then((watcher) => new Promise<void>((resolve) => watcher.once('ready', () => resolve())));
   return {
     ready,
     stop: () => {
+      stopped = true;
       clearTimeout(timer);
-      void watcher.close();
+      void watching.then((watcher) => watcher.close());
     },
   };
 }

@@ -9,8 +9,9 @@ import { MASK } from '../../model/redact.js';
 import { checkCatalog } from '../../render/catalog-check.js';
 import { findTemplateVersion } from '../../render/index.js';
 import { readDirectoryTree } from '../../source/directory.js';
+import { type CommandBody, formatOption } from '../command-body.js';
 import { UsageError } from '../errors.js';
-import { formatOption, readDesiredState, repoOption, requireDirectory } from '../repo.js';
+import { readDesiredState, repoOption, requireDirectory } from '../repo.js';
 import { table } from '../table.js';
 
 interface ListArgs {
@@ -125,9 +126,7 @@ const checkCommand: CommandModule<object, CheckArgs> = {
   },
 };
 
-export const catalogCommand: CommandModule<object, object> = {
-  command: 'catalog <command>',
-  describe: 'Browse and check catalogs',
+export const catalogCommand: CommandBody<object> = {
   builder: (yargs: Argv) => yargs.command(listCommand).command(showCommand).command(checkCommand).demandCommand(1),
   handler: () => {},
 };

@@ -1,12 +1,13 @@
 /** `corral plan`: what a sync would change on the hosts, and why. Changes nothing. */
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
 import type { CorralConfig } from '../../config/config.js';
 import { formatDiagnostic } from '../../model/diagnostics.js';
 import { redactString, redactValue, stackSecretValues } from '../../model/redact.js';
 import { formatPlan } from '../../plan/index.js';
 import { reconcile } from '../../reconcile/index.js';
 import type { DesiredState } from '../../render/index.js';
-import { formatOption, type RepoArgs, readDesiredState, repoOption } from '../repo.js';
+import { type CommandBody, formatOption } from '../command-body.js';
+import { type RepoArgs, readDesiredState, repoOption } from '../repo.js';
 
 interface PlanArgs {
   repo: string;
@@ -42,9 +43,7 @@ export function renderFailures(state: DesiredState, only?: string): string {
     .join('');
 }
 
-export const planCommand: CommandModule<object, PlanArgs> = {
-  command: 'plan',
-  describe: 'Show what `corral sync` would change on the hosts, and why',
+export const planCommand: CommandBody<PlanArgs> = {
   builder: (yargs: Argv) =>
     yargs.options({
       ...repoOption,

@@ -1,11 +1,12 @@
 /** `corral render STACK`: the rendered desired state of one stack, secrets masked. */
 
 import { stringify } from 'yaml';
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { formatDiagnostic } from '../../model/diagnostics.js';
 import { redactStack } from '../../model/redact.js';
+import { type CommandBody, formatOption } from '../command-body.js';
 import { UsageError } from '../errors.js';
-import { formatOption, readDesiredState, repoOption } from '../repo.js';
+import { readDesiredState, repoOption } from '../repo.js';
 
 interface RenderArgs {
   stack: string;
@@ -15,9 +16,7 @@ interface RenderArgs {
   format: string;
 }
 
-export const renderCommand: CommandModule<object, RenderArgs> = {
-  command: 'render <stack>',
-  describe: 'Print the rendered desired state of one stack (password answers masked)',
+export const renderCommand: CommandBody<RenderArgs> = {
   builder: (yargs: Argv) =>
     yargs
       .positional('stack', { type: 'string', demandOption: true, describe: 'Stack name (its folder under stacks/)' })

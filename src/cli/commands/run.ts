@@ -1,7 +1,7 @@
 /** `corral run`: the GitOps daemon — follow the repository, converge on every change, serve status. */
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { DEFAULT_API_CONFIG } from '../../config/api.js';
 import type { CorralConfig } from '../../config/config.js';
 import { loadConfig } from '../../config/load.js';
@@ -14,6 +14,7 @@ import { createApiServer } from '../../server/http.js';
 import { DirectorySource, openSource } from '../../source/index.js';
 import { WebApp } from '../../web/app.js';
 import { RequestBranchPublisher } from '../../web/request-branch.js';
+import type { CommandBody } from '../command-body.js';
 import { UsageError } from '../errors.js';
 import { readIdentities } from '../secrets.js';
 
@@ -32,9 +33,7 @@ const GIT_TOKEN_ENV = 'CORRAL_GIT_TOKEN';
 const GIT_USER_ENV = 'CORRAL_GIT_USERNAME';
 const WEBHOOK_SECRET_ENV = 'CORRAL_WEBHOOK_SECRET';
 
-export const runCommand: CommandModule<object, RunArgs> = {
-  command: 'run',
-  describe: 'Run the daemon: follow the repository, converge on every change, self-heal, serve status',
+export const runCommand: CommandBody<RunArgs> = {
   builder: (yargs: Argv) =>
     yargs
       .options({

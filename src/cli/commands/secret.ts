@@ -5,6 +5,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { formatDiagnostic } from '../../model/diagnostics.js';
 import { encryptAnswer, generateKeyPair, identityFileText, parseRecipients } from '../../secrets/age.js';
 import { IDENTITY_ENV } from '../../secrets/answers.js';
+import type { CommandBody } from '../command-body.js';
 import { UsageError } from '../errors.js';
 import { RECIPIENTS_FILE, readRecipientsFile } from '../secrets.js';
 
@@ -68,9 +69,7 @@ const encryptCommand: CommandModule<object, EncryptArgs> = {
   },
 };
 
-export const secretCommand: CommandModule<object, object> = {
-  command: 'secret <command>',
-  describe: 'Keys and encrypted answers for password questions',
+export const secretCommand: CommandBody<object> = {
   builder: (yargs: Argv) => yargs.command(keygenCommand).command(encryptCommand).demandCommand(1),
   handler: () => {},
 };

@@ -1,9 +1,9 @@
 /** `corral status`: what a running corral reports for every stack, for a person. */
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { TOKEN_ENV } from '../../server/auth.js';
 import type { StackStatus } from '../../status/stack-status.js';
+import { type CommandBody, formatOption } from '../command-body.js';
 import { UsageError } from '../errors.js';
-import { formatOption } from '../repo.js';
 import { table } from '../table.js';
 
 interface StatusArgs {
@@ -14,9 +14,7 @@ interface StatusArgs {
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:7480';
 
-export const statusCommand: CommandModule<object, StatusArgs> = {
-  command: 'status [stack]',
-  describe: 'Show the sync and health of every stack (or one) as the running daemon sees it',
+export const statusCommand: CommandBody<StatusArgs> = {
   builder: (yargs: Argv) =>
     yargs.positional('stack', { type: 'string', describe: 'Only this stack, with its endpoints and events' }).options({
       server: { type: 'string', default: DEFAULT_SERVER, describe: 'URL of the corral daemon' },

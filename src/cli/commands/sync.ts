@@ -1,9 +1,10 @@
 /** `corral sync --once`: converge the hosts to the repository, and say per stack what was done and why. */
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
 import type { OperationResult } from '../../apply/index.js';
 import { redactString } from '../../model/redact.js';
 import { formatOperation } from '../../plan/index.js';
 import { reconcile, type StackOutcome } from '../../reconcile/index.js';
+import type { CommandBody } from '../command-body.js';
 import { UsageError } from '../errors.js';
 import { repoOption } from '../repo.js';
 import { readSyncInputs, renderFailures } from './plan.js';
@@ -16,9 +17,7 @@ interface SyncArgs {
   stack?: string;
 }
 
-export const syncCommand: CommandModule<object, SyncArgs> = {
-  command: 'sync',
-  describe: 'Converge the Docker hosts to the stacks in the repository',
+export const syncCommand: CommandBody<SyncArgs> = {
   builder: (yargs: Argv) =>
     yargs.options({
       ...repoOption,

@@ -1,7 +1,8 @@
 /** `corral validate`: the merge-request check — every stack validated and rendered. */
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { type Diagnostic, formatDiagnostic } from '../../model/diagnostics.js';
-import { formatOption, readDesiredState, repoOption } from '../repo.js';
+import { type CommandBody, formatOption } from '../command-body.js';
+import { readDesiredState, repoOption } from '../repo.js';
 import { readRecipientsFile } from '../secrets.js';
 
 interface ValidateArgs {
@@ -11,9 +12,7 @@ interface ValidateArgs {
   format: string;
 }
 
-export const validateCommand: CommandModule<object, ValidateArgs> = {
-  command: 'validate',
-  describe: 'Validate and render every stack of the repository (one line per problem; exit 1 on any error)',
+export const validateCommand: CommandBody<ValidateArgs> = {
   builder: (yargs: Argv) => yargs.options({ ...repoOption, ...formatOption(['text', 'json'], 'text') }) as unknown as Argv<ValidateArgs>,
   handler: async (args: ArgumentsCamelCase<ValidateArgs>) => {
     // Without CORRAL_AGE_IDENTITY (a merge-request job), encrypted answers are checked as far as they can be.
