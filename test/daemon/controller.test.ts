@@ -1,6 +1,6 @@
 /**
- * The controller with a fake reconcile and an injected clock: how lanes, the coordinator,
- * requests during a pass and stop() behave, without Docker.
+ * The controller with a fake reconcile and an injected clock: how lanes, the coordinator, new
+ * revisions, failed fetches and passes, requests during a pass and stop() behave, without Docker.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -8,7 +8,6 @@ import winston from 'winston';
 import type { Clock } from '../../src/daemon/clock.js';
 import { Controller } from '../../src/daemon/controller.js';
 import { DesiredStateSource } from '../../src/desired/index.js';
-import type { FileTree } from '../../src/model/files.js';
 import type { Operation } from '../../src/plan/types.js';
 import type { ReconcileInput, ReconcileResult, StackOutcome } from '../../src/reconcile/index.js';
 import type { RepoSnapshot, Source } from '../../src/source/types.js';
@@ -17,8 +16,10 @@ import { parseMetrics, samples } from './prometheus-text.js';
 
 /** A repository in memory: one template, the named stacks. */
 class MemoryRepo implements Source {
-  files: FileTree;
+  files: Map<string, string>;
   revision = 'r1';
+  /** When set, reading the repository fails with this error. */
+  failure?: () => Error;
   private seen?: string;
 
   constructor(stacks: string[]) {
@@ -35,6 +36,7 @@ class MemoryRepo implements Source {
   }
 
   async refresh(): Promise<{ changed: boolean; revision: string }> {
+    if (this.failure) throw this.failure();
     const changed = this.seen !== this.revision;
     this.seen = this.revision;
     return { changed, revision: this.revision };
@@ -70,6 +72,14 @@ class FakeWorld {
   /** Called inside every stack pass (to move the clock, say). */
   duringPass: (stack: string) => void = () => {};
 
+  dryRunGate?: { promise: Promise<void>; open(): void };
+
+  /** Holds the next dry run (a full check) open until told. */
+  holdDryRun(): { open(): void } {
+    this.dryRunGate = gate();
+    return this.dryRunGate;
+  }
+
   hold(stack: string): { open(): void } {
     const held = gate();
     this.gates.set(stack, held);
@@ -84,6 +94,8 @@ class FakeWorld {
     const names = input.only ?? input.desired.map((s) => s.name);
     if (input.dryRun) {
       this.passes.push({ stack: '*', dryRun: true });
+      await this.dryRunGate?.promise;
+      this.dryRunGate = undefined;
       return result(
         names.map((name) => outcome(name, this.pending.has(name), [])),
         [...this.pending].filter((n) => names.includes(n)),
@@ -157,9 +169,14 @@ class FakeClock implements Clock {
 }
 
 /** A controller that has read the repository and converged every stack once; the world's records start after that. */
-async function controllerFor(stacks: string[], world: FakeWorld, clock = new FakeClock()) {
-  const repository = await DesiredStateSource.open({ repo: new MemoryRepo(stacks) });
-  const logger = winston.createLogger({ silent: true });
+async function controllerFor(
+  stacks: string[],
+  world: FakeWorld,
+  clock = new FakeClock(),
+  repo = new MemoryRepo(stacks),
+  logger = winston.createLogger({ silent: true }),
+) {
+  const repository = await DesiredStateSource.open({ repo });
   const controller = new Controller({ repository, config: { hosts: [], catalogs: [] }, logger, clock, reconcile: world.reconcile });
   controller.requestFullCheck('start');
   await controller.idle();
@@ -293,4 +310,103 @@ test('event times and pass durations come from the injected clock', async () => 
   const families = parseMetrics(await controller.metrics());
   const [sum] = samples(families, 'corral_reconcile_duration_seconds', { pass: 'stack' }, 'corral_reconcile_duration_seconds_sum');
   assert.equal(sum?.value, 2.5);
+});
+
+test('a new revision sends only the stacks whose rendered state changed to their lanes', async () => {
+  const world = new FakeWorld();
+  const repo = new MemoryRepo(['a', 'b', 'c']);
+  const { controller } = await controllerFor(['a', 'b', 'c'], world, new FakeClock(), repo);
+  repo.files.set('catalog/templates/api/config.yml', 'name: api\nversion: 1.0.0\n');
+  repo.files.set('catalog/templates/api/0/docker-compose.yml', 'api:\n  image: busybox\n');
+  repo.files.set('catalog/templates/api/0/rancher-compose.yml', '.catalog:\n  version: 1.0.0\n');
+  repo.files.set('stacks/b/stack.yml', 'template: api\n');
+  repo.files.set('stacks/d/stack.yml', 'template: web\n');
+  repo.revision = 'r2';
+  controller.requestFetch('push');
+  await controller.idle();
+  assert.deepEqual(world.passes, [
+    { stack: 'b', dryRun: false },
+    { stack: 'd', dryRun: false },
+  ]);
+  controller.requestFetch('push, same revision');
+  await controller.idle();
+  assert.equal(world.passes.length, 2, 'an unchanged revision starts no pass');
+});
+
+test('a failed fetch keeps serving the last good revision and says so in every status; its duration comes from the clock', async () => {
+  const world = new FakeWorld();
+  const repo = new MemoryRepo(['a']);
+  const clock = new FakeClock();
+  const { controller } = await controllerFor(['a'], world, clock, repo);
+  repo.failure = () => {
+    clock.time += 4000;
+    return new Error('connection refused');
+  };
+  repo.revision = 'r2';
+  controller.requestFullCheck('interval');
+  await controller.idle();
+  assert.equal(controller.stack('a')?.lastError, 'repository: connection refused');
+  assert.equal(world.passes.filter((p) => p.dryRun).length, 1, 'the full check still ran, on the last good revision');
+  assert.equal(controller.desiredState()?.stacks[0]?.name, 'a');
+  const families = parseMetrics(await controller.metrics());
+  const [failed] = samples(families, 'corral_git_fetch_duration_seconds', { result: 'failed' }, 'corral_git_fetch_duration_seconds_sum');
+  assert.equal(failed?.value, 4);
+
+  repo.failure = undefined;
+  world.pending.add('a');
+  controller.requestFullCheck('interval');
+  await controller.idle();
+  assert.equal(controller.stack('a')?.lastError, undefined, 'readable again: the error is gone');
+});
+
+test('a pass that throws is logged, and the next request for the stack runs again', async () => {
+  const world = new FakeWorld();
+  const logged: string[] = [];
+  const logger = winston.createLogger({
+    transports: [new winston.transports.Console({ silent: true })],
+    format: winston.format((info) => {
+      logged.push(`${info.level}: ${info.message} ${JSON.stringify(info['reasons'])}`);
+      return info;
+    })(),
+  });
+  const { controller } = await controllerFor(['a'], world, new FakeClock(), new MemoryRepo(['a']), logger);
+  world.duringPass = () => {
+    throw new Error('Docker answered 500');
+  };
+  controller.requestSync('a', 'container died');
+  await controller.idle();
+  assert.deepEqual(
+    logged.filter((line) => line.startsWith('error')),
+    ['error: pass failed ["container died"]'],
+  );
+  world.duringPass = () => {};
+  controller.requestSync('a', 'died again');
+  await controller.idle();
+  assert.equal(world.passesOf('a'), 2);
+  const families = parseMetrics(await controller.metrics());
+  const [errors] = samples(
+    families,
+    'corral_reconcile_duration_seconds',
+    { pass: 'stack', result: 'error' },
+    'corral_reconcile_duration_seconds_count',
+  );
+  assert.equal(errors?.value, 1);
+});
+
+test('stop during a full check waits for it, and the stacks it found pending get no pass', async () => {
+  const world = new FakeWorld();
+  const { controller } = await controllerFor(['a', 'b'], world);
+  world.pending.add('a');
+  const held = world.holdDryRun();
+  controller.requestFullCheck('interval');
+  await until('the dry run in flight', () => world.passes.some((p) => p.dryRun));
+  let stopped = false;
+  const stopping = controller.stop().then(() => {
+    stopped = true;
+  });
+  await settle();
+  assert.equal(stopped, false, 'stop waits for the check in flight');
+  held.open();
+  await stopping;
+  assert.equal(world.passesOf('a'), 0);
 });

@@ -1,7 +1,7 @@
 /**
- * A second catalog named in the config: `corral run` converges a stack that uses one of its
- * templates, follows new commits of the catalog, and `corral validate` / `corral plan` read
- * the same desired state as the daemon.
+ * Catalogs named in the config, a git repository (extra) and a folder (team): `corral run`
+ * converges a stack that uses a template of each, follows new commits of the git catalog, and
+ * `corral validate` / `corral plan` read the same desired state as the daemon.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -16,9 +16,12 @@ import { cleanup, clientOf, fleetHosts, placementOf } from './sync-repo.js';
 
 const INTERVAL_S = 2;
 const STACK = 'ctl-extra';
+const TEAM_STACK = 'ctl-team';
 let hosts: HostConfig[];
 let repo: GitRemote;
 let catalog: GitRemote;
+/** Its work tree is the folder catalog `team`. */
+let teamCatalog: GitRemote;
 let daemon: Daemon;
 let configPath: string;
 
@@ -41,42 +44,57 @@ async function runningEnv(): Promise<string[] | undefined> {
 before(async () => {
   const fleet = await ensureFleet();
   hosts = await fleetHosts();
-  await cleanup(hosts, [STACK]);
+  await cleanup(hosts, [STACK, TEAM_STACK]);
   catalog = new GitRemote();
   catalog.webTemplate(IMAGES.busybox, '').push('a catalog of one template');
+  teamCatalog = new GitRemote();
+  teamCatalog.webTemplate(IMAGES.busybox, '');
   repo = new GitRemote();
-  repo.write('stacks/ctl-extra/stack.yml', 'template: extra:web\n').push('a stack from the extra catalog');
+  repo
+    .write(`stacks/${STACK}/stack.yml`, 'template: extra:web\n')
+    .write(`stacks/${TEAM_STACK}/stack.yml`, 'template: team:web\n')
+    .push('a stack from each extra catalog');
   configPath = join(catalog.base, 'corral.yml');
-  const catalogs = `catalogs:\n  - name: extra\n    url: ${pathToFileURL(catalog.bare).href}\n    branch: main\n`;
+  const catalogs =
+    `catalogs:\n  - name: extra\n    url: ${pathToFileURL(catalog.bare).href}\n    branch: main\n` +
+    `  - name: team\n    directory: ${teamCatalog.work}\n`;
   writeFileSync(configPath, `${readFileSync(fleet.configPath, 'utf8')}\n${catalogs}`);
   daemon = new Daemon({ repo: repo.bare, config: configPath, interval: INTERVAL_S, port: freePort() }).start();
 });
 
 after(async () => {
   await daemon?.stop('SIGKILL');
-  await cleanup(hosts, [STACK]);
+  await cleanup(hosts, [STACK, TEAM_STACK]);
   repo?.destroy();
   catalog?.destroy();
+  teamCatalog?.destroy();
 });
 
-test('a stack using a template of a catalog named in the config converges under corral run', async () => {
-  const status = await waitFor(`${STACK} Synced and Healthy`, 30_000, async () => {
-    const s = await daemon.stack(STACK);
-    return s?.sync === 'Synced' && s.health === 'Healthy' ? s : undefined;
-  }).catch((err: Error) => {
-    throw new Error(`${err.message}\n${daemon.log.slice(-3000)}`);
+for (const [stack, kind] of [
+  [STACK, 'a git repository'],
+  [TEAM_STACK, 'a folder'],
+] as const) {
+  test(`a stack using a template of a catalog named in the config (${kind}) converges under corral run`, async () => {
+    const status = await waitFor(`${stack} Synced and Healthy`, 30_000, async () => {
+      const s = await daemon.stack(stack);
+      return s?.sync === 'Synced' && s.health === 'Healthy' ? s : undefined;
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}\n${daemon.log.slice(-3000)}`);
+    });
+    assert.equal(status.template, 'web');
+    assert.deepEqual(status.services, [{ name: 'web', desired: 1, running: 1 }]);
+    assert.equal((await placementOf(hosts, stack)).length, 1, 'one container on the fleet');
   });
-  assert.equal(status.template, 'web');
-  assert.deepEqual(status.services, [{ name: 'web', desired: 1, running: 1 }]);
-});
+}
 
 test('validate and plan read the same desired state as the daemon: valid, nothing left to change', () => {
   const validate = corral('validate', '--repo', repo.work, '--config', configPath);
   assert.equal(validate.code, 0, validate.stdout + validate.stderr);
-  assert.match(validate.stdout, /1 of 1 stacks valid; 0 errors/);
-  const plan = corral('plan', '--repo', repo.work, '--config', configPath, '--stack', STACK, '--exit-code');
+  assert.match(validate.stdout, /2 of 2 stacks valid; 0 errors/);
+  const plan = corral('plan', '--repo', repo.work, '--config', configPath, '--exit-code');
   assert.equal(plan.code, 0, plan.stdout + plan.stderr);
   assert.match(plan.stdout, /^stack ctl-extra: no changes/m);
+  assert.match(plan.stdout, /^stack ctl-team: no changes/m);
 });
 
 test('a new commit of the catalog is followed: the stack is recreated from the new template', async () => {
