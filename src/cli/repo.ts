@@ -16,7 +16,11 @@ import { readIdentities } from './secrets.js';
 
 export const repoOption = {
   repo: { type: 'string', default: '.', describe: 'GitOps repository directory (holds catalog/ and stacks/)' },
-  config: { type: 'string', describe: 'Config file: the hosts and the catalogs (default: the local Docker daemon, no extra catalogs)' },
+  config: {
+    type: 'string',
+    describe:
+      'Config file: the hosts, the catalogs and the policy stacks are checked against (default: the local Docker daemon, no extra catalogs, no grants)',
+  },
   catalog: {
     type: 'string',
     array: true,
@@ -49,6 +53,7 @@ export async function readDesiredState(args: RepoArgs, withoutIdentity: 'uncheck
     repo: new DirectorySource(resolve(args.repo)),
     catalogs,
     withoutIdentity,
+    ...(config.policy ? { policy: config.policy } : {}),
     ...(identities ? { identities } : {}),
   });
   await source.refresh();

@@ -1,12 +1,15 @@
 /**
- * The controller's configuration (`--config FILE`): the Docker hosts corral manages.
+ * The controller's configuration (`--config FILE`): the Docker hosts corral manages, the webhook,
+ * and the policy for stacks (./policy.ts).
  * Parsing is pure (text in, hosts or diagnostics out); ./load.ts reads the file.
  */
 import { atLine, type Diagnostic, error } from '../model/diagnostics.js';
+import type { Policy } from '../policy/types.js';
 import { isPlainObject } from '../util/values.js';
 import { parseYaml } from '../util/yaml.js';
 import { type ApiConfig, parseApiSection } from './api.js';
 import { type CatalogConfig, parseCatalogs } from './catalogs.js';
+import { parsePolicy } from './policy.js';
 import { parseRequests, type RequestsConfig } from './requests.js';
 import { parseSsh, type SshFiles } from './ssh.js';
 
@@ -41,11 +44,13 @@ export interface CorralConfig {
   api?: ApiConfig;
   /** Catalogs beside the repository's own (./catalogs.ts). */
   catalogs: CatalogConfig[];
+  /** What stacks may use (./policy.ts); absent means DEFAULT_POLICY. */
+  policy?: Policy;
 }
 
 export type ConfigResult = { config: CorralConfig; diagnostics: Diagnostic[] } | { config?: undefined; diagnostics: Diagnostic[] };
 
-const TOP_LEVEL_KEYS = ['hosts', 'webhook', 'requests', 'api', 'catalogs'];
+const TOP_LEVEL_KEYS = ['hosts', 'webhook', 'requests', 'api', 'catalogs', 'policy'];
 const HOST_KEYS = ['name', 'docker', 'address', 'labels', 'tls', 'ssh'];
 const TLS_KEYS = ['ca', 'cert', 'key'];
 const HOST_NAME = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
@@ -91,6 +96,7 @@ export function parseConfig(text: string, file: string): ConfigResult {
   const requests = parseRequests(parsed.value['requests'], file, at, diagnostics);
   const api = parseApiSection(parsed.value['api'], file, at, diagnostics);
   const catalogs = parseCatalogs(parsed.value['catalogs'], file, at, diagnostics);
+  const policy = parsePolicy(parsed.value['policy'], file, at, diagnostics);
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   return {
     config: {
@@ -99,6 +105,7 @@ export function parseConfig(text: string, file: string): ConfigResult {
       ...(webhookSecretEnv ? { webhookSecretEnv } : {}),
       ...(requests ? { requests } : {}),
       ...(api ? { api } : {}),
+      policy,
     },
     diagnostics,
   };

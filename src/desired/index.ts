@@ -6,6 +6,7 @@
  */
 import type { CatalogConfig } from '../config/catalogs.js';
 import type { FileTree } from '../model/files.js';
+import type { Policy } from '../policy/types.js';
 import { type DesiredState, loadDesiredState } from '../render/desired-state.js';
 import { decryptStackAnswers, type SecretAnswers } from '../secrets/answers.js';
 import type { Source } from '../source/types.js';
@@ -20,6 +21,8 @@ export interface DesiredStateSourceOptions {
   identities?: readonly string[];
   /** Without identities: encrypted answers are checked as far as they can be, or their stacks fail (default). */
   withoutIdentity?: 'unchecked' | 'none';
+  /** The operators' policy every stack is checked against (DEFAULT_POLICY when absent). */
+  policy?: Policy;
   /** For git catalogs: where remote ones are fetched to, and how long a fetch may take. */
   git?: GitCatalogOptions;
 }
@@ -73,6 +76,7 @@ export class DesiredStateSource {
     const options = {
       extraCatalogs: catalogs.catalogs,
       unavailableCatalogs: catalogs.unavailable,
+      ...(this.options.policy ? { policy: this.options.policy } : {}),
       ...(snapshot.revision === undefined ? {} : { revision: snapshot.revision }),
     };
     const { identities, withoutIdentity = 'none' } = this.options;

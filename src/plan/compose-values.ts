@@ -4,6 +4,8 @@
  */
 import { isPlainObject } from '../util/values.js';
 
+import { cleanAbsolutePath } from '../util/paths.js';
+
 export type Parsed<T> = { value: T } | { problem: string };
 
 /** `"echo 'a b'" → ["echo", "a b"]`, as compose splits a string command (POSIX shell words, no expansion). */
@@ -137,7 +139,10 @@ export type VolumeMount =
   | { kind: 'named'; source: string; target: string; mode: string }
   | { kind: 'bind'; source: string; target: string; mode: string };
 
-/** One `volumes:` entry of a service: `/data`, `name:/data[:ro]`, `/host:/data[:ro,z]`, or the long syntax. */
+/**
+ * One `volumes:` entry of a service: `/data`, `name:/data[:ro]`, `/host:/data[:ro,z]`, or the long syntax.
+ * A bind mount's host path is cleaned (`/srv/app/../../etc` is `/etc`), so that what is checked is what Docker gets.
+ */
 export function parseVolumeMount(entry: unknown): Parsed<VolumeMount> {
   if (isPlainObject(entry)) return parseLongVolume(entry);
   const [first = '', second, mode = '', ...extra] = String(entry).split(':');
@@ -151,8 +156,8 @@ export function parseVolumeMount(entry: unknown): Parsed<VolumeMount> {
     return {
       problem: `${JSON.stringify(entry)}: a relative bind mount has no meaning on a remote Docker host; use an absolute path or a named volume`,
     };
-  const kind = first.startsWith('/') ? 'bind' : 'named';
-  return { value: { kind, source: first, target: second, mode } };
+  if (first.startsWith('/')) return { value: { kind: 'bind', source: cleanAbsolutePath(first), target: second, mode } };
+  return { value: { kind: 'named', source: first, target: second, mode } };
 }
 
 function parseLongVolume(entry: Record<string, unknown>): Parsed<VolumeMount> {
@@ -162,7 +167,7 @@ function parseLongVolume(entry: Record<string, unknown>): Parsed<VolumeMount> {
   const mode = entry['read_only'] === true ? 'ro' : '';
   if (!target.startsWith('/')) return { problem: `${JSON.stringify(entry)}: target must be an absolute container path` };
   if (type === 'volume') return { value: source === '' ? { kind: 'anonymous', target } : { kind: 'named', source, target, mode } };
-  if (type === 'bind' && source.startsWith('/')) return { value: { kind: 'bind', source, target, mode } };
+  if (type === 'bind' && source.startsWith('/')) return { value: { kind: 'bind', source: cleanAbsolutePath(source), target, mode } };
   return { problem: `${JSON.stringify(entry)}: the long syntax supports type volume, or bind with an absolute source` };
 }
 

@@ -11,8 +11,10 @@ import type { DesiredStack } from '../model/desired.js';
 import { atLine, type Diagnostic, error, hasErrors } from '../model/diagnostics.js';
 import type { FileTree } from '../model/files.js';
 import { redactString } from '../model/redact.js';
+import { checkStackPolicy, DEFAULT_POLICY, type Policy, type PolicyViolation } from '../policy/index.js';
 import { decryptStackAnswers, openAnswers, type PlaintextSecrets, type SecretAnswers } from '../secrets/answers.js';
 import { readStackRequest, readStackRequests, type StackRequest, type StackRequestResult } from '../stacks/request.js';
+import { cleanAbsolutePath } from '../util/paths.js';
 import { renderStack } from './render-stack.js';
 
 export const DEFAULT_CATALOG = 'library';
@@ -29,6 +31,8 @@ export interface DesiredStateOptions {
   secrets?: SecretAnswers;
   /** The operators' policy on plaintext password answers (default: deny). */
   plaintextSecrets?: PlaintextSecrets;
+  /** The operators' policy (config `policy:`); DEFAULT_POLICY when absent. */
+  policy?: Policy;
 }
 
 export interface FailedStack {
@@ -139,7 +143,28 @@ function resolveStack(
   const diagnostics = redact([...answerDiagnostics, ...rendered.diagnostics]);
   if (!rendered.stack) return { diagnostics };
   const stack = { ...rendered.stack, warnings: redact(rendered.stack.warnings), ignoredKeys: redact(rendered.stack.ignoredKeys) };
+  const violations = checkStackPolicy(stack, options.policy ?? DEFAULT_POLICY);
+  diagnostics.push(...redact(violations.map((v) => policyDiagnostic(v, request, stack))));
   return { stack, diagnostics };
+}
+
+/**
+ * A policy violation as an error in the stack request: at the line of the answer the offending
+ * value came from when one can be told (the longest answer found in it), else at `template:`.
+ */
+function policyDiagnostic(violation: PolicyViolation, request: StackRequest, stack: DesiredStack): Diagnostic {
+  const secrets = stack.secretVariables.map((name) => stack.variables[name] ?? '').filter((value) => value !== '');
+  const source = Object.entries(request.answers)
+    .filter(([, value]) => value.length >= 2 && (violation.value.includes(value) || violation.value.includes(cleanedIfPath(value))))
+    .sort(([, a], [, b]) => b.length - a.length)[0];
+  const location = source ? request.answerLocations[source[0]] : undefined;
+  const fromAnswer = source ? ` (from answers.${source[0]})` : '';
+  const message = `service "${violation.service}": ${violation.key}: ${redactString(violation.message, secrets)}${fromAnswer}`;
+  const line = location?.line ?? request.templateLine;
+  return error(location?.file ?? request.file, message, {
+    field: `services.${violation.service}.${violation.key}`,
+    ...(line === undefined ? {} : { line }),
+  });
 }
 
 /** Resolves `<template>` / `<catalog>:<template>` and the requested (or default) version. */
@@ -183,6 +208,11 @@ function locateAnswer(diagnostic: Diagnostic, request: StackRequest): Diagnostic
   const location = variable === undefined ? undefined : request.answerLocations[variable];
   if (!location) return diagnostic;
   return { ...diagnostic, file: location.file, ...atLine(location.line) };
+}
+
+/** A bind path answer reaches the create request cleaned (`/srv/../etc` as `/etc`). */
+function cleanedIfPath(value: string): string {
+  return value.startsWith('/') ? cleanAbsolutePath(value) : value;
 }
 
 function subtree(files: FileTree, dir: string): FileTree {

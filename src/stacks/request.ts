@@ -12,6 +12,8 @@ export interface StackRequest {
   name: string;
   /** Path of stack.yml as shown to users. */
   file: string;
+  /** Line of `template:` in stack.yml, where problems of the stack as a whole are reported. */
+  templateLine?: number;
   /** Catalog named in `<catalog>:<template>`; undefined means the default catalog. */
   catalog?: string;
   template: string;
@@ -98,6 +100,7 @@ function buildRequest(
     request: {
       name,
       file,
+      ...templateLineOf(parsed),
       template: reference.template,
       answers,
       answerLocations,
@@ -192,6 +195,11 @@ function malformedLineMessage(hasSeparator: boolean): string {
     ? "the text before '=' is not a variable name (letters, digits, '_', '.', '-'; not starting with a digit)"
     : "there is no '='";
   return `expected KEY=value (a variable name, '=', then the value): ${problem}; the line is not shown, as it may hold a secret`;
+}
+
+function templateLineOf(parsed: ParsedYaml): { templateLine?: number } {
+  const line = parsed.lineOf(['template']);
+  return line === undefined ? {} : { templateLine: line };
 }
 
 function failed(name: string, diagnostic: Diagnostic): StackRequestResult {

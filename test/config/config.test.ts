@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultConfig, parseConfig } from '../../src/config/config.js';
 import { formatDiagnostic } from '../../src/model/diagnostics.js';
+import { DEFAULT_POLICY } from '../../src/policy/index.js';
 
 const FILE = 'corral.yml';
 
@@ -173,4 +174,70 @@ test('catalogs: a bad entry is refused naming the entry, the key and what is acc
   assert.deepEqual(errorsOf(`${hosts}catalogs:\n  - {name: a, directory: x}\n  - {name: a, url: 'https://g/a.git'}\n`), [
     'corral.yml:5: error: catalogs[1].name: "a" is named twice; every catalog needs its own name',
   ]);
+});
+
+test('policy: absent means the default (no grants, no bind mounts, any registry, max_scale 20)', () => {
+  const result = parseConfig('hosts:\n  - name: h1\n    docker: unix:///x.sock\n', FILE);
+  assert.deepEqual(result.config?.policy, DEFAULT_POLICY);
+  assert.deepEqual(DEFAULT_POLICY, { allow: [], bindMounts: [], registries: [], maxScale: 20, templates: {} });
+});
+
+test('policy: grants, cleaned bind prefixes, registries, max_scale and per-template grants', () => {
+  const result = parseConfig(
+    `
+hosts:
+  - name: h1
+    docker: unix:///x.sock
+policy:
+  allow: [sysctls]
+  bind_mounts: [/srv/corral/, /srv/a/../b]
+  registries: [10.99.0.2:5000, Registry.Example.com/team/]
+  max_scale: 50
+  templates:
+    etcd: {allow: [host_network]}
+    community:tidb: {allow: [host_network], bind_mounts: [/data/tidb]}
+`,
+    FILE,
+  );
+  assert.deepEqual(result.diagnostics, []);
+  assert.deepEqual(result.config?.policy, {
+    allow: ['sysctls'],
+    bindMounts: ['/srv/corral', '/srv/b'],
+    registries: ['10.99.0.2:5000', 'registry.example.com/team'],
+    maxScale: 50,
+    templates: {
+      'library:etcd': { allow: ['host_network'], bindMounts: [] },
+      'community:tidb': { allow: ['host_network'], bindMounts: ['/data/tidb'] },
+    },
+  });
+});
+
+test('policy: every mistake names the key, the line and what is accepted', () => {
+  const errors = errorsOf(`hosts:
+  - name: h1
+    docker: unix:///x.sock
+policy:
+  allow: [privileged, root]
+  bind_mounts: [relative/path]
+  registries: ["https://x"]
+  max_scale: 0
+  templates:
+    "../x": {allow: []}
+    etcd: {allow: [host_network], registries: []}
+  plaintext: true
+`);
+  const expected = [
+    /^corral.yml:5: error: policy.allow\[1\]: unknown grant "root"; accepted: privileged, capabilities, host_network/,
+    /^corral.yml:6: error: policy.bind_mounts\[0\]: expected an absolute host path such as \/srv\/corral, got "relative\/path"/,
+    /^corral.yml:7: error: policy.registries\[0\]: expected a registry host\[:port\]/,
+    /^corral.yml:8: error: policy.max_scale: expected a whole number ≥ 1, got 0/,
+    /^corral.yml:10: error: policy.templates.\.\.\/x: expected a template id/,
+    /^corral.yml:11: error: policy.templates.etcd.registries: unknown key; accepted: allow, bind_mounts/,
+    /^corral.yml:12: error: policy.plaintext: unknown key; accepted: allow, bind_mounts, registries, max_scale, templates/,
+  ];
+  for (const pattern of expected)
+    assert.ok(
+      errors.some((e) => pattern.test(e)),
+      `${pattern}\n${errors.join('\n')}`,
+    );
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DesiredStack } from '../../src/model/desired.js';
 import { MASK, redactStack } from '../../src/model/redact.js';
+import { DEFAULT_POLICY } from '../../src/policy/index.js';
 import { loadDesiredState } from '../../src/render/index.js';
 
 const QUESTIONS = `
@@ -207,6 +208,7 @@ test('compose v2 named volumes and labels/environment lists are normalised', () 
       'catalog/templates/v2/0/rancher-compose.yml': 'version: "2"\ncatalog:\n  version: 1.0.0\nservices:\n  db:\n    scale: 1\n',
       'stacks/v/stack.yml': 'template: v2\n',
     }),
+    { policy: { ...DEFAULT_POLICY, bindMounts: ['/host'] } },
   );
   const stack = only(state, 'v');
   assert.deepEqual(stack.services['db']?.compose.labels, { a: '1', b: '' });

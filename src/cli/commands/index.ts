@@ -12,7 +12,7 @@ type AnyBody = CommandBody<any>;
 const COMMANDS: { command: string; describe: string; load: () => Promise<AnyBody> }[] = [
   {
     command: 'validate',
-    describe: 'Validate and render every stack of the repository (one line per problem; exit 1 on any error)',
+    describe: 'Validate, render and check against the policy every stack of the repository (one line per problem; exit 1 on any error)',
     load: async () => (await import('./validate.js')).validateCommand,
   },
   {

@@ -73,6 +73,7 @@ export const runCommand: CommandBody<RunArgs> = {
       repo: source,
       catalogs: config.catalogs,
       withoutIdentity: 'none',
+      ...(config.policy ? { policy: config.policy } : {}),
       ...(identities ? { identities } : {}),
     });
     const controller = new Controller({ repository, config, logger, ...(webhookSecret ? { webhookSecret } : {}) });
