@@ -25,6 +25,17 @@ function tempRepo(files: Record<string, string>): string {
   return dir;
 }
 
+/** What the README grants the bundled templates. */
+const BUNDLED_POLICY = `hosts:
+  - name: local
+    docker: unix:///var/run/docker.sock
+policy:
+  registries: [10.99.0.2:5000, docker.io/pingcap]
+  templates:
+    etcd: {allow: [host_network]}
+    tidb: {allow: [host_network]}
+`;
+
 const noStackTrace = (text: string) => assert.doesNotMatch(text, /\n\s+at .+:\d+:\d+/);
 
 test('corral validate passes on the repository itself', () => {
@@ -105,16 +116,22 @@ test('the bundled templates render with their defaults', () => {
     'stacks/e0/stack.yml': 'template: etcd\nversion: "0"\n',
     'stacks/e1/stack.yml': 'template: etcd\nanswers:\n  host_label: zone=a\n',
     'stacks/h0/stack.yml': 'template: hello-web\nversion: "0"\n',
+    'corral.yml': BUNDLED_POLICY,
   });
+  const config = join(repo, 'corral.yml');
   try {
-    const { code, stdout } = run(['validate', '--repo', repo, '--format', 'json']);
+    const refused = run(['validate', '--repo', repo]);
+    assert.equal(refused.code, 1, 'without --config, host networking is not granted');
+    assert.match(refused.stdout, /^stacks\/e0\/stack.yml:1: error: service "etcd": network_mode: .*"host_network"/m);
+    const { code, stdout } = run(['validate', '--repo', repo, '--config', config, '--format', 'json']);
     assert.equal(code, 0, stdout);
-    const tidb = JSON.parse(run(['render', 't1', '--repo', repo, '--format', 'json']).stdout);
+    const tidb = JSON.parse(run(['render', 't1', '--repo', repo, '--config', config, '--format', 'json']).stdout);
     assert.equal(tidb.services.tikv.scale, 2);
     assert.equal(tidb.services.tidb.compose.image, 'pingcap/tidb:v4.0.16');
     assert.deepEqual(tidb.services.tidb.compose.command, ['--store=tikv', '--path=10.99.0.11:2379,10.99.0.12:2379,10.99.0.13:2379']);
     assert.equal(tidb.services.pd.compose.labels['io.rancher.scheduler.affinity:host_label'], 'disk=ssd');
-    const etcd = JSON.parse(run(['render', 'e1', '--repo', repo, '--format', 'json']).stdout);
+    assert.deepEqual(tidb.services.pd.compose.volumes, ['pd-data:/data']);
+    const etcd = JSON.parse(run(['render', 'e1', '--repo', repo, '--config', config, '--format', 'json']).stdout);
     assert.equal(etcd.services.etcd.scale, 3);
     assert.equal(etcd.services.etcd.compose.network_mode, 'host');
     assert.match(etcd.services.etcd.compose.command[0], /--initial-cluster-token "e1-\$CLUSTER_TOKEN"/);

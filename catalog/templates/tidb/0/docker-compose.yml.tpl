@@ -20,7 +20,7 @@ pd:
   environment:
     PD_HOSTS: ${pd_hosts}
   volumes:
-    - ${data_path}/pd:/data
+    - pd-data:/data
   labels:
     io.rancher.scheduler.affinity:container_label_ne: io.rancher.stack_service.name=$${stack_name}/$${service_name}
 {{- if .Values.host_label }}
@@ -36,7 +36,7 @@ tikv:
       me=$$(ip -4 -o addr | grep -v ' lo ' | head -n 1 | sed 's/.* inet \([0-9.]*\).*/\1/')
       exec /tikv-server --addr="$$me:20160" --data-dir=/data --pd="{{ $pd }}"
   volumes:
-    - ${data_path}/tikv:/data
+    - tikv-data:/data
   labels:
     io.rancher.scheduler.affinity:container_label_ne: io.rancher.stack_service.name=$${stack_name}/$${service_name}
 {{- if .Values.host_label }}
