@@ -11,6 +11,7 @@ import type { HostConfig } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/load.js';
 import { CorralLabel } from '../../src/model/labels.js';
 import { dockerClient } from '../../src/observe/index.js';
+import type { Policy } from '../../src/policy/index.js';
 import { type ReconcileResult, reconcile } from '../../src/reconcile/index.js';
 import { loadDesiredState } from '../../src/render/index.js';
 import { readDirectoryTree } from '../../src/source/directory.js';
@@ -21,6 +22,11 @@ export const BUSYBOX = IMAGES.busybox;
 /** The fleet's hosts, reached over `transport`; brings the fleet up first if it is not running. */
 export async function fleetHosts(transport: Transport = 'unix'): Promise<HostConfig[]> {
   return (await loadConfig(await fleetConfigPath(transport))).hosts;
+}
+
+/** The policy of the fleet's corral.yml, as `corral sync --config` would apply it. */
+export async function fleetPolicy(): Promise<Policy | undefined> {
+  return (await loadConfig((await ensureFleet()).configPath)).policy;
 }
 
 /** A short random suffix, so that concurrent runs on the shared fleet never share a stack name. */
@@ -65,7 +71,8 @@ export class TestRepo {
   }
 
   async sync(hosts: HostConfig[], only: string[], dryRun = false): Promise<ReconcileResult> {
-    const state = loadDesiredState(await readDirectoryTree(this.dir, ['catalog', 'stacks']));
+    const policy = await fleetPolicy();
+    const state = loadDesiredState(await readDirectoryTree(this.dir, ['catalog', 'stacks']), policy ? { policy } : {});
     return reconcile({ hosts, desired: state.stacks, failed: state.failed, prune: true, only, dryRun });
   }
 
