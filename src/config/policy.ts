@@ -9,6 +9,7 @@
  *     max_scale: 20
  *     templates:                     # grants for one template: `<template>` (library) or `<catalog>:<template>`
  *       etcd: {allow: [host_network]}
+ *     plaintext_secrets: deny        # allow: password answers may be plain text (src/secrets)
  */
 import { type Diagnostic, error } from '../model/diagnostics.js';
 import { DEFAULT_POLICY, GRANTS, type Grant, type Policy, type TemplateGrants, templateKey } from '../policy/types.js';
@@ -17,7 +18,7 @@ import { isPlainObject } from '../util/values.js';
 
 type At = (path: (string | number)[]) => { field: string; line?: number };
 
-const POLICY_KEYS = ['allow', 'bind_mounts', 'registries', 'max_scale', 'templates'];
+const POLICY_KEYS = ['allow', 'bind_mounts', 'registries', 'max_scale', 'templates', 'plaintext_secrets'];
 const TEMPLATE_KEYS = ['allow', 'bind_mounts'];
 const TEMPLATE_REF = /^(?:([a-z0-9][a-z0-9._-]*):)?((?:[a-z0-9][a-z0-9_-]*\*)?[A-Za-z0-9][A-Za-z0-9._-]*)$/;
 const REGISTRY = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?(\/[a-z0-9][a-z0-9._/-]*)?$/;
@@ -38,6 +39,7 @@ export function parsePolicy(raw: unknown, file: string, at: At, diagnostics: Dia
     registries: parseRegistries(raw['registries'], file, at, diagnostics),
     maxScale: parseMaxScale(raw['max_scale'], file, at, diagnostics),
     templates: parseTemplates(raw['templates'], file, at, diagnostics),
+    plaintextSecrets: parsePlaintextSecrets(raw['plaintext_secrets'], file, at, diagnostics),
   };
 }
 
@@ -109,6 +111,15 @@ function parseMaxScale(raw: unknown, file: string, at: At, diagnostics: Diagnost
   if (typeof raw === 'number' && Number.isSafeInteger(raw) && raw >= 1) return raw;
   diagnostics.push(error(file, `policy.max_scale: expected a whole number ≥ 1, got ${JSON.stringify(raw)}`, at(['policy', 'max_scale'])));
   return DEFAULT_POLICY.maxScale;
+}
+
+function parsePlaintextSecrets(raw: unknown, file: string, at: At, diagnostics: Diagnostic[]): Policy['plaintextSecrets'] {
+  if (raw === undefined || raw === null) return DEFAULT_POLICY.plaintextSecrets;
+  if (raw === 'allow' || raw === 'deny') return raw;
+  diagnostics.push(
+    error(file, `policy.plaintext_secrets: expected allow or deny, got ${JSON.stringify(raw)}`, at(['policy', 'plaintext_secrets'])),
+  );
+  return DEFAULT_POLICY.plaintextSecrets;
 }
 
 function parseTemplates(raw: unknown, file: string, at: At, diagnostics: Diagnostic[]): Record<string, TemplateGrants> {

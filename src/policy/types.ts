@@ -40,6 +40,8 @@ export interface Policy {
   maxScale: number;
   /** Grants by template, keyed `<catalog>:<template>` (a bare id in the config means the `library` catalog). */
   templates: Record<string, TemplateGrants>;
+  /** `allow`: password answers may be written in plain text (src/secrets); `deny` by default. */
+  plaintextSecrets: 'allow' | 'deny';
 }
 
 export const DEFAULT_MAX_SCALE = 20;
@@ -51,6 +53,7 @@ export const DEFAULT_POLICY: Policy = Object.freeze({
   registries: [],
   maxScale: DEFAULT_MAX_SCALE,
   templates: {},
+  plaintextSecrets: 'deny',
 }) as Policy;
 
 /** The key of a template's grants: `<catalog>:<template>`. */

@@ -123,7 +123,12 @@ function resolveStack(
   const found = findTemplateVersion(request, catalogs);
   if ('error' in found) return { diagnostics: [found.error] };
   const { template, version } = found;
-  const opened = openAnswers(request, version.questions, options.secrets ?? { mode: 'none' }, options.plaintextSecrets);
+  const opened = openAnswers(
+    request,
+    version.questions,
+    options.secrets ?? { mode: 'none' },
+    options.plaintextSecrets ?? options.policy?.plaintextSecrets,
+  );
   // An answer that could not be opened has its error already; "required, but no answer" would only confuse.
   const checked = validateAnswers(version.questions, opened.answers, request.file).filter(
     (d) => !opened.unopened.some((variable) => d.field === `answers.${variable}`),

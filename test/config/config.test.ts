@@ -179,7 +179,7 @@ test('catalogs: a bad entry is refused naming the entry, the key and what is acc
 test('policy: absent means the default (no grants, no bind mounts, any registry, max_scale 20)', () => {
   const result = parseConfig('hosts:\n  - name: h1\n    docker: unix:///x.sock\n', FILE);
   assert.deepEqual(result.config?.policy, DEFAULT_POLICY);
-  assert.deepEqual(DEFAULT_POLICY, { allow: [], bindMounts: [], registries: [], maxScale: 20, templates: {} });
+  assert.deepEqual(DEFAULT_POLICY, { allow: [], bindMounts: [], registries: [], maxScale: 20, templates: {}, plaintextSecrets: 'deny' });
 });
 
 test('policy: grants, cleaned bind prefixes, registries, max_scale and per-template grants', () => {
@@ -196,6 +196,7 @@ policy:
   templates:
     etcd: {allow: [host_network]}
     community:tidb: {allow: [host_network], bind_mounts: [/data/tidb]}
+  plaintext_secrets: allow
 `,
     FILE,
   );
@@ -209,6 +210,7 @@ policy:
       'library:etcd': { allow: ['host_network'], bindMounts: [] },
       'community:tidb': { allow: ['host_network'], bindMounts: ['/data/tidb'] },
     },
+    plaintextSecrets: 'allow',
   });
 });
 
@@ -225,6 +227,7 @@ policy:
     "../x": {allow: []}
     etcd: {allow: [host_network], registries: []}
   plaintext: true
+  plaintext_secrets: yes
 `);
   const expected = [
     /^corral.yml:5: error: policy.allow\[1\]: unknown grant "root"; accepted: privileged, capabilities, host_network/,
@@ -233,7 +236,8 @@ policy:
     /^corral.yml:8: error: policy.max_scale: expected a whole number ≥ 1, got 0/,
     /^corral.yml:10: error: policy.templates.\.\.\/x: expected a template id/,
     /^corral.yml:11: error: policy.templates.etcd.registries: unknown key; accepted: allow, bind_mounts/,
-    /^corral.yml:12: error: policy.plaintext: unknown key; accepted: allow, bind_mounts, registries, max_scale, templates/,
+    /^corral.yml:12: error: policy.plaintext: unknown key; accepted: allow, bind_mounts, registries, max_scale, templates, plaintext_secrets/,
+    /^corral.yml:13: error: policy.plaintext_secrets: expected allow or deny, got "yes"/,
   ];
   for (const pattern of expected)
     assert.ok(

@@ -234,7 +234,7 @@ test('a password answer in a refused value is masked in the message', () => {
       ],
       ['stacks/s/stack.yml', 'template: t\nanswers:\n  pw: hunter2-secret\n'],
     ]),
-    { policy: DEFAULT_POLICY },
+    { policy: policy({ plaintextSecrets: 'allow' }) },
   );
   const text = state.failed[0]?.diagnostics.map(formatDiagnostic).join('\n') ?? '';
   assert.match(text, /host path \/srv\/\*+ is not under/);
