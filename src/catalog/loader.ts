@@ -3,7 +3,7 @@
  * from a FileTree. Pure: no file system access; real-world mistakes become warnings.
  */
 import { atLine, type Diagnostic, error, warning } from '../model/diagnostics.js';
-import type { FileTree } from '../model/files.js';
+import { type FileTree, unreadReason } from '../model/files.js';
 import { isPlainObject, scalarText, stringMap } from '../util/values.js';
 import { parseYaml } from '../util/yaml.js';
 import { splitCatalogBlock } from './catalog-section.js';
@@ -106,7 +106,9 @@ function loadTemplate(
     return undefined;
   }
   const configPath = shown(`${dir}/${configName}`);
-  const parsed = parseYaml(files.get(`${dir}/${configName}`) ?? '', configPath, { scalarsAsStrings: true });
+  const configText = readableText(files, `${dir}/${configName}`, configPath, diagnostics);
+  if (configText === undefined) return undefined;
+  const parsed = parseYaml(configText, configPath, { scalarsAsStrings: true });
   diagnostics.push(...parsed.diagnostics);
   if (parsed.value !== undefined && !isPlainObject(parsed.value)) {
     diagnostics.push(error(configPath, 'expected a mapping of template fields (name, description, version, category, ...)'));
@@ -142,8 +144,8 @@ function loadTemplate(
       license: scalarText(config['license']),
       projectURL: scalarText(config['projectURL']),
       icon: icon && shown(`${dir}/${icon}`),
-      iconSvg: icon?.toLowerCase().endsWith('.svg') ? files.get(`${dir}/${icon}`) : undefined,
-      readme: readme && files.get(`${dir}/${readme}`),
+      iconSvg: icon?.toLowerCase().endsWith('.svg') ? textOrNothing(files.get(`${dir}/${icon}`)) : undefined,
+      readme: readme && textOrNothing(files.get(`${dir}/${readme}`)),
       configuredVersion,
       defaultFolder: pickDefaultVersion(versions, configuredVersion)?.folder,
     }),
@@ -174,8 +176,13 @@ function loadVersion(
     diagnostics.push(warning(shown(dir), 'version folder has no docker-compose.yml or docker-compose.yml.tpl: skipped'));
     return undefined;
   }
-  const rancherText = files.get(`${dir}/rancher-compose.yml`);
   const rancherPath = shown(`${dir}/rancher-compose.yml`);
+  const composePath = shown(`${dir}/${composeName}`);
+  const composeText = readableText(files, `${dir}/${composeName}`, composePath, diagnostics);
+  const rancherText = files.has(`${dir}/rancher-compose.yml`)
+    ? readableText(files, `${dir}/rancher-compose.yml`, rancherPath, diagnostics)
+    : undefined;
+  if (composeText === undefined || (files.has(`${dir}/rancher-compose.yml`) && rancherText === undefined)) return undefined;
   const section = rancherText === undefined ? undefined : readCatalogSection(rancherText, rancherPath, diagnostics);
   const version = scalarText(section?.values['version']);
   if (version === undefined || version.trim() === '') {
@@ -207,7 +214,7 @@ function loadVersion(
     version,
     questions,
     labels: stringMap(catalog['labels']),
-    dockerCompose: { path: shown(`${dir}/${composeName}`), text: files.get(`${dir}/${composeName}`) ?? '' },
+    dockerCompose: { path: composePath, text: composeText },
     ...optionalFields({
       name: scalarText(catalog['name']),
       description: scalarText(catalog['description']),
@@ -215,7 +222,7 @@ function loadVersion(
       minimumRancherVersion: scalarText(catalog['minimum_rancher_version']),
       maximumRancherVersion: scalarText(catalog['maximum_rancher_version']),
       upgradeFrom,
-      readme: readmeName && files.get(`${dir}/${readmeName}`),
+      readme: readmeName && textOrNothing(files.get(`${dir}/${readmeName}`)),
       rancherCompose: rancherText === undefined ? undefined : ({ path: rancherPath, text: rancherText } satisfies SourceFile),
     }),
   };
@@ -272,6 +279,19 @@ function findCatalogSection(value: unknown): [string[], Record<string, unknown>]
     if (isPlainObject(section)) return [['services', key], section];
   }
   return undefined;
+}
+
+/** A file's text, or undefined with an error when it was too large or not text (model/files.ts). */
+function readableText(files: FileTree, path: string, shownPath: string, diagnostics: Diagnostic[]): string | undefined {
+  const text = files.get(path) ?? '';
+  const reason = unreadReason(text);
+  if (reason === undefined) return text;
+  diagnostics.push(error(shownPath, `${reason}: not loaded`));
+  return undefined;
+}
+
+function textOrNothing(text: string | undefined): string | undefined {
+  return unreadReason(text) === undefined ? text : undefined;
 }
 
 function topLevelFiles(files: FileTree, dir: string): string[] {

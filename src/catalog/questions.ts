@@ -16,6 +16,8 @@
  *   so a certificate answer is PEM text that may well carry the private key.
  * - A repeated variable: the later definition wins (Rancher's form bound both fields to the same
  *   answer), at the position of the first one.
+ * - An answer no question declares is an error (Rancher passed it on): it would reach the templates
+ *   as a variable, and could override an operator's `${X:-default}`.
  */
 import { type Diagnostic, error, warning } from '../model/diagnostics.js';
 import { isPlainObject, scalarText } from '../util/values.js';
@@ -264,13 +266,13 @@ export function validateAnswers(questions: Question[], answers: Record<string, s
       ? []
       : [error(file, `answers.${question.variable}: ${problem} (${ruleSummary(question)})`, { field: `answers.${question.variable}` })];
   });
+  // An undeclared answer would still reach the templates (and override an operator's ${X:-default}).
+  const known = declared.size === 0 ? 'it declares no questions' : `declared: ${shortList([...declared])}`;
   for (const variable of Object.keys(answers).filter((v) => !declared.has(v))) {
     diagnostics.push(
-      warning(
-        file,
-        `answers.${variable}: no question of the template declares "${variable}"; it is still passed to the templates as a variable`,
-        { field: `answers.${variable}` },
-      ),
+      error(file, `answers.${variable}: no question of this template version declares "${variable}"; ${known}`, {
+        field: `answers.${variable}`,
+      }),
     );
   }
   return diagnostics;
@@ -468,6 +470,12 @@ export function isSecretType(type: QuestionType): boolean {
 }
 
 // ---------------------------------------------------------------- helpers
+
+/** `a, b, c` — at most 20 names, then how many more. */
+function shortList(names: string[]): string {
+  const shown = names.slice(0, 20).join(', ');
+  return names.length > 20 ? `${shown} and ${names.length - 20} more` : shown;
+}
 
 function clamp(value: number, min: number | undefined, max: number | undefined): number {
   if (min !== undefined && value < min) return min;

@@ -2,7 +2,9 @@
  * Compose-style variable interpolation on string values of an already parsed document:
  * `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?message}`, `${VAR?message}`,
  * and `$$` for a literal `$`. Keys and non-string values are left alone, so an answer can
- * only ever become (part of) one string: it cannot add YAML structure.
+ * only ever become (part of) one string: it cannot add YAML structure. The values put in are
+ * never scanned again, and their total size has a budget (a reference repeated many times to a
+ * large answer fails the stack instead of filling memory).
  */
 
 export interface InterpolationProblem {
@@ -13,19 +15,39 @@ export interface InterpolationProblem {
   message: string;
 }
 
+/** 16 MiB of text put in by interpolation, per file. */
+export const DEFAULT_INTERPOLATION_BUDGET = 16 * 1024 * 1024;
+
+export class InterpolationBudgetError extends Error {
+  constructor(readonly field: string) {
+    super(
+      `interpolation would put in more than ${DEFAULT_INTERPOLATION_BUDGET} characters (a reference to a large answer repeated many times?)`,
+    );
+  }
+}
+
+/** What is left of the budget; shared by every value of a file. */
+export interface InterpolationBudget {
+  remaining: number;
+}
+
 const REFERENCE = /\$(?:(\$)|\{([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g;
 const BRACED = /^([A-Za-z_][A-Za-z0-9_.]*)(?:(:?)([-?])(.*))?$/s;
 
+/** Throws InterpolationBudgetError when the values put in exceed the budget. */
 export function interpolate(
   value: unknown,
   variables: Readonly<Record<string, string>>,
   problems: InterpolationProblem[],
   path: string[] = [],
+  budget: InterpolationBudget = { remaining: DEFAULT_INTERPOLATION_BUDGET },
 ): unknown {
-  if (typeof value === 'string') return interpolateString(value, variables, problems, path.join('.'));
-  if (Array.isArray(value)) return value.map((item, i) => interpolate(item, variables, problems, [...path, String(i)]));
+  if (typeof value === 'string') return interpolateString(value, variables, problems, path.join('.'), budget);
+  if (Array.isArray(value)) return value.map((item, i) => interpolate(item, variables, problems, [...path, String(i)], budget));
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolate(item, variables, problems, [...path, key])]));
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, interpolate(item, variables, problems, [...path, key], budget)]),
+    );
   }
   return value;
 }
@@ -35,18 +57,24 @@ export function interpolateString(
   variables: Readonly<Record<string, string>>,
   problems: InterpolationProblem[],
   field: string,
+  budget: InterpolationBudget = { remaining: DEFAULT_INTERPOLATION_BUDGET },
 ): string {
   if (!text.includes('$')) return text;
+  const spend = (put: string): string => {
+    budget.remaining -= put.length;
+    if (budget.remaining < 0) throw new InterpolationBudgetError(field);
+    return put;
+  };
   return text.replace(REFERENCE, (whole, dollar: string | undefined, braced: string | undefined, bare: string | undefined) => {
     if (dollar) return '$';
-    if (bare) return lookup(bare, variables, problems, field);
+    if (bare) return spend(lookup(bare, variables, problems, field));
     const match = BRACED.exec(braced ?? '');
     if (!match) return whole;
     const [, name = '', colon, operator, argument = ''] = match;
     const value = variables[name];
     const missing = value === undefined || (colon === ':' && value === '');
-    if (!operator) return lookup(name, variables, problems, field);
-    if (!missing) return value ?? '';
+    if (!operator) return spend(lookup(name, variables, problems, field));
+    if (!missing) return spend(value ?? '');
     if (operator === '-') return argument;
     problems.push({ field, variable: name, kind: 'required', message: `\${${name}} is required here${argument ? `: ${argument}` : ''}` });
     return '';

@@ -12,7 +12,7 @@ import { atLine, type Diagnostic, error, hasErrors, warning } from '../model/dia
 import { isPlainObject } from '../util/values.js';
 import { parseYaml } from '../util/yaml.js';
 import { buildServices } from './compose.js';
-import { type InterpolationProblem, interpolate } from './interpolate.js';
+import { InterpolationBudgetError, type InterpolationProblem, interpolate } from './interpolate.js';
 import { applyTemplate, type TemplateContext } from './templating.js';
 
 export interface RenderInput {
@@ -84,9 +84,17 @@ function renderFile(
   const parsed = parseYaml(templated.text, source.path);
   diagnostics.push(...parsed.diagnostics.map((d) => (d.severity === 'error' ? { ...d, message: d.message + note } : d)));
   if (parsed.value === undefined) return hasErrors(parsed.diagnostics) ? undefined : { file: source.path, value: {} };
-  const restored = templated.restore(withoutCatalogSection(parsed.value));
+  // Interpolate before putting printed values back: text a template printed is never interpolated again.
   const problems: InterpolationProblem[] = [];
-  const value = interpolate(restored, variables, problems);
+  let interpolated: unknown;
+  try {
+    interpolated = interpolate(withoutCatalogSection(parsed.value), variables, problems);
+  } catch (err) {
+    if (!(err instanceof InterpolationBudgetError)) throw err;
+    diagnostics.push(error(source.path, `${err.field}: ${err.message}`, { field: err.field }));
+    return undefined;
+  }
+  const value = templated.restore(interpolated);
   diagnostics.push(
     ...problems.map((p) => {
       const where = { field: p.field, ...lineOf(parsed.lineOf(p.field.split('.')), templated.wasTemplated) };

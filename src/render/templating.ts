@@ -2,10 +2,17 @@
  * Step 2 of rendering: Go text/template over a compose file's raw text, unless the file
  * starts with `#notemplating` (or `# notemplating`).
  *
- * Templates print into YAML text, so an answer printed by `{{ .Values.x }}` could add
- * structure. To prevent that, a printed value that could change the YAML around it
- * (a line break, `: `, ` #`, or a flow-collection character) is printed as an opaque token
- * and put back, as one string, after the YAML is parsed (`restore`).
+ * Templates print into YAML text, so an answer printed by `{{ .Values.x }}` could add, end or
+ * swallow structure. To prevent that, a printed value that could change the YAML around it is
+ * printed as an opaque token and put back, as one string, after the YAML is parsed and
+ * interpolated (`restore`): anything with a line break (YAML 1.1's NEL, LS and PS included), a
+ * tab, `:` or `#` next to whitespace, leading or trailing whitespace, a leading indicator
+ * (`- `, `? `, `&`, `*`, `!`, `|`, `>`, `%`, `@`, backtick, `---`), a flow character (`{}[],`),
+ * a quote or a backslash (which could close or escape a quoted scalar), or a `$` (so that
+ * printed text is never interpolated again: `${other}` in an answer stays literal).
+ *
+ * Execution has a budget (steps and output size): a template that loops or prints without end
+ * fails its stack instead of stalling the controller.
  */
 import { parse as parseScalar } from 'yaml';
 import type { SourceFile } from '../catalog/types.js';
@@ -22,7 +29,8 @@ export interface TemplateContext {
 export type TemplateOutcome = { text: string; wasTemplated: boolean; restore(value: unknown): unknown } | { error: Diagnostic };
 
 const NO_TEMPLATING = /^\s*#\s?notemplating/;
-const STRUCTURAL = /[\r\n]|: |:$| #|^[#&*!|>%@`'"]|[{}[\],]/;
+const STRUCTURAL =
+  /[\r\n\t\u0085\u2028\u2029\uFEFF]|:[ ]|:$|[ ]#|^[ ]|[ ]$|^[#&*!|>%@`]|^[-?:](?:[ ]|$)|^(?:---|\.\.\.)|[{}[\],'"\\$\uE000\uE001]/;
 const TOKEN = /\u{E000}corral(\d+)\u{E001}/gu;
 const WHOLE_TOKEN = /^\u{E000}corral(\d+)\u{E001}$/u;
 

@@ -2,8 +2,8 @@
  * Stack requests: `stacks/<stack>/stack.yml` (template, version, answers) and the optional
  * `answers.txt` (KEY=value lines). Pure: reads a FileTree, returns requests or diagnostics.
  */
-import { atLine, type Diagnostic, error, hasErrors, warning } from '../model/diagnostics.js';
-import type { FileTree } from '../model/files.js';
+import { atLine, type Diagnostic, error, hasErrors } from '../model/diagnostics.js';
+import { type FileTree, unreadReason } from '../model/files.js';
 import { isPlainObject, scalarText, splitOnce } from '../util/values.js';
 import { type ParsedYaml, parseYaml } from '../util/yaml.js';
 
@@ -64,11 +64,20 @@ export function readStackRequest(files: FileTree, name: string): StackRequestRes
   }
   const text = files.get(file);
   if (text === undefined) return failed(name, error(dir, 'no stack.yml: a stack folder needs stack.yml with at least `template: <name>`'));
-  const parsed = parseYaml(text, file, { scalarsAsStrings: true });
+  const answersFile = `${dir}/answers.txt`;
+  const unread = [unreadProblem(file, text), unreadProblem(answersFile, files.get(answersFile))].filter((d) => d !== undefined);
+  if (unread.length > 0) return { name, diagnostics: unread };
+  const parsed = parseYaml(text, file, { scalarsAsStrings: true, duplicateKeys: 'error' });
   if (hasErrors(parsed.diagnostics)) return { name, diagnostics: parsed.diagnostics };
   if (!isPlainObject(parsed.value))
     return failed(name, error(file, 'expected a mapping with `template`, optional `version` and `answers`', { line: 1 }));
-  return buildRequest(name, file, parsed, files.get(`${dir}/answers.txt`), `${dir}/answers.txt`);
+  return buildRequest(name, file, parsed, files.get(answersFile), answersFile);
+}
+
+/** A request file that was too large or not text is an error, never an empty file. */
+function unreadProblem(file: string, text: string | undefined): Diagnostic | undefined {
+  const reason = unreadReason(text);
+  return reason === undefined ? undefined : error(file, `${reason}; a stack request is a small UTF-8 text file`);
 }
 
 function buildRequest(
@@ -82,7 +91,7 @@ function buildRequest(
   const diagnostics: Diagnostic[] = [...parsed.diagnostics];
   const at = (...path: string[]) => ({ field: path.join('.'), ...atLine(parsed.lineOf(path)) });
   for (const key of Object.keys(doc).filter((k) => !STACK_KEYS.has(k))) {
-    diagnostics.push(warning(file, `unknown key "${key}" ignored; known keys: template, version, answers`, at(key)));
+    diagnostics.push(error(file, `unknown key "${key}"; a stack request has only template, version and answers`, at(key)));
   }
   const reference = parseTemplateReference(doc['template'], file, at('template'), diagnostics);
   const version = scalarText(doc['version']);

@@ -1,12 +1,13 @@
 /**
  * YAML parsing for user files: plain JS values plus line numbers for any path,
- * syntax errors with their line, duplicate keys as warnings (real catalogs have them).
+ * syntax errors with their line, duplicate keys as warnings (real catalogs have them)
+ * or as errors (stack requests). Line lookups are indexed: each costs O(path length).
  *
  * Uses the `yaml` package rather than js-yaml: it keeps every node's source range,
  * so messages about a nested field can name its line, and it can report duplicate
  * keys without refusing the file.
  */
-import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, type Pair, parseDocument, type YAMLMap } from 'yaml';
 import { type Diagnostic, error, warning } from '../model/diagnostics.js';
 
 export type YamlPath = readonly (string | number)[];
@@ -27,6 +28,8 @@ export interface ParseYamlOptions {
    * as Rancher read catalog metadata, questions and answers.
    */
   scalarsAsStrings?: boolean;
+  /** A repeated key is a warning (default: the last value is used) or an error. */
+  duplicateKeys?: 'warning' | 'error';
 }
 
 export function parseYaml(text: string, file: string, options: ParseYamlOptions = {}): ParsedYaml {
@@ -38,9 +41,10 @@ export function parseYaml(text: string, file: string, options: ParseYamlOptions 
     error(file, `YAML syntax error: ${firstLine(e.message)}`, { line: lineAt(e.pos[0]) }),
   );
   diagnostics.push(...doc.warnings.map((w) => warning(file, `YAML: ${firstLine(w.message)}`, { line: lineAt(w.pos[0]) })));
-  diagnostics.push(...duplicateKeyWarnings(doc.contents, file, lineAt, []));
+  diagnostics.push(...duplicateKeys(doc.contents, file, lineAt, [], options.duplicateKeys ?? 'warning'));
   const value = doc.errors.length > 0 ? undefined : toPlainValue(doc, file, diagnostics);
-  return { value, diagnostics, lineOf: (path) => lineOfPath(doc, path, lineAt) };
+  const pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+  return { value, diagnostics, lineOf: (path) => lineOfPath(doc, path, lineAt, pairIndex) };
 }
 
 function toPlainValue(doc: Document, file: string, diagnostics: Diagnostic[]): unknown {
@@ -52,35 +56,50 @@ function toPlainValue(doc: Document, file: string, diagnostics: Diagnostic[]): u
   }
 }
 
-function duplicateKeyWarnings(node: unknown, file: string, lineAt: (offset: number) => number, path: string[]): Diagnostic[] {
-  if (isSeq(node)) return node.items.flatMap((item, i) => duplicateKeyWarnings(item, file, lineAt, [...path, String(i)]));
+function duplicateKeys(
+  node: unknown,
+  file: string,
+  lineAt: (offset: number) => number,
+  path: string[],
+  severity: 'warning' | 'error',
+): Diagnostic[] {
+  if (isSeq(node)) return node.items.flatMap((item, i) => duplicateKeys(item, file, lineAt, [...path, String(i)], severity));
   if (!isMap(node)) return [];
   const seen = new Set<string>();
   const found: Diagnostic[] = [];
   for (const pair of node.items) {
-    const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+    const key = keyOf(pair);
     const keyPath = [...path, key];
     if (seen.has(key)) {
       const offset = (pair.key as Node | null)?.range?.[0];
+      const where = { field: keyPath.join('.'), ...(offset === undefined ? {} : { line: lineAt(offset) }) };
       found.push(
-        warning(file, `duplicate key "${keyPath.join('.')}": the last value is used`, {
-          field: keyPath.join('.'),
-          ...(offset === undefined ? {} : { line: lineAt(offset) }),
-        }),
+        severity === 'error'
+          ? error(file, `duplicate key "${keyPath.join('.')}": write each key once`, where)
+          : warning(file, `duplicate key "${keyPath.join('.')}": the last value is used`, where),
       );
     }
     seen.add(key);
-    found.push(...duplicateKeyWarnings(pair.value, file, lineAt, keyPath));
+    found.push(...duplicateKeys(pair.value, file, lineAt, keyPath, severity));
   }
   return found;
 }
 
-function lineOfPath(doc: Document, path: YamlPath, lineAt: (offset: number) => number): number | undefined {
+function keyOf(pair: Pair): string {
+  return isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+}
+
+function lineOfPath(
+  doc: Document,
+  path: YamlPath,
+  lineAt: (offset: number) => number,
+  pairIndex: WeakMap<YAMLMap, Map<string, Pair>>,
+): number | undefined {
   let node: unknown = doc.contents;
   let line: number | undefined = rangeLine(node, lineAt);
   for (const segment of path) {
     if (isMap(node)) {
-      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(segment));
+      const pair = pairsOf(node, pairIndex).get(String(segment));
       if (!pair) return line;
       line = rangeLine(pair.key, lineAt) ?? line;
       node = pair.value;
@@ -92,6 +111,19 @@ function lineOfPath(doc: Document, path: YamlPath, lineAt: (offset: number) => n
     }
   }
   return line;
+}
+
+/** The first pair of each key of a map, built once per map. */
+function pairsOf(map: YAMLMap, index: WeakMap<YAMLMap, Map<string, Pair>>): Map<string, Pair> {
+  const known = index.get(map);
+  if (known) return known;
+  const pairs = new Map<string, Pair>();
+  for (const pair of map.items as Pair[]) {
+    const key = keyOf(pair);
+    if (!pairs.has(key)) pairs.set(key, pair);
+  }
+  index.set(map, pairs);
+  return pairs;
 }
 
 function rangeLine(node: unknown, lineAt: (offset: number) => number): number | undefined {

@@ -415,14 +415,14 @@ test('password, secret and certificate values are never echoed', () => {
   ]);
 });
 
-test('an answer that no question declares is a warning, without its value', () => {
+test('an answer that no question declares is an error, without its value', () => {
   const diagnostics = validateAnswers([question({ variable: 'known' })], { known: 'a', EXTRA: 'top-secret' }, STACK);
   assert.deepEqual(
     diagnostics.map((d) => [d.severity, d.field]),
-    [['warning', 'answers.EXTRA']],
+    [['error', 'answers.EXTRA']],
   );
   assert.ok(!diagnostics[0]?.message.includes('top-secret'));
-  assert.match(diagnostics[0]?.message ?? '', /no question of the template declares "EXTRA"/);
+  assert.match(diagnostics[0]?.message ?? '', /no question of this template version declares "EXTRA"; declared: known$/);
 });
 
 test('variables named like Object.prototype members are plain variables', () => {

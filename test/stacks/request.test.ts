@@ -105,9 +105,9 @@ test('missing stack.yml, missing template, YAML errors and nested answers are er
   assert.equal(byName['nested']?.line, 3);
 });
 
-test('unknown keys in stack.yml are warnings', () => {
+test('an unknown key in stack.yml is an error (a reviewer could think it does something)', () => {
   const [result] = read({ 'stacks/a/stack.yml': 'template: web\nanwsers: {}\n' });
-  assert.ok(result?.request);
-  assert.equal(result?.diagnostics[0]?.severity, 'warning');
-  assert.match(result?.diagnostics[0]?.message ?? '', /unknown key "anwsers"/);
+  assert.equal(result?.request, undefined);
+  assert.equal(result?.diagnostics[0]?.severity, 'error');
+  assert.match(result?.diagnostics[0]?.message ?? '', /^unknown key "anwsers"; a stack request has only template, version and answers$/);
 });
