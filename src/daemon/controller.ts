@@ -77,6 +77,8 @@ export class Controller implements ApiController {
   private secretValues: string[] = [];
   private revision?: string;
   private fetchError?: string;
+  /** The source reported a change that has not been loaded yet. */
+  private loadPending = false;
   private pending?: Work;
   private running?: Promise<void>;
   private readonly lanes = new Map<string, { again: boolean; done: Promise<void> }>();
@@ -271,9 +273,12 @@ export class Controller implements ApiController {
       const refreshed = await this.timedRefresh();
       if (this.fetchError) logger.info('repository readable again', { repo: source.describe(), revision: this.revision });
       this.fetchError = undefined;
-      if (this.desired && !refreshed.changed) return false;
+      // A revision counts as seen only once it is loaded: if reading or rendering it fails, the next fetch tries it again.
+      if (refreshed.changed) this.loadPending = true;
+      if (this.desired && !this.loadPending) return false;
       const snapshot = await source.read();
       const state = snapshot.state;
+      this.loadPending = false;
       for (const problem of state.catalogDiagnostics.filter((d) => d.severity === 'error'))
         logger.warn('catalog problem', { repo: source.describe(), error: formatDiagnostic(problem) });
       this.files = snapshot.files;

@@ -13,7 +13,7 @@ import type { FileTree } from '../model/files.js';
 import { redactString } from '../model/redact.js';
 import { checkStackPolicy, DEFAULT_POLICY, type Policy, type PolicyViolation } from '../policy/index.js';
 import { decryptStackAnswers, openAnswers, type PlaintextSecrets, type SecretAnswers } from '../secrets/answers.js';
-import { readStackRequest, readStackRequests, type StackRequest, type StackRequestResult } from '../stacks/request.js';
+import { readStackRequest, type StackRequest, type StackRequestResult, stackFolders } from '../stacks/request.js';
 import { cleanAbsolutePath } from '../util/paths.js';
 import { renderStack } from './render-stack.js';
 
@@ -59,13 +59,13 @@ export function loadDesiredState(repo: FileTree, options: DesiredStateOptions = 
     catalogs,
     stackDiagnostics: {},
   };
-  for (const result of readStackRequests(repo)) {
-    const { stack, diagnostics } = resolveStackRequest(result, catalogs, options);
+  for (const name of stackFolders(repo)) {
+    const { stack, diagnostics } = loadStack(repo, name, catalogs, options);
     if (stack) {
       state.stacks.push(stack);
-      state.stackDiagnostics[result.name] = diagnostics;
+      state.stackDiagnostics[name] = diagnostics;
     } else {
-      state.failed.push({ stack: result.name, diagnostics });
+      state.failed.push({ stack: name, diagnostics });
     }
   }
   return state;
@@ -81,8 +81,9 @@ export async function loadDesiredStateDecrypting(
 }
 
 /**
- * One stack of a repository tree, read, validated and rendered against loaded catalogs exactly
- * as loadDesiredState does it (the web form checks a request with it before writing anything).
+ * One stack of a repository tree, read, validated, rendered and checked against the policy
+ * exactly as loadDesiredState does it (the web form checks a request with it before writing
+ * anything). Whatever goes wrong fails this stack only.
  */
 export function loadStack(
   repo: FileTree,
@@ -90,7 +91,22 @@ export function loadStack(
   catalogs: Catalog[],
   options: DesiredStateOptions = {},
 ): { stack?: DesiredStack; diagnostics: Diagnostic[] } {
-  return resolveStackRequest(readStackRequest(repo, name), catalogs, options);
+  let result: StackRequestResult | undefined;
+  try {
+    result = readStackRequest(repo, name);
+    return resolveStackRequest(result, catalogs, options);
+  } catch (err) {
+    // Deep nesting (stack overflow), a string too long for the engine, a bug: this stack fails, the others go on.
+    return { diagnostics: [unexpectedFailure(err, name, result?.request)] };
+  }
+}
+
+function unexpectedFailure(err: unknown, name: string, request: StackRequest | undefined): Diagnostic {
+  const answers = Object.values(request?.answers ?? {}).filter((value) => value.length >= 4);
+  const problem = err instanceof Error ? `${err.name}: ${err.message.split('\n')[0]?.slice(0, 200)}` : String(err);
+  return error(request?.file ?? `stacks/${name}/stack.yml`, `this stack could not be rendered (${redactString(problem, answers)})`, {
+    ...atLine(request?.templateLine),
+  });
 }
 
 function resolveStackRequest(

@@ -1,9 +1,15 @@
-/** A plain directory as the repository: read on demand (changed files only), watched with chokidar. */
-import { readdir, readFile, stat } from 'node:fs/promises';
+/**
+ * A plain directory as the repository: read on demand (changed files only), watched with chokidar.
+ * Symbolic links are never followed, in reading or in watching: a linked file or folder inside
+ * is not part of the repository (as in git mode), and a linked `catalog/` or `stacks/` is an
+ * error (so that the stacks are not pruned as if they had been deleted).
+ */
+import { constants } from 'node:fs';
+import { lstat, open, readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import type { FileTree } from '../model/files.js';
+import { type FileTree, unreadText } from '../model/files.js';
 import { SerialQueue } from './serial.js';
-import { isBinaryName, textOf } from './text.js';
+import { isBinaryName, MAX_TEXT_BYTES, textOf } from './text.js';
 import { DEFAULT_WATCH_DEBOUNCE_MS, type RepoSnapshot, SNAPSHOT_ROOTS, type Source } from './types.js';
 import { watchDebounced } from './watch.js';
 
@@ -13,6 +19,7 @@ interface ListedFile {
   /** POSIX path relative to the root. */
   path: string;
   absolutePath: string;
+  size: number;
   /** Changes whenever the file's content may have changed. */
   stamp: string;
 }
@@ -26,10 +33,17 @@ export async function readDirectoryTree(root: string, subdirs: readonly string[]
 
 async function listFiles(root: string, subdirs: readonly string[]): Promise<ListedFile[]> {
   const listed: ListedFile[] = [];
-  for (const subdir of subdirs) await listInto(listed, root, join(root, subdir));
+  for (const subdir of subdirs) {
+    const dir = join(root, subdir);
+    const info = await lstat(dir).catch(() => undefined);
+    if (info?.isSymbolicLink())
+      throw new Error(`${dir} is a symbolic link: corral does not follow links in the repository; make it a folder`);
+    await listInto(listed, root, dir);
+  }
   return listed;
 }
 
+/** Regular files and folders only: readdir's entries are not followed (a link is neither). */
 async function listInto(listed: ListedFile[], root: string, dir: string): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [];
@@ -43,16 +57,34 @@ async function listInto(listed: ListedFile[], root: string, dir: string): Promis
       continue;
     }
     if (!entry.isFile()) continue;
-    const info = await stat(absolutePath).catch(() => undefined);
-    if (!info) continue; // removed while listing
+    const info = await lstat(absolutePath).catch(() => undefined);
+    if (!info?.isFile()) continue; // removed (or replaced by a link) while listing
     const stamp = `${info.size}:${info.mtimeMs}:${info.ctimeMs}:${info.ino}`;
-    listed.push({ path: relative(root, absolutePath).split(sep).join('/'), absolutePath, stamp });
+    listed.push({ path: relative(root, absolutePath).split(sep).join('/'), absolutePath, size: info.size, stamp });
   }
 }
 
 async function readText(file: ListedFile): Promise<string> {
   if (isBinaryName(file.path)) return '';
-  return textOf(file.path, await readFile(file.absolutePath));
+  if (file.size > MAX_TEXT_BYTES) return unreadText('oversized', file.size);
+  return textOf(file.path, await readNoFollow(file.absolutePath));
+}
+
+/** At most MAX_TEXT_BYTES + 1 bytes (enough to tell it is too large); fails (ELOOP) if the path became a link. */
+async function readNoFollow(path: string): Promise<Uint8Array> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const buffer = Buffer.alloc(MAX_TEXT_BYTES + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    return buffer.subarray(0, length);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The catalog/, stacks/ and .corral/ folders of a plain directory (or other roots), without a revision. */
@@ -116,7 +148,7 @@ export class DirectorySource implements Source {
     const cached = this.texts.get(file.path);
     if (cached?.stamp === file.stamp) return cached.text;
     const text = await readText(file).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return ''; // removed while reading; the watcher reports it
+      if (err.code === 'ENOENT' || err.code === 'ELOOP') return ''; // removed, or made a link, while reading; the next refresh sees it
       throw err;
     });
     this.texts.set(file.path, { stamp: file.stamp, text });

@@ -25,6 +25,8 @@ export function watchDebounced(
   const watching = import('chokidar').then(({ watch }) => {
     const watcher = watch(root, {
       ignoreInitial: true,
+      // A link (say stacks/x -> /usr) is reported as itself, never walked: no watches outside the repository.
+      followSymlinks: false,
       ignored: (path) =>
         !isWatched(
           relative(root, path)

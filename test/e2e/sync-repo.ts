@@ -26,7 +26,7 @@ export async function fleetHosts(transport: Transport = 'unix'): Promise<HostCon
 
 /** The policy of the fleet's corral.yml, as `corral sync --config` would apply it. */
 export async function fleetPolicy(): Promise<Policy | undefined> {
-  return (await loadConfig((await ensureFleet()).configPath)).policy;
+  return (await loadConfig(await fleetConfigPath('unix'))).policy;
 }
 
 /** A short random suffix, so that concurrent runs on the shared fleet never share a stack name. */

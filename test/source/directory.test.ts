@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MAX_TEXT_BYTES, unreadReason } from '../../src/model/files.js';
 import { DirectorySource, openSource } from '../../src/source/index.js';
 import { makeTempDir, writeFiles } from './git-fixtures.js';
 
@@ -95,4 +97,67 @@ test('watch reports a burst of changes once after the debounce, ignores other fo
 
 test('a missing directory is a clear error', async () => {
   await assert.rejects(openSource({ repo: `${temp.path}/does-not-exist` }), /repository .*does-not-exist: no such directory/);
+});
+
+test('links are never followed: a linked file or folder inside is not part of the snapshot', async () => {
+  const dir = newRepoDir('links');
+  const outside = `${temp.path}/outside`;
+  writeFiles(outside, { 'big/stack.yml': 'template: hello\n', 'secret.txt': 'root:x:0:0' });
+  symlinkSync(`${outside}/big`, `${dir}/stacks/linked`);
+  symlinkSync(`${outside}/secret.txt`, `${dir}/stacks/web/answers.txt`);
+  symlinkSync('/usr', `${dir}/catalog/usr`);
+  const snapshot = await (await openSource({ repo: dir })).snapshot();
+  assert.deepEqual([...snapshot.files.keys()].sort(), [
+    'catalog/templates/hello/catalogIcon-hello.png',
+    'catalog/templates/hello/config.yml',
+    'stacks/web/stack.yml',
+  ]);
+});
+
+test('a linked stacks/ or catalog/ is an error (not an empty folder, which would prune every stack)', async () => {
+  const dir = `${temp.path}/linked-root`;
+  writeFiles(dir, { 'catalog/templates/hello/config.yml': 'name: hello\n' });
+  symlinkSync('/usr', `${dir}/stacks`);
+  const source = await openSource({ repo: dir });
+  await assert.rejects(source.refresh(), /linked-root\/stacks is a symbolic link: corral does not follow links in the repository/);
+  await assert.rejects(source.snapshot(), /is a symbolic link/);
+});
+
+test('an oversized, binary or non-UTF-8 file is listed with an unread marker that says why', async () => {
+  const dir = newRepoDir('unread');
+  writeFileSync(`${dir}/stacks/web/answers.txt`, Buffer.alloc(MAX_TEXT_BYTES + 1, 'a'));
+  mkdirSync(`${dir}/stacks/bin`, { recursive: true });
+  writeFileSync(`${dir}/stacks/bin/stack.yml`, Buffer.from([0x74, 0x00, 0x01]));
+  writeFileSync(`${dir}/stacks/bin/answers.txt`, Buffer.from([0x41, 0x3d, 0xff, 0xfe]));
+  const { files } = await (await openSource({ repo: dir })).snapshot();
+  assert.match(
+    unreadReason(files.get('stacks/web/answers.txt')) ?? '',
+    /^the file is 1048577 bytes, more than the 1048576 \(1 MiB\) corral reads$/,
+  );
+  assert.match(unreadReason(files.get('stacks/bin/stack.yml')) ?? '', /not UTF-8 text/);
+  assert.match(unreadReason(files.get('stacks/bin/answers.txt')) ?? '', /not UTF-8 text/);
+  assert.equal(unreadReason(files.get('stacks/web/stack.yml')), undefined);
+});
+
+test('the watcher does not walk into linked folders', async () => {
+  const dir = newRepoDir('watch-links');
+  const outside = `${temp.path}/watch-outside`;
+  writeFiles(outside, { 'a/stack.yml': STACK });
+  symlinkSync(outside, `${dir}/stacks/linked`);
+  const source = (await openSource({ repo: dir, watchDebounceMs: 50 })) as DirectorySource;
+  let calls = 0;
+  const stop = source.watch(() => (calls += 1));
+  try {
+    await source.whenWatching();
+    await sleep(300); // chokidar reports the link itself once, after it is ready
+    const before = calls;
+    writeFiles(outside, { 'a/stack.yml': 'template: other\n', 'b/stack.yml': STACK });
+    await sleep(400);
+    assert.equal(calls, before, 'a change behind a link is not watched');
+    writeFiles(dir, { 'stacks/web/stack.yml': 'template: hello\nversion: "4"\n' });
+    await sleep(400);
+    assert.equal(calls, before + 1, 'the watcher itself works');
+  } finally {
+    stop();
+  }
 });

@@ -24,7 +24,16 @@ import { formatValue, isMap, isTrue, kindOf, printValue, sortedKeys, typeName } 
 export interface ExecuteOptions {
   /** Called with the text each action prints; its result goes into the output instead. */
   escapeOutput?: (printed: string) => string;
+  /** Most nodes and commands executed before the template fails (default DEFAULT_MAX_STEPS). */
+  maxSteps?: number;
+  /** Most UTF-16 units of output, and of any string a function returns (default DEFAULT_MAX_OUTPUT). */
+  maxOutput?: number;
 }
+
+/** Far above any catalog template (every template of the community corpus renders its defaults within 2,000). */
+export const DEFAULT_MAX_STEPS = 100_000;
+/** 4 MiB of compose text: far above any real compose file. */
+export const DEFAULT_MAX_OUTPUT = 4 * 1024 * 1024;
 
 /** Marks "no value came from a previous pipeline stage" (undefined is a value: Go's invalid). */
 const NO_FINAL = Symbol('no final argument');
@@ -55,12 +64,46 @@ export function executeTemplate(ast: TemplateAst, data: unknown, options: Execut
 class State {
   readonly output: string[] = [];
   private readonly variables: Variable[];
+  private readonly maxSteps: number;
+  private readonly maxOutput: number;
+  private steps = 0;
+  private outputLength = 0;
+  /** Where execution is, for budget errors raised by text nodes. */
+  private position: Position = { line: 1, column: 1 };
 
   constructor(
     root: unknown,
     private readonly options: ExecuteOptions,
   ) {
     this.variables = [{ name: '$', value: root }];
+    this.maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
+    this.maxOutput = options.maxOutput ?? DEFAULT_MAX_OUTPUT;
+  }
+
+  // ---- budget -------------------------------------------------------------
+
+  private step(position?: Position): void {
+    if (position) this.position = position;
+    this.steps += 1;
+    if (this.steps > this.maxSteps) this.failBudget(`the template ran more than ${this.maxSteps} steps (a loop too large?)`);
+  }
+
+  /** `counted`: the length the text stands for (a printed value may be replaced by a short token). */
+  private emit(text: string, counted = text.length): void {
+    this.outputLength += counted;
+    if (this.outputLength > this.maxOutput) this.failBudget(`the template printed more than ${this.maxOutput} characters`);
+    this.output.push(text);
+  }
+
+  /** A string a function returned counts against the output budget too: it may be printed. */
+  private checkValue(value: unknown): unknown {
+    if (typeof value === 'string' && value.length > this.maxOutput)
+      this.failBudget(`a value of ${value.length} characters is larger than the output budget of ${this.maxOutput}`);
+    return value;
+  }
+
+  private failBudget(problem: string): never {
+    throw new TemplateError(`execution budget exceeded: ${problem}`, this.position.line, this.position.column);
   }
 
   // ---- walking the tree ---------------------------------------------------
@@ -70,15 +113,17 @@ class State {
   }
 
   private walkNode(node: Node, dot: unknown): void {
+    this.step(node.type === 'text' ? undefined : node.type === 'action' ? node.pipe.position : node.position);
     switch (node.type) {
       case 'text':
-        this.output.push(node.text);
+        this.emit(node.text);
         return;
       case 'action': {
         const value = this.evalPipeline(dot, node.pipe);
         if (node.pipe.declarations.length > 0) return;
         const printed = printValue(value);
-        this.output.push(this.options.escapeOutput ? this.options.escapeOutput(printed) : printed);
+        this.checkValue(printed);
+        this.emit(this.options.escapeOutput ? this.options.escapeOutput(printed) : printed, printed.length);
         return;
       }
       case 'if':
@@ -116,6 +161,7 @@ class State {
     }
     const { declarations, isAssign } = node.pipe;
     for (const [key, element] of entries) {
+      this.step(node.position);
       this.scoped(() => {
         // `range $e :=` sets $e to the element; `range $i, $e :=` sets $i to the index or key.
         const assigned = declarations.length === 2 ? [key, element] : [element];
@@ -180,6 +226,7 @@ class State {
   }
 
   private evalCommand(dot: unknown, command: CommandNode, final: Final): unknown {
+    this.step(command.position);
     const [first] = command.args;
     if (!first) this.fail(siteOf(command), 'empty command');
     switch (first.type) {
@@ -242,7 +289,7 @@ class State {
       if (LAZY_FUNCTIONS.has(node.name)) return this.evalAndOr(dot, node.name === 'or', argNodes, final);
       const values = argNodes.map((arg) => this.evalArg(dot, arg));
       if (final !== NO_FINAL) values.push(final);
-      return callFunction(node.name, values);
+      return this.checkValue(callFunction(node.name, values, this.maxOutput));
     } catch (err) {
       if (!(err instanceof FunctionError)) throw err;
       this.fail(siteOf(command), `error calling ${node.name}: ${err.message}`);

@@ -25,8 +25,11 @@ const DIRECTIVE = /%([-+# 0]*)([0-9]+)?(?:\.([0-9]*))?(.?)/gsu;
 
 /** Verbs %v %s %d %q %t %f %e %g %x %X %c %%, with flags, width and precision. */
 export function sprintf(format: string, args: unknown[]): string {
+  // Go's fmt stops at a width or precision above a million: the rest of the format is dropped.
+  const cut = firstTooLarge(format);
   let used = 0;
-  const out = format.replace(DIRECTIVE, (_, flags: string, width?: string, precision?: string, verb?: string) => {
+  const head = cut === undefined ? format : format.slice(0, cut);
+  let out = head.replace(DIRECTIVE, (_, flags: string, width?: string, precision?: string, verb?: string) => {
     if (verb === '%') return '%';
     if (!verb) return '%!(NOVERB)';
     if (used >= args.length) return `%!${verb}(MISSING)`;
@@ -38,9 +41,21 @@ export function sprintf(format: string, args: unknown[]): string {
     };
     return pad(formatArg(args[used++], directive), directive);
   });
+  if (cut !== undefined) out += '%!(NOVERB)';
   if (used >= args.length) return out;
   const extra = args.slice(used).map((arg) => (arg === null || arg === undefined ? '<nil>' : `${typeName(arg)}=${formatValue(arg)}`));
   return `${out}%!(EXTRA ${extra.join(', ')})`;
+}
+
+const MAX_WIDTH = 1_000_000;
+
+/** Index of the first directive whose width or precision is above a million (Go's tooLarge). */
+function firstTooLarge(format: string): number | undefined {
+  for (const match of format.matchAll(DIRECTIVE)) {
+    const [, , width, precision] = match;
+    if (Number(width ?? 0) > MAX_WIDTH || Number(precision ?? 0) > MAX_WIDTH) return match.index;
+  }
+  return undefined;
 }
 
 function formatArg(arg: unknown, directive: Directive): string {
@@ -109,7 +124,8 @@ function twoDigitExponent(text: string): string {
 }
 
 function pad(text: string, { flags, width }: Directive): string {
-  const missing = (width ?? 0) - [...text].length;
+  if (width === undefined || width <= text.length / 2) return text; // cannot be short of `width` code points
+  const missing = width - [...text].length;
   if (missing <= 0) return text;
   if (flags.includes('-')) return text + ' '.repeat(missing);
   if (!flags.includes('0')) return ' '.repeat(missing) + text;

@@ -81,12 +81,23 @@ export function checkArity(name: string, count: number): void {
   throw new FunctionError(`wrong number of args for ${name}: want ${want} got ${count}`);
 }
 
-/** Calls a (non-lazy) function with evaluated arguments; throws FunctionError. */
-export function callFunction(name: string, args: unknown[]): unknown {
+/**
+ * Calls a (non-lazy) function with evaluated arguments; throws FunctionError. `maxLength` bounds
+ * the strings a function may build, checked before building them where they could grow without end.
+ */
+export function callFunction(name: string, args: unknown[], maxLength = Number.POSITIVE_INFINITY): unknown {
   const spec = lookup(name);
   checkArity(name, args.length);
   for (const [i, arg] of args.entries()) checkType(arg, spec.params[i] ?? spec.variadic ?? 'any');
+  if (name === 'replace') checkReplaceLength(args as [string, string, string], maxLength);
   return (spec.call as (...values: unknown[]) => unknown)(...args);
+}
+
+/** `replace "" $x $x` squares the length of $x: refuse before building a string past the budget. */
+function checkReplaceLength([old, replacement, text]: [string, string, string], maxLength: number): void {
+  const occurrences = old === '' ? text.length + 1 : text.split(old).length - 1;
+  const length = text.length + occurrences * (replacement.length - old.length);
+  if (length > maxLength) throw new FunctionError(`the result would be ${length} characters, more than the budget of ${maxLength}`);
 }
 
 function lookup(name: string): FunctionSpec {

@@ -11,6 +11,8 @@
  * - define / template / block / break / continue are refused (a catalog template is one file).
  * - A trailing `|` with no command after it is an error (Go ignores it).
  * - `until` refuses more than 10000 items rather than build a huge list from a typo.
+ * - Execution has a budget (ExecuteOptions: steps, and the length of the output and of any
+ *   string a function builds): a template past it fails with "execution budget exceeded".
  * - JavaScript numbers: an integral number is an int (Go would keep `1.0` a float).
  * - `splitPreserveQuotes` keeps the last piece when the text ends in a non-ASCII
  *   character (Rancher's loses it).
