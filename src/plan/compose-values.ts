@@ -2,9 +2,8 @@
  * Parsers for docker-compose value syntaxes (ports, volumes, durations, sizes, command
  * strings), each returning Docker API values or a problem message naming what is accepted.
  */
-import { isPlainObject } from '../util/values.js';
-
 import { cleanAbsolutePath } from '../util/paths.js';
+import { isPlainObject } from '../util/values.js';
 
 export type Parsed<T> = { value: T } | { problem: string };
 
