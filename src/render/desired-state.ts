@@ -48,6 +48,8 @@ export interface DesiredState {
   catalogs: Catalog[];
   /** Every diagnostic of each stack that rendered (its warnings), by stack name. */
   stackDiagnostics: Record<string, Diagnostic[]>;
+  /** The policy the stacks were checked against (the web form checks new requests against it too). */
+  policy: Policy;
 }
 
 export function loadDesiredState(repo: FileTree, options: DesiredStateOptions = {}): DesiredState {
@@ -58,6 +60,7 @@ export function loadDesiredState(repo: FileTree, options: DesiredStateOptions = 
     catalogDiagnostics: catalogs.flatMap((c) => c.diagnostics),
     catalogs,
     stackDiagnostics: {},
+    policy: options.policy ?? DEFAULT_POLICY,
   };
   for (const name of stackFolders(repo)) {
     const { stack, diagnostics } = loadStack(repo, name, catalogs, options);

@@ -199,6 +199,7 @@ export class WebApp {
     const checked = checkRequest(
       {
         catalogs: state?.catalogs ?? [],
+        ...(state ? { policy: state.policy } : {}),
         template,
         version,
         existingStacks: this.stackNames(),

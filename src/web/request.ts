@@ -6,6 +6,7 @@
  */
 import type { Catalog, CatalogTemplate, TemplateVersion } from '../catalog/types.js';
 import type { Diagnostic } from '../model/diagnostics.js';
+import type { Policy } from '../policy/types.js';
 import { DEFAULT_CATALOG, loadStack } from '../render/desired-state.js';
 import { answersFrom, type Submitted, stackFileText } from './form.js';
 
@@ -27,6 +28,8 @@ export interface Author {
 
 export interface RequestContext {
   catalogs: Catalog[];
+  /** The operators' policy the daemon checks stacks against; the default policy when absent. */
+  policy?: Policy;
   template: CatalogTemplate;
   version: TemplateVersion;
   /** Stacks that exist already (in the repository or in the status). */
@@ -67,6 +70,7 @@ export function checkRequest(context: RequestContext, submitted: Submitted): Che
   const stackDir = path.slice(0, -'/stack.yml'.length);
   const { diagnostics } = loadStack(new Map([[path, text]]), stackDir.slice('stacks/'.length), context.catalogs, {
     plaintextSecrets: context.secretsSealed ? 'allow' : 'deny',
+    ...(context.policy ? { policy: context.policy } : {}),
   });
   for (const diagnostic of diagnostics.filter((d) => d.severity === 'error')) {
     placeError(diagnostic, stackDir, answerErrors, metaErrors, otherErrors);

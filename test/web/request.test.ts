@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { DEFAULT_POLICY } from '../../src/policy/index.js';
 import { loadDesiredState } from '../../src/render/index.js';
 import { parseFormBody } from '../../src/web/form.js';
 import { checkRequest, type RequestContext } from '../../src/web/request.js';
@@ -111,4 +112,16 @@ test('without recipients to encrypt for, a password answer is refused next to it
     /this repository lists no recipients to encrypt them for \(\.corral\/recipients\.txt\)/,
   );
   assert.ok(!(checked.answerErrors.get('admin_password') ?? '').includes(PASSWORD));
+});
+
+test("the operators' policy is checked too: what the daemon would refuse is refused in the form", () => {
+  const tight = { ...DEFAULT_POLICY, maxScale: 1 };
+  const refused = checkRequest(context({ policy: tight }), parseFormBody(GOOD));
+  assert.equal(refused.ok, false);
+  const messages = [...refused.metaErrors.values(), ...refused.answerErrors.values(), ...refused.otherErrors];
+  assert.ok(
+    messages.some((m) => /scale 2 is above the policy's max_scale 1/.test(m)),
+    messages.join('\n'),
+  );
+  assert.equal(checkRequest(context({ policy: { ...DEFAULT_POLICY, maxScale: 2 } }), parseFormBody(GOOD)).ok, true);
 });
