@@ -89,6 +89,8 @@ const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const YAML_TRUE = new Set(['true', 'yes', 'on']);
 const YAML_FALSE = new Set(['false', 'no', 'off']);
 const SHOWN_VALUE_MAX = 60;
+/** Undeclared answers reported one by one; the rest are counted in one more error. */
+const MAX_UNDECLARED_REPORTED = 20;
 
 // ---------------------------------------------------------------- parsing
 
@@ -268,13 +270,20 @@ export function validateAnswers(questions: Question[], answers: Record<string, s
   });
   // An undeclared answer would still reach the templates (and override an operator's ${X:-default}).
   const known = declared.size === 0 ? 'it declares no questions' : `declared: ${shortList([...declared])}`;
-  for (const variable of Object.keys(answers).filter((v) => !declared.has(v))) {
+  const undeclared = Object.keys(answers).filter((v) => !declared.has(v));
+  for (const variable of undeclared.slice(0, MAX_UNDECLARED_REPORTED)) {
     diagnostics.push(
       error(file, `answers.${variable}: no question of this template version declares "${variable}"; ${known}`, {
         field: `answers.${variable}`,
       }),
     );
   }
+  if (undeclared.length > MAX_UNDECLARED_REPORTED)
+    diagnostics.push(
+      error(file, `${undeclared.length - MAX_UNDECLARED_REPORTED} more answers no question declares (${undeclared.length} in all)`, {
+        field: 'answers',
+      }),
+    );
   return diagnostics;
 }
 

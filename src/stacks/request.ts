@@ -34,6 +34,10 @@ const STACKS_DIR = 'stacks';
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const TEMPLATE_REF = /^(?:([a-z0-9][a-z0-9._-]*):)?((?:[a-z0-9][a-z0-9_-]*\*)?[A-Za-z0-9][A-Za-z0-9._-]*)$/;
 const STACK_KEYS = new Set(['template', 'version', 'answers']);
+/** A stack request is a template, a version and a few dozen answers (a PEM certificate is a few KiB). */
+export const MAX_REQUEST_CHARACTERS = 64 * 1024;
+const MAX_FLOW_NESTING = 64;
+const SCALAR_START = /[\s[{,:-]/;
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 /** Every folder under stacks/, read as a stack request. */
@@ -67,6 +71,8 @@ export function readStackRequest(files: FileTree, name: string): StackRequestRes
   const answersFile = `${dir}/answers.txt`;
   const unread = [unreadProblem(file, text), unreadProblem(answersFile, files.get(answersFile))].filter((d) => d !== undefined);
   if (unread.length > 0) return { name, diagnostics: unread };
+  const nesting = nestingProblem(file, text);
+  if (nesting) return failed(name, nesting);
   const parsed = parseYaml(text, file, { scalarsAsStrings: true, duplicateKeys: 'error' });
   if (hasErrors(parsed.diagnostics)) return { name, diagnostics: parsed.diagnostics };
   if (!isPlainObject(parsed.value))
@@ -74,10 +80,52 @@ export function readStackRequest(files: FileTree, name: string): StackRequestRes
   return buildRequest(name, file, parsed, files.get(answersFile), answersFile);
 }
 
-/** A request file that was too large or not text is an error, never an empty file. */
+/** A request file that is too large or not text is an error, never an empty file. */
 function unreadProblem(file: string, text: string | undefined): Diagnostic | undefined {
   const reason = unreadReason(text);
-  return reason === undefined ? undefined : error(file, `${reason}; a stack request is a small UTF-8 text file`);
+  if (reason !== undefined) return error(file, `${reason}; a stack request is a small UTF-8 text file`);
+  if (text !== undefined && text.length > MAX_REQUEST_CHARACTERS)
+    return error(
+      file,
+      `the file has ${text.length} characters, more than the ${MAX_REQUEST_CHARACTERS} a stack request may have (a template has a few dozen questions)`,
+    );
+  return undefined;
+}
+
+/**
+ * Flow collections (`[`, `{`) nested deeper than any request needs are refused before the YAML
+ * parser recurses into them. Brackets inside quotes and comments are not counted.
+ */
+function nestingProblem(file: string, text: string): Diagnostic | undefined {
+  let depth = 0;
+  let quote: string | undefined;
+  let comment = false;
+  let line = 1;
+  let previous = ' ';
+  for (const char of text) {
+    const before = previous;
+    previous = char;
+    if (char === '\n') {
+      line += 1;
+      comment = false;
+      quote = undefined;
+      continue;
+    }
+    if (comment) continue;
+    if (quote) {
+      if (char === quote) quote = undefined;
+      continue;
+    }
+    // A quote opens a quoted scalar only where a scalar starts; in `don't` it is just a letter.
+    if ((char === '"' || char === "'") && SCALAR_START.test(before)) quote = char;
+    else if (char === '#' && /\s/.test(before)) comment = true;
+    else if (char === ']' || char === '}') depth = Math.max(0, depth - 1);
+    else if (char === '[' || char === '{') {
+      depth += 1;
+      if (depth > MAX_FLOW_NESTING) return error(file, `collections nested more than ${MAX_FLOW_NESTING} levels deep`, { line });
+    }
+  }
+  return undefined;
 }
 
 function buildRequest(

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { formatDiagnostic } from '../../src/model/diagnostics.js';
+import { loadDesiredState } from '../../src/render/index.js';
 import { answer, errors, load, OTHER_TEMPLATE_AND_STACK, rendered } from './one-template.js';
 
 test('a printf width above a million prints as Go does (%!(NOVERB)), without building the padding', () => {
@@ -11,7 +13,7 @@ test('template execution has a budget: nested until, squaring strings and endles
   const cases: [string, RegExp][] = [
     [
       '{{ range until 10000 }}{{ range until 10000 }}{{ end }}{{ end }}',
-      /execution budget exceeded: the template ran more than 100000 steps/,
+      /execution budget exceeded: the template ran more than 50000 steps/,
     ],
     [
       '{{ $x := "ab" }}{{ range until 40 }}{{ $x = replace "" $x $x }}{{ end }}',
@@ -34,8 +36,8 @@ test('template execution has a budget: nested until, squaring strings and endles
 });
 
 test('a printed value counts against the output budget even when it is shielded', () => {
-  const big = 'x, '.repeat(300_000);
-  const state = load('web:\n  image: busybox\n  command: "{{ range until 10 }}{{ $.Values.arg }}{{ end }}"\n', answer('arg', big));
+  const big = 'x, '.repeat(20_000);
+  const state = load('web:\n  image: busybox\n  command: "{{ range until 100 }}{{ $.Values.arg }}{{ end }}"\n', answer('arg', big));
   assert.match(errors(state).join(), /execution budget exceeded: the template printed more than/);
 });
 
@@ -44,17 +46,35 @@ test('interpolation has a budget too: a large answer referenced many times fails
     { length: 40 },
     (_, i) => `    V${i}: "\${arg}\${arg}\${arg}\${arg}\${arg}\${arg}\${arg}\${arg}\${arg}\${arg}"`,
   ).join('\n');
-  const state = load(`web:\n  image: busybox\n  environment:\n${references}\n`, answer('arg', 'y'.repeat(100_000)));
+  const state = load(`web:\n  image: busybox\n  environment:\n${references}\n`, answer('arg', 'y'.repeat(60_000)));
   assert.match(errors(state).join(), /interpolation would put in more than \d+ characters/);
 });
 
-test('an exception while reading or rendering one stack fails that stack alone', () => {
+test('collections nested deeper than 64 levels are refused before the YAML parser recurses into them', () => {
   const deep = `template: t\nanswers:\n  arg: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`;
   const state = load('web:\n  image: busybox\n', deep, OTHER_TEMPLATE_AND_STACK);
+  assert.deepEqual(errors(state), ['stacks/s/stack.yml:3: error: collections nested more than 64 levels deep']);
+  const quoted = load('web:\n  image: busybox\n', `template: t\nanswers:\n  arg: "${'['.repeat(100)}"\n`);
+  assert.equal(quoted.failed.length, 0, 'brackets inside a quoted answer are text');
+});
+
+/** A repository whose stack.yml of `broken` throws when read, as an unexpected failure would. */
+class ThrowingTree extends Map<string, string> {
+  override get(path: string): string | undefined {
+    if (path === 'stacks/broken/stack.yml') throw new RangeError('Maximum call stack size exceeded');
+    return super.get(path);
+  }
+}
+
+test('an exception while reading or rendering one stack fails that stack alone', () => {
+  const files = new ThrowingTree([...Object.entries(OTHER_TEMPLATE_AND_STACK), ['stacks/broken/stack.yml', 'template: ok\n']]);
+  const state = loadDesiredState(files);
   assert.deepEqual(
     state.stacks.map((s) => s.name),
     ['fine'],
   );
-  assert.equal(state.failed.length, 1);
-  assert.match(errors(state).join(), /^stacks\/s\/stack.yml/);
+  assert.deepEqual(
+    state.failed.map((f) => f.diagnostics.map(formatDiagnostic)),
+    [['stacks/broken/stack.yml: error: this stack could not be rendered (RangeError: Maximum call stack size exceeded)']],
+  );
 });

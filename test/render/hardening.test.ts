@@ -20,8 +20,10 @@ test('a printed path with .. and a tab-comment cannot turn a read-only bind into
     'web:\n  image: busybox\n  volumes:\n    - /srv/appdata/{{ .Values.name }}:/data:ro\n',
     answer('name', '../../../etc:/data\t#'),
   );
-  const web = rendered(state).services['web'];
-  assert.deepEqual(web?.compose['volumes'], ['/srv/appdata/../../../etc:/data\t#:/data:ro']);
+  // The answer stays one string; the volume entry it makes cannot be read, so the policy refuses it (never dropped, never /etc).
+  assert.deepEqual(errors(state), [
+    'stacks/s/stack.yml:1: error: service "web": volumes: "/srv/appdata/../../../etc:/data\\t#:/data:ro": expected [source:]target[:mode]: a mount that cannot be read is refused, not dropped',
+  ]);
 });
 
 test('YAML 1.1 line breaks (NEL, LS, PS), a BOM and leading indicators in answers stay inside one string', () => {

@@ -31,7 +31,7 @@ export interface ExecuteOptions {
 }
 
 /** Far above any catalog template (every template of the community corpus renders its defaults within 2,000). */
-export const DEFAULT_MAX_STEPS = 100_000;
+export const DEFAULT_MAX_STEPS = 50_000;
 /** 4 MiB of compose text: far above any real compose file. */
 export const DEFAULT_MAX_OUTPUT = 4 * 1024 * 1024;
 
