@@ -38,6 +38,8 @@ export interface ContainerPlanSpec {
   pullAlways: boolean;
   startOnce: boolean;
   warnings: string[];
+  /** Values that could not be read, by compose key (each also in `warnings`): the policy refuses what it cannot check. */
+  notApplied: { key: string; problem: string }[];
 }
 
 export function stackNetworkName(stack: string): string {
@@ -71,6 +73,7 @@ interface Builder {
   volumes: VolumeSpec[];
   networkMode?: string;
   warnings: string[];
+  notApplied: { key: string; problem: string }[];
 }
 
 type Handler = (value: unknown, b: Builder, key: string) => void;
@@ -86,8 +89,9 @@ const asInteger = (v: unknown) => Math.trunc(Number(v));
 const list = (field: string, target: 'config' | 'host'): Handler => direct(field, target, stringList);
 
 function parsed<T>(result: Parsed<T>, b: Builder, key: string, apply: (value: T) => void): void {
-  if ('problem' in result) b.warnings.push(`${key}: ${result.problem}; not applied`);
-  else apply(result.value);
+  if (!('problem' in result)) return apply(result.value);
+  b.warnings.push(`${key}: ${result.problem}; not applied`);
+  b.notApplied.push({ key, problem: result.problem });
 }
 
 const size =
@@ -243,7 +247,7 @@ const APPLIED: Record<string, Handler> = {
 export function containerSpec(ctx: ContainerContext): ContainerPlanSpec {
   const { stack, service, instance } = ctx;
   const name = ctx.unitNames[service.name] ?? service.name;
-  const b: Builder = { ctx, config: {}, host: {}, resolved: {}, references: [], volumes: [], warnings: [] };
+  const b: Builder = { ctx, config: {}, host: {}, resolved: {}, references: [], volumes: [], warnings: [], notApplied: [] };
   const hashed: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(service.compose)) {
     if (value === undefined || value === null) continue;
@@ -280,6 +284,7 @@ export function containerSpec(ctx: ContainerContext): ContainerPlanSpec {
     pullAlways: (labels[SchedulingLabel.pullImage] ?? '').toLowerCase() === 'always',
     startOnce,
     warnings: b.warnings,
+    notApplied: b.notApplied,
   };
   if (network) spec.network = network;
   return spec;

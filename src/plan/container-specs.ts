@@ -64,6 +64,7 @@ function forInstance(first: ContainerPlanSpec, ctx: Omit<ContainerContext, 'hash
     pullAlways: first.pullAlways,
     startOnce: first.startOnce,
     warnings: first.warnings,
+    notApplied: first.notApplied,
   };
   if (first.network !== undefined) spec.network = first.network;
   return spec;

@@ -18,7 +18,7 @@ export interface PolicyViolation {
   /** The compose key that asked for it, e.g. `privileged`, `volumes`, `scale`. */
   key: string;
   /** The rule broken: a grant name, `bind_mounts`, `registries` or `max_scale`. */
-  rule: Grant | 'bind_mounts' | 'registries' | 'max_scale' | 'unknown';
+  rule: Grant | 'bind_mounts' | 'registries' | 'max_scale' | 'unknown' | 'unreadable';
   /** What was asked for, as the request has it (for the message and to find the answer it came from). */
   value: string;
   message: string;
@@ -153,8 +153,14 @@ function checkScale(primary: DesiredService, policy: Effective): Finding[] {
   return [{ key: 'scale', rule: 'max_scale', value: String(primary.scale), message }];
 }
 
+/** Keys whose unreadable entries would otherwise be dropped unchecked (a mount the policy never saw). */
+const MUST_BE_READABLE = new Set(['volumes']);
+
 function checkCreateRequest(spec: ContainerPlanSpec, unit: ReadonlySet<string>, policy: Effective): Finding[] {
   const findings = checkImage(spec.image, policy);
+  for (const { key, problem } of spec.notApplied.filter((n) => MUST_BE_READABLE.has(n.key))) {
+    findings.push({ key, rule: 'unreadable', value: problem, message: `${problem}: a mount that cannot be read is refused, not dropped` });
+  }
   for (const [field, value] of Object.entries(spec.create.HostConfig)) {
     if (value === undefined || value === null) continue;
     if (!Object.hasOwn(HOST_CONFIG_CHECKS, field)) {
@@ -242,8 +248,22 @@ function checkVolume(volume: VolumeSpec, policy: Effective): Finding[] {
   );
 }
 
+/** Docker's reference grammar: [registry[:port]/]path[:tag][@digest], path components lowercase. */
+const IMAGE_REFERENCE =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@[a-z0-9]+:[a-f0-9]{32,})?$/;
+
 function checkImage(image: string, policy: Effective): Finding[] {
-  if (policy.registries.length === 0 || image === '') return [];
+  if (image === '') return [];
+  if (!IMAGE_REFERENCE.test(image))
+    return [
+      {
+        key: 'image',
+        rule: 'registries',
+        value: image,
+        message: `${JSON.stringify(image)} is not an image reference ([registry/]name[:tag][@digest]); its registry cannot be told`,
+      },
+    ];
+  if (policy.registries.length === 0) return [];
   const reference = normalizedReference(image);
   if (policy.registries.some((allowed) => reference === allowed || reference.startsWith(`${allowed}/`))) return [];
   return [

@@ -178,9 +178,12 @@ function resolveStack(
  */
 function policyDiagnostic(violation: PolicyViolation, request: StackRequest, stack: DesiredStack): Diagnostic {
   const secrets = stack.secretVariables.map((name) => stack.variables[name] ?? '').filter((value) => value !== '');
-  const source = Object.entries(request.answers)
-    .filter(([, value]) => value.length >= 2 && (violation.value.includes(value) || violation.value.includes(cleanedIfPath(value))))
-    .sort(([, a], [, b]) => b.length - a.length)[0];
+  const answers = Object.entries(request.answers);
+  const source =
+    answers.find(([, value]) => value !== '' && (violation.value === value || violation.value === cleanedIfPath(value))) ??
+    answers
+      .filter(([, value]) => value.length >= 2 && (violation.value.includes(value) || violation.value.includes(cleanedIfPath(value))))
+      .sort(([, a], [, b]) => b.length - a.length)[0];
   const location = source ? request.answerLocations[source[0]] : undefined;
   const fromAnswer = source ? ` (from answers.${source[0]})` : '';
   const message = `service "${violation.service}": ${violation.key}: ${redactString(violation.message, secrets)}${fromAnswer}`;

@@ -22,7 +22,7 @@ export const validateCommand: CommandBody<ValidateArgs> = {
       ...state.stacks.map((s) => ({ name: s.name, ok: true, diagnostics: [...(state.stackDiagnostics[s.name] ?? []), ...s.ignoredKeys] })),
       ...state.failed.map((f) => ({ name: f.stack, ok: false, diagnostics: f.diagnostics })),
     ].sort((a, b) => a.name.localeCompare(b.name));
-    const all = [...state.catalogDiagnostics, ...recipients, ...stacks.flatMap((s) => s.diagnostics)];
+    const all = [...state.catalogDiagnostics, ...recipients, ...stacks.flatMap((s) => s.diagnostics.map((d) => namingStack(d, s.name)))];
     const errors = all.filter((d) => d.severity === 'error').length;
     if (args.format === 'json') {
       process.stdout.write(`${JSON.stringify({ ok: errors === 0, catalog: state.catalogDiagnostics, recipients, stacks }, null, 2)}\n`);
@@ -33,6 +33,13 @@ export const validateCommand: CommandBody<ValidateArgs> = {
     process.exitCode = errors > 0 ? 1 : 0;
   },
 };
+
+/** An error found while rendering a stack but located in a catalog file says which stack it was. */
+function namingStack(diagnostic: Diagnostic, stack: string): Diagnostic {
+  if (diagnostic.severity !== 'error' || diagnostic.file.startsWith(`stacks/${stack}/`) || diagnostic.file === `stacks/${stack}`)
+    return diagnostic;
+  return { ...diagnostic, message: `${diagnostic.message} (rendering stacks/${stack})` };
+}
 
 function uniqueLines(diagnostics: Diagnostic[]): string[] {
   return [...new Set(diagnostics.map(formatDiagnostic))];
