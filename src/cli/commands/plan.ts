@@ -36,9 +36,10 @@ export async function readSyncInputs(args: RepoArgs): Promise<SyncInputs> {
   return { config, state, prune: files.size > 0, secrets: stackSecretValues(state.stacks) };
 }
 
-export function renderFailures(state: DesiredState, only?: string): string {
+export function renderFailures(state: DesiredState, only?: string | readonly string[]): string {
+  const wanted = only === undefined ? undefined : new Set(typeof only === 'string' ? [only] : only);
   return state.failed
-    .filter((f) => only === undefined || f.stack === only)
+    .filter((f) => wanted === undefined || wanted.has(f.stack))
     .flatMap((f) => f.diagnostics.filter((d) => d.severity === 'error').map((d) => `stack ${f.stack}: ${formatDiagnostic(d)}\n`))
     .join('');
 }

@@ -14,7 +14,7 @@ interface SyncArgs {
   config?: string;
   catalog: string[];
   once: boolean;
-  stack?: string;
+  stack?: string[];
 }
 
 export const syncCommand: CommandBody<SyncArgs> = {
@@ -22,22 +22,24 @@ export const syncCommand: CommandBody<SyncArgs> = {
     yargs.options({
       ...repoOption,
       once: { type: 'boolean', default: false, describe: 'Run one pass and exit (required: the continuous loop is `corral run`)' },
-      stack: { type: 'string', describe: 'Only this stack' },
+      stack: { type: 'string', array: true, describe: 'Only this stack (repeat for several)' },
     }) as unknown as Argv<SyncArgs>,
   handler: async (args: ArgumentsCamelCase<SyncArgs>) => {
     if (!args.once) throw new UsageError('sync runs one pass: pass --once (the continuous loop is the daemon)');
     const inputs = await readSyncInputs(args);
-    if (args.stack && !inputs.state.stacks.some((s) => s.name === args.stack) && !inputs.state.failed.some((f) => f.stack === args.stack)) {
-      process.stderr.write(`stack ${args.stack} is not in ${args.repo}/stacks: its containers, if any, are removed\n`);
+    const only = args.stack?.length ? args.stack : undefined;
+    for (const name of only ?? []) {
+      if (!inputs.state.stacks.some((s) => s.name === name) && !inputs.state.failed.some((f) => f.stack === name))
+        process.stderr.write(`stack ${name} is not in ${args.repo}/stacks: its containers, if any, are removed\n`);
     }
     const shown = (text: string) => redactString(text, inputs.secrets);
-    process.stderr.write(shown(renderFailures(inputs.state, args.stack)));
+    process.stderr.write(shown(renderFailures(inputs.state, only)));
     const result = await reconcile({
       hosts: inputs.config.hosts,
       desired: inputs.state.stacks,
       failed: inputs.state.failed,
       prune: inputs.prune,
-      ...(args.stack ? { only: [args.stack] } : {}),
+      ...(only ? { only } : {}),
     });
     for (const host of result.observed.hosts.filter((h) => !h.reachable))
       process.stdout.write(shown(`host ${host.name} unreachable: ${host.error ?? 'no answer'}\n`));
