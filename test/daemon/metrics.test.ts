@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { requestShape } from '../../src/daemon/docker-metrics.js';
 import { DaemonMetrics } from '../../src/daemon/metrics.js';
-import type { StackStatus } from '../../src/status/stack-status.js';
+import { loadDesiredState } from '../../src/render/index.js';
+import { type StackStatus, stackStatus } from '../../src/status/stack-status.js';
 import { parseMetrics, samples, total } from './prometheus-text.js';
 
 const ODD_SERVICE = 'we"b\\x\nnew';
@@ -46,6 +47,32 @@ test('label values from requesters are escaped: quotes, backslashes and newlines
   const [sample] = samples(families, 'corral_service_running_containers', { stack: 'a' });
   assert.equal(sample?.labels['service'], ODD_SERVICE);
   assert.equal(sample?.value, 1);
+});
+
+test('a service named by an answer reaches /metrics escaped: the requester cannot add a series or a line', async () => {
+  // A template that names its service after an answer, and an answer made to break the exposition format.
+  const hostileName = 'web"} 1\ncorral_up{x="y\\';
+  const files = new Map(
+    Object.entries({
+      'catalog/templates/named/config.yml': 'name: named\n',
+      'catalog/templates/named/0/docker-compose.yml': '{{ .Values.svc }}:\n  image: busybox\n',
+      'catalog/templates/named/0/rancher-compose.yml':
+        '.catalog:\n  version: 1.0.0\n  questions:\n    - variable: svc\n      type: string\n      required: true\n',
+      'stacks/s/stack.yml': `template: named\nanswers:\n  svc: ${JSON.stringify(hostileName)}\n`,
+    }),
+  );
+  const state = loadDesiredState(files);
+  const [desired] = state.stacks;
+  assert.deepEqual(Object.keys(desired?.services ?? {}), [hostileName], 'the answer is the service name, unchanged');
+  const metrics = metricsWith([stackStatus({ name: 's', ...(desired ? { desired } : {}), observed: { hosts: [] } })]);
+  const text = await metrics.text();
+  assert.ok(!text.includes(hostileName), 'the raw name is never written as is');
+  assert.doesNotMatch(text, /^corral_up\{x=/m, 'no series of its own');
+  const families = parseMetrics(text);
+  const [sample] = samples(families, 'corral_service_desired_containers', { stack: 's' });
+  assert.equal(sample?.labels['service'], hostileName);
+  assert.equal(sample?.value, 1);
+  assert.equal(samples(families, 'corral_service_desired_containers', {}).length, 1);
 });
 
 test('passes are timed in a histogram by kind and result; a failing pass counts as an error and rethrows', async () => {
