@@ -91,6 +91,30 @@ test(
   },
 );
 
+test(
+  'POST /api/v1/sync over a raw socket: without a token it is 401 from the headers, before the body it announces',
+  TEST_TIMEOUT,
+  async () => {
+    await withServer({ token: TOKEN, limits: LONG }, async (_base, port, calls) => {
+      for (const authorization of ['', `Authorization: Bearer ${TOKEN}-not\r\n`]) {
+        const client = await rawClient(port);
+        // A body is announced and never sent: only an answer from the headers can end this before the 60 s timeouts.
+        client.socket.write(`POST /api/v1/sync HTTP/1.1\r\nHost: corral\r\n${authorization}Content-Length: 100000\r\n\r\n`);
+        await client.closed;
+        assert.match(client.received(), /^HTTP\/1\.1 401 Unauthorized\r\n/);
+        assert.match(client.received(), /\r\nWWW-Authenticate: Bearer realm="corral"\r\n/i);
+        assert.ok(!client.received().includes(TOKEN), 'the token is never echoed');
+      }
+      assert.deepEqual(calls, [], 'no pass was requested');
+      const client = await rawClient(port);
+      client.socket.write(`POST /api/v1/sync HTTP/1.1\r\nHost: corral\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`);
+      await client.closed;
+      assert.match(client.received(), /^HTTP\/1\.1 202 /);
+      assert.deepEqual(calls, ['sync all']);
+    });
+  },
+);
+
 test('reads are open by default; with read access "token" they need it, except /healthz', TEST_TIMEOUT, async () => {
   await withServer({ token: TOKEN }, async (base) => {
     assert.equal((await fetch(`${base}/api/v1/stacks`)).status, 200);
