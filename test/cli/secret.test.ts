@@ -126,6 +126,40 @@ test('a plaintext password answer fails validate without echoing it; so does a m
   assert.ok(!result.all.includes(PASSWORD), result.all);
 });
 
+test('policy plaintext_secrets: allow (and only it) lets validate, render and plan accept a plaintext password answer', () => {
+  const scratch = join(dir, 'plaintext-allowed');
+  cpSync(repo, scratch, { recursive: true });
+  write(scratch, { 'stacks/plain/stack.yml': `template: vault\nanswers:\n  pw: ${PASSWORD}\n` });
+  const hosts = 'hosts:\n  - {name: local, docker: "unix:///nonexistent/docker.sock"}\n';
+  const configs = {
+    none: undefined,
+    deny: `${hosts}policy:\n  plaintext_secrets: deny\n`,
+    allow: `${hosts}policy:\n  plaintext_secrets: allow\n`,
+  };
+  for (const [name, text] of Object.entries(configs)) {
+    const config = join(dir, `corral-${name}.yml`);
+    if (text !== undefined) writeFileSync(config, text);
+    const withConfig = text === undefined ? [] : ['--config', config];
+    const validate = corralRun(['validate', '--repo', scratch, ...withConfig]);
+    assert.ok(!validate.all.includes(PASSWORD), validate.all);
+    noStackTrace(validate.all);
+    if (name !== 'allow') {
+      assert.equal(validate.code, 1, `${name}: ${validate.all}`);
+      assert.match(validate.stdout, /stacks\/plain\/stack.yml:3: error: answers.pw: a password answer must be encrypted/);
+      continue;
+    }
+    assert.equal(validate.code, 0, validate.all);
+    const render = corralRun(['render', 'plain', '--repo', scratch, ...withConfig, '--format', 'json']);
+    assert.equal(render.code, 0, render.all);
+    assert.equal(JSON.parse(render.stdout).services.db.compose.environment.PASSWORD, '********', 'allowed, and still masked');
+    // plan reads the same policy: the stack is planned (its host is unreachable), not refused.
+    const plan = corralRun(['plan', '--repo', scratch, ...withConfig]);
+    assert.doesNotMatch(plan.all, /must be encrypted/);
+    assert.match(plan.all, /host local unreachable/);
+    assert.ok(!plan.all.includes(PASSWORD), plan.all);
+  }
+});
+
 test('key problems are one clear line each: no recipients, a broken recipients file, an unreadable or wrong identity file', () => {
   const bare = join(dir, 'bare');
   mkdirSync(bare);
