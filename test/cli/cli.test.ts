@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
 import { encryptAnswer, generateKeyPair } from '../../src/secrets/age.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -31,6 +32,7 @@ const BUNDLED_POLICY = `hosts:
     docker: unix:///var/run/docker.sock
 policy:
   registries: [10.99.0.2:5000, docker.io/pingcap]
+  max_scale: 20
   templates:
     etcd: {allow: [host_network]}
     tidb: {allow: [host_network]}
@@ -135,6 +137,63 @@ test('the bundled templates render with their defaults', () => {
     assert.equal(etcd.services.etcd.scale, 3);
     assert.equal(etcd.services.etcd.compose.network_mode, 'host');
     assert.match(etcd.services.etcd.compose.command[0], /--initial-cluster-token "e1-\$CLUSTER_TOKEN"/);
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+  }
+});
+
+/** The first YAML block of the README's "Policy" section: what it says the bundled templates need. */
+function readmePolicy(): unknown {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('\n## Policy\n'));
+  const block = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(block, 'README.md: a yaml block in "## Policy"');
+  return parse(block);
+}
+
+/** The policy block scripts/fleet writes into the fleet's corral.yml, with its registry filled in. */
+function fleetScriptPolicy(): unknown {
+  const script = readFileSync(join(root, 'scripts', 'fleet'), 'utf8');
+  const registryIp = /^REGISTRY_IP=(\S+)$/m.exec(script)?.[1];
+  const registry = /^REGISTRY="\$REGISTRY_IP(:\d+)"$/m.exec(script)?.[1];
+  const heredoc = /^policy_yaml\(\) \{\n {2}cat <<EOF\n([\s\S]*?)\nEOF\n\}$/m.exec(script)?.[1];
+  assert.ok(registryIp && registry && heredoc, 'scripts/fleet: REGISTRY and policy_yaml() as expected');
+  return parse(heredoc.replaceAll('$REGISTRY', `${registryIp}${registry}`));
+}
+
+test("the README's policy and the fleet's corral.yml grant the bundled templates what they need, and no more", () => {
+  const policy = readmePolicy() as { policy: { registries: string[]; templates: Record<string, { allow: string[] }> } };
+  assert.deepEqual(fleetScriptPolicy(), policy, 'scripts/fleet writes the policy the README shows');
+  assert.deepEqual(parse(BUNDLED_POLICY).policy, policy.policy, 'the other CLI tests use it too');
+  assert.deepEqual(Object.keys(policy.policy).sort(), ['max_scale', 'registries', 'templates'], 'no grant for every stack, no bind mount');
+  // Every version of every bundled template, with its defaults.
+  const stacks: Record<string, string> = {};
+  for (const template of ['hello-web', 'etcd', 'tidb'])
+    for (const version of ['0', '1']) stacks[`stacks/${template}-${version}/stack.yml`] = `template: ${template}\nversion: "${version}"\n`;
+  const repo = tempRepo(stacks);
+  const hosts = 'hosts:\n  - {name: local, docker: unix:///var/run/docker.sock}\n';
+  const validate = (withPolicy: unknown) => {
+    const config = join(repo, 'corral.yml');
+    writeFileSync(config, `${hosts}${stringify(withPolicy)}`);
+    return run(['validate', '--repo', repo, '--config', config]);
+  };
+  try {
+    const granted = validate(policy);
+    assert.equal(granted.code, 0, granted.stdout + granted.stderr);
+    // Taking away any one grant refuses a bundled template: none of them is more than needed.
+    const { registries, templates } = policy.policy;
+    for (const registry of registries) {
+      const fewer = validate({ policy: { ...policy.policy, registries: registries.filter((r) => r !== registry) } });
+      assert.equal(fewer.code, 1, `without registry ${registry}`);
+      assert.match(fewer.stdout, /error: service "[a-z]+": image: .*registr/, fewer.stdout);
+    }
+    for (const [template, grants] of Object.entries(templates))
+      for (const grant of grants.allow) {
+        const others = { ...templates, [template]: { allow: grants.allow.filter((g) => g !== grant) } };
+        const fewer = validate({ policy: { ...policy.policy, templates: others } });
+        assert.equal(fewer.code, 1, `without ${template}: ${grant}`);
+        assert.match(fewer.stdout, new RegExp(`^stacks/${template}-0/stack.yml:1: error: .*"${grant}"`, 'm'), fewer.stdout);
+      }
   } finally {
     rmSync(repo, { recursive: true, force: true });
   }
