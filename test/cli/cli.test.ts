@@ -65,7 +65,7 @@ test('corral validate reports each bad input as path:line: message and exits 1, 
     const expect = [
       /^stacks\/bad-answer\/stack.yml:3: error: .*scale.*minimum 1/,
       /^stacks\/bad-answer\/stack.yml:4: error: .*public_port.*/,
-      /^stacks\/missing\/stack.yml: error: unknown template "no-such-template" in catalog "library"; available: etcd, hello-web, tidb/,
+      /^stacks\/missing\/stack.yml: error: unknown template "no-such-template" in catalog "library"; available: etcd, hello-web, mariadb, redis, tidb/,
       /^stacks\/escape\/stack.yml:1: error: template "..\/..\/etc\/passwd" is not a template name/,
       /^stacks\/old\/stack.yml: error: template "hello-web" has no version "0.1.0"; available: 1.0.0 \(folder 0\), 1.1.0 \(folder 1\)/,
       /^stacks\/yaml\/stack.yml:\d+: error: YAML syntax error/,

@@ -51,8 +51,9 @@ tidb:
   ports:
     - 4000:4000/tcp
     - 10080:10080/tcp
-{{- if .Values.host_label }}
   labels:
+    io.rancher.scheduler.affinity:container_label_ne: io.rancher.stack_service.name=$${stack_name}/$${service_name}
+{{- if .Values.host_label }}
     io.rancher.scheduler.affinity:host_label: ${host_label}
 {{- end }}
   restart: always
