@@ -161,7 +161,64 @@ function fleetScriptPolicy(): unknown {
   return parse(heredoc.replaceAll('$REGISTRY', `${registryIp}${registry}`));
 }
 
-test("the README's policy and the fleet's corral.yml grant the bundled templates what they need, and no more", () => {
+/** Stack requests for the bundled templates whose questions have no defaults (passwords), encrypted for `recipient`. */
+async function databaseRequests(recipient: string): Promise<Record<string, string>> {
+  const secret = (value: string) => encryptAnswer(value, [recipient]);
+  const mariadb = async (version: string, extra = '') =>
+    `template: mariadb\nversion: "${version}"\nanswers:\n  root_password: ${await secret('root-password-1')}\n  user_password: ${await secret('user-password-1')}\n${extra}`;
+  return {
+    '.corral/recipients.txt': `${recipient}\n`,
+    'stacks/mariadb-0/stack.yml': await mariadb('0'),
+    'stacks/mariadb-1/stack.yml': await mariadb('1', '  max_connections: 300\n  public_port: 13306\n'),
+    'stacks/redis-0/stack.yml': `template: redis\nversion: "0"\nanswers:\n  password: ${await secret('redis "pw"')}\n  memory_mb: 64\n`,
+    'stacks/redis-open/stack.yml': 'template: redis\nanswers: {}\n',
+  };
+}
+
+test('the bundled mariadb and redis templates render from requests with encrypted passwords', async () => {
+  const keys = await generateKeyPair();
+  const repo = tempRepo({
+    ...(await databaseRequests(keys.recipient)),
+    'identity.txt': `${keys.identity}\n`,
+    'corral.yml': BUNDLED_POLICY,
+  });
+  const withKey = { CORRAL_AGE_IDENTITY: join(repo, 'identity.txt') };
+  const render = (stack: string) => {
+    const result = run(['render', stack, '--repo', repo, '--config', join(repo, 'corral.yml'), '--format', 'json'], root, withKey);
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(!/root-password-1|user-password-1|redis "pw"/.test(result.stdout), 'a password in render output');
+    return JSON.parse(result.stdout);
+  };
+  try {
+    const validate = run(['validate', '--repo', repo, '--config', join(repo, 'corral.yml')], root, withKey);
+    assert.equal(validate.code, 0, validate.stdout);
+    const first = render('mariadb-0').services.mariadb.compose;
+    assert.deepEqual(first.environment, {
+      MARIADB_ROOT_PASSWORD: '********',
+      MARIADB_DATABASE: 'app',
+      MARIADB_USER: 'app',
+      MARIADB_PASSWORD: '********',
+    });
+    assert.deepEqual(
+      [first.ports, first.volumes, first.healthcheck.test],
+      [['3306:3306/tcp'], ['data:/var/lib/mysql'], ['CMD', 'healthcheck.sh']],
+    );
+    assert.equal(first.command, undefined, '1.0.0 runs the image with its defaults');
+    const second = render('mariadb-1').services.mariadb.compose;
+    assert.deepEqual(second.command, ['mariadbd', '--max-connections=300', '--innodb-buffer-pool-size=128M']);
+    assert.deepEqual(second.ports, ['13306:3306/tcp']);
+    const redis = render('redis-0').services.redis.compose;
+    assert.deepEqual(
+      [redis.mem_limit, redis.environment, redis.volumes],
+      ['64m', { REDIS_PASSWORD: '********', MEMORY_MB: '64', MAXMEMORY_POLICY: 'noeviction' }, ['data:/data']],
+    );
+    assert.equal(render('redis-open').services.redis.compose.environment.REDIS_PASSWORD, '', 'no password: an empty one');
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+  }
+});
+
+test("the README's policy and the fleet's corral.yml grant the bundled templates what they need, and no more", async () => {
   const policy = readmePolicy() as { policy: { registries: string[]; templates: Record<string, { allow: string[] }> } };
   assert.deepEqual(fleetScriptPolicy(), policy, 'scripts/fleet writes the policy the README shows');
   assert.deepEqual(parse(BUNDLED_POLICY).policy, policy.policy, 'the other CLI tests use it too');
@@ -170,7 +227,7 @@ test("the README's policy and the fleet's corral.yml grant the bundled templates
   const stacks: Record<string, string> = {};
   for (const template of ['hello-web', 'etcd', 'tidb'])
     for (const version of ['0', '1']) stacks[`stacks/${template}-${version}/stack.yml`] = `template: ${template}\nversion: "${version}"\n`;
-  const repo = tempRepo(stacks);
+  const repo = tempRepo({ ...stacks, ...(await databaseRequests((await generateKeyPair()).recipient)) });
   const hosts = 'hosts:\n  - {name: local, docker: unix:///var/run/docker.sock}\n';
   const validate = (withPolicy: unknown) => {
     const config = join(repo, 'corral.yml');
