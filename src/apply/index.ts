@@ -3,7 +3,8 @@
  * once its dependencies succeeded, at most `perHost` at a time on each host, every host
  * in parallel. Every operation is idempotent (the thing already exists / is already gone →
  * success), so an interrupted apply is finished by the next run. A failed operation fails
- * only the operations that depend on it; the rest go on.
+ * only the operations that depend on it; the rest go on. With a fence (leader election), each
+ * operation is sent only if the fence lets it through at that moment; the fence decides, not this.
  */
 import type Docker from 'dockerode';
 import { describeError } from '../observe/index.js';
@@ -27,6 +28,11 @@ export interface ApplyOptions {
   perHost?: number;
   onResult?: (result: OperationResult) => void;
   now?: () => number;
+  /**
+   * Asked right before each operation is sent: undefined lets it through; a reason stops it, and
+   * the operation is recorded skipped with that reason (fencing: a replica that may no longer lead).
+   */
+  fence?: () => string | undefined;
 }
 
 export const DEFAULT_PER_HOST = 4;
@@ -72,6 +78,8 @@ export function apply(plan: Plan, options: ApplyOptions): Promise<OperationResul
     const run = async (op: Operation): Promise<OperationResult> => {
       const started = now();
       const client = options.clients.get(op.host);
+      const refusal = options.fence?.();
+      if (refusal) return { operation: op, status: 'skipped', error: refusal, durationMs: 0 };
       try {
         if (!client) throw new Error(`no Docker client for host ${op.host}`);
         await executeOperation(client, op);

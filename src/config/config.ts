@@ -9,6 +9,7 @@ import { isPlainObject } from '../util/values.js';
 import { parseYaml } from '../util/yaml.js';
 import { type ApiConfig, parseApiSection } from './api.js';
 import { type CatalogConfig, parseCatalogs } from './catalogs.js';
+import { type HaConfig, parseHa } from './ha.js';
 import { parsePolicy } from './policy.js';
 import { parseRequests, type RequestsConfig } from './requests.js';
 import { parseSsh, type SshFiles } from './ssh.js';
@@ -46,11 +47,13 @@ export interface CorralConfig {
   catalogs: CatalogConfig[];
   /** What stacks may use (./policy.ts); absent means DEFAULT_POLICY. */
   policy?: Policy;
+  /** Leader election among replicas on etcd (./ha.ts); without it, this corral is the only one. */
+  ha?: HaConfig;
 }
 
 export type ConfigResult = { config: CorralConfig; diagnostics: Diagnostic[] } | { config?: undefined; diagnostics: Diagnostic[] };
 
-const TOP_LEVEL_KEYS = ['hosts', 'webhook', 'requests', 'api', 'catalogs', 'policy'];
+const TOP_LEVEL_KEYS = ['hosts', 'webhook', 'requests', 'api', 'catalogs', 'policy', 'ha'];
 const HOST_KEYS = ['name', 'docker', 'address', 'labels', 'tls', 'ssh'];
 const TLS_KEYS = ['ca', 'cert', 'key'];
 const HOST_NAME = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
@@ -97,6 +100,7 @@ export function parseConfig(text: string, file: string): ConfigResult {
   const api = parseApiSection(parsed.value['api'], file, at, diagnostics);
   const catalogs = parseCatalogs(parsed.value['catalogs'], file, at, diagnostics);
   const policy = parsePolicy(parsed.value['policy'], file, at, diagnostics);
+  const ha = parseHa(parsed.value['ha'], file, at, diagnostics);
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   return {
     config: {
@@ -106,6 +110,7 @@ export function parseConfig(text: string, file: string): ConfigResult {
       ...(requests ? { requests } : {}),
       ...(api ? { api } : {}),
       policy,
+      ...(ha ? { ha } : {}),
     },
     diagnostics,
   };

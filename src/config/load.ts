@@ -4,6 +4,7 @@ import { access, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { formatDiagnostic } from '../model/diagnostics.js';
 import { type CorralConfig, defaultConfig, type HostConfig, parseConfig } from './config.js';
+import type { HaTlsFiles } from './ha.js';
 
 /** A config that cannot be used; the message names the file, the key and what is accepted. */
 export class ConfigError extends Error {}
@@ -29,7 +30,18 @@ export async function loadConfig(file: string | undefined, env: NodeJS.ProcessEn
   const catalogs = result.config.catalogs.map((catalog) =>
     'directory' in catalog ? { ...catalog, directory: absoluteFrom(dirname(file), catalog.directory) } : catalog,
   );
-  return { ...result.config, hosts, catalogs };
+  const { ha } = result.config;
+  return {
+    ...result.config,
+    hosts,
+    catalogs,
+    ...(ha?.tls ? { ha: { ...ha, tls: haTlsPathsFrom(dirname(file), ha.tls) } } : {}),
+  };
+}
+
+/** The `ha.tls` file paths, relative to the config file like the hosts' TLS files. */
+function haTlsPathsFrom(dir: string, tls: HaTlsFiles): HaTlsFiles {
+  return Object.fromEntries(Object.entries(tls).map(([key, path]) => [key, absoluteFrom(dir, path)]));
 }
 
 /** Paths in the config (TLS and ssh files, catalog folders) are relative to the config file. */

@@ -14,11 +14,15 @@
  *   the next request tries again. stop() finishes the passes in flight and drops queued work.
  * - Secret answers' values are scrubbed from logs and statuses. Time comes from the injected
  *   clock (event times, pass and fetch durations); reconcile can be injected for tests.
+ * - With leader election (src/ha), only the leader changes hosts, each Docker operation behind
+ *   the election's fence; a standby keeps its state warm (fetch, render, observe, status) with
+ *   dry runs only.
  */
 import { createHash } from 'node:crypto';
 import type winston from 'winston';
 import type { CorralConfig } from '../config/config.js';
 import type { DesiredStateSource } from '../desired/index.js';
+import type { Leadership, LeadershipChange } from '../ha/leadership.js';
 import { registerSecrets } from '../log/logger.js';
 import type { DesiredStack } from '../model/desired.js';
 import { formatDiagnostic } from '../model/diagnostics.js';
@@ -53,6 +57,8 @@ export interface ControllerOptions {
   clock?: Clock;
   /** One observe → plan → apply pass; default the real one, against the config's hosts. */
   reconcile?: (input: ReconcileInput) => Promise<ReconcileResult>;
+  /** Leader election among replicas; without it this controller always leads. */
+  leadership?: Leadership;
 }
 
 /** Work for the coordinator; single stacks go straight to their lanes. */
@@ -95,6 +101,7 @@ export class Controller implements ApiController {
     this.clients = clients;
     this.clock = options.clock ?? systemClock;
     this.reconcile = options.reconcile ?? reconcile;
+    options.leadership?.onChange((change) => this.leadershipChanged(change));
   }
 
   // --- triggers -------------------------------------------------------------
@@ -104,7 +111,8 @@ export class Controller implements ApiController {
   }
 
   requestSync(stack?: string, reason = stack ? `sync of ${stack} requested` : 'sync requested'): void {
-    if (stack) this.runLane(stack, [reason]);
+    // A standby has no lanes: it refreshes every status with a dry run instead.
+    if (stack && this.leading()) this.runLane(stack, [reason]);
     else this.enqueue({ fetch: false, full: true, reasons: [reason] });
   }
 
@@ -131,11 +139,17 @@ export class Controller implements ApiController {
   // --- API ------------------------------------------------------------------
 
   stacks(): StackStatus[] {
-    return [...this.statuses.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.statuses.values()].sort((a, b) => a.name.localeCompare(b.name)).map((status) => this.withLeadership(status));
   }
 
   stack(name: string): StackStatus | undefined {
-    return this.statuses.get(name);
+    const status = this.statuses.get(name);
+    return status && this.withLeadership(status);
+  }
+
+  /** With leader election: this replica's role, for /healthz. */
+  role(): 'leader' | 'standby' | undefined {
+    return this.options.leadership?.role();
   }
 
   /** Counts changes of the stacks' statuses, so that live pages know when to look again. */
@@ -192,8 +206,9 @@ export class Controller implements ApiController {
   private async coordinatorPass(work: Work): Promise<void> {
     const revisionChanged = work.fetch ? await this.fetch() : false;
     if (!this.desired) return;
-    if (revisionChanged) for (const stack of this.changedStacks()) this.runLane(stack, work.reasons);
-    if (work.full) await this.fullCheck(work.reasons);
+    const leading = this.leading();
+    if (revisionChanged && leading) for (const stack of this.changedStacks()) this.runLane(stack, work.reasons);
+    if (work.full || (revisionChanged && !leading)) await this.fullCheck(work.reasons);
   }
 
   /** A dry run over every stack: fresh status for all, a pass for those with changes pending. */
@@ -208,9 +223,10 @@ export class Controller implements ApiController {
       dryRun: true,
       clients: this.clients,
     });
+    const leading = this.leading();
     for (const outcome of result.stacks) {
       const pending = result.plan.operations.some((op) => op.stack === outcome.stack);
-      if (pending) this.runLane(outcome.stack, reasons);
+      if (pending && leading) this.runLane(outcome.stack, reasons);
       else if (!this.lanes.has(outcome.stack)) this.record(outcome);
     }
     this.forgetGoneStacks();
@@ -218,7 +234,7 @@ export class Controller implements ApiController {
 
   /** Converges one stack in its lane; a request while its pass runs makes it run once more. */
   private runLane(stack: string, reasons: string[]): void {
-    if (this.stopping || !this.desired) return;
+    if (this.stopping || !this.desired || !this.leading()) return;
     const lane = this.lanes.get(stack);
     if (lane) {
       lane.again = true;
@@ -235,7 +251,7 @@ export class Controller implements ApiController {
         } finally {
           this.slots.release();
         }
-      } while (fresh.again && !this.stopping);
+      } while (fresh.again && !this.stopping && this.leading());
       // In the same turn as the check above, so that no request can slip in between.
       this.lanes.delete(stack);
     })();
@@ -253,9 +269,32 @@ export class Controller implements ApiController {
       only: [stack],
       clients: this.clients,
       onResult: (result) => this.metricsRegistry.dockerOperations.inc({ kind: result.operation.kind, result: result.status }),
+      ...(this.options.leadership ? { fence: () => this.options.leadership?.fence() } : {}),
     });
+    if (!this.leading()) {
+      // Leadership was lost during the pass: its operations were fenced; statuses come from a dry run.
+      this.enqueue({ fetch: false, full: true, reasons: ['leadership lost during a pass'] });
+      return;
+    }
     for (const outcome of result.stacks) this.record(outcome);
     this.forgetGoneStacks();
+  }
+
+  private leading(): boolean {
+    return (this.options.leadership?.role() ?? 'leader') === 'leader';
+  }
+
+  /** A new leader starts with a full check; a replica that stopped leading refreshes its statuses. */
+  private leadershipChanged(change: LeadershipChange): void {
+    if (change.role === 'leader') this.requestFullCheck('this replica became the leader');
+    else this.enqueue({ fetch: false, full: true, reasons: [`this replica became a standby: ${change.reason}`] });
+  }
+
+  private withLeadership(status: StackStatus): StackStatus {
+    const leadership = this.options.leadership;
+    if (!leadership) return status;
+    const leader = leadership.leader();
+    return { ...status, leadership: { replica: leadership.replica, role: leadership.role(), ...(leader ? { leader } : {}) } };
   }
 
   private async guarded(kind: PassKind, reasons: string[], body: () => Promise<void>): Promise<void> {

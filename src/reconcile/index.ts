@@ -30,6 +30,8 @@ export interface ReconcileInput {
   perHost?: number;
   clients?: DockerClients;
   onResult?: (result: OperationResult) => void;
+  /** Checked before each Docker operation (see apply's fence). */
+  fence?: () => string | undefined;
 }
 
 export interface DockerClients {
@@ -92,6 +94,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
     clients: clients.apply,
     ...(input.perHost ? { perHost: input.perHost } : {}),
     ...(input.onResult ? { onResult: input.onResult } : {}),
+    ...(input.fence ? { fence: input.fence } : {}),
   });
   const after = await observe(input.hosts, { clients: clients.observe });
   const remaining = plan(desired, scheduleStacks(desired, after.hosts), after, options);

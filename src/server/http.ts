@@ -25,6 +25,8 @@ export interface ApiController {
   metrics(): Promise<string>;
   /** Counts a webhook delivery: its provider (gitlab, github, unknown) and what became of it. */
   webhookDelivered(provider: string, result: 'accepted' | 'rejected' | 'disabled' | 'too_large'): void;
+  /** With leader election: this replica's role, which /healthz reports; undefined without (then it says ok). */
+  role?(): 'leader' | 'standby' | undefined;
 }
 
 const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -113,7 +115,7 @@ async function route(controller: ApiController, guard: Guard, request: IncomingM
   }
   const { web } = guard;
   if (web && !path.startsWith('/api/') && path !== '/healthz' && path !== '/metrics' && (await web.handle(request, response, url))) return;
-  if (method === 'GET' && path === '/healthz') return sendText(response, 200, 'ok\n');
+  if (method === 'GET' && path === '/healthz') return sendText(response, 200, `${controller.role?.() ?? 'ok'}\n`);
   if (method === 'GET' && path === '/metrics') return sendText(response, 200, await controller.metrics(), PROMETHEUS_CONTENT_TYPE);
   if (method === 'GET' && path === '/api/v1/stacks') return send(response, 200, controller.stacks());
   const stackMatch = /^\/api\/v1\/stacks\/([a-z0-9-]{1,63})$/.exec(path);

@@ -50,6 +50,8 @@ export interface StackStatus {
   services: ServiceStatus[];
   endpoints: Endpoint[];
   events: StackEvent[];
+  /** With leader election (`ha:`): the replica that answered, its role, and the replica that leads (when known). */
+  leadership?: { replica: string; role: 'leader' | 'standby'; leader?: string };
 }
 
 export interface StatusInput {

@@ -78,3 +78,30 @@ test('an operation for a host without a client fails with the host named', async
   const [result] = await apply({ stacks: [], operations: [start('#1', 'h9', 'x')] }, { clients: new Map() });
   assert.deepEqual([result?.status, result?.error], ['failed', 'no Docker client for host h9']);
 });
+
+test('the fence is asked before each operation: once it refuses, nothing more is sent and the reason is recorded', async () => {
+  const log: string[] = [];
+  const active = { now: 0, max: 0 };
+  const operations = [
+    start('#1', 'h1', 'a'),
+    start('#2', 'h1', 'b', ['#1']),
+    start('#3', 'h1', 'c', ['#2']),
+    start('#4', 'h1', 'd', ['#2']),
+  ];
+  let asked = 0;
+  const fence = () => {
+    asked += 1;
+    return asked > 2 ? 'not sent: the lease could expire' : undefined;
+  };
+  const results = await apply({ stacks: [], operations }, { clients: new Map([['h1', recordingClient(log, active)]]), fence });
+  assert.deepEqual(log, ['start a', 'start b']);
+  assert.deepEqual(
+    results.map((r) => [r.operation.id, r.status, r.error]),
+    [
+      ['#1', 'ok', undefined],
+      ['#2', 'ok', undefined],
+      ['#3', 'skipped', 'not sent: the lease could expire'],
+      ['#4', 'skipped', 'not sent: the lease could expire'],
+    ],
+  );
+});

@@ -83,6 +83,8 @@ export interface DaemonOptions {
   apiToken?: string;
   /** More environment for the daemon (tokens, CORRAL_AGE_IDENTITY). */
   env?: Record<string, string>;
+  /** More arguments for `corral run` (e.g. --replica-name). */
+  args?: string[];
 }
 
 export const DAEMON_API_TOKEN = 'daemon-api-token-for-tests';
@@ -98,7 +100,7 @@ export class Daemon {
   }
 
   start(): this {
-    const { repo, config, interval, port, webhookSecret, env, apiToken = DAEMON_API_TOKEN } = this.options;
+    const { repo, config, interval, port, webhookSecret, env, apiToken = DAEMON_API_TOKEN, args: extraArgs = [] } = this.options;
     const args = [
       join(ROOT, 'bin', 'corral'),
       'run',
@@ -112,6 +114,7 @@ export class Daemon {
       `127.0.0.1:${port}`,
       '--log-format',
       'json',
+      ...extraArgs,
     ];
     this.child = spawn(process.execPath, args, {
       env: {
@@ -146,6 +149,11 @@ export class Daemon {
     const query = stack ? `?stack=${encodeURIComponent(stack)}` : '';
     const token = this.options.apiToken ?? DAEMON_API_TOKEN;
     return fetch(`${this.url}/api/v1/sync${query}`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  }
+
+  /** Sends a signal without waiting (SIGSTOP, SIGCONT). */
+  signal(signal: NodeJS.Signals): void {
+    this.child?.kill(signal);
   }
 
   async stacks(): Promise<StackStatus[]> {

@@ -1,5 +1,6 @@
 /** `corral run`: the GitOps daemon — follow the repository, converge on every change, serve status. */
 import type { Server } from 'node:http';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { DEFAULT_API_CONFIG } from '../../config/api.js';
@@ -8,6 +9,7 @@ import { loadConfig } from '../../config/load.js';
 import { Controller } from '../../daemon/controller.js';
 import { runDaemon } from '../../daemon/triggers.js';
 import { DesiredStateSource } from '../../desired/index.js';
+import { createElection, registerLeadershipMetrics } from '../../ha/index.js';
 import { createLogger, type LogFormat, registerSecrets } from '../../log/logger.js';
 import { TOKEN_ENV } from '../../server/auth.js';
 import { createApiServer } from '../../server/http.js';
@@ -26,6 +28,7 @@ interface RunArgs {
   interval: number;
   logFormat?: LogFormat;
   directory: boolean;
+  replicaName: string;
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:7480';
@@ -47,6 +50,12 @@ export const runCommand: CommandBody<RunArgs> = {
           type: 'boolean',
           default: false,
           describe: 'Serve --repo as a plain directory (its files as they are), even if it is a git checkout',
+        },
+        'replica-name': {
+          type: 'string',
+          default: `${hostname()}-${process.pid}`,
+          defaultDescription: 'host name and process id',
+          describe: "This replica's name in the leader election (the config's ha: section)",
         },
       })
       .epilogue(
@@ -76,7 +85,15 @@ export const runCommand: CommandBody<RunArgs> = {
       ...(config.policy ? { policy: config.policy } : {}),
       ...(identities ? { identities } : {}),
     });
-    const controller = new Controller({ repository, config, logger, ...(webhookSecret ? { webhookSecret } : {}) });
+    const election = config.ha ? await createElection(config.ha, { replica: args.replicaName, logger }) : undefined;
+    const controller = new Controller({
+      repository,
+      config,
+      logger,
+      ...(webhookSecret ? { webhookSecret } : {}),
+      ...(election ? { leadership: election } : {}),
+    });
+    if (election) registerLeadershipMetrics(controller.metricsRegistry.registry, election);
     const web = appStore(controller, config.requests);
     const api = config.api ?? DEFAULT_API_CONFIG;
     const apiServer = createApiServer(controller, {
@@ -99,9 +116,14 @@ export const runCommand: CommandBody<RunArgs> = {
       encryptedAnswers: identities
         ? `${identities.length} age identities`
         : 'no identity (CORRAL_AGE_IDENTITY unset): stacks with encrypted answers fail',
+      leaderElection: config.ha
+        ? { replica: args.replicaName, endpoints: config.ha.endpoints, leaseTtl: config.ha.leaseTtlSeconds, key: config.ha.electionKey }
+        : 'off: this replica changes the hosts',
     });
+    election?.start();
 
     await runDaemon({ controller, repository, hosts: config.hosts, intervalMs: args.interval * 1000, logger });
+    await election?.stop();
     web.close();
     await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
     logger.info('stopped');

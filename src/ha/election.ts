@@ -1,0 +1,334 @@
+/**
+ * Leader election among `corral run` replicas on etcd. I/O: etcd requests (./etcd.ts) and timers.
+ *
+ * Each replica holds a lease of `lease_ttl` seconds, renewed three times per TTL. The leader is
+ * the replica whose lease holds the election key: a replica that finds the key absent creates
+ * it under its lease in one transaction, so at most one holds it; when the leader's lease
+ * expires (it died, or lost etcd), etcd deletes the key and the standbys, watching it, try at once.
+ *
+ * Fencing: the leader changes hosts only while its lease certainly holds (./fence.ts): `fence()`
+ * is checked before each Docker operation, so a leader cut off from etcd stops before the lease
+ * could expire and a standby take over. A leader that steps down forgets its lease and takes a new
+ * one; the old key stays until etcd expires it, so nobody leads twice at once.
+ */
+import { performance } from 'node:perf_hooks';
+import type winston from 'winston';
+import type { HaConfig } from '../config/ha.js';
+import { EtcdAnswerError, type EtcdGateway, type WatchEvent } from './etcd.js';
+import { keepAliveIntervalMs, LeaseFence } from './fence.js';
+import type { Leadership, LeadershipChange, Role } from './leadership.js';
+
+export interface ElectionOptions {
+  config: HaConfig;
+  /** This replica's name, written as the key's value for people to read. */
+  replica: string;
+  etcd: EtcdGateway;
+  logger: winston.Logger;
+  /** A monotonic clock in milliseconds (default performance.now). */
+  now?: () => number;
+}
+
+/** Retries after an etcd failure start here and double up to a third of the TTL. */
+const FIRST_RETRY_MS = 250;
+/** A keep-alive that failed is tried again this soon (if the interval is longer). */
+const KEEPALIVE_RETRY_MS = 500;
+/** How long resigning may take on shutdown before the process goes anyway. */
+const RESIGN_TIMEOUT_MS = 2000;
+
+export class LeaderElection implements Leadership {
+  readonly replica: string;
+  private current: Role = 'standby';
+  private holder?: string;
+  private leaseId?: string;
+  private readonly fenceState: LeaseFence;
+  private readonly listeners: ((change: LeadershipChange) => void)[] = [];
+  private readonly now: () => number;
+  private stopped = false;
+  private loopDone?: Promise<void>;
+  private wake?: () => void;
+  /** Set by a wake-up that came while the loop was not asleep: the next sleep returns at once. */
+  private woken = false;
+  private keepAliveTimer?: NodeJS.Timeout;
+  private deadlineTimer?: NodeJS.Timeout;
+  private cancelWatch?: () => void;
+  private lastProblem?: string;
+  private refused = 0;
+  private changes: Record<Role, number> = { leader: 0, standby: 0 };
+
+  constructor(private readonly options: ElectionOptions) {
+    this.replica = options.replica;
+    this.fenceState = new LeaseFence(options.config.safetyMarginMs);
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  // --- Leadership -----------------------------------------------------------
+
+  role(): Role {
+    return this.current;
+  }
+
+  leader(): string | undefined {
+    return this.holder;
+  }
+
+  fence(): string | undefined {
+    const refusal = this.refusal();
+    if (refusal) this.refused += 1;
+    return refusal;
+  }
+
+  onChange(listener: (change: LeadershipChange) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Operations the fence refused, and role changes so far (for metrics). */
+  counts(): { refusedOperations: number; changes: Record<Role, number> } {
+    return { refusedOperations: this.refused, changes: { ...this.changes } };
+  }
+
+  /** Milliseconds left before the fence closes (0 for a standby). */
+  leaseRemainingMs(): number {
+    return this.current === 'leader' ? this.fenceState.remainingMs(this.now()) : 0;
+  }
+
+  // --- life -----------------------------------------------------------------
+
+  start(): void {
+    this.loopDone ??= this.campaignLoop();
+  }
+
+  /** Stops campaigning; a leader resigns (revokes its lease) so that a standby takes over at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wakeUp();
+    clearTimeout(this.keepAliveTimer);
+    clearTimeout(this.deadlineTimer);
+    this.cancelWatch?.();
+    await this.loopDone;
+    const leaseId = this.leaseId;
+    this.forgetLease();
+    this.stepDown('this replica is stopping');
+    if (leaseId) await this.resign(leaseId);
+    this.options.etcd.close();
+  }
+
+  /** Revokes the lease: etcd deletes the election key at once, and a standby takes it. */
+  private async resign(leaseId: string): Promise<void> {
+    try {
+      await Promise.race([this.options.etcd.revoke(leaseId), delay(RESIGN_TIMEOUT_MS)]);
+      this.options.logger.info('resigned: lease revoked', { replica: this.replica });
+    } catch (err) {
+      this.options.logger.warn('could not revoke the lease; it expires by itself', { replica: this.replica, error: message(err) });
+    }
+  }
+
+  // --- campaign -------------------------------------------------------------
+
+  private async campaignLoop(): Promise<void> {
+    const { leaseTtlSeconds } = this.options.config;
+    const maxRetryMs = keepAliveIntervalMs(leaseTtlSeconds);
+    let retryMs = 0;
+    while (!this.stopped) {
+      try {
+        await this.campaign();
+        if (this.lastProblem) this.options.logger.info('etcd reachable again', { replica: this.replica });
+        this.lastProblem = undefined;
+        retryMs = 0;
+      } catch (err) {
+        this.reportProblem(message(err));
+        retryMs = Math.min(maxRetryMs, Math.max(FIRST_RETRY_MS, retryMs * 2));
+      }
+      // A watch event wakes the loop at once; otherwise it looks again every TTL.
+      await this.sleep(retryMs || leaseTtlSeconds * 1000);
+    }
+  }
+
+  /** One look at the key: take it when it is free; then watch it until something changes. */
+  private async campaign(): Promise<void> {
+    const { etcd, config } = this.options;
+    this.woken = false;
+    const leaseId = this.leaseId ?? (await this.newLease());
+    if (this.stopped) return;
+    const read = await etcd.get(config.electionKey);
+    let revision = read.revision;
+    let holder = read.kv;
+    if (!holder) {
+      const created = await etcd.createIfAbsent(config.electionKey, this.replica, leaseId);
+      revision = created.revision;
+      holder = created.created ? { value: this.replica, lease: leaseId, createRevision: created.revision } : created.holder;
+    }
+    if (this.stopped || leaseId !== this.leaseId) return;
+    if (holder && holder.lease === leaseId) this.becomeLeader(holder.createRevision);
+    else {
+      this.holder = holder?.value;
+      this.stepDown(holder ? `${holder.value} holds the election key` : 'the election key changed hands');
+    }
+    this.watchKey(revision);
+  }
+
+  private async newLease(): Promise<string> {
+    const sentAt = this.now();
+    const granted = await this.options.etcd.grant(this.options.config.leaseTtlSeconds);
+    this.leaseId = granted.id;
+    this.fenceState.revoke();
+    this.fenceState.renewed(sentAt, granted.ttlSeconds);
+    this.scheduleKeepAlive(keepAliveIntervalMs(granted.ttlSeconds));
+    return granted.id;
+  }
+
+  private watchKey(afterRevision: string): void {
+    this.cancelWatch?.();
+    const next = String(BigInt(afterRevision) + 1n);
+    this.cancelWatch = this.options.etcd.watch(
+      this.options.config.electionKey,
+      next,
+      (event) => this.keyChanged(event),
+      (reason) => {
+        if (this.stopped) return;
+        this.options.logger.debug('election watch ended; reading the key again', { replica: this.replica, reason });
+        setTimeout(() => this.wakeUp(), FIRST_RETRY_MS);
+      },
+    );
+  }
+
+  private keyChanged(event: WatchEvent): void {
+    if (event.type === 'put' && event.kv.lease === this.leaseId) return;
+    if (event.type === 'put') {
+      this.holder = event.kv.value;
+      this.stepDown(`${event.kv.value} holds the election key`);
+      return;
+    }
+    this.holder = undefined;
+    this.stepDown('the election key was deleted');
+    this.wakeUp();
+  }
+
+  // --- the lease ------------------------------------------------------------
+
+  private scheduleKeepAlive(afterMs: number): void {
+    clearTimeout(this.keepAliveTimer);
+    if (this.stopped) return;
+    this.keepAliveTimer = setTimeout(() => void this.keepAlive(), afterMs);
+  }
+
+  private async keepAlive(): Promise<void> {
+    const leaseId = this.leaseId;
+    if (!leaseId || this.stopped) return;
+    const interval = keepAliveIntervalMs(this.options.config.leaseTtlSeconds);
+    const sentAt = this.now();
+    try {
+      const ttlSeconds = await this.options.etcd.keepAlive(leaseId);
+      if (leaseId !== this.leaseId) return;
+      if (ttlSeconds <= 0) {
+        this.forgetLease();
+        this.stepDown('etcd no longer knows this replica’s lease (it expired)');
+        this.wakeUp();
+        return;
+      }
+      this.fenceState.renewed(sentAt, ttlSeconds);
+      this.armDeadline();
+      this.scheduleKeepAlive(interval);
+    } catch (err) {
+      if (leaseId !== this.leaseId) return;
+      this.reportProblem(`cannot renew the lease: ${message(err)}`);
+      if (err instanceof EtcdAnswerError) {
+        this.forgetLease();
+        this.stepDown(`etcd refused to renew the lease: ${message(err)}`);
+        this.wakeUp();
+        return;
+      }
+      this.scheduleKeepAlive(Math.min(interval, KEEPALIVE_RETRY_MS));
+    }
+  }
+
+  /** A leader steps down when the fence closes, even if no keep-alive answer ever comes back. */
+  private armDeadline(): void {
+    clearTimeout(this.deadlineTimer);
+    if (this.current !== 'leader') return;
+    this.deadlineTimer = setTimeout(() => {
+      if (this.current !== 'leader' || this.fenceState.holds(this.now())) return;
+      this.forgetLease();
+      this.stepDown('the lease could not be renewed before its deadline');
+      this.wakeUp();
+    }, this.fenceState.remainingMs(this.now()) + 1);
+  }
+
+  /** The lease is no longer used: a new one is taken; etcd expires the old one (and the key it holds). */
+  private forgetLease(): void {
+    this.leaseId = undefined;
+    this.fenceState.revoke();
+    clearTimeout(this.keepAliveTimer);
+    clearTimeout(this.deadlineTimer);
+  }
+
+  // --- roles ----------------------------------------------------------------
+
+  private becomeLeader(term: string): void {
+    this.holder = this.replica;
+    if (this.current === 'leader') return;
+    this.current = 'leader';
+    this.armDeadline();
+    this.changed({ role: 'leader', leader: this.replica, reason: 'this replica holds the election key' }, { term });
+  }
+
+  private stepDown(reason: string): void {
+    if (this.current !== 'leader') return;
+    this.current = 'standby';
+    clearTimeout(this.deadlineTimer);
+    this.changed({ role: 'standby', ...(this.holder && this.holder !== this.replica ? { leader: this.holder } : {}), reason }, {});
+  }
+
+  private changed(change: LeadershipChange, extra: Record<string, string>): void {
+    this.changes[change.role] += 1;
+    const { logger, config } = this.options;
+    const meta = { replica: this.replica, reason: change.reason, key: config.electionKey, ...extra };
+    if (change.role === 'leader') logger.info('leadership acquired: this replica changes the hosts now', meta);
+    else logger.warn('leadership lost: this replica no longer changes the hosts', meta);
+    for (const listener of this.listeners) listener(change);
+  }
+
+  private refusal(): string | undefined {
+    if (this.current !== 'leader')
+      return `not sent: this replica (${this.replica}) is a standby; ${this.holder ? `${this.holder} leads` : 'no replica leads right now'}`;
+    if (!this.fenceState.holds(this.now()))
+      return `not sent: the leader lease of ${this.replica} could expire before the operation is done`;
+    return undefined;
+  }
+
+  private reportProblem(problem: string): void {
+    if (problem === this.lastProblem) return;
+    this.lastProblem = problem;
+    this.options.logger.warn('leader election: etcd problem', { replica: this.replica, role: this.current, error: problem });
+  }
+
+  /** Makes the campaign loop look at the key again now. */
+  private wakeUp(): void {
+    this.woken = true;
+    this.wake?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.woken || this.stopped) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        this.woken = false;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
