@@ -9,14 +9,12 @@
  * Prints the table, and rewrites its own section of docs/benchmarks.md, leaving the others as they are.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { median, ROOT, writeSection } from './doc.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CORRAL = join(ROOT, 'bin', 'corral');
-const DOC = join(ROOT, 'docs', 'benchmarks.md');
 const SECTION = '## CLI start-up';
 const ROUNDS = Number(process.env['BENCH_RUNS'] ?? 21);
 const WARMUP = 2;
@@ -52,12 +50,6 @@ function timed(args: string[]): Timing {
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   if (run.status !== 0) throw new Error(`node ${args.join(' ')} failed (${run.status}):\n${run.stdout}${run.stderr}`);
   return { wallMs, cpuMs: childrenCpuMs() - cpuBefore };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 const times = CASES.map(() => [] as number[]);
@@ -107,14 +99,4 @@ ${rawCpu.join('\n')}
 `;
 
 process.stdout.write(`${section}\n`);
-const doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Benchmarks\n';
-writeFileSync(DOC, replaceSection(doc, section));
-
-/** The document with its `## CLI start-up` section replaced (or appended when missing). */
-function replaceSection(text: string, replacement: string): string {
-  const start = text.indexOf(`${SECTION}\n`);
-  if (start < 0) return `${text.trimEnd()}\n\n${replacement}`;
-  const next = text.indexOf('\n## ', start + SECTION.length);
-  const end = next < 0 ? text.length : next + 1;
-  return `${text.slice(0, start)}${replacement}${next < 0 ? '' : '\n'}${text.slice(end)}`;
-}
+writeSection(SECTION, section);
