@@ -12,7 +12,7 @@ export async function executeOperation(docker: Docker, op: Operation): Promise<v
     case 'CreateNetwork':
       return createNetwork(docker, op.network.Name, op.network);
     case 'RemoveNetwork':
-      return tolerate(docker.getNetwork(op.target).remove(), [NOT_FOUND]);
+      return removeNetwork(docker, op.target);
     case 'CreateVolume':
       await docker.createVolume(op.volume);
       return;
@@ -20,8 +20,10 @@ export async function executeOperation(docker: Docker, op: Operation): Promise<v
       return pullImage(docker, op.target);
     case 'CreateContainer':
       return createContainer(docker, op.container, op.configHash);
+    case 'ConnectNetwork':
+      return retryingSwarmAttach(() => connectNetwork(docker, op.network, op.containerId ?? op.target, op.endpoint));
     case 'StartContainer':
-      return tolerate(docker.getContainer(op.containerId ?? op.target).start(), [NOT_MODIFIED]);
+      return retryingSwarmAttach(() => tolerate(docker.getContainer(op.containerId ?? op.target).start(), [NOT_MODIFIED]));
     case 'StopContainer':
       return tolerate(docker.getContainer(op.containerId).stop(), [NOT_MODIFIED, NOT_FOUND]);
     case 'RemoveContainer':
@@ -35,6 +37,51 @@ async function createNetwork(docker: Docker, name: string, spec: object): Promis
   await tolerate(docker.createNetwork({ ...spec, Name: name, CheckDuplicate: true }), [CONFLICT]);
 }
 
+/**
+ * A swarm manager frees an overlay network's endpoints on other hosts a moment after their
+ * containers are gone ("network ... is in use by task ..."): the removal is tried again, with
+ * growing pauses, for up to NETWORK_RELEASE_MS, then fails with Docker's message.
+ */
+const NETWORK_RELEASE_MS = 30_000;
+const STILL_IN_USE = /is in use by task|has active endpoints/i;
+
+async function removeNetwork(docker: Docker, name: string): Promise<void> {
+  const deadline = Date.now() + NETWORK_RELEASE_MS;
+  for (let pause = 100; ; pause = Math.min(pause * 2, 2000)) {
+    try {
+      return await tolerate(docker.getNetwork(name).remove(), [NOT_FOUND]);
+    } catch (err) {
+      if (!STILL_IN_USE.test(messageOf(err)) || Date.now() + pause > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}
+
+/**
+ * A container joining an overlay network waits for the swarm manager to allocate its address.
+ * On a busy swarm, Docker gives up after 20 s ("attaching to network failed, ... context
+ * deadline exceeded"), or the host does not know a just-created network yet ("network
+ * <swarm id> not found"); the container is left as it was. Tried up to SWARM_ATTACH_TRIES
+ * times, a few seconds apart.
+ */
+const SWARM_ATTACH_TRIES = 4;
+const SWARM_ATTACH_TIMEOUT = /attaching to network failed.*deadline exceeded|network [a-z0-9]{25} not found/i;
+
+async function retryingSwarmAttach(call: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (attempt >= SWARM_ATTACH_TRIES || !SWARM_ATTACH_TIMEOUT.test(messageOf(err))) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 2000 * attempt));
+    }
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** A container of that name with the same config hash counts as created (an earlier apply got this far). */
 async function createContainer(docker: Docker, spec: { name: string } & Record<string, unknown>, configHash: string): Promise<void> {
   try {
@@ -44,6 +91,20 @@ async function createContainer(docker: Docker, spec: { name: string } & Record<s
     const existing = await docker.getContainer(spec.name).inspect();
     if (existing.Config.Labels?.[CorralLabel.configHash] === configHash) return;
     throw new Error(`a container named ${spec.name} already exists with another configuration`);
+  }
+}
+
+/** A container already on the network counts as connected (an earlier apply got this far). */
+async function connectNetwork(docker: Docker, network: string, container: string, endpoint: object): Promise<void> {
+  try {
+    await docker.getNetwork(network).connect({ Container: container, EndpointConfig: endpoint });
+  } catch (err) {
+    const info = await docker
+      .getContainer(container)
+      .inspect()
+      .catch(() => undefined);
+    if (info?.NetworkSettings?.Networks?.[network]) return;
+    throw err;
   }
 }
 

@@ -10,6 +10,7 @@ import { parseYaml } from '../util/yaml.js';
 import { type ApiConfig, parseApiSection } from './api.js';
 import { type CatalogConfig, parseCatalogs } from './catalogs.js';
 import { type HaConfig, parseHa } from './ha.js';
+import { type HostNetwork, parseHostNetwork } from './network.js';
 import { parsePolicy } from './policy.js';
 import { parseRequests, type RequestsConfig } from './requests.js';
 import { parseSsh, type SshFiles } from './ssh.js';
@@ -33,6 +34,8 @@ export interface HostConfig {
   address: string;
   /** Labels configured for the host; the daemon's own labels are merged under them. */
   labels: Record<string, string>;
+  /** How stacks' containers on this host reach each other (./network.ts); absent means bridge. */
+  network?: HostNetwork;
 }
 
 export interface CorralConfig {
@@ -54,7 +57,7 @@ export interface CorralConfig {
 export type ConfigResult = { config: CorralConfig; diagnostics: Diagnostic[] } | { config?: undefined; diagnostics: Diagnostic[] };
 
 const TOP_LEVEL_KEYS = ['hosts', 'webhook', 'requests', 'api', 'catalogs', 'policy', 'ha'];
-const HOST_KEYS = ['name', 'docker', 'address', 'labels', 'tls', 'ssh'];
+const HOST_KEYS = ['name', 'docker', 'address', 'labels', 'tls', 'ssh', 'network'];
 const TLS_KEYS = ['ca', 'cert', 'key'];
 const HOST_NAME = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
 const LOOPBACK = '127.0.0.1';
@@ -147,7 +150,7 @@ type At = (path: (string | number)[]) => { field: string; line?: number };
 function parseHost(raw: unknown, index: number, file: string, at: At, diagnostics: Diagnostic[]): HostConfig | undefined {
   const where = `hosts[${index}]`;
   if (!isPlainObject(raw)) {
-    diagnostics.push(error(file, `${where}: expected a mapping with name, docker, address, labels`, at(['hosts', index])));
+    diagnostics.push(error(file, `${where}: expected a mapping with name, docker, address, labels, network`, at(['hosts', index])));
     return undefined;
   }
   const before = diagnostics.length;
@@ -189,9 +192,16 @@ function parseHost(raw: unknown, index: number, file: string, at: At, diagnostic
     );
   }
   const labels = parseLabels(raw['labels'], `${where}.labels`, file, at(['hosts', index, 'labels']), diagnostics);
+  const network = parseHostNetwork(raw['network'], `${where}.network`, file, at(['hosts', index, 'network']), diagnostics);
   if (diagnostics.length > before || !('endpoint' in endpoint)) return undefined;
   const docker = withTransportFiles(endpoint.endpoint, raw['docker'] as string, tls, ssh);
-  return { name, docker, address: typeof address === 'string' ? address.trim() : defaultAddress(docker), labels };
+  return {
+    name,
+    docker,
+    address: typeof address === 'string' ? address.trim() : defaultAddress(docker),
+    labels,
+    ...(network ? { network } : {}),
+  };
 }
 
 function withTransportFiles(endpoint: DockerEndpoint, url: string, tls?: TlsFiles, ssh?: SshFiles): DockerEndpoint {

@@ -28,7 +28,7 @@ import type { DesiredStack } from '../model/desired.js';
 import { formatDiagnostic } from '../model/diagnostics.js';
 import type { FileTree } from '../model/files.js';
 import { redactValue, stackSecretValues } from '../model/redact.js';
-import { formatOperation } from '../plan/index.js';
+import { formatOperation, type HostNote } from '../plan/index.js';
 import {
   clientsFor,
   type DockerClients,
@@ -92,6 +92,8 @@ export class Controller implements ApiController {
   private stopping = false;
   private readonly clock: Clock;
   private readonly reconcile: (input: ReconcileInput) => Promise<ReconcileResult>;
+  /** The plan's notes about hosts at the last full check, by host and message. */
+  private hostNotes = new Map<string, HostNote>();
   readonly metricsRegistry = new DaemonMetrics({ stacks: () => this.stacks(), fetchFailing: () => this.fetchError !== undefined });
 
   constructor(private readonly options: ControllerOptions) {
@@ -223,6 +225,7 @@ export class Controller implements ApiController {
       dryRun: true,
       clients: this.clients,
     });
+    this.reportHostNotes(result.plan.hosts ?? []);
     const leading = this.leading();
     for (const outcome of result.stacks) {
       const pending = result.plan.operations.some((op) => op.stack === outcome.stack);
@@ -230,6 +233,18 @@ export class Controller implements ApiController {
       else if (!this.lanes.has(outcome.stack)) this.record(outcome);
     }
     this.forgetGoneStacks();
+  }
+
+  /** Logs a note about the hosts (one outside the swarm, ...) when it appears, and when it is gone. */
+  private reportHostNotes(notes: readonly HostNote[]): void {
+    const current = new Map(notes.map((note) => [`${note.host}: ${note.message}`, note]));
+    for (const [key, note] of current) {
+      if (this.hostNotes.has(key)) continue;
+      this.options.logger.log(note.level === 'error' ? 'error' : 'warn', note.message, { host: note.host });
+    }
+    for (const [key, note] of this.hostNotes)
+      if (!current.has(key)) this.options.logger.info(`resolved: ${note.message}`, { host: note.host });
+    this.hostNotes = current;
   }
 
   /** Converges one stack in its lane; a request while its pass runs makes it run once more. */

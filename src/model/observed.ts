@@ -39,6 +39,50 @@ export interface ObservedContainer {
   ports: PublishedPort[];
   /** Parsed ownership labels; undefined for a container corral does not own. */
   owner?: Ownership;
+  /** Names of the networks the container is attached to, when observed (a host that left the swarm drops its overlay ones). */
+  networks?: string[];
+}
+
+/** A node of the swarm, as a manager lists it. */
+export interface SwarmNode {
+  id: string;
+  hostname: string;
+  /** `ready`, `down`, `unknown` or `disconnected`. */
+  state: string;
+  /** The address the node advertises. */
+  address: string;
+  manager: boolean;
+}
+
+/** One of corral's swarm-scoped (overlay) networks, as a manager lists it. */
+export interface SwarmNetwork {
+  name: string;
+  /** The stack it belongs to (corral's stack label). */
+  stack: string;
+  /** Its subnets, e.g. `10.128.3.0/24`. */
+  subnets: string[];
+}
+
+/** The host's place in a Docker swarm, from `docker info` (and, on a manager, the node and network lists). */
+export interface ObservedSwarm {
+  /** `inactive`, `pending`, `active`, `error` or `locked` (Swarm.LocalNodeState). */
+  state: string;
+  /** This node's id; empty outside a swarm. */
+  nodeId: string;
+  /** The address this node advertises to the swarm. */
+  nodeAddress: string;
+  /** The node can manage the swarm (Swarm.ControlAvailable). */
+  manager: boolean;
+  /** The swarm's id (known on managers only). */
+  clusterId?: string;
+  /** Docker's message when the node is in the error state. */
+  error?: string;
+  /** On a manager: every node of the swarm. */
+  nodes?: SwarmNode[];
+  /** On a manager: corral's overlay networks. */
+  networks?: SwarmNetwork[];
+  /** On a manager: the pools overlay subnets are taken from, and the size of each subnet. */
+  addressPool?: { subnets: string[]; prefixLength: number };
 }
 
 export interface ObservedHost {
@@ -50,11 +94,15 @@ export interface ObservedHost {
   error?: string;
   /** Configured labels merged with the daemon's own (`dockerd --label`). */
   labels: Record<string, string>;
+  /** The host's `network:` setting (absent: bridge). */
+  network?: 'bridge' | 'overlay';
+  /** Swarm membership, from `docker info`. */
+  swarm?: ObservedSwarm;
   /** Containers corral manages on this host (stopped ones included). */
   containers: ObservedContainer[];
   /** Image references present on the host (repo:tag). */
   images: string[];
-  /** Names of networks corral manages on this host. */
+  /** Names of the local-scope (bridge) networks corral manages on this host; overlay networks are under `swarm`. */
   networks: string[];
   /** Names of volumes corral manages on this host. */
   volumes: string[];

@@ -10,6 +10,7 @@ export function toObservedContainer(host: string, info: Docker.ContainerInfo): O
   const owner = parseOwnership(labels);
   const exitCode = /^Exited \((-?\d+)\)/.exec(info.Status ?? '')?.[1];
   const health = healthOf(info.Status ?? '');
+  const networks = info.NetworkSettings?.Networks;
   return {
     id: info.Id,
     name: (info.Names?.[0] ?? info.Id).replace(/^\//, ''),
@@ -21,6 +22,7 @@ export function toObservedContainer(host: string, info: Docker.ContainerInfo): O
     ...(exitCode === undefined ? {} : { exitCode: Number(exitCode) }),
     ports: (info.Ports ?? []).map(toPublishedPort),
     ...(owner ? { owner } : {}),
+    ...(networks ? { networks: Object.keys(networks).sort() } : {}),
   };
 }
 

@@ -2,7 +2,9 @@
  * From a compose service to the body of Docker's `POST /containers/create`.
  * Every compose key is either applied (and hashed), or reported as a warning: nothing is
  * dropped silently. References inside a deployment unit (volumes_from, network_mode
- * container:/service:, v1 `net:`) resolve to the unit's own container names.
+ * container:/service:, v1 `net:`) resolve to the unit's own container names. The stack
+ * network (a host bridge or the swarm's overlay) and other stacks' networks joined for
+ * external_links are part of the request and of the hash (./networks.ts).
  */
 import type { DesiredService, DesiredStack } from '../model/desired.js';
 import { CorralLabel, SchedulingLabel } from '../model/labels.js';
@@ -11,7 +13,17 @@ import { copyInto, mergeRecords } from '../util/records.js';
 import { keyValueMap, stringMap } from '../util/values.js';
 import { type Parsed, parseDuration, parsePort, parseSize, parseVolumeMount, splitShellWords, stringList } from './compose-values.js';
 import { type ConfigHash, configHash, formatKeyHashes, type HashMemo } from './hash.js';
-import type { ContainerCreateSpec, VolumeSpec } from './types.js';
+import {
+  externalLinksOf,
+  externalLinkTarget,
+  malformedExternalLinks,
+  type NetworkDriver,
+  networkNameFor,
+  serviceAliases,
+} from './networks.js';
+import type { ContainerCreateSpec, NetworkJoin, VolumeSpec } from './types.js';
+
+export { stackNetworkName } from './networks.js';
 
 export interface ContainerContext {
   stack: DesiredStack;
@@ -23,6 +35,13 @@ export interface ContainerContext {
   linkAliases: string[];
   /** Digests shared by the containers of one plan. */
   hashMemo?: HashMemo;
+  /** The kind of stack network on the container's host (the host's `network:` setting); bridge by default. */
+  networkDriver?: NetworkDriver;
+  /**
+   * Other stack → its network on the container's host, for the stacks this container links to
+   * that are in the repository. A linked stack missing here is not joined (and not in the hash).
+   */
+  externalNetworks?: ReadonlyMap<string, string>;
 }
 
 export interface ContainerPlanSpec {
@@ -34,16 +53,16 @@ export interface ContainerPlanSpec {
   references: string[];
   /** The stack network, when the container joins it. */
   network?: string;
+  /** overlay when `network` is the swarm's (created through a manager), bridge when it is the host's. */
+  networkDriver?: NetworkDriver;
+  /** Other stacks' networks the container joins after it is created (external_links). */
+  joins: NetworkJoin[];
   volumes: VolumeSpec[];
   pullAlways: boolean;
   startOnce: boolean;
   warnings: string[];
   /** Values that could not be read, by compose key (each also in `warnings`): the policy refuses what it cannot check. */
   notApplied: { key: string; problem: string }[];
-}
-
-export function stackNetworkName(stack: string): string {
-  return `corral-${stack}`;
 }
 
 export function stackVolumeName(stack: string, volume: string): string {
@@ -58,8 +77,7 @@ const NOT_APPLIED: Record<string, string> = {
   deploy: 'swarm settings are not used; scale comes from rancher-compose',
   env_file: 'files next to the template are not read; use environment',
   extends: 'not supported',
-  external_links: 'containers outside the stack are not on its network',
-  networks: 'every stack gets its own network corral-<stack>',
+  networks: 'every stack gets its own network: corral-<stack> on a bridge host, corral-<stack>_overlay across the swarm',
   scale: 'scale comes from rancher-compose',
 };
 
@@ -161,11 +179,13 @@ const APPLIED: Record<string, Handler> = {
   },
   network_mode: (value, b) => setNetworkMode(String(value), b, 'network_mode'),
   net: (value, b) => setNetworkMode(String(value), b, 'net'),
-  links: (value, b) => {
-    const crossStack = stringList(value).filter((link) => link.includes('/'));
-    if (crossStack.length > 0)
-      b.warnings.push(`links: ${crossStack.join(', ')} name another stack, whose containers are not on this stack's network; not applied`);
-    // Links inside the stack need nothing here: the linked service's containers carry the alias.
+  // Links inside the stack need nothing here: the linked service's containers carry the alias.
+  // Entries naming another stack are external links, joined below.
+  links: () => undefined,
+  external_links: (_value, b, key) => {
+    const malformed = malformedExternalLinks(b.ctx.service);
+    if (malformed.length > 0)
+      b.warnings.push(`${key}: ${malformed.join(', ')}: expected <stack>/<service> or <stack>/<service>:<alias>; not applied`);
   },
   restart: (value, b, key) => {
     const match = /^(no|always|unless-stopped|on-failure)(?::(\d+))?$/.exec(String(value));
@@ -262,7 +282,14 @@ export function containerSpec(ctx: ContainerContext): ContainerPlanSpec {
   if (!service.compose.image) b.warnings.push('image: missing; the container cannot be created');
   Object.assign(hashed, b.resolved);
   const network = joinNetwork(b, name);
+  const driver = ctx.networkDriver ?? 'bridge';
   if (network) hashed['aliases'] = aliasesOf(ctx);
+  if (network && driver === 'overlay') hashed['network'] = driver;
+  const joins = network ? externalJoins(ctx) : [];
+  if (externalLinksOf(service, stack.name).length > 0) {
+    if (network) hashed['external_links'] = joins;
+    else b.warnings.push(`external_links: ${name} is not on the stack network (network_mode ${b.networkMode}); not applied`);
+  }
   const labels = service.compose.labels;
   const startOnce = (labels[SchedulingLabel.startOnce] ?? '').toLowerCase() === 'true';
   b.host['RestartPolicy'] ??= { Name: startOnce ? '' : 'unless-stopped', MaximumRetryCount: 0 };
@@ -280,13 +307,17 @@ export function containerSpec(ctx: ContainerContext): ContainerPlanSpec {
     create,
     hash,
     references: [...new Set(b.references)],
+    joins,
     volumes: b.volumes,
     pullAlways: (labels[SchedulingLabel.pullImage] ?? '').toLowerCase() === 'always',
     startOnce,
     warnings: b.warnings,
     notApplied: b.notApplied,
   };
-  if (network) spec.network = network;
+  if (network) {
+    spec.network = network;
+    spec.networkDriver = driver;
+  }
   return spec;
 }
 
@@ -323,14 +354,20 @@ function ownershipLabels(
 
 /** Aliases on the stack network: the service name, `<service>.<stack>`, `<sidekick>.<primary>`, and link aliases. */
 function aliasesOf(ctx: ContainerContext): string[] {
-  const { service, stack } = ctx;
-  const aliases = [
-    service.name,
-    `${service.name}.${stack.name}`,
-    ...(service.primary ? [`${service.name}.${service.primary}`] : []),
-    ...ctx.linkAliases,
-  ];
-  return [...new Set(aliases)];
+  return serviceAliases(ctx.stack.name, ctx.service, ctx.linkAliases);
+}
+
+/** One join per linked stack that is in the repository, with a Docker link per alias, in the order written. */
+function externalJoins(ctx: ContainerContext): NetworkJoin[] {
+  const joins: NetworkJoin[] = [];
+  for (const link of externalLinksOf(ctx.service, ctx.stack.name)) {
+    const network = ctx.externalNetworks?.get(link.stack);
+    if (network === undefined) continue;
+    const join = joins.find((j) => j.network === network);
+    if (join) join.links.push(externalLinkTarget(link));
+    else joins.push({ network, stack: link.stack, links: [externalLinkTarget(link)] });
+  }
+  return joins;
 }
 
 function joinNetwork(b: Builder, name: string): string | undefined {
@@ -343,7 +380,7 @@ function joinNetwork(b: Builder, name: string): string | undefined {
     }
     return undefined;
   }
-  const network = stackNetworkName(b.ctx.stack.name);
+  const network = networkNameFor(b.ctx.stack.name, b.ctx.networkDriver ?? 'bridge');
   b.host['NetworkMode'] = network;
   return network;
 }

@@ -2,7 +2,8 @@
  * Container specs for one plan, worked out once per service where the instances can only
  * differ in name and labels: a service that refers to no container of its deployment unit
  * (no volumes_from, network_mode or net) gets the same config, hash and warnings for every
- * instance. Each instance gets its own top level of the create body and its own labels; the
+ * instance on hosts with the same networking (network: setting, other stacks' networks to
+ * join). Each instance gets its own top level of the create body and its own labels; the
  * nested parts (HostConfig, Cmd, …) are shared between the instances' operations, so nothing
  * may change a plan's create bodies in place (apply and redaction do not). Pure.
  */
@@ -17,10 +18,11 @@ import type { ContainerCreateSpec } from './types.js';
 const UNIT_REFERENCES = ['volumes_from', 'network_mode', 'net'];
 
 export class ContainerSpecs {
-  private readonly first = new Map<DesiredStack, Map<DesiredService, ContainerPlanSpec>>();
+  /** Stack → service → the host's networking (networkingKey) → the first spec. */
+  private readonly first = new Map<DesiredStack, Map<DesiredService, Map<string, ContainerPlanSpec>>>();
   private readonly hashMemo = new HashMemo();
 
-  /** The spec `containerSpec(ctx)` gives, reusing the service's first spec when it can. */
+  /** The spec `containerSpec(ctx)` gives, reusing the service's first spec on hosts of the same networking when it can. */
   spec(ctx: Omit<ContainerContext, 'hashMemo'>): ContainerPlanSpec {
     const full: ContainerContext = {
       stack: ctx.stack,
@@ -30,17 +32,28 @@ export class ContainerSpecs {
       linkAliases: ctx.linkAliases,
       hashMemo: this.hashMemo,
     };
+    if (ctx.networkDriver !== undefined) full.networkDriver = ctx.networkDriver;
+    if (ctx.externalNetworks !== undefined) full.externalNetworks = ctx.externalNetworks;
     if (refersToUnit(ctx.service)) return containerSpec(full);
     let byService = this.first.get(ctx.stack);
     if (!byService) this.first.set(ctx.stack, (byService = new Map()));
-    const first = byService.get(ctx.service);
+    let byNetworking = byService.get(ctx.service);
+    if (!byNetworking) byService.set(ctx.service, (byNetworking = new Map()));
+    const key = networkingKey(ctx);
+    const first = byNetworking.get(key);
     if (!first) {
       const spec = containerSpec(full);
-      byService.set(ctx.service, spec);
+      byNetworking.set(key, spec);
       return spec;
     }
     return forInstance(first, ctx);
   }
+}
+
+/** What of a container's spec depends on its host: the kind of stack network and the other stacks' networks it may join. */
+function networkingKey(ctx: Omit<ContainerContext, 'hashMemo'>): string {
+  const external = ctx.externalNetworks ? [...ctx.externalNetworks].map(([stack, network]) => `${stack}=${network}`).join(',') : '';
+  return `${ctx.networkDriver ?? 'bridge'}|${external}`;
 }
 
 function refersToUnit(service: DesiredService): boolean {
@@ -65,7 +78,9 @@ function forInstance(first: ContainerPlanSpec, ctx: Omit<ContainerContext, 'hash
     startOnce: first.startOnce,
     warnings: first.warnings,
     notApplied: first.notApplied,
+    joins: first.joins,
   };
   if (first.network !== undefined) spec.network = first.network;
+  if (first.networkDriver !== undefined) spec.networkDriver = first.networkDriver;
   return spec;
 }

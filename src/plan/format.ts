@@ -2,7 +2,7 @@
 import type { Operation, Plan } from './types.js';
 
 export function formatPlan(plan: Plan): string {
-  const lines: string[] = [];
+  const lines: string[] = (plan.hosts ?? []).map((note) => `host ${note.host}: ${note.level}: ${note.message}`);
   for (const stack of plan.stacks) {
     const operations = plan.operations.filter((op) => op.stack === stack.stack);
     const quiet = operations.length === 0 && stack.notes.length === 0;
@@ -17,5 +17,6 @@ export function formatPlan(plan: Plan): string {
 export function formatOperation(op: Operation): string {
   const after = op.dependsOn.length > 0 ? ` after ${op.dependsOn.join(',')}` : '';
   const unit = op.unit !== undefined && op.unit !== op.target ? ` (unit ${op.unit})` : '';
-  return `${op.id} ${op.host} ${op.kind} ${op.target}${unit}${after}: ${op.cause}`;
+  const target = op.kind === 'ConnectNetwork' ? `${op.target} to ${op.network}` : op.target;
+  return `${op.id} ${op.host} ${op.kind} ${target}${unit}${after}: ${op.cause}`;
 }

@@ -1,5 +1,14 @@
 export { type ContainerPlanSpec, containerSpec, stackNetworkName, stackVolumeName } from './container-spec.js';
 export { formatOperation, formatPlan } from './format.js';
 export { configHash, stableJson } from './hash.js';
+export { overlayNetworkName } from './networks.js';
 export { type PlanOptions, plan } from './plan.js';
-export { type ContainerCreateSpec, type Operation, OperationKind, type Plan, type PlanNote, type StackPlan } from './types.js';
+export {
+  type ContainerCreateSpec,
+  type HostNote,
+  type Operation,
+  OperationKind,
+  type Plan,
+  type PlanNote,
+  type StackPlan,
+} from './types.js';

@@ -38,6 +38,11 @@ export class ObservedIndex {
     return this.hostsByName.get(name);
   }
 
+  /** The hosts that answered, in observation order. */
+  reachableHosts(): ObservedHost[] {
+    return this.observed.hosts.filter((h) => h.reachable);
+  }
+
   /** Names of the stacks that have containers or a network on a reachable host. */
   liveStacks(): string[] {
     const prefix = stackNetworkName('');

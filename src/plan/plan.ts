@@ -10,18 +10,28 @@
  *
  * The observation is indexed once (observed-index.ts) and each stack's containers grouped once
  * (stack-live.ts), so planning grows with the stacks and containers, not with stacks × hosts.
+ *
+ * Networks (networks.ts, network-book.ts, swarm.ts): on a `network: overlay` host the stack's
+ * containers join its swarm overlay network, created and removed through the swarm manager;
+ * nothing that needs it is created on an overlay host outside the swarm. A network is removed
+ * only once no container of any stack uses it. Links that cannot reach across hosts are noted
+ * as `degraded` (reach.ts).
  */
 import { type DesiredService, type DesiredStack, unitServices } from '../model/desired.js';
 import { CorralLabel } from '../model/labels.js';
 import { containerName, deploymentUnitId } from '../model/naming.js';
 import type { ObservedContainer, ObservedHost, ObservedState } from '../model/observed.js';
 import type { StackPlacement, UnitInstance } from '../model/placement.js';
-import { type ContainerPlanSpec, stackNetworkName } from './container-spec.js';
+import type { ContainerPlanSpec } from './container-spec.js';
 import { ContainerSpecs } from './container-specs.js';
 import { changedKeys, parseKeyHashes } from './hash.js';
+import { NetworkBook, type NetworkPlace, type NewOperation } from './network-book.js';
+import { externalLinksOf, type NetworkDriver, networkNameFor, overlayNetworkName, serviceAliases, stackNetworkName } from './networks.js';
 import { ObservedIndex } from './observed-index.js';
+import { reachabilityNotes } from './reach.js';
 import { StackLive } from './stack-live.js';
-import type { Operation, Plan, PlanNote, StackPlan } from './types.js';
+import { addressPoolNotes, swarmView } from './swarm.js';
+import type { EndpointSpec, HostNote, Operation, Plan, PlanNote, StackPlan } from './types.js';
 import { upgradeRefusal } from './upgrade.js';
 
 export interface PlanOptions {
@@ -35,12 +45,11 @@ export interface PlanOptions {
 
 const idNumber = (id: string) => Number(id.slice(1));
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-type NewOperation = DistributiveOmit<Operation, 'id'>;
-
 /** Accumulates operations, numbering them `#1`, `#2`, … in plan order. */
 class Operations {
   readonly list: Operation[] = [];
+  /** Container id → the operation that removes it. */
+  private readonly removals = new Map<string, string>();
   add(op: NewOperation): string {
     const id = `#${this.list.length + 1}`;
     const dependsOn = op.dependsOn.length < 2 ? [...op.dependsOn] : [...new Set(op.dependsOn)].sort((a, b) => idNumber(a) - idNumber(b));
@@ -48,7 +57,11 @@ class Operations {
     operation.id = id;
     operation.dependsOn = dependsOn;
     this.list.push(operation);
+    if (op.kind === 'RemoveContainer') this.removals.set(op.containerId, id);
     return id;
+  }
+  removalOf(containerId: string): string | undefined {
+    return this.removals.get(containerId);
   }
 }
 
@@ -66,7 +79,23 @@ export function plan(
   const only = options.only ? new Set(options.only) : undefined;
   const desiredByName = firstByName(desired, (s) => s.name);
   const placementByName = firstByName(placements, (p) => p.stack);
-  const names = new Set([...desired.map((s) => s.name), ...failed, ...index.liveStacks()]);
+  const swarm = swarmView(observed.hosts);
+  const networks = new NetworkBook(index, swarm);
+  const shared: Shared = {
+    index,
+    specs,
+    networks,
+    prune: options.prune,
+    inRepository: (name) => desiredByName.has(name) || failed.has(name),
+    desiredByName,
+    placementByName,
+  };
+  const names = new Set([
+    ...desired.map((s) => s.name),
+    ...failed,
+    ...index.liveStacks(),
+    ...[...swarm.networks.values()].map((n) => n.stack),
+  ]);
   for (const name of [...names].filter(Boolean).sort()) {
     if (only && !only.has(name)) continue;
     const stackLive = index.liveOf(name);
@@ -78,9 +107,9 @@ export function plan(
         notes: [{ level: 'error', message: 'the stack failed to render; nothing of it is changed' }],
       });
     } else if (stack) {
-      stacks.push(planDesiredStack(stack, placementByName.get(name), { index, specs }, stackLive, ops));
+      stacks.push(planDesiredStack(stack, placementByName.get(name), shared, stackLive, ops));
     } else if (options.prune) {
-      stacks.push(pruneStack(name, index, stackLive, ops));
+      stacks.push(pruneStack(name, shared, stackLive, ops));
     } else {
       stacks.push({
         stack: name,
@@ -89,7 +118,12 @@ export function plan(
       });
     }
   }
-  return { operations: ops.list, stacks };
+  networks.finish(
+    (op) => ops.add(op),
+    (id) => ops.removalOf(id),
+  );
+  const hostNotes: HostNote[] = [...swarm.notes, ...addressPoolNotes(swarm, desired, observed.hosts)];
+  return { operations: ops.list, stacks, ...(hostNotes.length > 0 ? { hosts: hostNotes } : {}) };
 }
 
 /** Name → the first item with that name. */
@@ -107,6 +141,16 @@ interface ContainerDecision {
   existing?: ObservedContainer;
   action: Action;
   cause: string;
+  /** Networks to connect the container to once it exists: joins for external_links, or ones a kept container lost. */
+  connects: Connect[];
+}
+
+interface Connect {
+  place: NetworkPlace;
+  /** The stack that owns the network. */
+  owner: string;
+  endpoint: EndpointSpec;
+  cause: string;
 }
 
 interface UnitDecision {
@@ -116,19 +160,26 @@ interface UnitDecision {
   containers: ContainerDecision[];
 }
 
-/** What planning every stack shares: the indexed observation and the container specs worked out so far. */
+/** What planning every stack shares: the indexed observation, the container specs worked out so far, the networks. */
 interface Shared {
   index: ObservedIndex;
   specs: ContainerSpecs;
+  networks: NetworkBook;
+  prune: boolean;
+  /** The stack is in the repository (rendered or failed to render). */
+  inRepository: (stack: string) => boolean;
+  desiredByName: ReadonlyMap<string, DesiredStack>;
+  placementByName: ReadonlyMap<string, StackPlacement>;
 }
 
 function planDesiredStack(
   stack: DesiredStack,
   placement: StackPlacement | undefined,
-  { index, specs }: Shared,
+  shared: Shared,
   stackLive: ObservedContainer[],
   ops: Operations,
 ): StackPlan {
+  const { index } = shared;
   const notes: PlanNote[] = [];
   if (!placement)
     return {
@@ -171,17 +222,82 @@ function planDesiredStack(
       });
       continue;
     }
-    const unit = decideUnit(stack, primary, instance, host, live, linkAliases, specs);
-    unit.containers.forEach((d) => {
-      if (d.existing) kept.add(d.existing);
-      for (const w of d.spec.warnings) warnings.add(`service ${d.service.name}: ${w}`);
-    });
+    const networking = { networkDriver: driverOf(host), externalNetworks: externalNetworksFor(stack, host, shared) };
+    const unit = decideUnit(stack, primary, instance, host, live, linkAliases, shared.specs, networking);
+    for (const d of unit.containers) for (const w of d.spec.warnings) warnings.add(`service ${d.service.name}: ${w}`);
+    const swarmProblem = needsSwarm(unit) && !shared.networks.swarm.members.has(host.name) ? swarmProblemOf(host, shared) : undefined;
+    if (swarmProblem) {
+      notes.push({ level: 'degraded', message: `${unitId}: ${swarmProblem}; ${liveOfUnit.length > 0 ? 'left as is' : 'not created'}` });
+      for (const c of liveOfUnit) kept.add(c);
+      // Still the stack's: its overlay network stays for it.
+      for (const d of unit.containers) if (d.spec.network) shared.networks.use(placeOfOwn(d, d.spec.network, host.name));
+      continue;
+    }
+    for (const d of unit.containers) if (d.existing) kept.add(d.existing);
     units.push(unit);
   }
   notes.unshift(...[...warnings].map((message): PlanNote => ({ level: 'warning', message })));
+  notes.push(
+    ...reachabilityNotes({
+      stack,
+      placement,
+      hostByName: (name) => index.host(name),
+      swarm: shared.networks.swarm,
+      otherStackHosts: (other, service) => otherStackHosts(other, service, shared),
+    }),
+  );
   const removals = stackLive.filter((c) => !kept.has(c));
-  emitStackOperations(stack.name, units, removals, index, stackLive, ops, (c) => removalCause(c, stack, live), false);
+  emitStackOperations(stack.name, units, removals, shared, stackLive, ops, (c) => removalCause(c, stack, live), false, notes);
   return { stack: stack.name, actionable: true, notes };
+}
+
+function driverOf(host: ObservedHost): NetworkDriver {
+  return host.network === 'overlay' ? 'overlay' : 'bridge';
+}
+
+/** The unit creates, starts or connects something on the swarm's overlay networks. */
+function needsSwarm(unit: UnitDecision): boolean {
+  return unit.containers.some(
+    (d) => (d.spec.networkDriver === 'overlay' && d.action !== 'keep') || d.connects.some((c) => c.place.driver === 'overlay'),
+  );
+}
+
+function swarmProblemOf(host: ObservedHost, shared: Shared): string {
+  return shared.networks.swarm.problems.get(host.name) ?? `${host.name} cannot use the swarm's overlay networks`;
+}
+
+/**
+ * The networks of the stacks this stack links to (external_links), as a container on the host
+ * joins them. A linked stack is joined while it is in the repository (and, when the desired state
+ * was read incompletely, while its network exists); otherwise not, and the link is noted as unreachable.
+ */
+function externalNetworksFor(stack: DesiredStack, host: ObservedHost, shared: Shared): Map<string, string> {
+  const driver = driverOf(host);
+  const networks = new Map<string, string>();
+  for (const service of Object.values(stack.services)) {
+    for (const link of externalLinksOf(service, stack.name)) {
+      const name = networkNameFor(link.stack, driver);
+      const place: NetworkPlace = driver === 'overlay' ? { driver, name } : { driver, host: host.name, name };
+      if (shared.inRepository(link.stack) || (!shared.prune && shared.networks.exists(place))) networks.set(link.stack, name);
+    }
+  }
+  return networks;
+}
+
+/** Hosts of another stack's service: from its placement, else from its live containers; undefined when it is not deployed. */
+function otherStackHosts(other: string, service: string, shared: Shared): string[] | undefined {
+  const desired = shared.desiredByName.get(other);
+  const placement = shared.placementByName.get(other);
+  if (desired && placement && placement.errors.length === 0) {
+    const units = Object.values(desired.services).filter((s) => s.name === service || s.sidekicks.includes(service));
+    const hosts = placement.instances.filter((i) => units.some((u) => u.name === i.service)).map((i) => i.host);
+    return [...new Set(hosts)];
+  }
+  // Pruned from a complete desired state: its containers are on their way out.
+  if (!shared.inRepository(other) && shared.prune) return undefined;
+  const live = shared.index.liveOf(other).filter((c) => c.owner?.service === service);
+  if (live.length > 0) return [...new Set(live.map((c) => c.host))];
+  return shared.inRepository(other) ? [] : undefined;
 }
 
 function decideUnit(
@@ -192,6 +308,7 @@ function decideUnit(
   live: StackLive,
   linkAliases: Map<string, string[]>,
   specs: ContainerSpecs,
+  networking: { networkDriver: NetworkDriver; externalNetworks: ReadonlyMap<string, string> },
 ): UnitDecision {
   const services = unitServices(stack, primary);
   const unitNames = Object.fromEntries(services.map((s) => [s.name, containerName(stack.name, s.name, instance.instance, s.primary)]));
@@ -202,12 +319,15 @@ function decideUnit(
       instance: instance.instance,
       unitNames,
       linkAliases: linkAliases.get(service.name) ?? [],
+      ...networking,
     });
     const existing = live.ofUnit(primary.name, instance.instance).find((c) => c.host === host.name && c.owner?.service === service.name);
-    const { action, cause } = decideContainer(spec, existing, primary, instance, live);
-    return existing ? { service, spec, existing, action, cause } : { service, spec, action, cause };
+    const decision: ContainerDecision = { service, spec, ...decideContainer(spec, existing, primary, instance, live), connects: [] };
+    if (existing) decision.existing = existing;
+    return decision;
   });
   propagateReplacements(decisions);
+  for (const d of decisions) d.connects = connectsOf(d, stack, host, linkAliases.get(d.service.name) ?? []);
   return { instance, unitId: deploymentUnitId(stack.name, primary.name, instance.instance), containers: dependencyOrder(decisions) };
 }
 
@@ -246,6 +366,37 @@ function configChangeCause(existing: ObservedContainer, spec: ContainerPlanSpec)
   const before = parseKeyHashes(existing.labels[CorralLabel.configKeys]);
   const keys = before ? changedKeys(before, spec.hash.keys) : [];
   return keys.length > 0 ? `config changed: ${keys.join(', ')}` : 'config changed';
+}
+
+/**
+ * A new container joins the networks of its external_links once created. A kept one is connected
+ * again to any network of its own it is observed without (its host left the swarm and came back).
+ */
+function connectsOf(d: ContainerDecision, stack: DesiredStack, host: ObservedHost, linkAliases: readonly string[]): Connect[] {
+  const placeOf = (name: string): NetworkPlace =>
+    d.spec.networkDriver === 'overlay' ? { driver: 'overlay', name } : { driver: 'bridge', host: host.name, name };
+  const joins = d.spec.joins.map(
+    (join): Connect => ({
+      place: placeOf(join.network),
+      owner: join.stack,
+      endpoint: { Links: join.links },
+      cause: `external_links to stack ${join.stack}`,
+    }),
+  );
+  if (d.action === 'create' || d.action === 'replace') return joins;
+  const attached = d.existing?.networks;
+  if (!attached || !d.spec.network) return [];
+  const missing: Connect[] = [];
+  if (!attached.includes(d.spec.network))
+    missing.push({
+      place: placeOf(d.spec.network),
+      owner: stack.name,
+      endpoint: { Aliases: serviceAliases(stack.name, d.service, linkAliases) },
+      cause: `not attached to ${d.spec.network}, connect`,
+    });
+  for (const join of joins.filter((j) => !attached.includes(j.place.name)))
+    missing.push({ ...join, cause: `not attached to ${join.place.name} (${join.cause}), connect` });
+  return missing;
 }
 
 /** A container that shares the volumes or network of one that is created or replaced must be replaced too. */
@@ -307,48 +458,64 @@ function removalCause(container: ObservedContainer, stack: DesiredStack, live: S
   return `scale ${live.liveInstances(unit).size} → ${live.desiredCount(unit)}`;
 }
 
-function pruneStack(name: string, index: ObservedIndex, stackLive: ObservedContainer[], ops: Operations): StackPlan {
-  emitStackOperations(name, [], stackLive, index, stackLive, ops, () => 'stack removed from git', true);
-  const volumes = index.volumesOf(name);
+function pruneStack(name: string, shared: Shared, stackLive: ObservedContainer[], ops: Operations): StackPlan {
+  const volumes = shared.index.volumesOf(name);
   const notes: PlanNote[] =
     volumes.length > 0 ? [{ level: 'info', message: `volumes kept (corral never removes volumes): ${volumes.join(', ')}` }] : [];
+  emitStackOperations(name, [], stackLive, shared, stackLive, ops, () => 'stack removed from git', true, notes);
   return { stack: name, actionable: true, notes };
 }
 
-/** Per host: network, volumes and image pulls first, then each unit's containers, then removals and unused networks. */
+/**
+ * Per host: networks, volumes and image pulls first, then each unit's containers, then removals.
+ * The stack's overlay network (created through the swarm manager) comes before everything; unused
+ * networks are handed to the network book, which removes them once nothing uses them.
+ */
 function emitStackOperations(
   stack: string,
   units: UnitDecision[],
   removals: ObservedContainer[],
-  index: ObservedIndex,
+  shared: Shared,
   stackLive: ObservedContainer[],
   ops: Operations,
   causeOf: (c: ObservedContainer) => string,
   stackRemoved: boolean,
+  notes: PlanNote[],
 ): void {
-  const network = stackNetworkName(stack);
+  const { index, networks } = shared;
+  const add = (op: NewOperation) => ops.add(op);
+  const bridge = stackNetworkName(stack);
+  const overlay = overlayNetworkName(stack);
   const infra = new Map<string, Map<string, string>>();
   const unitsByHost = groupBy(units, (u) => u.instance.host);
+  const decisions = units.flatMap((u) => u.containers);
+  for (const d of decisions) {
+    if (d.spec.network) networks.use(placeOfOwn(d, d.spec.network, unitHost(units, d)));
+    for (const c of d.connects) networks.use(c.place);
+  }
+  const overlayId = decisions.some((d) => d.spec.networkDriver === 'overlay' && renews(d))
+    ? networks.ensure(
+        { driver: 'overlay', name: overlay },
+        stack,
+        stack,
+        "missing, create (the stack's overlay network, across the swarm)",
+        add,
+      )
+    : undefined;
   for (const host of index.inObservedOrder(unitsByHost.keys())) {
     if (!host.reachable) continue;
-    const renewed = (unitsByHost.get(host.name) ?? [])
-      .flatMap((u) => u.containers)
-      .filter((d) => d.action === 'create' || d.action === 'replace');
+    const hostDecisions = (unitsByHost.get(host.name) ?? []).flatMap((u) => u.containers);
+    const renewed = hostDecisions.filter(renews);
     const ids = new Map<string, string>();
-    // Operations are written out in full, not spread from a common base: spreading is slow per operation.
-    if (renewed.some((d) => d.spec.network) && !index.hasNetwork(host, network)) {
-      ids.set(
-        `network:${network}`,
-        ops.add({
-          host: host.name,
-          stack,
-          dependsOn: [],
-          kind: 'CreateNetwork',
-          target: network,
-          cause: 'missing, create',
-          network: { Name: network, Driver: 'bridge', Labels: { [CorralLabel.managed]: 'true', [CorralLabel.stack]: stack } },
-        }),
-      );
+    if (overlayId) ids.set(`network:${overlay}`, overlayId);
+    if (renewed.some((d) => d.spec.network === bridge)) {
+      const id = networks.ensure({ driver: 'bridge', host: host.name, name: bridge }, stack, stack, 'missing, create', add);
+      if (id) ids.set(`network:${bridge}`, id);
+    }
+    for (const connect of hostDecisions.flatMap((d) => d.connects)) {
+      const cause = connect.owner === stack ? 'missing, create' : `network of stack ${connect.owner}, for external_links`;
+      const id = networks.ensure(connect.place, connect.owner, stack, cause, add);
+      if (id) ids.set(`network:${connect.place.name}`, id);
     }
     for (const volume of renewed.flatMap((d) => d.spec.volumes)) {
       if (index.hasVolume(host, volume.Name) || ids.has(`volume:${volume.Name}`)) continue;
@@ -377,19 +544,61 @@ function emitStackOperations(
     infra.set(host.name, ids);
   }
   for (const unit of units) emitUnit(unit, stack, infra.get(unit.instance.host) ?? new Map(), ops);
-  const removedIds = new Map<string, string[]>();
-  for (const container of sortForRemoval(removals)) {
-    const id = emitRemoval(container, stack, causeOf(container), [], ops);
-    removedIds.set(container.host, [...(removedIds.get(container.host) ?? []), id]);
-  }
-  const removed = new Set(removals);
-  const hostsKeepingContainers = new Set(stackLive.filter((c) => !removed.has(c)).map((c) => c.host));
-  for (const host of index.hostsWithNetwork(network)) {
-    const planned = (unitsByHost.get(host.name) ?? []).some((u) => u.containers.some((d) => d.spec.network));
-    if (hostsKeepingContainers.has(host.name) || planned) continue;
+  for (const container of sortForRemoval(removals)) emitRemoval(container, stack, causeOf(container), [], ops);
+  // Containers replaced by this plan leave their network too; a container whose networks were
+  // not observed counts as staying on the one its host uses.
+  const gone = [...removals, ...decisions.filter((d) => d.action === 'replace' && d.existing).map((d) => d.existing as ObservedContainer)];
+  const goneSet = new Set(gone);
+  const staying = stackLive.filter((c) => !goneSet.has(c));
+  const removalIds = (onHost?: string) =>
+    gone
+      .filter((c) => onHost === undefined || c.host === onHost)
+      .map((c) => ops.removalOf(c.id))
+      .filter((id): id is string => id !== undefined);
+  for (const host of index.hostsWithNetwork(bridge)) {
+    const planned = (unitsByHost.get(host.name) ?? []).some((u) => u.containers.some((d) => d.spec.network === bridge));
+    const used = staying.some((c) => c.host === host.name && (c.networks?.includes(bridge) ?? true));
+    if (used || planned) continue;
     const cause = stackRemoved ? 'stack removed from git' : `no container of the stack left on ${host.name}`;
-    ops.add({ kind: 'RemoveNetwork', host: host.name, target: network, stack, dependsOn: removedIds.get(host.name) ?? [], cause });
+    networks.proposeRemoval(stack, { driver: 'bridge', host: host.name, name: bridge }, removalIds(host.name), cause, notes, stackRemoved);
   }
+  proposeOverlayRemoval(stack, decisions, staying, removalIds(), shared, notes, stackRemoved);
+}
+
+/** The stack's overlay network goes once no container of the stack is on it, and no overlay host is out of sight. */
+function proposeOverlayRemoval(
+  stack: string,
+  decisions: ContainerDecision[],
+  staying: ObservedContainer[],
+  removalIds: string[],
+  { index, networks }: Shared,
+  notes: PlanNote[],
+  stackRemoved: boolean,
+): void {
+  const overlay = overlayNetworkName(stack);
+  if (!networks.swarm.networks.has(overlay)) return;
+  if (decisions.some((d) => d.spec.network === overlay)) return;
+  const onIt = (c: ObservedContainer) => c.networks?.includes(overlay) ?? index.host(c.host)?.network === 'overlay';
+  if (staying.some(onIt)) return;
+  const unseen = index.unreachable.filter((h) => h.network === 'overlay').map((h) => h.name);
+  if (unseen.length > 0) {
+    if (stackRemoved) notes.push({ level: 'info', message: `network ${overlay} kept while ${unseen.join(', ')} cannot be checked` });
+    return;
+  }
+  const cause = stackRemoved ? 'stack removed from git' : 'no container of the stack uses it';
+  networks.proposeRemoval(stack, { driver: 'overlay', name: overlay }, removalIds, cause, notes, stackRemoved);
+}
+
+function renews(d: ContainerDecision): boolean {
+  return d.action === 'create' || d.action === 'replace';
+}
+
+function unitHost(units: UnitDecision[], d: ContainerDecision): string {
+  return units.find((u) => u.containers.includes(d))?.instance.host ?? '';
+}
+
+function placeOfOwn(d: ContainerDecision, name: string, host: string): NetworkPlace {
+  return d.spec.networkDriver === 'overlay' ? { driver: 'overlay', name } : { driver: 'bridge', host, name };
 }
 
 /** Scale down highest instance first; by service, then instance descending. */
@@ -460,9 +669,31 @@ function emitUnit(unit: UnitDecision, stack: string, infra: Map<string, string>,
       }),
     );
   }
+  const connected = new Map<string, string[]>();
+  for (const d of unit.containers.filter((c) => c.connects.length > 0)) {
+    const createId = created.get(d.service.name);
+    const containerId = !createId && d.existing ? { containerId: d.existing.id } : {};
+    const ids = d.connects.map((connect) =>
+      ops.add({
+        kind: 'ConnectNetwork',
+        host,
+        target: d.spec.name,
+        stack,
+        dependsOn: [createId, infra.get(`network:${connect.place.name}`)].filter((id): id is string => id !== undefined),
+        cause: connect.cause,
+        unit: unit.unitId,
+        network: connect.place.name,
+        endpoint: connect.endpoint,
+        ...containerId,
+      }),
+    );
+    connected.set(d.service.name, ids);
+  }
   for (const d of unit.containers.filter((c) => c.action !== 'keep')) {
     const createId = created.get(d.service.name);
-    const dependsOn = [createId, ...d.spec.references.map((r) => started.get(r))].filter((id): id is string => id !== undefined);
+    const dependsOn = [createId, ...(connected.get(d.service.name) ?? []), ...d.spec.references.map((r) => started.get(r))].filter(
+      (id): id is string => id !== undefined,
+    );
     const cause = createId ? (d.action === 'replace' ? 'replaced, start' : 'created, start') : d.cause;
     const start: NewOperation = { kind: 'StartContainer', host, target: d.spec.name, stack, dependsOn, cause, unit: unit.unitId };
     if (d.action === 'start' && d.existing) start.containerId = d.existing.id;

@@ -5,6 +5,7 @@ export const OperationKind = {
   CreateVolume: 'CreateVolume',
   PullImage: 'PullImage',
   CreateContainer: 'CreateContainer',
+  ConnectNetwork: 'ConnectNetwork',
   StartContainer: 'StartContainer',
   StopContainer: 'StopContainer',
   RemoveContainer: 'RemoveContainer',
@@ -23,8 +24,26 @@ export interface ContainerCreateSpec {
 
 export interface NetworkSpec {
   Name: string;
+  /** bridge (one host) or overlay (the swarm, created through a manager). */
   Driver: string;
+  /** Set for overlay networks: plain containers may join them. */
+  Attachable?: boolean;
   Labels: Record<string, string>;
+}
+
+/** Another stack's network a container joins after it is created, for its external_links. */
+export interface NetworkJoin {
+  network: string;
+  /** The stack that owns the network. */
+  stack: string;
+  /** Docker links `<service>.<stack>:<alias>`: names only this container resolves there. */
+  links: string[];
+}
+
+/** The endpoint settings of `POST /networks/{id}/connect`. */
+export interface EndpointSpec {
+  Aliases?: string[];
+  Links?: string[];
 }
 
 export interface VolumeSpec {
@@ -58,6 +77,7 @@ export type Operation =
   | (OperationBase & { kind: 'CreateVolume'; volume: VolumeSpec })
   | (OperationBase & { kind: 'PullImage' })
   | (OperationBase & { kind: 'CreateContainer'; container: ContainerCreateSpec; configHash: string })
+  | (OperationBase & { kind: 'ConnectNetwork'; network: string; endpoint: EndpointSpec; containerId?: string })
   | (OperationBase & { kind: 'StartContainer'; containerId?: string })
   | (OperationBase & { kind: 'StopContainer'; containerId: string })
   | (OperationBase & { kind: 'RemoveContainer'; containerId: string });
@@ -81,4 +101,10 @@ export interface Plan {
   operations: Operation[];
   /** Every stack the plan looked at (desired, failed, or found on a host), by name. */
   stacks: StackPlan[];
+  /** About the hosts rather than one stack: a host outside the swarm, the overlay address pool. */
+  hosts?: HostNote[];
+}
+
+export interface HostNote extends PlanNote {
+  host: string;
 }

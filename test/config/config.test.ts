@@ -61,7 +61,7 @@ hosts:
 
 test('an unknown key is refused with the file, line and key named', () => {
   assert.deepEqual(errorsOf('hosts:\n  - name: h1\n    docker: unix:///x.sock\n    lables: {a: b}\n'), [
-    'corral.yml:4: error: hosts[0].lables: unknown key; accepted: name, docker, address, labels, tls, ssh',
+    'corral.yml:4: error: hosts[0].lables: unknown key; accepted: name, docker, address, labels, tls, ssh, network',
   ]);
   const [poll, ...others] = errorsOf('hosts: [{name: h1, docker: "unix:///x.sock"}]\npoll: 5\n');
   assert.deepEqual(others, []);

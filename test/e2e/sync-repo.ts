@@ -96,49 +96,73 @@ export async function placementOf(hosts: HostConfig[], stack: string): Promise<s
   return found.flat().sort();
 }
 
+/** `h1:corral-<stack>` for each of the stack's networks a host lists (bridges, and overlays where the swarm shows them), sorted. */
 export async function networksOf(hosts: HostConfig[], stack: string): Promise<string[]> {
+  const names = [`corral-${stack}`, `corral-${stack}_overlay`];
   const found = await Promise.all(
     hosts.map(async (host) => {
-      const networks = await clientOf(host).listNetworks({ filters: { name: [`corral-${stack}`] } });
-      return networks.filter((n) => n.Name === `corral-${stack}`).map(() => host.name);
+      const networks = await clientOf(host).listNetworks({ filters: { name: names } });
+      return networks.filter((n) => names.includes(n.Name)).map((n) => `${host.name}:${n.Name}`);
     }),
   );
   return found.flat().sort();
 }
 
-/** Removes every container, network and volume of the stacks, on every host. */
+/**
+ * Removes every container, network and volume of the stacks, on every host: containers first,
+ * everywhere, since an overlay network (removed through a swarm manager) goes only once no
+ * container on any host uses it.
+ */
 export async function cleanup(hosts: HostConfig[], stacks: string[]): Promise<void> {
+  const ignore = () => undefined;
   await Promise.all(
     hosts.map(async (host) => {
       const docker = clientOf(host);
       for (const stack of stacks) {
         const containers = await docker.listContainers({ all: true, filters: { label: [`${CorralLabel.stack}=${stack}`] } });
+        await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(ignore)));
+      }
+    }),
+  );
+  await Promise.all(
+    hosts.map(async (host) => {
+      const docker = clientOf(host);
+      const { Volumes: volumes } = await docker.listVolumes();
+      for (const stack of stacks) {
+        await docker.getNetwork(`corral-${stack}`).remove().catch(ignore);
         await Promise.all(
-          containers.map((c) =>
-            docker
-              .getContainer(c.Id)
-              .remove({ force: true })
-              .catch(() => undefined),
-          ),
-        );
-        await docker
-          .getNetwork(`corral-${stack}`)
-          .remove()
-          .catch(() => undefined);
-        const { Volumes: volumes } = await docker.listVolumes();
-        await Promise.all(
-          (volumes ?? [])
-            .filter((v) => v.Name.startsWith(`${stack}_`))
-            .map((v) =>
-              docker
-                .getVolume(v.Name)
-                .remove()
-                .catch(() => undefined),
-            ),
+          (volumes ?? []).filter((v) => v.Name.startsWith(`${stack}_`)).map((v) => docker.getVolume(v.Name).remove().catch(ignore)),
         );
       }
     }),
   );
+  await removeOverlays(hosts, stacks);
+}
+
+/** The stacks' overlay networks, through whichever host is a swarm manager; the swarm frees a removed container's endpoint a moment later, so this tries for up to 30 s. */
+async function removeOverlays(hosts: HostConfig[], stacks: string[]): Promise<void> {
+  const names = stacks.map((stack) => `corral-${stack}_overlay`);
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 500))) {
+    const left = await Promise.all(
+      hosts.map(async (host) => {
+        const docker = clientOf(host);
+        const found = (await docker.listNetworks({ filters: { name: names } }).catch(() => [])).filter((n) => names.includes(n.Name));
+        const failed = await Promise.all(
+          found.map((n) =>
+            docker
+              .getNetwork(n.Id)
+              .remove()
+              .then(
+                () => false,
+                () => true,
+              ),
+          ),
+        );
+        return failed.some(Boolean);
+      }),
+    );
+    if (!left.some(Boolean)) return;
+  }
 }
 
 export function summary(result: ReconcileResult, stack: string): { converged: boolean; sync: string; health: string; ops: string[] } {

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { parseDuration, parsePort, parseSize, parseVolumeMount, splitShellWords } from '../../src/plan/compose-values.js';
 import { containerSpec } from '../../src/plan/container-spec.js';
 import { ContainerSpecs } from '../../src/plan/container-specs.js';
+import { changedKeys } from '../../src/plan/hash.js';
 import { stack } from './fixtures.js';
 
 const rich = stack('shop', {
@@ -234,4 +235,86 @@ test('specs of one plan: an instance of a service without unit references is the
   assert.equal(third.create.name, 'shop-web-3');
   assert.equal(third.create['Hostname'], 'shop-web-3');
   assert.equal(third.create.Labels['io.corral.instance'], '3');
+});
+
+test('on an overlay host the container joins the stack overlay network; the hash says so, and a bridge hash is unchanged', () => {
+  const s = stack('shop', { a: { command: 'run' } });
+  const specOf = (ctx: Partial<Parameters<typeof containerSpec>[0]>) =>
+    containerSpec({ stack: s, service: s.services['a']!, instance: 1, unitNames: { a: 'shop-a-1' }, linkAliases: ['api'], ...ctx });
+  const bridge = specOf({});
+  const overlay = specOf({ networkDriver: 'overlay' });
+  assert.equal(specOf({ networkDriver: 'bridge' }).hash.hash, bridge.hash.hash);
+  assert.equal(bridge.create.HostConfig['NetworkMode'], 'corral-shop');
+  assert.equal(overlay.create.HostConfig['NetworkMode'], 'corral-shop_overlay');
+  assert.deepEqual(overlay.create['NetworkingConfig'], { EndpointsConfig: { 'corral-shop_overlay': { Aliases: ['a', 'a.shop', 'api'] } } });
+  assert.deepEqual([overlay.network, overlay.networkDriver], ['corral-shop_overlay', 'overlay']);
+  assert.deepEqual(changedKeys(bridge.hash.keys, overlay.hash.keys), ['network']);
+});
+
+test('external_links: one join per linked stack that is in the repository, a Docker link per alias, all in the hash', () => {
+  const s = stack('shop', {
+    a: { external_links: ['db/main:database', 'db/cache', 'bad link'], links: ['other/api:api', 'b'] },
+    b: {},
+    h: { network_mode: 'host', external_links: ['db/main'] },
+  });
+  const specOf = (service: string, externalNetworks: Map<string, string>) =>
+    containerSpec({
+      stack: s,
+      service: s.services[service]!,
+      instance: 1,
+      unitNames: { [service]: `shop-${service}-1` },
+      linkAliases: [],
+      externalNetworks,
+    });
+  const both = specOf(
+    'a',
+    new Map([
+      ['db', 'corral-db_overlay'],
+      ['other', 'corral-other_overlay'],
+    ]),
+  );
+  assert.deepEqual(both.joins, [
+    { network: 'corral-db_overlay', stack: 'db', links: ['main.db:database', 'cache.db:cache'] },
+    { network: 'corral-other_overlay', stack: 'other', links: ['api.other:api'] },
+  ]);
+  assert.deepEqual(both.warnings, ['external_links: bad link: expected <stack>/<service> or <stack>/<service>:<alias>; not applied']);
+  const dbOnly = specOf('a', new Map([['db', 'corral-db_overlay']]));
+  assert.deepEqual(
+    dbOnly.joins.map((j) => j.stack),
+    ['db'],
+  );
+  assert.deepEqual(changedKeys(dbOnly.hash.keys, both.hash.keys), ['external_links']);
+  const onHost = specOf('h', new Map([['db', 'corral-db_overlay']]));
+  assert.deepEqual(onHost.joins, []);
+  assert.deepEqual(onHost.warnings, ['external_links: shop-h-1 is not on the stack network (network_mode host); not applied']);
+});
+
+test('specs of one plan: instances on hosts of another networking get their own spec', () => {
+  const s = stack('shop', { web: { command: 'run', external_links: ['db/main:database'] } });
+  const specs = new ContainerSpecs();
+  const ctx = (instance: number, networkDriver: 'bridge' | 'overlay', externalNetworks: Map<string, string>) => ({
+    stack: s,
+    service: s.services['web']!,
+    instance,
+    unitNames: { web: `shop-web-${instance}` },
+    linkAliases: [],
+    networkDriver,
+    externalNetworks,
+  });
+  const cases = [
+    ctx(1, 'bridge', new Map()),
+    ctx(2, 'overlay', new Map([['db', 'corral-db_overlay']])),
+    ctx(3, 'overlay', new Map()),
+    ctx(4, 'overlay', new Map([['db', 'corral-db_overlay']])),
+  ];
+  for (const c of cases) assert.deepEqual(specs.spec(c), containerSpec(c), `instance ${c.instance}`);
+  assert.deepEqual(
+    cases.map((c) => [specs.spec(c).network, specs.spec(c).joins.length]),
+    [
+      ['corral-shop', 0],
+      ['corral-shop_overlay', 1],
+      ['corral-shop_overlay', 0],
+      ['corral-shop_overlay', 1],
+    ],
+  );
 });

@@ -2,10 +2,11 @@
 import type { ComposeService, DesiredService, DesiredStack } from '../../src/model/desired.js';
 import { unitServices } from '../../src/model/desired.js';
 import { containerName } from '../../src/model/naming.js';
-import type { ContainerState, ObservedContainer, ObservedHost } from '../../src/model/observed.js';
+import type { ContainerState, ObservedContainer, ObservedHost, SwarmNetwork } from '../../src/model/observed.js';
 import type { StackPlacement } from '../../src/model/placement.js';
 import { parseOwnership } from '../../src/observe/containers.js';
 import { containerSpec } from '../../src/plan/container-spec.js';
+import type { NetworkDriver } from '../../src/plan/networks.js';
 
 export const IMAGE = '10.99.0.2:5000/corral/busybox:1';
 
@@ -75,6 +76,45 @@ export interface LiveOptions {
   exitCode?: number;
   /** Create the container from this stack instead (an older config). */
   from?: DesiredStack;
+  /** The host's network setting when the container was created (default bridge). */
+  network?: NetworkDriver;
+  /** Other stacks' networks joined for external_links, as the plan passes them. */
+  externalNetworks?: ReadonlyMap<string, string>;
+  /** Observed networks: `spec` for the ones the container was created on (and joined); default: not observed. */
+  attached?: 'spec' | string[];
+}
+
+/** Overlay hosts of one swarm: the first is the manager and lists every host as a ready node, and `networks` as corral's. */
+export function swarmHosts(
+  names: string[],
+  networks: SwarmNetwork[] = [],
+  parts: Record<string, Partial<ObservedHost>> = {},
+): ObservedHost[] {
+  const nodes = names.map((name, at) => ({
+    id: `node-${name}`,
+    hostname: name,
+    state: 'ready',
+    address: `10.99.0.${11 + at}`,
+    manager: at === 0,
+  }));
+  return names.map((name, at) =>
+    host(name, {
+      network: 'overlay',
+      swarm: {
+        state: 'active',
+        nodeId: `node-${name}`,
+        nodeAddress: `10.99.0.${11 + at}`,
+        manager: at === 0,
+        ...(at === 0 ? { clusterId: 'swarm-1', nodes, networks, addressPool: { subnets: ['10.128.0.0/12'], prefixLength: 24 } } : {}),
+      },
+      ...parts[name],
+    }),
+  );
+}
+
+/** corral's overlay network of a stack, as the manager lists it. */
+export function overlayOf(stackName: string): SwarmNetwork {
+  return { name: `corral-${stackName}_overlay`, stack: stackName, subnets: ['10.128.1.0/24'] };
 }
 
 let nextId = 1;
@@ -93,8 +133,18 @@ export function live(
   const services = unitServices(source, primary);
   const unitNames = Object.fromEntries(services.map((s) => [s.name, containerName(source.name, s.name, instance, s.primary)]));
   return services.map((service) => {
-    const spec = containerSpec({ stack: source, service, instance, unitNames, linkAliases: [] });
+    const spec = containerSpec({
+      stack: source,
+      service,
+      instance,
+      unitNames,
+      linkAliases: linkAliasesOf(source, service.name),
+      ...(options.network ? { networkDriver: options.network } : {}),
+      ...(options.externalNetworks ? { externalNetworks: options.externalNetworks } : {}),
+    });
     const owner = parseOwnership(spec.create.Labels);
+    const attached =
+      options.attached === 'spec' ? [...(spec.network ? [spec.network] : []), ...spec.joins.map((j) => j.network)] : options.attached;
     return {
       id: `c${nextId++}`,
       name: spec.name,
@@ -105,6 +155,19 @@ export function live(
       ...(options.exitCode === undefined ? {} : { exitCode: options.exitCode }),
       ports: [],
       ...(owner ? { owner } : {}),
+      ...(attached ? { networks: [...attached].sort() } : {}),
     };
   });
+}
+
+/** The aliases `links: [svc:alias]` of the stack give a service, as the plan computes them. */
+function linkAliasesOf(desired: DesiredStack, serviceName: string): string[] {
+  const aliases = Object.values(desired.services).flatMap((s) =>
+    (Array.isArray(s.compose['links']) ? s.compose['links'].map(String) : [])
+      .filter((link) => !link.includes('/'))
+      .map((link) => link.split(':'))
+      .filter(([target, alias]) => target === serviceName && alias !== undefined && alias !== target)
+      .map(([, alias]) => alias as string),
+  );
+  return [...new Set(aliases)].sort();
 }

@@ -354,7 +354,7 @@ test('an unreachable host: its instances are left as is and missing ones are not
   );
 });
 
-test('keys corral cannot apply are reported, not dropped silently', () => {
+test('keys corral cannot apply are reported, not dropped silently; a link to a stack that is not deployed degrades the stack', () => {
   const odd = stack('web', {
     app: {
       build: '.',
@@ -372,8 +372,8 @@ test('keys corral cannot apply are reported, not dropped silently', () => {
   warning: service app: container_name: corral names containers <stack>-<service>-<n>; ignored
   warning: service app: frobnicate: not supported by corral; ignored
   warning: service app: ports: "99999" is not a port mapping; expected [[ip:]host_port:]container_port[/protocol], ports or equal-length ranges; not applied
-  warning: service app: links: other/db name another stack, whose containers are not on this stack's network; not applied
   warning: service app: environment: FROM_SHELL has no value (compose would take it from the shell); not set
+  degraded: app cannot reach other/db: stack other is not deployed
   #1 h1 CreateContainer web-app-1: scale 0 → 1
   #2 h1 StartContainer web-app-1 after #1: created, start
 `,

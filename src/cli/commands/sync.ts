@@ -43,6 +43,7 @@ export const syncCommand: CommandBody<SyncArgs> = {
     });
     for (const host of result.observed.hosts.filter((h) => !h.reachable))
       process.stdout.write(shown(`host ${host.name} unreachable: ${host.error ?? 'no answer'}\n`));
+    for (const note of result.plan.hosts ?? []) process.stdout.write(shown(`host ${note.host}: ${note.level}: ${note.message}\n`));
     process.stdout.write(shown(result.stacks.map(formatOutcome).join('')));
     process.exitCode = result.stacks.every((s) => s.converged) ? 0 : 1;
   },

@@ -1,0 +1,97 @@
+/**
+ * The networks of a stack and the names its containers answer to. Pure.
+ *
+ * A stack's containers join one network: on a `network: bridge` host, the host-local bridge
+ * `corral-<stack>`; on a `network: overlay` host, the swarm-scoped attachable overlay
+ * `corral-<stack>_overlay`, one for the whole swarm (swarm names allow no dot). The two names
+ * differ so that a host that switches from one to the other never has two networks of the same
+ * name (Docker would pick either). Stack names are DNS labels (no `_`), so no stack's bridge
+ * name can be another's overlay name.
+ *
+ * Names on the network (Rancher's DNS): every container answers to its service name,
+ * `<service>.<stack>`, `<sidekick>.<primary>` and each alias a `links: [svc:alias]` of the
+ * stack gives its service. `external_links: [<stack>/<service>[:alias]]` (or a `links` entry
+ * naming another stack) makes the linking container join that stack's network too, with a
+ * Docker link `<service>.<stack>:<alias>` that only this container resolves: the other stack's
+ * containers are not changed, and no other container of either stack gains a way in.
+ */
+import type { DesiredService } from '../model/desired.js';
+
+export type NetworkDriver = 'bridge' | 'overlay';
+
+/** The host-local bridge network of a stack. */
+export function stackNetworkName(stack: string): string {
+  return `corral-${stack}`;
+}
+
+/** The swarm-scoped overlay network of a stack. */
+export function overlayNetworkName(stack: string): string {
+  return `corral-${stack}_overlay`;
+}
+
+export function networkNameFor(stack: string, driver: NetworkDriver): string {
+  return driver === 'overlay' ? overlayNetworkName(stack) : stackNetworkName(stack);
+}
+
+/** `<stack>/<service>[:alias]`, from external_links or a `links` entry that names another stack. */
+export interface ExternalLink {
+  stack: string;
+  service: string;
+  /** The name the linking container resolves; the service name when the link has no alias. */
+  alias: string;
+}
+
+/** Every link of the service to another stack, in the order written (its own stack's links excluded). */
+export function externalLinksOf(service: DesiredService, ownStack: string): ExternalLink[] {
+  const entries = [...listOf(service.compose['external_links']), ...listOf(service.compose['links']).filter((l) => l.includes('/'))];
+  const links: ExternalLink[] = [];
+  for (const entry of entries) {
+    const match = /^([a-z0-9][a-z0-9-]*)\/([A-Za-z0-9][A-Za-z0-9_.-]*)(?::([A-Za-z0-9][A-Za-z0-9_.-]*))?$/.exec(entry);
+    if (!match) continue;
+    const [, stack = '', target = '', alias] = match;
+    if (stack === ownStack) continue;
+    if (!links.some((l) => l.stack === stack && l.service === target && l.alias === (alias ?? target)))
+      links.push({ stack, service: target, alias: alias ?? target });
+  }
+  return links;
+}
+
+/** external_links entries that are not `<stack>/<service>[:alias]`, for a warning. */
+export function malformedExternalLinks(service: DesiredService): string[] {
+  return listOf(service.compose['external_links']).filter(
+    (entry) => !/^[a-z0-9][a-z0-9-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*(?::[A-Za-z0-9][A-Za-z0-9_.-]*)?$/.test(entry),
+  );
+}
+
+/** Services of the same stack this service links to (`links: [db]`, `links: [db:database]`). */
+export function linkedServicesOf(service: DesiredService): string[] {
+  return [
+    ...new Set(
+      listOf(service.compose['links'])
+        .filter((l) => !l.includes('/'))
+        .map((l) => l.split(':')[0] ?? ''),
+    ),
+  ].filter((name) => name !== '');
+}
+
+/** A container's own aliases on its stack network. */
+export function serviceAliases(stack: string, service: DesiredService, linkAliases: readonly string[]): string[] {
+  const aliases = [
+    service.name,
+    `${service.name}.${stack}`,
+    ...(service.primary ? [`${service.name}.${service.primary}`] : []),
+    ...linkAliases,
+  ];
+  return [...new Set(aliases)];
+}
+
+/** The Docker link that lets one container resolve `alias` to every container of another stack's service. */
+export function externalLinkTarget(link: ExternalLink): string {
+  return `${link.service}.${link.stack}:${link.alias}`;
+}
+
+function listOf(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String);
+  if (typeof value === 'string' && value !== '') return [value];
+  return [];
+}
