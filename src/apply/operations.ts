@@ -61,11 +61,11 @@ async function removeNetwork(docker: Docker, name: string): Promise<void> {
  * A container joining an overlay network waits for the swarm manager to allocate its address.
  * On a busy swarm, Docker gives up after 20 s ("attaching to network failed, ... context
  * deadline exceeded"), or the host does not know a just-created network yet ("network
- * <swarm id> not found"); the container is left as it was. Tried up to SWARM_ATTACH_TRIES
+ * <name or swarm id> not found"); the container is left as it was. Tried up to SWARM_ATTACH_TRIES
  * times, a few seconds apart.
  */
 const SWARM_ATTACH_TRIES = 4;
-const SWARM_ATTACH_TIMEOUT = /attaching to network failed.*deadline exceeded|network [a-z0-9]{25} not found/i;
+const SWARM_ATTACH_TIMEOUT = /attaching to network failed.*deadline exceeded|network \S+ not found/i;
 
 async function retryingSwarmAttach(call: () => Promise<void>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
