@@ -10,6 +10,7 @@ import { parseYaml } from '../util/yaml.js';
 import { type ApiConfig, parseApiSection } from './api.js';
 import { type CatalogConfig, parseCatalogs } from './catalogs.js';
 import { type HaConfig, parseHa } from './ha.js';
+import { parseHostDownGrace } from './host-down-grace.js';
 import { type HostNetwork, parseHostNetwork } from './network.js';
 import { parsePolicy } from './policy.js';
 import { parseRequests, type RequestsConfig } from './requests.js';
@@ -52,11 +53,13 @@ export interface CorralConfig {
   policy?: Policy;
   /** Leader election among replicas on etcd (./ha.ts); without it, this corral is the only one. */
   ha?: HaConfig;
+  /** How long a host may be unreachable before its units are rescheduled (./host-down-grace.ts); default 5 minutes. */
+  hostDownGraceMs?: number;
 }
 
 export type ConfigResult = { config: CorralConfig; diagnostics: Diagnostic[] } | { config?: undefined; diagnostics: Diagnostic[] };
 
-const TOP_LEVEL_KEYS = ['hosts', 'webhook', 'requests', 'api', 'catalogs', 'policy', 'ha'];
+const TOP_LEVEL_KEYS = ['hosts', 'webhook', 'requests', 'api', 'catalogs', 'policy', 'ha', 'host_down_grace'];
 const HOST_KEYS = ['name', 'docker', 'address', 'labels', 'tls', 'ssh', 'network'];
 const TLS_KEYS = ['ca', 'cert', 'key'];
 const HOST_NAME = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
@@ -104,6 +107,7 @@ export function parseConfig(text: string, file: string): ConfigResult {
   const catalogs = parseCatalogs(parsed.value['catalogs'], file, at, diagnostics);
   const policy = parsePolicy(parsed.value['policy'], file, at, diagnostics);
   const ha = parseHa(parsed.value['ha'], file, at, diagnostics);
+  const hostDownGraceMs = parseHostDownGrace(parsed.value['host_down_grace'], file, at(['host_down_grace']), diagnostics);
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   return {
     config: {
@@ -114,6 +118,7 @@ export function parseConfig(text: string, file: string): ConfigResult {
       ...(api ? { api } : {}),
       policy,
       ...(ha ? { ha } : {}),
+      hostDownGraceMs,
     },
     diagnostics,
   };

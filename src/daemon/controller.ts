@@ -59,6 +59,8 @@ export interface ControllerOptions {
   reconcile?: (input: ReconcileInput) => Promise<ReconcileResult>;
   /** Leader election among replicas; without it this controller always leads. */
   leadership?: Leadership;
+  /** What corral knows of its hosts between passes (src/state/); without it a host that is down is judged by nothing. */
+  memory?: ReconcileInput['memory'];
 }
 
 /** Work for the coordinator; single stacks go straight to their lanes. */
@@ -224,9 +226,11 @@ export class Controller implements ApiController {
       prune: true,
       dryRun: true,
       clients: this.clients,
+      ...this.memoryAndClock(),
     });
     this.reportHostNotes(result.plan.hosts ?? []);
     const leading = this.leading();
+    this.reportMemory(result);
     for (const outcome of result.stacks) {
       const pending = result.plan.operations.some((op) => op.stack === outcome.stack);
       if (pending && leading) this.runLane(outcome.stack, reasons);
@@ -285,7 +289,9 @@ export class Controller implements ApiController {
       clients: this.clients,
       onResult: (result) => this.metricsRegistry.dockerOperations.inc({ kind: result.operation.kind, result: result.status }),
       ...(this.options.leadership ? { fence: () => this.options.leadership?.fence() } : {}),
+      ...this.memoryAndClock(),
     });
+    this.reportMemory(result);
     if (!this.leading()) {
       // Leadership was lost during the pass: its operations were fenced; statuses come from a dry run.
       this.enqueue({ fetch: false, full: true, reasons: ['leadership lost during a pass'] });
@@ -293,6 +299,15 @@ export class Controller implements ApiController {
     }
     for (const outcome of result.stacks) this.record(outcome);
     this.forgetGoneStacks();
+  }
+
+  private memoryAndClock(): Pick<ReconcileInput, 'memory' | 'now'> {
+    const { memory } = this.options;
+    return { ...(memory ? { memory } : {}), now: () => new Date(this.clock.now()) };
+  }
+
+  private reportMemory(result: ReconcileResult): void {
+    if (result.memoryError) this.options.logger.error('what corral knows of its hosts was not saved', { error: result.memoryError });
   }
 
   private leading(): boolean {

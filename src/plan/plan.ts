@@ -3,10 +3,11 @@
  * ordered list of Docker operations with dependencies and causes. Pure: no I/O, no clock.
  *
  * Rules: a stack that failed to render or to schedule is never touched; nothing on an
- * unreachable host is touched, and a missing instance is not created elsewhere while a host
- * is unreachable (it may be running there); whole stacks are pruned only from a complete
- * desired state (`prune`); volumes are never removed; a container without corral's
- * ownership label is never in the observed model and so never touched.
+ * unreachable host is touched (the scheduler leaves an instance there while the host is within
+ * host_down_grace, and places it elsewhere after; the plan creates what is placed on reachable
+ * hosts and reports the rest); whole stacks are pruned only from a complete desired state
+ * (`prune`); volumes are never removed; a container without corral's ownership label is never
+ * in the observed model and so never touched.
  *
  * The observation is indexed once (observed-index.ts) and each stack's containers grouped once
  * (stack-live.ts), so planning grows with the stacks and containers, not with stacks × hosts.
@@ -21,7 +22,8 @@ import { type DesiredService, type DesiredStack, unitServices } from '../model/d
 import { CorralLabel } from '../model/labels.js';
 import { containerName, deploymentUnitId } from '../model/naming.js';
 import type { ObservedContainer, ObservedHost, ObservedState } from '../model/observed.js';
-import type { StackPlacement, UnitInstance } from '../model/placement.js';
+import type { HeldInstance, StackPlacement, UnitInstance } from '../model/placement.js';
+import { formatDuration } from '../util/duration.js';
 import type { ContainerPlanSpec } from './container-spec.js';
 import { ContainerSpecs } from './container-specs.js';
 import { changedKeys, parseKeyHashes } from './hash.js';
@@ -195,7 +197,6 @@ function planDesiredStack(
   if (refusal) return { stack: stack.name, actionable: false, notes: [{ level: 'error', message: refusal }] };
   notes.push(...placement.warnings.map((message): PlanNote => ({ level: 'warning', message })));
   const live = new StackLive(stackLive, placement);
-  const unreachable = index.unreachable;
   const kept = new Set<ObservedContainer>();
   const units: UnitDecision[] = [];
   const linkAliases = linkAliasesByService(stack);
@@ -211,15 +212,8 @@ function planDesiredStack(
       continue;
     }
     if (!host.reachable) {
-      notes.push({ level: 'degraded', message: `${unitId}: host ${host.name} is unreachable (${host.error ?? 'no answer'}); left as is` });
+      notes.push({ level: 'degraded', message: heldMessage(unitId, host, live.heldAt(instance.service, instance.instance)) });
       for (const c of liveOfUnit) kept.add(c);
-      continue;
-    }
-    if (liveOfUnit.length === 0 && unreachable.length > 0 && !primary.global) {
-      notes.push({
-        level: 'degraded',
-        message: `${unitId}: not found on the reachable hosts and ${unreachable.map((h) => h.name).join(', ')} cannot be checked; not created, to avoid a duplicate`,
-      });
       continue;
     }
     const networking = { networkDriver: driverOf(host), externalNetworks: externalNetworksFor(stack, host, shared) };
@@ -246,6 +240,10 @@ function planDesiredStack(
       otherStackHosts: (other, service) => otherStackHosts(other, service, shared),
     }),
   );
+  for (const moved of placement.rescheduled ?? []) {
+    const message = `${deploymentUnitId(stack.name, moved.service, moved.instance)}: rescheduled on ${moved.host}: ${moved.from} has been unreachable since ${moved.lastSeen}, longer than host_down_grace`;
+    notes.push({ level: 'info', message });
+  }
   const removals = stackLive.filter((c) => !kept.has(c));
   emitStackOperations(stack.name, units, removals, shared, stackLive, ops, (c) => removalCause(c, stack, live), false, notes);
   return { stack: stack.name, actionable: true, notes };
@@ -351,7 +349,18 @@ function decideContainer(
  * Instances above every live one read as a scale-up; a gap as a container that went missing.
  * (Removing the highest instance by hand looks like a scale-up: the observed state has no history.)
  */
+/** Why an instance on an unreachable host is left alone, and for how long. */
+function heldMessage(unitId: string, host: ObservedHost, held: HeldInstance | undefined): string {
+  const unreachable = `${unitId}: host ${host.name} is unreachable (${host.error ?? 'no answer'})`;
+  if (!held) return `${unreachable}; left as is`;
+  const lastSeen = `${unreachable}, last seen ${held.lastSeen}`;
+  if (held.rescheduleInMs === undefined) return `${lastSeen}; left as is until it is back (a global unit stays with its host)`;
+  return `${lastSeen}; left as is, rescheduled on another host in ${formatDuration(held.rescheduleInMs)} unless it is back`;
+}
+
 function createCause(primary: DesiredService, instance: UnitInstance, live: StackLive): string {
+  const moved = live.rescheduledAt(instance.service, instance.instance);
+  if (moved) return `rescheduled from ${moved.from} (unreachable since ${moved.lastSeen})`;
   const liveInstances = live.liveInstances(primary.name);
   const desiredCount = live.desiredCount(primary.name);
   const elsewhere = live.ofUnit(primary.name, instance.instance).find((c) => c.host !== instance.host);
@@ -452,6 +461,8 @@ function removalCause(container: ObservedContainer, stack: DesiredStack, live: S
   const unit = service.primary ?? service.name;
   if (owner.unit !== unit) return `now in the deployment unit of ${unit}`;
   const placed = live.placedAt(unit, owner.instance);
+  const replaced = live.replacedCopyAt(unit, owner.instance, container.host);
+  if (replaced) return `extra copy: the one on ${replaced.keptOn} kept running while ${container.host} was unreachable`;
   if (placed && placed.host !== container.host) return `placed on ${placed.host} now`;
   if (placed) return 'duplicate';
   if (service.global) return `global service: ${container.host} is no longer eligible`;

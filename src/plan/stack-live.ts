@@ -3,13 +3,16 @@
  * (and explaining each create or removal) does not search the whole stack again. Pure.
  */
 import type { ObservedContainer } from '../model/observed.js';
-import type { StackPlacement, UnitInstance } from '../model/placement.js';
+import type { HeldInstance, ReplacedCopy, RescheduledInstance, StackPlacement, UnitInstance } from '../model/placement.js';
 
 export class StackLive {
   /** `unit` and instance → its containers, in the stack's order. */
   private readonly byUnitInstance = new Map<string, ObservedContainer[]>();
   /** `service` and instance → the first placed instance. */
   private readonly placed = new Map<string, UnitInstance>();
+  private readonly held = new Map<string, HeldInstance>();
+  private readonly rescheduled = new Map<string, RescheduledInstance>();
+  private readonly replaced = new Map<string, ReplacedCopy>();
   private readonly primaryInstances = new Map<string, ReadonlySet<number>>();
   private readonly desiredCounts = new Map<string, number>();
 
@@ -28,6 +31,24 @@ export class StackLive {
       const key = unitKey(instance.service, instance.instance);
       if (!this.placed.has(key)) this.placed.set(key, instance);
     }
+    for (const held of placement.held ?? []) this.held.set(unitKey(held.service, held.instance), held);
+    for (const moved of placement.rescheduled ?? []) this.rescheduled.set(unitKey(moved.service, moved.instance), moved);
+    for (const copy of placement.replaced ?? []) this.replaced.set(`${unitKey(copy.service, copy.instance)}\u0000${copy.host}`, copy);
+  }
+
+  /** The instance left on an unreachable host, with when the host was last seen. */
+  heldAt(unit: string, instance: number): HeldInstance | undefined {
+    return this.held.get(unitKey(unit, instance));
+  }
+
+  /** The instance placed again because its host has been unreachable for too long. */
+  rescheduledAt(unit: string, instance: number): RescheduledInstance | undefined {
+    return this.rescheduled.get(unitKey(unit, instance));
+  }
+
+  /** The copy on `host`, back from being unreachable, that another copy replaced meanwhile. */
+  replacedCopyAt(unit: string, instance: number, host: string): ReplacedCopy | undefined {
+    return this.replaced.get(`${unitKey(unit, instance)}\u0000${host}`);
   }
 
   /** The live containers of a unit instance (the primary and its sidekicks), on any host. */

@@ -1,20 +1,29 @@
 /**
  * One reconcile pass: observe → schedule → plan → apply → observe again, for a set of hosts
  * and the desired stacks. Returns, per stack, what was done and why, whether it converged,
- * and its status (endpoints included). Used by `corral sync --once` and the daemon's loop.
+ * and its status (endpoints included). Used by `corral sync --once`, `corral plan` (a dry run)
+ * and the daemon's loop.
+ *
+ * With a memory (src/state/), what every host held when last read is loaded before the pass
+ * and updated after each observation, so that the scheduler can tell a host that is down
+ * within host_down_grace (its units wait) from one down for longer (its units move).
  */
 import type Docker from 'dockerode';
 import { apply, type OperationResult } from '../apply/index.js';
 import type { HostConfig } from '../config/config.js';
+import { DEFAULT_HOST_DOWN_GRACE_MS } from '../config/host-down-grace.js';
 import type { DesiredStack } from '../model/desired.js';
 import type { Diagnostic } from '../model/diagnostics.js';
+import type { KnownHosts } from '../model/known-hosts.js';
 import type { ObservedState } from '../model/observed.js';
 import type { StackPlacement } from '../model/placement.js';
 import { dockerClient, OBSERVE_TIMEOUT_MS, observe } from '../observe/index.js';
 import { type PlanOptions, plan } from '../plan/index.js';
 import type { Plan, PlanNote } from '../plan/types.js';
-import { scheduleStacks } from '../schedule/index.js';
-import { HealthStatus, type StackStatus, SyncStatus, stackStatus } from '../status/stack-status.js';
+import { type ScheduleOptions, scheduleStacks } from '../schedule/index.js';
+import { type MovedInstance, rememberPass } from '../state/known-hosts.js';
+import type { KnownHostsStore } from '../state/known-hosts-store.js';
+import { HealthStatus, rescheduledText, type StackStatus, SyncStatus, stackStatus } from '../status/stack-status.js';
 
 export interface ReconcileInput {
   hosts: readonly HostConfig[];
@@ -32,6 +41,10 @@ export interface ReconcileInput {
   onResult?: (result: OperationResult) => void;
   /** Checked before each Docker operation (see apply's fence). */
   fence?: () => string | undefined;
+  /** What corral knows of its hosts between passes; without it a host that is down is judged by nothing. */
+  memory?: { store: KnownHostsStore; hostDownGraceMs?: number };
+  /** The clock (default: the system's). */
+  now?: () => Date;
 }
 
 export interface DockerClients {
@@ -61,6 +74,8 @@ export interface ReconcileResult {
   /** Observation after apply (the first one for a dry run). */
   after: ObservedState;
   stacks: StackOutcome[];
+  /** Why what corral knows of its hosts could not be saved (the pass itself went on). */
+  memoryError?: string;
 }
 
 export function clientsFor(hosts: readonly HostConfig[]): DockerClients {
@@ -78,9 +93,12 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
     failedStacks: (input.failed ?? []).map((f) => f.stack),
     ...(input.only ? { only: input.only } : {}),
   };
+  const memory = new PassMemory(input);
   const observed = await observe(input.hosts, { clients: clients.observe });
-  const placements = scheduleStacks(desired, observed.hosts);
+  const scheduling = await memory.scheduling();
+  const placements = scheduleStacks(desired, observed.hosts, scheduling);
   const firstPlan = plan(desired, placements, observed, options);
+  await memory.remember(observed, placements, scheduling.now);
   if (input.dryRun)
     return {
       observed,
@@ -88,7 +106,8 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
       plan: firstPlan,
       results: [],
       after: observed,
-      stacks: outcomes(input, firstPlan, [], observed, firstPlan),
+      stacks: outcomes(input, firstPlan, [], observed, firstPlan, placements),
+      ...memory.failure(),
     };
   const results = await apply(firstPlan, {
     clients: clients.apply,
@@ -97,19 +116,73 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
     ...(input.fence ? { fence: input.fence } : {}),
   });
   const after = await observe(input.hosts, { clients: clients.observe });
-  const remaining = plan(desired, scheduleStacks(desired, after.hosts), after, options);
-  return { observed, placements, plan: firstPlan, results, after, stacks: outcomes(input, firstPlan, results, after, remaining) };
+  const rescheduling = await memory.scheduling();
+  const placedAfter = scheduleStacks(desired, after.hosts, rescheduling);
+  await memory.remember(after, placedAfter, rescheduling.now);
+  const remaining = plan(desired, placedAfter, after, options);
+  return {
+    observed,
+    placements,
+    plan: firstPlan,
+    results,
+    after,
+    stacks: outcomes(input, firstPlan, results, after, remaining, placedAfter),
+    ...memory.failure(),
+  };
 }
 
-function outcomes(input: ReconcileInput, done: Plan, results: OperationResult[], after: ObservedState, remaining: Plan): StackOutcome[] {
+/** The pass's use of what corral knows of its hosts: read before scheduling, updated after each observation. */
+class PassMemory {
+  private error?: string;
+
+  constructor(private readonly input: ReconcileInput) {}
+
+  async scheduling(): Promise<ScheduleOptions & { now: Date }> {
+    const now = (this.input.now ?? (() => new Date()))();
+    const store = this.input.memory?.store;
+    const known: KnownHosts = store ? await store.load() : {};
+    return { known, now, hostDownGraceMs: this.input.memory?.hostDownGraceMs ?? DEFAULT_HOST_DOWN_GRACE_MS };
+  }
+
+  async remember(observed: ObservedState, placements: readonly StackPlacement[], now: Date): Promise<void> {
+    const store = this.input.memory?.store;
+    if (!store) return;
+    const moved: MovedInstance[] = placements.flatMap((p) =>
+      (p.rescheduled ?? []).map((r) => ({ stack: p.stack, unit: r.service, instance: r.instance, from: r.from })),
+    );
+    try {
+      await store.update((known) => rememberPass(known, observed, moved, now));
+    } catch (err) {
+      this.error = err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  failure(): { memoryError?: string } {
+    return this.error ? { memoryError: this.error } : {};
+  }
+}
+
+function outcomes(
+  input: ReconcileInput,
+  done: Plan,
+  results: OperationResult[],
+  after: ObservedState,
+  remaining: Plan,
+  placements: readonly StackPlacement[],
+): StackOutcome[] {
+  const resultsOf = groupBy(results, (r) => r.operation.stack);
+  const desiredByName = new Map(input.desired.map((s) => [s.name, s]));
+  const failedByName = new Map((input.failed ?? []).map((f) => [f.stack, f]));
+  const placementOf = new Map(placements.map((p) => [p.stack, p]));
   return done.stacks.map((stackPlan) => {
     const name = stackPlan.stack;
-    const operations = results.filter((r) => r.operation.stack === name);
+    const operations = resultsOf.get(name) ?? [];
     const applyErrors = operations
       .filter((r) => r.status !== 'ok')
       .map((r) => `${r.operation.id} ${r.operation.kind} ${r.operation.target} on ${r.operation.host}: ${r.error ?? r.status}`);
-    const desired = input.desired.find((s) => s.name === name);
-    const renderErrors = input.failed?.find((f) => f.stack === name)?.diagnostics.filter((d) => d.severity === 'error');
+    const desired = desiredByName.get(name);
+    const placement = placementOf.get(name);
+    const renderErrors = failedByName.get(name)?.diagnostics.filter((d) => d.severity === 'error');
     const base = stackStatus({
       name,
       ...(desired ? { desired } : {}),
@@ -117,13 +190,29 @@ function outcomes(input: ReconcileInput, done: Plan, results: OperationResult[],
       observed: after,
       plan: remaining,
       ...(applyErrors.length ? { applyErrors } : {}),
+      ...(placement ? { placement } : {}),
     });
     const degraded = stackPlan.notes.filter((n) => n.level === 'degraded');
-    const status =
+    // The plan's notes say why each unit on an unreachable host is left as is (and for how long).
+    const status: StackStatus =
       degraded.length > 0 && base.sync !== SyncStatus.Failed
-        ? { ...base, health: HealthStatus.Degraded, message: degraded.map((n) => n.message).join('; ') }
+        ? {
+            ...base,
+            health: HealthStatus.Degraded,
+            message: [...degraded.map((n) => n.message), ...(base.rescheduled ?? []).map(rescheduledText)].join('; '),
+          }
         : base;
     const converged = stackPlan.actionable && applyErrors.length === 0 && degraded.length === 0 && status.sync === SyncStatus.Synced;
     return { stack: name, converged, operations, notes: stackPlan.notes, status };
   });
+}
+
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(keyOf(item));
+    if (group) group.push(item);
+    else groups.set(keyOf(item), [item]);
+  }
+  return groups;
 }

@@ -1,39 +1,114 @@
 /**
- * Where each deployment unit instance already runs, read once from the ownership labels of the
- * observed containers (a sidekick counts for its unit). When one number is seen on several hosts,
- * a reachable host wins, then the first by name. Pure.
+ * Where each deployment unit instance already runs: read once from the ownership labels of the
+ * containers on reachable hosts (a sidekick counts for its unit), and from what unreachable
+ * hosts held when they were last read (model/known-hosts.ts). Pure.
+ *
+ * When one number has copies on several hosts, the copy that stays is, in this order:
+ *  1. on a reachable host, unless that host's copy was replaced elsewhere while it was away;
+ *  2. on a reachable host whose copy was replaced (no other reachable copy is left);
+ *  3. on an unreachable host within host_down_grace (it may still be running there);
+ * then the first by host name. A copy on a host unreachable for longer than the grace is
+ * lost: the scheduler places the instance again (a global unit keeps it on its host).
  */
+import { holds, type KnownHosts } from '../model/known-hosts.js';
 import type { Fleet } from './fleet.js';
 
 /** Instance number → host id. */
 export type InstanceHosts = ReadonlyMap<number, number>;
 
+/** An unreachable host, as last seen. */
+export interface Absence {
+  lastSeen: string;
+  downForMs: number;
+  /** Unreachable for longer than host_down_grace: its units are rescheduled. */
+  beyondGrace: boolean;
+}
+
+export interface Memory {
+  known: KnownHosts;
+  now: Date;
+  hostDownGraceMs: number;
+}
+
 const NONE: InstanceHosts = new Map();
 
-export class ExistingInstances {
-  /** `stack` → `unit` → instance → host id. */
-  private readonly byStack = new Map<string, Map<string, Map<number, number>>>();
+type ByUnit = Map<string, Map<string, Map<number, number>>>;
 
-  constructor(fleet: Fleet) {
-    const precedence = [...fleet.hosts].sort((a, b) => Number(b.reachable) - Number(a.reachable) || a.id - b.id);
-    for (const host of precedence) {
+export class ExistingInstances {
+  /** `stack` → `unit` → instance → host id of the copy that stays. */
+  private readonly staying: ByUnit = new Map();
+  /** Copies on hosts unreachable beyond the grace, first by host name. */
+  private readonly lost: ByUnit = new Map();
+  /** Copies on reachable hosts that were replaced elsewhere while the host was away. */
+  private readonly replacedCopies: ByUnit = new Map();
+  private readonly absences = new Map<number, Absence>();
+
+  constructor(fleet: Fleet, memory: Memory) {
+    for (const host of fleet.hosts) {
+      const known = memory.known[host.name];
+      if (host.reachable || !known) continue;
+      const downForMs = Math.max(0, memory.now.getTime() - Date.parse(known.lastSeen));
+      this.absences.set(host.id, { lastSeen: known.lastSeen, downForMs, beyondGrace: downForMs > memory.hostDownGraceMs });
+    }
+    const reachable = fleet.hosts.filter((h) => h.reachable);
+    const marksOf = (name: string) => {
+      const replaced = memory.known[name]?.replaced;
+      return replaced && Object.keys(replaced).length > 0 ? replaced : undefined;
+    };
+    // Best copies first, so that the first copy recorded for a number is the one that stays.
+    for (const host of reachable) {
+      const marks = marksOf(host.name);
       for (const { owner } of host.observed) {
-        if (!owner) continue;
-        const instances = this.unitMap(owner.stack, owner.unit);
-        if (!instances.has(owner.instance)) instances.set(owner.instance, host.id);
+        if (owner && !(marks && holds(marks, owner.stack, owner.unit, owner.instance))) claim(this.staying, owner, host.id);
+      }
+    }
+    for (const host of reachable) {
+      const marks = marksOf(host.name);
+      if (!marks) continue;
+      for (const { owner } of host.observed) {
+        if (!owner || !holds(marks, owner.stack, owner.unit, owner.instance)) continue;
+        claim(this.staying, owner, host.id);
+        claim(this.replacedCopies, owner, host.id);
+      }
+    }
+    // Unreachable hosts: what observe still reports of them (usually nothing), and what they held when last read.
+    for (const host of fleet.hosts.filter((h) => !h.reachable)) {
+      const into = this.absences.get(host.id)?.beyondGrace ? this.lost : this.staying;
+      for (const { owner } of host.observed) if (owner) claim(into, owner, host.id);
+      for (const [stack, byUnit] of Object.entries(memory.known[host.name]?.units ?? {})) {
+        for (const [unit, instances] of Object.entries(byUnit)) {
+          for (const instance of instances) claim(into, { stack, unit, instance }, host.id);
+        }
       }
     }
   }
 
+  /** The copies that stay, by instance number. */
   of(stack: string, unit: string): InstanceHosts {
-    return this.byStack.get(stack)?.get(unit) ?? NONE;
+    return this.staying.get(stack)?.get(unit) ?? NONE;
   }
 
-  private unitMap(stack: string, unit: string): Map<number, number> {
-    let units = this.byStack.get(stack);
-    if (!units) this.byStack.set(stack, (units = new Map()));
-    let instances = units.get(unit);
-    if (!instances) units.set(unit, (instances = new Map()));
-    return instances;
+  /** Copies on hosts unreachable for longer than the grace. */
+  lostOf(stack: string, unit: string): InstanceHosts {
+    return this.lost.get(stack)?.get(unit) ?? NONE;
   }
+
+  /** Copies on reachable hosts that were replaced elsewhere while their host was away. */
+  replacedOf(stack: string, unit: string): InstanceHosts {
+    return this.replacedCopies.get(stack)?.get(unit) ?? NONE;
+  }
+
+  /** How long an unreachable host has been away, when corral saw it before. */
+  absence(host: number): Absence | undefined {
+    return this.absences.get(host);
+  }
+}
+
+/** Records the copy unless the number already has one. */
+function claim(into: ByUnit, owner: { stack: string; unit: string; instance: number }, host: number): void {
+  let units = into.get(owner.stack);
+  if (!units) into.set(owner.stack, (units = new Map()));
+  let instances = units.get(owner.unit);
+  if (!instances) units.set(owner.unit, (instances = new Map()));
+  if (!instances.has(owner.instance)) instances.set(owner.instance, host);
 }

@@ -7,14 +7,22 @@
  * fewest-containers-first order and for container_label / container rules.
  * A stack that cannot be scheduled gets `errors`, places nothing, and the others go on.
  *
+ * Hosts that cannot be read are judged by what they held when last read (`known`): an
+ * instance there stays there (held) until the host has been unreachable for longer than
+ * host_down_grace; then it is placed again elsewhere (rescheduled). A copy on a host that is
+ * back, replaced meanwhile by one that kept running elsewhere, is the one that goes.
+ *
  * The fleet (fleet.ts) is indexed once and updated as units are placed, so the work grows with
  * the instances placed and the hosts their rules can touch, not with every host per instance.
  */
+
+import { DEFAULT_HOST_DOWN_GRACE_MS } from '../config/host-down-grace.js';
 import { type DesiredService, type DesiredStack, primaryServices, unitServices } from '../model/desired.js';
+import type { KnownHosts } from '../model/known-hosts.js';
 import { SchedulingLabel } from '../model/labels.js';
 import { containerName } from '../model/naming.js';
 import type { ObservedHost } from '../model/observed.js';
-import type { StackPlacement, UnitInstance } from '../model/placement.js';
+import type { HeldInstance, ReplacedCopy, RescheduledInstance, StackPlacement, UnitInstance } from '../model/placement.js';
 import { type Allocation, allocate } from './allocate.js';
 import { type AffinityConstraint, isHard, parseAffinityLabels } from './constraints.js';
 import type { IndexedContainer } from './container-index.js';
@@ -23,11 +31,29 @@ import { compareNames, Fleet, type FleetHost, type IndexNeeds } from './fleet.js
 import { acceptsUnit, constraintRule, passes, type Rule } from './match.js';
 import { ServiceLabels } from './unit-labels.js';
 
-export function scheduleStacks(stacks: readonly DesiredStack[], hosts: readonly ObservedHost[]): StackPlacement[] {
+export interface ScheduleOptions {
+  /** What each host held when it was last read (kept in the state directory); none by default. */
+  known?: KnownHosts;
+  /** The time now, to tell how long a host has been unreachable. */
+  now?: Date;
+  /** How long a host may be unreachable before its units are rescheduled. */
+  hostDownGraceMs?: number;
+}
+
+export function scheduleStacks(
+  stacks: readonly DesiredStack[],
+  hosts: readonly ObservedHost[],
+  options: ScheduleOptions = {},
+): StackPlacement[] {
   const unitsOfStacks = stacks.map((stack) => schedulingOrder(stack).map((primary) => deploymentUnit(stack, primary)));
   const fleet = new Fleet(hosts, indexNeeds(unitsOfStacks.flat()));
-  const existing = new ExistingInstances(fleet);
-  return stacks.map((stack, at) => scheduleStack(stack, unitsOfStacks[at] ?? [], { fleet, existing }));
+  const existing = new ExistingInstances(fleet, {
+    known: options.known ?? {},
+    now: options.now ?? new Date(0),
+    hostDownGraceMs: options.hostDownGraceMs ?? DEFAULT_HOST_DOWN_GRACE_MS,
+  });
+  const graceMs = options.hostDownGraceMs ?? DEFAULT_HOST_DOWN_GRACE_MS;
+  return stacks.map((stack, at) => scheduleStack(stack, unitsOfStacks[at] ?? [], { fleet, existing, graceMs }));
 }
 
 /** A primary service with its sidekicks, and the affinity rules of all of them merged (as Cattle merged them). */
@@ -45,18 +71,25 @@ interface Scheduling {
   /** Updated with every unit placed; a unit or stack that fails takes its containers back. */
   fleet: Fleet;
   existing: ExistingInstances;
+  graceMs: number;
 }
 
 interface Placed {
   instances: UnitInstance[];
   errors: string[];
   warnings: string[];
+  held: HeldInstance[];
+  rescheduled: RescheduledInstance[];
+  replaced: ReplacedCopy[];
 }
 
 /** The stack's placement; its containers stay in the fleet unless the stack fails. */
 function scheduleStack(stack: DesiredStack, units: readonly Unit[], scheduling: Scheduling): StackPlacement {
   const { fleet } = scheduling;
   const placement: StackPlacement = { stack: stack.name, instances: [], errors: [], warnings: [] };
+  const held: HeldInstance[] = [];
+  const rescheduled: RescheduledInstance[] = [];
+  const replaced: ReplacedCopy[] = [];
   const stackMark = fleet.mark();
   for (const unit of units) {
     const unitMark = fleet.mark();
@@ -65,12 +98,20 @@ function scheduleStack(stack: DesiredStack, units: readonly Unit[], scheduling: 
     placement.instances.push(...placed.instances);
     placement.errors.push(...placed.errors);
     placement.warnings.push(...unit.warnings, ...placed.warnings);
+    held.push(...placed.held);
+    rescheduled.push(...placed.rescheduled);
+    replaced.push(...placed.replaced);
   }
   if (placement.errors.length > 0) {
     fleet.rollback(stackMark);
-    return { ...placement, instances: [] };
+    placement.instances = [];
+    return placement;
   }
-  placement.instances.sort((a, b) => compareNames(a.service, b.service) || a.instance - b.instance);
+  const byUnit = (a: UnitInstance, b: UnitInstance) => compareNames(a.service, b.service) || a.instance - b.instance;
+  placement.instances.sort(byUnit);
+  if (held.length > 0) placement.held = held.sort(byUnit);
+  if (rescheduled.length > 0) placement.rescheduled = rescheduled.sort(byUnit);
+  if (replaced.length > 0) placement.replaced = replaced.sort(byUnit);
   return placement;
 }
 
@@ -111,13 +152,16 @@ function indexNeeds(units: readonly Unit[]): IndexNeeds {
  * whose host no longer passes the hard host rules is placed again. New instances
  * take the lowest free numbers.
  */
-function placeScaled(unit: Unit, { fleet, existing }: Scheduling): Placed {
+function placeScaled(unit: Unit, scheduling: Scheduling): Placed {
+  const { fleet, existing } = scheduling;
   const scale = Math.max(0, unit.primary.scale);
   const kept = [...existing.of(unit.stack, unit.primary.name)].sort(([a], [b]) => a - b).slice(0, scale);
   const instances: UnitInstance[] = [];
+  const held: HeldInstance[] = [];
   const toPlace: number[] = [];
   for (const [instance, hostId] of kept) {
     const host = fleet.host(hostId);
+    if (!host.reachable) held.push(...heldInstance(unit, instance, host, scheduling, false));
     if (!host.reachable || staysOn(unit, instance, host, fleet)) instances.push(unitInstance(unit, instance, host.name));
     else toPlace.push(instance);
   }
@@ -131,11 +175,48 @@ function placeScaled(unit: Unit, { fleet, existing }: Scheduling): Placed {
     const containers = unitContainers(unit, instance);
     const rules = [...unit.constraints.map((c) => constraintRule(c, fleet)), requireAnyRule(containers, fleet)];
     const allocation = allocate(rules, fleet);
-    if (!('host' in allocation)) return { instances: [], errors: [unschedulable(unit, instance, allocation)], warnings: [] };
+    if (!('host' in allocation)) return failedUnit(unschedulable(unit, instance, allocation));
     instances.push(unitInstance(unit, instance, fleet.host(allocation.host).name));
     fleet.place(allocation.host, containers);
   }
-  return { instances, errors: [], warnings: [] };
+  return { instances, errors: [], warnings: [], held, ...movedAndReplaced(unit, instances, scheduling) };
+}
+
+function failedUnit(error: string): Placed {
+  return { instances: [], errors: [error], warnings: [], held: [], rescheduled: [], replaced: [] };
+}
+
+/** Instances now on reachable hosts whose copy on a host down for too long was lost, and returned copies that go. */
+function movedAndReplaced(
+  unit: Unit,
+  instances: readonly UnitInstance[],
+  { fleet, existing }: Scheduling,
+): { rescheduled: RescheduledInstance[]; replaced: ReplacedCopy[] } {
+  const lost = existing.lostOf(unit.stack, unit.primary.name);
+  const replacedCopies = existing.replacedOf(unit.stack, unit.primary.name);
+  const rescheduled: RescheduledInstance[] = [];
+  const replaced: ReplacedCopy[] = [];
+  for (const placed of instances) {
+    const lostOn = lost.get(placed.instance);
+    const absence = lostOn === undefined ? undefined : existing.absence(lostOn);
+    if (lostOn !== undefined && absence && placed.host !== fleet.host(lostOn).name)
+      rescheduled.push({ ...placed, from: fleet.host(lostOn).name, lastSeen: absence.lastSeen });
+    const replacedOn = replacedCopies.get(placed.instance);
+    if (replacedOn !== undefined && fleet.host(replacedOn).name !== placed.host)
+      replaced.push({ service: placed.service, instance: placed.instance, host: fleet.host(replacedOn).name, keptOn: placed.host });
+  }
+  return { rescheduled, replaced };
+}
+
+/** An instance left on an unreachable host corral saw before, with the time it has left there. */
+function heldInstance(unit: Unit, instance: number, host: FleetHost, { existing, graceMs }: Scheduling, global: boolean): HeldInstance[] {
+  const absence = existing.absence(host.id);
+  if (!absence) return [];
+  const held: HeldInstance = { ...unitInstance(unit, instance, host.name), lastSeen: absence.lastSeen };
+  if (global) return [held];
+  held.rescheduleInMs = Math.max(0, graceMs - absence.downForMs);
+  held.rescheduleAt = new Date(Date.parse(absence.lastSeen) + graceMs).toISOString();
+  return [held];
 }
 
 /**
@@ -144,14 +225,19 @@ function placeScaled(unit: Unit, { fleet, existing }: Scheduling): Placed {
  * the instance number it already runs; a new host gets the lowest free number.
  * An unreachable host keeps its instance.
  */
-function placeGlobal(unit: Unit, { fleet, existing }: Scheduling): Placed {
+function placeGlobal(unit: Unit, scheduling: Scheduling): Placed {
+  const { fleet, existing } = scheduling;
   const hostRules = unit.constraints.filter((c) => c.kind === 'host_label');
   const eligible = (host: FleetHost, instance: number) =>
     host.reachable && hostRules.every((c) => passes(c, fleet, host.id)) && acceptsInstance(host, unit, instance);
-  const existingByHost = lowestInstancePerHost(existing.of(unit.stack, unit.primary.name));
+  const existingByHost = lowestInstancePerHost(
+    withLost(existing.of(unit.stack, unit.primary.name), existing.lostOf(unit.stack, unit.primary.name)),
+  );
   const instances: UnitInstance[] = [];
+  const held: HeldInstance[] = [];
   for (const [hostId, instance] of [...existingByHost].sort(([a], [b]) => a - b)) {
     const host = fleet.host(hostId);
+    if (!host.reachable) held.push(...heldInstance(unit, instance, host, scheduling, true));
     if (!host.reachable || eligible(host, instance)) instances.push(unitInstance(unit, instance, host.name));
   }
   const numbers = new FreeNumbers(instances.map((i) => i.instance));
@@ -170,7 +256,15 @@ function placeGlobal(unit: Unit, { fleet, existing }: Scheduling): Placed {
           `service ${unit.primary.name}: global, but no reachable host is eligible (its host_label rules, the hosts' ${SchedulingLabel.requireAny})`,
         ]
       : [];
-  return { instances, errors: [], warnings };
+  return { instances, errors: [], warnings, held, rescheduled: [], replaced: [] };
+}
+
+/** A global unit keeps its instance on a host however long the host is away: the lost copies count too. */
+function withLost(staying: InstanceHosts, lost: InstanceHosts): InstanceHosts {
+  if (lost.size === 0) return staying;
+  const all = new Map(lost);
+  for (const [instance, host] of staying) all.set(instance, host);
+  return all;
 }
 
 /**

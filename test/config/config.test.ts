@@ -245,3 +245,21 @@ policy:
       `${pattern}\n${errors.join('\n')}`,
     );
 });
+
+test('host_down_grace: a duration or a number of seconds; 5 minutes when absent; anything else names the field', () => {
+  const grace = (line: string) => {
+    const result = parseConfig(`hosts:\n  - name: h1\n    docker: unix:///run/h1.sock\n${line}`, 'corral.yml');
+    return result.config ? result.config.hostDownGraceMs : result.diagnostics.map((d) => d.message).join('; ');
+  };
+  assert.equal(grace(''), 300_000);
+  assert.equal(grace('host_down_grace: 90s\n'), 90_000);
+  assert.equal(grace('host_down_grace: 1h30m\n'), 5_400_000);
+  assert.equal(grace('host_down_grace: 250ms\n'), 250);
+  assert.equal(grace('host_down_grace: 45\n'), 45_000);
+  assert.equal(grace('host_down_grace: 0\n'), 0);
+  assert.match(
+    String(grace('host_down_grace: soon\n')),
+    /host_down_grace: "soon" is not a duration; expected a duration such as 30s, 5m or 1h30m/,
+  );
+  assert.match(String(grace('host_down_grace: -5\n')), /host_down_grace: -5 is not a duration/);
+});

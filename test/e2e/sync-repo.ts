@@ -12,7 +12,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { CorralLabel } from '../../src/model/labels.js';
 import { dockerClient } from '../../src/observe/index.js';
 import type { Policy } from '../../src/policy/index.js';
-import { type ReconcileResult, reconcile } from '../../src/reconcile/index.js';
+import { type ReconcileInput, type ReconcileResult, reconcile } from '../../src/reconcile/index.js';
 import { loadDesiredState } from '../../src/render/index.js';
 import { readDirectoryTree } from '../../src/source/directory.js';
 import { fleetConfigPath, IMAGES, type Transport } from './fleet.js';
@@ -70,10 +70,16 @@ export class TestRepo {
     return this;
   }
 
-  async sync(hosts: HostConfig[], only: string[], dryRun = false): Promise<ReconcileResult> {
+  /** One pass over the test's stacks; `extra` adds reconcile options (a memory of the hosts, a clock). */
+  async sync(
+    hosts: HostConfig[],
+    only: string[],
+    dryRun = false,
+    extra: Pick<ReconcileInput, 'memory' | 'now'> = {},
+  ): Promise<ReconcileResult> {
     const policy = await fleetPolicy();
     const state = loadDesiredState(await readDirectoryTree(this.dir, ['catalog', 'stacks']), policy ? { policy } : {});
-    return reconcile({ hosts, desired: state.stacks, failed: state.failed, prune: true, only, dryRun });
+    return reconcile({ hosts, desired: state.stacks, failed: state.failed, prune: true, only, dryRun, ...extra });
   }
 
   remove(): void {

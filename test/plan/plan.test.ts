@@ -329,7 +329,7 @@ test('a stack that failed to render is neither changed nor pruned', () => {
   );
 });
 
-test('an unreachable host: its instances are left as is and missing ones are not duplicated elsewhere', () => {
+test('an unreachable host: its instances are left as is; what the scheduler placed on reachable hosts is created', () => {
   const scaled = stack('web', { app: { scale: 3 } });
   const hosts = [
     host('h1', { ...net, containers: live(scaled, 'app', 1, 'h1') }),
@@ -349,7 +349,90 @@ test('an unreachable host: its instances are left as is and missing ones are not
     ),
     `stack web
   degraded: web-app-2: host h2 is unreachable (connect ENOENT /run/h2.sock); left as is
-  degraded: web-app-3: not found on the reachable hosts and h2 cannot be checked; not created, to avoid a duplicate
+  #1 h1 CreateContainer web-app-3: scale 1 → 3
+  #2 h1 StartContainer web-app-3 after #1: created, start
+`,
+  );
+});
+
+test('a brand-new stack is created on the reachable hosts while another host is unreachable', () => {
+  const hosts = [host('h1'), host('h2', { reachable: false, error: 'connect ECONNREFUSED' })];
+  assert.equal(
+    planText([oneApp], [placement('web', [['app', 1, 'h1']])], hosts),
+    `stack web
+  #1 h1 CreateNetwork corral-web: missing, create
+  #2 h1 CreateContainer web-app-1 after #1: scale 0 → 1
+  #3 h1 StartContainer web-app-1 after #2: created, start
+`,
+  );
+});
+
+test('an instance held on a host down within host_down_grace says when it was last seen and when it moves', () => {
+  const scaled = stack('web', { app: { scale: 2 }, agent: { labels: { 'io.rancher.scheduler.global': 'true' } } });
+  const hosts = [
+    host('h1', { ...net, containers: [...live(scaled, 'app', 1, 'h1'), ...live(scaled, 'agent', 1, 'h1')] }),
+    host('h2', { reachable: false, error: 'connect ENOENT /run/h2.sock' }),
+  ];
+  const placed = placement('web', [
+    ['agent', 1, 'h1'],
+    ['agent', 2, 'h2'],
+    ['app', 1, 'h1'],
+    ['app', 2, 'h2'],
+  ]);
+  placed.held = [
+    { service: 'agent', instance: 2, host: 'h2', lastSeen: '2026-11-30T10:00:00.000Z' },
+    { service: 'app', instance: 2, host: 'h2', lastSeen: '2026-11-30T10:00:00.000Z', rescheduleInMs: 200_000 },
+  ];
+  assert.equal(
+    planText([scaled], [placed], hosts),
+    `stack web
+  degraded: web-agent-2: host h2 is unreachable (connect ENOENT /run/h2.sock), last seen 2026-11-30T10:00:00.000Z; left as is until it is back (a global unit stays with its host)
+  degraded: web-app-2: host h2 is unreachable (connect ENOENT /run/h2.sock), last seen 2026-11-30T10:00:00.000Z; left as is, rescheduled on another host in 3m20s unless it is back
+`,
+  );
+});
+
+test('an instance rescheduled off a host down for longer than host_down_grace is created elsewhere and reported', () => {
+  const scaled = stack('web', { app: { scale: 2 } });
+  const hosts = [
+    host('h1', { ...net, containers: live(scaled, 'app', 1, 'h1') }),
+    host('h2', { reachable: false, error: 'connect ENOENT /run/h2.sock' }),
+    host('h3'),
+  ];
+  const placed = placement('web', [
+    ['app', 1, 'h1'],
+    ['app', 2, 'h3'],
+  ]);
+  placed.rescheduled = [{ service: 'app', instance: 2, host: 'h3', from: 'h2', lastSeen: '2026-11-30T10:00:00.000Z' }];
+  assert.equal(
+    planText([scaled], [placed], hosts),
+    `stack web
+  info: web-app-2: rescheduled on h3: h2 has been unreachable since 2026-11-30T10:00:00.000Z, longer than host_down_grace
+  #1 h3 CreateNetwork corral-web: missing, create
+  #2 h3 CreateContainer web-app-2 after #1: rescheduled from h2 (unreachable since 2026-11-30T10:00:00.000Z)
+  #3 h3 StartContainer web-app-2 after #2: created, start
+`,
+  );
+});
+
+test('when a host is back, its copy of a rescheduled instance goes; the copy that kept running stays', () => {
+  const scaled = stack('web', { app: { scale: 2 } });
+  const hosts = [
+    host('h1', { ...net, containers: live(scaled, 'app', 1, 'h1') }),
+    host('h2', { ...net, containers: live(scaled, 'app', 2, 'h2') }),
+    host('h3', { ...net, containers: live(scaled, 'app', 2, 'h3') }),
+  ];
+  const placed = placement('web', [
+    ['app', 1, 'h1'],
+    ['app', 2, 'h3'],
+  ]);
+  placed.replaced = [{ service: 'app', instance: 2, host: 'h2', keptOn: 'h3' }];
+  assert.equal(
+    planText([scaled], [placed], hosts),
+    `stack web
+  #1 h2 StopContainer web-app-2: extra copy: the one on h3 kept running while h2 was unreachable
+  #2 h2 RemoveContainer web-app-2 after #1: extra copy: the one on h3 kept running while h2 was unreachable
+  #3 h2 RemoveNetwork corral-web after #2: no container of the stack left on h2
 `,
   );
 });

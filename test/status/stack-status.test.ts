@@ -128,3 +128,74 @@ test('a start_once container that exited counts as done, not as missing', () => 
   });
   assert.equal(status.health, 'Healthy');
 });
+
+const LAST_SEEN = '2026-11-30T10:00:00.000Z';
+
+test('a unit waiting on a host that is down: sync Unknown (never Synced), Degraded, and when it moves', () => {
+  const status = stackStatus({
+    name: 'web',
+    desired: stack([service('web', 2), service('agent', 1, { global: true })]),
+    plan: noPlan,
+    observed: { hosts: [host('h1', '10.0.0.1', [container('h1', 'web', 1), container('h1', 'agent', 1)]), host('h2', '', [], false)] },
+    placement: {
+      stack: 'web',
+      instances: [],
+      errors: [],
+      warnings: [],
+      held: [
+        { service: 'agent', instance: 2, host: 'h2', lastSeen: LAST_SEEN },
+        { service: 'web', instance: 2, host: 'h2', lastSeen: LAST_SEEN, rescheduleInMs: 60_000, rescheduleAt: '2026-11-30T10:05:00.000Z' },
+      ],
+    },
+  });
+  assert.deepEqual([status.sync, status.health], ['Unknown', 'Degraded']);
+  assert.deepEqual(status.waiting, [
+    { unit: 'web-agent-2', host: 'h2', lastSeen: LAST_SEEN },
+    { unit: 'web-web-2', host: 'h2', lastSeen: LAST_SEEN, rescheduleAt: '2026-11-30T10:05:00.000Z' },
+  ]);
+  assert.equal(
+    status.message,
+    `web-agent-2 waits on h2 (unreachable, last seen ${LAST_SEEN}; a global unit stays with its host); ` +
+      `web-web-2 waits on h2 (unreachable, last seen ${LAST_SEEN}; rescheduled at 2026-11-30T10:05:00.000Z unless it is back)`,
+  );
+});
+
+test('a unit rescheduled off a host down for too long: Synced once it runs elsewhere, and the move is reported', () => {
+  const status = stackStatus({
+    name: 'web',
+    desired: stack([service('web', 2)]),
+    plan: noPlan,
+    observed: {
+      hosts: [
+        host('h1', '10.0.0.1', [container('h1', 'web', 1)]),
+        host('h2', '', [], false),
+        host('h3', '10.0.0.3', [container('h3', 'web', 2)]),
+      ],
+    },
+    placement: {
+      stack: 'web',
+      instances: [],
+      errors: [],
+      warnings: [],
+      rescheduled: [{ service: 'web', instance: 2, host: 'h3', from: 'h2', lastSeen: LAST_SEEN }],
+    },
+  });
+  assert.deepEqual([status.sync, status.health], ['Synced', 'Healthy']);
+  assert.deepEqual(status.rescheduled, [{ unit: 'web-web-2', host: 'h3', from: 'h2', lastSeen: LAST_SEEN }]);
+  assert.equal(status.message, `converged; web-web-2 rescheduled on h3 (h2 unreachable since ${LAST_SEEN})`);
+  assert.equal(status.waiting, undefined);
+});
+
+test('a new stack of which nothing is created yet is OutOfSync, not Synced, even with a host down', () => {
+  const plan: Plan = {
+    stacks: [],
+    operations: [{ id: '#1', kind: 'PullImage', host: 'h1', target: 'busybox', stack: 'web', dependsOn: [], cause: 'missing, pull' }],
+  };
+  const status = stackStatus({
+    name: 'web',
+    desired: stack([service('web', 1)]),
+    plan,
+    observed: { hosts: [host('h1', '10.0.0.1', []), host('h2', '', [], false)] },
+  });
+  assert.deepEqual([status.sync, status.health], ['OutOfSync', 'Degraded']);
+});

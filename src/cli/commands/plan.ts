@@ -8,11 +8,13 @@ import { reconcile } from '../../reconcile/index.js';
 import type { DesiredState } from '../../render/index.js';
 import { type CommandBody, formatOption } from '../command-body.js';
 import { type RepoArgs, readDesiredState, repoOption } from '../repo.js';
+import { hostMemory, stateDirOption } from '../state.js';
 
 interface PlanArgs {
   repo: string;
   config?: string;
   catalog: string[];
+  stateDir: string;
   format: string;
   exitCode: boolean;
   stack?: string;
@@ -48,6 +50,7 @@ export const planCommand: CommandBody<PlanArgs> = {
   builder: (yargs: Argv) =>
     yargs.options({
       ...repoOption,
+      ...stateDirOption,
       ...formatOption(['text', 'json'], 'text'),
       stack: { type: 'string', describe: 'Only this stack' },
       'exit-code': {
@@ -65,6 +68,8 @@ export const planCommand: CommandBody<PlanArgs> = {
       prune: inputs.prune,
       dryRun: true,
       ...(args.stack ? { only: [args.stack] } : {}),
+      // Read only: a plan changes nothing, not even what corral remembers.
+      memory: hostMemory(args.stateDir, false, inputs.config),
     });
     const unreachable = result.observed.hosts.filter((h) => !h.reachable);
     // The create requests carry the decrypted answers: the plan shows them masked.

@@ -19,6 +19,7 @@ import { RequestBranchPublisher } from '../../web/request-branch.js';
 import type { CommandBody } from '../command-body.js';
 import { UsageError } from '../errors.js';
 import { readIdentities } from '../secrets.js';
+import { hostMemory, stateDirOption } from '../state.js';
 
 interface RunArgs {
   repo: string;
@@ -29,6 +30,7 @@ interface RunArgs {
   logFormat?: LogFormat;
   directory: boolean;
   replicaName: string;
+  stateDir: string;
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:7480';
@@ -46,6 +48,7 @@ export const runCommand: CommandBody<RunArgs> = {
         listen: { type: 'string', default: DEFAULT_LISTEN, describe: 'HOST:PORT of the status API and webhook' },
         interval: { type: 'number', default: 30, describe: 'Seconds between full checks (fetch + converge every stack)' },
         'log-format': { choices: ['text', 'json'] as const, describe: 'Log format (default: text on a terminal, JSON otherwise)' },
+        ...stateDirOption,
         directory: {
           type: 'boolean',
           default: false,
@@ -90,6 +93,7 @@ export const runCommand: CommandBody<RunArgs> = {
       repository,
       config,
       logger,
+      memory: hostMemory(args.stateDir, true, config),
       ...(webhookSecret ? { webhookSecret } : {}),
       ...(election ? { leadership: election } : {}),
     });
@@ -107,6 +111,7 @@ export const runCommand: CommandBody<RunArgs> = {
       repo: source.describe(),
       catalogs: repository.describeCatalogs(),
       hosts: config.hosts.map((h) => h.name),
+      stateDir: resolve(args.stateDir),
       api: `http://${args.listen}/api/v1/stacks`,
       interval: args.interval,
       webhook: webhookSecret ? 'enabled' : 'disabled',

@@ -1,7 +1,7 @@
 /** `corral status`: what a running corral reports for every stack, for a person. */
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { TOKEN_ENV } from '../../server/auth.js';
-import type { StackStatus } from '../../status/stack-status.js';
+import { rescheduledText, type StackStatus, waitingText } from '../../status/stack-status.js';
 import { type CommandBody, formatOption } from '../command-body.js';
 import { UsageError } from '../errors.js';
 import { table } from '../table.js';
@@ -69,6 +69,7 @@ function detail(s: StackStatus): string {
     ...(s.endpoints.length
       ? s.endpoints.map((e) => `  ${e.service}  ${e.address}:${e.port}/${e.protocol}  (host ${e.host}, container port ${e.containerPort})`)
       : ['  (none published)']),
+    ...hostsDownLines(s),
     '',
     'recent events:',
     ...(s.events.length ? s.events.slice(-10).map((e) => `  ${e.time}  ${e.message}`) : ['  (none)']),
@@ -78,4 +79,14 @@ function detail(s: StackStatus): string {
 
 function endpointsText(s: StackStatus): string {
   return s.endpoints.map((e) => `${e.address}:${e.port}`).join(',') || '-';
+}
+
+/** Units waiting on hosts that are down, and units moved off them (none: nothing is shown). */
+function hostsDownLines(s: StackStatus): string[] {
+  const waiting = (s.waiting ?? []).map((w) => `  ${waitingText(w)}`);
+  const moved = (s.rescheduled ?? []).map((r) => `  ${rescheduledText(r)}`);
+  return [
+    ...(waiting.length ? ['', 'waiting on hosts that are down:', ...waiting] : []),
+    ...(moved.length ? ['', 'rescheduled:', ...moved] : []),
+  ];
 }

@@ -7,12 +7,14 @@ import { reconcile, type StackOutcome } from '../../reconcile/index.js';
 import type { CommandBody } from '../command-body.js';
 import { UsageError } from '../errors.js';
 import { repoOption } from '../repo.js';
+import { hostMemory, stateDirOption } from '../state.js';
 import { readSyncInputs, renderFailures } from './plan.js';
 
 interface SyncArgs {
   repo: string;
   config?: string;
   catalog: string[];
+  stateDir: string;
   once: boolean;
   stack?: string[];
 }
@@ -21,6 +23,7 @@ export const syncCommand: CommandBody<SyncArgs> = {
   builder: (yargs: Argv) =>
     yargs.options({
       ...repoOption,
+      ...stateDirOption,
       once: { type: 'boolean', default: false, describe: 'Run one pass and exit (required: the continuous loop is `corral run`)' },
       stack: { type: 'string', array: true, describe: 'Only this stack (repeat for several)' },
     }) as unknown as Argv<SyncArgs>,
@@ -40,7 +43,9 @@ export const syncCommand: CommandBody<SyncArgs> = {
       failed: inputs.state.failed,
       prune: inputs.prune,
       ...(only ? { only } : {}),
+      memory: hostMemory(args.stateDir, true, inputs.config),
     });
+    if (result.memoryError) process.stderr.write(`warning: what corral knows of its hosts was not saved: ${result.memoryError}\n`);
     for (const host of result.observed.hosts.filter((h) => !h.reachable))
       process.stdout.write(shown(`host ${host.name} unreachable: ${host.error ?? 'no answer'}\n`));
     for (const note of result.plan.hosts ?? []) process.stdout.write(shown(`host ${note.host}: ${note.level}: ${note.message}\n`));
