@@ -1,4 +1,4 @@
-/** `--state-dir` of plan, sync and run: where corral keeps what it knows of its hosts between runs. */
+/** `--state-dir` of plan, sync and run: where corral keeps what it knows of its hosts between runs. Opens nothing until a pass loads it. */
 import { resolve } from 'node:path';
 import type { CorralConfig } from '../config/config.js';
 import { DEFAULT_HOST_DOWN_GRACE_MS } from '../config/host-down-grace.js';

@@ -1,8 +1,17 @@
-/** An unreachable host (a config entry pointing at a dead socket) leaves its stacks Degraded: nothing pruned, nothing duplicated. */
+/**
+ * An unreachable host (a config entry pointing at a dead socket) leaves its stacks Degraded:
+ * nothing pruned, nothing duplicated while it is within host_down_grace (what it held is
+ * known from the state directory, a temporary one here).
+ */
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { HostConfig } from '../../src/config/config.js';
+import { KnownHostsStore } from '../../src/state/known-hosts-store.js';
+import { StateDir } from '../../src/state/state-dir.js';
 import { BUSYBOX, cleanup, fleetHosts, placementOf, summary, TestRepo, uniqueName } from './sync-repo.js';
 
 const SPREAD = `version: '2'
@@ -19,6 +28,8 @@ const stack = uniqueName('spread');
 const repo = new TestRepo().template('spread', SPREAD, 'app:\n  scale: ${scale}\n');
 let hosts: HostConfig[] = [];
 let withDeadHost: HostConfig[] = [];
+const stateDir = mkdtempSync(join(tmpdir(), 'corral-state-'));
+const memory = { store: new KnownHostsStore(new StateDir(stateDir, true)) };
 
 before(async () => {
   hosts = (await fleetHosts()).slice(0, 3);
@@ -29,15 +40,16 @@ before(async () => {
 after(async () => {
   await cleanup(hosts, [stack]);
   repo.remove();
+  rmSync(stateDir, { recursive: true, force: true });
 });
 
 test('with a host unreachable, its instance is left alone and not duplicated; the stack is Degraded', async () => {
   repo.stack(stack, 'spread', { scale: 3 });
-  assert.equal(summary(await repo.sync(hosts, [stack]), stack).converged, true);
+  assert.equal(summary(await repo.sync(hosts, [stack], false, { memory }), stack).converged, true);
   const placed = await placementOf(hosts, stack);
   assert.equal(placed.length, 3);
-  const result = summary(await repo.sync(withDeadHost, [stack]), stack);
-  assert.deepEqual([result.converged, result.health, result.ops], [false, 'Degraded', []]);
+  const result = summary(await repo.sync(withDeadHost, [stack], false, { memory }), stack);
+  assert.deepEqual([result.converged, result.sync, result.health, result.ops], [false, 'Unknown', 'Degraded', []]);
   assert.deepEqual(await placementOf(hosts, stack), placed);
 });
 
