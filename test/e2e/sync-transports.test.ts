@@ -1,0 +1,7 @@
+/**
+ * corral sync's core cases (./lifecycle-cases.ts: create, scale, self-heal, replace, prune)
+ * with corral reaching every host over TCP+TLS (corral-tls.yml).
+ */
+import { lifecycleCases } from './lifecycle-cases.js';
+
+lifecycleCases('tls');
