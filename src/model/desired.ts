@@ -3,6 +3,7 @@
  * Plain data, JSON-serialisable, no methods, so it can be printed, hashed and compared.
  */
 import type { Diagnostic } from './diagnostics.js';
+import type { HealthCheckSpec } from './health.js';
 
 export interface TemplateRef {
   /** Catalog name (`library` for the repository's own catalog/). */
@@ -43,6 +44,8 @@ export interface DesiredService {
    * primaries runs in each of their units, as in Rancher; use `unitServices` for a unit's members.
    */
   primary?: string;
+  /** rancher-compose `health_check`, carried out by the daemon's probes. */
+  healthCheck?: HealthCheckSpec;
 }
 
 export interface DesiredStack {

@@ -8,9 +8,10 @@ import type { ComposeService, DesiredService } from '../model/desired.js';
 import { type Diagnostic, error, warning } from '../model/diagnostics.js';
 import { SchedulingLabel } from '../model/labels.js';
 import { commaList, isPlainObject, keyValueMap, stringMap } from '../util/values.js';
+import { parseHealthCheck } from './health-check.js';
 
 /** rancher-compose keys corral acts on; every other key is kept and reported. */
-export const RANCHER_KEYS_ACTED_ON = new Set(['scale']);
+export const RANCHER_KEYS_ACTED_ON = new Set(['scale', 'health_check']);
 const CATALOG_SECTION = new Set(['.catalog', 'catalog']);
 const V2_TOP_LEVEL = new Set(['version', 'services', 'volumes', 'networks', 'secrets', 'configs']);
 
@@ -108,6 +109,7 @@ function buildService(
   for (const key of Object.keys(rancherKeys).filter((k) => !RANCHER_KEYS_ACTED_ON.has(k))) {
     ignoredKeys.push(warning(rancherFile, `${name}.${key} is kept but not acted on by corral`, { field: `${name}.${key}` }));
   }
+  const healthCheck = parseHealthCheck(rancherKeys['health_check'], rancherFile, name, diagnostics);
   return {
     name,
     compose,
@@ -115,6 +117,7 @@ function buildService(
     scale: readScale(rancherKeys['scale'], rancherFile, name, diagnostics),
     global: (compose.labels[SchedulingLabel.global] ?? '').toLowerCase() === 'true',
     sidekicks: commaList(compose.labels[SchedulingLabel.sidekicks]),
+    ...(healthCheck ? { healthCheck } : {}),
   };
 }
 
