@@ -1,6 +1,7 @@
 /**
  * What observe saw on the Docker hosts: an immutable snapshot of live state.
  */
+import type { ContainerRuntime, ProbeState } from './health.js';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 export type ContainerHealth = 'starting' | 'healthy' | 'unhealthy';
@@ -33,7 +34,12 @@ export interface ObservedContainer {
   image: string;
   labels: Record<string, string>;
   state: ContainerState;
+  /** Docker's own health (`State.Health.Status`), for containers whose image or compose `healthcheck` defines one. */
   health?: ContainerHealth;
+  /** From `docker inspect`, added by the daemon's health monitor: when Docker last started it, and how often it restarted it. */
+  runtime?: ContainerRuntime;
+  /** The rancher-compose `health_check` probe's state, added by the daemon's health monitor. */
+  probe?: ProbeState;
   /** Exit code of an exited container, when Docker reports it. */
   exitCode?: number;
   ports: PublishedPort[];

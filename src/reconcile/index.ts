@@ -45,6 +45,13 @@ export interface ReconcileInput {
   memory?: { store: KnownHostsStore; hostDownGraceMs?: number };
   /** The clock (default: the system's). */
   now?: () => Date;
+  /**
+   * Adds what the caller knows of each container's health beyond the container list (the daemon's
+   * probe states and inspect data) to every observation, before it is planned and reported.
+   */
+  withHealth?: (observed: ObservedState) => ObservedState;
+  /** Why the repository cannot be read right now, for the status. */
+  fetchError?: string;
 }
 
 export interface DockerClients {
@@ -94,7 +101,11 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
     ...(input.only ? { only: input.only } : {}),
   };
   const memory = new PassMemory(input);
-  const observed = await observe(input.hosts, { clients: clients.observe });
+  const look = async () => {
+    const observed = await observe(input.hosts, { clients: clients.observe });
+    return input.withHealth ? input.withHealth(observed) : observed;
+  };
+  const observed = await look();
   const scheduling = await memory.scheduling();
   const placements = scheduleStacks(desired, observed.hosts, scheduling);
   const firstPlan = plan(desired, placements, observed, options);
@@ -115,7 +126,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
     ...(input.onResult ? { onResult: input.onResult } : {}),
     ...(input.fence ? { fence: input.fence } : {}),
   });
-  const after = await observe(input.hosts, { clients: clients.observe });
+  const after = await look();
   const rescheduling = await memory.scheduling();
   const placedAfter = scheduleStacks(desired, after.hosts, rescheduling);
   await memory.remember(after, placedAfter, rescheduling.now);
@@ -189,8 +200,11 @@ function outcomes(
       ...(renderErrors?.length ? { renderErrors } : {}),
       observed: after,
       plan: remaining,
+      notes: stackPlan.notes,
       ...(applyErrors.length ? { applyErrors } : {}),
       ...(placement ? { placement } : {}),
+      ...(input.fetchError ? { fetchError: input.fetchError } : {}),
+      nowMs: (input.now?.() ?? new Date()).getTime(),
     });
     const degraded = stackPlan.notes.filter((n) => n.level === 'degraded');
     // The plan's notes say why each unit on an unreachable host is left as is (and for how long).

@@ -1,31 +1,24 @@
 /**
- * Per-stack status as users see it: sync and health words, revision, per-service counts,
- * endpoints (host address + published port), units waiting on hosts that are down or
- * rescheduled off them, and recent events. Pure: derived from the desired state, one
- * observation, the scheduler's placement and the last plan.
+ * Per-stack status as users see it: sync and health words, revision, per-service counts and
+ * health, endpoints (host address + published port), units waiting on hosts that are down or
+ * rescheduled off them, and recent events. Pure: derived from the desired state, one observation
+ * (with the daemon's health data on its containers), the scheduler's placement, the plan and the
+ * time. The only place stack and service words are decided (see ./words.ts).
  *
  * Synced means the hosts were read and match the revision: a unit left on a host that cannot
  * be read makes the sync Unknown (as Argo CD says when it cannot compare), never Synced.
  */
 
-import { type DesiredStack, primaryServices } from '../model/desired.js';
+import { type DesiredService, type DesiredStack, primaryServices } from '../model/desired.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import { deploymentUnitId } from '../model/naming.js';
 import type { ObservedContainer, ObservedState } from '../model/observed.js';
 import type { StackPlacement } from '../model/placement.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan, PlanNote } from '../plan/types.js';
+import { type ContainerHealthReport, containerHealth, type HealthSource } from './container-health.js';
+import { type ContainerHealthWord, type HealthCounts, HealthStatus, SyncStatus, serviceHealth, worstHealth } from './words.js';
 
-export const SyncStatus = {
-  Synced: 'Synced',
-  OutOfSync: 'OutOfSync',
-  Progressing: 'Progressing',
-  Failed: 'Failed',
-  /** Some of the stack is on a host that cannot be read: whether it matches the revision is not known. */
-  Unknown: 'Unknown',
-} as const;
-export type SyncStatus = (typeof SyncStatus)[keyof typeof SyncStatus];
-export const HealthStatus = { Healthy: 'Healthy', Degraded: 'Degraded', Unknown: 'Unknown' } as const;
-export type HealthStatus = (typeof HealthStatus)[keyof typeof HealthStatus];
+export { HealthStatus, SyncStatus } from './words.js';
 
 export interface Endpoint {
   service: string;
@@ -36,10 +29,24 @@ export interface Endpoint {
   protocol: string;
 }
 
-export interface ServiceStatus {
+export interface ContainerStatus {
   name: string;
-  desired: number;
-  running: number;
+  host: string;
+  state: ObservedContainer['state'];
+  /** For a running container: its health, and why. */
+  health?: ContainerHealthWord;
+  detail?: string;
+  /** Seconds since Docker last started it, when the daemon has inspected it. */
+  upSeconds?: number;
+  restartCount?: number;
+}
+
+export interface ServiceStatus extends HealthCounts {
+  name: string;
+  health: HealthStatus;
+  /** What the health is judged by: rancher-compose health_check, Docker's HEALTHCHECK, or running alone. */
+  checkedBy: HealthSource;
+  containers: ContainerStatus[];
 }
 
 /** A unit instance left on a host that cannot be read. */
@@ -99,23 +106,30 @@ export interface StatusInput {
   /** Why the stack could not be rendered (errors only). */
   renderErrors?: Diagnostic[];
   observed: ObservedState;
-  /** The plan computed from this observation, if any. */
+  /** The plan computed from this observation, if any: its operations are the pending changes. */
   plan?: Plan;
   /** The scheduler's placement of the stack for this observation (units waiting on hosts that are down, rescheduled ones). */
   placement?: StackPlacement;
+  /** The notes of the plan that was applied (instances left alone on unreachable hosts, …). */
+  notes?: PlanNote[];
   /** Errors of the last apply for this stack. */
   applyErrors?: string[];
   applying?: boolean;
   events?: StackEvent[];
+  /** Why the repository cannot be read right now (the last good revision is served). */
+  fetchError?: string;
+  /** The time (ms since the epoch), for how long containers have run. */
+  nowMs: number;
 }
 
 export function stackStatus(input: StatusInput): StackStatus {
   const containers = containersOf(input.name, input.observed);
-  const services = input.desired ? serviceCounts(input.desired, containers) : [];
+  const services = input.desired ? serviceStatuses(input.desired, containers, input.nowMs) : [];
   const unreachable = input.observed.hosts.filter((h) => !h.reachable && h.containers.some((c) => c.owner?.stack === input.name));
   const waiting = waitingUnits(input.name, input.placement);
   const rescheduled = rescheduledUnits(input.name, input.placement);
   const hostsDown = unreachable.length + waiting.length;
+  const degradedNotes = (input.notes ?? []).filter((n) => n.level === 'degraded');
   const base = {
     name: input.name,
     ...(input.desired?.revision ? { revision: input.desired.revision } : {}),
@@ -127,15 +141,11 @@ export function stackStatus(input: StatusInput): StackStatus {
     ...(rescheduled.length ? { rescheduled } : {}),
     events: input.events ?? [],
   };
+  const health = input.desired
+    ? worstHealth([...services.map((s) => s.health), ...(hostsDown + degradedNotes.length > 0 ? [HealthStatus.Degraded] : [])])
+    : HealthStatus.Unknown;
   const failure = failureOf(input);
-  if (failure)
-    return {
-      ...base,
-      sync: SyncStatus.Failed,
-      health: input.desired ? healthOf(services, hostsDown) : HealthStatus.Unknown,
-      message: failure,
-      lastError: failure,
-    };
+  if (failure) return { ...base, sync: SyncStatus.Failed, health, message: failure, lastError: failure };
   const pending = (input.plan?.operations ?? []).filter((op) => op.stack === input.name);
   const sync = input.applying
     ? SyncStatus.Progressing
@@ -144,7 +154,6 @@ export function stackStatus(input: StatusInput): StackStatus {
       : hostsDown > 0
         ? SyncStatus.Unknown
         : SyncStatus.Synced;
-  const health = healthOf(services, hostsDown, containers);
   const state =
     pending.length > 0
       ? `${pending.length} change(s) pending: ${[...new Set(pending.map((op) => op.cause))].slice(0, 3).join('; ')}`
@@ -152,9 +161,38 @@ export function stackStatus(input: StatusInput): StackStatus {
         ? `host ${unreachable.map((h) => `${h.name} (${h.error ?? 'unreachable'})`).join(', ')} unreachable: its containers are left as they are`
         : waiting.length > 0
           ? `${waiting.map(waitingText).join('; ')}`
-          : 'converged';
+          : degradedNotes.length > 0
+            ? degradedNotes.map((n) => n.message).join('; ')
+            : (healthMessage(services) ?? 'converged');
   const message = [state, ...rescheduled.map(rescheduledText)].join('; ');
-  return { ...base, sync, health, message };
+  return { ...base, sync, health, message, ...(input.fetchError ? { lastError: repositoryError(input.fetchError) } : {}) };
+}
+
+/** The error a stack shows while the repository cannot be read. */
+export function repositoryError(fetchError: string): string {
+  return `repository: ${fetchError}`;
+}
+
+/** A stack removed from git whose containers are all gone needs no status any more. */
+export function isGone(status: StackStatus): boolean {
+  return status.services.every((s) => s.running === 0) && status.endpoints.length === 0 && status.health !== HealthStatus.Degraded;
+}
+
+/** Log lines for a change of a stack's or a service's health (none the first time a stack is seen). */
+export function healthChanges(previous: StackStatus | undefined, next: StackStatus): { message: string; detail: string }[] {
+  if (!previous) return [];
+  const changes: { message: string; detail: string }[] = [];
+  if (previous.health !== next.health)
+    changes.push({ message: `stack ${next.name} ${previous.health} → ${next.health}`, detail: next.message });
+  for (const service of next.services) {
+    const before = previous.services.find((s) => s.name === service.name);
+    if (!before || before.health === service.health) continue;
+    changes.push({
+      message: `service ${next.name}/${service.name} ${before.health} → ${service.health}`,
+      detail: `${countsText(service)}${problemText(service)}`,
+    });
+  }
+  return changes;
 }
 
 function waitingUnits(stack: string, placement: StackPlacement | undefined): WaitingUnit[] {
@@ -196,25 +234,78 @@ function containersOf(stack: string, observed: ObservedState): ObservedContainer
   return observed.hosts.flatMap((h) => h.containers.filter((c) => c.owner?.stack === stack));
 }
 
-function serviceCounts(desired: DesiredStack, containers: ObservedContainer[]): ServiceStatus[] {
+function serviceStatuses(desired: DesiredStack, containers: ObservedContainer[], nowMs: number): ServiceStatus[] {
   return Object.values(desired.services)
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((service) => {
-      const primary = service.primary === undefined ? service : (desired.services[service.primary] ?? service);
-      const units = service.primary === undefined ? 1 : primaryServices(desired).filter((p) => p.sidekicks.includes(service.name)).length;
+      const own = containers.filter((c) => c.owner?.service === service.name).sort((a, b) => a.name.localeCompare(b.name));
+      const reports = own.map((c) => [c, containerHealth(c, service, nowMs)] as const);
+      const word = (w: ContainerHealthWord) => reports.filter(([, r]) => r?.word === w).length;
+      const done = own.filter(startOnceDone).length;
+      const counts: HealthCounts = {
+        desired: desiredCount(desired, service, own),
+        running: own.filter((c) => c.state === 'running').length,
+        healthy: word('healthy') + done,
+        unhealthy: word('unhealthy'),
+        starting: word('starting'),
+        unknown: word('unknown'),
+      };
       return {
         name: service.name,
-        desired: primary.global ? containers.filter((c) => c.owner?.service === service.name).length : primary.scale * Math.max(1, units),
-        running: containers.filter((c) => c.owner?.service === service.name && c.state === 'running' && c.health !== 'unhealthy').length,
+        ...counts,
+        health: serviceHealth(counts),
+        checkedBy: service.healthCheck ? 'health_check' : own.some((c) => c.health !== undefined) ? 'docker' : 'running',
+        containers: reports.map(([c, report]) => containerStatus(c, report)),
       };
     });
 }
 
-function healthOf(services: ServiceStatus[], unreachableHosts: number, containers: ObservedContainer[] = []): HealthStatus {
-  if (unreachableHosts > 0) return HealthStatus.Degraded;
-  const startOnceDone = (c: ObservedContainer) => c.labels['io.rancher.container.start_once'] === 'true' && c.state === 'exited';
-  const short = services.some((s) => s.running < s.desired && !containers.some((c) => c.owner?.service === s.name && startOnceDone(c)));
-  return short ? HealthStatus.Degraded : HealthStatus.Healthy;
+function desiredCount(desired: DesiredStack, service: DesiredService, own: ObservedContainer[]): number {
+  const primary = service.primary === undefined ? service : (desired.services[service.primary] ?? service);
+  if (primary.global) return own.length;
+  const units = service.primary === undefined ? 1 : primaryServices(desired).filter((p) => p.sidekicks.includes(service.name)).length;
+  return primary.scale * Math.max(1, units);
+}
+
+/** A `start_once` container that exited 0 has done its job. */
+function startOnceDone(c: ObservedContainer): boolean {
+  return c.labels['io.rancher.container.start_once'] === 'true' && c.state === 'exited' && (c.exitCode ?? 0) === 0;
+}
+
+function containerStatus(c: ObservedContainer, report: ContainerHealthReport | undefined): ContainerStatus {
+  return {
+    name: c.name,
+    host: c.host,
+    state: c.state,
+    ...(report ? { health: report.word, detail: report.detail } : {}),
+    ...(report?.runningForMs === undefined ? {} : { upSeconds: Math.floor(report.runningForMs / 1000) }),
+    ...(report?.restartCount === undefined ? {} : { restartCount: report.restartCount }),
+  };
+}
+
+/** `web: Unhealthy, 0 of 2 healthy (web-1: HTTP/1.0 500 …)`, for the services that are not Healthy. */
+function healthMessage(services: ServiceStatus[]): string | undefined {
+  const troubled = services.filter((s) => s.health !== HealthStatus.Healthy);
+  if (troubled.length === 0) return undefined;
+  return troubled.map((s) => `${s.name}: ${s.health}, ${countsText(s)}${problemText(s)}`).join('; ');
+}
+
+function countsText(s: ServiceStatus): string {
+  const extra = [
+    s.unhealthy ? `${s.unhealthy} unhealthy` : '',
+    s.starting ? `${s.starting} starting` : '',
+    s.unknown ? `${s.unknown} unknown` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+  return `${s.healthy} of ${s.desired} healthy${extra ? ` (${extra})` : ''}`;
+}
+
+function problemText(s: ServiceStatus): string {
+  const problem =
+    s.containers.find((c) => c.health === 'unhealthy') ?? s.containers.find((c) => c.health === 'unknown' || c.health === 'starting');
+  if (problem) return `; ${problem.name}: ${problem.detail ?? problem.health}`;
+  return s.running < s.desired ? `; ${s.desired - s.running} not running` : '';
 }
 
 function endpointsOf(containers: ObservedContainer[], observed: ObservedState): Endpoint[] {

@@ -63,6 +63,7 @@ test('all desired containers running and no pending change: Synced, Healthy, wit
     name: 'web',
     desired: stack([service('web', 2)]),
     plan: noPlan,
+    nowMs: 0,
     observed: {
       hosts: [
         host('h1', '10.0.0.1', [container('h1', 'web', 1, 'running', 8080)]),
@@ -73,14 +74,17 @@ test('all desired containers running and no pending change: Synced, Healthy, wit
   assert.equal(status.sync, 'Synced');
   assert.equal(status.health, 'Healthy');
   assert.equal(status.appliedRevision, 'abc123');
-  assert.deepEqual(status.services, [{ name: 'web', desired: 2, running: 2 }]);
+  assert.deepEqual(
+    status.services.map((s) => [s.name, s.desired, s.running, s.healthy, s.unhealthy, s.starting, s.health, s.checkedBy]),
+    [['web', 2, 2, 2, 0, 0, 'Healthy', 'running']],
+  );
   assert.deepEqual(
     status.endpoints.map((e) => `${e.service} ${e.address}:${e.port}`),
     ['web 10.0.0.1:8080', 'web 10.0.0.2:8080'],
   );
 });
 
-test('pending operations make it OutOfSync with their causes; a missing container makes it Degraded', () => {
+test('pending operations make it OutOfSync with their causes; a service with nothing running is Unhealthy', () => {
   const plan: Plan = {
     stacks: [],
     operations: [
@@ -91,10 +95,11 @@ test('pending operations make it OutOfSync with their causes; a missing containe
     name: 'web',
     desired: stack([service('web', 2)]),
     plan,
+    nowMs: 0,
     observed: { hosts: [host('h1', '10.0.0.1', [container('h1', 'web', 1, 'exited')])] },
   });
   assert.equal(status.sync, 'OutOfSync');
-  assert.equal(status.health, 'Degraded');
+  assert.equal(status.health, 'Unhealthy');
   assert.match(status.message, /1 change\(s\) pending: exited \(137\), restart/);
 });
 
@@ -102,6 +107,7 @@ test('render errors make it Failed with the file and line; an unreachable host m
   const failed = stackStatus({
     name: 'web',
     renderErrors: [{ severity: 'error', file: 'stacks/web/stack.yml', line: 3, message: 'bad' }],
+    nowMs: 0,
     observed: { hosts: [] },
   });
   assert.equal(failed.sync, 'Failed');
@@ -111,6 +117,7 @@ test('render errors make it Failed with the file and line; an unreachable host m
     name: 'web',
     desired: stack([service('web', 1)]),
     plan: noPlan,
+    nowMs: 0,
     observed: { hosts: [host('h1', '10.0.0.1', [container('h1', 'web', 1)], false)] },
   });
   assert.equal(unreachable.health, 'Degraded');
@@ -124,6 +131,7 @@ test('a start_once container that exited counts as done, not as missing', () => 
     name: 'web',
     desired: stack([service('init', 1)]),
     plan: noPlan,
+    nowMs: 0,
     observed: { hosts: [host('h1', '10.0.0.1', [once])] },
   });
   assert.equal(status.health, 'Healthy');
@@ -134,6 +142,7 @@ const LAST_SEEN = '2026-11-30T10:00:00.000Z';
 test('a unit waiting on a host that is down: sync Unknown (never Synced), Degraded, and when it moves', () => {
   const status = stackStatus({
     name: 'web',
+    nowMs: 0,
     desired: stack([service('web', 2), service('agent', 1, { global: true })]),
     plan: noPlan,
     observed: { hosts: [host('h1', '10.0.0.1', [container('h1', 'web', 1), container('h1', 'agent', 1)]), host('h2', '', [], false)] },
@@ -163,6 +172,7 @@ test('a unit waiting on a host that is down: sync Unknown (never Synced), Degrad
 test('a unit rescheduled off a host down for too long: Synced once it runs elsewhere, and the move is reported', () => {
   const status = stackStatus({
     name: 'web',
+    nowMs: 0,
     desired: stack([service('web', 2)]),
     plan: noPlan,
     observed: {
@@ -193,6 +203,7 @@ test('a new stack of which nothing is created yet is OutOfSync, not Synced, even
   };
   const status = stackStatus({
     name: 'web',
+    nowMs: 0,
     desired: stack([service('web', 1)]),
     plan,
     observed: { hosts: [host('h1', '10.0.0.1', []), host('h2', '', [], false)] },
