@@ -23,6 +23,7 @@ import { CorralLabel } from '../model/labels.js';
 import { containerName, deploymentUnitId } from '../model/naming.js';
 import type { ObservedContainer, ObservedHost, ObservedState } from '../model/observed.js';
 import type { HeldInstance, StackPlacement, UnitInstance } from '../model/placement.js';
+import { checkedHealth } from '../status/container-health.js';
 import { formatDuration } from '../util/duration.js';
 import type { ContainerPlanSpec } from './container-spec.js';
 import { ContainerSpecs } from './container-specs.js';
@@ -217,7 +218,7 @@ function planDesiredStack(
       continue;
     }
     const networking = { networkDriver: driverOf(host), externalNetworks: externalNetworksFor(stack, host, shared) };
-    const unit = decideUnit(stack, primary, instance, host, live, linkAliases, shared.specs, networking);
+    const unit = decideUnit(stack, primary, instance, host, live, linkAliases, shared.specs, networking, notes);
     for (const d of unit.containers) for (const w of d.spec.warnings) warnings.add(`service ${d.service.name}: ${w}`);
     const swarmProblem = needsSwarm(unit) && !shared.networks.swarm.members.has(host.name) ? swarmProblemOf(host, shared) : undefined;
     if (swarmProblem) {
@@ -307,6 +308,7 @@ function decideUnit(
   linkAliases: Map<string, string[]>,
   specs: ContainerSpecs,
   networking: { networkDriver: NetworkDriver; externalNetworks: ReadonlyMap<string, string> },
+  notes: PlanNote[],
 ): UnitDecision {
   const services = unitServices(stack, primary);
   const unitNames = Object.fromEntries(services.map((s) => [s.name, containerName(stack.name, s.name, instance.instance, s.primary)]));
@@ -320,7 +322,10 @@ function decideUnit(
       ...networking,
     });
     const existing = live.ofUnit(primary.name, instance.instance).find((c) => c.host === host.name && c.owner?.service === service.name);
-    const decision: ContainerDecision = { service, spec, ...decideContainer(spec, existing, primary, instance, live), connects: [] };
+    const decided = decideContainer(spec, existing, primary, instance, live);
+    const { action, cause } =
+      decided.action === 'keep' && existing ? (healthDecision(service, existing, live.containers, notes) ?? decided) : decided;
+    const decision: ContainerDecision = { service, spec, action, cause, connects: [] };
     if (existing) decision.existing = existing;
     return decision;
   });
@@ -343,6 +348,41 @@ function decideContainer(
   if (existing.state !== 'exited') return { action: 'keep', cause: '' };
   if (spec.startOnce && existing.exitCode === 0) return { action: 'keep', cause: '' };
   return { action: 'start', cause: existing.exitCode === undefined ? 'exited, restart' : `exited (${existing.exitCode}), restart` };
+}
+
+/**
+ * A running container whose health check says unhealthy, by its service's rancher-compose
+ * `health_check.strategy`: `recreate` replaces it; `recreateOnQuorum` replaces it only while at
+ * least `quorum` containers of the service are healthy; `none` (and a Docker HEALTHCHECK alone)
+ * only reports it. The health comes in as observed data (the daemon's probes).
+ */
+function healthDecision(
+  service: DesiredService,
+  existing: ObservedContainer,
+  stackLive: readonly ObservedContainer[],
+  notes: PlanNote[],
+): { action: Action; cause: string } | undefined {
+  const check = service.healthCheck;
+  const health = checkedHealth(existing, service);
+  if (!check || existing.state !== 'running' || health?.word !== 'unhealthy') return undefined;
+  if (check.strategy === 'none') {
+    notes.push({ level: 'info', message: `${existing.name} is unhealthy (${health.detail}); health_check strategy none: left as is` });
+    return undefined;
+  }
+  if (check.strategy === 'recreateOnQuorum') {
+    const healthy = stackLive.filter(
+      (c) => c.owner?.service === service.name && c.state === 'running' && checkedHealth(c, service)?.word === 'healthy',
+    ).length;
+    const quorum = check.quorum ?? 1;
+    if (healthy < quorum) {
+      notes.push({
+        level: 'info',
+        message: `${existing.name} is unhealthy (${health.detail}); not recreated: ${healthy} healthy, quorum ${quorum} (recreateOnQuorum)`,
+      });
+      return undefined;
+    }
+  }
+  return { action: 'replace', cause: `unhealthy: ${health.detail}` };
 }
 
 /**
