@@ -10,6 +10,7 @@ import { parseYaml } from '../util/yaml.js';
 import { type ApiConfig, parseApiSection } from './api.js';
 import { type CatalogConfig, parseCatalogs } from './catalogs.js';
 import { type HaConfig, parseHa } from './ha.js';
+import { type HealthConfig, parseHealthSection } from './health.js';
 import { parseHostDownGrace } from './host-down-grace.js';
 import { type HostNetwork, parseHostNetwork } from './network.js';
 import { parsePolicy } from './policy.js';
@@ -55,11 +56,13 @@ export interface CorralConfig {
   ha?: HaConfig;
   /** How long a host may be unreachable before its units are rescheduled (./host-down-grace.ts); default 5 minutes. */
   hostDownGraceMs?: number;
+  /** How health checks are run (./health.ts). */
+  health?: HealthConfig;
 }
 
 export type ConfigResult = { config: CorralConfig; diagnostics: Diagnostic[] } | { config?: undefined; diagnostics: Diagnostic[] };
 
-const TOP_LEVEL_KEYS = ['hosts', 'webhook', 'requests', 'api', 'catalogs', 'policy', 'ha', 'host_down_grace'];
+const TOP_LEVEL_KEYS = ['hosts', 'webhook', 'requests', 'api', 'catalogs', 'policy', 'ha', 'host_down_grace', 'health'];
 const HOST_KEYS = ['name', 'docker', 'address', 'labels', 'tls', 'ssh', 'network'];
 const TLS_KEYS = ['ca', 'cert', 'key'];
 const HOST_NAME = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
@@ -108,6 +111,7 @@ export function parseConfig(text: string, file: string): ConfigResult {
   const policy = parsePolicy(parsed.value['policy'], file, at, diagnostics);
   const ha = parseHa(parsed.value['ha'], file, at, diagnostics);
   const hostDownGraceMs = parseHostDownGrace(parsed.value['host_down_grace'], file, at(['host_down_grace']), diagnostics);
+  const health = parseHealthSection(parsed.value['health'], file, at(['health']), diagnostics);
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   return {
     config: {
@@ -119,6 +123,7 @@ export function parseConfig(text: string, file: string): ConfigResult {
       policy,
       ...(ha ? { ha } : {}),
       hostDownGraceMs,
+      ...(health ? { health } : {}),
     },
     diagnostics,
   };

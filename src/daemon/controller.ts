@@ -21,12 +21,14 @@
 import { createHash } from 'node:crypto';
 import type winston from 'winston';
 import type { CorralConfig } from '../config/config.js';
+import { DEFAULT_PROBE_IMAGE } from '../config/health.js';
 import type { DesiredStateSource } from '../desired/index.js';
 import type { Leadership, LeadershipChange } from '../ha/leadership.js';
 import { registerSecrets } from '../log/logger.js';
 import type { DesiredStack } from '../model/desired.js';
 import { formatDiagnostic } from '../model/diagnostics.js';
 import type { FileTree } from '../model/files.js';
+import type { ObservedState } from '../model/observed.js';
 import { redactValue, stackSecretValues } from '../model/redact.js';
 import { formatOperation, type HostNote } from '../plan/index.js';
 import {
@@ -39,9 +41,11 @@ import {
 } from '../reconcile/index.js';
 import type { DesiredState } from '../render/index.js';
 import type { ApiController } from '../server/http.js';
-import { HealthStatus, type StackEvent, type StackStatus, SyncStatus } from '../status/stack-status.js';
+import { healthChanges, isGone, repositoryError, type StackEvent, type StackStatus } from '../status/stack-status.js';
 import { type Clock, systemClock } from './clock.js';
+import type { ContainerEvent } from './docker-events.js';
 import { instrumentDockerClient } from './docker-metrics.js';
+import { type HealthChange, HealthMonitor } from './health-monitor.js';
 import { DaemonMetrics, type FetchResult, type PassKind, type WebhookResult } from './metrics.js';
 
 const EVENTS_KEPT = 20;
@@ -74,6 +78,7 @@ interface Work {
 
 export class Controller implements ApiController {
   private readonly clients: DockerClients;
+  private readonly health: HealthMonitor;
   private readonly statuses = new Map<string, StackStatus>();
   private readonly events = new Map<string, StackEvent[]>();
   private readonly appliedFingerprints = new Map<string, string>();
@@ -105,6 +110,13 @@ export class Controller implements ApiController {
     this.clients = clients;
     this.clock = options.clock ?? systemClock;
     this.reconcile = options.reconcile ?? reconcile;
+    this.health = new HealthMonitor({
+      hosts: options.config.hosts,
+      clients: clients.apply,
+      probeImage: options.config.health?.probeImage ?? DEFAULT_PROBE_IMAGE,
+      onChange: (change) => this.healthChanged(change),
+      now: () => this.nowMs(),
+    });
     options.leadership?.onChange((change) => this.leadershipChanged(change));
   }
 
@@ -132,12 +144,18 @@ export class Controller implements ApiController {
     }
   }
 
-  /** Finishes the pass in flight, then takes no more work. */
+  /** A Docker event of a managed container: the health monitor follows (re)starts and removals. */
+  noteContainerEvent(event: ContainerEvent): void {
+    this.health.noteEvent(event.host, event.id, event.action);
+  }
+
+  /** Finishes the pass in flight, then takes no more work; the probe agents go with it. */
   async stop(): Promise<void> {
     this.stopping = true;
     this.pending = undefined;
     for (const lane of this.lanes.values()) lane.again = false;
     await this.idle();
+    await this.health.stop();
   }
 
   // --- API ------------------------------------------------------------------
@@ -225,7 +243,7 @@ export class Controller implements ApiController {
       failed: desired.failed,
       prune: true,
       dryRun: true,
-      clients: this.clients,
+      ...this.passContext(desired.stacks),
       ...this.memoryAndClock(),
     });
     this.reportHostNotes(result.plan.hosts ?? []);
@@ -286,7 +304,7 @@ export class Controller implements ApiController {
       failed: desired.failed,
       prune: true,
       only: [stack],
-      clients: this.clients,
+      ...this.passContext(desired.stacks),
       onResult: (result) => this.metricsRegistry.dockerOperations.inc({ kind: result.operation.kind, result: result.status }),
       ...(this.options.leadership ? { fence: () => this.options.leadership?.fence() } : {}),
       ...this.memoryAndClock(),
@@ -378,7 +396,7 @@ export class Controller implements ApiController {
         error: this.fetchError,
         revision: this.revision,
       });
-      for (const status of this.statuses.values()) status.lastError = `repository: ${this.fetchError}`;
+      for (const status of this.statuses.values()) status.lastError = repositoryError(this.fetchError);
       this.statusChanges += 1;
       return false;
     }
@@ -429,21 +447,47 @@ export class Controller implements ApiController {
     }
     this.events.set(name, events.slice(-EVENTS_KEPT));
     const previous = this.statuses.get(name);
-    if (previous && (previous.sync !== outcome.status.sync || previous.health !== outcome.status.health)) {
-      logger.info(`stack ${outcome.status.sync}, ${outcome.status.health}`, {
-        stack: name,
-        revision: this.revision ?? '(directory)',
-        message: outcome.status.message,
-      });
+    const revision = this.revision ?? '(directory)';
+    if (previous && previous.sync !== outcome.status.sync)
+      logger.info(`stack ${name} ${previous.sync} → ${outcome.status.sync}`, { stack: name, revision, message: outcome.status.message });
+    for (const change of healthChanges(previous, outcome.status)) {
+      const level = /→ (Unhealthy|Degraded|Unknown)$/.test(change.message) ? 'warn' : 'info';
+      logger[level](change.message, { stack: name, revision, detail: change.detail });
     }
-    const lastError =
-      outcome.status.sync === SyncStatus.Failed ? outcome.status.message : this.fetchError ? `repository: ${this.fetchError}` : undefined;
-    const status = { ...outcome.status, events: this.events.get(name) ?? [], ...(lastError ? { lastError } : {}) };
+    const status = { ...outcome.status, events: this.events.get(name) ?? [] };
     const shown = redactValue(status, this.secretValues) as StackStatus;
     if (!previous || JSON.stringify(previous) !== JSON.stringify(shown)) this.statusChanges += 1;
     this.statuses.set(name, shown);
     if (stack && outcome.converged) this.appliedFingerprints.set(name, fingerprint(stack));
     else this.appliedFingerprints.delete(name);
+  }
+
+  /** What every pass shares: the clients, the health monitor's view of the containers, the repository's state (the clock: memoryAndClock). */
+  private passContext(stacks: readonly DesiredStack[]) {
+    return {
+      clients: this.clients,
+      withHealth: (observed: ObservedState) => {
+        this.health.track(observed, stacks);
+        return this.health.annotate(observed);
+      },
+      ...(this.fetchError ? { fetchError: this.fetchError } : {}),
+    };
+  }
+
+  /** A container's health check changed its word: log it, and converge its stack (a strategy may replace it). */
+  private healthChanged(change: HealthChange): void {
+    const level = change.to === 'unhealthy' || change.to === 'unknown' ? 'warn' : 'info';
+    this.options.logger[level](`container ${change.container} health check: ${change.from} → ${change.to}`, {
+      stack: change.stack,
+      service: change.service,
+      host: change.host,
+      result: change.detail,
+    });
+    this.requestSync(change.stack, `health check of ${change.container}: ${change.to}`);
+  }
+
+  private nowMs(): number {
+    return this.clock.now();
   }
 
   /** A stack removed from git whose containers are gone has no status any more. */
@@ -452,12 +496,7 @@ export class Controller implements ApiController {
     if (!desired) return;
     for (const [name, status] of this.statuses) {
       const inGit = desired.stacks.some((s) => s.name === name) || desired.failed.some((f) => f.stack === name);
-      if (
-        !inGit &&
-        status.services.every((s) => s.running === 0) &&
-        status.endpoints.length === 0 &&
-        status.health !== HealthStatus.Degraded
-      ) {
+      if (!inGit && isGone(status)) {
         this.statuses.delete(name);
         this.events.delete(name);
         this.statusChanges += 1;

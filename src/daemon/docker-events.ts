@@ -13,7 +13,9 @@ import type { HostConfig } from '../config/config.js';
 import { CorralLabel } from '../model/labels.js';
 import { dockerClient } from '../observe/client.js';
 
-export const WATCHED_ACTIONS = ['die', 'destroy', 'oom', 'health_status'] as const;
+export const WATCHED_ACTIONS = ['start', 'die', 'destroy', 'oom', 'health_status'] as const;
+/** Actions after which the stack is converged at once (a `start` only refreshes what the health monitor knows). */
+export const HEALING_ACTIONS = ['die', 'destroy', 'oom', 'health_status'] as const;
 /** Actions delivered only once the container reads as stopped. */
 const STOPPING_ACTIONS = new Set(['die', 'oom']);
 const STOPPED_POLL_MS = 50;
@@ -22,8 +24,11 @@ const STOPPED_WAIT_MAX_MS = 5000;
 export interface ContainerEvent {
   host: string;
   stack: string;
+  /** The container's name. */
   container: string;
-  /** `die`, `destroy`, `oom`, or `health_status: unhealthy` and the like. */
+  /** The container's id. */
+  id: string;
+  /** `start`, `die`, `destroy`, `oom`, or `health_status: unhealthy` and the like. */
   action: string;
 }
 
@@ -95,25 +100,22 @@ function watchHost(host: HostConfig, options: EventWatchOptions): () => void {
 function emit(inspector: Docker, host: string, line: string, onEvent: (event: ContainerEvent) => void): void {
   const event = parseEvent(host, line);
   if (!event) return;
-  if (!STOPPING_ACTIONS.has(event.event.action) || !event.id) {
-    onEvent(event.event);
+  if (!STOPPING_ACTIONS.has(event.action) || !event.id) {
+    onEvent(event);
     return;
   }
-  void untilStopped(inspector.getContainer(event.id)).then(() => onEvent(event.event));
+  void untilStopped(inspector.getContainer(event.id)).then(() => onEvent(event));
 }
 
-function parseEvent(host: string, line: string): { event: ContainerEvent; id?: string } | undefined {
+function parseEvent(host: string, line: string): ContainerEvent | undefined {
   if (line.trim() === '') return undefined;
   try {
     const event = JSON.parse(line) as { Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
     const attributes = event.Actor?.Attributes ?? {};
     const stack = attributes[CorralLabel.stack];
     if (!stack || !event.Action) return undefined;
-    const id = event.Actor?.ID;
-    return {
-      event: { host, stack, container: attributes['name'] ?? id ?? '', action: event.Action },
-      ...(id ? { id } : {}),
-    };
+    const id = event.Actor?.ID ?? '';
+    return { host, stack, container: attributes['name'] ?? id, id, action: event.Action };
   } catch {
     return undefined; // a partial or foreign line: nothing to act on
   }

@@ -152,12 +152,38 @@ function stackGauges(source: MetricsSource, registers: Registry[]): void {
       },
     });
   perService('corral_service_desired_containers', 'Containers each service should have.', (s) => s.desired);
-  perService('corral_service_running_containers', 'Running containers of each service (unhealthy ones excluded).', (s) => s.running);
-  // Health checks per container come with the status module's `healthy` count; until a service has one, no series.
-  perService('corral_service_healthy_containers', 'Containers of each service that pass their health check.', (s) => healthyOf(s));
-}
-
-function healthyOf(service: StackStatus['services'][number]): number | undefined {
-  const healthy = (service as { healthy?: unknown }).healthy;
-  return typeof healthy === 'number' ? healthy : undefined;
+  perService('corral_service_running_containers', 'Running containers of each service.', (s) => s.running);
+  perService(
+    'corral_service_healthy_containers',
+    'Containers of each service that pass their health checks (without any check: that run without restarting).',
+    (s) => s.healthy,
+  );
+  perService(
+    'corral_service_unhealthy_containers',
+    'Running containers of each service that fail their health checks, or restart.',
+    (s) => s.unhealthy,
+  );
+  perService(
+    'corral_service_starting_containers',
+    'Running containers of each service that have not passed their health checks yet.',
+    (s) => s.starting,
+  );
+  perService(
+    'corral_service_unknown_containers',
+    'Running containers of each service whose health checks cannot be run.',
+    (s) => s.unknown,
+  );
+  new Gauge({
+    name: 'corral_service_health',
+    help: `Health of each service: 1 for its current status (${healthWords.join(', ')}), 0 for the others.`,
+    labelNames: ['stack', 'service', 'status'],
+    registers,
+    collect() {
+      this.reset();
+      for (const stack of source.stacks())
+        for (const service of stack.services)
+          for (const word of healthWords)
+            this.set({ stack: stack.name, service: service.name, status: word }, word === service.health ? 1 : 0);
+    },
+  });
 }

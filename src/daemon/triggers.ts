@@ -1,19 +1,22 @@
 /**
  * What wakes the controller under `corral run`: a full check at start and every interval,
  * the repository's and catalogs' file watches, and Docker events of managed containers (a
- * `die` only once the container reads as stopped, see ./docker-events.ts). SIGTERM or SIGINT
+ * `die` only once the container reads as stopped, see ./docker-events.ts; a `start` only tells the
+ * health monitor). SIGTERM or SIGINT
  * stops every trigger, then the controller finishes the passes in flight.
  */
 import type winston from 'winston';
 import type { HostConfig } from '../config/config.js';
 import { type Clock, systemClock } from './clock.js';
-import { type EventWatchOptions, watchDockerEvents } from './docker-events.js';
+import { type ContainerEvent, type EventWatchOptions, HEALING_ACTIONS, watchDockerEvents } from './docker-events.js';
 
 /** The controller as the triggers see it. */
 export interface TriggerTarget {
   requestFullCheck(reason: string): void;
   requestFetch(reason: string): void;
   requestSync(stack: string, reason: string): void;
+  /** Every Docker event of a managed container (the health monitor follows starts and removals). */
+  noteContainerEvent?(event: ContainerEvent): void;
   /** Finishes the work in flight and takes no more. */
   stop(): Promise<void>;
 }
@@ -42,7 +45,11 @@ export async function runDaemon(wiring: DaemonWiring): Promise<string> {
   const stopSignal = wiring.stopSignal ?? firstSignal(['SIGTERM', 'SIGINT']);
   const stopWatching = wiring.repository.watch(() => controller.requestFetch('repository changed'));
   const stopEvents = (wiring.watchEvents ?? watchDockerEvents)(wiring.hosts, {
-    onEvent: (event) => controller.requestSync(event.stack, `container ${event.container} on ${event.host}: ${event.action}`),
+    onEvent: (event) => {
+      controller.noteContainerEvent?.(event);
+      if (HEALING_ACTIONS.some((action) => event.action.startsWith(action)))
+        controller.requestSync(event.stack, `container ${event.container} on ${event.host}: ${event.action}`);
+    },
     onStreamError: (host, message, retryInMs) => logger.warn('Docker event stream lost; reconnecting', { host, error: message, retryInMs }),
   });
   const timer = clock.setInterval(() => controller.requestFullCheck('interval'), wiring.intervalMs);

@@ -155,7 +155,7 @@ function containersByHost(status: StackStatus): Html {
   const byHost = new Map<string, Html[]>();
   const add = (host: string, item: Html) => byHost.set(host, [...(byHost.get(host) ?? []), item]);
   const services = servicesOf(status);
-  if (services.some((s) => s.containers)) {
+  if (services.some((s) => s.containers?.length)) {
     for (const s of services)
       for (const c of s.containers ?? [])
         add(

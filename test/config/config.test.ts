@@ -263,3 +263,16 @@ test('host_down_grace: a duration or a number of seconds; 5 minutes when absent;
   );
   assert.match(String(grace('host_down_grace: -5\n')), /host_down_grace: -5 is not a duration/);
 });
+
+test('health.probe_image names the probe agent image; it defaults to busybox; a bad value is refused with the field', () => {
+  const hosts = 'hosts:\n  - name: h1\n    docker: unix:///run/docker.sock\n';
+  assert.equal(parseConfig(hosts, FILE).config?.health, undefined);
+  assert.deepEqual(parseConfig(`${hosts}health:\n  probe_image: 10.99.0.2:5000/corral/busybox:1\n`, FILE).config?.health, {
+    probeImage: '10.99.0.2:5000/corral/busybox:1',
+  });
+  assert.deepEqual(parseConfig(`${hosts}health: {}\n`, FILE).config?.health, { probeImage: 'busybox:1.36' });
+  assert.deepEqual(errorsOf(`${hosts}health:\n  probe_image: "not an image!"\n`), [
+    'corral.yml:4: error: health.probe_image: "not an image!" is not an image reference; expected `health: {probe_image: IMAGE}` (an image with busybox sh, nsenter, nc and timeout)',
+  ]);
+  assert.deepEqual(errorsOf(`${hosts}health:\n  probe: x\n`), ['corral.yml:4: error: health.probe: unknown key; accepted: probe_image']);
+});

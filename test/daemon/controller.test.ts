@@ -136,7 +136,20 @@ function outcome(stack: string, pending: boolean, operations: StackOutcome['oper
     sync: pending ? 'OutOfSync' : 'Synced',
     health: 'Healthy',
     message: pending ? 'changes pending' : 'converged',
-    services: [{ name: 'web', desired: 1, running: pending ? 0 : 1 }],
+    services: [
+      {
+        name: 'web',
+        health: 'Healthy',
+        checkedBy: 'running',
+        containers: [],
+        desired: 1,
+        running: pending ? 0 : 1,
+        healthy: pending ? 0 : 1,
+        unhealthy: 0,
+        starting: 0,
+        unknown: 0,
+      },
+    ],
     endpoints: [],
     events: [],
   };

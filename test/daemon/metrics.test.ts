@@ -3,13 +3,30 @@ import { test } from 'node:test';
 import { requestShape } from '../../src/daemon/docker-metrics.js';
 import { DaemonMetrics } from '../../src/daemon/metrics.js';
 import { loadDesiredState } from '../../src/render/index.js';
-import { type StackStatus, stackStatus } from '../../src/status/stack-status.js';
+import { type ServiceStatus, type StackStatus, stackStatus } from '../../src/status/stack-status.js';
 import { parseMetrics, samples, total } from './prometheus-text.js';
 
 const ODD_SERVICE = 'we"b\\x\nnew';
 
 function status(name: string, sync: StackStatus['sync'], health: StackStatus['health'], services: StackStatus['services']): StackStatus {
   return { name, sync, health, message: '', services, endpoints: [], events: [] };
+}
+
+/** A service's status with the given counts; the rest healthy and plain. */
+function service(name: string, desired: number, running: number, extra: Partial<ServiceStatus> = {}): ServiceStatus {
+  return {
+    name,
+    desired,
+    running,
+    healthy: running,
+    unhealthy: 0,
+    starting: 0,
+    unknown: 0,
+    health: 'Healthy',
+    checkedBy: 'running',
+    containers: [],
+    ...extra,
+  };
 }
 
 function metricsWith(stacks: StackStatus[], fetchFailing = false): DaemonMetrics {
@@ -29,7 +46,7 @@ test('per-stack sync and health are state sets: 1 for the current word, 0 for th
 });
 
 test('services: desired and running per stack and service; the gauges follow the status at each scrape', async () => {
-  const stacks = [status('a', 'Synced', 'Healthy', [{ name: 'web', desired: 3, running: 2 }])];
+  const stacks = [status('a', 'Synced', 'Healthy', [service('web', 3, 2)])];
   const metrics = metricsWith(stacks);
   let families = parseMetrics(await metrics.text());
   assert.equal(total(families, 'corral_service_desired_containers', { stack: 'a', service: 'web' }), 3);
@@ -39,8 +56,21 @@ test('services: desired and running per stack and service; the gauges follow the
   assert.equal(samples(families, 'corral_service_desired_containers', { stack: 'a' }).length, 0, 'a removed stack leaves no series');
 });
 
+test('services: health counts and the health word as a state set', async () => {
+  const web = service('web', 3, 3, { healthy: 1, unhealthy: 1, starting: 1, health: 'Degraded', checkedBy: 'health_check' });
+  const families = parseMetrics(await metricsWith([status('a', 'Synced', 'Degraded', [web])]).text());
+  const at = { stack: 'a', service: 'web' };
+  assert.equal(total(families, 'corral_service_healthy_containers', at), 1);
+  assert.equal(total(families, 'corral_service_unhealthy_containers', at), 1);
+  assert.equal(total(families, 'corral_service_starting_containers', at), 1);
+  assert.equal(total(families, 'corral_service_unknown_containers', at), 0);
+  assert.equal(total(families, 'corral_service_health', { ...at, status: 'Degraded' }), 1);
+  assert.equal(total(families, 'corral_service_health', at), 1, 'one word at a time');
+  assert.equal(samples(families, 'corral_service_health', at).length, 5);
+});
+
 test('label values from requesters are escaped: quotes, backslashes and newlines come back intact', async () => {
-  const metrics = metricsWith([status('a', 'Synced', 'Healthy', [{ name: ODD_SERVICE, desired: 1, running: 1 }])]);
+  const metrics = metricsWith([status('a', 'Synced', 'Healthy', [service(ODD_SERVICE, 1, 1)])]);
   const text = await metrics.text();
   assert.ok(!text.includes(ODD_SERVICE), 'the raw name is never written as is');
   const families = parseMetrics(text);
@@ -64,7 +94,7 @@ test('a service named by an answer reaches /metrics escaped: the requester canno
   const state = loadDesiredState(files);
   const [desired] = state.stacks;
   assert.deepEqual(Object.keys(desired?.services ?? {}), [hostileName], 'the answer is the service name, unchanged');
-  const metrics = metricsWith([stackStatus({ name: 's', ...(desired ? { desired } : {}), observed: { hosts: [] } })]);
+  const metrics = metricsWith([stackStatus({ name: 's', ...(desired ? { desired } : {}), observed: { hosts: [] }, nowMs: 0 })]);
   const text = await metrics.text();
   assert.ok(!text.includes(hostileName), 'the raw name is never written as is');
   assert.doesNotMatch(text, /^corral_up\{x=/m, 'no series of its own');

@@ -76,7 +76,7 @@ test('start, interval, file watch and Docker events feed the controller; the sto
   assert.equal(clock.ticks?.ms, 30_000);
   clock.ticks?.callback();
   onFileChange?.();
-  events?.onEvent({ host: 'h2', stack: 'shop', container: 'shop-web-1', action: 'die' });
+  events?.onEvent({ host: 'h2', stack: 'shop', container: 'shop-web-1', id: 'c0ffee', action: 'die' });
   assert.deepEqual(controller.calls, [
     'full check: start',
     'full check: interval',

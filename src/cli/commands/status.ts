@@ -63,7 +63,18 @@ function detail(s: StackStatus): string {
     `revision:  ${s.revision ?? '-'}${s.appliedRevision && s.appliedRevision !== s.revision ? ` (running: ${s.appliedRevision})` : ''}`,
     `message:   ${s.message}`,
     '',
-    table([['SERVICE', 'DESIRED', 'RUNNING'], ...s.services.map((svc) => [svc.name, String(svc.desired), String(svc.running)])]).trimEnd(),
+    table([
+      ['SERVICE', 'HEALTH', 'DESIRED', 'RUNNING', 'HEALTHY', 'UNHEALTHY', 'STARTING', 'CHECKED BY'],
+      ...s.services.map((svc) => [
+        svc.name,
+        svc.health,
+        ...[svc.desired, svc.running, svc.healthy, svc.unhealthy, svc.starting].map(String),
+        svc.checkedBy,
+      ]),
+    ]).trimEnd(),
+    '',
+    'containers:',
+    ...containerLines(s),
     '',
     'endpoints:',
     ...(s.endpoints.length
@@ -75,6 +86,24 @@ function detail(s: StackStatus): string {
     ...(s.events.length ? s.events.slice(-10).map((e) => `  ${e.time}  ${e.message}`) : ['  (none)']),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+function containerLines(s: StackStatus): string[] {
+  const containers = s.services.flatMap((svc) => svc.containers);
+  if (containers.length === 0) return ['  (none)'];
+  const rows = containers.map((c) => [
+    c.name,
+    c.host,
+    c.state,
+    c.health ?? '-',
+    c.upSeconds === undefined ? '-' : `${c.upSeconds}s`,
+    c.restartCount === undefined ? '-' : String(c.restartCount),
+    c.detail ?? '',
+  ]);
+  return table([['NAME', 'HOST', 'STATE', 'HEALTH', 'UP', 'RESTARTS', 'DETAIL'], ...rows])
+    .trimEnd()
+    .split('\n')
+    .map((line) => `  ${line}`);
 }
 
 function endpointsText(s: StackStatus): string {
