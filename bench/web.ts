@@ -69,7 +69,12 @@ function syntheticStatus(index: number): StackStatus {
       unknown: 0,
       health: 'Healthy' as const,
       checkedBy: 'running' as const,
-      containers: [1, 2].map((i) => ({ name: `${name}-${service}-${i}`, host: `h${i}`, state: 'running' as const, health: 'healthy' as const })),
+      containers: [1, 2].map((i) => ({
+        name: `${name}-${service}-${i}`,
+        host: `h${i}`,
+        state: 'running' as const,
+        health: 'healthy' as const,
+      })),
     })),
     endpoints: [0, 1].map((i) => ({
       service: 'web',
