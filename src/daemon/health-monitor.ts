@@ -231,6 +231,7 @@ export class HealthMonitor {
     const inspected = entry.inspected;
     if (!spec || !inspected || this.entries.get(entry.id) !== entry) return;
     entry.probing = true;
+    const startedMs = Date.now();
     entry.probe ??= startProbe(this.now());
     const reply = await this.agent(entry.host).probe({
       pid: inspected.pid,
@@ -245,7 +246,8 @@ export class HealthMonitor {
     entry.probe = recordProbe(before, spec, interpretProbe(reply, spec), this.now());
     this.reportChange(entry, before, entry.probe);
     if (reply.kind === 'gone') this.inspect(entry);
-    this.schedule(entry, spec.intervalMs);
+    // Probes start `interval` apart (as haproxy's `inter`), however long each one took.
+    this.schedule(entry, Math.max(0, spec.intervalMs - (Date.now() - startedMs)));
   }
 
   private reportChange(entry: Entry, before: ProbeState, after: ProbeState): void {

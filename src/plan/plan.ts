@@ -23,7 +23,7 @@ import { CorralLabel } from '../model/labels.js';
 import { containerName, deploymentUnitId } from '../model/naming.js';
 import type { ObservedContainer, ObservedHost, ObservedState } from '../model/observed.js';
 import type { HeldInstance, StackPlacement, UnitInstance } from '../model/placement.js';
-import { checkedHealth } from '../status/container-health.js';
+import { checkedHealth, isRecovering } from '../status/container-health.js';
 import { formatDuration } from '../util/duration.js';
 import type { ContainerPlanSpec } from './container-spec.js';
 import { ContainerSpecs } from './container-specs.js';
@@ -354,7 +354,8 @@ function decideContainer(
  * A running container whose health check says unhealthy, by its service's rancher-compose
  * `health_check.strategy`: `recreate` replaces it; `recreateOnQuorum` replaces it only while at
  * least `quorum` containers of the service are healthy; `none` (and a Docker HEALTHCHECK alone)
- * only reports it. The health comes in as observed data (the daemon's probes).
+ * only reports it. One whose latest probe passed is recovering and is left alone. The health
+ * comes in as observed data (the daemon's probes).
  */
 function healthDecision(
   service: DesiredService,
@@ -367,6 +368,13 @@ function healthDecision(
   if (!check || existing.state !== 'running' || health?.word !== 'unhealthy') return undefined;
   if (check.strategy === 'none') {
     notes.push({ level: 'info', message: `${existing.name} is unhealthy (${health.detail}); health_check strategy none: left as is` });
+    return undefined;
+  }
+  if (isRecovering(existing)) {
+    notes.push({
+      level: 'info',
+      message: `${existing.name} is unhealthy (${health.detail}) but its latest probe passed: not recreated while it recovers`,
+    });
     return undefined;
   }
   if (check.strategy === 'recreateOnQuorum') {

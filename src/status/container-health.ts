@@ -40,6 +40,15 @@ export function checkedHealth(container: ObservedContainer, service: DesiredServ
   return reports.sort((a, b) => SEVERITY[b.word] - SEVERITY[a.word])[0];
 }
 
+/**
+ * An unhealthy container whose latest probe passed is on its way back (it needs healthy_threshold
+ * passes in a row): a strategy does not replace it.
+ */
+export function isRecovering(container: ObservedContainer): boolean {
+  const probe = container.probe;
+  return probe !== undefined && probe.status === 'unhealthy' && probe.unknown === undefined && probe.consecutiveSuccesses > 0;
+}
+
 /** The health of a running (or restarting) container; undefined for one that is stopped. */
 export function containerHealth(
   container: ObservedContainer,

@@ -108,3 +108,14 @@ test("Docker's HEALTHCHECK alone is reported, not acted on; with a health_check 
   assert.equal(planFor(plain, [], dockerUnhealthy), 'stack web: no changes\n');
   assert.match(planFor(webWith('recreate'), [], dockerUnhealthy), /StopContainer web-app-1: unhealthy: Docker HEALTHCHECK fails/);
 });
+
+test('an unhealthy container whose latest probe passed is recovering: not recreated', () => {
+  const recovering = (c: ObservedContainer) =>
+    c.name === 'web-app-2' && c.probe ? { ...c, probe: { ...c.probe, consecutiveSuccesses: 1, consecutiveFailures: 0 } } : c;
+  assert.equal(
+    planFor(webWith('recreate'), [2], recovering),
+    `stack web
+  info: web-app-2 is unhealthy (HTTP/1.0 500 Internal Server Error) but its latest probe passed: not recreated while it recovers
+`,
+  );
+});
