@@ -156,6 +156,8 @@ export class HealthMonitor {
       if (spec) entry.spec = spec;
       else delete entry.spec;
     }
+    // The (re)initializing timeout counts from when the monitor first saw this start of the container.
+    if (entry.spec && !entry.probe) entry.probe = startProbe(this.now());
     const retryInspect = entry.inspectFailedMs !== undefined && this.now() - entry.inspectFailedMs >= INSPECT_RETRY_MS;
     if (!entry.inspected && !entry.inspecting && (entry.inspectFailedMs === undefined || retryInspect)) this.inspect(entry);
     else if (entry.inspected && entry.spec && !entry.timer && !entry.probing) this.schedule(entry, 0);
@@ -242,10 +244,14 @@ export class HealthMonitor {
     });
     entry.probing = false;
     if (this.entries.get(entry.id) !== entry || entry.spec !== spec || !entry.probe) return;
-    const before = entry.probe;
-    entry.probe = recordProbe(before, spec, interpretProbe(reply, spec), this.now());
-    this.reportChange(entry, before, entry.probe);
-    if (reply.kind === 'gone') this.inspect(entry);
+    if (reply.kind === 'gone') {
+      // It stopped or restarted: not a result of its check. The inspect tells which; a restart reinitializes.
+      this.inspect(entry);
+    } else {
+      const before = entry.probe;
+      entry.probe = recordProbe(before, spec, interpretProbe(reply, spec), this.now());
+      this.reportChange(entry, before, entry.probe);
+    }
     // Probes start `interval` apart (as haproxy's `inter`), however long each one took.
     this.schedule(entry, Math.max(0, spec.intervalMs - (Date.now() - startedMs)));
   }

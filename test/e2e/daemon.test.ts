@@ -48,7 +48,10 @@ test('the status API lists the stack with revision, counts and endpoints a user 
   const status = await daemon.stack('dmn-a');
   assert.ok(status);
   assert.match(status.revision ?? '', /^[0-9a-f]{40}$/);
-  assert.deepEqual(status.services, [{ name: 'web', desired: 2, running: 2 }]);
+  assert.deepEqual(
+    status.services.map((s) => [s.name, s.desired, s.running, s.healthy, s.health, s.checkedBy]),
+    [['web', 2, 2, 2, 'Healthy', 'running']],
+  );
   assert.equal(status.endpoints.length, 2);
   for (const endpoint of status.endpoints) {
     const page = await (await fetch(`http://${endpoint.address}:${endpoint.port}/`)).text();
@@ -75,7 +78,8 @@ test('the status API lists the stack with revision, counts and endpoints a user 
   const detail = spawnSync(process.execPath, [join(ROOT, 'bin', 'corral'), 'status', 'dmn-a', '--server', daemon.url], {
     encoding: 'utf8',
   });
-  assert.match(detail.stdout, /^web\s+2\s+2$/m);
+  assert.match(detail.stdout, /^web\s+Healthy\s+2\s+2\s+2\s+0\s+0\s+running$/m);
+  assert.match(detail.stdout, /^\s+dmn-a-web-1\s+h\d\s+running\s+healthy\s+(\d+s|-)\s+(0|-)\s+running$/m);
   assert.match(detail.stdout, /CreateContainer dmn-a-web-1/);
 });
 
