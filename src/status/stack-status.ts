@@ -36,8 +36,8 @@ export interface ContainerStatus {
   /** For a running container: its health, and why. */
   health?: ContainerHealthWord;
   detail?: string;
-  /** Seconds since Docker last started it, when the daemon has inspected it. */
-  upSeconds?: number;
+  /** When Docker last started it, when the daemon has inspected it (a time, so that a status only changes when something happens). */
+  startedAt?: string;
   restartCount?: number;
 }
 
@@ -278,7 +278,7 @@ function containerStatus(c: ObservedContainer, report: ContainerHealthReport | u
     host: c.host,
     state: c.state,
     ...(report ? { health: report.word, detail: report.detail } : {}),
-    ...(report?.runningForMs === undefined ? {} : { upSeconds: Math.floor(report.runningForMs / 1000) }),
+    ...(c.runtime ? { startedAt: c.runtime.startedAt } : {}),
     ...(report?.restartCount === undefined ? {} : { restartCount: report.restartCount }),
   };
 }

@@ -79,7 +79,7 @@ test('the status API lists the stack with revision, counts and endpoints a user 
     encoding: 'utf8',
   });
   assert.match(detail.stdout, /^web\s+Healthy\s+2\s+2\s+2\s+0\s+0\s+running$/m);
-  assert.match(detail.stdout, /^\s+dmn-a-web-1\s+h\d\s+running\s+healthy\s+(\d+s|-)\s+(0|-)\s+running$/m);
+  assert.match(detail.stdout, /^\s+dmn-a-web-1\s+h\d\s+running\s+healthy\s+(\d+[smhd]|-)\s+(0|-)\s+running$/m);
   assert.match(detail.stdout, /CreateContainer dmn-a-web-1/);
 });
 

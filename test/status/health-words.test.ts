@@ -199,6 +199,16 @@ test('per-service counts and words; the stack takes the worst service', () => {
 test('no checks at all: Healthy when every desired container runs; a missing one makes it Degraded', () => {
   const worker = service('worker', 2);
   assert.equal(statusOf([worker], [container('worker', 1), container('worker', 2)]).health, 'Healthy');
+  const inspected = statusOf([worker], [container('worker', 1, { runtime: { startedAt: '2030-01-01T00:00:00Z', restartCount: 2 } })]);
+  assert.deepEqual(inspected.services[0]?.containers[0], {
+    name: 'shop-worker-1',
+    host: 'h1',
+    state: 'running',
+    health: 'healthy',
+    detail: 'running',
+    startedAt: '2030-01-01T00:00:00Z',
+    restartCount: 2,
+  });
   const short = statusOf([worker], [container('worker', 1), container('worker', 2, { state: 'exited', exitCode: 1 })]);
   assert.equal(short.health, 'Degraded');
   assert.equal(short.message, 'worker: Degraded, 1 of 2 healthy; 1 not running');

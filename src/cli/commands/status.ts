@@ -96,7 +96,7 @@ function containerLines(s: StackStatus): string[] {
     c.host,
     c.state,
     c.health ?? '-',
-    c.upSeconds === undefined ? '-' : `${c.upSeconds}s`,
+    upFor(c.startedAt),
     c.restartCount === undefined ? '-' : String(c.restartCount),
     c.detail ?? '',
   ]);
@@ -104,6 +104,15 @@ function containerLines(s: StackStatus): string[] {
     .trimEnd()
     .split('\n')
     .map((line) => `  ${line}`);
+}
+
+/** `42s`, `17m`, `5h`, `3d` since the time given; `-` when unknown. */
+function upFor(startedAt: string | undefined): string {
+  const seconds = Math.floor((Date.now() - Date.parse(startedAt ?? '')) / 1000);
+  if (!Number.isFinite(seconds)) return '-';
+  if (seconds < 120) return `${Math.max(0, seconds)}s`;
+  if (seconds < 7200) return `${Math.floor(seconds / 60)}m`;
+  return seconds < 172_800 ? `${Math.floor(seconds / 3600)}h` : `${Math.floor(seconds / 86_400)}d`;
 }
 
 function endpointsText(s: StackStatus): string {
