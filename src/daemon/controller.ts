@@ -115,6 +115,7 @@ export class Controller implements ApiController {
       clients: clients.apply,
       probeImage: options.config.health?.probeImage ?? DEFAULT_PROBE_IMAGE,
       onChange: (change) => this.healthChanged(change),
+      onNews: (stack) => this.requestSync(stack, 'a container restarted or its Docker health check spoke'),
       now: () => this.nowMs(),
     });
     options.leadership?.onChange((change) => this.leadershipChanged(change));

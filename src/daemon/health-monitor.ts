@@ -39,6 +39,8 @@ export interface HealthMonitorOptions {
   clients: ReadonlyMap<string, Docker>;
   probeImage: string;
   onChange: (change: HealthChange) => void;
+  /** An inspect found news the status shows (a restart count, Docker's check output): the stack's status needs a pass. */
+  onNews?: (stack: string) => void;
   now?: () => number;
 }
 
@@ -198,6 +200,8 @@ export class HealthMonitor {
       restartCount: info.RestartCount,
       ...(info.State.Health?.Status === 'unhealthy' && output ? { dockerHealthOutput: output } : {}),
     };
+    const shown = (runtime: Inspected | undefined) => `${runtime?.restartCount}|${runtime?.dockerHealthOutput ?? ''}`;
+    if (shown(previous) !== shown(entry.inspected) && (previous || entry.inspected.dockerHealthOutput)) this.options.onNews?.(entry.stack);
     const restarted = previous !== undefined && previous.startedAt !== info.State.StartedAt;
     if (restarted && entry.probe) entry.probe = restartProbe(entry.probe, this.now());
     if (!entry.spec || !info.State.Running) return;
