@@ -200,8 +200,12 @@ test('SIGKILL during a 20-container apply, then a restart: exactly the desired s
   for (let round = 1; round <= 10; round += 1) {
     await cleanup(hosts, ['dmn-big']);
     const doomed = new Daemon({ repo: remote.bare, config: configPath, interval: 60, port: freePort() }).start();
-    await waitFor('the apply under way', 20_000, async () => (await running('dmn-big')) >= 1 + (round % 5) * 3, 20);
-    await doomed.stop('SIGKILL');
+    try {
+      await waitFor('the apply under way', 20_000, async () => (await running('dmn-big')) >= 1 + (round % 5) * 3, 20);
+    } finally {
+      // Also when the wait fails: a daemon left running would keep the test process, and the fleet lock, forever.
+      await doomed.stop('SIGKILL');
+    }
     daemon = new Daemon({ repo: remote.bare, config: configPath, interval: 60, port: freePort() }).start();
     await waitFor(`round ${round}: dmn-big Synced`, 60_000, synced('dmn-big'), 100);
     const names = (await placementOf(hosts, 'dmn-big')).map((entry) => entry.split(':')[1] ?? '').sort();
