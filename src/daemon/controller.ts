@@ -455,7 +455,9 @@ export class Controller implements ApiController {
       const level = /→ (Unhealthy|Degraded|Unknown)$/.test(change.message) ? 'warn' : 'info';
       logger[level](change.message, { stack: name, revision, detail: change.detail });
     }
-    const status = { ...outcome.status, events: this.events.get(name) ?? [] };
+    // status/stack-status.ts names a repository error; a pass that did not get it still shows it.
+    const lastError = outcome.status.lastError ?? (this.fetchError ? repositoryError(this.fetchError) : undefined);
+    const status = { ...outcome.status, events: this.events.get(name) ?? [], ...(lastError ? { lastError } : {}) };
     const shown = redactValue(status, this.secretValues) as StackStatus;
     if (!previous || JSON.stringify(previous) !== JSON.stringify(shown)) this.statusChanges += 1;
     this.statuses.set(name, shown);
