@@ -201,7 +201,7 @@ test('SIGKILL during a 20-container apply, then a restart: exactly the desired s
     await cleanup(hosts, ['dmn-big']);
     const doomed = new Daemon({ repo: remote.bare, config: configPath, interval: 60, port: freePort() }).start();
     try {
-      await waitFor('the apply under way', 20_000, async () => (await running('dmn-big')) >= 1 + (round % 5) * 3, 20);
+      await waitFor('the apply under way', 60_000, async () => (await running('dmn-big')) >= 1 + (round % 5) * 3, 20);
     } finally {
       // Also when the wait fails: a daemon left running would keep the test process, and the fleet lock, forever.
       await doomed.stop('SIGKILL');
