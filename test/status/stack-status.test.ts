@@ -208,5 +208,6 @@ test('a new stack of which nothing is created yet is OutOfSync, not Synced, even
     plan,
     observed: { hosts: [host('h1', '10.0.0.1', []), host('h2', '', [], false)] },
   });
-  assert.deepEqual([status.sync, status.health], ['OutOfSync', 'Degraded']);
+  // Health by src/status/words.ts: none of the desired container runs yet, which is Unhealthy (worse than Degraded).
+  assert.deepEqual([status.sync, status.health], ['OutOfSync', 'Unhealthy']);
 });
