@@ -12,7 +12,7 @@ import { rancherSystemLabels } from '../model/naming.js';
 import { copyInto, mergeRecords } from '../util/records.js';
 import { keyValueMap, stringMap } from '../util/values.js';
 import { type Parsed, parseDuration, parsePort, parseSize, parseVolumeMount, splitShellWords, stringList } from './compose-values.js';
-import { type ConfigHash, configHash, formatKeyHashes, type HashMemo } from './hash.js';
+import { type ConfigHash, configHash, formatKeyHashes, type HashMemo, keyHashes } from './hash.js';
 import {
   externalLinksOf,
   externalLinkTarget,
@@ -268,39 +268,39 @@ export function containerSpec(ctx: ContainerContext): ContainerPlanSpec {
   const { stack, service, instance } = ctx;
   const name = ctx.unitNames[service.name] ?? service.name;
   const b: Builder = { ctx, config: {}, host: {}, resolved: {}, references: [], volumes: [], warnings: [], notApplied: [] };
-  const hashed: Record<string, unknown> = {};
+  const keyInputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(service.compose)) {
     if (value === undefined || value === null) continue;
     const handler = APPLIED[key];
     if (handler) {
       handler(value, b, key);
-      hashed[key] = value;
+      keyInputs[key] = value;
     } else {
       b.warnings.push(`${key}: ${NOT_APPLIED[key] ?? 'not supported by corral'}; ignored`);
     }
   }
   if (!service.compose.image) b.warnings.push('image: missing; the container cannot be created');
-  Object.assign(hashed, b.resolved);
+  Object.assign(keyInputs, b.resolved);
   const network = joinNetwork(b, name);
   const driver = ctx.networkDriver ?? 'bridge';
-  if (network) hashed['aliases'] = aliasesOf(ctx);
-  if (network && driver === 'overlay') hashed['network'] = driver;
+  if (network) keyInputs['aliases'] = aliasesOf(ctx);
+  if (network && driver === 'overlay') keyInputs['network'] = driver;
   const joins = network ? externalJoins(ctx) : [];
   if (externalLinksOf(service, stack.name).length > 0) {
-    if (network) hashed['external_links'] = joins;
+    if (network) keyInputs['external_links'] = joins;
     else b.warnings.push(`external_links: ${name} is not on the stack network (network_mode ${b.networkMode}); not applied`);
   }
   const labels = service.compose.labels;
   const startOnce = (labels[SchedulingLabel.startOnce] ?? '').toLowerCase() === 'true';
   b.host['RestartPolicy'] ??= { Name: startOnce ? '' : 'unless-stopped', MaximumRetryCount: 0 };
   if (labels[SchedulingLabel.hostnameOverride] === 'container_name') b.config['Hostname'] = name;
-  const hash = configHash(hashed, ctx.hashMemo);
   // Built by assignment, in the order of `{ name, ...config, Image, Labels, HostConfig, NetworkingConfig }`.
   const create = copyInto<unknown>({ name }, b.config) as ContainerCreateSpec;
   create.Image = String(service.compose.image ?? '');
-  create.Labels = instanceLabels(stack, service, instance, hash);
+  create.Labels = appLabels(stack, service, instance);
   create.HostConfig = b.host;
   if (network) create['NetworkingConfig'] = { EndpointsConfig: { [network]: { Aliases: aliasesOf(ctx) } } };
+  const hash = sealRequest(create, joins, stack, service, instance, keyHashes(keyInputs, ctx.hashMemo), ctx.hashMemo);
   const spec: ContainerPlanSpec = {
     name,
     image: create.Image,
@@ -321,13 +321,31 @@ export function containerSpec(ctx: ContainerContext): ContainerPlanSpec {
   return spec;
 }
 
-/** A container's labels: the service's own, then Rancher's system labels, then corral's ownership labels. */
-export function instanceLabels(stack: DesiredStack, service: DesiredService, instance: number, hash: ConfigHash): Record<string, string> {
-  return mergeRecords(
-    service.compose.labels,
-    rancherSystemLabels(stack.name, service.name, instance, service.primary),
-    ownershipLabels(stack, service.name, service.primary ?? service.name, instance, hash),
-  );
+/** What Docker gets as labels besides corral's own: the service's labels, then Rancher's system labels. */
+export function appLabels(stack: DesiredStack, service: DesiredService, instance: number): Record<string, string> {
+  return mergeRecords(service.compose.labels, rancherSystemLabels(stack.name, service.name, instance, service.primary));
+}
+
+/**
+ * Hashes a finished create request, which carries only the app's labels, together with the other
+ * stacks' networks it joins once created (external_links: Docker links, which a connect cannot
+ * change on a running container), and then adds corral's ownership labels (the hash among them)
+ * to it: corral's own labels never change the hash, so a new revision or template version alone
+ * replaces nothing.
+ */
+export function sealRequest(
+  create: ContainerCreateSpec,
+  joins: readonly NetworkJoin[],
+  stack: DesiredStack,
+  service: DesiredService,
+  instance: number,
+  keys: Record<string, string>,
+  memo?: HashMemo,
+): ConfigHash {
+  const hashed = joins.length === 0 ? create : copyInto<unknown>({ 'corral:joins': joins }, create);
+  const hash = configHash(hashed, keys, memo);
+  create.Labels = mergeRecords(create.Labels, ownershipLabels(stack, service.name, service.primary ?? service.name, instance, hash));
+  return hash;
 }
 
 function ownershipLabels(
@@ -458,6 +476,7 @@ function addMount(b: Builder, mount: ReturnType<typeof parseVolumeMount> extends
 /** A named volume is stack-scoped (`<stack>_<name>`) unless the stack declares it external. */
 function namedVolume(b: Builder, name: string): string {
   const declared = b.ctx.stack.volumes[name] ?? {};
+  b.resolved[`volume ${name}`] = declared;
   const external = declared['external'];
   if (external === true || (typeof external === 'object' && external !== null)) {
     const externalName = typeof external === 'object' ? (external as { name?: unknown }).name : undefined;

@@ -1,16 +1,17 @@
 /**
  * Container specs for one plan, worked out once per service where the instances can only
  * differ in name and labels: a service that refers to no container of its deployment unit
- * (no volumes_from, network_mode or net) gets the same config, hash and warnings for every
+ * (no volumes_from, network_mode or net) gets the same config, key hashes and warnings for every
  * instance on hosts with the same networking (network: setting, other stacks' networks to
- * join). Each instance gets its own top level of the create body and its own labels; the
+ * join); its config hash, of the whole create request, is per instance. Each instance gets its
+ * own top level of the create body and its own labels; the
  * nested parts (HostConfig, Cmd, …) are shared between the instances' operations, so nothing
  * may change a plan's create bodies in place (apply and redaction do not). Pure.
  */
 import type { DesiredService, DesiredStack } from '../model/desired.js';
 import { SchedulingLabel } from '../model/labels.js';
 import { copyInto } from '../util/records.js';
-import { type ContainerContext, type ContainerPlanSpec, containerSpec, instanceLabels } from './container-spec.js';
+import { appLabels, type ContainerContext, type ContainerPlanSpec, containerSpec, sealRequest } from './container-spec.js';
 import { HashMemo } from './hash.js';
 import type { ContainerCreateSpec } from './types.js';
 
@@ -46,7 +47,7 @@ export class ContainerSpecs {
       byNetworking.set(key, spec);
       return spec;
     }
-    return forInstance(first, ctx);
+    return forInstance(first, ctx, this.hashMemo);
   }
 }
 
@@ -61,17 +62,18 @@ function refersToUnit(service: DesiredService): boolean {
 }
 
 /** The first instance's spec with this instance's name and labels (copied without object spread, which is slow here). */
-function forInstance(first: ContainerPlanSpec, ctx: Omit<ContainerContext, 'hashMemo'>): ContainerPlanSpec {
+function forInstance(first: ContainerPlanSpec, ctx: Omit<ContainerContext, 'hashMemo'>, hashMemo: HashMemo): ContainerPlanSpec {
   const name = ctx.unitNames[ctx.service.name] ?? ctx.service.name;
   const create = copyInto<unknown>({}, first.create) as ContainerCreateSpec;
   create.name = name;
-  create.Labels = instanceLabels(ctx.stack, ctx.service, ctx.instance, first.hash);
+  create.Labels = appLabels(ctx.stack, ctx.service, ctx.instance);
   if (ctx.service.compose.labels[SchedulingLabel.hostnameOverride] === 'container_name') create['Hostname'] = name;
+  const hash = sealRequest(create, first.joins, ctx.stack, ctx.service, ctx.instance, first.hash.keys, hashMemo);
   const spec: ContainerPlanSpec = {
     name,
     image: first.image,
     create,
-    hash: first.hash,
+    hash,
     references: first.references,
     volumes: first.volumes,
     pullAlways: first.pullAlways,

@@ -1,9 +1,12 @@
 /**
- * The config hash of a container: what must force a recreate when it changes.
- * Input: the service's compose keys that corral applies to the container (scale, build,
- * depends_on and other keys with no effect on the container are left out by the caller),
- * plus the resolved names of volumes_from / network_mode targets and incoming link aliases.
- * Each key also gets a short hash of its own, stored in a label, so a replace can say which keys changed.
+ * The config hash of a container: what forces a recreate when it changes. It is the SHA-256 of
+ * the final Docker create request (name, config, HostConfig, networking, labels) without
+ * corral's own labels (ownership, config hash, template version, revision), and with the other
+ * stacks' networks the container joins for its external_links, as compose hashes
+ * the whole service: anything that reaches Docker — a compose key, a resolved volume source after
+ * a top-level volume declaration changed, a system label — changes it, and nothing else does.
+ * Beside it, a short hash per compose key (and per top-level volume declaration used) is stored
+ * in a label, so a replace can say which keys changed. Pure.
  */
 import * as crypto from 'node:crypto';
 
@@ -15,18 +18,30 @@ export interface ConfigHash {
 
 const KEY_HASH_LENGTH = 8;
 
-export function configHash(input: Record<string, unknown>, memo: HashMemo = new HashMemo()): ConfigHash {
-  const keys: Record<string, string> = {};
+/**
+ * The hash of a create request (given without corral's own labels), with the per-key hashes of
+ * the compose values it was built from (see keyHashes).
+ */
+export function configHash(request: Record<string, unknown>, keys: Record<string, string>, memo: HashMemo = new HashMemo()): ConfigHash {
+  // The same text as stableJson(request), with each top-level value's JSON remembered: instances of a
+  // service share their nested parts (HostConfig, Env, …) and differ in name and labels.
   const members: string[] = [];
+  for (const key of Object.keys(request).sort()) {
+    const value = request[key];
+    if (value !== undefined) members.push(`${JSON.stringify(key)}:${memo.json(value)}`);
+  }
+  return { hash: sha256(`{${members.join(',')}}`), keys };
+}
+
+/** A short SHA-256 of each key's stable JSON; undefined values are left out. */
+export function keyHashes(input: Record<string, unknown>, memo: HashMemo = new HashMemo()): Record<string, string> {
+  const keys: Record<string, string> = {};
   for (const key of Object.keys(input).sort()) {
     const value = input[key];
     if (value === undefined) continue;
-    const json = memo.json(value);
-    keys[key] = memo.sha256(json).slice(0, KEY_HASH_LENGTH);
-    members.push(`${JSON.stringify(key)}:${json}`);
+    keys[key] = memo.sha256(memo.json(value)).slice(0, KEY_HASH_LENGTH);
   }
-  // The same text as stableJson(input): its members are the keys in order with their stable JSON.
-  return { hash: sha256(`{${members.join(',')}}`), keys };
+  return keys;
 }
 
 /**

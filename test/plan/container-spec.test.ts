@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { parseDuration, parsePort, parseSize, parseVolumeMount, splitShellWords } from '../../src/plan/compose-values.js';
 import { containerSpec } from '../../src/plan/container-spec.js';
 import { ContainerSpecs } from '../../src/plan/container-specs.js';
-import { changedKeys } from '../../src/plan/hash.js';
+import { changedKeys, stableJson } from '../../src/plan/hash.js';
 import { stack } from './fixtures.js';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 const rich = stack('shop', {
   web: {
@@ -180,6 +183,35 @@ test('the config hash leaves out scale and keys with no effect on the container;
   assert.notEqual(hashOf({ a: { command: 'run', environment: { A: '1' } } }).hash, base.hash);
   assert.notEqual(hashOf({ a: { command: 'run', labels: { x: 'y' } } }).hash, base.hash);
   assert.deepEqual(Object.keys(base.keys), ['aliases', 'command', 'environment', 'image', 'labels']);
+});
+
+test("the config hash is the SHA-256 of the create request without corral's own labels: revision and template version leave it alone", () => {
+  const s = stack('x', { a: { command: 'run' } });
+  const specOf = (revision?: string, version = '1.0') => {
+    const changed = { ...s, template: { ...s.template, version }, ...(revision ? { revision } : {}) };
+    return containerSpec({ stack: changed, service: s.services['a']!, instance: 1, unitNames: { a: 'x-a-1' }, linkAliases: [] });
+  };
+  const spec = specOf();
+  const corralLabels = Object.keys(spec.create.Labels).filter((key) => key.startsWith('io.corral.'));
+  const labels = Object.fromEntries(Object.entries(spec.create.Labels).filter(([key]) => !key.startsWith('io.corral.')));
+  assert.equal(spec.hash.hash, sha256(stableJson({ ...spec.create, Labels: labels })));
+  assert.ok(corralLabels.includes('io.corral.config-hash') && corralLabels.includes('io.corral.stack'));
+  assert.equal(specOf('0123abc', '2.0').hash.hash, spec.hash.hash);
+  assert.equal(specOf('0123abc', '2.0').create.Labels['io.corral.revision'], '0123abc');
+});
+
+test('a top-level volume declaration that changes the mount changes the hash, and the cause names the volume', () => {
+  const hashOf = (declared: Record<string, unknown>) => {
+    const s = stack('x', { a: { volumes: ['data:/data'] } }, { data: declared });
+    return containerSpec({ stack: s, service: s.services['a']!, instance: 1, unitNames: { a: 'x-a-1' }, linkAliases: [] });
+  };
+  const local = hashOf({});
+  const external = hashOf({ external: true });
+  assert.deepEqual(local.create.HostConfig['Binds'], ['x_data:/data']);
+  assert.deepEqual(external.create.HostConfig['Binds'], ['data:/data']);
+  assert.notEqual(external.hash.hash, local.hash.hash);
+  assert.deepEqual(changedKeys(local.hash.keys, external.hash.keys), ['volume data']);
+  assert.equal(hashOf({ external: { name: 'shared' } }).create.HostConfig['Binds']?.toString(), 'shared:/data');
 });
 
 test('compose value syntaxes', () => {
