@@ -528,7 +528,9 @@ function pruneStack(name: string, shared: Shared, stackLive: ObservedContainer[]
 /**
  * Per host: networks, volumes and image pulls first, then each unit's containers, then removals.
  * The stack's overlay network (created through the swarm manager) comes before everything; unused
- * networks are handed to the network book, which removes them once nothing uses them.
+ * networks are handed to the network book, which removes them once nothing uses them. Every stop,
+ * removal and create of the stack waits for every pull of the stack (so a container's network
+ * connects, which follow its create, do too); network creates and a kept container's reconnect do not.
  */
 function emitStackOperations(
   stack: string,
@@ -602,8 +604,11 @@ function emitStackOperations(
     }
     infra.set(host.name, ids);
   }
-  for (const unit of units) emitUnit(unit, stack, infra.get(unit.instance.host) ?? new Map(), ops);
-  for (const container of sortForRemoval(removals)) emitRemoval(container, stack, causeOf(container), [], ops);
+  // Pull first: no container of the stack is stopped, removed or created before every new image
+  // is on every host that runs it, so a failed pull (a mistyped tag) changes nothing.
+  const pulls = [...infra.values()].flatMap((ids) => [...ids].filter(([key]) => key.startsWith('image:')).map(([, id]) => id));
+  for (const unit of units) emitUnit(unit, stack, infra.get(unit.instance.host) ?? new Map(), pulls, ops);
+  for (const container of sortForRemoval(removals)) emitRemoval(container, stack, causeOf(container), pulls, ops);
   // Containers replaced by this plan leave their network too; a container whose networks were
   // not observed counts as staying on the one its host uses.
   const gone = [...removals, ...decisions.filter((d) => d.action === 'replace' && d.existing).map((d) => d.existing as ObservedContainer)];
@@ -692,7 +697,7 @@ function emitRemoval(
   return op('RemoveContainer', stopId ? [stopId] : dependsOn);
 }
 
-function emitUnit(unit: UnitDecision, stack: string, infra: Map<string, string>, ops: Operations): void {
+function emitUnit(unit: UnitDecision, stack: string, infra: Map<string, string>, pulls: readonly string[], ops: Operations): void {
   const host = unit.instance.host;
   const removed = new Map<string, string>();
   const created = new Map<string, string>();
@@ -703,13 +708,14 @@ function emitUnit(unit: UnitDecision, stack: string, infra: Map<string, string>,
       .filter((o) => o.spec.references.includes(d.service.name))
       .map((o) => removed.get(o.service.name))
       .filter((id): id is string => id !== undefined);
+    dependents.push(...pulls);
     removed.set(d.service.name, emitRemoval(d.existing as ObservedContainer, stack, d.cause, dependents, ops, unit.unitId));
   }
   for (const d of unit.containers.filter((c) => c.action === 'create' || c.action === 'replace')) {
     const dependsOn = [
       ...(d.spec.network ? [infra.get(`network:${d.spec.network}`)] : []),
       ...d.spec.volumes.map((v) => infra.get(`volume:${v.Name}`)),
-      infra.get(`image:${d.spec.image}`),
+      ...pulls,
       removed.get(d.service.name),
       ...d.spec.references.map((r) => created.get(r)),
     ].filter((id): id is string => id !== undefined);

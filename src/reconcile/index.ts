@@ -188,9 +188,7 @@ function outcomes(
   return done.stacks.map((stackPlan) => {
     const name = stackPlan.stack;
     const operations = resultsOf.get(name) ?? [];
-    const applyErrors = operations
-      .filter((r) => r.status !== 'ok')
-      .map((r) => `${r.operation.id} ${r.operation.kind} ${r.operation.target} on ${r.operation.host}: ${r.error ?? r.status}`);
+    const applyErrors = applyErrorsOf(operations);
     const desired = desiredByName.get(name);
     const placement = placementOf.get(name);
     const renderErrors = failedByName.get(name)?.diagnostics.filter((d) => d.severity === 'error');
@@ -229,4 +227,17 @@ function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string
     else groups.set(keyOf(item), [item]);
   }
   return groups;
+}
+
+/**
+ * The failed operations, each with Docker's message, then how many were not run because of them
+ * (a failed pull holds back every stop, removal and create of its stack).
+ */
+function applyErrorsOf(operations: readonly OperationResult[]): string[] {
+  const failed = operations
+    .filter((r) => r.status === 'failed')
+    .map((r) => `${r.operation.id} ${r.operation.kind} ${r.operation.target} on ${r.operation.host}: ${r.error ?? r.status}`);
+  const skipped = operations.filter((r) => r.status === 'skipped').length;
+  if (skipped === 0) return failed;
+  return [...failed, `${skipped} operation${skipped === 1 ? '' : 's'} not run because of ${failed.length === 1 ? 'it' : 'them'}`];
 }

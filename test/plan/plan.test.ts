@@ -57,8 +57,8 @@ test('a deployment unit: volume, pull of a missing image, sidekicks after the co
   #2 h1 CreateVolume db_data: missing, create (volumes are kept when the stack is removed)
   #3 h1 PullImage redis:7: missing on h1
   #4 h1 CreateContainer db-main-1 after #1,#2,#3: scale 0 → 1
-  #5 h1 CreateContainer db-main-data-1 (unit db-main-1) after #1,#4: scale 0 → 1
-  #6 h1 CreateContainer db-main-log-1 (unit db-main-1) after #4: scale 0 → 1
+  #5 h1 CreateContainer db-main-data-1 (unit db-main-1) after #1,#3,#4: scale 0 → 1
+  #6 h1 CreateContainer db-main-log-1 (unit db-main-1) after #3,#4: scale 0 → 1
   #7 h1 StartContainer db-main-1 after #4: created, start
   #8 h1 StartContainer db-main-data-1 (unit db-main-1) after #5,#7: created, start
   #9 h1 StartContainer db-main-log-1 (unit db-main-1) after #6,#7: created, start
@@ -78,18 +78,57 @@ test('a changed image replaces the container and the sidekicks that share its vo
     planText([changed], [placement('db', [['main', 1, 'h1']])], [observed]),
     `stack db
   #1 h1 PullImage redis:7.2: missing on h1
-  #2 h1 StopContainer db-main-log-1 (unit db-main-1): db-main-1 is replaced
+  #2 h1 StopContainer db-main-log-1 (unit db-main-1) after #1: db-main-1 is replaced
   #3 h1 RemoveContainer db-main-log-1 (unit db-main-1) after #2: db-main-1 is replaced
-  #4 h1 StopContainer db-main-data-1 (unit db-main-1): db-main-1 is replaced
+  #4 h1 StopContainer db-main-data-1 (unit db-main-1) after #1: db-main-1 is replaced
   #5 h1 RemoveContainer db-main-data-1 (unit db-main-1) after #4: db-main-1 is replaced
-  #6 h1 StopContainer db-main-1 after #3,#5: config changed: image
+  #6 h1 StopContainer db-main-1 after #1,#3,#5: config changed: image
   #7 h1 RemoveContainer db-main-1 after #6: config changed: image
   #8 h1 CreateContainer db-main-1 after #1,#7: config changed: image
-  #9 h1 CreateContainer db-main-data-1 (unit db-main-1) after #5,#8: db-main-1 is replaced
-  #10 h1 CreateContainer db-main-log-1 (unit db-main-1) after #3,#8: db-main-1 is replaced
+  #9 h1 CreateContainer db-main-data-1 (unit db-main-1) after #1,#5,#8: db-main-1 is replaced
+  #10 h1 CreateContainer db-main-log-1 (unit db-main-1) after #1,#3,#8: db-main-1 is replaced
   #11 h1 StartContainer db-main-1 after #8: replaced, start
   #12 h1 StartContainer db-main-data-1 (unit db-main-1) after #9,#11: replaced, start
   #13 h1 StartContainer db-main-log-1 (unit db-main-1) after #10,#11: replaced, start
+`,
+  );
+});
+
+test('pull first: no container of the stack stops, goes or is created before every new image is on every host', () => {
+  const before = stack('web', { app: { image: 'app:1', scale: 2 }, extra: {} });
+  const after = stack('web', { app: { image: 'app:2', scale: 2 } });
+  const observed = [
+    host('h1', {
+      networks: ['corral-web'],
+      images: ['app:1', IMAGE],
+      containers: [...live(after, 'app', 1, 'h1', { from: before }), ...live(before, 'extra', 1, 'h1')],
+    }),
+    host('h2', { networks: ['corral-web'], images: ['app:1'], containers: live(after, 'app', 2, 'h2', { from: before }) }),
+  ];
+  assert.equal(
+    planText(
+      [after],
+      [
+        placement('web', [
+          ['app', 1, 'h1'],
+          ['app', 2, 'h2'],
+        ]),
+      ],
+      observed,
+    ),
+    `stack web
+  #1 h1 PullImage app:2: missing on h1
+  #2 h2 PullImage app:2: missing on h2
+  #3 h1 StopContainer web-app-1 after #1,#2: config changed: image
+  #4 h1 RemoveContainer web-app-1 after #3: config changed: image
+  #5 h1 CreateContainer web-app-1 after #1,#2,#4: config changed: image
+  #6 h1 StartContainer web-app-1 after #5: replaced, start
+  #7 h2 StopContainer web-app-2 after #1,#2: config changed: image
+  #8 h2 RemoveContainer web-app-2 after #7: config changed: image
+  #9 h2 CreateContainer web-app-2 after #1,#2,#8: config changed: image
+  #10 h2 StartContainer web-app-2 after #9: replaced, start
+  #11 h1 StopContainer web-extra-1 after #1,#2: service removed from git
+  #12 h1 RemoveContainer web-extra-1 after #11: service removed from git
 `,
   );
 });
