@@ -46,6 +46,26 @@ export interface DesiredService {
   primary?: string;
   /** rancher-compose `health_check`, carried out by the daemon's probes. */
   healthCheck?: HealthCheckSpec;
+  /** rancher-compose `upgrade_strategy` and `min_ready`; absent: the defaults (render/upgrade-strategy.ts). */
+  upgrade?: UpgradeStrategySpec;
+}
+
+/** Rancher's defaults: batches of 1, 2 s between batches, stop-first; corral's min_ready 5 s. */
+export const UPGRADE_DEFAULTS: UpgradeStrategySpec = { batchSize: 1, intervalMs: 2000, startFirst: false, minReadyMs: 5000 };
+
+/** A new container not healthy within this time fails its upgrade gate (Rancher's initializing_timeout default). */
+export const GATE_TIMEOUT_MS = 60_000;
+
+/** How a service's changed containers are replaced. Times in milliseconds. */
+export interface UpgradeStrategySpec {
+  /** Deployment units replaced at once. */
+  batchSize: number;
+  /** Pause after a batch passed its gate, before the next one starts. */
+  intervalMs: number;
+  /** Start the new container before the old one stops (when no published host port is in the way). */
+  startFirst: boolean;
+  /** With no health check at all: how long a new container must run, not restarting, to pass the gate. */
+  minReadyMs: number;
 }
 
 export interface DesiredStack {

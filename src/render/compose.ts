@@ -9,9 +9,10 @@ import { type Diagnostic, error, warning } from '../model/diagnostics.js';
 import { SchedulingLabel } from '../model/labels.js';
 import { commaList, isPlainObject, keyValueMap, stringMap } from '../util/values.js';
 import { parseHealthCheck } from './health-check.js';
+import { parseUpgradeStrategy } from './upgrade-strategy.js';
 
 /** rancher-compose keys corral acts on; every other key is kept and reported. */
-export const RANCHER_KEYS_ACTED_ON = new Set(['scale', 'health_check']);
+export const RANCHER_KEYS_ACTED_ON = new Set(['scale', 'health_check', 'upgrade_strategy', 'min_ready']);
 const CATALOG_SECTION = new Set(['.catalog', 'catalog']);
 const V2_TOP_LEVEL = new Set(['version', 'services', 'volumes', 'networks', 'secrets', 'configs']);
 
@@ -110,6 +111,7 @@ function buildService(
     ignoredKeys.push(warning(rancherFile, `${name}.${key} is kept but not acted on by corral`, { field: `${name}.${key}` }));
   }
   const healthCheck = parseHealthCheck(rancherKeys['health_check'], rancherFile, name, diagnostics);
+  const upgrade = parseUpgradeStrategy(rancherKeys['upgrade_strategy'], rancherKeys['min_ready'], rancherFile, name, diagnostics);
   return {
     name,
     compose,
@@ -118,6 +120,7 @@ function buildService(
     global: (compose.labels[SchedulingLabel.global] ?? '').toLowerCase() === 'true',
     sidekicks: commaList(compose.labels[SchedulingLabel.sidekicks]),
     ...(healthCheck ? { healthCheck } : {}),
+    ...(upgrade ? { upgrade } : {}),
   };
 }
 
