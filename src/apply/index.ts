@@ -5,10 +5,12 @@
  * success), so an interrupted apply is finished by the next run. A failed operation fails
  * only the operations that depend on it; the rest go on. With a fence (leader election), each
  * operation is sent only if the fence lets it through at that moment; the fence decides, not this.
+ * An upgrade gate (AwaitReady) waits for the readiness the caller reads (./gate.ts).
  */
 import type Docker from 'dockerode';
 import { describeError } from '../observe/index.js';
 import type { Operation, Plan } from '../plan/types.js';
+import { awaitReady, type Readiness } from './gate.js';
 import { executeOperation } from './operations.js';
 
 export type OperationStatus = 'ok' | 'failed' | 'skipped';
@@ -33,6 +35,8 @@ export interface ApplyOptions {
    * the operation is recorded skipped with that reason (fencing: a replica that may no longer lead).
    */
   fence?: () => string | undefined;
+  /** Reads a new container's readiness for an upgrade gate (AwaitReady). */
+  readiness?: Readiness;
 }
 
 export const DEFAULT_PER_HOST = 4;
@@ -62,12 +66,14 @@ export function apply(plan: Plan, options: ApplyOptions): Promise<OperationResul
           record({ operation: op, status: 'skipped', error: `not run: ${failed.join(',')} did not succeed`, durationMs: 0 });
           continue;
         }
-        if (dependencies.some((r) => r === undefined) || (running.get(op.host) ?? 0) >= limit) continue;
+        // A gate only waits: it takes none of the host's Docker slots.
+        const slot = op.kind === 'AwaitReady' ? 0 : 1;
+        if (dependencies.some((r) => r === undefined) || (slot > 0 && (running.get(op.host) ?? 0) >= limit)) continue;
         pending.splice(pending.indexOf(op), 1);
-        running.set(op.host, (running.get(op.host) ?? 0) + 1);
+        running.set(op.host, (running.get(op.host) ?? 0) + slot);
         active++;
         void run(op).then((result) => {
-          running.set(op.host, (running.get(op.host) ?? 1) - 1);
+          running.set(op.host, (running.get(op.host) ?? slot) - slot);
           active--;
           record(result);
           pump();
@@ -82,7 +88,8 @@ export function apply(plan: Plan, options: ApplyOptions): Promise<OperationResul
       if (refusal) return { operation: op, status: 'skipped', error: refusal, durationMs: 0 };
       try {
         if (!client) throw new Error(`no Docker client for host ${op.host}`);
-        await executeOperation(client, op);
+        if (op.kind === 'AwaitReady') await awaitReady(op, options.readiness, now);
+        else await executeOperation(client, op);
         return { operation: op, status: 'ok', durationMs: now() - started };
       } catch (err) {
         return { operation: op, status: 'failed', error: dockerMessage(err), durationMs: now() - started };

@@ -28,6 +28,8 @@ export async function executeOperation(docker: Docker, op: Operation): Promise<v
       return tolerate(docker.getContainer(op.containerId).stop(), [NOT_MODIFIED, NOT_FOUND]);
     case 'RemoveContainer':
       return tolerate(docker.getContainer(op.containerId).remove({ force: true }), [NOT_FOUND]);
+    case 'AwaitReady':
+      throw new Error('an upgrade gate is waited for by apply (./gate.ts), not sent to Docker');
   }
 }
 

@@ -25,10 +25,10 @@ import { DEFAULT_PROBE_IMAGE } from '../config/health.js';
 import type { DesiredStateSource } from '../desired/index.js';
 import type { Leadership, LeadershipChange } from '../ha/leadership.js';
 import { registerSecrets } from '../log/logger.js';
-import type { DesiredStack } from '../model/desired.js';
+import type { DesiredService, DesiredStack } from '../model/desired.js';
 import { formatDiagnostic } from '../model/diagnostics.js';
 import type { FileTree } from '../model/files.js';
-import type { ObservedState } from '../model/observed.js';
+import type { ObservedContainer, ObservedState } from '../model/observed.js';
 import { redactValue, stackSecretValues } from '../model/redact.js';
 import { formatOperation, type HostNote } from '../plan/index.js';
 import {
@@ -473,6 +473,7 @@ export class Controller implements ApiController {
         this.health.track(observed, stacks);
         return this.health.annotate(observed);
       },
+      watchHealth: (container: ObservedContainer, service: DesiredService | undefined) => this.health.watch(container, service),
       ...(this.fetchError ? { fetchError: this.fetchError } : {}),
     };
   }

@@ -22,6 +22,8 @@ import { checkTimeouts, interpretProbe, recordProbe, restartProbe, startProbe } 
 
 const INSPECTS_PER_HOST = 8;
 const INSPECT_RETRY_MS = 5000;
+/** How long an upgrade gate's last question keeps a container followed without an observation that has it. */
+const GATE_PIN_MS = 10_000;
 
 export interface HealthChange {
   stack: string;
@@ -63,6 +65,8 @@ interface Entry {
   probe?: ProbeState;
   timer?: NodeJS.Timeout;
   probing: boolean;
+  /** An upgrade gate asked for it until then: not dropped by an observation that lacks it. */
+  pinnedUntilMs?: number;
 }
 
 export class HealthMonitor {
@@ -92,7 +96,8 @@ export class HealthMonitor {
         this.follow(container, service);
       }
     }
-    for (const [id, entry] of this.entries) if (!seen.has(id)) this.forget(entry);
+    const now = this.now();
+    for (const [id, entry] of this.entries) if (!seen.has(id) && (entry.pinnedUntilMs ?? 0) <= now) this.forget(entry);
   }
 
   /** The observation with each watched container's runtime data and probe state. */
@@ -112,6 +117,19 @@ export class HealthMonitor {
       ...(entry.inspected ? { runtime: runtime as ContainerRuntime } : {}),
       ...(entry.probe && entry.spec ? { probe: checkTimeouts(entry.probe, entry.spec, this.now()) } : {}),
     };
+  }
+
+  /**
+   * For an upgrade gate: follows a container the last observation may not have had (a new one), keeps
+   * it followed while the gate asks (an observation taken before it existed does not drop it), and
+   * returns it with its probe state.
+   */
+  watch(container: ObservedContainer, service: DesiredService | undefined): ObservedContainer {
+    if (this.stopped) return container;
+    this.follow(container, service);
+    const entry = this.entries.get(container.id);
+    if (entry) entry.pinnedUntilMs = this.now() + GATE_PIN_MS;
+    return this.annotateContainer(container);
   }
 
   /** For an upgrade gate: is this container healthy, and for how long has it run without a restart. */

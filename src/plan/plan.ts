@@ -18,7 +18,7 @@
  * only once no container of any stack uses it. Links that cannot reach across hosts are noted
  * as `degraded` (reach.ts).
  */
-import { type DesiredService, type DesiredStack, unitServices } from '../model/desired.js';
+import { type DesiredService, type DesiredStack, GATE_TIMEOUT_MS, UPGRADE_DEFAULTS, unitServices } from '../model/desired.js';
 import { CorralLabel } from '../model/labels.js';
 import { containerName, deploymentUnitId } from '../model/naming.js';
 import type { ObservedContainer, ObservedHost, ObservedState } from '../model/observed.js';
@@ -34,7 +34,7 @@ import { ObservedIndex } from './observed-index.js';
 import { reachabilityNotes } from './reach.js';
 import { StackLive } from './stack-live.js';
 import { addressPoolNotes, swarmView } from './swarm.js';
-import type { EndpointSpec, HostNote, Operation, Plan, PlanNote, StackPlan } from './types.js';
+import type { EndpointSpec, HostNote, Operation, Plan, PlanNote, ReadinessGate, StackPlan } from './types.js';
 import { upgradeRefusal } from './upgrade.js';
 
 export interface PlanOptions {
@@ -246,7 +246,9 @@ function planDesiredStack(
     notes.push({ level: 'info', message });
   }
   const removals = stackLive.filter((c) => !kept.has(c));
-  emitStackOperations(stack.name, units, removals, shared, stackLive, ops, (c) => removalCause(c, stack, live), false, notes);
+  const { batches, held } = upgradeBatches(stack, units, notes);
+  const emitted = units.filter((u) => !held.has(u));
+  emitStackOperations(stack.name, batches, emitted, removals, shared, stackLive, ops, (c) => removalCause(c, stack, live), false, notes);
   return { stack: stack.name, actionable: true, notes };
 }
 
@@ -521,7 +523,7 @@ function pruneStack(name: string, shared: Shared, stackLive: ObservedContainer[]
   const volumes = shared.index.volumesOf(name);
   const notes: PlanNote[] =
     volumes.length > 0 ? [{ level: 'info', message: `volumes kept (corral never removes volumes): ${volumes.join(', ')}` }] : [];
-  emitStackOperations(name, [], stackLive, shared, stackLive, ops, () => 'stack removed from git', true, notes);
+  emitStackOperations(name, [], [], stackLive, shared, stackLive, ops, () => 'stack removed from git', true, notes);
   return { stack: name, actionable: true, notes };
 }
 
@@ -534,6 +536,7 @@ function pruneStack(name: string, shared: Shared, stackLive: ObservedContainer[]
  */
 function emitStackOperations(
   stack: string,
+  batches: readonly UpgradeBatch[],
   units: UnitDecision[],
   removals: ObservedContainer[],
   shared: Shared,
@@ -607,7 +610,17 @@ function emitStackOperations(
   // Pull first: no container of the stack is stopped, removed or created before every new image
   // is on every host that runs it, so a failed pull (a mistyped tag) changes nothing.
   const pulls = [...infra.values()].flatMap((ids) => [...ids].filter(([key]) => key.startsWith('image:')).map(([, id]) => id));
-  for (const unit of units) emitUnit(unit, stack, infra.get(unit.instance.host) ?? new Map(), pulls, ops);
+  const upgrading = new Set(batches.flatMap((b) => b.units));
+  for (const unit of units.filter((u) => !upgrading.has(u))) emitUnit(unit, stack, infra.get(unit.instance.host) ?? new Map(), pulls, ops);
+  // An upgrade goes batch by batch: each batch's old containers stop only once the previous batch passed its gates.
+  let after: readonly string[] = pulls;
+  for (const batch of batches) {
+    const gates = batch.units.map((unit) => {
+      const started = emitUnit(unit, stack, infra.get(unit.instance.host) ?? new Map(), after, ops);
+      return emitGate(unit, batch, started, stack, ops);
+    });
+    after = [...pulls, ...gates];
+  }
   for (const container of sortForRemoval(removals)) emitRemoval(container, stack, causeOf(container), pulls, ops);
   // Containers replaced by this plan leave their network too; a container whose networks were
   // not observed counts as staying on the one its host uses.
@@ -697,7 +710,14 @@ function emitRemoval(
   return op('RemoveContainer', stopId ? [stopId] : dependsOn);
 }
 
-function emitUnit(unit: UnitDecision, stack: string, infra: Map<string, string>, pulls: readonly string[], ops: Operations): void {
+/** Emits the unit's operations, each stop, removal and create after `after`; returns each started container's start operation by service. */
+function emitUnit(
+  unit: UnitDecision,
+  stack: string,
+  infra: Map<string, string>,
+  after: readonly string[],
+  ops: Operations,
+): Map<string, string> {
   const host = unit.instance.host;
   const removed = new Map<string, string>();
   const created = new Map<string, string>();
@@ -708,14 +728,14 @@ function emitUnit(unit: UnitDecision, stack: string, infra: Map<string, string>,
       .filter((o) => o.spec.references.includes(d.service.name))
       .map((o) => removed.get(o.service.name))
       .filter((id): id is string => id !== undefined);
-    dependents.push(...pulls);
+    dependents.push(...after);
     removed.set(d.service.name, emitRemoval(d.existing as ObservedContainer, stack, d.cause, dependents, ops, unit.unitId));
   }
   for (const d of unit.containers.filter((c) => c.action === 'create' || c.action === 'replace')) {
     const dependsOn = [
       ...(d.spec.network ? [infra.get(`network:${d.spec.network}`)] : []),
       ...d.spec.volumes.map((v) => infra.get(`volume:${v.Name}`)),
-      ...pulls,
+      ...after,
       removed.get(d.service.name),
       ...d.spec.references.map((r) => created.get(r)),
     ].filter((id): id is string => id !== undefined);
@@ -764,6 +784,148 @@ function emitUnit(unit: UnitDecision, stack: string, infra: Map<string, string>,
     if (d.action === 'start' && d.existing) start.containerId = d.existing.id;
     started.set(d.service.name, ops.add(start));
   }
+  return started;
+}
+
+interface UpgradeBatch {
+  /** The primary service whose units these are. */
+  service: DesiredService;
+  units: UnitDecision[];
+  /** 1-based, of `batches` for this service. */
+  batch: number;
+  batches: number;
+}
+
+/**
+ * Units with a container whose configuration changed, in batches of the service's
+ * `upgrade_strategy.batch_size` (lowest instances first), services in dependency order (links,
+ * depends_on, volumes_from). Recreating a dead or unhealthy container is not an upgrade: no batches.
+ * An upgrade whose earlier batch left a new container that is not ready (stopped, restarting,
+ * unhealthy) is held: no further batch starts until a new commit fixes or reverts it.
+ */
+function upgradeBatches(
+  stack: DesiredStack,
+  units: UnitDecision[],
+  notes: PlanNote[],
+): { batches: UpgradeBatch[]; held: Set<UnitDecision> } {
+  const upgraded = units.filter((u) =>
+    u.containers.some((d) => d.action === 'replace' && d.existing?.owner?.configHash !== d.spec.hash.hash),
+  );
+  const byService = groupBy(upgraded, (u) => u.instance.service);
+  const batches: UpgradeBatch[] = [];
+  const held = new Set<UnitDecision>();
+  for (const name of serviceOrder(stack)) {
+    const service = stack.services[name];
+    const list = byService.get(name);
+    if (!service || !list) continue;
+    const notReady = newButNotReady(units.filter((u) => u.instance.service === name && !list.includes(u)));
+    if (notReady) {
+      notes.push({
+        level: 'error',
+        message: `upgrade of ${name} held: ${notReady} runs the new configuration but is not ready; ${list.length} unit${list.length === 1 ? '' : 's'} keep the old one until a new commit fixes or reverts it`,
+      });
+      for (const unit of list) held.add(unit);
+      continue;
+    }
+    if (service.upgrade?.startFirst)
+      notes.push({
+        level: 'warning',
+        message: `${name}: upgrade_strategy.start_first is not carried out yet; each unit stops before its new container starts`,
+      });
+    const size = service.upgrade?.batchSize ?? UPGRADE_DEFAULTS.batchSize;
+    const sorted = [...list].sort((a, b) => a.instance.instance - b.instance.instance);
+    const count = Math.ceil(sorted.length / size);
+    for (let i = 0; i < count; i++) batches.push({ service, units: sorted.slice(i * size, (i + 1) * size), batch: i + 1, batches: count });
+  }
+  return { batches, held };
+}
+
+/** `web-app-1 (restarting)` for the first container already on the new configuration that is not ready. */
+function newButNotReady(units: UnitDecision[]): string | undefined {
+  for (const d of units.flatMap((u) => u.containers)) {
+    const existing = d.existing;
+    if (!existing || existing.owner?.configHash !== d.spec.hash.hash || d.spec.startOnce) continue;
+    if (existing.state !== 'running') return `${existing.name} (${existing.state})`;
+    const health = checkedHealth(existing, d.service);
+    if (health?.word === 'unhealthy') return `${existing.name} (unhealthy: ${health.detail})`;
+  }
+  return undefined;
+}
+
+/** Primary services, each after those it depends on (through any member of its unit), otherwise by name. */
+function serviceOrder(stack: DesiredStack): string[] {
+  const primaryOf = (name: string) => stack.services[name]?.primary ?? name;
+  const primaries = Object.values(stack.services)
+    .filter((s) => s.primary === undefined)
+    .map((s) => s.name)
+    .sort();
+  const dependencies = new Map<string, Set<string>>(primaries.map((p) => [p, new Set<string>()]));
+  for (const service of Object.values(stack.services)) {
+    const own = primaryOf(service.name);
+    for (const target of serviceReferences(service)) {
+      const other = primaryOf(target);
+      if (other !== own && dependencies.has(other)) dependencies.get(own)?.add(other);
+    }
+  }
+  const ordered: string[] = [];
+  const visit = (name: string, path: Set<string>) => {
+    if (ordered.includes(name) || path.has(name)) return;
+    path.add(name);
+    for (const dependency of [...(dependencies.get(name) ?? [])].sort()) visit(dependency, path);
+    ordered.push(name);
+  };
+  for (const name of primaries) visit(name, new Set());
+  return ordered;
+}
+
+/** Services this one names in links, depends_on and volumes_from. */
+function serviceReferences(service: DesiredService): string[] {
+  const compose = service.compose;
+  const list = (value: unknown): string[] =>
+    Array.isArray(value) ? value.map(String) : value && typeof value === 'object' ? Object.keys(value) : [];
+  return [
+    ...list(compose['links'])
+      .filter((l) => !l.includes('/'))
+      .map((l) => l.split(':')[0] ?? ''),
+    ...list(compose['depends_on']),
+    ...list(compose['volumes_from']).map((v) => (v.startsWith('container:') ? '' : (v.replace(/^service:/, '').split(':')[0] ?? ''))),
+  ].filter(Boolean);
+}
+
+/** The gate after a unit of a batch: its new container (the primary's, or the first renewed one) must turn ready. */
+function emitGate(unit: UnitDecision, batch: UpgradeBatch, started: Map<string, string>, stack: string, ops: Operations): string {
+  const renewed = unit.containers.filter((d) => d.action === 'create' || d.action === 'replace');
+  const waited = renewed.find((d) => d.service.name === batch.service.name) ?? renewed[0] ?? unit.containers[0];
+  const strategy = batch.service.upgrade ?? UPGRADE_DEFAULTS;
+  const gate = {
+    service: waited?.service.name ?? batch.service.name,
+    batch: batch.batch,
+    batches: batch.batches,
+    minReadyMs: strategy.minReadyMs,
+    timeoutMs: waited?.service.healthCheck?.initializingTimeoutMs ?? GATE_TIMEOUT_MS,
+    thenWaitMs: batch.batch < batch.batches ? strategy.intervalMs : 0,
+  };
+  const startId = waited ? started.get(waited.service.name) : undefined;
+  return ops.add({
+    kind: 'AwaitReady',
+    host: unit.instance.host,
+    target: waited?.spec.name ?? unit.unitId,
+    stack,
+    unit: unit.unitId,
+    dependsOn: startId ? [startId] : [],
+    cause: gateCause(gate, waited?.service),
+    gate,
+  });
+}
+
+/** `batch 1/3 of web, gate: healthy by its health_check, within 60 s; then 2 s before the next batch` */
+function gateCause(gate: ReadinessGate, service: DesiredService | undefined): string {
+  const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+  const check = service?.healthCheck
+    ? 'healthy by its health_check'
+    : `healthy by Docker's HEALTHCHECK or ${seconds(gate.minReadyMs)} running without a restart`;
+  const then = gate.thenWaitMs > 0 ? `; then ${seconds(gate.thenWaitMs)} before the next batch` : '';
+  return `batch ${gate.batch}/${gate.batches} of ${service?.primary ?? service?.name ?? gate.service}, gate: ${check}, within ${seconds(gate.timeoutMs)}${then}`;
 }
 
 function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {

@@ -10,6 +10,7 @@ export const OperationKind = {
   StopContainer: 'StopContainer',
   RemoveContainer: 'RemoveContainer',
   RemoveNetwork: 'RemoveNetwork',
+  AwaitReady: 'AwaitReady',
 } as const;
 export type OperationKind = (typeof OperationKind)[keyof typeof OperationKind];
 
@@ -80,7 +81,24 @@ export type Operation =
   | (OperationBase & { kind: 'ConnectNetwork'; network: string; endpoint: EndpointSpec; containerId?: string })
   | (OperationBase & { kind: 'StartContainer'; containerId?: string })
   | (OperationBase & { kind: 'StopContainer'; containerId: string })
-  | (OperationBase & { kind: 'RemoveContainer'; containerId: string });
+  | (OperationBase & { kind: 'RemoveContainer'; containerId: string })
+  | (OperationBase & { kind: 'AwaitReady'; gate: ReadinessGate });
+
+/**
+ * The gate after a batch of an upgrade: the new container `target` must be healthy by its checks
+ * (rancher-compose health_check, Docker's HEALTHCHECK), or with no check run without a restart
+ * for `minReadyMs`, within `timeoutMs`; then the next batch waits `thenWaitMs` more.
+ */
+export interface ReadinessGate {
+  /** The service of the container waited for. */
+  service: string;
+  /** 1-based, of `batches`, counted per service. */
+  batch: number;
+  batches: number;
+  minReadyMs: number;
+  timeoutMs: number;
+  thenWaitMs: number;
+}
 
 export type NoteLevel = 'error' | 'degraded' | 'warning' | 'info';
 

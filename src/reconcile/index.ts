@@ -9,20 +9,22 @@
  * within host_down_grace (its units wait) from one down for longer (its units move).
  */
 import type Docker from 'dockerode';
+import type { Readiness } from '../apply/gate.js';
 import { apply, type OperationResult } from '../apply/index.js';
 import type { HostConfig } from '../config/config.js';
 import { DEFAULT_HOST_DOWN_GRACE_MS } from '../config/host-down-grace.js';
-import type { DesiredStack } from '../model/desired.js';
+import type { DesiredService, DesiredStack } from '../model/desired.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { KnownHosts } from '../model/known-hosts.js';
-import type { ObservedState } from '../model/observed.js';
+import type { ObservedContainer, ObservedState } from '../model/observed.js';
 import type { StackPlacement } from '../model/placement.js';
-import { dockerClient, OBSERVE_TIMEOUT_MS, observe } from '../observe/index.js';
+import { dockerClient, OBSERVE_TIMEOUT_MS, observe, toObservedContainer } from '../observe/index.js';
 import { type PlanOptions, plan } from '../plan/index.js';
 import type { Plan, PlanNote } from '../plan/types.js';
 import { type ScheduleOptions, scheduleStacks } from '../schedule/index.js';
 import { type MovedInstance, rememberPass } from '../state/known-hosts.js';
 import type { KnownHostsStore } from '../state/known-hosts-store.js';
+import { gateVerdict } from '../status/container-health.js';
 import { HealthStatus, rescheduledText, type StackStatus, SyncStatus, stackStatus } from '../status/stack-status.js';
 
 export interface ReconcileInput {
@@ -50,6 +52,12 @@ export interface ReconcileInput {
    * probe states and inspect data) to every observation, before it is planned and reported.
    */
   withHealth?: (observed: ObservedState) => ObservedState;
+  /**
+   * Follows one new container's health now (an upgrade gate waits for it) and returns it with its
+   * probe state. Without it (corral sync), a gate judges a health_check service by Docker's
+   * HEALTHCHECK or by running for min_ready: its probes run only under `corral run`.
+   */
+  watchHealth?: (container: ObservedContainer, service: DesiredService | undefined) => ObservedContainer;
   /** Why the repository cannot be read right now, for the status. */
   fetchError?: string;
 }
@@ -122,6 +130,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
     };
   const results = await apply(firstPlan, {
     clients: clients.apply,
+    readiness: readinessReader(input, clients),
     ...(input.perHost ? { perHost: input.perHost } : {}),
     ...(input.onResult ? { onResult: input.onResult } : {}),
     ...(input.fence ? { fence: input.fence } : {}),
@@ -240,4 +249,28 @@ function applyErrorsOf(operations: readonly OperationResult[]): string[] {
   const skipped = operations.filter((r) => r.status === 'skipped').length;
   if (skipped === 0) return failed;
   return [...failed, `${skipped} operation${skipped === 1 ? '' : 's'} not run because of ${failed.length === 1 ? 'it' : 'them'}`];
+}
+
+/** Reads a gate's container (inspected, with the daemon's probe state when there is one) and judges it. */
+function readinessReader(input: ReconcileInput, clients: DockerClients): Readiness {
+  const now = () => (input.now?.() ?? new Date()).getTime();
+  return async (op) => {
+    const docker = clients.observe.get(op.host);
+    const service = input.desired.find((s) => s.name === op.stack)?.services[op.gate.service];
+    if (!docker) return { ready: false, detail: `no Docker client for host ${op.host}` };
+    const found = await docker.listContainers({ all: true, filters: { name: [op.target] } });
+    const info = found.find((c) => c.Names.includes(`/${op.target}`));
+    if (!info) return gateVerdict(undefined, service, op.gate.minReadyMs, now());
+    const inspected = await docker.getContainer(info.Id).inspect();
+    const listed = toObservedContainer(op.host, info);
+    const container: ObservedContainer = {
+      ...listed,
+      runtime: { startedAt: inspected.State.StartedAt, restartCount: inspected.RestartCount },
+    };
+    if (input.watchHealth) return gateVerdict(input.watchHealth(container, service), service, op.gate.minReadyMs, now());
+    if (!service?.healthCheck) return gateVerdict(container, service, op.gate.minReadyMs, now());
+    const { healthCheck: _probedOnlyByTheDaemon, ...unprobed } = service;
+    const verdict = gateVerdict(container, unprobed, op.gate.minReadyMs, now());
+    return { ...verdict, detail: `${verdict.detail} (its health_check is probed only under corral run)` };
+  };
 }

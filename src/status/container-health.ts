@@ -72,6 +72,36 @@ export function containerHealth(
   return { word: 'healthy', detail: 'running', source: 'running', ...timing };
 }
 
+/** An upgrade gate's verdict on a new container. */
+export interface GateVerdict {
+  ready: boolean;
+  detail: string;
+}
+
+/**
+ * An upgrade gate's verdict: the new container is ready when healthy by its checks (health_check,
+ * Docker's HEALTHCHECK); with no check at all, when it has run without a restart for `minReadyMs`.
+ */
+export function gateVerdict(
+  container: ObservedContainer | undefined,
+  service: DesiredService | undefined,
+  minReadyMs: number,
+  nowMs: number,
+): GateVerdict {
+  if (!container) return { ready: false, detail: 'not found' };
+  const report = containerHealth(container, service, nowMs);
+  if (!report) {
+    const exit = container.exitCode === undefined ? '' : ` (exit code ${container.exitCode})`;
+    return { ready: false, detail: `${container.state}${exit}` };
+  }
+  if (report.word !== 'healthy') return { ready: false, detail: `${report.word}: ${report.detail}` };
+  if (report.source !== 'running') return { ready: true, detail: `healthy: ${report.detail}` };
+  const runningFor = report.runningForMs ?? 0;
+  const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+  if (runningFor < minReadyMs) return { ready: false, detail: `running ${seconds(runningFor)} of min_ready ${seconds(minReadyMs)}` };
+  return { ready: true, detail: `running ${seconds(runningFor)} without a restart` };
+}
+
 function probeReport(container: ObservedContainer, service: DesiredService | undefined): ContainerHealthReport | undefined {
   if (!service?.healthCheck) return undefined;
   const probe = container.probe;

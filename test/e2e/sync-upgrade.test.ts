@@ -2,11 +2,17 @@
  * Upgrades on the fleet, one `corral sync` pass at a time: a new image is pulled on every host
  * before any old container stops, so a bump to an image that does not exist changes nothing and
  * the status names the pull error; a change of a top-level volume declaration, which changes the
- * create request but no key of the service, replaces the container.
+ * create request but no key of the service, replaces the container; an upgrade goes one batch at
+ * a time, each old container stopping only after the previous batch's new ones passed their gate,
+ * and a gate that fails leaves the later batches alone.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import type { OperationResult } from '../../src/apply/index.js';
 import type { HostConfig } from '../../src/config/config.js';
+import { reconcile } from '../../src/reconcile/index.js';
+import { loadDesiredState } from '../../src/render/index.js';
+import { readDirectoryTree } from '../../src/source/directory.js';
 import { REGISTRY } from './fleet.js';
 import { BUSYBOX, cleanup, clientOf, fleetHosts, placementOf, summary, TestRepo, uniqueName } from './sync-repo.js';
 
@@ -144,6 +150,129 @@ test('a top-level volume declaration that changes the mount (data: {} → extern
       [],
     );
     assert.equal(result.plan.operations.filter((op) => op.stack === stack && op.kind === 'CreateContainer').length, 1);
+  } finally {
+    repo.remove();
+  }
+});
+
+const BATCHED = (command: string) => `version: '2'
+services:
+  app:
+    image: ${BUSYBOX}
+    command: ${command}
+    stop_signal: SIGKILL
+`;
+const BATCHED_RANCHER = `app:
+  scale: 3
+  min_ready: 1
+  upgrade_strategy:
+    batch_size: 1
+    interval_millis: 200
+  health_check:
+    port: 80
+    initializing_timeout: 3000
+`;
+
+/** One pass over the repository with every operation's end time; meanwhile the stack's running containers are counted every 100 ms. */
+async function syncSampled(repo: TestRepo, stack: string) {
+  const state = loadDesiredState(await readDirectoryTree(repo.dir, ['catalog', 'stacks']));
+  const ended: { result: OperationResult; at: number }[] = [];
+  const samples: number[] = [];
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const counts = await Promise.all(
+        hosts.map(async (host) => {
+          const list = await clientOf(host).listContainers({ filters: { label: [`io.corral.stack=${stack}`], status: ['running'] } });
+          return list.length;
+        }),
+      );
+      samples.push(counts.reduce((a, b) => a + b, 0));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  const result = await reconcile({
+    hosts,
+    desired: state.stacks,
+    failed: state.failed,
+    prune: true,
+    only: [stack],
+    onResult: (r) => ended.push({ result: r, at: Date.now() }),
+  });
+  sampling = false;
+  await sampler;
+  return { result, ended, samples };
+}
+
+test('an upgrade with batch_size 1: each old container stops only after the new one before it passed its gate; 2 of 3 always run', async () => {
+  const stack = uniqueName('batch');
+  stacks.push(stack);
+  const repo = new TestRepo().template('batched', BATCHED('["sleep", "3600"]'), BATCHED_RANCHER);
+  try {
+    repo.stack(stack, 'batched');
+    const first = await syncSampled(repo, stack);
+    assert.equal(summary(first.result, stack).converged, true, summary(first.result, stack).ops.join('\n'));
+    const before = await containersOf(stack);
+
+    repo.template('batched', BATCHED('["sleep", "3601"]'), BATCHED_RANCHER);
+    const { result, ended, samples } = await syncSampled(repo, stack);
+    const outcome = summary(result, stack);
+    assert.equal(outcome.converged, true, outcome.ops.join('\n'));
+    const endOf = (kind: string, target: string) =>
+      ended.find((e) => e.result.operation.kind === kind && e.result.operation.target === target);
+    for (const [previous, next] of [
+      [1, 2],
+      [2, 3],
+    ]) {
+      const gate = endOf('AwaitReady', `${stack}-app-${previous}`);
+      const stop = endOf('StopContainer', `${stack}-app-${next}`);
+      assert.ok(gate && stop, outcome.ops.join('\n'));
+      assert.equal(gate.result.status, 'ok');
+      assert.ok(stop.at - stop.result.durationMs >= gate.at, `stop of ${next} began after the gate of ${previous}`);
+      assert.ok(gate.result.durationMs >= 1000 + 200, `the gate waited min_ready 1 s and the interval: ${gate.result.durationMs} ms`);
+    }
+    assert.ok(samples.length > 5 && Math.min(...samples) >= 2, `running counts: ${samples.join(',')}`);
+    const after = await containersOf(stack);
+    assert.equal(after.length, 3);
+    assert.ok(after.every((c) => c.running && !before.some((b) => b.id === c.id)));
+  } finally {
+    repo.remove();
+  }
+});
+
+test('a gate that fails (the new container keeps exiting) stops the upgrade there: the later batches keep their old containers', async () => {
+  const stack = uniqueName('badgate');
+  stacks.push(stack);
+  const repo = new TestRepo().template('batched', BATCHED('["sleep", "3600"]'), BATCHED_RANCHER);
+  try {
+    repo.stack(stack, 'batched');
+    const first = await syncSampled(repo, stack);
+    assert.equal(summary(first.result, stack).converged, true);
+    const before = await containersOf(stack);
+
+    repo.template('batched', BATCHED('["sh", "-c", "exit 3"]'), BATCHED_RANCHER);
+    const { result } = await syncSampled(repo, stack);
+    const outcome = result.stacks.find((s) => s.stack === stack);
+    const ops = summary(result, stack).ops;
+    assert.equal(outcome?.converged, false, ops.join('\n'));
+    assert.match(outcome?.status.message ?? '', new RegExp(`AwaitReady ${stack}-app-1 on h\\d: ${stack}-app-1 not ready within 3 s: `));
+    const after = await containersOf(stack);
+    for (const n of [2, 3]) {
+      const old = before.find((c) => c.name === `${stack}-app-${n}`);
+      assert.deepEqual(
+        after.find((c) => c.name === `${stack}-app-${n}`),
+        old,
+        `${stack}-app-${n} untouched`,
+      );
+    }
+    const again = await syncSampled(repo, stack);
+    const held = again.result.stacks.find((s) => s.stack === stack);
+    assert.match(
+      held?.status.message ?? '',
+      /upgrade of app held: .+-app-1 \((restarting|exited)\) runs the new configuration but is not ready/,
+    );
+    const still = await containersOf(stack);
+    for (const n of [2, 3]) assert.ok(still.some((c) => c.id === before.find((b) => b.name === `${stack}-app-${n}`)?.id));
   } finally {
     repo.remove();
   }

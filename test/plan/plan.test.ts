@@ -90,11 +90,12 @@ test('a changed image replaces the container and the sidekicks that share its vo
   #11 h1 StartContainer db-main-1 after #8: replaced, start
   #12 h1 StartContainer db-main-data-1 (unit db-main-1) after #9,#11: replaced, start
   #13 h1 StartContainer db-main-log-1 (unit db-main-1) after #10,#11: replaced, start
+  #14 h1 AwaitReady db-main-1 after #11: batch 1/1 of main, gate: healthy by Docker's HEALTHCHECK or 5 s running without a restart, within 60 s
 `,
   );
 });
 
-test('pull first: no container of the stack stops, goes or is created before every new image is on every host', () => {
+test('pull first: no container of the stack stops, goes or is created before every new image is on every host; then one unit per batch, each gated', () => {
   const before = stack('web', { app: { image: 'app:1', scale: 2 }, extra: {} });
   const after = stack('web', { app: { image: 'app:2', scale: 2 } });
   const observed = [
@@ -123,12 +124,14 @@ test('pull first: no container of the stack stops, goes or is created before eve
   #4 h1 RemoveContainer web-app-1 after #3: config changed: image
   #5 h1 CreateContainer web-app-1 after #1,#2,#4: config changed: image
   #6 h1 StartContainer web-app-1 after #5: replaced, start
-  #7 h2 StopContainer web-app-2 after #1,#2: config changed: image
-  #8 h2 RemoveContainer web-app-2 after #7: config changed: image
-  #9 h2 CreateContainer web-app-2 after #1,#2,#8: config changed: image
-  #10 h2 StartContainer web-app-2 after #9: replaced, start
-  #11 h1 StopContainer web-extra-1 after #1,#2: service removed from git
-  #12 h1 RemoveContainer web-extra-1 after #11: service removed from git
+  #7 h1 AwaitReady web-app-1 after #6: batch 1/2 of app, gate: healthy by Docker's HEALTHCHECK or 5 s running without a restart, within 60 s; then 2 s before the next batch
+  #8 h2 StopContainer web-app-2 after #1,#2,#7: config changed: image
+  #9 h2 RemoveContainer web-app-2 after #8: config changed: image
+  #10 h2 CreateContainer web-app-2 after #1,#2,#7,#9: config changed: image
+  #11 h2 StartContainer web-app-2 after #10: replaced, start
+  #12 h2 AwaitReady web-app-2 after #11: batch 2/2 of app, gate: healthy by Docker's HEALTHCHECK or 5 s running without a restart, within 60 s
+  #13 h1 StopContainer web-extra-1 after #1,#2: service removed from git
+  #14 h1 RemoveContainer web-extra-1 after #13: service removed from git
 `,
   );
 });
@@ -150,6 +153,7 @@ test('a sidekick changed alone is replaced alone', () => {
   #2 h1 RemoveContainer db-main-log-1 (unit db-main-1) after #1: config changed: command
   #3 h1 CreateContainer db-main-log-1 (unit db-main-1) after #2: config changed: command
   #4 h1 StartContainer db-main-log-1 (unit db-main-1) after #3: replaced, start
+  #5 h1 AwaitReady db-main-log-1 (unit db-main-1) after #4: batch 1/1 of main, gate: healthy by Docker's HEALTHCHECK or 5 s running without a restart, within 60 s
 `,
   );
 });
