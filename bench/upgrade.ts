@@ -1,0 +1,111 @@
+/**
+ * `npm run bench:upgrade`: how long an upgrade of a 6-instance service takes with batch_size 1, 2
+ * and 6, next to what the batches predict: batches × (replace + gate) + (batches − 1) × interval,
+ * where "replace" is the measured stop, remove, create and start of one unit and "gate" the
+ * measured wait for its new container (min_ready 1 s). One `corral sync` pass each, on the fleet
+ * (run it under the fleet lock). The figures go to docs/benchmarks.md (section "upgrade").
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { OperationResult } from '../src/apply/index.js';
+import { loadConfig } from '../src/config/load.js';
+import { CorralLabel } from '../src/model/labels.js';
+import { dockerClient } from '../src/observe/index.js';
+import { reconcile } from '../src/reconcile/index.js';
+import { loadDesiredState } from '../src/render/index.js';
+import { readDirectoryTree } from '../src/source/directory.js';
+import { writeBenchSection } from './report.js';
+
+const FLEET_CONFIG = '/run/corral-fleet/corral.yml';
+const IMAGE = '10.99.0.2:5000/corral/busybox:1';
+const SCALE = 6;
+const INTERVAL_MS = 500;
+const MIN_READY_S = 1;
+
+const hosts = (await loadConfig(FLEET_CONFIG)).hosts;
+const dir = mkdtempSync(join(tmpdir(), 'corral-bench-upgrade-'));
+
+function writeRepo(stack: string, batchSize: number, sleepSeconds: number): void {
+  const template = join(dir, 'catalog', 'templates', 'sleeper', '0');
+  mkdirSync(template, { recursive: true });
+  mkdirSync(join(dir, 'stacks', stack), { recursive: true });
+  writeFileSync(join(dir, 'catalog', 'templates', 'sleeper', 'config.yml'), 'name: sleeper\nversion: 1.0.0\n');
+  writeFileSync(
+    join(template, 'docker-compose.yml'),
+    `version: '2'\nservices:\n  app:\n    image: ${IMAGE}\n    command: ["sleep", "${sleepSeconds}"]\n    stop_signal: SIGKILL\n`,
+  );
+  writeFileSync(
+    join(template, 'rancher-compose.yml'),
+    `.catalog:\n  version: 1.0.0\napp:\n  scale: ${SCALE}\n  min_ready: ${MIN_READY_S}\n  upgrade_strategy:\n    batch_size: ${batchSize}\n    interval_millis: ${INTERVAL_MS}\n`,
+  );
+  writeFileSync(join(dir, 'stacks', stack, 'stack.yml'), 'template: sleeper\nanswers: {}\n');
+}
+
+async function sync(stack: string): Promise<{ ms: number; results: OperationResult[] }> {
+  const state = loadDesiredState(await readDirectoryTree(dir, ['catalog', 'stacks']));
+  const started = Date.now();
+  const result = await reconcile({ hosts, desired: state.stacks, failed: state.failed, prune: true, only: [stack] });
+  const failed = result.results.filter((r) => r.status !== 'ok');
+  if (failed.length > 0)
+    throw new Error(`${stack}: ${failed.map((r) => `${r.operation.kind} ${r.operation.target}: ${r.error}`).join('; ')}`);
+  return { ms: Date.now() - started, results: result.results };
+}
+
+async function cleanup(stack: string): Promise<void> {
+  for (const host of hosts) {
+    const docker = dockerClient(host.docker);
+    const containers = await docker.listContainers({ all: true, filters: { label: [`${CorralLabel.stack}=${stack}`] } });
+    await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true })));
+    await docker
+      .getNetwork(`corral-${stack}`)
+      .remove()
+      .catch(() => undefined);
+  }
+}
+
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+const seconds = (ms: number) => (ms / 1000).toFixed(1);
+
+const rows: string[] = [];
+try {
+  for (const batchSize of [1, 2, 6]) {
+    const stack = `bench-upgrade-${batchSize}-${process.pid}`;
+    rmSync(join(dir, 'stacks'), { recursive: true, force: true });
+    writeRepo(stack, batchSize, 3600);
+    await sync(stack);
+    writeRepo(stack, batchSize, 3601);
+    const { ms, results } = await sync(stack);
+    await cleanup(stack);
+    const batches = Math.ceil(SCALE / batchSize);
+    const byUnit = new Map<string, number>();
+    for (const r of results.filter((r) => r.operation.kind !== 'AwaitReady'))
+      byUnit.set(r.operation.target, (byUnit.get(r.operation.target) ?? 0) + r.durationMs);
+    const replaceMs = mean([...byUnit.values()]);
+    const gates = results.filter((r) => r.operation.kind === 'AwaitReady');
+    const gateMs = mean(gates.map((r) => r.durationMs - (r.operation.kind === 'AwaitReady' ? r.operation.gate.thenWaitMs : 0)));
+    const predicted = batches * (replaceMs + gateMs) + (batches - 1) * INTERVAL_MS;
+    rows.push(
+      `| ${batchSize} | ${batches} | ${seconds(ms)} s | ${seconds(replaceMs)} s | ${seconds(gateMs)} s | ${seconds(predicted)} s |`,
+    );
+    process.stdout.write(`${rows.at(-1)}\n`);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const markdown = `## Upgrade of a 6-instance service (\`npm run bench:upgrade\`)
+
+One \`corral sync\` pass replaces 6 busybox containers (a changed command) on the fleet, with
+\`min_ready: ${MIN_READY_S}\` (no health check: the gate waits for ${MIN_READY_S} s of running without a restart)
+and \`interval_millis: ${INTERVAL_MS}\`. "Replace" is one unit's stop, remove, create and start as
+apply measured them (mean), "gate" the mean wait at a gate; the prediction is
+batches × (replace + gate) + (batches − 1) × interval. The pass also observes the hosts before and
+after, which the prediction leaves out. Measured ${new Date().toISOString().slice(0, 10)} on the shared 2-core machine.
+
+| batch_size | batches | upgrade took | replace | gate | batches × (replace + gate) + intervals |
+|---|---|---|---|---|---|
+${rows.join('\n')}
+`;
+writeBenchSection('upgrade', markdown);
+process.stdout.write(markdown);
