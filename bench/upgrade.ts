@@ -15,7 +15,7 @@ import { dockerClient } from '../src/observe/index.js';
 import { reconcile } from '../src/reconcile/index.js';
 import { loadDesiredState } from '../src/render/index.js';
 import { readDirectoryTree } from '../src/source/directory.js';
-import { writeBenchSection } from './report.js';
+import { writeSection } from './doc.js';
 
 const FLEET_CONFIG = '/run/corral-fleet/corral.yml';
 const IMAGE = '10.99.0.2:5000/corral/busybox:1';
@@ -107,5 +107,5 @@ after, which the prediction leaves out. Measured ${new Date().toISOString().slic
 |---|---|---|---|---|---|
 ${rows.join('\n')}
 `;
-writeBenchSection('upgrade', markdown);
+writeSection('## Upgrade of a 6-instance service (`npm run bench:upgrade`)', markdown);
 process.stdout.write(markdown);
