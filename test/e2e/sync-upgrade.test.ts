@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { OperationResult } from '../../src/apply/index.js';
 import type { HostConfig } from '../../src/config/config.js';
+import { DEFAULT_POLICY } from '../../src/policy/types.js';
 import { reconcile } from '../../src/reconcile/index.js';
 import { loadDesiredState } from '../../src/render/index.js';
 import { readDirectoryTree } from '../../src/source/directory.js';
@@ -126,7 +127,11 @@ test('a top-level volume declaration that changes the mount (data: {} → extern
     assert.ok(before);
 
     repo.template('vol', withVolume(`{external: {name: ${externalVolume}}}`));
-    const result = await repo.sync(hosts, [stack]);
+    // An external volume needs the policy's grant (src/policy).
+    const granted = { ...DEFAULT_POLICY, allow: [...DEFAULT_POLICY.allow, 'external_volumes' as const] };
+    const state = loadDesiredState(await readDirectoryTree(repo.dir, ['catalog', 'stacks']), { policy: granted });
+    assert.deepEqual(state.failed, []);
+    const result = await reconcile({ hosts, desired: state.stacks, failed: state.failed, prune: true, only: [stack] });
     const changed = summary(result, stack);
     assert.equal(changed.converged, true, changed.ops.join('\n'));
     const create = result.plan.operations.find((op) => op.kind === 'CreateContainer' && op.stack === stack);
@@ -144,7 +149,8 @@ test('a top-level volume declaration that changes the mount (data: {} → extern
       [[externalVolume, '/data']],
     );
 
-    const again = await repo.sync(hosts, [stack], true);
+    const again = await reconcile({ hosts, desired: state.stacks, failed: state.failed, prune: true, only: [stack], dryRun: true });
+    assert.equal(again.plan.stacks.find((p) => p.stack === stack)?.actionable, true);
     assert.deepEqual(
       again.plan.operations.filter((op) => op.stack === stack),
       [],
