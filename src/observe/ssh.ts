@@ -233,7 +233,10 @@ function asSocket(channel: ClientChannel, session: { busy: (busy: boolean) => vo
   socket['setTimeout'] = (ms: number, callback?: () => void) => {
     idleMs = ms;
     socket['timeout'] = ms;
-    if (callback) channel.once('timeout', callback);
+    // As net.Socket: a zero timeout with a callback removes that listener (http does it when a
+    // request ends on a kept-alive socket); otherwise the callback listens once.
+    if (callback && ms === 0) channel.removeListener('timeout', callback);
+    else if (callback) channel.once('timeout', callback);
     arm();
     return channel;
   };
