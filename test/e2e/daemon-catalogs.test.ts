@@ -82,7 +82,10 @@ for (const [stack, kind] of [
       throw new Error(`${err.message}\n${daemon.log.slice(-3000)}`);
     });
     assert.equal(status.template, 'web');
-    assert.deepEqual(status.services, [{ name: 'web', desired: 1, running: 1 }]);
+    assert.deepEqual(
+      status.services.map(({ name, desired, running, healthy }) => ({ name, desired, running, healthy })),
+      [{ name: 'web', desired: 1, running: 1, healthy: 1 }],
+    );
     assert.equal((await placementOf(hosts, stack)).length, 1, 'one container on the fleet');
   });
 }

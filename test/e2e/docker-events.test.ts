@@ -47,6 +47,7 @@ test('a lost event stream reconnects with growing backoff, then delivers events 
       ),
     );
     const labels = { managed: { [CorralLabel.managed]: 'true', [CorralLabel.stack]: 'events-test' }, bystander: {} };
+    const ids = new Map<string, string>();
     for (const [name, containerLabels] of [
       [names[0], labels.managed],
       [names[1], labels.bystander],
@@ -60,11 +61,12 @@ test('a lost event stream reconnects with growing backoff, then delivers events 
         ExposedPorts: { '80/tcp': {} },
         HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '' }] } },
       });
+      ids.set(String(name), container.id);
       await container.start();
       await container.kill();
     }
     const died = await waitFor('the die event', 5000, async () => events.find((e) => e.action === 'die'));
-    assert.deepEqual(died, { host: h1.name, stack: 'events-test', container: 'events-managed', action: 'die' });
+    assert.deepEqual(died, { host: h1.name, stack: 'events-test', container: 'events-managed', id: ids.get('events-managed'), action: 'die' });
     assert.equal(await listedOnDelivery[events.indexOf(died)], 'exited', 'a die is delivered once the container lists as exited');
     await new Promise((r) => setTimeout(r, 300));
     assert.ok(
