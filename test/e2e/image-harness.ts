@@ -88,15 +88,16 @@ export async function imageFacts(
 }
 
 /**
- * /etc/corral for the container: the hosts of the fleet's corral-tls.yml as corral.yml, and copies
+ * /etc/corral for the container: the hosts and the health probe image of the fleet's corral-tls.yml
+ * as corral.yml (the probe agent cannot come from Docker Hub here), and copies
  * of its TLS files, owned by the image's user and readable by it alone (mounted read-only).
  */
 export function tlsConfigDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'corral-image-etc-'));
   chmodSync(dir, 0o755);
-  // Its hosts only: what else the fleet writes there belongs to other tests.
-  const fleetConfig = parse(readFileSync(join(FLEET_DIR, 'corral-tls.yml'), 'utf8')) as { hosts: unknown[] };
-  writeFileSync(join(dir, 'corral.yml'), stringify({ hosts: fleetConfig.hosts }));
+  // Its hosts and probe image only: what else the fleet writes there belongs to other tests.
+  const fleetConfig = parse(readFileSync(join(FLEET_DIR, 'corral-tls.yml'), 'utf8')) as { hosts: unknown[]; health: unknown };
+  writeFileSync(join(dir, 'corral.yml'), stringify({ hosts: fleetConfig.hosts, health: fleetConfig.health }));
   mkdirSync(join(dir, 'tls'), { mode: 0o755 });
   for (const file of ['ca.pem', 'cert.pem', 'key.pem']) {
     const copy = join(dir, 'tls', file);
