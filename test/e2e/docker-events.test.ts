@@ -66,7 +66,13 @@ test('a lost event stream reconnects with growing backoff, then delivers events 
       await container.kill();
     }
     const died = await waitFor('the die event', 5000, async () => events.find((e) => e.action === 'die'));
-    assert.deepEqual(died, { host: h1.name, stack: 'events-test', container: 'events-managed', id: ids.get('events-managed'), action: 'die' });
+    assert.deepEqual(died, {
+      host: h1.name,
+      stack: 'events-test',
+      container: 'events-managed',
+      id: ids.get('events-managed'),
+      action: 'die',
+    });
     assert.equal(await listedOnDelivery[events.indexOf(died)], 'exited', 'a die is delivered once the container lists as exited');
     await new Promise((r) => setTimeout(r, 300));
     assert.ok(
