@@ -9,7 +9,8 @@
  */
 import { type Diagnostic, error, warning } from '../model/diagnostics.js';
 import type { HealthCheckSpec, HealthStrategy, HttpRequestLine } from '../model/health.js';
-import { isPlainObject } from '../util/values.js';
+import { isPlainObject, wholeNumber } from '../util/values.js';
+import { readNumberSetting } from './number-setting.js';
 
 export const HEALTH_CHECK_DEFAULTS = {
   intervalMs: 2000,
@@ -51,7 +52,7 @@ export function parseHealthCheck(raw: unknown, file: string, service: string, di
       }),
     );
   }
-  const port = wholeNumber(raw['port'], 1, 65535);
+  const port = wholeNumberIn(raw['port'], 1, 65535);
   if (port === undefined)
     diagnostics.push(
       error(file, `${field}.port must be the container port to check (1-65535), got ${JSON.stringify(raw['port'] ?? null)}`, {
@@ -60,16 +61,9 @@ export function parseHealthCheck(raw: unknown, file: string, service: string, di
     );
   const spec: HealthCheckSpec = { port: port ?? 0, ...HEALTH_CHECK_DEFAULTS };
   for (const [key, [target, min]] of Object.entries(NUMBERS)) {
-    if (raw[key] === undefined || raw[key] === null || raw[key] === '') continue;
-    const value = wholeNumber(raw[key], min);
-    if (value === undefined) {
-      const unit = key.endsWith('threshold') ? 'a count' : 'milliseconds';
-      diagnostics.push(
-        error(file, `${field}.${key} must be a whole number ≥ ${min} (${unit}), got ${JSON.stringify(raw[key])}`, {
-          field: `${field}.${key}`,
-        }),
-      );
-    } else spec[target] = value;
+    const unit = key.endsWith('threshold') ? 'a count' : 'milliseconds';
+    const value = readNumberSetting(raw[key], { file, field: `${field}.${key}`, min, unit }, diagnostics);
+    if (value !== undefined) spec[target] = value;
   }
   const http = parseRequestLine(raw['request_line'], file, `${field}.request_line`, diagnostics);
   if (http) spec.http = http;
@@ -92,7 +86,7 @@ function parseStrategy(raw: Record<string, unknown>, spec: HealthCheckSpec, file
   }
   if (spec.strategy !== 'recreateOnQuorum') return;
   const config = raw['recreate_on_quorum_strategy_config'];
-  const quorum = wholeNumber(isPlainObject(config) ? config['quorum'] : undefined, 1);
+  const quorum = wholeNumberIn(isPlainObject(config) ? config['quorum'] : undefined, 1);
   if (quorum === undefined) {
     diagnostics.push(
       error(
@@ -166,9 +160,7 @@ function haproxyWords(text: string): string[] {
   return words;
 }
 
-function wholeNumber(value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
-  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
-  if (!/^\d+$/.test(text)) return undefined;
-  const number = Number(text);
-  return number >= min && number <= max ? number : undefined;
+function wholeNumberIn(value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  const number = wholeNumber(value);
+  return number !== undefined && number >= min && number <= max ? number : undefined;
 }

@@ -8,6 +8,7 @@
 import { UPGRADE_DEFAULTS, type UpgradeStrategySpec } from '../model/desired.js';
 import { type Diagnostic, error, warning } from '../model/diagnostics.js';
 import { isPlainObject } from '../util/values.js';
+import { readNumberSetting } from './number-setting.js';
 
 const KNOWN_KEYS = ['batch_size', 'interval_millis', 'start_first'];
 
@@ -32,22 +33,14 @@ export function parseUpgradeStrategy(
     diagnostics.push(
       warning(file, `${field}.${key} is kept but not acted on by corral; known: ${KNOWN_KEYS.join(', ')}`, { field: `${field}.${key}` }),
     );
-  const number = (value: unknown, key: string, min: number, unit: string, apply: (n: number) => void) => {
-    if (value === undefined || value === null || value === '') return;
-    const parsed = wholeNumber(value);
-    if (parsed === undefined || parsed < min)
-      diagnostics.push(error(file, `${key} must be a whole number ≥ ${min} (${unit}), got ${JSON.stringify(value)}`, { field: key }));
-    else apply(parsed);
-  };
-  number(block['batch_size'], `${field}.batch_size`, 1, 'containers per batch', (n) => {
-    spec.batchSize = n;
-  });
-  number(block['interval_millis'], `${field}.interval_millis`, 0, 'milliseconds between batches', (n) => {
-    spec.intervalMs = n;
-  });
-  number(minReady, `${service}.min_ready`, 0, 'seconds', (n) => {
-    spec.minReadyMs = n * 1000;
-  });
+  const number = (value: unknown, key: string, min: number, unit: string) =>
+    readNumberSetting(value, { file, field: key, min, unit }, diagnostics);
+  const batchSize = number(block['batch_size'], `${field}.batch_size`, 1, 'containers per batch');
+  if (batchSize !== undefined) spec.batchSize = batchSize;
+  const intervalMs = number(block['interval_millis'], `${field}.interval_millis`, 0, 'milliseconds between batches');
+  if (intervalMs !== undefined) spec.intervalMs = intervalMs;
+  const minReadySeconds = number(minReady, `${service}.min_ready`, 0, 'seconds');
+  if (minReadySeconds !== undefined) spec.minReadyMs = minReadySeconds * 1000;
   const startFirst = block['start_first'];
   if (startFirst !== undefined && startFirst !== null) {
     const text = String(startFirst).toLowerCase();
@@ -58,9 +51,4 @@ export function parseUpgradeStrategy(
     else spec.startFirst = text === 'true';
   }
   return diagnostics.filter((d) => d.severity === 'error').length > before ? undefined : spec;
-}
-
-function wholeNumber(value: unknown): number | undefined {
-  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
-  return /^\d+$/.test(text) ? Number(text) : undefined;
 }

@@ -1,6 +1,6 @@
 /**
  * Small helpers for plain values read from YAML and labels (pure): is it a mapping, a
- * scalar as the text written, a mapping of strings, comma lists and `key=value` items.
+ * scalar as the text written, a whole number, a mapping of strings, comma lists and `key=value` items.
  */
 
 /** A mapping: an object that is neither null nor a list. */
@@ -13,6 +13,12 @@ export function scalarText(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
   return undefined;
+}
+
+/** A whole number written as digits, `8080` or `" 8080 "`; anything else (-1, 1.5, "1e3", true, a list) → undefined. */
+export function wholeNumber(value: unknown): number | undefined {
+  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
+  return /^\d+$/.test(text) ? Number(text) : undefined;
 }
 
 /**
