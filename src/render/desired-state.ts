@@ -1,8 +1,8 @@
 /**
  * From the files of a GitOps repository to the desired state of every stack:
- * load the catalogs, read each stack request, open its encrypted answers, validate its
- * answers, render it. A broken stack fails alone; the others are still rendered.
- * Pure: decryption needs no I/O (the identities come in as text).
+ * load the catalogs, read each stack request, take its encrypted answers as opened by
+ * desired/ (or check them as far as they can be without an identity), validate its
+ * answers, render it. A broken stack fails alone; the others are still rendered. Pure.
  */
 import { loadCatalog } from '../catalog/loader.js';
 import { validateAnswers } from '../catalog/questions.js';
@@ -12,7 +12,7 @@ import { atLine, type Diagnostic, error, hasErrors } from '../model/diagnostics.
 import type { FileTree } from '../model/files.js';
 import { redactString } from '../model/redact.js';
 import { checkStackPolicy, DEFAULT_POLICY, type Policy, type PolicyViolation } from '../policy/index.js';
-import { decryptStackAnswers, openAnswers, type PlaintextSecrets, type SecretAnswers } from '../secrets/answers.js';
+import { openAnswers, type PlaintextSecrets, type SecretAnswers } from '../secrets/answers.js';
 import { readStackRequest, type StackRequest, type StackRequestResult, stackFolders } from '../stacks/request.js';
 import { cleanAbsolutePath } from '../util/paths.js';
 import { renderStack } from './render-stack.js';
@@ -72,15 +72,6 @@ export function loadDesiredState(repo: FileTree, options: DesiredStateOptions = 
     }
   }
   return state;
-}
-
-/** loadDesiredState with the encrypted answers opened by these identities (age identity strings). */
-export async function loadDesiredStateDecrypting(
-  repo: FileTree,
-  identities: readonly string[],
-  options: Omit<DesiredStateOptions, 'secrets'> = {},
-): Promise<DesiredState> {
-  return loadDesiredState(repo, { ...options, secrets: await decryptStackAnswers(repo, identities) });
 }
 
 /**

@@ -6,6 +6,5 @@ export {
   findTemplateVersion,
   loadCatalogs,
   loadDesiredState,
-  loadDesiredStateDecrypting,
 } from './desired-state.js';
 export { type RenderInput, type RenderResult, renderStack } from './render-stack.js';

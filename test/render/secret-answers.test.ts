@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
+import { DesiredStateSource } from '../../src/desired/index.js';
 import type { DesiredStack } from '../../src/model/desired.js';
 import { formatDiagnostic } from '../../src/model/diagnostics.js';
-import { type DesiredState, loadDesiredState, loadDesiredStateDecrypting } from '../../src/render/index.js';
+import type { FileTree } from '../../src/model/files.js';
+import { DEFAULT_POLICY, type Policy } from '../../src/policy/index.js';
+import { type DesiredState, loadDesiredState } from '../../src/render/index.js';
 import { encryptAnswer, generateKeyPair, type KeyPair } from '../../src/secrets/age.js';
+import type { Source } from '../../src/source/types.js';
 
 const PASSWORD = 'Tr0ub4dor-and-3';
 const QUESTIONS = `.catalog:
@@ -38,6 +42,13 @@ function repo(stacks: Record<string, string>): Map<string, string> {
   );
 }
 
+/** The desired state of these files as the commands and the daemon read it, answers opened with these identities. */
+async function readDecrypting(files: FileTree, identities: string[], policy?: Policy): Promise<DesiredState> {
+  const repo: Source = { describe: () => 'test files', refresh: async () => ({ changed: false }), snapshot: async () => ({ files }) };
+  const source = await DesiredStateSource.open({ repo, identities, ...(policy ? { policy } : {}) });
+  return (await source.read()).state;
+}
+
 let keys: KeyPair;
 let otherKeys: KeyPair;
 let encrypted: string;
@@ -59,7 +70,7 @@ function errorsOf(state: DesiredState, name: string): string[] {
 }
 
 test('an encrypted password answer reaches the rendered stack as its value, with the identity', async () => {
-  const state = await loadDesiredStateDecrypting(repo({ s: `template: db\nanswers:\n  db_password: ${encrypted}\n` }), [keys.identity]);
+  const state = await readDecrypting(repo({ s: `template: db\nanswers:\n  db_password: ${encrypted}\n` }), [keys.identity]);
   const stack = stackOf(state, 's');
   assert.equal(stack.services['db']?.compose.environment['PASSWORD'], PASSWORD);
   assert.equal(stack.variables['db_password'], PASSWORD);
@@ -69,14 +80,14 @@ test('an encrypted password answer reaches the rendered stack as its value, with
 test('answers.txt may hold encrypted answers too', async () => {
   const files = repo({ s: 'template: db\n' });
   files.set('stacks/s/answers.txt', `db_password=${encrypted}\n`);
-  const state = await loadDesiredStateDecrypting(files, [keys.identity]);
+  const state = await readDecrypting(files, [keys.identity]);
   assert.equal(stackOf(state, 's').services['db']?.compose.environment['PASSWORD'], PASSWORD);
 });
 
 test('the decrypted value is checked against every constraint, and the message does not show it', async () => {
   const short = await encryptAnswer('abc', [keys.recipient]);
   const odd = await encryptAnswer('has spaces in it', [keys.recipient]);
-  const state = await loadDesiredStateDecrypting(
+  const state = await readDecrypting(
     repo({ short: `template: db\nanswers:\n  db_password: ${short}\n`, odd: `template: db\nanswers:\n  db_password: ${odd}\n` }),
     [keys.identity],
   );
@@ -90,7 +101,7 @@ test('the decrypted value is checked against every constraint, and the message d
 
 test('a wrong identity or a corrupt payload fails that stack alone, with a clear message', async () => {
   const corrupt = encrypted.replace(/.{6}\]$/, 'AAAAAA]');
-  const state = await loadDesiredStateDecrypting(
+  const state = await readDecrypting(
     repo({
       good: 'template: db\nanswers:\n  db_password: plain-but-allowed\n',
       foreign: `template: db\nanswers:\n  db_password: ${await encryptAnswer(PASSWORD, [otherKeys.recipient])}\n`,
@@ -98,7 +109,7 @@ test('a wrong identity or a corrupt payload fails that stack alone, with a clear
       garbled: 'template: db\nanswers:\n  db_password: ENC[age,!!!]\n',
     }),
     [keys.identity],
-    { plaintextSecrets: 'allow' },
+    { ...DEFAULT_POLICY, plaintextSecrets: 'allow' },
   );
   assert.deepEqual(
     state.stacks.map((s) => s.name),
@@ -169,7 +180,7 @@ test('a plaintext password or secret answer is an error unless the policy allows
 });
 
 test('only secret questions take encrypted answers: every other answer must stay readable for review', async () => {
-  const state = await loadDesiredStateDecrypting(
+  const state = await readDecrypting(
     repo({
       tag: `template: db\nanswers:\n  db_password: ${encrypted}\n  image_tag: ${await encryptAnswer('latest', [keys.recipient])}\n`,
       extra: `template: db\nanswers:\n  db_password: ${encrypted}\n  undeclared: ${encrypted}\n`,
@@ -184,9 +195,7 @@ test('only secret questions take encrypted answers: every other answer must stay
 });
 
 test('a template that prints a decrypted secret into an error message gets it masked', async () => {
-  const state = await loadDesiredStateDecrypting(repo({ leak: `template: leaky\nanswers:\n  db_password: ${encrypted}\n` }), [
-    keys.identity,
-  ]);
+  const state = await readDecrypting(repo({ leak: `template: leaky\nanswers:\n  db_password: ${encrypted}\n` }), [keys.identity]);
   const shown = JSON.stringify(state.failed);
   assert.ok(
     state.failed.some((f) => f.stack === 'leak'),
