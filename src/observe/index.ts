@@ -17,6 +17,7 @@ import { describeTransportError } from './transport-errors.js';
 
 export { dockerClient } from './client.js';
 export { parseOwnership, toObservedContainer } from './containers.js';
+export { describeError } from './transport-errors.js';
 
 /** An unreachable host must not hold up the others for long. */
 export const OBSERVE_TIMEOUT_MS = 5000;
@@ -84,11 +85,4 @@ export async function observeHost(host: HostConfig, docker: Docker, withSwarm = 
       volumes: [],
     };
   }
-}
-
-export function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const code = (err as NodeJS.ErrnoException).code;
-  const message = err.message.replace(/\s+/g, ' ').trim();
-  return code && !message.includes(code) ? `${code}: ${message}` : message;
 }

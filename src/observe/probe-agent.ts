@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { type Duplex, PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import type { HttpRequestLine, ProbeReply } from '../model/health.js';
-import { describeError } from './index.js';
+import { describeError } from './transport-errors.js';
 
 export const PROBE_AGENT_LABEL = 'io.corral.probe-agent';
 

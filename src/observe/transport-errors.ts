@@ -1,6 +1,7 @@
 /**
  * Connection failures to a Docker host, in words an operator can act on: which endpoint, and
- * for TLS which certificate is wrong (never its content). Pure: an error in, a sentence out.
+ * for TLS which certificate is wrong (never its content); and any other error on one line.
+ * Pure: an error in, a sentence out.
  */
 import type { DockerEndpoint } from '../config/config.js';
 
@@ -25,13 +26,21 @@ const CLIENT_CERTIFICATE: Array<[RegExp, string]> = [
   [/alert unsupported certificate/i, 'is not usable for client authentication'],
 ];
 
+/** Any error on one line, Node's code first (`ECONNREFUSED: …`) when the message does not say it already. */
+export function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as NodeJS.ErrnoException).code;
+  const message = oneLine(err.message);
+  return code && !message.includes(code) ? `${code}: ${message}` : message;
+}
+
 /** One line naming the endpoint and the problem; unknown errors keep Node's own message. */
 export function describeTransportError(endpoint: DockerEndpoint, err: unknown): string {
   if (!(err instanceof Error)) return `${endpoint.url}: ${String(err)}`;
   if (err.name === 'SshTransportError') return err.message;
+  const plain = describeError(err);
   const code = (err as NodeJS.ErrnoException).code;
-  const message = err.message.replace(/\s+/g, ' ').trim();
-  const plain = code && !message.includes(code) ? `${code}: ${message}` : message;
+  const message = oneLine(err.message);
   if (endpoint.kind !== 'tcp' || !endpoint.tls) return plain;
   const tls = endpoint.tls;
   const server = code ? SERVER_CERTIFICATE[code] : undefined;
@@ -43,4 +52,8 @@ export function describeTransportError(endpoint: DockerEndpoint, err: unknown): 
   if (/key values mismatch|KEY_VALUES_MISMATCH/i.test(message))
     return `${endpoint.url}: TLS: the key ${tls.key} does not belong to the certificate ${tls.cert}`;
   return plain.includes(endpoint.url) ? plain : `${endpoint.url}: ${plain}`;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
 }
