@@ -8,7 +8,7 @@ import satisfies from 'semver/functions/satisfies.js';
 import validRange from 'semver/ranges/valid.js';
 
 /** A comparable semver for a version string (`v1.2`, `1.0.0-rancher1` → 1.0.0-rancher1), or null. */
-export function toSemver(version: string): SemVer | null {
+function toSemver(version: string): SemVer | null {
   const trimmed = version.trim().replace(/^v/i, '');
   return parse(trimmed, { loose: true }) ?? coerce(trimmed, { includePrerelease: true });
 }

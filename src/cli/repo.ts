@@ -60,7 +60,7 @@ export async function readDesiredState(args: RepoArgs, withoutIdentity: 'uncheck
   return { config, ...(await source.read()) };
 }
 
-export async function readConfig(file: string | undefined): Promise<CorralConfig> {
+async function readConfig(file: string | undefined): Promise<CorralConfig> {
   return loadConfig(file).catch((err: unknown) => {
     throw err instanceof ConfigError ? new UsageError(err.message) : err;
   });

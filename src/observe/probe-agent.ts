@@ -33,7 +33,7 @@ const MAX_RETRY_MS = 60_000;
  * the background and prints `<id> <exit code> <first line of output>`, or `<id> gone`. The request
  * comes as printf %b escapes, so no byte of it is ever read by the shell as syntax.
  */
-export const AGENT_SCRIPT = [
+const AGENT_SCRIPT = [
   "nl='",
   "'",
   'while read -r id pid addr port secs req; do',

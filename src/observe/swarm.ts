@@ -42,7 +42,7 @@ export async function observeSwarm(
   };
 }
 
-export function membership(info: SwarmInfo | undefined): ObservedSwarm {
+function membership(info: SwarmInfo | undefined): ObservedSwarm {
   const cluster = info?.Cluster ?? undefined;
   const pool = cluster?.DefaultAddrPool ?? [];
   return {

@@ -44,7 +44,7 @@ export interface Policy {
   plaintextSecrets: 'allow' | 'deny';
 }
 
-export const DEFAULT_MAX_SCALE = 20;
+const DEFAULT_MAX_SCALE = 20;
 
 /** With no `policy:` section: nothing in GRANTS, no bind mounts, any registry, scale up to 20. */
 export const DEFAULT_POLICY: Policy = Object.freeze({

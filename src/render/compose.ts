@@ -12,7 +12,7 @@ import { parseHealthCheck } from './health-check.js';
 import { parseUpgradeStrategy } from './upgrade-strategy.js';
 
 /** rancher-compose keys corral acts on; every other key is kept and reported. */
-export const RANCHER_KEYS_ACTED_ON = new Set(['scale', 'health_check', 'upgrade_strategy', 'min_ready']);
+const RANCHER_KEYS_ACTED_ON = new Set(['scale', 'health_check', 'upgrade_strategy', 'min_ready']);
 const CATALOG_SECTION = new Set(['.catalog', 'catalog']);
 const V2_TOP_LEVEL = new Set(['version', 'services', 'volumes', 'networks', 'secrets', 'configs']);
 

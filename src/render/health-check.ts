@@ -12,7 +12,7 @@ import type { HealthCheckSpec, HealthStrategy, HttpRequestLine } from '../model/
 import { isPlainObject, wholeNumber } from '../util/values.js';
 import { readNumberSetting } from './number-setting.js';
 
-export const HEALTH_CHECK_DEFAULTS = {
+const HEALTH_CHECK_DEFAULTS = {
   intervalMs: 2000,
   responseTimeoutMs: 2000,
   healthyThreshold: 2,
@@ -101,7 +101,7 @@ function parseStrategy(raw: Record<string, unknown>, spec: HealthCheckSpec, file
 }
 
 /** `GET "/healthz" "HTTP/1.0"`, `GET / HTTP/1.0`, `/health`, `''` (TCP). */
-export function parseRequestLine(raw: unknown, file: string, field: string, diagnostics: Diagnostic[]): HttpRequestLine | undefined {
+function parseRequestLine(raw: unknown, file: string, field: string, diagnostics: Diagnostic[]): HttpRequestLine | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (typeof raw !== 'string') {
     diagnostics.push(
