@@ -25,7 +25,7 @@ import { type ScheduleOptions, scheduleStacks } from '../schedule/index.js';
 import { type MovedInstance, rememberPass } from '../state/known-hosts.js';
 import type { KnownHostsStore } from '../state/known-hosts-store.js';
 import { gateVerdict } from '../status/container-health.js';
-import { HealthStatus, rescheduledText, type StackStatus, SyncStatus, stackStatus } from '../status/stack-status.js';
+import { type StackStatus, SyncStatus, stackStatus } from '../status/stack-status.js';
 
 export interface ReconcileInput {
   hosts: readonly HostConfig[];
@@ -201,7 +201,7 @@ function outcomes(
     const desired = desiredByName.get(name);
     const placement = placementOf.get(name);
     const renderErrors = failedByName.get(name)?.diagnostics.filter((d) => d.severity === 'error');
-    const base = stackStatus({
+    const status = stackStatus({
       name,
       ...(desired ? { desired } : {}),
       ...(renderErrors?.length ? { renderErrors } : {}),
@@ -213,17 +213,8 @@ function outcomes(
       ...(input.fetchError ? { fetchError: input.fetchError } : {}),
       nowMs: (input.now?.() ?? new Date()).getTime(),
     });
-    const degraded = stackPlan.notes.filter((n) => n.level === 'degraded');
-    // The plan's notes say why each unit on an unreachable host is left as is (and for how long).
-    const status: StackStatus =
-      degraded.length > 0 && base.sync !== SyncStatus.Failed
-        ? {
-            ...base,
-            health: HealthStatus.Degraded,
-            message: [...degraded.map((n) => n.message), ...(base.rescheduled ?? []).map(rescheduledText)].join('; '),
-          }
-        : base;
-    const converged = stackPlan.actionable && applyErrors.length === 0 && degraded.length === 0 && status.sync === SyncStatus.Synced;
+    const degraded = stackPlan.notes.some((n) => n.level === 'degraded');
+    const converged = stackPlan.actionable && applyErrors.length === 0 && !degraded && status.sync === SyncStatus.Synced;
     return { stack: name, converged, operations, notes: stackPlan.notes, status };
   });
 }

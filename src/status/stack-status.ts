@@ -154,6 +154,13 @@ export function stackStatus(input: StatusInput): StackStatus {
       : hostsDown > 0
         ? SyncStatus.Unknown
         : SyncStatus.Synced;
+  const lastError = input.fetchError ? { lastError: repositoryError(input.fetchError) } : {};
+  // The applied plan's degraded notes say why each unit on an unreachable host (or a link that
+  // cannot reach) is left as is, and for how long: they are the stack's story, and its health.
+  if (degradedNotes.length > 0) {
+    const message = [...degradedNotes.map((n) => n.message), ...rescheduled.map(rescheduledText)].join('; ');
+    return { ...base, sync, health: HealthStatus.Degraded, message, ...lastError };
+  }
   const state =
     pending.length > 0
       ? `${pending.length} change(s) pending: ${[...new Set(pending.map((op) => op.cause))].slice(0, 3).join('; ')}`
@@ -161,11 +168,9 @@ export function stackStatus(input: StatusInput): StackStatus {
         ? `host ${unreachable.map((h) => `${h.name} (${h.error ?? 'unreachable'})`).join(', ')} unreachable: its containers are left as they are`
         : waiting.length > 0
           ? `${waiting.map(waitingText).join('; ')}`
-          : degradedNotes.length > 0
-            ? degradedNotes.map((n) => n.message).join('; ')
-            : (healthMessage(services) ?? 'converged');
+          : (healthMessage(services) ?? 'converged');
   const message = [state, ...rescheduled.map(rescheduledText)].join('; ');
-  return { ...base, sync, health, message, ...(input.fetchError ? { lastError: repositoryError(input.fetchError) } : {}) };
+  return { ...base, sync, health, message, ...lastError };
 }
 
 /** The error a stack shows while the repository cannot be read. */

@@ -211,3 +211,26 @@ test('a new stack of which nothing is created yet is OutOfSync, not Synced, even
   // Health by src/status/words.ts: none of the desired container runs yet, which is Unhealthy (worse than Degraded).
   assert.deepEqual([status.sync, status.health], ['OutOfSync', 'Unhealthy']);
 });
+
+test("the applied plan's degraded notes make the stack Degraded and are its message, even over a pending change", () => {
+  const exited = container('h1', 'web', 1, 'exited');
+  const plan: Plan = {
+    operations: [
+      { id: '#1', kind: 'StartContainer', host: 'h1', target: 'web-web-1', stack: 'web', dependsOn: [], cause: 'exited, restart' },
+    ],
+    stacks: [],
+  };
+  const status = stackStatus({
+    name: 'web',
+    desired: stack([service('web', 1)]),
+    plan,
+    notes: [
+      { level: 'warning', message: 'not this one' },
+      { level: 'degraded', message: 'web-web-2: host h2 is unreachable (no answer); left as is' },
+    ],
+    nowMs: 0,
+    observed: { hosts: [host('h1', '10.0.0.1', [exited])] },
+  });
+  assert.deepEqual([status.sync, status.health], ['OutOfSync', 'Degraded']);
+  assert.equal(status.message, 'web-web-2: host h2 is unreachable (no answer); left as is');
+});
