@@ -33,8 +33,6 @@ export interface ContainerContext {
   unitNames: Record<string, string>;
   /** Aliases other services of the stack give this one through `links: [svc:alias]`. */
   linkAliases: string[];
-  /** Digests shared by the containers of one plan. */
-  hashMemo?: HashMemo;
   /** The kind of stack network on the container's host (the host's `network:` setting); bridge by default. */
   networkDriver?: NetworkDriver;
   /**
@@ -264,7 +262,8 @@ const APPLIED: Record<string, Handler> = {
   },
 };
 
-export function containerSpec(ctx: ContainerContext): ContainerPlanSpec {
+/** `hashMemo`: digests shared by the containers of one plan. */
+export function containerSpec(ctx: ContainerContext, hashMemo?: HashMemo): ContainerPlanSpec {
   const { stack, service, instance } = ctx;
   const name = ctx.unitNames[service.name] ?? service.name;
   const b: Builder = { ctx, config: {}, host: {}, resolved: {}, references: [], volumes: [], warnings: [], notApplied: [] };
@@ -300,7 +299,7 @@ export function containerSpec(ctx: ContainerContext): ContainerPlanSpec {
   create.Labels = appLabels(stack, service, instance);
   create.HostConfig = b.host;
   if (network) create['NetworkingConfig'] = { EndpointsConfig: { [network]: { Aliases: aliasesOf(ctx) } } };
-  const hash = sealRequest(create, joins, stack, service, instance, keyHashes(keyInputs, ctx.hashMemo), ctx.hashMemo);
+  const hash = sealRequest(create, joins, stack, service, instance, keyHashes(keyInputs, hashMemo), hashMemo);
   const spec: ContainerPlanSpec = {
     name,
     image: create.Image,

@@ -24,18 +24,8 @@ export class ContainerSpecs {
   private readonly hashMemo = new HashMemo();
 
   /** The spec `containerSpec(ctx)` gives, reusing the service's first spec on hosts of the same networking when it can. */
-  spec(ctx: Omit<ContainerContext, 'hashMemo'>): ContainerPlanSpec {
-    const full: ContainerContext = {
-      stack: ctx.stack,
-      service: ctx.service,
-      instance: ctx.instance,
-      unitNames: ctx.unitNames,
-      linkAliases: ctx.linkAliases,
-      hashMemo: this.hashMemo,
-    };
-    if (ctx.networkDriver !== undefined) full.networkDriver = ctx.networkDriver;
-    if (ctx.externalNetworks !== undefined) full.externalNetworks = ctx.externalNetworks;
-    if (refersToUnit(ctx.service)) return containerSpec(full);
+  spec(ctx: ContainerContext): ContainerPlanSpec {
+    if (refersToUnit(ctx.service)) return containerSpec(ctx, this.hashMemo);
     let byService = this.first.get(ctx.stack);
     if (!byService) this.first.set(ctx.stack, (byService = new Map()));
     let byNetworking = byService.get(ctx.service);
@@ -43,7 +33,7 @@ export class ContainerSpecs {
     const key = networkingKey(ctx);
     const first = byNetworking.get(key);
     if (!first) {
-      const spec = containerSpec(full);
+      const spec = containerSpec(ctx, this.hashMemo);
       byNetworking.set(key, spec);
       return spec;
     }
@@ -52,7 +42,7 @@ export class ContainerSpecs {
 }
 
 /** What of a container's spec depends on its host: the kind of stack network and the other stacks' networks it may join. */
-function networkingKey(ctx: Omit<ContainerContext, 'hashMemo'>): string {
+function networkingKey(ctx: ContainerContext): string {
   const external = ctx.externalNetworks ? [...ctx.externalNetworks].map(([stack, network]) => `${stack}=${network}`).join(',') : '';
   return `${ctx.networkDriver ?? 'bridge'}|${external}`;
 }
@@ -62,7 +52,7 @@ function refersToUnit(service: DesiredService): boolean {
 }
 
 /** The first instance's spec with this instance's name and labels (copied without object spread, which is slow here). */
-function forInstance(first: ContainerPlanSpec, ctx: Omit<ContainerContext, 'hashMemo'>, hashMemo: HashMemo): ContainerPlanSpec {
+function forInstance(first: ContainerPlanSpec, ctx: ContainerContext, hashMemo: HashMemo): ContainerPlanSpec {
   const name = ctx.unitNames[ctx.service.name] ?? ctx.service.name;
   const create = copyInto<unknown>({}, first.create) as ContainerCreateSpec;
   create.name = name;
