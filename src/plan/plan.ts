@@ -395,10 +395,6 @@ function healthDecision(
   return { action: 'replace', cause: `unhealthy: ${health.detail}` };
 }
 
-/**
- * Instances above every live one read as a scale-up; a gap as a container that went missing.
- * (Removing the highest instance by hand looks like a scale-up: the observed state has no history.)
- */
 /** Why an instance on an unreachable host is left alone, and for how long. */
 function heldMessage(unitId: string, host: ObservedHost, held: HeldInstance | undefined): string {
   const unreachable = `${unitId}: host ${host.name} is unreachable (${host.error ?? 'no answer'})`;
@@ -408,6 +404,10 @@ function heldMessage(unitId: string, host: ObservedHost, held: HeldInstance | un
   return `${lastSeen}; left as is, rescheduled on another host in ${formatDuration(held.rescheduleInMs)} unless it is back`;
 }
 
+/**
+ * Instances above every live one read as a scale-up; a gap as a container that went missing.
+ * (Removing the highest instance by hand looks like a scale-up: the observed state has no history.)
+ */
 function createCause(primary: DesiredService, instance: UnitInstance, live: StackLive): string {
   const moved = live.rescheduledAt(instance.service, instance.instance);
   if (moved) return `rescheduled from ${moved.from} (unreachable since ${moved.lastSeen})`;
@@ -442,7 +442,7 @@ function connectsOf(d: ContainerDecision, stack: DesiredStack, host: ObservedHos
       cause: `external_links to stack ${join.stack}`,
     }),
   );
-  if (d.action === 'create' || d.action === 'replace') return joins;
+  if (renews(d)) return joins;
   const attached = d.existing?.networks;
   if (!attached || !d.spec.network) return [];
   const missing: Connect[] = [];
@@ -464,10 +464,8 @@ function propagateReplacements(decisions: ContainerDecision[]): void {
   while (changed) {
     changed = false;
     for (const d of decisions) {
-      if (d.action === 'create' || d.action === 'replace') continue;
-      const renewed = decisions.find(
-        (t) => d.spec.references.includes(t.service.name) && (t.action === 'create' || t.action === 'replace'),
-      );
+      if (renews(d)) continue;
+      const renewed = decisions.find((t) => d.spec.references.includes(t.service.name) && renews(t));
       if (!renewed) continue;
       d.action = 'replace';
       d.cause = `${renewed.spec.name} is ${renewed.action === 'create' ? 'created' : 'replaced'}`;
@@ -553,9 +551,11 @@ function emitStackOperations(
   const infra = new Map<string, Map<string, string>>();
   const unitsByHost = groupBy(units, (u) => u.instance.host);
   const decisions = units.flatMap((u) => u.containers);
-  for (const d of decisions) {
-    if (d.spec.network) networks.use(placeOfOwn(d, d.spec.network, unitHost(units, d)));
-    for (const c of d.connects) networks.use(c.place);
+  for (const unit of units) {
+    for (const d of unit.containers) {
+      if (d.spec.network) networks.use(placeOfOwn(d, d.spec.network, unit.instance.host));
+      for (const c of d.connects) networks.use(c.place);
+    }
   }
   const overlayId = decisions.some((d) => d.spec.networkDriver === 'overlay' && renews(d))
     ? networks.ensure(
@@ -666,12 +666,9 @@ function proposeOverlayRemoval(
   networks.proposeRemoval(stack, { driver: 'overlay', name: overlay }, removalIds, cause, notes, stackRemoved);
 }
 
+/** The container is created, new or again (replace). */
 function renews(d: ContainerDecision): boolean {
   return d.action === 'create' || d.action === 'replace';
-}
-
-function unitHost(units: UnitDecision[], d: ContainerDecision): string {
-  return units.find((u) => u.containers.includes(d))?.instance.host ?? '';
 }
 
 function placeOfOwn(d: ContainerDecision, name: string, host: string): NetworkPlace {
@@ -731,7 +728,7 @@ function emitUnit(
     dependents.push(...after);
     removed.set(d.service.name, emitRemoval(d.existing as ObservedContainer, stack, d.cause, dependents, ops, unit.unitId));
   }
-  for (const d of unit.containers.filter((c) => c.action === 'create' || c.action === 'replace')) {
+  for (const d of unit.containers.filter(renews)) {
     const dependsOn = [
       ...(d.spec.network ? [infra.get(`network:${d.spec.network}`)] : []),
       ...d.spec.volumes.map((v) => infra.get(`volume:${v.Name}`)),
@@ -894,7 +891,7 @@ function serviceReferences(service: DesiredService): string[] {
 
 /** The gate after a unit of a batch: its new container (the primary's, or the first renewed one) must turn ready. */
 function emitGate(unit: UnitDecision, batch: UpgradeBatch, started: Map<string, string>, stack: string, ops: Operations): string {
-  const renewed = unit.containers.filter((d) => d.action === 'create' || d.action === 'replace');
+  const renewed = unit.containers.filter(renews);
   const waited = renewed.find((d) => d.service.name === batch.service.name) ?? renewed[0] ?? unit.containers[0];
   const strategy = batch.service.upgrade ?? UPGRADE_DEFAULTS;
   const gate = {
