@@ -47,12 +47,8 @@ export function scheduleStacks(
 ): StackPlacement[] {
   const unitsOfStacks = stacks.map((stack) => schedulingOrder(stack).map((primary) => deploymentUnit(stack, primary)));
   const fleet = new Fleet(hosts, indexNeeds(unitsOfStacks.flat()));
-  const existing = new ExistingInstances(fleet, {
-    known: options.known ?? {},
-    now: options.now ?? new Date(0),
-    hostDownGraceMs: options.hostDownGraceMs ?? DEFAULT_HOST_DOWN_GRACE_MS,
-  });
   const graceMs = options.hostDownGraceMs ?? DEFAULT_HOST_DOWN_GRACE_MS;
+  const existing = new ExistingInstances(fleet, { known: options.known ?? {}, now: options.now ?? new Date(0), hostDownGraceMs: graceMs });
   return stacks.map((stack, at) => scheduleStack(stack, unitsOfStacks[at] ?? [], { fleet, existing, graceMs }));
 }
 
