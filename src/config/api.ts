@@ -11,6 +11,7 @@
  */
 import { type Diagnostic, error } from '../model/diagnostics.js';
 import { isPlainObject } from '../util/values.js';
+import { type At, reportUnknownKeys } from './sections.js';
 
 export type ReadAccess = 'open' | 'token';
 
@@ -25,8 +26,6 @@ const API_KEYS = ['read', 'max_connections'];
 const READ_ACCESS: readonly ReadAccess[] = ['open', 'token'];
 const MAX_CONNECTIONS_LIMIT = 10_000;
 
-type At = (path: (string | number)[]) => { field: string; line?: number };
-
 export function parseApiSection(raw: unknown, file: string, at: At, diagnostics: Diagnostic[]): ApiConfig | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!isPlainObject(raw)) {
@@ -34,8 +33,7 @@ export function parseApiSection(raw: unknown, file: string, at: At, diagnostics:
     return undefined;
   }
   const before = diagnostics.length;
-  for (const key of Object.keys(raw).filter((k) => !API_KEYS.includes(k)))
-    diagnostics.push(error(file, `api.${key}: unknown key; accepted: ${API_KEYS.join(', ')}`, at(['api', key])));
+  reportUnknownKeys(raw, API_KEYS, (key, message) => diagnostics.push(error(file, `api.${key}: ${message}`, at(['api', key]))));
   const read = raw['read'] ?? DEFAULT_API_CONFIG.read;
   if (typeof read !== 'string' || !(READ_ACCESS as readonly string[]).includes(read))
     diagnostics.push(

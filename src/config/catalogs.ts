@@ -14,6 +14,7 @@
  */
 import { type Diagnostic, error } from '../model/diagnostics.js';
 import { isPlainObject, scalarText } from '../util/values.js';
+import { type At, reportUnknownKeys } from './sections.js';
 
 export type CatalogConfig = { name: string; directory: string } | { name: string; url: string; branch: string };
 
@@ -23,8 +24,6 @@ export const DEFAULT_CATALOG_BRANCH = 'main';
 export const CATALOG_NAME = /^[a-z0-9][a-z0-9._-]*$/;
 const KEYS = ['name', 'directory', 'url', 'branch'];
 const BRANCH = /^(?!\/|.*\/\/|.*\.\.|.*\/$|.*\.lock$)[A-Za-z0-9._/-]{1,200}$/;
-
-type At = (path: (string | number)[]) => { field: string; line?: number };
 
 export function parseCatalogs(raw: unknown, file: string, at: At, diagnostics: Diagnostic[]): CatalogConfig[] {
   if (raw === undefined || raw === null) return [];
@@ -62,7 +61,7 @@ function parseCatalog(raw: unknown, index: number, file: string, at: At, diagnos
   const before = diagnostics.length;
   const problem = (key: string, message: string) =>
     diagnostics.push(error(file, `${where}.${key}: ${message}`, at(['catalogs', index, ...(key in raw ? [key] : [])])));
-  for (const key of Object.keys(raw).filter((k) => !KEYS.includes(k))) problem(key, `unknown key; accepted: ${KEYS.join(', ')}`);
+  reportUnknownKeys(raw, KEYS, problem);
   const name = scalarText(raw['name']) ?? '';
   if (!CATALOG_NAME.test(name))
     problem('name', `expected a lowercase name of letters, digits, '.', '_' and '-', got ${JSON.stringify(raw['name'] ?? null)}`);

@@ -15,6 +15,7 @@ import { parseHostDownGrace } from './host-down-grace.js';
 import { type HostNetwork, parseHostNetwork } from './network.js';
 import { parsePolicy } from './policy.js';
 import { parseRequests, type RequestsConfig } from './requests.js';
+import { type At, reportUnknownKeys } from './sections.js';
 import { parseSsh, type SshFiles } from './ssh.js';
 
 export type DockerEndpoint =
@@ -137,8 +138,7 @@ function parseWebhook(raw: unknown, file: string, where: { field: string; line?:
     diagnostics.push(error(file, `webhook: ${accepted}`, where));
     return undefined;
   }
-  for (const key of Object.keys(raw).filter((k) => k !== 'secret_env'))
-    diagnostics.push(error(file, `webhook.${key}: unknown key; accepted: secret_env`, where));
+  reportUnknownKeys(raw, ['secret_env'], (key, message) => diagnostics.push(error(file, `webhook.${key}: ${message}`, where)));
   const name = raw['secret_env'];
   if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
     diagnostics.push(error(file, `webhook.secret_env: ${accepted}`, where));
@@ -155,8 +155,6 @@ export function defaultConfig(dockerHost: string | undefined): CorralConfig {
   return { hosts: [{ name: 'local', docker: endpoint.endpoint, address: defaultAddress(endpoint.endpoint), labels: {} }], catalogs: [] };
 }
 
-type At = (path: (string | number)[]) => { field: string; line?: number };
-
 function parseHost(raw: unknown, index: number, file: string, at: At, diagnostics: Diagnostic[]): HostConfig | undefined {
   const where = `hosts[${index}]`;
   if (!isPlainObject(raw)) {
@@ -164,9 +162,9 @@ function parseHost(raw: unknown, index: number, file: string, at: At, diagnostic
     return undefined;
   }
   const before = diagnostics.length;
-  for (const key of Object.keys(raw).filter((k) => !HOST_KEYS.includes(k))) {
-    diagnostics.push(error(file, `${where}.${key}: unknown key; accepted: ${HOST_KEYS.join(', ')}`, at(['hosts', index, key])));
-  }
+  reportUnknownKeys(raw, HOST_KEYS, (key, message) =>
+    diagnostics.push(error(file, `${where}.${key}: ${message}`, at(['hosts', index, key]))),
+  );
   const name = typeof raw['name'] === 'string' ? raw['name'] : '';
   if (!HOST_NAME.test(name)) {
     diagnostics.push(
@@ -272,8 +270,7 @@ function parseTls(
     return undefined;
   }
   const before = diagnostics.length;
-  for (const key of Object.keys(raw).filter((k) => !TLS_KEYS.includes(k)))
-    diagnostics.push(error(file, `${where}.${key}: unknown key; accepted: ${TLS_KEYS.join(', ')}`, position));
+  reportUnknownKeys(raw, TLS_KEYS, (key, message) => diagnostics.push(error(file, `${where}.${key}: ${message}`, position)));
   for (const key of TLS_KEYS.filter((k) => typeof raw[k] !== 'string' || raw[k] === ''))
     diagnostics.push(error(file, `${where}.${key}: expected a file path`, position));
   if (diagnostics.length > before) return undefined;

@@ -11,6 +11,7 @@
  */
 import { type Diagnostic, error } from '../model/diagnostics.js';
 import { isPlainObject } from '../util/values.js';
+import { type At, reportUnknownKeys } from './sections.js';
 
 export interface HaTlsFiles {
   /** The CA that signed etcd's server certificates (default: the system's CAs). */
@@ -38,8 +39,6 @@ const KEYS = ['endpoints', 'lease_ttl', 'election_key', 'safety_margin', 'tls'];
 const TLS_KEYS = ['ca', 'cert', 'key'];
 const ELECTION_KEY = /^[A-Za-z0-9._/-]{1,200}$/;
 
-type At = (path: (string | number)[]) => { field: string; line?: number };
-
 export function parseHa(raw: unknown, file: string, at: At, diagnostics: Diagnostic[]): HaConfig | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!isPlainObject(raw)) {
@@ -64,7 +63,7 @@ export function parseHa(raw: unknown, file: string, at: At, diagnostics: Diagnos
         ]),
       ),
     );
-  for (const key of Object.keys(raw).filter((k) => !KEYS.includes(k))) problem(key, `unknown key; accepted: ${KEYS.join(', ')}`);
+  reportUnknownKeys(raw, KEYS, problem);
   const endpoints = endpointsOf(raw['endpoints'], problem);
   const leaseTtlSeconds = leaseTtlOf(raw['lease_ttl'], problem);
   const electionKey = electionKeyOf(raw['election_key'], problem);
@@ -143,8 +142,7 @@ function tlsOf(raw: unknown, problem: (key: string, message: string) => void): H
     problem('tls', 'expected a mapping with ca, and cert with key when etcd asks for a client certificate');
     return undefined;
   }
-  for (const key of Object.keys(raw).filter((k) => !TLS_KEYS.includes(k)))
-    problem(`tls.${key}`, `unknown key; accepted: ${TLS_KEYS.join(', ')}`);
+  reportUnknownKeys(raw, TLS_KEYS, (key, message) => problem(`tls.${key}`, message));
   const files: HaTlsFiles = {};
   for (const key of TLS_KEYS as (keyof HaTlsFiles)[]) {
     const value = raw[key];

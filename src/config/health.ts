@@ -6,6 +6,7 @@
  */
 import { type Diagnostic, error } from '../model/diagnostics.js';
 import { isPlainObject } from '../util/values.js';
+import { reportUnknownKeys } from './sections.js';
 
 /** Docker Hub's busybox; fleets without Docker Hub set their own copy. */
 export const DEFAULT_PROBE_IMAGE = 'busybox:1.36';
@@ -30,8 +31,7 @@ export function parseHealthSection(
     diagnostics.push(error(file, `health: ${accepted}`, where));
     return undefined;
   }
-  for (const key of Object.keys(raw).filter((k) => !KEYS.includes(k)))
-    diagnostics.push(error(file, `health.${key}: unknown key; accepted: ${KEYS.join(', ')}`, where));
+  reportUnknownKeys(raw, KEYS, (key, message) => diagnostics.push(error(file, `health.${key}: ${message}`, where)));
   const image = raw['probe_image'];
   if (image === undefined) return { probeImage: DEFAULT_PROBE_IMAGE };
   if (typeof image !== 'string' || !IMAGE_REFERENCE.test(image)) {

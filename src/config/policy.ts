@@ -15,8 +15,7 @@ import { type Diagnostic, error } from '../model/diagnostics.js';
 import { DEFAULT_POLICY, GRANTS, type Grant, type Policy, type TemplateGrants, templateKey } from '../policy/types.js';
 import { cleanAbsolutePath } from '../util/paths.js';
 import { isPlainObject } from '../util/values.js';
-
-type At = (path: (string | number)[]) => { field: string; line?: number };
+import { type At, reportUnknownKeys } from './sections.js';
 
 const POLICY_KEYS = ['allow', 'bind_mounts', 'registries', 'max_scale', 'templates', 'plaintext_secrets'];
 const TEMPLATE_KEYS = ['allow', 'bind_mounts'];
@@ -31,8 +30,7 @@ export function parsePolicy(raw: unknown, file: string, at: At, diagnostics: Dia
     diagnostics.push(error(file, `policy: expected a mapping with ${POLICY_KEYS.join(', ')}`, at(['policy'])));
     return DEFAULT_POLICY;
   }
-  for (const key of Object.keys(raw).filter((k) => !POLICY_KEYS.includes(k)))
-    diagnostics.push(error(file, `policy.${key}: unknown key; accepted: ${POLICY_KEYS.join(', ')}`, at(['policy', key])));
+  reportUnknownKeys(raw, POLICY_KEYS, (key, message) => diagnostics.push(error(file, `policy.${key}: ${message}`, at(['policy', key]))));
   return {
     allow: parseGrants(raw['allow'], ['policy', 'allow'], file, at, diagnostics),
     bindMounts: parseBindMounts(raw['bind_mounts'], ['policy', 'bind_mounts'], file, at, diagnostics),
@@ -144,10 +142,9 @@ function parseTemplates(raw: unknown, file: string, at: At, diagnostics: Diagnos
       diagnostics.push(error(file, `policy.templates.${name}: expected a mapping with ${TEMPLATE_KEYS.join(', ')}`, at(path)));
       continue;
     }
-    for (const key of Object.keys(value).filter((k) => !TEMPLATE_KEYS.includes(k)))
-      diagnostics.push(
-        error(file, `policy.templates.${name}.${key}: unknown key; accepted: ${TEMPLATE_KEYS.join(', ')}`, at([...path, key])),
-      );
+    reportUnknownKeys(value, TEMPLATE_KEYS, (key, message) =>
+      diagnostics.push(error(file, `policy.templates.${name}.${key}: ${message}`, at([...path, key]))),
+    );
     templates[templateKey(match[1] ?? LIBRARY_CATALOG, match[2])] = {
       allow: parseGrants(value['allow'], [...path, 'allow'], file, at, diagnostics),
       bindMounts: parseBindMounts(value['bind_mounts'], [...path, 'bind_mounts'], file, at, diagnostics),

@@ -13,6 +13,7 @@
  */
 import { type Diagnostic, error } from '../model/diagnostics.js';
 import { isPlainObject } from '../util/values.js';
+import { type At, reportUnknownKeys } from './sections.js';
 
 export type GitProvider = 'gitlab' | 'github' | 'other';
 
@@ -33,12 +34,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const HEADER_NAME = /^[A-Za-z0-9][A-Za-z0-9-]*$/;
 const BRANCH = /^(?!\/|.*\/\/|.*\.\.|.*\/$|.*\.lock$)[A-Za-z0-9._/-]{1,200}$/;
 
-export function parseRequests(
-  raw: unknown,
-  file: string,
-  at: (path: (string | number)[]) => { field: string; line?: number },
-  diagnostics: Diagnostic[],
-): RequestsConfig | undefined {
+export function parseRequests(raw: unknown, file: string, at: At, diagnostics: Diagnostic[]): RequestsConfig | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!isPlainObject(raw)) {
     diagnostics.push(
@@ -48,7 +44,7 @@ export function parseRequests(
   }
   const before = diagnostics.length;
   const problem = (key: string, message: string) => diagnostics.push(error(file, `requests.${key}: ${message}`, at(['requests', key])));
-  for (const key of Object.keys(raw).filter((k) => !KEYS.includes(k))) problem(key, `unknown key; accepted: ${KEYS.join(', ')}`);
+  reportUnknownKeys(raw, KEYS, problem);
   const remote = remoteOf(raw['remote'], problem);
   const branch = textOf(raw['branch']) ?? 'main';
   if (!BRANCH.test(branch)) problem('branch', `"${branch}" is not a branch name (e.g. main)`);

@@ -13,6 +13,7 @@
  */
 import { type Diagnostic, error } from '../model/diagnostics.js';
 import { isPlainObject } from '../util/values.js';
+import { reportUnknownKeys } from './sections.js';
 
 /** Paths as written in the config (the loader makes them absolute). */
 export interface SshFiles {
@@ -35,8 +36,7 @@ export function parseSsh(
     return undefined;
   }
   const before = diagnostics.length;
-  for (const key of Object.keys(raw).filter((k) => !KEYS.includes(k)))
-    diagnostics.push(error(file, `${where}.${key}: unknown key; accepted: ${KEYS.join(', ')}`, position));
+  reportUnknownKeys(raw, KEYS, (key, message) => diagnostics.push(error(file, `${where}.${key}: ${message}`, position)));
   for (const key of KEYS.filter((k) => raw[k] !== undefined && (typeof raw[k] !== 'string' || raw[k].trim() === '')))
     diagnostics.push(error(file, `${where}.${key}: expected a file path`, position));
   if (diagnostics.length > before) return undefined;
