@@ -37,6 +37,8 @@ export interface EventWatchOptions {
   onStreamError(host: string, message: string, retryInMs: number): void;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Milliseconds since the epoch, for the wait on a stopping container; default Date.now. */
+  now?: () => number;
 }
 
 /** Watches every host; returns a function that stops all streams. */
@@ -54,6 +56,10 @@ function watchHost(host: HostConfig, options: EventWatchOptions): () => void {
   let stopped = false;
   let stream: Readable | undefined;
   let retry: NodeJS.Timeout | undefined;
+  const now = options.now ?? Date.now;
+  // One pair of clients for the watch: a reconnect reuses them.
+  const docker = dockerClient(host.docker);
+  const inspector = dockerClient(host.docker, { timeoutMs: STOPPED_WAIT_MAX_MS });
 
   const reconnectLater = (message: string) => {
     if (stopped) return;
@@ -64,8 +70,6 @@ function watchHost(host: HostConfig, options: EventWatchOptions): () => void {
 
   const connect = () => {
     if (stopped) return;
-    const docker = dockerClient(host.docker);
-    const inspector = dockerClient(host.docker, { timeoutMs: STOPPED_WAIT_MAX_MS });
     const filters = { type: ['container' as const], event: [...WATCHED_ACTIONS] as string[], label: [CorralLabel.managed as string] };
     docker.getEvents({ filters }).then(
       (events) => {
@@ -80,7 +84,7 @@ function watchHost(host: HostConfig, options: EventWatchOptions): () => void {
           buffered += chunk.toString('utf8');
           const lines = buffered.split('\n');
           buffered = lines.pop() ?? '';
-          for (const line of lines) emit(inspector, host.name, line, options.onEvent);
+          for (const line of lines) emit(inspector, host.name, line, options.onEvent, now);
         });
         stream.on('error', (err: Error) => reconnectLater(err.message));
         stream.on('end', () => reconnectLater('event stream ended'));
@@ -97,14 +101,14 @@ function watchHost(host: HostConfig, options: EventWatchOptions): () => void {
   };
 }
 
-function emit(inspector: Docker, host: string, line: string, onEvent: (event: ContainerEvent) => void): void {
+function emit(inspector: Docker, host: string, line: string, onEvent: (event: ContainerEvent) => void, now: () => number): void {
   const event = parseEvent(host, line);
   if (!event) return;
   if (!STOPPING_ACTIONS.has(event.action) || !event.id) {
     onEvent(event);
     return;
   }
-  void untilStopped(inspector.getContainer(event.id)).then(() => onEvent(event));
+  void untilStopped(inspector.getContainer(event.id), now).then(() => onEvent(event));
 }
 
 function parseEvent(host: string, line: string): ContainerEvent | undefined {
@@ -126,9 +130,9 @@ function parseEvent(host: string, line: string): ContainerEvent | undefined {
  * after it has finished handling the exit, so this is usually the first answer. A container
  * that is gone, restarting, or still running after STOPPED_WAIT_MAX_MS resolves too.
  */
-async function untilStopped(container: Docker.Container): Promise<void> {
-  const deadline = Date.now() + STOPPED_WAIT_MAX_MS;
-  while (Date.now() < deadline) {
+async function untilStopped(container: Docker.Container, now: () => number): Promise<void> {
+  const deadline = now() + STOPPED_WAIT_MAX_MS;
+  while (now() < deadline) {
     const state = await container.inspect().then(
       (info) => info.State,
       () => undefined,

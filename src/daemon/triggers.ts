@@ -51,6 +51,7 @@ export async function runDaemon(wiring: DaemonWiring): Promise<string> {
         controller.requestSync(event.stack, `container ${event.container} on ${event.host}: ${event.action}`);
     },
     onStreamError: (host, message, retryInMs) => logger.warn('Docker event stream lost; reconnecting', { host, error: message, retryInMs }),
+    now: () => clock.now(),
   });
   const timer = clock.setInterval(() => controller.requestFullCheck('interval'), wiring.intervalMs);
   controller.requestFullCheck('start');
