@@ -17,6 +17,9 @@
  * - With leader election (src/ha), only the leader changes hosts, each Docker operation behind
  *   the election's fence; a standby keeps its state warm (fetch, render, observe, status) with
  *   dry runs only.
+ * - The health monitor (./health-monitor.ts) adds what it knows of the containers' health to every
+ *   pass's observation; a change of health converges the stack. What corral knows of its hosts
+ *   between passes (src/state, injected as `memory`) goes to every pass too.
  */
 import { createHash } from 'node:crypto';
 import type winston from 'winston';
@@ -116,7 +119,7 @@ export class Controller implements ApiController {
       probeImage: options.config.health?.probeImage ?? DEFAULT_PROBE_IMAGE,
       onChange: (change) => this.healthChanged(change),
       onNews: (stack) => this.requestSync(stack, 'a container restarted or its Docker health check spoke'),
-      now: () => this.nowMs(),
+      now: () => this.clock.now(),
     });
     options.leadership?.onChange((change) => this.leadershipChanged(change));
   }
@@ -245,7 +248,6 @@ export class Controller implements ApiController {
       prune: true,
       dryRun: true,
       ...this.passContext(desired.stacks),
-      ...this.memoryAndClock(),
     });
     this.reportHostNotes(result.plan.hosts ?? []);
     const leading = this.leading();
@@ -308,7 +310,6 @@ export class Controller implements ApiController {
       ...this.passContext(desired.stacks),
       onResult: (result) => this.metricsRegistry.dockerOperations.inc({ kind: result.operation.kind, result: result.status }),
       ...(this.options.leadership ? { fence: () => this.options.leadership?.fence() } : {}),
-      ...this.memoryAndClock(),
     });
     this.reportMemory(result);
     if (!this.leading()) {
@@ -318,11 +319,6 @@ export class Controller implements ApiController {
     }
     for (const outcome of result.stacks) this.record(outcome);
     this.forgetGoneStacks();
-  }
-
-  private memoryAndClock(): Pick<ReconcileInput, 'memory' | 'now'> {
-    const { memory } = this.options;
-    return { ...(memory ? { memory } : {}), now: () => new Date(this.clock.now()) };
   }
 
   private reportMemory(result: ReconcileResult): void {
@@ -465,8 +461,9 @@ export class Controller implements ApiController {
     else this.appliedFingerprints.delete(name);
   }
 
-  /** What every pass shares: the clients, the health monitor's view of the containers, the repository's state (the clock: memoryAndClock). */
+  /** What every pass shares: the clients, the health monitor's view of the containers, the repository's state, what is known of the hosts, the clock. */
   private passContext(stacks: readonly DesiredStack[]) {
+    const { memory } = this.options;
     return {
       clients: this.clients,
       withHealth: (observed: ObservedState) => {
@@ -475,6 +472,8 @@ export class Controller implements ApiController {
       },
       watchHealth: (container: ObservedContainer, service: DesiredService | undefined) => this.health.watch(container, service),
       ...(this.fetchError ? { fetchError: this.fetchError } : {}),
+      ...(memory ? { memory } : {}),
+      now: () => new Date(this.clock.now()),
     };
   }
 
@@ -488,10 +487,6 @@ export class Controller implements ApiController {
       result: change.detail,
     });
     this.requestSync(change.stack, `health check of ${change.container}: ${change.to}`);
-  }
-
-  private nowMs(): number {
-    return this.clock.now();
   }
 
   /** A stack removed from git whose containers are gone has no status any more. */
