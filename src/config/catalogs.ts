@@ -20,7 +20,7 @@ export type CatalogConfig = { name: string; directory: string } | { name: string
 
 /** The repository's own catalog/ folder: no configured catalog may take its name. */
 export const OWN_CATALOG = 'library';
-export const DEFAULT_CATALOG_BRANCH = 'main';
+const DEFAULT_CATALOG_BRANCH = 'main';
 export const CATALOG_NAME = /^[a-z0-9][a-z0-9._-]*$/;
 const KEYS = ['name', 'directory', 'url', 'branch'];
 const BRANCH = /^(?!\/|.*\/\/|.*\.\.|.*\/$|.*\.lock$)[A-Za-z0-9._/-]{1,200}$/;

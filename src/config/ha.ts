@@ -29,9 +29,9 @@ export interface HaConfig {
   tls?: HaTlsFiles;
 }
 
-export const DEFAULT_LEASE_TTL_SECONDS = 10;
-export const DEFAULT_ELECTION_KEY = 'corral/leader';
-export const DEFAULT_SAFETY_MARGIN_SECONDS = 1;
+const DEFAULT_LEASE_TTL_SECONDS = 10;
+const DEFAULT_ELECTION_KEY = 'corral/leader';
+const DEFAULT_SAFETY_MARGIN_SECONDS = 1;
 /** etcd raises a shorter TTL to its own minimum (1.5 × its election timeout, 2 s with the defaults). */
 const MIN_LEASE_TTL = 2;
 const MAX_LEASE_TTL = 300;

@@ -9,11 +9,8 @@
  */
 import { type Diagnostic, error } from '../model/diagnostics.js';
 
-export const HOST_NETWORKS = ['bridge', 'overlay'] as const;
+const HOST_NETWORKS = ['bridge', 'overlay'] as const;
 export type HostNetwork = (typeof HOST_NETWORKS)[number];
-
-/** The setting of a host with none: a bridge network per stack on the host. */
-export const DEFAULT_HOST_NETWORK: HostNetwork = 'bridge';
 
 export function parseHostNetwork(
   raw: unknown,
