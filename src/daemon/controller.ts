@@ -50,6 +50,7 @@ import type { ContainerEvent } from './docker-events.js';
 import { instrumentDockerClient } from './docker-metrics.js';
 import { type HealthChange, HealthMonitor } from './health-monitor.js';
 import { DaemonMetrics, type FetchResult, type PassKind, type WebhookResult } from './metrics.js';
+import { Slots } from './slots.js';
 
 const EVENTS_KEPT = 20;
 const MAX_PARALLEL_PASSES = 4;
@@ -285,12 +286,7 @@ export class Controller implements ApiController {
     fresh.done = (async () => {
       do {
         fresh.again = false;
-        await this.slots.acquire();
-        try {
-          await this.guarded('stack', reasons, () => this.stackPass(stack));
-        } finally {
-          this.slots.release();
-        }
+        await this.slots.run(() => this.guarded('stack', reasons, () => this.stackPass(stack)));
       } while (fresh.again && !this.stopping && this.leading());
       // In the same turn as the check above, so that no request can slip in between.
       this.lanes.delete(stack);
@@ -511,28 +507,4 @@ function merge(a: Work, b: Work): Work {
 function fingerprint(stack: DesiredStack): string {
   const { revision: _revision, warnings: _warnings, ...content } = stack;
   return createHash('sha256').update(JSON.stringify(content)).digest('hex');
-}
-
-/** A counting semaphore: at most `size` holders at once, the others wait in order. */
-class Slots {
-  private free: number;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(size: number) {
-    this.free = size;
-  }
-
-  async acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free -= 1;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-
-  release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.free += 1;
-  }
 }

@@ -19,6 +19,7 @@ import { ProbeAgent } from '../observe/probe-agent.js';
 import { stackNetworkName } from '../plan/container-spec.js';
 import { type ContainerHealthReport, containerHealth } from '../status/container-health.js';
 import { checkTimeouts, interpretProbe, recordProbe, restartProbe, startProbe } from '../status/health-check.js';
+import { Slots } from './slots.js';
 
 const INSPECTS_PER_HOST = 8;
 const INSPECT_RETRY_MS = 5000;
@@ -72,7 +73,7 @@ interface Entry {
 export class HealthMonitor {
   private readonly entries = new Map<string, Entry>();
   private readonly agents = new Map<string, ProbeAgent>();
-  private readonly inspectQueues = new Map<string, Limiter>();
+  private readonly inspectQueues = new Map<string, Slots>();
   private readonly now: () => number;
   private stopped = false;
 
@@ -303,31 +304,12 @@ export class HealthMonitor {
     return agent;
   }
 
-  private limiter(host: string): Limiter {
+  private limiter(host: string): Slots {
     let limiter = this.inspectQueues.get(host);
     if (!limiter) {
-      limiter = new Limiter(INSPECTS_PER_HOST);
+      limiter = new Slots(INSPECTS_PER_HOST);
       this.inspectQueues.set(host, limiter);
     }
     return limiter;
-  }
-}
-
-/** At most `size` tasks at once; the others wait in order. */
-class Limiter {
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly size: number) {}
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.running >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.running += 1;
-    try {
-      return await task();
-    } finally {
-      this.running -= 1;
-      this.waiting.shift()?.();
-    }
   }
 }
