@@ -14,13 +14,13 @@ export function verifyWebhook(headers: Record<string, string | string[] | undefi
   const gitlabToken = header(headers, 'x-gitlab-token');
   const githubSignature = header(headers, 'x-hub-signature-256');
   if (gitlabToken !== undefined) {
-    if (!sameText(gitlabToken, secret))
+    if (!constantTimeEqual(gitlabToken, secret))
       return { ok: false, status: 401, reason: 'X-Gitlab-Token does not match the configured webhook secret' };
     return { ok: true, provider: 'gitlab', ...pushTarget(body) };
   }
   if (githubSignature !== undefined) {
     const expected = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-    if (!sameText(githubSignature, expected))
+    if (!constantTimeEqual(githubSignature, expected))
       return { ok: false, status: 401, reason: 'X-Hub-Signature-256 does not match the body signed with the configured webhook secret' };
     return { ok: true, provider: 'github', ...pushTarget(body) };
   }
@@ -53,7 +53,7 @@ export function checkWebhookHeaders(
   maxBodyBytes: number,
 ): { status: 401 | 413; reason: string } | undefined {
   const gitlabToken = header(headers, 'x-gitlab-token');
-  if (gitlabToken !== undefined && !sameText(gitlabToken, secret))
+  if (gitlabToken !== undefined && !constantTimeEqual(gitlabToken, secret))
     return { status: 401, reason: 'X-Gitlab-Token does not match the configured webhook secret' };
   if (gitlabToken === undefined && header(headers, 'x-hub-signature-256') === undefined)
     return { status: 401, reason: 'no X-Gitlab-Token or X-Hub-Signature-256 header: the webhook must be sent with the shared secret' };
@@ -65,8 +65,4 @@ export function checkWebhookHeaders(
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-function sameText(given: string, expected: string): boolean {
-  return constantTimeEqual(given, expected);
 }
