@@ -1,16 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultConfig, parseConfig } from '../../src/config/config.js';
-import { formatDiagnostic } from '../../src/model/diagnostics.js';
 import { DEFAULT_POLICY } from '../../src/policy/index.js';
-
-const FILE = 'corral.yml';
-
-function errorsOf(text: string): string[] {
-  const result = parseConfig(text, FILE);
-  assert.equal(result.config, undefined);
-  return result.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
-}
+import { errorsOf, FILE } from './errors.js';
 
 test('reads unix, tcp (with TLS) and ssh hosts; address defaults from the endpoint', () => {
   const result = parseConfig(

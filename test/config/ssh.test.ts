@@ -5,15 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseConfig } from '../../src/config/config.js';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
-import { formatDiagnostic } from '../../src/model/diagnostics.js';
-
-const FILE = 'corral.yml';
-
-function errorsOf(text: string): string[] {
-  const result = parseConfig(text, FILE);
-  assert.equal(result.config, undefined);
-  return result.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
-}
+import { errorsOf, FILE } from './errors.js';
 
 test('an ssh host takes an identity and a known_hosts file', () => {
   const result = parseConfig(
