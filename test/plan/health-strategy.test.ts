@@ -2,25 +2,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DesiredStack } from '../../src/model/desired.js';
-import type { HealthCheckSpec, HealthStrategy, ProbeState } from '../../src/model/health.js';
+import type { HealthStrategy, ProbeState } from '../../src/model/health.js';
 import type { ObservedContainer } from '../../src/model/observed.js';
 import { formatPlan, plan } from '../../src/plan/index.js';
+import { HEALTHZ, healthCheckSpec } from '../fixtures/health.js';
 import { host, live, placement, stack } from './fixtures.js';
 
 function webWith(strategy: HealthStrategy, quorum?: number): DesiredStack {
   const web = stack('web', { app: { scale: 3 } });
-  const check: HealthCheckSpec = {
-    port: 80,
-    http: { method: 'GET', path: '/healthz', version: 'HTTP/1.0', headers: [] },
-    intervalMs: 2000,
-    responseTimeoutMs: 2000,
-    healthyThreshold: 2,
-    unhealthyThreshold: 3,
-    initializingTimeoutMs: 60_000,
-    reinitializingTimeoutMs: 60_000,
-    strategy,
-    ...(quorum ? { quorum } : {}),
-  };
+  const check = healthCheckSpec({ http: HEALTHZ, strategy, ...(quorum ? { quorum } : {}) });
   Object.assign(web.services['app'] as object, { healthCheck: check });
   return web;
 }

@@ -2,20 +2,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DesiredStack } from '../../src/model/desired.js';
-import type { HealthCheckSpec } from '../../src/model/health.js';
 import { formatPlan, plan } from '../../src/plan/index.js';
+import { healthCheckSpec } from '../fixtures/health.js';
 import { host, IMAGE, live, placement, stack } from './fixtures.js';
 
-const check: HealthCheckSpec = {
-  port: 80,
-  intervalMs: 2000,
-  responseTimeoutMs: 2000,
-  healthyThreshold: 2,
-  unhealthyThreshold: 3,
-  initializingTimeoutMs: 30_000,
-  reinitializingTimeoutMs: 60_000,
-  strategy: 'recreate',
-};
+const check = healthCheckSpec({ initializingTimeoutMs: 30_000 });
 
 function shop(tag: string): DesiredStack {
   const s = stack('shop', {

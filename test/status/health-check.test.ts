@@ -3,18 +3,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { HealthCheckSpec, ProbeOutcome, ProbeState } from '../../src/model/health.js';
 import { checkTimeouts, interpretProbe, recordProbe, restartProbe, startProbe } from '../../src/status/health-check.js';
+import { HEALTHZ, healthCheckSpec } from '../fixtures/health.js';
 
-const spec: HealthCheckSpec = {
-  port: 80,
-  http: { method: 'GET', path: '/healthz', version: 'HTTP/1.0', headers: [] },
-  intervalMs: 2000,
-  responseTimeoutMs: 2000,
-  healthyThreshold: 2,
-  unhealthyThreshold: 3,
-  initializingTimeoutMs: 60_000,
-  reinitializingTimeoutMs: 30_000,
-  strategy: 'recreate',
-};
+const spec = healthCheckSpec({ http: HEALTHZ, reinitializingTimeoutMs: 30_000 });
 
 const pass: ProbeOutcome = { kind: 'pass', detail: 'HTTP/1.0 200 OK' };
 const fail: ProbeOutcome = { kind: 'fail', detail: 'HTTP/1.0 500 Internal Server Error' };

@@ -7,18 +7,10 @@ import type { ObservedContainer } from '../../src/model/observed.js';
 import { checkedHealth, containerHealth, RESTART_SETTLE_MS } from '../../src/status/container-health.js';
 import { healthChanges, stackStatus } from '../../src/status/stack-status.js';
 import { type HealthCounts, HealthStatus, serviceHealth, worstHealth } from '../../src/status/words.js';
+import { healthCheckSpec } from '../fixtures/health.js';
 
 const NOW = Date.parse('2030-01-01T00:10:00Z');
-const check: HealthCheckSpec = {
-  port: 80,
-  intervalMs: 2000,
-  responseTimeoutMs: 2000,
-  healthyThreshold: 2,
-  unhealthyThreshold: 3,
-  initializingTimeoutMs: 60_000,
-  reinitializingTimeoutMs: 60_000,
-  strategy: 'recreate',
-};
+const check = healthCheckSpec();
 
 function service(name: string, scale: number, healthCheck?: HealthCheckSpec): DesiredService {
   return {
