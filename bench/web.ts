@@ -15,6 +15,7 @@ import { createApiServer } from '../src/server/http.js';
 import { readDirectoryTree } from '../src/source/index.js';
 import type { StackStatus } from '../src/status/stack-status.js';
 import { WebApp } from '../src/web/app.js';
+import { serviceStatus } from '../test/fixtures/status.js';
 
 const STACKS = Number(process.env['BENCH_WEB_STACKS'] ?? 500);
 const TEMPLATES = 120;
@@ -59,23 +60,16 @@ function syntheticStatus(index: number): StackStatus {
     template: `synth-${index % TEMPLATES}`,
     version: '1.1.0',
     message: 'converged',
-    services: ['web', 'db', 'cache'].map((service) => ({
-      name: service,
-      desired: 2,
-      running: 2,
-      healthy: 2,
-      unhealthy: 0,
-      starting: 0,
-      unknown: 0,
-      health: 'Healthy' as const,
-      checkedBy: 'running' as const,
-      containers: [1, 2].map((i) => ({
-        name: `${name}-${service}-${i}`,
-        host: `h${i}`,
-        state: 'running' as const,
-        health: 'healthy' as const,
-      })),
-    })),
+    services: ['web', 'db', 'cache'].map((service) =>
+      serviceStatus(service, 2, 2, {
+        containers: [1, 2].map((i) => ({
+          name: `${name}-${service}-${i}`,
+          host: `h${i}`,
+          state: 'running' as const,
+          health: 'healthy' as const,
+        })),
+      }),
+    ),
     endpoints: [0, 1].map((i) => ({
       service: 'web',
       host: `h${i + 1}`,

@@ -3,30 +3,14 @@ import { test } from 'node:test';
 import { requestShape } from '../../src/daemon/docker-metrics.js';
 import { DaemonMetrics } from '../../src/daemon/metrics.js';
 import { loadDesiredState } from '../../src/render/index.js';
-import { type ServiceStatus, type StackStatus, stackStatus } from '../../src/status/stack-status.js';
+import { type StackStatus, stackStatus } from '../../src/status/stack-status.js';
+import { serviceStatus as service } from '../fixtures/status.js';
 import { parseMetrics, samples, total } from './prometheus-text.js';
 
 const ODD_SERVICE = 'we"b\\x\nnew';
 
 function status(name: string, sync: StackStatus['sync'], health: StackStatus['health'], services: StackStatus['services']): StackStatus {
   return { name, sync, health, message: '', services, endpoints: [], events: [] };
-}
-
-/** A service's status with the given counts; the rest healthy and plain. */
-function service(name: string, desired: number, running: number, extra: Partial<ServiceStatus> = {}): ServiceStatus {
-  return {
-    name,
-    desired,
-    running,
-    healthy: running,
-    unhealthy: 0,
-    starting: 0,
-    unknown: 0,
-    health: 'Healthy',
-    checkedBy: 'running',
-    containers: [],
-    ...extra,
-  };
 }
 
 function metricsWith(stacks: StackStatus[], fetchFailing = false): DaemonMetrics {

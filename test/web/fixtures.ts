@@ -2,6 +2,7 @@
 import { loadDesiredState } from '../../src/render/index.js';
 import type { StackStatus } from '../../src/status/stack-status.js';
 import type { WebBackend } from '../../src/web/app.js';
+import { serviceStatus } from '../fixtures/status.js';
 
 export const PASSWORD = 'pa55-Word-never-shown';
 /** A key pair made for these tests only (corral secret keygen). */
@@ -118,20 +119,7 @@ export function status(name: string, overrides: Partial<StackStatus> = {}): Stac
     template: 'shop',
     version: '2.0.0',
     message: 'converged',
-    services: [
-      {
-        name: 'shop',
-        desired: 2,
-        running: 2,
-        healthy: 2,
-        unhealthy: 0,
-        starting: 0,
-        unknown: 0,
-        health: 'Healthy',
-        checkedBy: 'running',
-        containers: [],
-      },
-    ],
+    services: [serviceStatus('shop', 2)],
     endpoints: [{ service: 'shop', host: 'h1', address: '10.99.0.11', port: 8080, containerPort: 80, protocol: 'tcp' }],
     events: [{ time: '2024-05-01T12:00:00.000Z', message: '#1 h1 CreateContainer shop-shop-1: scale 0 → 2' }],
     ...overrides,
