@@ -14,6 +14,7 @@ import type { DesiredService, DesiredStack } from '../src/model/desired.js';
 import type { ObservedContainer, ObservedHost, ObservedState } from '../src/model/observed.js';
 import { parseOwnership } from '../src/observe/containers.js';
 import type { Operation, Plan } from '../src/plan/types.js';
+import { desiredStack } from '../test/fixtures/desired.js';
 
 export const IMAGE = '10.99.0.2:5000/corral/busybox:1';
 const AFFINITY = 'io.rancher.scheduler.affinity:';
@@ -72,16 +73,7 @@ function syntheticStack(index: number, racks: number): DesiredStack {
   } else {
     services.push(service('cache', 1, { [`${AFFINITY}container_label_soft`]: 'io.rancher.stack_service.name=${stack_name}/db' }));
   }
-  return {
-    name,
-    template: { catalog: 'library', template: 'synthetic', folder: '0', version: '1.0.0' },
-    variables: {},
-    secretVariables: [],
-    services: Object.fromEntries(services.map((s) => [s.name, s])),
-    volumes: {},
-    ignoredKeys: [],
-    warnings: [],
-  };
+  return desiredStack(name, services, 'synthetic');
 }
 
 function service(

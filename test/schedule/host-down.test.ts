@@ -6,6 +6,7 @@ import { containerName } from '../../src/model/naming.js';
 import type { ObservedContainer, ObservedHost } from '../../src/model/observed.js';
 import type { StackPlacement } from '../../src/model/placement.js';
 import { type ScheduleOptions, scheduleStacks } from '../../src/schedule/index.js';
+import { desiredStack } from '../fixtures/desired.js';
 
 // ---- factories ---------------------------------------------------------------
 
@@ -21,16 +22,7 @@ function service(name: string, options: { scale?: number; global?: boolean; labe
 }
 
 function stack(name: string, ...services: DesiredService[]): DesiredStack {
-  return {
-    name,
-    template: { catalog: 'library', template: name, folder: '0', version: '1.0.0' },
-    variables: {},
-    secretVariables: [],
-    services: Object.fromEntries(services.map((s) => [s.name, s])),
-    volumes: {},
-    ignoredKeys: [],
-    warnings: [],
-  };
+  return desiredStack(name, services);
 }
 
 function running(stackName: string, unit: string, instance: number, host: string): ObservedContainer {

@@ -1,12 +1,13 @@
 /** Health words for containers, services and stacks, from every source: probe, Docker HEALTHCHECK, running alone. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { DesiredService, DesiredStack } from '../../src/model/desired.js';
+import type { DesiredService } from '../../src/model/desired.js';
 import type { HealthCheckSpec, ProbeState } from '../../src/model/health.js';
 import type { ObservedContainer } from '../../src/model/observed.js';
 import { checkedHealth, containerHealth, RESTART_SETTLE_MS } from '../../src/status/container-health.js';
 import { healthChanges, stackStatus } from '../../src/status/stack-status.js';
 import { type HealthCounts, HealthStatus, serviceHealth, worstHealth } from '../../src/status/words.js';
+import { desiredStack } from '../fixtures/desired.js';
 import { healthCheckSpec } from '../fixtures/health.js';
 
 const NOW = Date.parse('2030-01-01T00:10:00Z');
@@ -21,19 +22,6 @@ function service(name: string, scale: number, healthCheck?: HealthCheckSpec): De
     global: false,
     sidekicks: [],
     ...(healthCheck ? { healthCheck } : {}),
-  };
-}
-
-function stack(services: DesiredService[]): DesiredStack {
-  return {
-    name: 'shop',
-    template: { catalog: 'library', template: 'shop', folder: '0', version: '1.0.0' },
-    variables: {},
-    secretVariables: [],
-    services: Object.fromEntries(services.map((s) => [s.name, s])),
-    volumes: {},
-    ignoredKeys: [],
-    warnings: [],
   };
 }
 
@@ -67,7 +55,7 @@ function container(serviceName: string, instance: number, parts: Partial<Observe
 function statusOf(services: DesiredService[], containers: ObservedContainer[]) {
   return stackStatus({
     name: 'shop',
-    desired: stack(services),
+    desired: desiredStack('shop', services),
     plan: { operations: [], stacks: [] },
     nowMs: NOW,
     observed: {
