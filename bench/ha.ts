@@ -11,15 +11,15 @@
  * Prints a Markdown section for docs/benchmarks.md.
  */
 
-import { GitRemote, ROOT, waitFor } from '../test/e2e/daemon-harness.js';
+import { waitFor } from '../test/e2e/daemon-harness.js';
 import { ensureFleet, type FleetHost } from '../test/e2e/fleet.js';
 import { failoverRound, HaCluster } from '../test/e2e/ha-harness.js';
 import {
   buildContext,
   buildImage,
+  demoRemote,
   docker,
   imageFacts,
-  readableByAll,
   removeDir,
   removeQuietly,
   runCorral,
@@ -64,18 +64,13 @@ async function main(): Promise<void> {
 async function measureImage(h1: FleetHost): Promise<{ buildMs: number; size: number; toApi: number[]; toFirstPass: number[] }> {
   const context = buildContext();
   const configDir = tlsConfigDir();
-  const remote = new GitRemote();
   const stack = 'bench-img-web';
+  const remote = demoRemote(stack, 'template: hello-web\nversion: 1.1.0\nanswers:\n  scale: 3\n  public_port: 19480\n');
   const hosts = await fleetHosts();
   const result = { buildMs: 0, size: 0, toApi: [] as number[], toFirstPass: [] as number[] };
   try {
     result.buildMs = await buildImage(h1.docker, TAG, context);
     result.size = (await imageFacts(h1.docker, TAG)).size;
-    remote
-      .copy(`${ROOT}/catalog`, 'catalog')
-      .write(`stacks/${stack}/stack.yml`, 'template: hello-web\nversion: 1.1.0\nanswers:\n  scale: 3\n  public_port: 19480\n')
-      .push('the demo stack');
-    readableByAll(remote.base);
     for (let i = 0; i < RUNS; i++) {
       await cleanup(hosts, [stack]);
       const started = Date.now();

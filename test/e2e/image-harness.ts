@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
-import { ROOT } from './daemon-harness.js';
+import { GitRemote, ROOT } from './daemon-harness.js';
 import { FLEET_DIR, REGISTRY } from './fleet.js';
 
 const run = promisify(execFile);
@@ -106,6 +106,19 @@ export function tlsConfigDir(): string {
     chmodSync(copy, 0o400);
   }
   return dir;
+}
+
+/** A repository with the bundled catalog and one stack (`stacks/<stack>/stack.yml`), readable by the image's user. */
+export function demoRemote(stack: string, stackYml: string): GitRemote {
+  const remote = new GitRemote();
+  try {
+    remote.copy(`${ROOT}/catalog`, 'catalog').write(`stacks/${stack}/stack.yml`, stackYml).push('the demo stack');
+    readableByAll(remote.base);
+    return remote;
+  } catch (error) {
+    remote.destroy();
+    throw error;
+  }
 }
 
 /** Makes a directory and the folders above it (up to /tmp) readable by the image's user. */

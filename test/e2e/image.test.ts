@@ -9,16 +9,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { GitRemote, ROOT, waitFor } from './daemon-harness.js';
+import { type GitRemote, ROOT, waitFor } from './daemon-harness.js';
 import { ensureFleet, type FleetHost } from './fleet.js';
 import {
   buildContext,
   buildImage,
   type CorralContainer,
+  demoRemote,
   docker,
   IMAGE_UID,
   imageFacts,
-  readableByAll,
   removeDir,
   removeQuietly,
   runCorral,
@@ -88,9 +88,7 @@ test('the image: corral run as entrypoint, a health check, a user of its own, an
 
 test('corral from the image manages all three hosts over TLS: the demo stack converges, one container a host, and the API serves it', async () => {
   configDir = tlsConfigDir();
-  remote = new GitRemote();
-  remote.copy(`${ROOT}/catalog`, 'catalog').write(`stacks/${STACK}/stack.yml`, demoStack()).push('the demo stack');
-  readableByAll(remote.base);
+  remote = demoRemote(STACK, demoStack());
   corral = await runCorral(h1.docker, {
     name: `corral-test-${process.pid}`,
     image: TAG,
