@@ -62,7 +62,6 @@ export interface FleetInfo {
 
 /** How corral reaches the fleet's hosts: their unix sockets, TCP with TLS, or ssh. */
 export type Transport = 'unix' | 'tls' | 'ssh';
-export const TRANSPORTS: readonly Transport[] = ['unix', 'tls', 'ssh'];
 
 /** The fleet's corral config for a transport (corral.yml, corral-tls.yml, corral-ssh.yml). */
 export async function fleetConfigPath(transport: Transport = 'unix'): Promise<string> {

@@ -162,7 +162,7 @@ export interface FleetEvent {
 }
 
 /** Docker event streams of every host, for managed containers of stacks with a given prefix. */
-export class FleetEvents {
+class FleetEvents {
   private readonly events: FleetEvent[] = [];
   private readonly streams: NodeJS.ReadableStream[] = [];
 
@@ -213,7 +213,7 @@ export class FleetEvents {
 }
 
 /** `<stack>-web-1` … `<stack>-web-<scale>`, the web template's containers. */
-export function webContainers(stack: string, scale: number): string[] {
+function webContainers(stack: string, scale: number): string[] {
   return Array.from({ length: scale }, (_, i) => `${stack}-web-${i + 1}`);
 }
 

@@ -18,7 +18,7 @@ import { FLEET_DIR, REGISTRY } from './fleet.js';
 const run = promisify(execFile);
 
 /** The fleet's Node.js 20 base image (Debian's nodejs, served by the fleet's registry). */
-export const NODE_BASE = `${REGISTRY}/corral/node:20`;
+const NODE_BASE = `${REGISTRY}/corral/node:20`;
 /** The user the image runs as (Dockerfile ARG CORRAL_UID). */
 export const IMAGE_UID = 10001;
 const BUILD_TIMEOUT_MS = 20 * 60_000;
@@ -122,7 +122,7 @@ export function demoRemote(stack: string, stackYml: string): GitRemote {
 }
 
 /** Makes a directory and the folders above it (up to /tmp) readable by the image's user. */
-export function readableByAll(dir: string): void {
+function readableByAll(dir: string): void {
   execFileSync('chmod', ['-R', 'a+rX', dir]);
 }
 
