@@ -19,26 +19,16 @@ import type { HostConfig } from '../../src/config/config.js';
 import { KnownHostsStore } from '../../src/state/known-hosts-store.js';
 import { StateDir } from '../../src/state/state-dir.js';
 import { FLEET_DIR } from './fleet.js';
-import { BUSYBOX, cleanup, clientOf, fleetHosts, placementOf, summary, TestRepo, uniqueName } from './sync-repo.js';
+import { cleanup, clientOf, fleetHosts, placementOf, summary, TestRepo, uniqueName } from './sync-repo.js';
 
 const run = promisify(execFile);
 const FLEET_SCRIPT = fileURLToPath(new URL('../../../scripts/fleet', import.meta.url));
 /** Short, to wait for it in real time before the unit moves. */
 const GRACE_MS = 30_000;
 
-const SPREAD = `version: '2'
-services:
-  app:
-    image: ${BUSYBOX}
-    command: ["sleep", "3600"]
-    stop_signal: SIGKILL
-    labels:
-      io.rancher.scheduler.affinity:container_label_ne: io.rancher.stack_service.name=$\${stack_name}/$\${service_name}
-`;
-
 const spread = uniqueName('down');
 const fresh = uniqueName('fresh');
-const repo = new TestRepo().template('spread', SPREAD, 'app:\n  scale: ${scale}\n');
+const repo = new TestRepo().withSpread();
 const stateDir = mkdtempSync(join(tmpdir(), 'corral-state-'));
 let hosts: HostConfig[] = [];
 let stopped: string | undefined;

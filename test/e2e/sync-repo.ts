@@ -19,13 +19,24 @@ import { fleetConfigPath, IMAGES, type Transport } from './fleet.js';
 
 export const BUSYBOX = IMAGES.busybox;
 
+/** Template `spread`: service `app`, a sleeper, at most one a host (container_label_ne on itself); `scale` is asked. */
+const SPREAD = `version: '2'
+services:
+  app:
+    image: ${BUSYBOX}
+    command: ["sleep", "3600"]
+    stop_signal: SIGKILL
+    labels:
+      io.rancher.scheduler.affinity:container_label_ne: io.rancher.stack_service.name=$\${stack_name}/$\${service_name}
+`;
+
 /** The fleet's hosts, reached over `transport`; brings the fleet up first if it is not running. */
 export async function fleetHosts(transport: Transport = 'unix'): Promise<HostConfig[]> {
   return (await loadConfig(await fleetConfigPath(transport))).hosts;
 }
 
 /** The policy of the fleet's corral.yml, as `corral sync --config` would apply it. */
-export async function fleetPolicy(): Promise<Policy | undefined> {
+async function fleetPolicy(): Promise<Policy | undefined> {
   return (await loadConfig(await fleetConfigPath('unix'))).policy;
 }
 
@@ -41,6 +52,11 @@ export class TestRepo {
   withBundledCatalog(root: string): this {
     cpSync(join(root, 'catalog'), join(this.dir, 'catalog'), { recursive: true });
     return this;
+  }
+
+  /** The `spread` template (above). */
+  withSpread(): this {
+    return this.template('spread', SPREAD, 'app:\n  scale: ${scale}\n');
   }
 
   template(name: string, dockerCompose: string, rancherCompose = ''): this {

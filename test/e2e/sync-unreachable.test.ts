@@ -12,20 +12,10 @@ import { after, before, test } from 'node:test';
 import type { HostConfig } from '../../src/config/config.js';
 import { KnownHostsStore } from '../../src/state/known-hosts-store.js';
 import { StateDir } from '../../src/state/state-dir.js';
-import { BUSYBOX, cleanup, fleetHosts, placementOf, summary, TestRepo, uniqueName } from './sync-repo.js';
-
-const SPREAD = `version: '2'
-services:
-  app:
-    image: ${BUSYBOX}
-    command: ["sleep", "3600"]
-    stop_signal: SIGKILL
-    labels:
-      io.rancher.scheduler.affinity:container_label_ne: io.rancher.stack_service.name=$\${stack_name}/$\${service_name}
-`;
+import { cleanup, fleetHosts, placementOf, summary, TestRepo, uniqueName } from './sync-repo.js';
 
 const stack = uniqueName('spread');
-const repo = new TestRepo().template('spread', SPREAD, 'app:\n  scale: ${scale}\n');
+const repo = new TestRepo().withSpread();
 let hosts: HostConfig[] = [];
 let withDeadHost: HostConfig[] = [];
 const stateDir = mkdtempSync(join(tmpdir(), 'corral-state-'));
