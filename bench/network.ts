@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import type { HostConfig } from '../src/config/config.js';
 import { loadConfig } from '../src/config/load.js';
 import { dockerClient } from '../src/observe/index.js';
+import { median } from './doc.js';
 
 const run = promisify(execFile);
 const FLEET_CONFIG = process.env['CORRAL_FLEET_CONFIG'] ?? '/run/corral-fleet/corral.yml';
@@ -40,12 +41,6 @@ const made: { host: HostConfig; kind: 'container' | 'network'; name: string }[] 
 async function docker(host: HostConfig, ...args: string[]): Promise<string> {
   const { stdout } = await run('docker', ['-H', host.docker.url, ...args], { maxBuffer: 16 * 1024 * 1024 });
   return stdout.trim();
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 async function timedMs(work: () => Promise<unknown>): Promise<number> {

@@ -11,6 +11,7 @@ import type { DesiredStack } from '../src/model/desired.js';
 import type { ObservedState } from '../src/model/observed.js';
 import { type Plan, plan } from '../src/plan/index.js';
 import { scheduleStacks } from '../src/schedule/index.js';
+import { median } from './doc.js';
 import { applyInMemory, syntheticHosts, syntheticStacks } from './synthetic.js';
 
 const { values } = parseArgs({
@@ -67,12 +68,6 @@ function measure(desired: readonly DesiredStack[], observed: ObservedState): { t
     timings.push(scheduleAndPlan(desired, observed).timing);
   }
   return { timings, plan: first.plan };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 function summary(label: string, timings: Timing[]): number {
