@@ -12,12 +12,12 @@ import { promisify } from 'node:util';
 import type { HostConfig } from '../src/config/config.js';
 import { loadConfig } from '../src/config/load.js';
 import { dockerClient } from '../src/observe/index.js';
+import { IMAGES } from '../test/e2e/fleet.js';
 import { median } from './doc.js';
 
 const run = promisify(execFile);
 const FLEET_CONFIG = process.env['CORRAL_FLEET_CONFIG'] ?? '/run/corral-fleet/corral.yml';
-const REDIS = '10.99.0.2:5000/corral/redis:7';
-const BUSYBOX = '10.99.0.2:5000/corral/busybox:1';
+const { redis: REDIS, busybox: BUSYBOX } = IMAGES;
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 const PINGS = 20_000;
 const MIB = 512;

@@ -15,10 +15,11 @@ import type Docker from 'dockerode';
 import { loadConfig } from '../src/config/load.js';
 import { dockerClient } from '../src/observe/index.js';
 import { PROBE_AGENT_LABEL, ProbeAgent } from '../src/observe/probe-agent.js';
+import { IMAGES } from '../test/e2e/fleet.js';
 import { writeSection } from './doc.js';
 
 const FLEET_DIR = '/run/corral-fleet';
-const IMAGE = '10.99.0.2:5000/corral/busybox:1';
+const IMAGE = IMAGES.busybox;
 const RUNS = { agent: Number(process.env['BENCH_PROBES'] ?? 200), exec: 30, run: 15 };
 const CLOCK_TICKS = 100;
 

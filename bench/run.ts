@@ -14,11 +14,12 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config/load.js';
 import { CorralLabel } from '../src/model/labels.js';
 import { dockerClient } from '../src/observe/index.js';
+import { IMAGES } from '../test/e2e/fleet.js';
 import { measureDaemon } from './daemon.js';
 import { median, ROOT, writeSection } from './doc.js';
 
 const FLEET_CONFIG = '/run/corral-fleet/corral.yml';
-const IMAGE = '10.99.0.2:5000/corral/busybox:1';
+const IMAGE = IMAGES.busybox;
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 const COMPOSE = '/usr/bin/docker-compose';
 const FLOOR_LABEL = 'corral-bench-floor';

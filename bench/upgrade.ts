@@ -10,15 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OperationResult } from '../src/apply/index.js';
 import { loadConfig } from '../src/config/load.js';
-import { CorralLabel } from '../src/model/labels.js';
-import { dockerClient } from '../src/observe/index.js';
 import { reconcile } from '../src/reconcile/index.js';
 import { loadDesiredState } from '../src/render/index.js';
 import { readDirectoryTree } from '../src/source/directory.js';
+import { IMAGES } from '../test/e2e/fleet.js';
+import { cleanup } from '../test/e2e/sync-repo.js';
 import { writeSection } from './doc.js';
 
 const FLEET_CONFIG = '/run/corral-fleet/corral.yml';
-const IMAGE = '10.99.0.2:5000/corral/busybox:1';
+const IMAGE = IMAGES.busybox;
 const SCALE = 6;
 const INTERVAL_MS = 500;
 const MIN_READY_S = 1;
@@ -52,18 +52,6 @@ async function sync(stack: string): Promise<{ ms: number; results: OperationResu
   return { ms: Date.now() - started, results: result.results };
 }
 
-async function cleanup(stack: string): Promise<void> {
-  for (const host of hosts) {
-    const docker = dockerClient(host.docker);
-    const containers = await docker.listContainers({ all: true, filters: { label: [`${CorralLabel.stack}=${stack}`] } });
-    await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true })));
-    await docker
-      .getNetwork(`corral-${stack}`)
-      .remove()
-      .catch(() => undefined);
-  }
-}
-
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
 
@@ -76,7 +64,7 @@ try {
     await sync(stack);
     writeRepo(stack, batchSize, 3601);
     const { ms, results } = await sync(stack);
-    await cleanup(stack);
+    await cleanup(hosts, [stack]);
     const batches = Math.ceil(SCALE / batchSize);
     const byUnit = new Map<string, number>();
     for (const r of results.filter((r) => r.operation.kind !== 'AwaitReady'))
