@@ -12,7 +12,7 @@ import type { HealthCheckSpec, HealthStrategy, HttpRequestLine } from '../model/
 import { isPlainObject, wholeNumber } from '../util/values.js';
 import { readNumberSetting } from './number-setting.js';
 
-const HEALTH_CHECK_DEFAULTS = {
+export const HEALTH_CHECK_DEFAULTS = {
   intervalMs: 2000,
   responseTimeoutMs: 2000,
   healthyThreshold: 2,
