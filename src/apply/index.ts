@@ -29,6 +29,8 @@ export interface ApplyOptions {
   /** Concurrent operations per host. */
   perHost?: number;
   onResult?: (result: OperationResult) => void;
+  /** Told as each operation is sent (after the fence let it through), for progress reports. */
+  onStart?: (operation: Operation) => void;
   now?: () => number;
   /**
    * Asked right before each operation is sent: undefined lets it through; a reason stops it, and
@@ -86,6 +88,7 @@ export function apply(plan: Plan, options: ApplyOptions): Promise<OperationResul
       const client = options.clients.get(op.host);
       const refusal = options.fence?.();
       if (refusal) return { operation: op, status: 'skipped', error: refusal, durationMs: 0 };
+      options.onStart?.(op);
       try {
         if (!client) throw new Error(`no Docker client for host ${op.host}`);
         if (op.kind === 'AwaitReady') await awaitReady(op, options.readiness, now);

@@ -1,15 +1,20 @@
-/** `--state-dir` of plan, sync and run: where corral keeps what it knows of its hosts between runs. Opens nothing until a pass loads it. */
+/**
+ * `--state-dir` of plan, sync, run and history: where corral keeps what it knows of its hosts
+ * between runs, and each stack's history. Opens nothing until a pass (or `corral history`) reads it.
+ */
 import { resolve } from 'node:path';
 import type { CorralConfig } from '../config/config.js';
 import { DEFAULT_HOST_DOWN_GRACE_MS } from '../config/host-down-grace.js';
 import { KnownHostsStore } from '../state/known-hosts-store.js';
+import { StackHistoryStore } from '../state/stack-history-store.js';
 import { DEFAULT_STATE_DIR, StateDir } from '../state/state-dir.js';
 
 export const stateDirOption = {
   'state-dir': {
     type: 'string',
     default: DEFAULT_STATE_DIR,
-    describe: 'Where corral keeps what each host held when last read (so that a host that is down holds its units back)',
+    describe:
+      'Where corral keeps what each host held when last read (so that a host that is down holds its units back) and each stack history',
   },
 } as const;
 
@@ -19,4 +24,9 @@ export function hostMemory(stateDir: string, writable: boolean, config: CorralCo
     store: new KnownHostsStore(new StateDir(resolve(stateDir), writable)),
     hostDownGraceMs: config.hostDownGraceMs ?? DEFAULT_HOST_DOWN_GRACE_MS,
   };
+}
+
+/** Each stack's history of applied revisions, in the state directory; `writable` false for commands that only look. */
+export function stackHistory(stateDir: string, writable: boolean): StackHistoryStore {
+  return new StackHistoryStore(new StateDir(resolve(stateDir), writable));
 }

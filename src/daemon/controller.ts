@@ -20,8 +20,10 @@
  * - The health monitor (./health-monitor.ts) adds what it knows of the containers' health to every
  *   pass's observation; a change of health converges the stack. What corral knows of its hosts
  *   between passes (src/state, injected as `memory`) goes to every pass too.
+ * - Each stack's history of applied revisions (src/state, injected as `history`) is written by
+ *   its passes and shown in its status; each step of an upgrade (a batch started, its gate passed
+ *   or failed) is an event of the stack's status as it happens, and a line of the log.
  */
-import { createHash } from 'node:crypto';
 import type winston from 'winston';
 import type { CorralConfig } from '../config/config.js';
 import { DEFAULT_PROBE_IMAGE } from '../config/health.js';
@@ -31,6 +33,7 @@ import { registerSecrets } from '../log/logger.js';
 import type { DesiredService, DesiredStack } from '../model/desired.js';
 import { formatDiagnostic } from '../model/diagnostics.js';
 import type { FileTree } from '../model/files.js';
+import type { HistoryEntry } from '../model/history.js';
 import type { ObservedContainer, ObservedState } from '../model/observed.js';
 import { redactValue, stackSecretValues } from '../model/redact.js';
 import { formatOperation, type HostNote } from '../plan/index.js';
@@ -44,7 +47,10 @@ import {
 } from '../reconcile/index.js';
 import type { DesiredState } from '../render/index.js';
 import type { ApiController } from '../server/http.js';
+import { desiredDigest } from '../state/stack-history.js';
+import type { StackHistoryStore } from '../state/stack-history-store.js';
 import { healthChanges, isGone, repositoryError, type StackEvent, type StackStatus } from '../status/stack-status.js';
+import type { UpgradeStep } from '../status/upgrade-steps.js';
 import { type Clock, systemClock } from './clock.js';
 import type { ContainerEvent } from './docker-events.js';
 import { instrumentDockerClient } from './docker-metrics.js';
@@ -69,6 +75,8 @@ export interface ControllerOptions {
   leadership?: Leadership;
   /** What corral knows of its hosts between passes (src/state/); without it a host that is down is judged by nothing. */
   memory?: ReconcileInput['memory'];
+  /** Each stack's history of applied revisions (src/state/); without it a status has no history. */
+  history?: StackHistoryStore;
 }
 
 /** Work for the coordinator; single stacks go straight to their lanes. */
@@ -256,7 +264,7 @@ export class Controller implements ApiController {
     for (const outcome of result.stacks) {
       const pending = result.plan.operations.some((op) => op.stack === outcome.stack);
       if (pending && leading) this.runLane(outcome.stack, reasons);
-      else if (!this.lanes.has(outcome.stack)) this.record(outcome);
+      else if (!this.lanes.has(outcome.stack)) this.record(outcome, await this.historyOf(outcome.stack));
     }
     this.forgetGoneStacks();
   }
@@ -306,15 +314,43 @@ export class Controller implements ApiController {
       ...this.passContext(desired.stacks),
       onResult: (result) => this.metricsRegistry.dockerOperations.inc({ kind: result.operation.kind, result: result.status }),
       ...(this.options.leadership ? { fence: () => this.options.leadership?.fence() } : {}),
+      ...(this.options.history ? { history: this.options.history } : {}),
+      onStep: (step) => this.upgradeStep(step),
     });
     this.reportMemory(result);
+    if (result.historyError) this.options.logger.error('a stack history was not saved', { stack, error: result.historyError });
     if (!this.leading()) {
       // Leadership was lost during the pass: its operations were fenced; statuses come from a dry run.
       this.enqueue({ fetch: false, full: true, reasons: ['leadership lost during a pass'] });
       return;
     }
-    for (const outcome of result.stacks) this.record(outcome);
+    for (const outcome of result.stacks) this.record(outcome, await this.historyOf(outcome.stack));
     this.forgetGoneStacks();
+  }
+
+  /** The stack's history as the store has it; one that cannot be read is logged and shown empty. */
+  private async historyOf(stack: string): Promise<HistoryEntry[] | undefined> {
+    const store = this.options.history;
+    if (!store) return undefined;
+    try {
+      return await store.read(stack);
+    } catch (err) {
+      this.options.logger.error('a stack history cannot be read', { stack, error: err instanceof Error ? err.message : String(err) });
+      return [];
+    }
+  }
+
+  /** A step of an upgrade, as it happens: an event of the stack's status at once, and a log line. */
+  private upgradeStep(step: UpgradeStep): void {
+    const message = redactValue(step.message, this.secretValues) as string;
+    this.options.logger[step.level](message, { stack: step.stack, revision: this.revision ?? '(directory)' });
+    const events = [...(this.events.get(step.stack) ?? []), { time: new Date(this.clock.now()).toISOString(), message }].slice(
+      -EVENTS_KEPT,
+    );
+    this.events.set(step.stack, events);
+    const status = this.statuses.get(step.stack);
+    if (status) this.statuses.set(step.stack, { ...status, events });
+    this.statusChanges += 1;
   }
 
   private reportMemory(result: ReconcileResult): void {
@@ -415,11 +451,11 @@ export class Controller implements ApiController {
     const names = new Set([...desired.stacks.map((s) => s.name), ...desired.failed.map((f) => f.stack), ...this.statuses.keys()]);
     return [...names].filter((name) => {
       const stack = desired.stacks.find((s) => s.name === name);
-      return !stack || this.appliedFingerprints.get(name) !== fingerprint(stack);
+      return !stack || this.appliedFingerprints.get(name) !== desiredDigest(stack);
     });
   }
 
-  private record(outcome: StackOutcome): void {
+  private record(outcome: StackOutcome, history: HistoryEntry[] | undefined): void {
     const { logger } = this.options;
     const name = outcome.stack;
     const stack = this.desired?.stacks.find((s) => s.name === name);
@@ -449,11 +485,16 @@ export class Controller implements ApiController {
     }
     // status/stack-status.ts names a repository error; a pass that did not get it still shows it.
     const lastError = outcome.status.lastError ?? (this.fetchError ? repositoryError(this.fetchError) : undefined);
-    const status = { ...outcome.status, events: this.events.get(name) ?? [], ...(lastError ? { lastError } : {}) };
+    const status = {
+      ...outcome.status,
+      events: this.events.get(name) ?? [],
+      ...(lastError ? { lastError } : {}),
+      ...(history ? { history } : {}),
+    };
     const shown = redactValue(status, this.secretValues) as StackStatus;
     if (!previous || JSON.stringify(previous) !== JSON.stringify(shown)) this.statusChanges += 1;
     this.statuses.set(name, shown);
-    if (stack && outcome.converged) this.appliedFingerprints.set(name, fingerprint(stack));
+    if (stack && outcome.converged) this.appliedFingerprints.set(name, desiredDigest(stack));
     else this.appliedFingerprints.delete(name);
   }
 
@@ -502,9 +543,4 @@ export class Controller implements ApiController {
 
 function merge(a: Work, b: Work): Work {
   return { fetch: a.fetch || b.fetch, full: a.full || b.full, reasons: [...a.reasons, ...b.reasons] };
-}
-
-function fingerprint(stack: DesiredStack): string {
-  const { revision: _revision, warnings: _warnings, ...content } = stack;
-  return createHash('sha256').update(JSON.stringify(content)).digest('hex');
 }

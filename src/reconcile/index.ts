@@ -6,7 +6,8 @@
  *
  * With a memory (src/state/), what every host held when last read is loaded before the pass
  * and updated after each observation, so that the scheduler can tell a host that is down
- * within host_down_grace (its units wait) from one down for longer (its units move).
+ * within host_down_grace (its units wait) from one down for longer (its units move). With a
+ * history store, a pass that changed the hosts adds each stack's entry to its history (./history.ts).
  */
 import type Docker from 'dockerode';
 import type { Readiness } from '../apply/gate.js';
@@ -24,8 +25,11 @@ import type { Plan, PlanNote } from '../plan/types.js';
 import { type ScheduleOptions, scheduleStacks } from '../schedule/index.js';
 import { type MovedInstance, rememberPass } from '../state/known-hosts.js';
 import type { KnownHostsStore } from '../state/known-hosts-store.js';
+import type { StackHistoryStore } from '../state/stack-history-store.js';
 import { gateVerdict } from '../status/container-health.js';
 import { type StackStatus, SyncStatus, stackStatus } from '../status/stack-status.js';
+import { type UpgradeStep, UpgradeSteps } from '../status/upgrade-steps.js';
+import { recordHistory } from './history.js';
 
 export interface ReconcileInput {
   hosts: readonly HostConfig[];
@@ -41,6 +45,10 @@ export interface ReconcileInput {
   perHost?: number;
   clients?: DockerClients;
   onResult?: (result: OperationResult) => void;
+  /** Told each step of an upgrade as it happens: a batch started, passed its gate or failed it (status/upgrade-steps.ts). */
+  onStep?: (step: UpgradeStep) => void;
+  /** Each stack's history of applied revisions (src/state/); a dry run never adds to it. */
+  history?: StackHistoryStore;
   /** Checked before each Docker operation (see apply's fence). */
   fence?: () => string | undefined;
   /** What corral knows of its hosts between passes; without it a host that is down is judged by nothing. */
@@ -91,6 +99,8 @@ export interface ReconcileResult {
   stacks: StackOutcome[];
   /** Why what corral knows of its hosts could not be saved (the pass itself went on). */
   memoryError?: string;
+  /** Why a stack's history could not be saved (the pass itself went on). */
+  historyError?: string;
 }
 
 export function clientsFor(hosts: readonly HostConfig[]): DockerClients {
@@ -128,11 +138,19 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
       stacks: outcomes(input, firstPlan, [], observed, firstPlan, placements),
       ...memory.failure(),
     };
+  const steps = new UpgradeSteps(firstPlan);
+  const tell = (found: UpgradeStep[]) => {
+    for (const step of found) input.onStep?.(step);
+  };
   const results = await apply(firstPlan, {
     clients: clients.apply,
     readiness: readinessReader(input, clients),
     ...(input.perHost ? { perHost: input.perHost } : {}),
-    ...(input.onResult ? { onResult: input.onResult } : {}),
+    onStart: (op) => tell(steps.sent(op)),
+    onResult: (result) => {
+      tell(steps.finished(result));
+      input.onResult?.(result);
+    },
     ...(input.fence ? { fence: input.fence } : {}),
   });
   const after = await look();
@@ -140,14 +158,17 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
   const placedAfter = scheduleStacks(desired, after.hosts, rescheduling);
   await memory.remember(after, placedAfter, rescheduling.now);
   const remaining = plan(desired, placedAfter, after, options);
+  const stacks = outcomes(input, firstPlan, results, after, remaining, placedAfter);
+  const historyError = input.history ? await recordHistory(input.history, input, stacks, rescheduling.now) : undefined;
   return {
     observed,
     placements,
     plan: firstPlan,
     results,
     after,
-    stacks: outcomes(input, firstPlan, results, after, remaining, placedAfter),
+    stacks,
     ...memory.failure(),
+    ...(historyError ? { historyError } : {}),
   };
 }
 

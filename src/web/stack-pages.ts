@@ -20,22 +20,8 @@ interface ServiceView {
   containers?: { name: string; host: string; state: string; health?: string }[];
 }
 
-interface HistoryEntry {
-  time: string;
-  from?: string;
-  to?: string;
-  kind?: string;
-  result?: string;
-  message?: string;
-}
-
 function servicesOf(status: StackStatus): ServiceView[] {
   return status.services as readonly ServiceView[] as ServiceView[];
-}
-
-function historyOf(status: StackStatus): HistoryEntry[] {
-  const history = (status as { history?: unknown }).history;
-  return Array.isArray(history) ? (history as HistoryEntry[]) : [];
 }
 
 export function endpointText(endpoint: Endpoint): string {
@@ -104,7 +90,7 @@ export function stackLive(name: string, status: StackStatus | undefined): Html {
   if (!status)
     return html`<p class="notice">No status for <strong>${name}</strong> yet: it is not in the repository's branch, or the daemon
 has not read it yet. A requested stack appears here once its merge request is merged.</p>`;
-  const history = historyOf(status);
+  const history = status.history ?? [];
   return html`<p data-announce><span class="sr">Sync: </span>${badge(status.sync, 'sync')} <span class="sr">Health: </span>${badge(status.health, 'health')} ${status.message}</p>
 <dl class="facts">
 <dt>Template</dt><dd>${status.template ?? '—'}</dd>
@@ -125,10 +111,12 @@ ${containersByHost(status)}
 ${
   history.length === 0
     ? ''
-    : html`<h2>Upgrades and rollbacks</h2><ul class="plain events">${history.map(
-        (h) =>
-          html`<li><time datetime="${h.time}">${shortTime(h.time)}</time> ${h.kind ?? ''} ${h.from ?? ''}${h.to ? ` → ${h.to}` : ''} ${h.result ?? ''} ${h.message ?? ''}</li>`,
-      )}</ul>`
+    : html`<h2>Upgrades and rollbacks</h2><ul class="plain events">${[...history]
+        .reverse()
+        .map(
+          (h) =>
+            html`<li><time datetime="${h.time}">${shortTime(h.time)}</time> ${h.version ?? 'removed'} <code>${shortRevision(h.commit)}</code> ${badge(h.result, 'sync')} ${h.cause}</li>`,
+        )}</ul>`
 }
 <h2>Recent events</h2>
 ${

@@ -3,6 +3,10 @@
  * revisions, failed fetches and passes, requests during a pass and stop() behave, without Docker.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import winston from 'winston';
 import type { Clock } from '../../src/daemon/clock.js';
@@ -11,6 +15,8 @@ import { DesiredStateSource } from '../../src/desired/index.js';
 import type { Operation } from '../../src/plan/types.js';
 import type { ReconcileInput, ReconcileResult, StackOutcome } from '../../src/reconcile/index.js';
 import type { RepoSnapshot, Source } from '../../src/source/types.js';
+import { StackHistoryStore } from '../../src/state/stack-history-store.js';
+import { StateDir } from '../../src/state/state-dir.js';
 import type { StackStatus } from '../../src/status/stack-status.js';
 import { parseMetrics, samples } from './prometheus-text.js';
 
@@ -73,6 +79,8 @@ class FakeWorld {
   duringPass: (stack: string) => void = () => {};
 
   dryRunGate?: { promise: Promise<void>; open(): void };
+  /** The input of the latest stack pass. */
+  lastInput?: ReconcileInput;
 
   /** Holds the next dry run (a full check) open until told. */
   holdDryRun(): { open(): void } {
@@ -102,6 +110,7 @@ class FakeWorld {
       );
     }
     const [stack = ''] = names;
+    this.lastInput = input;
     this.passes.push({ stack, dryRun: false });
     this.started.set(stack, (this.started.get(stack) ?? 0) + 1);
     this.enter(stack, 1);
@@ -422,4 +431,57 @@ test('stop during a full check waits for it, and the stacks it found pending get
   held.open();
   await stopping;
   assert.equal(world.passesOf('a'), 0);
+});
+
+test('an upgrade step is an event of the stack at once, during its pass, and a log line; the status carries the stack history', async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'corral-controller-history-'));
+  try {
+    const history = new StackHistoryStore(new StateDir(stateDir, true));
+    const world = new FakeWorld();
+    const logged: string[] = [];
+    const logger = winston.createLogger({
+      transports: [
+        new winston.transports.Stream({ stream: new Writable({ write: (line, _enc, next) => next(void logged.push(String(line))) }) }),
+      ],
+    });
+    const repository = await DesiredStateSource.open({ repo: new MemoryRepo(['a']) });
+    const controller = new Controller({
+      repository,
+      config: { hosts: [], catalogs: [] },
+      logger,
+      clock: new FakeClock(),
+      reconcile: world.reconcile,
+      history,
+    });
+    controller.requestFullCheck('start');
+    await controller.idle();
+    const held = world.hold('a');
+    world.pending.add('a');
+    world.duringPass = () =>
+      world.lastInput?.onStep?.({ stack: 'a', level: 'info', message: 'upgrade of web: batch 1/2 started: a-web-1 on h1' });
+    // What the pass's reconcile writes (reconcile/history.ts); the controller shows what the store holds.
+    await history.record('a', {
+      time: '2024-05-01T12:00:00.000Z',
+      version: '1.0.0',
+      result: 'Synced',
+      cause: '1 container: 1 replaced (config changed: image)',
+      digest: 'd1',
+    });
+    controller.requestSync('a', 'bump');
+    await until('the step shown while the pass runs', () =>
+      (controller.stack('a')?.events ?? []).some((e) => e.message === 'upgrade of web: batch 1/2 started: a-web-1 on h1'),
+    );
+    assert.ok(
+      logged.some((line) => line.includes('upgrade of web: batch 1/2 started')),
+      logged.join(''),
+    );
+    held.open();
+    await controller.idle();
+    assert.deepEqual(
+      controller.stack('a')?.history?.map((e) => [e.version, e.result]),
+      [['1.0.0', 'Synced']],
+    );
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
 });

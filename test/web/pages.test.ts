@@ -194,14 +194,28 @@ test('stack page: services with desired/running(/healthy), containers per host, 
         ],
       } as never,
     ],
-    history: [{ time: '2024-05-02T08:00:00.000Z', kind: 'upgrade', from: '1.0.0', to: '2.0.0', result: 'done' }],
+    history: [
+      { time: '2024-05-02T08:00:00.000Z', version: '1.0.0', commit: 'aaaa1111bbbb', result: 'Synced', cause: 'c1', digest: 'd1' },
+      {
+        time: '2024-05-02T09:00:00.000Z',
+        version: '2.0.0',
+        commit: 'cccc2222dddd',
+        result: 'Failed',
+        cause: 'PullImage x:2 on h1: not found',
+        digest: 'd2',
+      },
+    ],
   } as never);
   const page = stackPage('shop1', detailed).text;
   assert.match(page, /<th scope="col" class="num">Healthy<\/th>/);
   assert.match(page, /<tr><th scope="row">shop<\/th><td class="num">2<\/td><td class="num">2<\/td><td class="num">1<\/td><\/tr>/);
   assert.match(page, /<h3>h1<\/h3><ul class="plain"><li><code>shop1-shop-1<\/code>/);
   assert.match(page, /<h3>h2<\/h3>/);
-  assert.match(page, /<h2>Upgrades and rollbacks<\/h2>.*upgrade 1\.0\.0 → 2\.0\.0 done/s);
+  // Newest first: the failed 2.0.0, then 1.0.0.
+  assert.match(
+    page,
+    /<h2>Upgrades and rollbacks<\/h2>.*2\.0\.0 <code>cccc2222<\/code> <span class="badge [a-z]+" data-kind="sync">Failed<\/span> PullImage x:2 on h1: not found<\/li>.*1\.0\.0 <code>aaaa1111<\/code>/s,
+  );
   assert.match(
     page,
     /<time datetime="2024-05-01T12:00:00.000Z">2024-05-01 12:00:00 UTC<\/time> — #1 h1 CreateContainer shop-shop-1: scale 0 → 2/,

@@ -40,6 +40,11 @@ const COMMANDS: { command: string; describe: string; load: () => Promise<AnyBody
     describe: 'Show the sync and health of every stack (or one) as the running daemon sees it',
     load: async () => (await import('./status.js')).statusCommand,
   },
+  {
+    command: 'history <stack>',
+    describe: 'List the revisions applied to a stack: version, commit, time, result and cause',
+    load: async () => (await import('./history.js')).historyCommand,
+  },
   { command: 'catalog <command>', describe: 'Browse and check catalogs', load: async () => (await import('./catalog.js')).catalogCommand },
   {
     command: 'secret <command>',

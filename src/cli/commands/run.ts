@@ -19,7 +19,7 @@ import { RequestBranchPublisher } from '../../web/request-branch.js';
 import type { CommandBody } from '../command-body.js';
 import { UsageError } from '../errors.js';
 import { readIdentities } from '../secrets.js';
-import { hostMemory, stateDirOption } from '../state.js';
+import { hostMemory, stackHistory, stateDirOption } from '../state.js';
 
 interface RunArgs {
   repo: string;
@@ -94,6 +94,7 @@ export const runCommand: CommandBody<RunArgs> = {
       config,
       logger,
       memory: hostMemory(args.stateDir, true, config),
+      history: stackHistory(args.stateDir, true),
       ...(webhookSecret ? { webhookSecret } : {}),
       ...(election ? { leadership: election } : {}),
     });

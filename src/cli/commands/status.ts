@@ -33,7 +33,8 @@ export const statusCommand: CommandBody<StatusArgs> = {
   },
 };
 
-async function fetchJson(url: string): Promise<unknown> {
+/** GET a daemon's JSON answer; one it cannot reach, or that refuses, is a UsageError saying so. */
+export async function fetchJson(url: string): Promise<unknown> {
   let response: Response;
   try {
     // Sent when set: a daemon whose config says api.read: token wants it for reads too.

@@ -7,7 +7,7 @@ import { reconcile, type StackOutcome } from '../../reconcile/index.js';
 import type { CommandBody } from '../command-body.js';
 import { UsageError } from '../errors.js';
 import { repoOption } from '../repo.js';
-import { hostMemory, stateDirOption } from '../state.js';
+import { hostMemory, stackHistory, stateDirOption } from '../state.js';
 import { readSyncInputs, renderFailures } from './plan.js';
 
 interface SyncArgs {
@@ -44,8 +44,10 @@ export const syncCommand: CommandBody<SyncArgs> = {
       prune: inputs.prune,
       ...(only ? { only } : {}),
       memory: hostMemory(args.stateDir, true, inputs.config),
+      history: stackHistory(args.stateDir, true),
     });
     if (result.memoryError) process.stderr.write(`warning: what corral knows of its hosts was not saved: ${result.memoryError}\n`);
+    if (result.historyError) process.stderr.write(shown(`warning: a stack history was not saved: ${result.historyError}\n`));
     for (const host of result.observed.hosts.filter((h) => !h.reachable))
       process.stdout.write(shown(`host ${host.name} unreachable: ${host.error ?? 'no answer'}\n`));
     for (const note of result.plan.hosts ?? []) process.stdout.write(shown(`host ${note.host}: ${note.level}: ${note.message}\n`));

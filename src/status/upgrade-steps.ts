@@ -1,0 +1,100 @@
+/**
+ * The steps of an upgrade as people follow them: a batch started, a batch passed its gate, a gate
+ * failed, the upgrade of a service done, a pull that failed (so nothing was stopped). Read from
+ * the plan's batches and gates (AwaitReady operations) as apply sends and finishes operations.
+ * Pure: a plan in; each operation sent or finished in, the step it completes (if any) out.
+ */
+import type { OperationResult } from '../apply/index.js';
+import type { Operation, Plan } from '../plan/types.js';
+
+export interface UpgradeStep {
+  stack: string;
+  /** `warn` for a failure, `info` otherwise. */
+  level: 'info' | 'warn';
+  message: string;
+}
+
+interface Batch {
+  stack: string;
+  service: string;
+  batch: number;
+  batches: number;
+  /** The units replaced in this batch, with their hosts: `demo-web-web-1 on h1`. */
+  units: string[];
+  gates: Set<string>;
+  started: boolean;
+  passed: Set<string>;
+  failed: boolean;
+}
+
+/** Follows one apply of `plan`: call `sent` and `finished` for its operations, in the order apply reports them. */
+export class UpgradeSteps {
+  private readonly batchOfUnit = new Map<string, Batch>();
+  private readonly batchOfGate = new Map<string, Batch>();
+
+  constructor(plan: Plan) {
+    const batches = new Map<string, Batch>();
+    for (const op of plan.operations) {
+      if (op.kind !== 'AwaitReady') continue;
+      const key = `${op.stack}\u0000${op.gate.service}\u0000${op.gate.batch}`;
+      let batch = batches.get(key);
+      if (!batch) {
+        batch = { ...op.gate, stack: op.stack, units: [], gates: new Set(), started: false, passed: new Set(), failed: false };
+        batches.set(key, batch);
+      }
+      batch.gates.add(op.id);
+      batch.units.push(`${op.unit ?? op.target} on ${op.host}`);
+      if (op.unit) this.batchOfUnit.set(`${op.stack}\u0000${op.unit}`, batch);
+      this.batchOfGate.set(op.id, batch);
+    }
+  }
+
+  /** An operation was sent: the first one of a batch starts it. */
+  sent(op: Operation): UpgradeStep[] {
+    const batch = op.unit === undefined ? undefined : this.batchOfUnit.get(`${op.stack}\u0000${op.unit}`);
+    if (!batch || batch.started || op.kind === 'AwaitReady') return [];
+    batch.started = true;
+    return [{ stack: batch.stack, level: 'info', message: `${prefix(batch)} started: ${batch.units.join(', ')}` }];
+  }
+
+  /** An operation finished: a gate passes or fails its batch; a failed pull stops the upgrade before anything stopped. */
+  finished(result: OperationResult): UpgradeStep[] {
+    const op = result.operation;
+    if (op.kind === 'PullImage' && result.status === 'failed')
+      return [
+        {
+          stack: op.stack,
+          level: 'warn',
+          message: `pull of ${op.target} on ${op.host} failed, so no container of the stack was stopped: ${result.error ?? ''}`,
+        },
+      ];
+    const batch = this.batchOfGate.get(op.id);
+    if (!batch || op.kind !== 'AwaitReady' || batch.failed) return [];
+    if (result.status !== 'ok') {
+      batch.failed = true;
+      const why = result.status === 'failed' ? `gate failed: ${result.error ?? ''}` : `not run: ${result.error ?? ''}`;
+      return [{ stack: batch.stack, level: 'warn', message: `${prefix(batch)} ${why}; the later batches keep their old containers` }];
+    }
+    batch.passed.add(op.id);
+    if (batch.passed.size < batch.gates.size) return [];
+    const seconds = Math.round(result.durationMs / 100) / 10;
+    const steps: UpgradeStep[] = [
+      {
+        stack: batch.stack,
+        level: 'info',
+        message: `${prefix(batch)} passed its gate (${op.target} ready; the gate and the interval after it took ${seconds} s)`,
+      },
+    ];
+    if (batch.batch === batch.batches)
+      steps.push({
+        stack: batch.stack,
+        level: 'info',
+        message: `upgrade of ${batch.service} done: ${batch.batches} batch${batch.batches === 1 ? '' : 'es'}`,
+      });
+    return steps;
+  }
+}
+
+function prefix(batch: Batch): string {
+  return `upgrade of ${batch.service}: batch ${batch.batch}/${batch.batches}`;
+}
