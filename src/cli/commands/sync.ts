@@ -1,4 +1,7 @@
-/** `corral sync --once`: converge the hosts to the repository, and say per stack what was done and why. */
+/**
+ * `corral sync --once`: converge the hosts to the repository, and say per stack what was done and
+ * why (the steps of an upgrade on stderr as they happen); each stack's history gets its entry.
+ */
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import type { OperationResult } from '../../apply/index.js';
 import { redactString } from '../../model/redact.js';
@@ -45,6 +48,8 @@ export const syncCommand: CommandBody<SyncArgs> = {
       ...(only ? { only } : {}),
       memory: hostMemory(args.stateDir, true, inputs.config),
       history: stackHistory(args.stateDir, true),
+      // An upgrade's steps as they happen: a long one is not silent until the end.
+      onStep: (step) => process.stderr.write(shown(`stack ${step.stack}: ${step.message}\n`)),
     });
     if (result.memoryError) process.stderr.write(`warning: what corral knows of its hosts was not saved: ${result.memoryError}\n`);
     if (result.historyError) process.stderr.write(shown(`warning: a stack history was not saved: ${result.historyError}\n`));
