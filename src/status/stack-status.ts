@@ -321,12 +321,13 @@ function endpointsOf(containers: ObservedContainer[], observed: ObservedState): 
   const seen = new Set<string>();
   const endpoints: Endpoint[] = [];
   for (const c of containers) {
+    const address = addressOf.get(c.host) ?? '';
     for (const port of c.ports) {
-      if (port.publicPort === undefined || !c.owner) continue;
+      if (port.publicPort === undefined || !c.owner || !sameFamily(port.ip, address)) continue;
       const endpoint = {
         service: c.owner.service,
         host: c.host,
-        address: addressOf.get(c.host) ?? '',
+        address,
         port: port.publicPort,
         containerPort: port.privatePort,
         protocol: port.protocol,
@@ -338,6 +339,16 @@ function endpointsOf(containers: ObservedContainer[], observed: ObservedState): 
     }
   }
   return endpoints.sort((a, b) => a.service.localeCompare(b.service) || a.host.localeCompare(b.host) || a.port - b.port);
+}
+
+/**
+ * Whether a port binding is reached at the host's address. Docker publishes a port on IPv4 and
+ * IPv6 separately and may give the two bindings different host ports; the IPv6 one is not where
+ * a user reaching the host's IPv4 address connects (that port may even be another container's).
+ */
+function sameFamily(bindingIp: string | undefined, hostAddress: string): boolean {
+  if (bindingIp === undefined || bindingIp === '') return true;
+  return bindingIp.includes(':') === hostAddress.includes(':');
 }
 
 function appliedRevision(containers: ObservedContainer[]): { appliedRevision?: string } {

@@ -84,6 +84,27 @@ test('all desired containers running and no pending change: Synced, Healthy, wit
   );
 });
 
+test("an endpoint is the binding of the host address family: Docker may publish IPv6 on another port, which may be another container's IPv4 port", () => {
+  const dualStack = (instance: number, v4: number, v6: number): ObservedContainer => ({
+    ...container('h1', 'web', instance),
+    ports: [
+      { privatePort: 80, publicPort: v4, protocol: 'tcp', ip: '0.0.0.0' },
+      { privatePort: 80, publicPort: v6, protocol: 'tcp', ip: '::' },
+    ],
+  });
+  const status = stackStatus({
+    name: 'web',
+    desired: stack([service('web', 2)]),
+    plan: noPlan,
+    nowMs: 0,
+    observed: { hosts: [host('h1', '10.0.0.1', [dualStack(1, 32888, 32887), dualStack(2, 32887, 32886)])] },
+  });
+  assert.deepEqual(
+    status.endpoints.map((e) => `${e.service} ${e.address}:${e.port}`),
+    ['web 10.0.0.1:32887', 'web 10.0.0.1:32888'],
+  );
+});
+
 test('pending operations make it OutOfSync with their causes; a service with nothing running is Unhealthy', () => {
   const plan: Plan = {
     stacks: [],
