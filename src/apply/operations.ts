@@ -28,6 +28,8 @@ export async function executeOperation(docker: Docker, op: Operation): Promise<v
       return tolerate(docker.getContainer(op.containerId).stop(), [NOT_MODIFIED, NOT_FOUND]);
     case 'RemoveContainer':
       return tolerate(docker.getContainer(op.containerId).remove({ force: true }), [NOT_FOUND]);
+    case 'RenameContainer':
+      return renameContainer(docker, op.containerId, op.newName);
     case 'AwaitReady':
       throw new Error('an upgrade gate is waited for by apply (./gate.ts), not sent to Docker');
   }
@@ -93,6 +95,18 @@ async function createContainer(docker: Docker, spec: { name: string } & Record<s
     const existing = await docker.getContainer(spec.name).inspect();
     if (existing.Config.Labels?.[CorralLabel.configHash] === configHash) return;
     throw new Error(`a container named ${spec.name} already exists with another configuration`);
+  }
+}
+
+/** A container that has the new name already counts as renamed (an earlier apply got this far). */
+async function renameContainer(docker: Docker, containerId: string, newName: string): Promise<void> {
+  const container = docker.getContainer(containerId);
+  try {
+    await container.rename({ name: newName });
+  } catch (err) {
+    const info = await container.inspect().catch(() => undefined);
+    if (info?.Name === `/${newName}`) return;
+    throw err;
   }
 }
 

@@ -7,6 +7,20 @@ export function containerName(stack: string, service: string, instance: number, 
   return [...parts, String(instance)].join('-');
 }
 
+/**
+ * During an upgrade a replaced container is kept (stopped, or running under start_first) until
+ * the whole stack is upgraded and its gates passed, under its own name plus this suffix, so that
+ * the new container can take the name. Container names always end in the instance number, so no
+ * container corral creates can be mistaken for a kept one. Its labels (created with it) still say
+ * which unit instance, configuration and revision it belongs to.
+ */
+export const KEPT_SUFFIX = '-prev';
+
+/** The name a replaced container is kept under during an upgrade. */
+export function keptName(name: string): string {
+  return `${name}${KEPT_SUFFIX}`;
+}
+
 /** The deployment unit id shared by a primary and its sidekicks. */
 export function deploymentUnitId(stack: string, primary: string, instance: number): string {
   return containerName(stack, primary, instance);

@@ -24,6 +24,12 @@ export interface Ownership {
   template?: string;
   templateVersion?: string;
   revision?: string;
+  /**
+   * The container is the kept predecessor of its unit instance during an upgrade: named
+   * `<its name>-prev` (model/naming.ts), left stopped (or running under start_first) until the
+   * upgrade is done (then removed) or rolled back (then renamed back and started).
+   */
+  kept?: true;
 }
 
 export interface ObservedContainer {

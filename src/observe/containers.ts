@@ -1,19 +1,21 @@
 /** From Docker's container list entries to ObservedContainer, with ownership labels parsed. */
 import type Docker from 'dockerode';
 import { CorralLabel } from '../model/labels.js';
+import { containerName, keptName } from '../model/naming.js';
 import type { ContainerHealth, ContainerState, ObservedContainer, Ownership, PublishedPort } from '../model/observed.js';
 
 const STATES: readonly ContainerState[] = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'];
 
 export function toObservedContainer(host: string, info: Docker.ContainerInfo): ObservedContainer {
   const labels = info.Labels ?? {};
-  const owner = parseOwnership(labels);
+  const name = (info.Names?.[0] ?? info.Id).replace(/^\//, '');
+  const owner = parseOwnership(labels, name);
   const exitCode = /^Exited \((-?\d+)\)/.exec(info.Status ?? '')?.[1];
   const health = healthOf(info.Status ?? '');
   const networks = info.NetworkSettings?.Networks;
   return {
     id: info.Id,
-    name: (info.Names?.[0] ?? info.Id).replace(/^\//, ''),
+    name,
     host,
     image: info.Image,
     labels,
@@ -26,22 +28,28 @@ export function toObservedContainer(host: string, info: Docker.ContainerInfo): O
   };
 }
 
-/** corral's ownership labels; undefined unless the container is managed and names its stack, service and instance. */
-export function parseOwnership(labels: Record<string, string>): Ownership | undefined {
+/**
+ * corral's ownership labels; undefined unless the container is managed and names its stack, service
+ * and instance. With the container's name: whether it is a kept predecessor (model/naming.ts).
+ */
+export function parseOwnership(labels: Record<string, string>, name?: string): Ownership | undefined {
   const stack = labels[CorralLabel.stack];
   const service = labels[CorralLabel.service];
   const instance = Number(labels[CorralLabel.instance]);
   if (labels[CorralLabel.managed] === undefined || !stack || !service || !Number.isInteger(instance) || instance < 1) return undefined;
   const optional = (key: string, value: string | undefined) => (value === undefined ? {} : { [key]: value });
+  const unit = labels[CorralLabel.unit] || service;
+  const kept = name !== undefined && name === keptName(containerName(stack, service, instance, unit));
   return {
     stack,
     service,
-    unit: labels[CorralLabel.unit] || service,
+    unit,
     instance,
     configHash: labels[CorralLabel.configHash] ?? '',
     ...optional('template', labels[CorralLabel.template]),
     ...optional('templateVersion', labels[CorralLabel.templateVersion]),
     ...optional('revision', labels[CorralLabel.revision]),
+    ...(kept ? { kept: true as const } : {}),
   };
 }
 

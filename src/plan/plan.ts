@@ -20,7 +20,7 @@
  */
 import { type DesiredService, type DesiredStack, GATE_TIMEOUT_MS, UPGRADE_DEFAULTS, unitServices } from '../model/desired.js';
 import { CorralLabel } from '../model/labels.js';
-import { containerName, deploymentUnitId } from '../model/naming.js';
+import { containerName, deploymentUnitId, keptName } from '../model/naming.js';
 import type { ObservedContainer, ObservedHost, ObservedState } from '../model/observed.js';
 import type { HeldInstance, StackPlacement, UnitInstance } from '../model/placement.js';
 import { checkedHealth, isRecovering } from '../status/container-health.js';
@@ -32,9 +32,20 @@ import { NetworkBook, type NetworkPlace, type NewOperation } from './network-boo
 import { externalLinksOf, type NetworkDriver, networkNameFor, overlayNetworkName, serviceAliases, stackNetworkName } from './networks.js';
 import { ObservedIndex } from './observed-index.js';
 import { reachabilityNotes } from './reach.js';
+import { desiredStackKey } from './stack-key.js';
 import { StackLive } from './stack-live.js';
 import { addressPoolNotes, swarmView } from './swarm.js';
-import type { EndpointSpec, HostNote, Operation, Plan, PlanNote, ReadinessGate, StackPlan } from './types.js';
+import type {
+  EndpointSpec,
+  HostNote,
+  Operation,
+  Plan,
+  PlanNote,
+  ReadinessGate,
+  RollbackRecord,
+  StackPlan,
+  UpgradeAttempt,
+} from './types.js';
 import { upgradeRefusal } from './upgrade.js';
 
 export interface PlanOptions {
@@ -44,6 +55,12 @@ export interface PlanOptions {
   failedStacks?: readonly string[];
   /** Plan only these stacks. */
   only?: readonly string[];
+  /**
+   * The last upgrade of each stack that was rolled back (state/upgrades-store.ts), by stack. While a
+   * stack's desired state is the one rolled back (the same key), the plan restores the kept
+   * containers and tries no upgrade; any change of the stack tries again.
+   */
+  rolledBack?: ReadonlyMap<string, RollbackRecord>;
 }
 
 const idNumber = (id: string) => Number(id.slice(1));
@@ -62,6 +79,11 @@ class Operations {
     this.list.push(operation);
     if (op.kind === 'RemoveContainer') this.removals.set(op.containerId, id);
     return id;
+  }
+  /** Marks operations as part of an upgrade (a failure of theirs rolls the stack back). */
+  markUpgrade(ids: readonly string[]): void {
+    const marked = new Set(ids);
+    for (const op of this.list) if (marked.has(op.id)) op.upgrade = true;
   }
   removalOf(containerId: string): string | undefined {
     return this.removals.get(containerId);
@@ -92,6 +114,7 @@ export function plan(
     inRepository: (name) => desiredByName.has(name) || failed.has(name),
     desiredByName,
     placementByName,
+    rolledBack: options.rolledBack ?? new Map(),
   };
   const names = new Set([
     ...desired.map((s) => s.name),
@@ -136,12 +159,15 @@ function firstByName<T>(items: readonly T[], nameOf: (item: T) => string): Map<s
   return byName;
 }
 
-type Action = 'create' | 'replace' | 'start' | 'keep';
+/** `restore`: the unit's kept predecessor (an upgrade's old container) is renamed back and started. */
+type Action = 'create' | 'replace' | 'start' | 'keep' | 'restore';
 
 interface ContainerDecision {
   service: DesiredService;
   spec: ContainerPlanSpec;
   existing?: ObservedContainer;
+  /** The container this one replaced in an upgrade not finished yet, kept under `<name>-prev`. */
+  predecessor?: ObservedContainer;
   action: Action;
   cause: string;
   /** Networks to connect the container to once it exists: joins for external_links, or ones a kept container lost. */
@@ -173,6 +199,7 @@ interface Shared {
   inRepository: (stack: string) => boolean;
   desiredByName: ReadonlyMap<string, DesiredStack>;
   placementByName: ReadonlyMap<string, StackPlacement>;
+  rolledBack: ReadonlyMap<string, RollbackRecord>;
 }
 
 function planDesiredStack(
@@ -197,7 +224,14 @@ function planDesiredStack(
   const refusal = upgradeRefusal(stack, stackLive);
   if (refusal) return { stack: stack.name, actionable: false, notes: [{ level: 'error', message: refusal }] };
   notes.push(...placement.warnings.map((message): PlanNote => ({ level: 'warning', message })));
-  const live = new StackLive(stackLive, placement);
+  // Kept predecessors of an upgrade not finished yet are paired with their unit's containers, not counted as live instances.
+  const predecessors = stackLive.filter((c) => c.owner?.kept);
+  const live = new StackLive(
+    stackLive.filter((c) => !c.owner?.kept),
+    placement,
+  );
+  const record = shared.rolledBack.get(stack.name);
+  const rollingBack = record && record.key === desiredStackKey(stack) ? record : undefined;
   const kept = new Set<ObservedContainer>();
   const units: UnitDecision[] = [];
   const linkAliases = linkAliasesByService(stack);
@@ -209,26 +243,30 @@ function planDesiredStack(
     const liveOfUnit = live.ofUnit(instance.service, instance.instance);
     if (!primary || !host) {
       notes.push({ level: 'error', message: `${unitId}: placed on unknown host "${instance.host}" or for an unknown service; left as is` });
-      for (const c of liveOfUnit) kept.add(c);
+      for (const c of [...liveOfUnit, ...predecessorsOf(predecessors, instance)]) kept.add(c);
       continue;
     }
     if (!host.reachable) {
       notes.push({ level: 'degraded', message: heldMessage(unitId, host, live.heldAt(instance.service, instance.instance)) });
-      for (const c of liveOfUnit) kept.add(c);
+      for (const c of [...liveOfUnit, ...predecessorsOf(predecessors, instance)]) kept.add(c);
       continue;
     }
     const networking = { networkDriver: driverOf(host), externalNetworks: externalNetworksFor(stack, host, shared) };
     const unit = decideUnit(stack, primary, instance, host, live, linkAliases, shared.specs, networking, notes);
+    pairWithPredecessors(unit, predecessorsOf(predecessors, instance), rollingBack);
     for (const d of unit.containers) for (const w of d.spec.warnings) warnings.add(`service ${d.service.name}: ${w}`);
     const swarmProblem = needsSwarm(unit) && !shared.networks.swarm.members.has(host.name) ? swarmProblemOf(host, shared) : undefined;
     if (swarmProblem) {
       notes.push({ level: 'degraded', message: `${unitId}: ${swarmProblem}; ${liveOfUnit.length > 0 ? 'left as is' : 'not created'}` });
-      for (const c of liveOfUnit) kept.add(c);
+      for (const c of [...liveOfUnit, ...predecessorsOf(predecessors, instance)]) kept.add(c);
       // Still the stack's: its overlay network stays for it.
       for (const d of unit.containers) if (d.spec.network) shared.networks.use(placeOfOwn(d, d.spec.network, host.name));
       continue;
     }
-    for (const d of unit.containers) if (d.existing) kept.add(d.existing);
+    for (const d of unit.containers) {
+      if (d.existing) kept.add(d.existing);
+      if (d.predecessor && d.action === 'restore') kept.add(d.predecessor);
+    }
     units.push(unit);
   }
   notes.unshift(...[...warnings].map((message): PlanNote => ({ level: 'warning', message })));
@@ -245,11 +283,134 @@ function planDesiredStack(
     const message = `${deploymentUnitId(stack.name, moved.service, moved.instance)}: rescheduled on ${moved.host}: ${moved.from} has been unreachable since ${moved.lastSeen}, longer than host_down_grace`;
     notes.push({ level: 'info', message });
   }
-  const removals = stackLive.filter((c) => !kept.has(c));
+  const removals = stackLive.filter((c) => !kept.has(c) && !c.owner?.kept);
   const { batches, held } = upgradeBatches(stack, units, notes);
   const emitted = units.filter((u) => !held.has(u));
-  emitStackOperations(stack.name, batches, emitted, removals, shared, stackLive, ops, (c) => removalCause(c, stack, live), false, notes);
-  return { stack: stack.name, actionable: true, notes };
+  const transaction: Transaction = {
+    resumed: emitted.filter(isResumed),
+    // Every kept predecessor not restored goes once the upgrade is done (all of them, when no upgrade is left).
+    finished: predecessors.filter((p) => !kept.has(p)),
+  };
+  const attempt: UpgradeAttempt | undefined =
+    batches.length + transaction.resumed.length > 0
+      ? {
+          key: desiredStackKey(stack),
+          template: stack.template.template,
+          version: stack.template.version,
+          ...(stack.revision ? { revision: stack.revision } : {}),
+        }
+      : undefined;
+  notes.push(...transactionNotes(attempt, transaction, rollingBack));
+  emitStackOperations(
+    stack.name,
+    batches,
+    emitted,
+    removals,
+    shared,
+    stackLive,
+    ops,
+    (c) => removalCause(c, stack, live),
+    false,
+    notes,
+    transaction,
+  );
+  return {
+    stack: stack.name,
+    actionable: true,
+    notes,
+    ...(attempt ? { upgrade: attempt } : {}),
+    ...(rollingBack ? { rolledBack: rollingBack } : {}),
+  };
+}
+
+/** The kept predecessors of a unit instance. */
+function predecessorsOf(predecessors: readonly ObservedContainer[], instance: UnitInstance): ObservedContainer[] {
+  return predecessors.filter((p) => p.owner?.unit === instance.service && p.owner.instance === instance.instance);
+}
+
+/**
+ * An upgrade that is not finished (a crash, a new commit, a failure) left kept predecessors:
+ * each container of the unit is paired with its own, on the same host. Rolling back, or the
+ * desired configuration is the kept one's again (a revert during the upgrade): the kept one comes
+ * back. Otherwise the upgrade goes on: a container already on the desired configuration stays (its
+ * gate is waited for again), one on any other configuration is replaced and removed (the kept one
+ * is what ran before the upgrade), a missing one is created.
+ *
+ * While a rolled-back desired state is desired, nothing is replaced for a configuration change: a
+ * container of the version that ran before is kept, or started when it is stopped.
+ */
+function pairWithPredecessors(
+  unit: UnitDecision,
+  predecessors: readonly ObservedContainer[],
+  rollingBack: RollbackRecord | undefined,
+): void {
+  for (const d of unit.containers) {
+    const predecessor = predecessors.find((p) => p.host === unit.instance.host && p.owner?.service === d.service.name);
+    if (predecessor) d.predecessor = predecessor;
+    if (predecessor && (rollingBack || predecessor.owner?.configHash === d.spec.hash.hash)) {
+      d.action = 'restore';
+      d.cause = rollingBack
+        ? `roll back: ${predecessor.name} was kept, ${d.spec.name} again`
+        : `the upgrade is reverted: ${predecessor.name} was kept, ${d.spec.name} again`;
+      continue;
+    }
+    const existing = d.existing;
+    if (!rollingBack || !existing || d.action !== 'replace' || existing.owner?.configHash === d.spec.hash.hash) continue;
+    const stopped = existing.state === 'exited' || existing.state === 'created';
+    const done = d.spec.startOnce && existing.state === 'exited' && existing.exitCode === 0;
+    d.action = stopped && !done ? 'start' : 'keep';
+    d.cause = stopped && !done ? 'stopped, start (the version that ran before the rolled-back upgrade)' : '';
+  }
+}
+
+/** A unit some of whose containers come back from being kept. */
+function isRestoring(unit: UnitDecision): boolean {
+  return unit.containers.some((d) => d.action === 'restore');
+}
+
+/** A unit whose containers change configuration: an upgrade (batched, gated, its old containers kept). */
+function isUpgrading(unit: UnitDecision): boolean {
+  if (isRestoring(unit)) return false;
+  return unit.containers.some(
+    (d) => (d.action === 'replace' && d.existing?.owner?.configHash !== d.spec.hash.hash) || (d.action === 'create' && d.predecessor),
+  );
+}
+
+/** A unit already on the desired configuration whose old containers are still kept: an interrupted upgrade; its gate is waited for again. */
+function isResumed(unit: UnitDecision): boolean {
+  return !isRestoring(unit) && !isUpgrading(unit) && unit.containers.some((d) => d.predecessor);
+}
+
+/** The upgrade's part of a stack's plan beyond its batches. */
+interface Transaction {
+  /** Units an interrupted upgrade already moved to the desired configuration: gated again, before any batch. */
+  resumed: UnitDecision[];
+  /** Kept predecessors removed once every gate passed. */
+  finished: ObservedContainer[];
+}
+
+function transactionNotes(
+  attempt: UpgradeAttempt | undefined,
+  transaction: Transaction,
+  rollingBack: RollbackRecord | undefined,
+): PlanNote[] {
+  const notes: PlanNote[] = [];
+  if (rollingBack)
+    notes.push({
+      level: 'warning',
+      message: `upgrade to ${rollingBack.template} ${rollingBack.version}${rollingBack.revision ? ` (revision ${rollingBack.revision.slice(0, 12)})` : ''} was rolled back at ${rollingBack.time}: ${rollingBack.cause}; not tried again until a new commit changes the stack`,
+    });
+  if (attempt && transaction.resumed.length > 0)
+    notes.push({
+      level: 'info',
+      message: `resuming an interrupted upgrade: ${transaction.resumed.map((u) => u.unitId).join(', ')} already run${transaction.resumed.length === 1 ? 's' : ''} the new configuration; gated again`,
+    });
+  if (attempt)
+    notes.push({
+      level: 'info',
+      message: `upgrade to ${attempt.template} ${attempt.version}: replaced containers are kept until every gate passed; any failure rolls the stack back`,
+    });
+  return notes;
 }
 
 function driverOf(host: ObservedHost): NetworkDriver {
@@ -543,6 +704,7 @@ function emitStackOperations(
   causeOf: (c: ObservedContainer) => string,
   stackRemoved: boolean,
   notes: PlanNote[],
+  transaction: Transaction = { resumed: [], finished: [] },
 ): void {
   const { index, networks } = shared;
   const add = (op: NewOperation) => ops.add(op);
@@ -610,21 +772,49 @@ function emitStackOperations(
   // Pull first: no container of the stack is stopped, removed or created before every new image
   // is on every host that runs it, so a failed pull (a mistyped tag) changes nothing.
   const pulls = [...infra.values()].flatMap((ids) => [...ids].filter(([key]) => key.startsWith('image:')).map(([, id]) => id));
-  const upgrading = new Set(batches.flatMap((b) => b.units));
-  for (const unit of units.filter((u) => !upgrading.has(u))) emitUnit(unit, stack, infra.get(unit.instance.host) ?? new Map(), pulls, ops);
-  // An upgrade goes batch by batch: each batch's old containers stop only once the previous batch passed its gates.
-  let after: readonly string[] = pulls;
+  const upgrading = new Set([...batches.flatMap((b) => b.units), ...transaction.resumed]);
+  if (upgrading.size > 0) ops.markUpgrade(pulls);
+  for (const unit of units.filter((u) => !upgrading.has(u))) {
+    if (isRestoring(unit)) emitRestore(unit, stack, ops);
+    else emitUnit(unit, stack, infra.get(unit.instance.host) ?? new Map(), pulls, ops);
+  }
+  // An interrupted upgrade's units already on the new configuration are gated again, before any batch.
+  const resumedGates = transaction.resumed.map((unit) => {
+    const started = emitUnit(unit, stack, infra.get(unit.instance.host) ?? new Map(), pulls, ops, { upgrade: true });
+    return emitGate(unit, resumedBatch(unit), started, stack, ops);
+  });
+  // An upgrade goes batch by batch: each batch's old containers stop only once the previous batch
+  // passed its gates. They are kept under another name until the whole upgrade passed.
+  let after: readonly string[] = [...pulls, ...resumedGates];
+  const passed: string[] = [...resumedGates];
+  const renamed: ObservedContainer[] = [];
   for (const batch of batches) {
     const gates = batch.units.map((unit) => {
-      const started = emitUnit(unit, stack, infra.get(unit.instance.host) ?? new Map(), after, ops);
-      return emitGate(unit, batch, started, stack, ops);
+      const startFirst = startFirstFor(unit, batch.service, notes);
+      const { started, kept } = emitUpgradedUnit(unit, stack, infra.get(unit.instance.host) ?? new Map(), after, ops, startFirst);
+      const gate = emitGate(unit, batch, started, stack, ops);
+      renamed.push(...kept.map((k) => k.container));
+      // start_first: the old container runs on until its successor passed the gate.
+      for (const k of kept.filter(() => startFirst)) passed.push(emitKeptStop(k, stack, unit.unitId, gate, ops));
+      return gate;
     });
+    passed.push(...gates);
     after = [...pulls, ...gates];
+  }
+  // The upgrade is done once every gate passed: the kept predecessors go.
+  for (const container of renamed) emitKeptRemoval(container, keptName(container.name), stack, passed, ops);
+  for (const container of transaction.finished) {
+    const cause = upgrading.size > 0 ? 'kept during the upgrade; the upgrade is done' : 'kept during an upgrade that is over';
+    emitRemoval(container, stack, cause, [...pulls, ...passed], ops);
   }
   for (const container of sortForRemoval(removals)) emitRemoval(container, stack, causeOf(container), pulls, ops);
   // Containers replaced by this plan leave their network too; a container whose networks were
   // not observed counts as staying on the one its host uses.
-  const gone = [...removals, ...decisions.filter((d) => d.action === 'replace' && d.existing).map((d) => d.existing as ObservedContainer)];
+  const gone = [
+    ...removals,
+    ...transaction.finished,
+    ...decisions.filter((d) => d.action === 'replace' && d.existing).map((d) => d.existing as ObservedContainer),
+  ];
   const goneSet = new Set(gone);
   const staying = stackLive.filter((c) => !goneSet.has(c));
   const removalIds = (onHost?: string) =>
@@ -707,14 +897,51 @@ function emitRemoval(
   return op('RemoveContainer', stopId ? [stopId] : dependsOn);
 }
 
-/** Emits the unit's operations, each stop, removal and create after `after`; returns each started container's start operation by service. */
+/** A replaced container moved out of its name's way and kept until the upgrade is done. */
+interface KeptContainer {
+  container: ObservedContainer;
+  /** The rename's operation. */
+  renameId: string;
+}
+
+/** How a unit's replaced containers go: removed (default), or kept under `<name>-prev` for an upgrade. */
+interface UnitMode {
+  /** The unit is part of an upgrade: its operations are marked so (a failure rolls the stack back). */
+  upgrade?: boolean;
+  /** Keep each replaced container (not one an earlier, interrupted upgrade left: that one's predecessor is kept already). */
+  keepReplaced?: boolean;
+  /** start_first: a kept container is renamed but not stopped; it stops once the new one passed its gate. */
+  startFirst?: boolean;
+}
+
+/** A unit of an upgrade batch: its replaced containers are kept; all its operations are the upgrade's. */
+function emitUpgradedUnit(
+  unit: UnitDecision,
+  stack: string,
+  infra: Map<string, string>,
+  after: readonly string[],
+  ops: Operations,
+  startFirst: boolean,
+): { started: Map<string, string>; kept: KeptContainer[] } {
+  const kept: KeptContainer[] = [];
+  const started = emitUnit(unit, stack, infra, after, ops, { upgrade: true, keepReplaced: true, startFirst }, kept);
+  return { started, kept };
+}
+
+/**
+ * Emits the unit's operations, each stop, removal, rename and create after `after`; returns each
+ * started container's start operation by service. Containers kept (mode.keepReplaced) are added to `kept`.
+ */
 function emitUnit(
   unit: UnitDecision,
   stack: string,
   infra: Map<string, string>,
   after: readonly string[],
   ops: Operations,
+  mode: UnitMode = {},
+  kept: KeptContainer[] = [],
 ): Map<string, string> {
+  const first = ops.list.length;
   const host = unit.instance.host;
   const removed = new Map<string, string>();
   const created = new Map<string, string>();
@@ -726,7 +953,12 @@ function emitUnit(
       .map((o) => removed.get(o.service.name))
       .filter((id): id is string => id !== undefined);
     dependents.push(...after);
-    removed.set(d.service.name, emitRemoval(d.existing as ObservedContainer, stack, d.cause, dependents, ops, unit.unitId));
+    const existing = d.existing as ObservedContainer;
+    if (mode.keepReplaced && !d.predecessor) {
+      const renameId = emitKeep(existing, stack, unit.unitId, d.cause, dependents, ops, mode.startFirst === true);
+      kept.push({ container: existing, renameId });
+      removed.set(d.service.name, renameId);
+    } else removed.set(d.service.name, emitRemoval(existing, stack, d.cause, dependents, ops, unit.unitId));
   }
   for (const d of unit.containers.filter(renews)) {
     const dependsOn = [
@@ -781,7 +1013,143 @@ function emitUnit(
     if (d.action === 'start' && d.existing) start.containerId = d.existing.id;
     started.set(d.service.name, ops.add(start));
   }
+  if (mode.upgrade) ops.markUpgrade(ops.list.slice(first).map((op) => op.id));
   return started;
+}
+
+/**
+ * An upgrade keeps the container it replaces: stopped (not under start_first), then renamed
+ * `<name>-prev` so that the new container can take its name. Its labels still say which unit
+ * instance, configuration and revision it belongs to; the name says it is kept. Returns the rename.
+ */
+function emitKeep(
+  existing: ObservedContainer,
+  stack: string,
+  unit: string,
+  cause: string,
+  dependsOn: string[],
+  ops: Operations,
+  startFirst: boolean,
+): string {
+  const { host, name: target, id: containerId } = existing;
+  const running = existing.state === 'running' || existing.state === 'restarting' || existing.state === 'paused';
+  const stopId =
+    running && !startFirst ? ops.add({ kind: 'StopContainer', host, target, stack, cause, containerId, unit, dependsOn }) : undefined;
+  const newName = keptName(existing.name);
+  const why = startFirst ? 'start_first: kept running until its successor passed its gate' : 'kept until the upgrade is done';
+  return ops.add({
+    kind: 'RenameContainer',
+    host,
+    target,
+    stack,
+    unit,
+    containerId,
+    newName,
+    dependsOn: stopId ? [stopId] : dependsOn,
+    cause: `${why}, as ${newName}`,
+  });
+}
+
+/** start_first: the kept old container stops once its successor passed the gate. */
+function emitKeptStop(kept: KeptContainer, stack: string, unit: string, gate: string, ops: Operations): string {
+  const { host, id: containerId } = kept.container;
+  return ops.add({
+    kind: 'StopContainer',
+    host,
+    target: keptName(kept.container.name),
+    stack,
+    unit,
+    containerId,
+    dependsOn: [gate, kept.renameId],
+    cause: 'start_first: its successor passed the gate',
+  });
+}
+
+/** A container this plan kept (already stopped, or stopped after its successor's gate) is removed once every gate passed. */
+function emitKeptRemoval(container: ObservedContainer, name: string, stack: string, passed: string[], ops: Operations): string {
+  const owner = container.owner;
+  const unit = owner ? containerName(owner.stack, owner.unit, owner.instance) : undefined;
+  return ops.add({
+    kind: 'RemoveContainer',
+    host: container.host,
+    target: name,
+    stack,
+    ...(unit ? { unit } : {}),
+    containerId: container.id,
+    dependsOn: passed,
+    cause: 'kept during the upgrade; the upgrade is done',
+  });
+}
+
+/**
+ * A unit whose kept predecessors come back (a rollback, or a revert during the upgrade): the
+ * current container (if any) is stopped and removed, the kept one renamed back and started, in
+ * the unit's dependency order. The same container, with the same id, runs again.
+ */
+function emitRestore(unit: UnitDecision, stack: string, ops: Operations): void {
+  const host = unit.instance.host;
+  const restoring = unit.containers.filter((d) => d.action === 'restore' && d.predecessor);
+  const freed = new Map<string, string>();
+  for (const d of [...restoring].reverse()) {
+    if (!d.existing) continue;
+    const dependents = restoring
+      .filter((o) => o.spec.references.includes(d.service.name))
+      .map((o) => freed.get(o.service.name))
+      .filter((id): id is string => id !== undefined);
+    freed.set(d.service.name, emitRemoval(d.existing, stack, d.cause, dependents, ops, unit.unitId));
+  }
+  const started = new Map<string, string>();
+  for (const d of restoring) {
+    const predecessor = d.predecessor as ObservedContainer;
+    const common = { host, stack, unit: unit.unitId, containerId: predecessor.id, cause: d.cause };
+    const free = freed.get(d.service.name);
+    const renameId = ops.add({
+      ...common,
+      kind: 'RenameContainer',
+      target: predecessor.name,
+      newName: d.spec.name,
+      dependsOn: free ? [free] : [],
+    });
+    const references = d.spec.references.map((r) => started.get(r)).filter((id): id is string => id !== undefined);
+    started.set(d.service.name, ops.add({ ...common, kind: 'StartContainer', target: d.spec.name, dependsOn: [renameId, ...references] }));
+  }
+}
+
+/**
+ * start_first for a unit of an upgrade: the new container starts before the old one stops, unless
+ * the new one would publish a host port the old one holds (or uses the host's network): then
+ * that unit stops first, and the plan says why.
+ */
+function startFirstFor(unit: UnitDecision, service: DesiredService, notes: PlanNote[]): boolean {
+  if (!service.upgrade?.startFirst) return false;
+  for (const d of unit.containers.filter((c) => c.action === 'replace' && c.existing && !c.predecessor)) {
+    const clash = hostPortClash(d);
+    if (!clash) continue;
+    notes.push({ level: 'info', message: `${unit.unitId}: start_first not possible, ${clash}: stops first` });
+    return false;
+  }
+  return true;
+}
+
+/** Why the new container cannot run beside the old one on its host, or undefined. */
+function hostPortClash(d: ContainerDecision): string | undefined {
+  const hostConfig = d.spec.create.HostConfig;
+  if (hostConfig['NetworkMode'] === 'host') return `${d.spec.name} uses the host's network`;
+  const bindings = (hostConfig['PortBindings'] ?? {}) as Record<string, { HostPort?: string }[] | undefined>;
+  const wanted = Object.values(bindings)
+    .flatMap((list) => list ?? [])
+    .map((b) => Number(b.HostPort))
+    .filter((port) => Number.isInteger(port) && port > 0);
+  const held = new Set((d.existing?.ports ?? []).map((p) => p.publicPort).filter((p) => p !== undefined));
+  const clashing = [...new Set(wanted.filter((port) => held.has(port)))].sort((a, b) => a - b);
+  if (clashing.length === 0) return undefined;
+  return `the old ${d.spec.name} holds host port${clashing.length === 1 ? '' : 's'} ${clashing.join(', ')}`;
+}
+
+/** The pseudo-batch of a unit whose upgrade an interruption left half done: its gate is waited for again. */
+function resumedBatch(unit: UnitDecision): UpgradeBatch {
+  const primary = unit.containers.find((d) => d.service.primary === undefined)?.service ?? unit.containers[0]?.service;
+  return { service: primary as DesiredService, units: [unit], batch: 0, batches: 0 };
 }
 
 interface UpgradeBatch {
@@ -805,9 +1173,7 @@ function upgradeBatches(
   units: UnitDecision[],
   notes: PlanNote[],
 ): { batches: UpgradeBatch[]; held: Set<UnitDecision> } {
-  const upgraded = units.filter((u) =>
-    u.containers.some((d) => d.action === 'replace' && d.existing?.owner?.configHash !== d.spec.hash.hash),
-  );
+  const upgraded = units.filter(isUpgrading);
   const byService = groupBy(upgraded, (u) => u.instance.service);
   const batches: UpgradeBatch[] = [];
   const held = new Set<UnitDecision>();
@@ -815,7 +1181,8 @@ function upgradeBatches(
     const service = stack.services[name];
     const list = byService.get(name);
     if (!service || !list) continue;
-    const notReady = newButNotReady(units.filter((u) => u.instance.service === name && !list.includes(u)));
+    // A unit with kept predecessors is part of an upgrade that goes on: its gate is waited for again instead.
+    const notReady = newButNotReady(units.filter((u) => u.instance.service === name && !list.includes(u) && !isResumed(u)));
     if (notReady) {
       notes.push({
         level: 'error',
@@ -824,11 +1191,6 @@ function upgradeBatches(
       for (const unit of list) held.add(unit);
       continue;
     }
-    if (service.upgrade?.startFirst)
-      notes.push({
-        level: 'warning',
-        message: `${name}: upgrade_strategy.start_first is not carried out yet; each unit stops before its new container starts`,
-      });
     const size = service.upgrade?.batchSize ?? UPGRADE_DEFAULTS.batchSize;
     const sorted = [...list].sort((a, b) => a.instance.instance - b.instance.instance);
     const count = Math.ceil(sorted.length / size);
@@ -905,6 +1267,7 @@ function emitGate(unit: UnitDecision, batch: UpgradeBatch, started: Map<string, 
   const startId = waited ? started.get(waited.service.name) : undefined;
   return ops.add({
     kind: 'AwaitReady',
+    upgrade: true,
     host: unit.instance.host,
     target: waited?.spec.name ?? unit.unitId,
     stack,
@@ -922,6 +1285,8 @@ function gateCause(gate: ReadinessGate, service: DesiredService | undefined): st
     ? 'healthy by its health_check'
     : `healthy by Docker's HEALTHCHECK or ${seconds(gate.minReadyMs)} running without a restart`;
   const then = gate.thenWaitMs > 0 ? `; then ${seconds(gate.thenWaitMs)} before the next batch` : '';
+  if (gate.batch === 0)
+    return `resumed upgrade of ${service?.primary ?? service?.name ?? gate.service}, gate: ${check}, within ${seconds(gate.timeoutMs)}`;
   return `batch ${gate.batch}/${gate.batches} of ${service?.primary ?? service?.name ?? gate.service}, gate: ${check}, within ${seconds(gate.timeoutMs)}${then}`;
 }
 

@@ -1,4 +1,5 @@
 /** A plan: ordered Docker operations with dependencies and causes, computed without I/O. */
+import type { RollbackRecord, UpgradeAttempt } from '../model/upgrade.js';
 
 export const OperationKind = {
   CreateNetwork: 'CreateNetwork',
@@ -9,6 +10,8 @@ export const OperationKind = {
   StartContainer: 'StartContainer',
   StopContainer: 'StopContainer',
   RemoveContainer: 'RemoveContainer',
+  /** Moves a replaced container out of its name's way during an upgrade, or back on rollback. */
+  RenameContainer: 'RenameContainer',
   RemoveNetwork: 'RemoveNetwork',
   AwaitReady: 'AwaitReady',
 } as const;
@@ -70,6 +73,11 @@ interface OperationBase {
    * Operations of one unit are replaced together; rolling upgrades batch by this.
    */
   unit?: string;
+  /**
+   * Part of an upgrade transaction (its pulls, its batches' stops, renames, creates, starts and
+   * gates): when it fails, the stack is rolled back (reconcile/). Absent on everything else.
+   */
+  upgrade?: true;
 }
 
 export type Operation =
@@ -82,6 +90,7 @@ export type Operation =
   | (OperationBase & { kind: 'StartContainer'; containerId?: string })
   | (OperationBase & { kind: 'StopContainer'; containerId: string })
   | (OperationBase & { kind: 'RemoveContainer'; containerId: string })
+  | (OperationBase & { kind: 'RenameContainer'; containerId: string; newName: string })
   | (OperationBase & { kind: 'AwaitReady'; gate: ReadinessGate });
 
 /**
@@ -92,7 +101,7 @@ export type Operation =
 export interface ReadinessGate {
   /** The service of the container waited for. */
   service: string;
-  /** 1-based, of `batches`, counted per service. */
+  /** 1-based, of `batches`, counted per service; 0 (of 0) for a unit whose upgrade an interruption left half done. */
   batch: number;
   batches: number;
   minReadyMs: number;
@@ -113,7 +122,13 @@ export interface StackPlan {
   /** false when nothing of the stack may be changed (render or scheduling failed). */
   actionable: boolean;
   notes: PlanNote[];
+  /** The plan upgrades the stack (or resumes an upgrade a crash interrupted): what a failure would roll back from. */
+  upgrade?: UpgradeAttempt;
+  /** The stack's desired state was tried and rolled back: the plan restores or keeps the version that ran before. */
+  rolledBack?: RollbackRecord;
 }
+
+export type { RollbackRecord, UpgradeAttempt } from '../model/upgrade.js';
 
 export interface Plan {
   operations: Operation[];

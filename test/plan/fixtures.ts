@@ -1,7 +1,7 @@
 /** Inline desired stacks, placements and observed hosts for the plan's golden tests. */
 import type { ComposeService, DesiredService, DesiredStack } from '../../src/model/desired.js';
 import { unitServices } from '../../src/model/desired.js';
-import { containerName } from '../../src/model/naming.js';
+import { containerName, keptName } from '../../src/model/naming.js';
 import type { ContainerState, ObservedContainer, ObservedHost, SwarmNetwork } from '../../src/model/observed.js';
 import type { StackPlacement } from '../../src/model/placement.js';
 import { parseOwnership } from '../../src/observe/containers.js';
@@ -82,6 +82,10 @@ export interface LiveOptions {
   externalNetworks?: ReadonlyMap<string, string>;
   /** Observed networks: `spec` for the ones the container was created on (and joined); default: not observed. */
   attached?: 'spec' | string[];
+  /** The kept predecessor of its unit instance during an upgrade (renamed `<name>-prev`). */
+  kept?: boolean;
+  /** Published ports, as Docker lists them. */
+  ports?: ObservedContainer['ports'];
 }
 
 /** Overlay hosts of one swarm: the first is the manager and lists every host as a ready node, and `networks` as corral's. */
@@ -142,18 +146,19 @@ export function live(
       ...(options.network ? { networkDriver: options.network } : {}),
       ...(options.externalNetworks ? { externalNetworks: options.externalNetworks } : {}),
     });
-    const owner = parseOwnership(spec.create.Labels);
+    const name = options.kept ? keptName(spec.name) : spec.name;
+    const owner = parseOwnership(spec.create.Labels, name);
     const attached =
       options.attached === 'spec' ? [...(spec.network ? [spec.network] : []), ...spec.joins.map((j) => j.network)] : options.attached;
     return {
       id: `c${nextId++}`,
-      name: spec.name,
+      name,
       host: hostName,
       image: spec.image,
       labels: spec.create.Labels,
       state: options.state ?? 'running',
       ...(options.exitCode === undefined ? {} : { exitCode: options.exitCode }),
-      ports: [],
+      ports: options.ports ?? [],
       ...(owner ? { owner } : {}),
       ...(attached ? { networks: [...attached].sort() } : {}),
     };

@@ -103,19 +103,22 @@ test('switching hosts from bridge to overlay replaces the containers, then remov
   assert.equal(
     planText([app], [appPlacement], hosts),
     `stack app
+  info: upgrade to demo 1.0: replaced containers are kept until every gate passed; any failure rolls the stack back
   #1 h1 CreateNetwork corral-app_overlay: missing, create (the stack's overlay network, across the swarm)
   #2 h3 StopContainer app-db-1: config changed: network
-  #3 h3 RemoveContainer app-db-1 after #2: config changed: network
+  #3 h3 RenameContainer app-db-1 after #2: kept until the upgrade is done, as app-db-1-prev
   #4 h3 CreateContainer app-db-1 after #1,#3: config changed: network
   #5 h3 StartContainer app-db-1 after #4: replaced, start
   #6 h3 AwaitReady app-db-1 after #5: batch 1/1 of db, gate: healthy by Docker's HEALTHCHECK or 5 s running without a restart, within 60 s
   #7 h1 StopContainer app-web-1 after #6: config changed: network
-  #8 h1 RemoveContainer app-web-1 after #7: config changed: network
+  #8 h1 RenameContainer app-web-1 after #7: kept until the upgrade is done, as app-web-1-prev
   #9 h1 CreateContainer app-web-1 after #1,#6,#8: config changed: network
   #10 h1 StartContainer app-web-1 after #9: replaced, start
   #11 h1 AwaitReady app-web-1 after #10: batch 1/1 of web, gate: healthy by Docker's HEALTHCHECK or 5 s running without a restart, within 60 s
-  #12 h1 RemoveNetwork corral-app after #8: no container of the stack left on h1
-  #13 h3 RemoveNetwork corral-app after #3: no container of the stack left on h3
+  #12 h3 RemoveContainer app-db-1-prev (unit app-db-1) after #6,#11: kept during the upgrade; the upgrade is done
+  #13 h1 RemoveContainer app-web-1-prev (unit app-web-1) after #6,#11: kept during the upgrade; the upgrade is done
+  #14 h1 RemoveNetwork corral-app after #13: no container of the stack left on h1
+  #15 h3 RemoveNetwork corral-app after #12: no container of the stack left on h3
 `,
   );
 });
@@ -290,14 +293,16 @@ test('a linked stack pruned alone: the linking container is replaced without the
   #2 h3 RemoveContainer app-db-1 after #1: stack removed from git
   #3 h1 StopContainer app-web-1: stack removed from git
   #4 h1 RemoveContainer app-web-1 after #3: stack removed from git
-  #10 h1 RemoveNetwork corral-app_overlay after #2,#4,#6: stack removed from git
+  #11 h1 RemoveNetwork corral-app_overlay after #2,#4,#10: stack removed from git
 stack client
   degraded: probe cannot reach app/db: stack app is not deployed
+  info: upgrade to demo 1.0: replaced containers are kept until every gate passed; any failure rolls the stack back
   #5 h2 StopContainer client-probe-1: config changed: external_links
-  #6 h2 RemoveContainer client-probe-1 after #5: config changed: external_links
+  #6 h2 RenameContainer client-probe-1 after #5: kept until the upgrade is done, as client-probe-1-prev
   #7 h2 CreateContainer client-probe-1 after #6: config changed: external_links
   #8 h2 StartContainer client-probe-1 after #7: replaced, start
   #9 h2 AwaitReady client-probe-1 after #8: batch 1/1 of probe, gate: healthy by Docker's HEALTHCHECK or 5 s running without a restart, within 60 s
+  #10 h2 RemoveContainer client-probe-1-prev (unit client-probe-1) after #9: kept during the upgrade; the upgrade is done
 `,
   );
 });

@@ -77,13 +77,14 @@ test('a changed image replaces the container and the sidekicks that share its vo
   assert.equal(
     planText([changed], [placement('db', [['main', 1, 'h1']])], [observed]),
     `stack db
+  info: upgrade to demo 1.0: replaced containers are kept until every gate passed; any failure rolls the stack back
   #1 h1 PullImage redis:7.2: missing on h1
   #2 h1 StopContainer db-main-log-1 (unit db-main-1) after #1: db-main-1 is replaced
-  #3 h1 RemoveContainer db-main-log-1 (unit db-main-1) after #2: db-main-1 is replaced
+  #3 h1 RenameContainer db-main-log-1 (unit db-main-1) after #2: kept until the upgrade is done, as db-main-log-1-prev
   #4 h1 StopContainer db-main-data-1 (unit db-main-1) after #1: db-main-1 is replaced
-  #5 h1 RemoveContainer db-main-data-1 (unit db-main-1) after #4: db-main-1 is replaced
+  #5 h1 RenameContainer db-main-data-1 (unit db-main-1) after #4: kept until the upgrade is done, as db-main-data-1-prev
   #6 h1 StopContainer db-main-1 after #1,#3,#5: config changed: image
-  #7 h1 RemoveContainer db-main-1 after #6: config changed: image
+  #7 h1 RenameContainer db-main-1 after #6: kept until the upgrade is done, as db-main-1-prev
   #8 h1 CreateContainer db-main-1 after #1,#7: config changed: image
   #9 h1 CreateContainer db-main-data-1 (unit db-main-1) after #1,#5,#8: db-main-1 is replaced
   #10 h1 CreateContainer db-main-log-1 (unit db-main-1) after #1,#3,#8: db-main-1 is replaced
@@ -91,6 +92,9 @@ test('a changed image replaces the container and the sidekicks that share its vo
   #12 h1 StartContainer db-main-data-1 (unit db-main-1) after #9,#11: replaced, start
   #13 h1 StartContainer db-main-log-1 (unit db-main-1) after #10,#11: replaced, start
   #14 h1 AwaitReady db-main-1 after #11: batch 1/1 of main, gate: healthy by Docker's HEALTHCHECK or 5 s running without a restart, within 60 s
+  #15 h1 RemoveContainer db-main-log-1-prev (unit db-main-1) after #14: kept during the upgrade; the upgrade is done
+  #16 h1 RemoveContainer db-main-data-1-prev (unit db-main-1) after #14: kept during the upgrade; the upgrade is done
+  #17 h1 RemoveContainer db-main-1-prev (unit db-main-1) after #14: kept during the upgrade; the upgrade is done
 `,
   );
 });
@@ -118,20 +122,23 @@ test('pull first: no container of the stack stops, goes or is created before eve
       observed,
     ),
     `stack web
+  info: upgrade to demo 1.0: replaced containers are kept until every gate passed; any failure rolls the stack back
   #1 h1 PullImage app:2: missing on h1
   #2 h2 PullImage app:2: missing on h2
   #3 h1 StopContainer web-app-1 after #1,#2: config changed: image
-  #4 h1 RemoveContainer web-app-1 after #3: config changed: image
+  #4 h1 RenameContainer web-app-1 after #3: kept until the upgrade is done, as web-app-1-prev
   #5 h1 CreateContainer web-app-1 after #1,#2,#4: config changed: image
   #6 h1 StartContainer web-app-1 after #5: replaced, start
   #7 h1 AwaitReady web-app-1 after #6: batch 1/2 of app, gate: healthy by Docker's HEALTHCHECK or 5 s running without a restart, within 60 s; then 2 s before the next batch
   #8 h2 StopContainer web-app-2 after #1,#2,#7: config changed: image
-  #9 h2 RemoveContainer web-app-2 after #8: config changed: image
+  #9 h2 RenameContainer web-app-2 after #8: kept until the upgrade is done, as web-app-2-prev
   #10 h2 CreateContainer web-app-2 after #1,#2,#7,#9: config changed: image
   #11 h2 StartContainer web-app-2 after #10: replaced, start
   #12 h2 AwaitReady web-app-2 after #11: batch 2/2 of app, gate: healthy by Docker's HEALTHCHECK or 5 s running without a restart, within 60 s
-  #13 h1 StopContainer web-extra-1 after #1,#2: service removed from git
-  #14 h1 RemoveContainer web-extra-1 after #13: service removed from git
+  #13 h1 RemoveContainer web-app-1-prev (unit web-app-1) after #7,#12: kept during the upgrade; the upgrade is done
+  #14 h2 RemoveContainer web-app-2-prev (unit web-app-2) after #7,#12: kept during the upgrade; the upgrade is done
+  #15 h1 StopContainer web-extra-1 after #1,#2: service removed from git
+  #16 h1 RemoveContainer web-extra-1 after #15: service removed from git
 `,
   );
 });
@@ -149,11 +156,13 @@ test('a sidekick changed alone is replaced alone', () => {
   assert.equal(
     planText([after], [placement('db', [['main', 1, 'h1']])], [observed]),
     `stack db
+  info: upgrade to demo 1.0: replaced containers are kept until every gate passed; any failure rolls the stack back
   #1 h1 StopContainer db-main-log-1 (unit db-main-1): config changed: command
-  #2 h1 RemoveContainer db-main-log-1 (unit db-main-1) after #1: config changed: command
+  #2 h1 RenameContainer db-main-log-1 (unit db-main-1) after #1: kept until the upgrade is done, as db-main-log-1-prev
   #3 h1 CreateContainer db-main-log-1 (unit db-main-1) after #2: config changed: command
   #4 h1 StartContainer db-main-log-1 (unit db-main-1) after #3: replaced, start
   #5 h1 AwaitReady db-main-log-1 (unit db-main-1) after #4: batch 1/1 of main, gate: healthy by Docker's HEALTHCHECK or 5 s running without a restart, within 60 s
+  #6 h1 RemoveContainer db-main-log-1-prev (unit db-main-1) after #5: kept during the upgrade; the upgrade is done
 `,
   );
 });
