@@ -8,10 +8,17 @@
  * and updated after each observation, so that the scheduler can tell a host that is down
  * within host_down_grace (its units wait) from one down for longer (its units move). With a
  * history store, a pass that changed the hosts adds each stack's entry to its history (./history.ts).
+ *
+ * Upgrades are transactions: when an upgrade operation fails (./rollback.ts), the pass remembers
+ * the attempt (state/rollbacks-store.ts) before anything else, then observes, plans and applies
+ * again with it, which restores the kept containers; that desired state is not tried again until
+ * the stack changes. A pass killed at any point leaves the hosts' names and labels, from which
+ * the next plan finishes or undoes the upgrade. Each stack's outcome says how the revision ended
+ * (./outcome.ts).
  */
 import type Docker from 'dockerode';
 import type { Readiness } from '../apply/gate.js';
-import { apply, type OperationResult } from '../apply/index.js';
+import { type ApplyOptions, apply, type OperationResult } from '../apply/index.js';
 import type { HostConfig } from '../config/config.js';
 import { DEFAULT_HOST_DOWN_GRACE_MS } from '../config/host-down-grace.js';
 import type { DesiredService, DesiredStack } from '../model/desired.js';
@@ -19,17 +26,23 @@ import type { Diagnostic } from '../model/diagnostics.js';
 import type { KnownHosts } from '../model/known-hosts.js';
 import type { ObservedContainer, ObservedState } from '../model/observed.js';
 import type { StackPlacement } from '../model/placement.js';
+import type { RollbackRecord } from '../model/upgrade.js';
 import { dockerClient, OBSERVE_TIMEOUT_MS, observe, toObservedContainer } from '../observe/index.js';
 import { type PlanOptions, plan } from '../plan/index.js';
 import type { Plan, PlanNote } from '../plan/types.js';
 import { type ScheduleOptions, scheduleStacks } from '../schedule/index.js';
 import { type MovedInstance, rememberPass } from '../state/known-hosts.js';
 import type { KnownHostsStore } from '../state/known-hosts-store.js';
+import type { RollbacksStore } from '../state/rollbacks-store.js';
 import type { StackHistoryStore } from '../state/stack-history-store.js';
 import { gateVerdict } from '../status/container-health.js';
 import { type StackStatus, SyncStatus, stackStatus } from '../status/stack-status.js';
 import { type UpgradeStep, UpgradeSteps } from '../status/upgrade-steps.js';
 import { recordHistory } from './history.js';
+import { type RevisionOutcome, revisionOutcome } from './outcome.js';
+import { failedUpgrades } from './rollback.js';
+
+export type { RevisionOutcome, RevisionResult } from './outcome.js';
 
 export interface ReconcileInput {
   hosts: readonly HostConfig[];
@@ -52,7 +65,12 @@ export interface ReconcileInput {
   /** Checked before each Docker operation (see apply's fence). */
   fence?: () => string | undefined;
   /** What corral knows of its hosts between passes; without it a host that is down is judged by nothing. */
-  memory?: { store: KnownHostsStore; hostDownGraceMs?: number };
+  memory?: {
+    store: KnownHostsStore;
+    hostDownGraceMs?: number;
+    /** Upgrades rolled back, so that one is not tried again (without it, only within the pass). */
+    rollbacks?: RollbacksStore;
+  };
   /** The clock (default: the system's). */
   now?: () => Date;
   /**
@@ -87,6 +105,8 @@ export interface StackOutcome {
   notes: PlanNote[];
   /** Status after the pass, from a fresh observation. */
   status: StackStatus;
+  /** How the revision ended, when the pass changed something of the stack on the hosts (not for a dry run). */
+  applied?: RevisionOutcome;
 }
 
 export interface ReconcileResult {
@@ -113,21 +133,28 @@ export function clientsFor(hosts: readonly HostConfig[]): DockerClients {
 export async function reconcile(input: ReconcileInput): Promise<ReconcileResult> {
   const clients = input.clients ?? clientsFor(input.hosts);
   const desired = [...input.desired].sort((a, b) => a.name.localeCompare(b.name));
+  const memory = new PassMemory(input);
+  const rolledBack = new Map(await memory.rollbacks());
   const options: PlanOptions = {
     prune: input.prune,
     failedStacks: (input.failed ?? []).map((f) => f.stack),
     ...(input.only ? { only: input.only } : {}),
+    rolledBack,
   };
-  const memory = new PassMemory(input);
   const look = async () => {
     const observed = await observe(input.hosts, { clients: clients.observe });
     return input.withHealth ? input.withHealth(observed) : observed;
   };
-  const observed = await look();
-  const scheduling = await memory.scheduling();
-  const placements = scheduleStacks(desired, observed.hosts, scheduling);
-  const firstPlan = plan(desired, placements, observed, options);
-  await memory.remember(observed, placements, scheduling.now);
+  /** Observes, schedules and plans with `planOptions`; remembers what the hosts held. */
+  const planNow = async (planOptions: PlanOptions) => {
+    const observed = await look();
+    const scheduling = await memory.scheduling();
+    const placements = scheduleStacks(desired, observed.hosts, scheduling);
+    await memory.remember(observed, placements, scheduling.now);
+    return { observed, placements, plan: plan(desired, placements, observed, planOptions) };
+  };
+  const first = await planNow(options);
+  const { observed, placements, plan: firstPlan } = first;
   if (input.dryRun)
     return {
       observed,
@@ -135,14 +162,14 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
       plan: firstPlan,
       results: [],
       after: observed,
-      stacks: outcomes(input, firstPlan, [], observed, firstPlan, placements),
+      stacks: outcomes(input, firstPlan, [], observed, firstPlan, placements, new Map()),
       ...memory.failure(),
     };
   const steps = new UpgradeSteps(firstPlan);
   const tell = (found: UpgradeStep[]) => {
     for (const step of found) input.onStep?.(step);
   };
-  const results = await apply(firstPlan, {
+  const applyOptions: ApplyOptions = {
     clients: clients.apply,
     readiness: readinessReader(input, clients),
     ...(input.perHost ? { perHost: input.perHost } : {}),
@@ -152,24 +179,47 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
       input.onResult?.(result);
     },
     ...(input.fence ? { fence: input.fence } : {}),
-  });
-  const after = await look();
-  const rescheduling = await memory.scheduling();
-  const placedAfter = scheduleStacks(desired, after.hosts, rescheduling);
-  await memory.remember(after, placedAfter, rescheduling.now);
-  const remaining = plan(desired, placedAfter, after, options);
-  const stacks = outcomes(input, firstPlan, results, after, remaining, placedAfter);
-  const historyError = input.history ? await recordHistory(input.history, input, stacks, rescheduling.now) : undefined;
+  };
+  const results = await apply(firstPlan, applyOptions);
+  // A failed upgrade is remembered first (a crash from here on must not try it again), then rolled back.
+  const failures = failedUpgrades(firstPlan, results, desired, now(input));
+  const rollbackResults: OperationResult[] = [];
+  if (failures.size > 0) {
+    for (const [stack, record] of failures) {
+      rolledBack.set(stack, record);
+      await memory.rememberRollback(stack, record);
+    }
+    const undo = await planNow({ ...options, only: [...failures.keys()] });
+    // The rollback's own operations are no upgrade steps.
+    const { onStart: _steps, ...rollbackOptions } = applyOptions;
+    rollbackResults.push(...(await apply(undo.plan, { ...rollbackOptions, ...(input.onResult ? { onResult: input.onResult } : {}) })));
+  }
+  const final = await planNow(options);
+  const stacks = outcomes(
+    input,
+    firstPlan,
+    [...results, ...rollbackResults],
+    final.observed,
+    final.plan,
+    final.placements,
+    failures,
+    new Set(results),
+  );
+  const historyError = input.history ? await recordHistory(input.history, input, stacks, now(input)) : undefined;
   return {
     observed,
     placements,
     plan: firstPlan,
-    results,
-    after,
+    results: [...results, ...rollbackResults],
+    after: final.observed,
     stacks,
     ...memory.failure(),
     ...(historyError ? { historyError } : {}),
   };
+}
+
+function now(input: ReconcileInput): Date {
+  return (input.now ?? (() => new Date()))();
 }
 
 /** The pass's use of what corral knows of its hosts: read before scheduling, updated after each observation. */
@@ -198,11 +248,36 @@ class PassMemory {
     }
   }
 
+  /** The rolled-back upgrades kept in the state directory; none without one (or when it cannot be read: said by failure()). */
+  async rollbacks(): Promise<ReadonlyMap<string, RollbackRecord>> {
+    const store = this.input.memory?.rollbacks;
+    if (!store) return new Map();
+    try {
+      return await store.load();
+    } catch (err) {
+      this.error = err instanceof Error ? err.message : String(err);
+      return new Map();
+    }
+  }
+
+  async rememberRollback(stack: string, record: RollbackRecord): Promise<void> {
+    try {
+      await this.input.memory?.rollbacks?.record(stack, record);
+    } catch (err) {
+      this.error = err instanceof Error ? err.message : String(err);
+    }
+  }
+
   failure(): { memoryError?: string } {
     return this.error ? { memoryError: this.error } : {};
   }
 }
 
+/**
+ * Per stack: its operations, status and outcome. A stack rolled back in this pass (`rolledBackNow`)
+ * reports the upgrade's failure as the cause of RolledBack; only a failure of the rollback itself
+ * is an apply error.
+ */
 function outcomes(
   input: ReconcileInput,
   done: Plan,
@@ -210,6 +285,8 @@ function outcomes(
   after: ObservedState,
   remaining: Plan,
   placements: readonly StackPlacement[],
+  rolledBackNow: ReadonlyMap<string, RollbackRecord>,
+  upgradeResults: ReadonlySet<OperationResult> = new Set(),
 ): StackOutcome[] {
   const resultsOf = groupBy(results, (r) => r.operation.stack);
   const desiredByName = new Map(input.desired.map((s) => [s.name, s]));
@@ -218,7 +295,8 @@ function outcomes(
   return done.stacks.map((stackPlan) => {
     const name = stackPlan.stack;
     const operations = resultsOf.get(name) ?? [];
-    const applyErrors = applyErrorsOf(operations);
+    const applyErrors = applyErrorsOf(rolledBackNow.has(name) ? operations.filter((r) => !upgradeResults.has(r)) : operations);
+    const rolledBack = remaining.stacks.find((s) => s.stack === name)?.rolledBack;
     const desired = desiredByName.get(name);
     const placement = placementOf.get(name);
     const renderErrors = failedByName.get(name)?.diagnostics.filter((d) => d.severity === 'error');
@@ -232,11 +310,16 @@ function outcomes(
       ...(applyErrors.length ? { applyErrors } : {}),
       ...(placement ? { placement } : {}),
       ...(input.fetchError ? { fetchError: input.fetchError } : {}),
-      nowMs: (input.now?.() ?? new Date()).getTime(),
+      ...(rolledBack ? { rolledBack } : {}),
+      nowMs: now(input).getTime(),
     });
     const degraded = stackPlan.notes.some((n) => n.level === 'degraded');
     const converged = stackPlan.actionable && applyErrors.length === 0 && !degraded && status.sync === SyncStatus.Synced;
-    return { stack: name, converged, operations, notes: stackPlan.notes, status };
+    const applied =
+      operations.length > 0 && !input.dryRun
+        ? revisionOutcome({ stack: name, desired, converged, status, rolledBack: rolledBackNow.get(name), time: now(input) })
+        : undefined;
+    return { stack: name, converged, operations, notes: stackPlan.notes, status, ...(applied ? { applied } : {}) };
   });
 }
 

@@ -7,6 +7,8 @@
  *
  * Synced means the hosts were read and match the revision: a unit left on a host that cannot
  * be read makes the sync Unknown (as Argo CD says when it cannot compare), never Synced.
+ * RolledBack means the revision's upgrade failed and the stack runs the version before: the
+ * message names the version, the revision and the cause.
  */
 
 import { type DesiredService, type DesiredStack, primaryServices } from '../model/desired.js';
@@ -15,6 +17,7 @@ import type { HistoryEntry } from '../model/history.js';
 import { deploymentUnitId } from '../model/naming.js';
 import type { ObservedContainer, ObservedState } from '../model/observed.js';
 import type { StackPlacement } from '../model/placement.js';
+import type { RollbackRecord } from '../model/upgrade.js';
 import type { Plan, PlanNote } from '../plan/types.js';
 import { type ContainerHealthReport, containerHealth, type HealthSource } from './container-health.js';
 import { type ContainerHealthWord, type HealthCounts, HealthStatus, SyncStatus, serviceHealth, worstHealth } from './words.js';
@@ -121,6 +124,8 @@ export interface StatusInput {
   events?: StackEvent[];
   /** Why the repository cannot be read right now (the last good revision is served). */
   fetchError?: string;
+  /** The desired state is an upgrade that failed and was rolled back (the plan said so): not tried again. */
+  rolledBack?: RollbackRecord;
   /** The time (ms since the epoch), for how long containers have run. */
   nowMs: number;
 }
@@ -150,6 +155,16 @@ export function stackStatus(input: StatusInput): StackStatus {
   const failure = failureOf(input);
   if (failure) return { ...base, sync: SyncStatus.Failed, health, message: failure, lastError: failure };
   const pending = (input.plan?.operations ?? []).filter((op) => op.stack === input.name);
+  if (input.rolledBack) {
+    const state = pending.length > 0 ? `rolling back, ${pending.length} change(s) pending; ` : '';
+    return {
+      ...base,
+      sync: SyncStatus.RolledBack,
+      health,
+      message: `${state}${rolledBackText(input.rolledBack)}`,
+      lastError: input.rolledBack.cause,
+    };
+  }
   const sync = input.applying
     ? SyncStatus.Progressing
     : pending.length > 0
@@ -174,6 +189,12 @@ export function stackStatus(input: StatusInput): StackStatus {
           : (healthMessage(services) ?? 'converged');
   const message = [state, ...rescheduled.map(rescheduledText)].join('; ');
   return { ...base, sync, health, message, ...lastError };
+}
+
+/** `upgrade to etcd 3.5 (revision 1a2b3c4d5e6f) failed and was rolled back at <time>: <cause>; …` */
+export function rolledBackText(record: RollbackRecord): string {
+  const revision = record.revision ? ` (revision ${record.revision.slice(0, 12)})` : '';
+  return `upgrade to ${record.template} ${record.version}${revision} failed and was rolled back at ${record.time}: ${record.cause}; the version before runs, and this one is not tried again until a new commit changes the stack`;
 }
 
 /** The error a stack shows while the repository cannot be read. */
@@ -238,8 +259,9 @@ function failureOf(input: StatusInput): string | undefined {
   return undefined;
 }
 
+/** The stack's containers; not the ones an upgrade keeps until it is done (they are no instances of the revision). */
 function containersOf(stack: string, observed: ObservedState): ObservedContainer[] {
-  return observed.hosts.flatMap((h) => h.containers.filter((c) => c.owner?.stack === stack));
+  return observed.hosts.flatMap((h) => h.containers.filter((c) => c.owner?.stack === stack && !c.owner.kept));
 }
 
 function serviceStatuses(desired: DesiredStack, containers: ObservedContainer[], nowMs: number): ServiceStatus[] {

@@ -255,3 +255,35 @@ test("the applied plan's degraded notes make the stack Degraded and are its mess
   assert.deepEqual([status.sync, status.health], ['OutOfSync', 'Degraded']);
   assert.equal(status.message, 'web-web-2: host h2 is unreachable (no answer); left as is');
 });
+
+test('a rolled-back upgrade: RolledBack, naming the version, the revision and the cause; kept containers are no instances', () => {
+  const kept: ObservedContainer = { ...container('h1', 'web', 1, 'exited'), id: 'kept', name: 'web-web-1-prev' };
+  kept.owner = { ...(kept.owner as NonNullable<ObservedContainer['owner']>), kept: true, revision: 'old' };
+  const rolledBack = {
+    key: 'k',
+    template: 'hello-web',
+    version: '1.1.0',
+    revision: 'abc123def4567890',
+    cause: 'AwaitReady web-web-1 on h1: web-web-1 not ready within 60 s: exited (3)',
+    time: '2026-11-29T23:00:00.000Z',
+  };
+  const status = stackStatus({
+    name: 'web',
+    desired: stack([service('web', 1)]),
+    plan: noPlan,
+    nowMs: 0,
+    rolledBack,
+    observed: { hosts: [host('h1', '10.0.0.1', [container('h1', 'web', 1), kept])] },
+  });
+  assert.equal(status.sync, 'RolledBack');
+  assert.equal(
+    status.message,
+    'upgrade to hello-web 1.1.0 (revision abc123def456) failed and was rolled back at 2026-11-29T23:00:00.000Z: AwaitReady web-web-1 on h1: web-web-1 not ready within 60 s: exited (3); the version before runs, and this one is not tried again until a new commit changes the stack',
+  );
+  assert.equal(status.lastError, rolledBack.cause);
+  assert.equal(status.appliedRevision, 'abc123');
+  assert.deepEqual(
+    status.services[0]?.containers.map((c) => c.name),
+    ['web-web-1'],
+  );
+});

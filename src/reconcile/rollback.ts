@@ -1,0 +1,31 @@
+/**
+ * Which upgrades of a pass failed, and what to remember of each: a stack whose plan upgraded it
+ * (StackPlan.upgrade) and one of whose upgrade operations (a pull, a stop, a rename, a create, a
+ * start, a gate) failed is rolled back. The record names the first operation that failed and
+ * Docker's or the gate's message, with secret answers scrubbed. Pure.
+ */
+import type { OperationResult } from '../apply/index.js';
+import type { DesiredStack } from '../model/desired.js';
+import { redactString, stackSecretValues } from '../model/redact.js';
+import type { RollbackRecord } from '../model/upgrade.js';
+import type { Plan } from '../plan/types.js';
+
+export function failedUpgrades(
+  plan: Plan,
+  results: readonly OperationResult[],
+  desired: readonly DesiredStack[],
+  now: Date,
+): Map<string, RollbackRecord> {
+  const failures = new Map<string, RollbackRecord>();
+  for (const stackPlan of plan.stacks) {
+    const attempt = stackPlan.upgrade;
+    if (!attempt) continue;
+    const failed = results.find((r) => r.operation.stack === stackPlan.stack && r.operation.upgrade && r.status === 'failed');
+    if (!failed) continue;
+    const { kind, target, host } = failed.operation;
+    const stack = desired.find((s) => s.name === stackPlan.stack);
+    const cause = redactString(`${kind} ${target} on ${host}: ${failed.error ?? 'failed'}`, stack ? stackSecretValues([stack]) : []);
+    failures.set(stackPlan.stack, { ...attempt, cause, time: now.toISOString() });
+  }
+  return failures;
+}
