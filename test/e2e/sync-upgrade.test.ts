@@ -1,19 +1,27 @@
 /**
  * Upgrades on the fleet, one `corral sync` pass at a time: a new image is pulled on every host
  * before any old container stops, so a bump to an image that does not exist changes nothing and
- * the status names the pull error; a change of a top-level volume declaration, which changes the
- * create request but no key of the service, replaces the container; an upgrade goes one batch at
- * a time, each old container stopping only after the previous batch's new ones passed their gate,
- * and a gate that fails leaves the later batches alone.
+ * the status (RolledBack) names the pull error; a change of a top-level volume declaration, which
+ * changes the create request but no key of the service, replaces the container; an upgrade goes
+ * one batch at a time, each old container stopping only after the previous batch's new ones passed
+ * their gate, and is kept until the whole upgrade passed; a gate that fails rolls the stack back to
+ * the very same containers, the next passes do not try that revision again, and its revert is a
+ * no-op.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { OperationResult } from '../../src/apply/index.js';
 import type { HostConfig } from '../../src/config/config.js';
 import { DEFAULT_POLICY } from '../../src/policy/types.js';
-import { reconcile } from '../../src/reconcile/index.js';
+import { type ReconcileInput, reconcile } from '../../src/reconcile/index.js';
 import { loadDesiredState } from '../../src/render/index.js';
 import { readDirectoryTree } from '../../src/source/directory.js';
+import { KnownHostsStore } from '../../src/state/known-hosts-store.js';
+import { RollbacksStore } from '../../src/state/rollbacks-store.js';
+import { StateDir } from '../../src/state/state-dir.js';
 import { REGISTRY } from './fleet.js';
 import { BUSYBOX, cleanup, clientOf, fleetHosts, placementOf, summary, TestRepo, uniqueName } from './sync-repo.js';
 
@@ -50,12 +58,22 @@ interface Running {
 let hosts: HostConfig[] = [];
 const stacks: string[] = [];
 const externalVolume = uniqueName('corral-e2e-ext');
+const stateDirs: string[] = [];
+
+/** A state directory of its own, as `corral sync --state-dir` gives every pass: rolled-back upgrades are remembered there. */
+function memory(): NonNullable<ReconcileInput['memory']> {
+  const path = mkdtempSync(join(tmpdir(), 'corral-e2e-state-'));
+  stateDirs.push(path);
+  const dir = new StateDir(path, true);
+  return { store: new KnownHostsStore(dir), rollbacks: new RollbacksStore(dir) };
+}
 
 before(async () => {
   hosts = await fleetHosts();
 });
 
 after(async () => {
+  for (const dir of stateDirs) rmSync(dir, { recursive: true, force: true });
   await cleanup(hosts, stacks);
   await Promise.all(
     hosts.map((host) =>
@@ -79,7 +97,7 @@ async function containersOf(stack: string): Promise<Running[]> {
   return found;
 }
 
-test('a bump to an image that does not exist stops nothing: same containers, same start times; the status names the pull error', async () => {
+test('a bump to an image that does not exist stops nothing: same containers, same start times; RolledBack names the pull error', async () => {
   const stack = uniqueName('pullfirst');
   stacks.push(stack);
   const repo = new TestRepo().template('sleeper', SLEEPER, `${IMAGE_QUESTION}app:\n  scale: \${scale}\n`);
@@ -108,7 +126,9 @@ test('a bump to an image that does not exist stops nothing: same containers, sam
     assert.deepEqual(await containersOf(stack), before);
     assert.ok(before.every((c) => c.running));
     assert.match(outcome?.status.message ?? '', new RegExp(`PullImage ${missing.replace(/[.]/g, '\\.')} on h\\d: .+`));
-    assert.equal(outcome?.status.sync, 'Failed');
+    assert.equal(outcome?.status.sync, 'RolledBack');
+    assert.equal(outcome?.applied?.result, 'RolledBack');
+    assert.match(outcome?.applied?.cause ?? '', /^PullImage /);
   } finally {
     repo.remove();
   }
@@ -180,7 +200,7 @@ const BATCHED_RANCHER = `app:
 `;
 
 /** One pass over the repository with every operation's end time; meanwhile the stack's running containers are counted every 100 ms. */
-async function syncSampled(repo: TestRepo, stack: string) {
+async function syncSampled(repo: TestRepo, stack: string, remembered?: ReconcileInput['memory']) {
   const state = loadDesiredState(await readDirectoryTree(repo.dir, ['catalog', 'stacks']));
   const ended: { result: OperationResult; at: number }[] = [];
   const samples: number[] = [];
@@ -204,6 +224,7 @@ async function syncSampled(repo: TestRepo, stack: string) {
     prune: true,
     only: [stack],
     onResult: (r) => ended.push({ result: r, at: Date.now() }),
+    ...(remembered ? { memory: remembered } : {}),
   });
   sampling = false;
   await sampler;
@@ -246,45 +267,126 @@ test('an upgrade with batch_size 1: each old container stops only after the new 
   }
 });
 
-test('a gate that fails (the new container keeps exiting) stops the upgrade there: the later batches keep their old containers', async () => {
+test('a gate that fails rolls the stack back to the same containers: RolledBack, not tried again by the next passes; the revert changes nothing', async () => {
   const stack = uniqueName('badgate');
   stacks.push(stack);
+  const state = memory();
   const repo = new TestRepo().template('batched', BATCHED('["sleep", "3600"]'), BATCHED_RANCHER);
   try {
     repo.stack(stack, 'batched');
-    const first = await syncSampled(repo, stack);
+    const first = await syncSampled(repo, stack, state);
     assert.equal(summary(first.result, stack).converged, true);
     const before = await containersOf(stack);
+    const ids = (list: Running[]) => list.map((c) => `${c.name}=${c.id}:${c.running}`).sort();
 
     repo.template('batched', BATCHED('["sh", "-c", "exit 3"]'), BATCHED_RANCHER);
-    const { result } = await syncSampled(repo, stack);
+    const { result } = await syncSampled(repo, stack, state);
     const outcome = result.stacks.find((s) => s.stack === stack);
     const ops = summary(result, stack).ops;
     assert.equal(outcome?.converged, false, ops.join('\n'));
-    // The gate's failure, or (when a later pass of the same sync already saw it) the upgrade held on it.
+    assert.equal(outcome?.status.sync, 'RolledBack', ops.join('\n'));
     assert.match(
       outcome?.status.message ?? '',
-      new RegExp(
-        `AwaitReady ${stack}-app-1 on h\\d: ${stack}-app-1 not ready within 3 s: |upgrade of app held: ${stack}-app-1 \\(\\w+\\) runs the new configuration but is not ready`,
-      ),
+      new RegExp(`failed and was rolled back at .+: AwaitReady ${stack}-app-1 on h\\d: ${stack}-app-1 not ready within 3 s`),
     );
-    const after = await containersOf(stack);
-    for (const n of [2, 3]) {
-      const old = before.find((c) => c.name === `${stack}-app-${n}`);
-      assert.deepEqual(
-        after.find((c) => c.name === `${stack}-app-${n}`),
-        old,
-        `${stack}-app-${n} untouched`,
-      );
+    assert.equal(outcome?.applied?.result, 'RolledBack');
+    assert.ok(
+      ops.some((op) => op.startsWith('RenameContainer') && op.includes(`${stack}-app-1-prev ok`)),
+      ops.join('\n'),
+    );
+    // The very same containers run again, and nothing else is left: no new one, no kept one.
+    assert.deepEqual(ids(await containersOf(stack)), ids(before));
+
+    for (let pass = 1; pass <= 2; pass++) {
+      const again = await repo.sync(hosts, [stack], false, { memory: state });
+      const held = summary(again, stack);
+      assert.deepEqual(held.ops, [], `pass ${pass} tries nothing`);
+      assert.equal(held.sync, 'RolledBack');
     }
-    const again = await syncSampled(repo, stack);
-    const held = again.result.stacks.find((s) => s.stack === stack);
-    assert.match(
-      held?.status.message ?? '',
-      /upgrade of app held: .+-app-1 \((restarting|exited)\) runs the new configuration but is not ready/,
+    assert.deepEqual(ids(await containersOf(stack)), ids(before));
+
+    repo.template('batched', BATCHED('["sleep", "3600"]'), BATCHED_RANCHER);
+    const reverted = summary(await repo.sync(hosts, [stack], false, { memory: state }), stack);
+    assert.deepEqual(reverted.ops, []);
+    assert.equal(reverted.sync, 'Synced');
+    assert.equal(reverted.converged, true);
+    assert.deepEqual(ids(await containersOf(stack)), ids(before));
+  } finally {
+    repo.remove();
+  }
+});
+
+const ANSWERING = (title: string) => `version: '2'
+services:
+  web:
+    image: ${BUSYBOX}
+    command: ["sh", "-c", "mkdir -p /www && echo ${title} > /www/index.html && exec httpd -f -p 80 -h /www"]
+    ports: ["80"]
+    stop_signal: SIGKILL
+`;
+const START_FIRST_RANCHER = `web:
+  scale: 1
+  min_ready: 1
+  upgrade_strategy:
+    start_first: true
+`;
+
+/** Asks every running container of the stack's published port for its page; the first answer, or undefined. */
+async function answerOf(stack: string): Promise<string | undefined> {
+  for (const host of hosts) {
+    const list = await clientOf(host).listContainers({ filters: { label: [`io.corral.stack=${stack}`], status: ['running'] } });
+    for (const port of list.flatMap((c) => c.Ports.filter((p) => p.PublicPort))) {
+      const address = host.address ?? '';
+      try {
+        const response = await fetch(`http://${address}:${port.PublicPort}/`, { signal: AbortSignal.timeout(3000) });
+        if (response.ok) return (await response.text()).trim();
+      } catch {
+        // not this one
+      }
+    }
+  }
+  return undefined;
+}
+
+test('start_first: the new container starts before the old one stops, so the service answers at every sample; the new page is served at the end', async () => {
+  const stack = uniqueName('startfirst');
+  stacks.push(stack);
+  const repo = new TestRepo().template('answering', ANSWERING('one'), START_FIRST_RANCHER);
+  try {
+    repo.stack(stack, 'answering');
+    const first = summary(await repo.sync(hosts, [stack]), stack);
+    assert.equal(first.converged, true, first.ops.join('\n'));
+    assert.equal(await answerOf(stack), 'one');
+
+    repo.template('answering', ANSWERING('two'), START_FIRST_RANCHER);
+    const answers: (string | undefined)[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        answers.push(await answerOf(stack));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    const result = await repo.sync(hosts, [stack]);
+    sampling = false;
+    await sampler;
+    const outcome = summary(result, stack);
+    assert.equal(outcome.converged, true, outcome.ops.join('\n'));
+    const at = (prefix: string) => outcome.ops.findIndex((op) => op.startsWith(prefix));
+    const order = [`RenameContainer h`, `StartContainer h`, `AwaitReady h`, `StopContainer h`].map(at);
+    assert.ok(
+      order.every((index, n) => index >= 0 && (n === 0 || index > (order[n - 1] ?? 0))),
+      outcome.ops.join('\n'),
     );
-    const still = await containersOf(stack);
-    for (const n of [2, 3]) assert.ok(still.some((c) => c.id === before.find((b) => b.name === `${stack}-app-${n}`)?.id));
+    assert.match(outcome.ops.find((op) => op.startsWith('StopContainer')) ?? '', new RegExp(`:${stack}-web-1-prev ok`));
+    assert.ok(answers.length > 5, `samples: ${answers.length}`);
+    assert.deepEqual(
+      answers.filter((a) => a !== 'one' && a !== 'two'),
+      [],
+      `every sample answered: ${answers.join(',')}`,
+    );
+    assert.equal(await answerOf(stack), 'two');
+    assert.deepEqual(await placementOf(hosts, stack), [`${(await containersOf(stack))[0]?.host}:${stack}-web-1`]);
   } finally {
     repo.remove();
   }
