@@ -73,7 +73,7 @@ export class UpgradeSteps {
     if (result.status !== 'ok') {
       batch.failed = true;
       const why = result.status === 'failed' ? `gate failed: ${result.error ?? ''}` : `not run: ${result.error ?? ''}`;
-      return [{ stack: batch.stack, level: 'warn', message: `${prefix(batch)} ${why}; the later batches keep their old containers` }];
+      return [{ stack: batch.stack, level: 'warn', message: `${prefix(batch)} ${why}; the stack is rolled back to the containers it ran` }];
     }
     batch.passed.add(op.id);
     if (batch.passed.size < batch.gates.size) return [];
@@ -85,7 +85,7 @@ export class UpgradeSteps {
         message: `${prefix(batch)} passed its gate (${op.target} ready; the gate and the interval after it took ${seconds} s)`,
       },
     ];
-    if (batch.batch === batch.batches)
+    if (batch.batches > 0 && batch.batch === batch.batches)
       steps.push({
         stack: batch.stack,
         level: 'info',
@@ -95,6 +95,8 @@ export class UpgradeSteps {
   }
 }
 
+/** `upgrade of web: batch 1/3`; `upgrade of web (resumed)` for the gates of units an interrupted upgrade had replaced (batch 0). */
 function prefix(batch: Batch): string {
+  if (batch.batches === 0) return `upgrade of ${batch.service} (resumed)`;
   return `upgrade of ${batch.service}: batch ${batch.batch}/${batch.batches}`;
 }

@@ -59,7 +59,7 @@ test('a gate that fails is said once, as a warning naming what the container sho
       stack: 'shop',
       level: 'warn',
       message:
-        'upgrade of web: batch 1/2 gate failed: shop-web-1 not ready within 60 s: restarting; the later batches keep their old containers',
+        'upgrade of web: batch 1/2 gate failed: shop-web-1 not ready within 60 s: restarting; the stack is rolled back to the containers it ran',
     },
   ]);
   const [, second] = p.operations.filter((op) => op.kind === 'AwaitReady');
@@ -81,4 +81,33 @@ test('a plan without batches (a new stack, a self-heal) has no upgrade steps', (
     p.operations.flatMap((op) => [...steps.sent(op), ...steps.finished(ok(op))]),
     [],
   );
+});
+
+test('an upgrade resumed after an interruption: the gate of the unit already replaced is "resumed", and only the last real batch says done', () => {
+  const before = stack('shop', { web: { image: 'web:1', scale: 2 } });
+  const after = stack('shop', { web: { image: 'web:2', scale: 2 } });
+  const where: [string, number, string][] = [1, 2].map((n) => ['web', n, 'h1']);
+  const containers = [
+    ...live(after, 'web', 1, 'h1'),
+    ...live(after, 'web', 1, 'h1', { from: before, kept: true, state: 'exited' }),
+    ...live(after, 'web', 2, 'h1', { from: before }),
+  ];
+  const p = plan(
+    [after],
+    [placement('shop', where)],
+    { hosts: [host('h1', { networks: ['corral-shop'], images: ['web:2', IMAGE], containers })] },
+    { prune: true },
+  );
+  const steps = new UpgradeSteps(p);
+  const said: string[] = [];
+  for (const op of p.operations) {
+    said.push(...steps.sent(op).map((s) => s.message));
+    said.push(...steps.finished(ok(op)).map((s) => s.message));
+  }
+  assert.deepEqual(said, [
+    'upgrade of web (resumed) passed its gate (shop-web-1 ready; the gate and the interval after it took 1.5 s)',
+    'upgrade of web: batch 1/1 started: shop-web-2 on h1',
+    'upgrade of web: batch 1/1 passed its gate (shop-web-2 ready; the gate and the interval after it took 1.5 s)',
+    'upgrade of web done: 1 batch',
+  ]);
 });
