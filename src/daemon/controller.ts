@@ -58,7 +58,8 @@ import { type HealthChange, HealthMonitor } from './health-monitor.js';
 import { DaemonMetrics, type FetchResult, type PassKind, type WebhookResult } from './metrics.js';
 import { Slots } from './slots.js';
 
-const EVENTS_KEPT = 20;
+/** Events kept per stack: an upgrade of 6 units makes about 45 (its operations and its steps). */
+const EVENTS_KEPT = 50;
 const MAX_PARALLEL_PASSES = 4;
 
 export interface ControllerOptions {

@@ -18,7 +18,7 @@ import { cleanup, clientOf, fleetHosts } from './sync-repo.js';
 const INTERVAL_S = 3;
 const PROBE_INTERVAL_MS = 1000;
 const UNHEALTHY_THRESHOLD = 2;
-const stacks = ['hc-500', 'hc-docker', 'hc-recreate', 'hc-quorum', 'hc-etcd', 'hc-noagent'];
+const stacks = ['hc-500', 'hc-docker', 'hc-recreate', 'hc-none', 'hc-quorum', 'hc-etcd', 'hc-noagent'];
 let hosts: HostConfig[];
 let remote: GitRemote;
 let daemon: Daemon;
@@ -241,6 +241,28 @@ test('strategy recreate: a container whose probe starts failing is replaced with
     status.events.some((e) => /RemoveContainer hc-recreate-web-1 .*: unhealthy: HTTP\/1\.\d 500 probe/.test(e.message)),
     JSON.stringify(status.events),
   );
+});
+
+test('strategy none: a container whose probe starts failing is reported Unhealthy, and left in place', async () => {
+  remote.write('stacks/hc-none/stack.yml', stackFile({ strategy: 'none' })).push('a healthy server, strategy none');
+  await waitFor('hc-none Healthy', 30_000, healthOf('hc-none', 'Healthy')).catch((err: Error) => explain(err, 'hc-none'));
+  const [old] = await runningOf('hc-none');
+  assert.ok(old);
+  await setCode(old, 500);
+  const unhealthy = await waitFor(
+    'hc-none Unhealthy',
+    PROBE_INTERVAL_MS * UNHEALTHY_THRESHOLD + 10_000,
+    healthOf('hc-none', 'Unhealthy'),
+  ).catch((err: Error) => explain(err, 'hc-none'));
+  assert.match(unhealthy.services[0]?.containers[0]?.detail ?? '', /HTTP\/1\.\d 500 probe/);
+  // Longer than recreate's budget, plus a full check: still the same container, still reported.
+  await new Promise((r) => setTimeout(r, PROBE_INTERVAL_MS * UNHEALTHY_THRESHOLD + 2000 + INTERVAL_S * 1000));
+  assert.deepEqual(
+    (await runningOf('hc-none')).map((c) => c.id),
+    [old.id],
+  );
+  assert.equal((await daemon.stack('hc-none'))?.health, 'Unhealthy');
+  assert.match(daemon.log, /"message":"container hc-none-web-1 health check: healthy → unhealthy"/);
 });
 
 test('recreateOnQuorum: replaced while quorum instances are healthy, left alone below it; probes run on every host', async () => {

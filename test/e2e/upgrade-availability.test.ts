@@ -1,0 +1,212 @@
+/**
+ * Upgrades that keep the app up, under `corral run` on the fleet, sampled from outside as a user
+ * would see them: the bundled hello-web at scale 2 on two hosts, upgraded 1.0.0 → 1.1.0 with a new
+ * title and reverted, answers on at least one published port at every 50 ms sample; the bundled
+ * etcd, upgraded 3.4.0 → 3.4.1 one member at a time, has at least 2 of 3 members healthy at every
+ * 100 ms sample. The bump and the revert are both in `corral history` (from the state directory
+ * and from the daemon), and each upgrade step is an event of the stack.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { HostConfig } from '../../src/config/config.js';
+import type { HistoryEntry } from '../../src/model/history.js';
+import type { StackStatus } from '../../src/status/stack-status.js';
+import { Daemon, freePort, GitRemote, ROOT, waitFor } from './daemon-harness.js';
+import { ensureFleet } from './fleet.js';
+import { cleanup, fleetHosts } from './sync-repo.js';
+
+const WEB = 'ua-web';
+const ETCD = 'ua-etcd';
+const stacks = [WEB, ETCD];
+let hosts: HostConfig[];
+let remote: GitRemote;
+let daemon: Daemon;
+let stateDir: string;
+
+before(async () => {
+  const configPath = (await ensureFleet()).configPath;
+  hosts = await fleetHosts();
+  await cleanup(hosts, stacks);
+  stateDir = mkdtempSync(join(tmpdir(), 'corral-upgrade-state-'));
+  remote = new GitRemote()
+    .copy(join(ROOT, 'catalog', 'templates', 'hello-web'), 'catalog/templates/hello-web')
+    .copy(join(ROOT, 'catalog', 'templates', 'etcd'), 'catalog/templates/etcd');
+  remote.push('the bundled hello-web and etcd');
+  daemon = new Daemon({ repo: remote.bare, config: configPath, interval: 2, port: freePort(), args: ['--state-dir', stateDir] }).start();
+});
+
+after(async () => {
+  await daemon?.stop('SIGKILL');
+  await cleanup(hosts, stacks);
+  remote?.destroy();
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+});
+
+/** GET over a fresh connection: the status code and body, or undefined when nothing answered in time. */
+function get(url: string, timeoutMs: number): Promise<{ code: number; body: string } | undefined> {
+  return new Promise((resolve) => {
+    const request = http.get(url, { agent: false, timeout: timeoutMs }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      response.on('end', () => resolve({ code: response.statusCode ?? 0, body }));
+      response.on('error', () => resolve(undefined));
+    });
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => resolve(undefined));
+  });
+}
+
+/**
+ * Counts, every `everyMs`, how many of `urls` answer as `answers` says, until stopped; a sample
+ * starts every `everyMs` (or as soon as the one before ended, when that took longer).
+ */
+function sampler(urls: string[], everyMs: number, answers: (reply: { code: number; body: string }) => boolean) {
+  const samples: { at: number; up: number; tookMs: number }[] = [];
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      const started = Date.now();
+      const replies = await Promise.all(urls.map((url) => get(url, 1000)));
+      const up = replies.filter((reply) => reply !== undefined && answers(reply)).length;
+      samples.push({ at: started, up, tookMs: Date.now() - started });
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, everyMs - (Date.now() - started))));
+    }
+  })();
+  return {
+    samples,
+    async stop() {
+      running = false;
+      await done;
+      return samples;
+    },
+  };
+}
+
+/** `n samples over s s, fewest up m (at time), longest sample ms` for messages and diagnostics. */
+function describe(samples: { at: number; up: number; tookMs: number }[]): string {
+  const fewest = samples.reduce((low, s) => (s.up < low.up ? s : low), samples[0] ?? { at: 0, up: -1, tookMs: 0 });
+  const span = ((samples.at(-1)?.at ?? 0) - (samples[0]?.at ?? 0)) / 1000;
+  const longest = Math.max(...samples.map((s) => s.tookMs));
+  const low = samples.filter((s) => s.up === fewest.up).length;
+  return `${samples.length} samples over ${span.toFixed(1)} s; fewest up ${fewest.up} (${low} samples, first at ${new Date(fewest.at).toISOString()}); longest sample ${longest} ms`;
+}
+
+async function explain(err: Error, name: string): Promise<never> {
+  throw new Error(`${err.message}\nstatus: ${JSON.stringify(await daemon.stack(name), null, 1)}\nlog: ${daemon.log.slice(-5000)}`);
+}
+
+/** The stack once the pass that applied `version` has ended, Synced and Healthy with `healthy` containers. */
+function settledOn(name: string, version: string, entries: number, healthy: number) {
+  return async (): Promise<StackStatus | undefined> => {
+    const status = await daemon.stack(name);
+    const history = status?.history ?? [];
+    const done = history.length === entries && history.at(-1)?.version === version;
+    return done && status?.sync === 'Synced' && status.health === 'Healthy' && status.services[0]?.healthy === healthy ? status : undefined;
+  };
+}
+
+function corralHistory(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [join(ROOT, 'bin', 'corral'), 'history', ...args], { encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+test('hello-web at scale 2 on two hosts: a new title (1.0.0 → 1.1.0), then its revert; one instance always answers; both are in corral history', async (t) => {
+  const port = freePort();
+  const stackFile = (version: string, title?: string) =>
+    `template: hello-web\nversion: ${version}\nanswers:\n  scale: 2\n  public_port: ${port}\n${title ? `  title: ${title}\n` : ''}`;
+  const first = remote.write(`stacks/${WEB}/stack.yml`, stackFile('1.0.0')).push('hello-web 1.0.0 at scale 2');
+  const running = await waitFor('hello-web Healthy', 60_000, settledOn(WEB, '1.0.0', 1, 2)).catch((err: Error) => explain(err, WEB));
+  const addresses = [...new Set(running.endpoints.map((e) => e.address))];
+  assert.equal(addresses.length, 2, `two hosts: ${JSON.stringify(running.endpoints)}`);
+  const urls = addresses.map((address) => `http://${address}:${port}/`);
+  const answering = (reply: { code: number; body: string }) => reply.code === 200 && / from ua-web-web-\d/.test(reply.body);
+  const title = `bonjour${Math.random().toString(36).slice(2, 6)}`;
+
+  const upgrade = sampler(urls, 50, answering);
+  const bump = remote.write(`stacks/${WEB}/stack.yml`, stackFile('1.1.0', title)).push(`hello-web 1.1.0 titled ${title}`);
+  const upgraded = await waitFor('hello-web 1.1.0 Synced and Healthy', 120_000, settledOn(WEB, '1.1.0', 2, 2)).catch((err: Error) =>
+    explain(err, WEB),
+  );
+  const served = await Promise.all(urls.map((url) => get(url, 2000)));
+  const upSamples = await upgrade.stop();
+  t.diagnostic(`upgrade: ${describe(upSamples)}`);
+  assert.ok(upSamples.length > 40, describe(upSamples));
+  assert.ok(Math.min(...upSamples.map((s) => s.up)) >= 1, `an instance answered at every sample: ${describe(upSamples)}`);
+  for (const reply of served) assert.match(reply?.body ?? '', new RegExp(`^${title} from ua-web-web-\\d`), 'the new title is served');
+  const steps = upgraded.events.map((e) => e.message);
+  for (const step of [
+    /^upgrade of web: batch 1\/2 started: ua-web-web-1 on h\d$/,
+    /^upgrade of web: batch 2\/2 passed its gate/,
+    /^upgrade of web done: 2 batches$/,
+  ])
+    assert.ok(
+      steps.some((m) => step.test(m)),
+      `${step} in ${JSON.stringify(steps)}`,
+    );
+  assert.match(daemon.log, /"message":"upgrade of web: batch 1\/2 started: ua-web-web-1 on h\d"/);
+
+  const revert = sampler(urls, 50, answering);
+  const reverted = remote.revert();
+  await waitFor('hello-web back on 1.0.0', 120_000, settledOn(WEB, '1.0.0', 3, 2)).catch((err: Error) => explain(err, WEB));
+  const back = await Promise.all(urls.map((url) => get(url, 2000)));
+  const revertSamples = await revert.stop();
+  t.diagnostic(`revert: ${describe(revertSamples)}`);
+  assert.ok(Math.min(...revertSamples.map((s) => s.up)) >= 1, `an instance answered at every sample: ${describe(revertSamples)}`);
+  for (const reply of back) assert.match(reply?.body ?? '', /^hello from ua-web-web-\d/);
+
+  const listed = corralHistory(WEB, '--state-dir', stateDir, '--format', 'json');
+  assert.equal(listed.code, 0, listed.stderr);
+  const entries = JSON.parse(listed.stdout) as HistoryEntry[];
+  assert.deepEqual(
+    entries.map((e) => [e.version, e.commit, e.result]),
+    [
+      ['1.0.0', first, 'Synced'],
+      ['1.1.0', bump, 'Synced'],
+      ['1.0.0', reverted, 'Synced'],
+    ],
+  );
+  assert.equal(entries[0]?.cause, '2 containers: 2 created (scale 0 → 2)');
+  for (const entry of entries.slice(1)) assert.match(entry.cause, /^2 containers: 2 replaced \(config changed: /);
+  const table = corralHistory(WEB, '--state-dir', stateDir);
+  assert.equal(table.stdout.trim().split('\n').length, 4, table.stdout);
+  assert.match(table.stdout, new RegExp(`1\\.1\\.0 +${bump.slice(0, 12)} +Synced +2 containers: 2 replaced`));
+  t.diagnostic(`corral history ${WEB}:\n${table.stdout}`);
+  const fromDaemon = corralHistory(WEB, '--server', daemon.url, '--format', 'json');
+  assert.deepEqual(JSON.parse(fromDaemon.stdout), entries);
+});
+
+test('the bundled etcd upgraded 3.4.0 → 3.4.1 one member at a time: at least 2 of 3 members healthy at every 100 ms sample', async (t) => {
+  const stackFile = (version: string) => `template: etcd\nversion: ${version}\nanswers:\n  cluster_token: ua-etcd\n`;
+  remote.write(`stacks/${ETCD}/stack.yml`, stackFile('3.4.0')).push('etcd 3.4.0');
+  const running = await waitFor('etcd Healthy', 120_000, settledOn(ETCD, '3.4.0', 1, 3)).catch((err: Error) => explain(err, ETCD));
+  const before = running.services[0]?.containers.map((c) => c.name) ?? [];
+  const urls = hosts.map((h) => `http://${h.address}:2379/health`);
+  assert.equal(urls.length, 3);
+  const healthy = (reply: { code: number; body: string }) => reply.code === 200 && /"health":\s*"true"/.test(reply.body);
+  const members = sampler(urls, 100, healthy);
+  remote.write(`stacks/${ETCD}/stack.yml`, stackFile('3.4.1')).push('etcd 3.4.1');
+  const upgraded = await waitFor('etcd 3.4.1 Synced and Healthy', 240_000, settledOn(ETCD, '3.4.1', 2, 3)).catch((err: Error) =>
+    explain(err, ETCD),
+  );
+  const samples = await members.stop();
+  t.diagnostic(`etcd upgrade: ${describe(samples)}`);
+  assert.ok(samples.length > 100, describe(samples));
+  assert.ok(Math.min(...samples.map((s) => s.up)) >= 2, `2 of 3 members healthy at every sample: ${describe(samples)}`);
+  assert.deepEqual(upgraded.services[0]?.containers.map((c) => c.name).sort(), [...before].sort());
+  const entry = upgraded.history?.at(-1);
+  assert.match(entry?.cause ?? '', /^3 containers: 3 replaced \(config changed: /);
+  const steps = upgraded.events.map((e) => e.message);
+  for (const n of [1, 2, 3])
+    assert.ok(
+      steps.some((m) => m.startsWith(`upgrade of etcd: batch ${n}/3 passed its gate`)),
+      JSON.stringify(steps),
+    );
+});
