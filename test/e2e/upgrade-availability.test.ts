@@ -65,27 +65,26 @@ function get(url: string, timeoutMs: number): Promise<{ code: number; body: stri
 }
 
 /**
- * Counts, every `everyMs`, how many of `urls` answer as `answers` says, until stopped; a sample
- * starts every `everyMs` (or as soon as the one before ended, when that took longer).
+ * Starts a sample every `everyMs` until stopped, whether or not the ones before have answered
+ * (a request to a container being stopped may hang up to its 1 s timeout): each counts how many
+ * of `urls` answer as `answers` says.
  */
 function sampler(urls: string[], everyMs: number, answers: (reply: { code: number; body: string }) => boolean) {
   const samples: { at: number; up: number; tookMs: number }[] = [];
-  let running = true;
-  const done = (async () => {
-    while (running) {
-      const started = Date.now();
-      const replies = await Promise.all(urls.map((url) => get(url, 1000)));
-      const up = replies.filter((reply) => reply !== undefined && answers(reply)).length;
-      samples.push({ at: started, up, tookMs: Date.now() - started });
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, everyMs - (Date.now() - started))));
-    }
-  })();
+  const inFlight: Promise<void>[] = [];
+  const sample = async () => {
+    const started = Date.now();
+    const replies = await Promise.all(urls.map((url) => get(url, 1000)));
+    const up = replies.filter((reply) => reply !== undefined && answers(reply)).length;
+    samples.push({ at: started, up, tookMs: Date.now() - started });
+  };
+  const timer = setInterval(() => inFlight.push(sample()), everyMs);
+  inFlight.push(sample());
   return {
-    samples,
     async stop() {
-      running = false;
-      await done;
-      return samples;
+      clearInterval(timer);
+      await Promise.all(inFlight);
+      return samples.sort((a, b) => a.at - b.at);
     },
   };
 }
