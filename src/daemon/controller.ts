@@ -33,7 +33,7 @@ import { registerSecrets } from '../log/logger.js';
 import type { DesiredService, DesiredStack } from '../model/desired.js';
 import { formatDiagnostic } from '../model/diagnostics.js';
 import type { FileTree } from '../model/files.js';
-import type { HistoryEntry } from '../model/history.js';
+import { type ShownHistoryEntry, shownHistory } from '../model/history.js';
 import type { ObservedContainer, ObservedState } from '../model/observed.js';
 import { redactValue, stackSecretValues } from '../model/redact.js';
 import { formatOperation, type HostNote } from '../plan/index.js';
@@ -330,11 +330,11 @@ export class Controller implements ApiController {
   }
 
   /** The stack's history as the store has it; one that cannot be read is logged and shown empty. */
-  private async historyOf(stack: string): Promise<HistoryEntry[] | undefined> {
+  private async historyOf(stack: string): Promise<ShownHistoryEntry[] | undefined> {
     const store = this.options.history;
     if (!store) return undefined;
     try {
-      return await store.read(stack);
+      return shownHistory(await store.read(stack));
     } catch (err) {
       this.options.logger.error('a stack history cannot be read', { stack, error: err instanceof Error ? err.message : String(err) });
       return [];
@@ -456,7 +456,7 @@ export class Controller implements ApiController {
     });
   }
 
-  private record(outcome: StackOutcome, history: HistoryEntry[] | undefined): void {
+  private record(outcome: StackOutcome, history: ShownHistoryEntry[] | undefined): void {
     const { logger } = this.options;
     const name = outcome.stack;
     const stack = this.desired?.stacks.find((s) => s.name === name);

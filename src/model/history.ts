@@ -20,8 +20,15 @@ export interface HistoryEntry {
   cause: string;
   /**
    * A digest of the stack as rendered (sha256 of the desired state without its revision, in
-   * hex): two entries with the same digest applied the same configuration. It tells nothing
-   * of any answer.
+   * hex): two entries with the same digest applied the same configuration. Kept in the state
+   * directory only, never shown: with the answers in git, a weak password could be guessed from it.
    */
   digest: string;
+}
+
+/** An entry as the API and `corral history` show it. */
+export type ShownHistoryEntry = Omit<HistoryEntry, 'digest'>;
+
+export function shownHistory(entries: readonly HistoryEntry[]): ShownHistoryEntry[] {
+  return entries.map(({ digest: _kept, ...shown }) => shown);
 }

@@ -13,7 +13,7 @@
 
 import { type DesiredService, type DesiredStack, primaryServices } from '../model/desired.js';
 import type { Diagnostic } from '../model/diagnostics.js';
-import type { HistoryEntry } from '../model/history.js';
+import type { ShownHistoryEntry } from '../model/history.js';
 import { deploymentUnitId } from '../model/naming.js';
 import type { ObservedContainer, ObservedState } from '../model/observed.js';
 import type { StackPlacement } from '../model/placement.js';
@@ -101,7 +101,7 @@ export interface StackStatus {
   rescheduled?: RescheduledUnit[];
   events: StackEvent[];
   /** The revisions applied to the stack, oldest first, with their results (from the state directory; the daemon adds it). */
-  history?: HistoryEntry[];
+  history?: ShownHistoryEntry[];
   /** With leader election (`ha:`): the replica that answered, its role, and the replica that leads (when known). */
   leadership?: { replica: string; role: 'leader' | 'standby'; leader?: string };
 }

@@ -4,7 +4,7 @@
  * (or, with --server, as a running daemon reports them).
  */
 import type { ArgumentsCamelCase, Argv } from 'yargs';
-import type { HistoryEntry } from '../../model/history.js';
+import { type ShownHistoryEntry, shownHistory } from '../../model/history.js';
 import type { StackStatus } from '../../status/stack-status.js';
 import { type CommandBody, formatOption } from '../command-body.js';
 import { UsageError } from '../errors.js';
@@ -40,18 +40,18 @@ export const historyCommand: CommandBody<HistoryArgs> = {
   },
 };
 
-async function fromStateDir(stateDir: string, stack: string): Promise<{ entries: HistoryEntry[]; where: string }> {
+async function fromStateDir(stateDir: string, stack: string): Promise<{ entries: ShownHistoryEntry[]; where: string }> {
   const store = stackHistory(stateDir, false);
-  return { entries: await store.read(stack), where: store.describe(stack) };
+  return { entries: shownHistory(await store.read(stack)), where: store.describe(stack) };
 }
 
-async function fromDaemon(server: string, stack: string): Promise<{ entries: HistoryEntry[]; where: string }> {
+async function fromDaemon(server: string, stack: string): Promise<{ entries: ShownHistoryEntry[]; where: string }> {
   const status = (await fetchJson(new URL(`/api/v1/stacks/${encodeURIComponent(stack)}`, server).toString())) as StackStatus;
   return { entries: status.history ?? [], where: `the daemon at ${server} (it keeps one when started with a state directory)` };
 }
 
 /** One line per entry, oldest first: TIME, VERSION, COMMIT (12 characters), RESULT, CAUSE. */
-export function formatHistory(entries: readonly HistoryEntry[]): string {
+export function formatHistory(entries: readonly ShownHistoryEntry[]): string {
   const rows = entries.map((e) => [
     e.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
     e.version ?? '-',
