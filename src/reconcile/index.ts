@@ -37,7 +37,7 @@ import type { RollbacksStore } from '../state/rollbacks-store.js';
 import type { StackHistoryStore } from '../state/stack-history-store.js';
 import { gateVerdict } from '../status/container-health.js';
 import { type StackStatus, SyncStatus, stackStatus } from '../status/stack-status.js';
-import { type UpgradeStep, UpgradeSteps } from '../status/upgrade-steps.js';
+import { rollbackEnded, rollbackStarted, type UpgradeStep, UpgradeSteps } from '../status/upgrade-steps.js';
 import { recordHistory } from './history.js';
 import { type RevisionOutcome, revisionOutcome } from './outcome.js';
 import { failedUpgrades } from './rollback.js';
@@ -188,11 +188,13 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
     for (const [stack, record] of failures) {
       rolledBack.set(stack, record);
       await memory.rememberRollback(stack, record);
+      tell([rollbackStarted(stack, record)]);
     }
     const undo = await planNow({ ...options, only: [...failures.keys()] });
     // The rollback's own operations are no upgrade steps.
     const { onStart: _steps, ...rollbackOptions } = applyOptions;
     rollbackResults.push(...(await apply(undo.plan, { ...rollbackOptions, ...(input.onResult ? { onResult: input.onResult } : {}) })));
+    for (const stack of failures.keys()) tell([rollbackEnded(stack, rollbackResults)]);
   }
   const final = await planNow(options);
   const stacks = outcomes(

@@ -1,10 +1,12 @@
 /**
  * The steps of an upgrade as people follow them: a batch started, a batch passed its gate, a gate
- * failed, the upgrade of a service done, a pull that failed (so nothing was stopped). Read from
- * the plan's batches and gates (AwaitReady operations) as apply sends and finishes operations.
- * Pure: a plan in; each operation sent or finished in, the step it completes (if any) out.
+ * failed, the upgrade of a service done, a pull that failed (so nothing was stopped), the rollback
+ * of a failed upgrade begun and ended. Read from the plan's batches and gates (AwaitReady
+ * operations) as apply sends and finishes operations. Pure: a plan in; each operation sent or
+ * finished in, the step it completes (if any) out.
  */
 import type { OperationResult } from '../apply/index.js';
+import type { RollbackRecord } from '../model/upgrade.js';
 import type { Operation, Plan } from '../plan/types.js';
 
 export interface UpgradeStep {
@@ -99,4 +101,27 @@ export class UpgradeSteps {
 function prefix(batch: Batch): string {
   if (batch.batches === 0) return `upgrade of ${batch.service} (resumed)`;
   return `upgrade of ${batch.service}: batch ${batch.batch}/${batch.batches}`;
+}
+
+/** A failed upgrade is being rolled back. */
+export function rollbackStarted(stack: string, record: RollbackRecord): UpgradeStep {
+  return { stack, level: 'warn', message: `upgrade to ${record.template} ${record.version} failed (${record.cause}): rolling back` };
+}
+
+/** The rollback's own operations have run: the old containers are back, or what could not be done (the next pass goes on with it). */
+export function rollbackEnded(stack: string, results: readonly OperationResult[]): UpgradeStep {
+  const own = results.filter((r) => r.operation.stack === stack);
+  const failed = own.filter((r) => r.status === 'failed');
+  if (failed.length === 0)
+    return {
+      stack,
+      level: 'info',
+      message: `rolled back: the containers it ran are back (${own.length} operation${own.length === 1 ? '' : 's'})`,
+    };
+  const first = failed[0];
+  return {
+    stack,
+    level: 'warn',
+    message: `rollback incomplete: ${failed.length} of ${own.length} operations failed (${first?.operation.kind} ${first?.operation.target} on ${first?.operation.host}: ${first?.error ?? ''}); the next pass goes on with it`,
+  };
 }

@@ -1,10 +1,10 @@
-/** The steps of an upgrade as events: batch started, gate passed or failed, service done, a pull that failed. */
+/** The steps of an upgrade as events: batch started, gate passed or failed, service done, a pull that failed, a rollback. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { OperationResult } from '../../src/apply/index.js';
 import { plan } from '../../src/plan/index.js';
 import type { Operation } from '../../src/plan/types.js';
-import { UpgradeSteps } from '../../src/status/upgrade-steps.js';
+import { rollbackEnded, rollbackStarted, UpgradeSteps } from '../../src/status/upgrade-steps.js';
 import { host, IMAGE, live, placement, stack } from '../plan/fixtures.js';
 
 /** web at scale 3, image web:1 → web:2, batch_size 2: two batches (units 1+2, then 3). */
@@ -110,4 +110,32 @@ test('an upgrade resumed after an interruption: the gate of the unit already rep
     'upgrade of web: batch 1/1 passed its gate (shop-web-2 ready; the gate and the interval after it took 1.5 s)',
     'upgrade of web done: 1 batch',
   ]);
+});
+
+test('a rollback: begun with the version and the cause; ended with the old containers back, or with what failed', () => {
+  const record = {
+    key: 'k',
+    template: 'hello-web',
+    version: '1.1.0',
+    revision: 'abc',
+    cause: 'AwaitReady shop-web-1 on h1: shop-web-1 not ready within 60 s: exited (3)',
+    time: '2026-11-29T23:00:00.000Z',
+  };
+  assert.deepEqual(rollbackStarted('shop', record), {
+    stack: 'shop',
+    level: 'warn',
+    message: 'upgrade to hello-web 1.1.0 failed (AwaitReady shop-web-1 on h1: shop-web-1 not ready within 60 s: exited (3)): rolling back',
+  });
+  const p = upgradePlan();
+  const [first, second] = p.operations as [Operation, Operation];
+  const other = { ...first, stack: 'other' };
+  assert.deepEqual(rollbackEnded('shop', [ok(first), ok(second), ok(other)]), {
+    stack: 'shop',
+    level: 'info',
+    message: 'rolled back: the containers it ran are back (2 operations)',
+  });
+  assert.equal(
+    rollbackEnded('shop', [ok(first), { operation: second, status: 'failed', error: 'no such container', durationMs: 1 }]).message,
+    `rollback incomplete: 1 of 2 operations failed (${second.kind} ${second.target} on ${second.host}: no such container); the next pass goes on with it`,
+  );
 });
