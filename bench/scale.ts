@@ -2,14 +2,16 @@
  * `npm run bench:scale -- --stacks N --hosts H [--runs R]`: schedule + plan of N synthetic stacks
  * (bench/synthetic.ts) on H hosts, in process, no Docker.
  *  - cold: every host empty, every container to create;
- *  - no-op: the cold plan applied in memory and planned again, which must give 0 operations.
+ *  - no-op: the cold plan applied in memory and planned again, which must give 0 operations;
+ *  - no-op, steady: the same, with the container specs kept from an earlier plan of the same
+ *    desired stacks (a SpecCache), as `corral run` plans between two revisions.
  * Prints the schedule / plan split per case, then as its last line
- * `{"stacks":N,"hosts":H,"coldMs":…,"noopMs":…,"peakRssMB":…}` (medians of R runs; peak RSS of the process).
+ * `{"stacks":N,"hosts":H,"coldMs":…,"noopMs":…,"noopSteadyMs":…,"peakRssMB":…}` (medians of R runs; peak RSS of the process).
  */
 import { parseArgs } from 'node:util';
 import type { DesiredStack } from '../src/model/desired.js';
 import type { ObservedState } from '../src/model/observed.js';
-import { type Plan, plan } from '../src/plan/index.js';
+import { type Plan, plan, SpecCache } from '../src/plan/index.js';
 import { scheduleStacks } from '../src/schedule/index.js';
 import { median } from './doc.js';
 import { applyInMemory, syntheticHosts, syntheticStacks } from './synthetic.js';
@@ -40,12 +42,12 @@ interface Timing {
   operations: number;
 }
 
-function scheduleAndPlan(desired: readonly DesiredStack[], observed: ObservedState): { timing: Timing; plan: Plan } {
+function scheduleAndPlan(desired: readonly DesiredStack[], observed: ObservedState, specCache?: SpecCache): { timing: Timing; plan: Plan } {
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const placements = scheduleStacks(desired, observed.hosts);
   const scheduled = performance.now();
-  const result = plan(desired, placements, observed, { prune: true });
+  const result = plan(desired, placements, observed, specCache ? { prune: true, specCache } : { prune: true });
   const planned = performance.now();
   const cpu = process.cpuUsage(cpuBefore);
   const timing = {
@@ -58,14 +60,17 @@ function scheduleAndPlan(desired: readonly DesiredStack[], observed: ObservedSta
   return { timing, plan: result };
 }
 
-/** `runs` timings, and the plan of the first run (the others are dropped at once, so that they do not weigh on the next). */
-function measure(desired: readonly DesiredStack[], observed: ObservedState): { timings: Timing[]; plan: Plan } {
+/**
+ * `runs` timings, and the plan of the first run (the others are dropped at once, so that they do not weigh on the next).
+ * With `specCache`, every run plans with it (filled by an earlier plan); without, each run starts with none.
+ */
+function measure(desired: readonly DesiredStack[], observed: ObservedState, specCache?: SpecCache): { timings: Timing[]; plan: Plan } {
   globalThis.gc?.();
-  const first = scheduleAndPlan(desired, observed);
+  const first = scheduleAndPlan(desired, observed, specCache);
   const timings = [first.timing];
   while (timings.length < runs) {
     globalThis.gc?.();
-    timings.push(scheduleAndPlan(desired, observed).timing);
+    timings.push(scheduleAndPlan(desired, observed, specCache).timing);
   }
   return { timings, plan: first.plan };
 }
@@ -96,5 +101,21 @@ const noopMs = summary('no-op', noop.timings);
 const leftover = noop.plan.operations.length;
 if (leftover !== 0) throw new Error(`the no-op plan has ${leftover} operations, e.g. ${JSON.stringify(noop.plan.operations[0])}`);
 
+// The daemon's pass before this one planned the same stacks: its specs are in the cache (not timed).
+const specCache = new SpecCache();
+plan(desired, scheduleStacks(desired, converged.hosts), converged, { prune: true, specCache });
+const steady = measure(desired, converged, specCache);
+const noopSteadyMs = summary('no-op, steady (specs kept from the previous pass)', steady.timings);
+if (steady.plan.operations.length !== 0) throw new Error(`the steady no-op plan has ${steady.plan.operations.length} operations`);
+
 const peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
-console.log(JSON.stringify({ stacks: stackCount, hosts: hostCount, coldMs: Math.round(coldMs), noopMs: Math.round(noopMs), peakRssMB }));
+console.log(
+  JSON.stringify({
+    stacks: stackCount,
+    hosts: hostCount,
+    coldMs: Math.round(coldMs),
+    noopMs: Math.round(noopMs),
+    noopSteadyMs: Math.round(noopSteadyMs),
+    peakRssMB,
+  }),
+);

@@ -36,7 +36,7 @@ import type { FileTree } from '../model/files.js';
 import { type ShownHistoryEntry, shownHistory } from '../model/history.js';
 import type { ObservedContainer, ObservedState } from '../model/observed.js';
 import { redactValue, stackSecretValues } from '../model/redact.js';
-import { formatOperation, type HostNote } from '../plan/index.js';
+import { formatOperation, type HostNote, SpecCache } from '../plan/index.js';
 import {
   clientsFor,
   type DockerClients,
@@ -96,6 +96,8 @@ export class Controller implements ApiController {
   private readonly events = new Map<string, StackEvent[]>();
   private readonly appliedFingerprints = new Map<string, string>();
   private desired?: DesiredState;
+  /** Container specs of the current desired stacks, kept between passes (a new revision's stacks get their own). */
+  private readonly specCache = new SpecCache();
   private statusChanges = 0;
   /** The files of the last revision read. */
   private files?: FileTree;
@@ -512,6 +514,7 @@ export class Controller implements ApiController {
       ...(this.fetchError ? { fetchError: this.fetchError } : {}),
       ...(memory ? { memory } : {}),
       now: () => new Date(this.clock.now()),
+      specCache: this.specCache,
     };
   }
 

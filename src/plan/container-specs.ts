@@ -6,7 +6,13 @@
  * join); its config hash, of the whole create request, is per instance. Each instance gets its
  * own top level of the create body and its own labels; the
  * nested parts (HostConfig, Cmd, …) are shared between the instances' operations, so nothing
- * may change a plan's create bodies in place (apply and redaction do not). Pure.
+ * may change a plan's create bodies in place (apply and redaction do not).
+ *
+ * A SpecCache keeps the specs between plans of the same desired stacks (the passes of `corral run`
+ * between two revisions, the plan before and after an apply): a spec depends only on its stack,
+ * service, instance and the host's networking, so a stack that was planned before is not built and
+ * hashed again. It is keyed by the stack object, which must not change while the cache is in use
+ * (a new revision renders new stacks, and the old ones' specs go with them). Pure.
  */
 import type { DesiredService, DesiredStack } from '../model/desired.js';
 import { SchedulingLabel } from '../model/labels.js';
@@ -18,23 +24,48 @@ import type { ContainerCreateSpec } from './types.js';
 /** Keys whose value names containers of the unit, so that the spec depends on the instance. */
 const UNIT_REFERENCES = ['volumes_from', 'network_mode', 'net'];
 
+/** Specs by stack, service and `<networking>#<instance>`, kept from one plan to the next. */
+export class SpecCache {
+  private readonly byStack = new WeakMap<DesiredStack, Map<DesiredService, Map<string, ContainerPlanSpec>>>();
+
+  /** The specs of the service's instances, by `<networking>#<instance>`. */
+  of(stack: DesiredStack, service: DesiredService): Map<string, ContainerPlanSpec> {
+    let byService = this.byStack.get(stack);
+    if (!byService) this.byStack.set(stack, (byService = new Map()));
+    let specs = byService.get(service);
+    if (!specs) byService.set(service, (specs = new Map()));
+    return specs;
+  }
+}
+
 export class ContainerSpecs {
   /** Stack → service → the host's networking (networkingKey) → the first spec. */
   private readonly first = new Map<DesiredStack, Map<DesiredService, Map<string, ContainerPlanSpec>>>();
   private readonly hashMemo = new HashMemo();
 
-  /** The spec `containerSpec(ctx)` gives, reusing the service's first spec on hosts of the same networking when it can. */
+  /** `cache`: specs of earlier plans of the same stacks; a new one (for this plan alone) by default. */
+  constructor(private readonly cache: SpecCache = new SpecCache()) {}
+
+  /** The spec `containerSpec(ctx)` gives: from the cache, or made (from the service's first spec when it can) and cached. */
   spec(ctx: ContainerContext): ContainerPlanSpec {
+    const networking = networkingKey(ctx);
+    const cached = this.cache.of(ctx.stack, ctx.service);
+    const key = `${networking}#${ctx.instance}`;
+    let spec = cached.get(key);
+    if (!spec) cached.set(key, (spec = this.make(ctx, networking)));
+    return spec;
+  }
+
+  private make(ctx: ContainerContext, networking: string): ContainerPlanSpec {
     if (refersToUnit(ctx.service)) return containerSpec(ctx, this.hashMemo);
     let byService = this.first.get(ctx.stack);
     if (!byService) this.first.set(ctx.stack, (byService = new Map()));
     let byNetworking = byService.get(ctx.service);
     if (!byNetworking) byService.set(ctx.service, (byNetworking = new Map()));
-    const key = networkingKey(ctx);
-    const first = byNetworking.get(key);
+    const first = byNetworking.get(networking);
     if (!first) {
       const spec = containerSpec(ctx, this.hashMemo);
-      byNetworking.set(key, spec);
+      byNetworking.set(networking, spec);
       return spec;
     }
     return forInstance(first, ctx, this.hashMemo);

@@ -92,16 +92,28 @@ export function changedKeys(before: Record<string, string>, after: Record<string
   return [...all].filter((key) => before[key] !== after[key]).sort();
 }
 
-/** JSON with object keys sorted at every level, so equal values hash equally. */
+/**
+ * JSON with object keys sorted at every level, so equal values hash equally. Written as loops
+ * that append to one string (no entries, filter, map and join arrays per object): a plan makes
+ * this text for every container it hashes.
+ */
 export function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((item) => stableJson(item ?? null)).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) {
+    let text = '[';
+    for (let i = 0; i < value.length; i++) text += (i === 0 ? '' : ',') + stableJson(value[i] ?? null);
+    return `${text}]`;
   }
-  return JSON.stringify(value ?? null);
+  const record = value as Record<string, unknown>;
+  // Code-unit order, as `<` compares keys.
+  const keys = Object.keys(record).sort();
+  let text = '{';
+  for (const key of keys) {
+    const item = record[key];
+    if (item === undefined) continue;
+    text += `${text.length === 1 ? '' : ','}${JSON.stringify(key)}:${stableJson(item)}`;
+  }
+  return `${text}}`;
 }
 
 // crypto.hash (Node ≥ 20.12) digests in one call, without a Hash object per text.

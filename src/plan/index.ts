@@ -1,4 +1,5 @@
 export { type ContainerPlanSpec, containerSpec, stackNetworkName, stackVolumeName } from './container-spec.js';
+export { SpecCache } from './container-specs.js';
 export { formatOperation, formatPlan } from './format.js';
 export { configHash, stableJson } from './hash.js';
 export { overlayNetworkName } from './networks.js';

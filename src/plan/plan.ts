@@ -26,7 +26,7 @@ import type { HeldInstance, StackPlacement, UnitInstance } from '../model/placem
 import { checkedHealth, isRecovering } from '../status/container-health.js';
 import { formatDuration } from '../util/duration.js';
 import type { ContainerPlanSpec } from './container-spec.js';
-import { ContainerSpecs } from './container-specs.js';
+import { ContainerSpecs, type SpecCache } from './container-specs.js';
 import { changedKeys, parseKeyHashes } from './hash.js';
 import { NetworkBook, type NetworkPlace, type NewOperation } from './network-book.js';
 import { externalLinksOf, type NetworkDriver, networkNameFor, overlayNetworkName, serviceAliases, stackNetworkName } from './networks.js';
@@ -61,6 +61,8 @@ export interface PlanOptions {
    * containers and tries no upgrade; any change of the stack tries again.
    */
   rolledBack?: ReadonlyMap<string, RollbackRecord>;
+  /** Container specs of earlier plans of the same desired stacks, reused and added to (see container-specs.ts). */
+  specCache?: SpecCache;
 }
 
 const idNumber = (id: string) => Number(id.slice(1));
@@ -99,7 +101,7 @@ export function plan(
   const ops = new Operations();
   const stacks: StackPlan[] = [];
   const index = new ObservedIndex(observed);
-  const specs = new ContainerSpecs();
+  const specs = new ContainerSpecs(options.specCache);
   const failed = new Set(options.failedStacks ?? []);
   const only = options.only ? new Set(options.only) : undefined;
   const desiredByName = firstByName(desired, (s) => s.name);

@@ -28,7 +28,7 @@ import type { ObservedContainer, ObservedState } from '../model/observed.js';
 import type { StackPlacement } from '../model/placement.js';
 import type { RollbackRecord } from '../model/upgrade.js';
 import { dockerClient, OBSERVE_TIMEOUT_MS, observe, toObservedContainer } from '../observe/index.js';
-import { type PlanOptions, plan } from '../plan/index.js';
+import { type PlanOptions, plan, SpecCache } from '../plan/index.js';
 import type { Plan, PlanNote } from '../plan/types.js';
 import { type ScheduleOptions, scheduleStacks } from '../schedule/index.js';
 import { type MovedInstance, rememberPass } from '../state/known-hosts.js';
@@ -86,6 +86,11 @@ export interface ReconcileInput {
   watchHealth?: (container: ObservedContainer, service: DesiredService | undefined) => ObservedContainer;
   /** Why the repository cannot be read right now, for the status. */
   fetchError?: string;
+  /**
+   * Container specs kept between passes over the same desired stacks (the daemon's); without it,
+   * the pass keeps them only between its plan before and its plan after the apply.
+   */
+  specCache?: SpecCache;
 }
 
 export interface DockerClients {
@@ -140,6 +145,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
     failedStacks: (input.failed ?? []).map((f) => f.stack),
     ...(input.only ? { only: input.only } : {}),
     rolledBack,
+    specCache: input.specCache ?? new SpecCache(),
   };
   const look = async () => {
     const observed = await observe(input.hosts, { clients: clients.observe });

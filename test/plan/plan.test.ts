@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { DesiredStack } from '../../src/model/desired.js';
 import type { ObservedHost } from '../../src/model/observed.js';
 import type { StackPlacement } from '../../src/model/placement.js';
-import { formatPlan, type PlanOptions, plan } from '../../src/plan/index.js';
+import { formatPlan, type PlanOptions, plan, SpecCache } from '../../src/plan/index.js';
 import { host, IMAGE, live, placement, stack } from './fixtures.js';
 
 function planText(
@@ -36,6 +36,36 @@ test('a converged stack has no changes', () => {
       [host('h1', { networks: ['corral-web'], containers: live(web, 'app', 1, 'h1') })],
     ),
     'stack web: no changes\n',
+  );
+});
+
+test('specs kept from an earlier plan of the same stacks give the same plan, without being made again; a changed stack gets new ones', () => {
+  const desired = stack('web', { app: { ports: ['8080:80'], scale: 2 }, log: { command: 'sleep 1' } });
+  const placements = [
+    placement('web', [
+      ['app', 1, 'h1'],
+      ['app', 2, 'h2'],
+      ['log', 1, 'h1'],
+    ]),
+  ];
+  const hosts = [host('h1'), host('h2')];
+  const specCache = new SpecCache();
+  const fresh = plan([desired], placements, { hosts }, { prune: true });
+  const first = plan([desired], placements, { hosts }, { prune: true, specCache });
+  const again = plan([desired], placements, { hosts }, { prune: true, specCache });
+  assert.deepEqual(first, fresh);
+  assert.deepEqual(again, fresh);
+  const creates = (p: typeof fresh) => p.operations.flatMap((op) => (op.kind === 'CreateContainer' ? [op.container] : []));
+  assert.equal(creates(again).length, 3);
+  for (const [at, body] of creates(again).entries()) assert.equal(body, creates(first)[at], 'the same create body, from the cache');
+
+  const changed = stack('web', { app: { ports: ['8080:80'], scale: 2, image: 'busybox:2' }, log: { command: 'sleep 1' } });
+  const observed = {
+    hosts: [host('h1', { containers: [...live(desired, 'app', 1, 'h1'), ...live(desired, 'log', 1, 'h1')] }), host('h2')],
+  };
+  assert.deepEqual(
+    plan([changed], placements, observed, { prune: true, specCache }),
+    plan([changed], placements, observed, { prune: true }),
   );
 });
 
