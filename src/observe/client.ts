@@ -5,8 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Agent } from 'node:http';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type { DockerEndpoint } from '../config/config.js';
+import DockerClient from './dockerode.js';
 import { sshAgent } from './ssh.js';
 
 export interface ClientOptions {
@@ -18,10 +19,10 @@ export function dockerClient(endpoint: DockerEndpoint, options: ClientOptions = 
   const timeout = options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs };
   switch (endpoint.kind) {
     case 'unix':
-      return new Docker({ socketPath: endpoint.socketPath, ...timeout });
+      return new DockerClient({ socketPath: endpoint.socketPath, ...timeout });
     case 'tcp':
-      if (!endpoint.tls) return new Docker({ protocol: 'http', host: endpoint.host, port: endpoint.port, ...timeout });
-      return new Docker({
+      if (!endpoint.tls) return new DockerClient({ protocol: 'http', host: endpoint.host, port: endpoint.port, ...timeout });
+      return new DockerClient({
         protocol: 'https',
         host: endpoint.host,
         port: endpoint.port,
@@ -32,7 +33,7 @@ export function dockerClient(endpoint: DockerEndpoint, options: ClientOptions = 
       });
     case 'ssh':
       // Plain HTTP through an agent whose connections are ssh sessions; host and port only name the target.
-      return new Docker(viaAgent({ protocol: 'http', host: endpoint.host, port: endpoint.port, ...timeout }, sshAgent(endpoint)));
+      return new DockerClient(viaAgent({ protocol: 'http', host: endpoint.host, port: endpoint.port, ...timeout }, sshAgent(endpoint)));
   }
 }
 

@@ -9,11 +9,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
+import { createRequire } from 'node:module';
 import { type Socket, connect as tcpConnect } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { type ClientChannel, type ConnectConfig, Client as SshClient } from 'ssh2';
+import type { ClientChannel, ConnectConfig, Client as SshClient } from 'ssh2';
 import type { DockerEndpoint } from '../config/config.js';
 import { checkHostKey } from './known-hosts.js';
 
@@ -26,6 +27,9 @@ const IDLE_CLOSE_MS = 5_000;
 const KEEPALIVE_MS = 15_000;
 /** OpenSSH allows 10 sessions on one connection (MaxSessions); more requests wait for a free one. */
 const MAX_CHANNELS = 8;
+
+/** ssh2 (and its crypto binding) loads when a first ssh host is dialled, not with every command. */
+const loadSsh2 = () => createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
 
 /** A connection problem with a sentence an operator can act on. */
 export class SshTransportError extends Error {
@@ -143,7 +147,7 @@ class SshSession {
     // TCP keep-alive, not ssh2's keepaliveInterval: its timer would keep an idle process alive.
     const socket = tcpConnect(this.endpoint.port, this.endpoint.host).setKeepAlive(true, KEEPALIVE_MS);
     this.socket = socket;
-    const client = new SshClient();
+    const client = new (loadSsh2().Client)();
     let hostKeyProblem: string | undefined;
     return new Promise<SshClient>((resolve, reject) => {
       const fail = (err: Error & { level?: string }) => {
