@@ -191,12 +191,13 @@ test('a bump to a version whose health check never passes: rolled back to the sa
 });
 
 test('SIGKILL of corral run in the middle of an upgrade, 5 rounds: each ends upgraded or rolled back, with exactly the desired set', async () => {
+  // Each round kills the daemon once the named unit's old container is kept (its batch under way), after a pause.
   const rounds = [
-    { title: 'two', serve: '', expect: 'Synced' },
-    { title: 'three', serve: 'sleep 3600', expect: 'RolledBack' },
-    { title: 'four', serve: '', expect: 'Synced' },
-    { title: 'five', serve: 'sleep 3601', expect: 'RolledBack' },
-    { title: 'six', serve: '', expect: 'Synced' },
+    { title: 'two', serve: '', expect: 'Synced', killAt: 1, pauseMs: 0 },
+    { title: 'three', serve: 'sleep 3600', expect: 'RolledBack', killAt: 1, pauseMs: 700 },
+    { title: 'four', serve: '', expect: 'Synced', killAt: 2, pauseMs: 300 },
+    { title: 'five', serve: 'sleep 3601', expect: 'RolledBack', killAt: 1, pauseMs: 4000 },
+    { title: 'six', serve: '', expect: 'Synced', killAt: 3, pauseMs: 1500 },
   ] as const;
   const stackFile = (title: string, serve: string) =>
     `template: web\nversion: "1"\nanswers:\n  title: ${title}\n${serve ? `  serve: ${serve}\n` : ''}`;
@@ -207,11 +208,9 @@ test('SIGKILL of corral run in the middle of an upgrade, 5 rounds: each ends upg
   for (const [index, round] of rounds.entries()) {
     const started = Date.now();
     const revision = remote.write('stacks/upg-kill/stack.yml', stackFile(round.title, round.serve)).push(`upg-kill ${round.title}`);
-    // Kill once the upgrade is under way (a kept container exists), after a further pause that differs per round.
-    await waitFor(`round ${index + 1}: the upgrade under way`, 60_000, async () =>
-      (await liveOf('upg-kill')).some((c) => c.name.endsWith('-prev')),
-    );
-    const pauseMs = [0, 700, 1500, 2500, 3500][index] ?? 0;
+    const kept = `upg-kill-web-${round.killAt}-prev`;
+    await waitFor(`round ${index + 1}: ${kept} kept`, 120_000, async () => (await liveOf('upg-kill')).some((c) => c.name === kept), 100);
+    const pauseMs = round.pauseMs;
     await new Promise((resolve) => setTimeout(resolve, pauseMs));
     const killedWith = (await liveOf('upg-kill')).map((c) => `${c.name}${c.running ? '' : '(stopped)'}`).join(' ');
     await daemon.stop('SIGKILL');
@@ -254,7 +253,7 @@ test('SIGKILL of corral run in the middle of an upgrade, 5 rounds: each ends upg
       );
     }
     report.push(
-      `round ${index + 1}: killed ${pauseMs} ms into the upgrade with [${killedWith}] → ${status.sync} in ${Date.now() - started} ms`,
+      `round ${index + 1}: killed ${pauseMs} ms after ${kept} appeared, with [${killedWith}] → ${status.sync} in ${Date.now() - started} ms`,
     );
   }
   assert.equal((await liveOf('upg-kill'))[0]?.revision, good);
