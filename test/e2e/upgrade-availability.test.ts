@@ -4,7 +4,8 @@
  * title and reverted, answers on at least one published port at every 50 ms sample; the bundled
  * etcd, upgraded 3.4.0 → 3.4.1 one member at a time, has at least 2 of 3 members healthy at every
  * 100 ms sample. The bump and the revert are both in `corral history` (from the state directory
- * and from the daemon), and each upgrade step is an event of the stack.
+ * and from the daemon), and so is a bump to an image that does not exist (RolledBack, the same
+ * containers serving) and its revert (nothing changed); each upgrade step is an event of the stack.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -17,7 +18,7 @@ import type { HostConfig } from '../../src/config/config.js';
 import type { HistoryEntry } from '../../src/model/history.js';
 import type { StackStatus } from '../../src/status/stack-status.js';
 import { Daemon, freePort, GitRemote, ROOT, waitFor } from './daemon-harness.js';
-import { ensureFleet } from './fleet.js';
+import { ensureFleet, REGISTRY } from './fleet.js';
 import { cleanup, fleetHosts } from './sync-repo.js';
 
 const WEB = 'ua-web';
@@ -180,6 +181,43 @@ test('hello-web at scale 2 on two hosts: a new title (1.0.0 → 1.1.0), then its
   t.diagnostic(`corral history ${WEB}:\n${table.stdout}`);
   const fromDaemon = corralHistory(WEB, '--server', daemon.url, '--format', 'json');
   assert.deepEqual(JSON.parse(fromDaemon.stdout), entries);
+});
+
+test('hello-web bumped to an image that does not exist: RolledBack in corral history with the pull error, the same containers serving; its revert changes nothing', async () => {
+  const before = await daemon.stack(WEB);
+  const seen = before?.history?.length ?? 0;
+  assert.ok(seen > 0, 'runs after the test above, on its stack');
+  const containers = before?.services[0]?.containers.map((c) => `${c.name} ${c.startedAt}`).sort();
+  const port = before?.endpoints[0]?.port;
+  const missing = `${REGISTRY}/corral/does-not-exist:1`;
+  const bad = remote
+    .write(
+      `stacks/${WEB}/stack.yml`,
+      `template: hello-web\nversion: 1.0.0\nanswers:\n  scale: 2\n  public_port: ${port}\n  image: ${missing}\n`,
+    )
+    .push('hello-web on an image that does not exist');
+  const rolledBack = await waitFor('the bad image RolledBack in the history', 60_000, async () => {
+    const status = await daemon.stack(WEB);
+    return status?.history?.length === seen + 1 && status.sync === 'RolledBack' ? status : undefined;
+  }).catch((err: Error) => explain(err, WEB));
+  const entry = rolledBack.history?.at(-1);
+  assert.deepEqual([entry?.version, entry?.commit, entry?.result], ['1.0.0', bad, 'RolledBack']);
+  assert.match(entry?.cause ?? '', new RegExp(`PullImage ${missing.replace(/[.]/g, '\\.')} on h\\d`));
+  assert.deepEqual(
+    rolledBack.services[0]?.containers.map((c) => `${c.name} ${c.startedAt}`).sort(),
+    containers,
+    'the same containers, never restarted',
+  );
+  const revert = remote.revert();
+  const reverted = await waitFor('the revert in the history', 60_000, async () => {
+    const status = await daemon.stack(WEB);
+    return status?.history?.length === seen + 2 && status.sync === 'Synced' ? status : undefined;
+  }).catch((err: Error) => explain(err, WEB));
+  assert.deepEqual(
+    [reverted.history?.at(-1)?.commit, reverted.history?.at(-1)?.result, reverted.history?.at(-1)?.cause],
+    [revert, 'Synced', 'no container changed'],
+  );
+  assert.deepEqual(reverted.services[0]?.containers.map((c) => `${c.name} ${c.startedAt}`).sort(), containers);
 });
 
 test('the bundled etcd upgraded 3.4.0 → 3.4.1 one member at a time: at least 2 of 3 members healthy at every 100 ms sample', async (t) => {

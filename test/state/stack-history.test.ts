@@ -107,6 +107,24 @@ test('a failed upgrade records the error, with secret answers masked; a removal 
   assert.equal(unrendered?.cause, 'cannot be rendered: stacks/shop/stack.yml:3: answer x: not an int');
 });
 
+test('a rolled-back upgrade: RolledBack with what failed; the passes after it add nothing, its revert does', () => {
+  const cause = 'PullImage web:9 on h1: manifest unknown';
+  const rolled = historyEntryOf(
+    pass({
+      desired: shop('1.1.0'),
+      status: status('RolledBack', `upgrade to shop 1.1.0 failed and was rolled back: ${cause}`, cause),
+      operations: [done('PullImage', 'web:9', 'missing on h1', '', 'failed')],
+    }),
+  );
+  assert.deepEqual([rolled?.version, rolled?.result, rolled?.cause], ['1.1.0', 'RolledBack', cause]);
+  const again = historyEntryOf(pass({ desired: shop('1.1.0'), status: status('RolledBack', 'x', cause) }));
+  assert.ok(rolled && again);
+  assert.equal(worthKeeping(rolled, again), false, 'the rolled-back revision is not tried again: nothing new');
+  const revert = historyEntryOf(pass({ desired: shop('1.0.0') }));
+  assert.ok(revert);
+  assert.deepEqual([revert.result, revert.cause, worthKeeping(rolled, revert)], ['Synced', 'no container changed', true]);
+});
+
 test('the digest follows the configuration, not the revision nor the answer values in clear', () => {
   const a = historyEntryOf(pass({ desired: shop('1.0.0') }));
   const sameConfigNewCommit = historyEntryOf(
