@@ -127,11 +127,13 @@ function changesOf(operations: readonly OperationResult[]): string {
   const unitsMade = new Set(creates.map((op) => op.unit ?? op.target));
   const replaced = creates.filter((op) => unitsLeft.has(op.unit ?? op.target)).length;
   const created = creates.length - replaced;
-  const removed = new Set(removals.filter((op) => !unitsMade.has(op.unit ?? op.target)).map((op) => op.target)).size;
+  // A replaced unit's removals say how the old container went (kept, then removed): its create says why.
+  const gone = removals.filter((op) => !unitsMade.has(op.unit ?? op.target));
+  const removed = new Set(gone.map((op) => op.target)).size;
   const total = replaced + created + removed;
   if (total === 0) return 'no container changed';
   const counts = [replaced ? `${replaced} replaced` : '', created ? `${created} created` : '', removed ? `${removed} removed` : ''];
-  const causes = [...new Set([...creates, ...removals].map((op) => op.cause))];
+  const causes = [...new Set([...creates, ...gone].map((op) => op.cause))];
   const shown = causes.slice(0, 3).join('; ') + (causes.length > 3 ? `; and ${causes.length - 3} more` : '');
   return `${total} container${total === 1 ? '' : 's'}: ${counts.filter(Boolean).join(', ')} (${shown})`;
 }

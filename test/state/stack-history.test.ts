@@ -62,7 +62,7 @@ test('an applied upgrade: template, version, commit, Synced, and how many contai
       operations: [
         done('PullImage', 'web:2', 'missing on h1', ''),
         done('StopContainer', 'shop-web-1', 'config changed: image'),
-        done('RemoveContainer', 'shop-web-1', 'config changed: image'),
+        done('RemoveContainer', 'shop-web-1-prev', 'kept during the upgrade; the upgrade is done', 'shop-web-1'),
         done('CreateContainer', 'shop-web-1', 'config changed: image'),
         done('StartContainer', 'shop-web-1', 'config changed: image'),
         done('CreateContainer', 'shop-web-2', 'scale 1 → 2'),
