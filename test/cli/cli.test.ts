@@ -309,6 +309,7 @@ test('every command has --help', () => {
     ['--help'],
     ['validate', '--help'],
     ['render', '--help'],
+    ['history', '--help'],
     ['catalog', 'check', '--help'],
     ['catalog', 'show', '--help'],
     ['secret', 'keygen', '--help'],
