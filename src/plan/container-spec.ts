@@ -3,8 +3,9 @@
  * Every compose key is either applied (and hashed), or reported as a warning: nothing is
  * dropped silently. References inside a deployment unit (volumes_from, network_mode
  * container:/service:, v1 `net:`) resolve to the unit's own container names. The stack
- * network (a host bridge or the swarm's overlay) and other stacks' networks joined for
- * external_links are part of the request and of the hash (./networks.ts).
+ * network (a host bridge or the swarm's overlay), other stacks' networks joined for
+ * external_links and the /etc/hosts names of host-network services are part of the request and
+ * of the hash (./networks.ts, ./host-names.ts).
  */
 import type { DesiredService, DesiredStack } from '../model/desired.js';
 import { CorralLabel, SchedulingLabel } from '../model/labels.js';
@@ -40,6 +41,8 @@ export interface ContainerContext {
    * that are in the repository. A linked stack missing here is not joined (and not in the hash).
    */
   externalNetworks?: ReadonlyMap<string, string>;
+  /** `name:address` lines for /etc/hosts: the names of `net: host` services this container reaches (./host-names.ts). */
+  hostNames?: readonly string[];
 }
 
 export interface ContainerPlanSpec {
@@ -284,6 +287,8 @@ export function containerSpec(ctx: ContainerContext, hashMemo?: HashMemo): Conta
   const driver = ctx.networkDriver ?? 'bridge';
   if (network) keyInputs['aliases'] = aliasesOf(ctx);
   if (network && driver === 'overlay') keyInputs['network'] = driver;
+  const hostNames = network ? addHostNames(b, ctx.hostNames ?? []) : [];
+  if (hostNames.length > 0) keyInputs['host_names'] = hostNames;
   const joins = network ? externalJoins(ctx) : [];
   if (externalLinksOf(service, stack.name).length > 0) {
     if (network) keyInputs['external_links'] = joins;
@@ -385,6 +390,18 @@ function externalJoins(ctx: ContainerContext): NetworkJoin[] {
     else joins.push({ network, stack: link.stack, links: [externalLinkTarget(link)] });
   }
   return joins;
+}
+
+/**
+ * The names of host-network services, after the service's own extra_hosts (a name it sets
+ * itself is left to it: /etc/hosts answers with the first line). Returns the entries added.
+ */
+function addHostNames(b: Builder, hostNames: readonly string[]): string[] {
+  const own = (b.host['ExtraHosts'] as string[] | undefined) ?? [];
+  const named = new Set(own.map((entry) => entry.split(':')[0]));
+  const added = hostNames.filter((entry) => !named.has(entry.split(':')[0]));
+  if (added.length > 0) b.host['ExtraHosts'] = [...own, ...added];
+  return added;
 }
 
 function joinNetwork(b: Builder, name: string): string | undefined {

@@ -72,10 +72,13 @@ export class ContainerSpecs {
   }
 }
 
-/** What of a container's spec depends on its host: the kind of stack network and the other stacks' networks it may join. */
+/**
+ * What of a container's spec depends on its host: the kind of stack network and the other
+ * stacks' networks it may join (and, the same on every host, the host-network names it gets).
+ */
 function networkingKey(ctx: ContainerContext): string {
   const external = ctx.externalNetworks ? [...ctx.externalNetworks].map(([stack, network]) => `${stack}=${network}`).join(',') : '';
-  return `${ctx.networkDriver ?? 'bridge'}|${external}`;
+  return `${ctx.networkDriver ?? 'bridge'}|${external}|${(ctx.hostNames ?? []).join(',')}`;
 }
 
 function refersToUnit(service: DesiredService): boolean {

@@ -15,7 +15,8 @@
  * Docker link `<service>.<stack>:<alias>` that only this container resolves: the other stack's
  * containers are not changed, and no other container of either stack gains a way in.
  */
-import type { DesiredService } from '../model/desired.js';
+import type { DesiredService, DesiredStack } from '../model/desired.js';
+import type { StackPlacement } from '../model/placement.js';
 
 export type NetworkDriver = 'bridge' | 'overlay';
 
@@ -88,6 +89,37 @@ export function serviceAliases(stack: string, service: DesiredService, linkAlias
 /** The Docker link that lets one container resolve `alias` to every container of another stack's service. */
 export function externalLinkTarget(link: ExternalLink): string {
   return `${link.service}.${link.stack}:${link.alias}`;
+}
+
+/** The service's `network_mode` (or v1 `net`); '' when it sets none. */
+export function networkModeOf(service: DesiredService): string {
+  return String(service.compose['network_mode'] ?? service.compose['net'] ?? '');
+}
+
+/** A service on its host's network (`net: host`): reached at its host's address. */
+export function onHostNetwork(service: DesiredService): boolean {
+  return networkModeOf(service) === 'host';
+}
+
+/** A service on the stack network: not on the host's network, not sharing another container's. */
+export function onStackNetwork(service: DesiredService): boolean {
+  const mode = networkModeOf(service);
+  return !['host', 'none', 'bridge'].includes(mode) && !/^(container|service):/.test(mode);
+}
+
+/** Service → the hosts of its deployment units, in placement order (a sidekick runs where its primary runs). */
+export function serviceHosts(stack: DesiredStack, placement: StackPlacement): Map<string, string[]> {
+  const hosts = new Map<string, string[]>();
+  for (const instance of placement.instances) {
+    const primary = stack.services[instance.service];
+    if (!primary) continue;
+    for (const name of [primary.name, ...primary.sidekicks]) {
+      const list = hosts.get(name) ?? [];
+      if (!list.includes(instance.host)) list.push(instance.host);
+      hosts.set(name, list);
+    }
+  }
+  return hosts;
 }
 
 function listOf(value: unknown): string[] {

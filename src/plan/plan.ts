@@ -16,7 +16,8 @@
  * containers join its swarm overlay network, created and removed through the swarm manager;
  * nothing that needs it is created on an overlay host outside the swarm. A network is removed
  * only once no container of any stack uses it. Links that cannot reach across hosts are noted
- * as `degraded` (reach.ts).
+ * as `degraded` (reach.ts). The names of `net: host` services are /etc/hosts entries of the
+ * containers on the stack network (host-names.ts).
  */
 import { type DesiredService, type DesiredStack, GATE_TIMEOUT_MS, UPGRADE_DEFAULTS, unitServices } from '../model/desired.js';
 import { CorralLabel } from '../model/labels.js';
@@ -28,8 +29,17 @@ import { formatDuration } from '../util/duration.js';
 import type { ContainerPlanSpec } from './container-spec.js';
 import { ContainerSpecs, type SpecCache } from './container-specs.js';
 import { changedKeys, parseKeyHashes } from './hash.js';
+import { hostNetworkNames } from './host-names.js';
 import { NetworkBook, type NetworkPlace, type NewOperation } from './network-book.js';
-import { externalLinksOf, type NetworkDriver, networkNameFor, overlayNetworkName, serviceAliases, stackNetworkName } from './networks.js';
+import {
+  externalLinksOf,
+  type NetworkDriver,
+  networkNameFor,
+  onHostNetwork,
+  overlayNetworkName,
+  serviceAliases,
+  stackNetworkName,
+} from './networks.js';
 import { ObservedIndex } from './observed-index.js';
 import { reachabilityNotes } from './reach.js';
 import { desiredStackKey } from './stack-key.js';
@@ -237,7 +247,15 @@ function planDesiredStack(
   const kept = new Set<ObservedContainer>();
   const units: UnitDecision[] = [];
   const linkAliases = linkAliasesByService(stack);
-  const warnings = new Set<string>();
+  const hostNames = hostNetworkNames({
+    stack,
+    placement,
+    linkAliases,
+    addressOf: (name) => index.host(name)?.address,
+    otherHostService: (other, service) =>
+      otherOnHostNetwork(other, service, shared) ? otherStackHosts(other, service, shared) : undefined,
+  });
+  const warnings = new Set<string>(hostNames.warnings);
   for (const instance of placement.instances) {
     const primary = stack.services[instance.service];
     const host = index.host(instance.host);
@@ -253,7 +271,11 @@ function planDesiredStack(
       for (const c of [...liveOfUnit, ...predecessorsOf(predecessors, instance)]) kept.add(c);
       continue;
     }
-    const networking = { networkDriver: driverOf(host), externalNetworks: externalNetworksFor(stack, host, shared) };
+    const networking = {
+      networkDriver: driverOf(host),
+      externalNetworks: externalNetworksFor(stack, host, shared),
+      hostNames: hostNames.byService,
+    };
     const unit = decideUnit(stack, primary, instance, host, live, linkAliases, shared.specs, networking, notes);
     pairWithPredecessors(unit, predecessorsOf(predecessors, instance), rollingBack);
     for (const d of unit.containers) for (const w of d.spec.warnings) warnings.add(`service ${d.service.name}: ${w}`);
@@ -279,6 +301,7 @@ function planDesiredStack(
       hostByName: (name) => index.host(name),
       swarm: shared.networks.swarm,
       otherStackHosts: (other, service) => otherStackHosts(other, service, shared),
+      otherOnHostNetwork: (other, service) => otherOnHostNetwork(other, service, shared),
     }),
   );
   for (const moved of placement.rescheduled ?? []) {
@@ -464,6 +487,19 @@ function otherStackHosts(other: string, service: string, shared: Shared): string
   return shared.inRepository(other) ? [] : undefined;
 }
 
+/** Another stack's service is on its host's network, as the repository says. */
+function otherOnHostNetwork(other: string, service: string, shared: Shared): boolean {
+  const target = shared.desiredByName.get(other)?.services[service];
+  return target !== undefined && onHostNetwork(target);
+}
+
+interface Networking {
+  networkDriver: NetworkDriver;
+  externalNetworks: ReadonlyMap<string, string>;
+  /** Service → the names of host-network services it gets (host-names.ts). */
+  hostNames: ReadonlyMap<string, readonly string[]>;
+}
+
 function decideUnit(
   stack: DesiredStack,
   primary: DesiredService,
@@ -472,7 +508,7 @@ function decideUnit(
   live: StackLive,
   linkAliases: Map<string, string[]>,
   specs: ContainerSpecs,
-  networking: { networkDriver: NetworkDriver; externalNetworks: ReadonlyMap<string, string> },
+  networking: Networking,
   notes: PlanNote[],
 ): UnitDecision {
   const services = unitServices(stack, primary);
@@ -484,7 +520,9 @@ function decideUnit(
       instance: instance.instance,
       unitNames,
       linkAliases: linkAliases.get(service.name) ?? [],
-      ...networking,
+      networkDriver: networking.networkDriver,
+      externalNetworks: networking.externalNetworks,
+      hostNames: networking.hostNames.get(service.name) ?? [],
     });
     const existing = live.ofUnit(primary.name, instance.instance).find((c) => c.host === host.name && c.owner?.service === service.name);
     const decided = decideContainer(spec, existing, primary, instance, live);

@@ -5,13 +5,21 @@
  * A container on host A reaches a container on host B by name when A = B (the stack network
  * on one host, bridge or overlay), or when A and B are both overlay hosts in the swarm. A
  * service on the host's network (`net: host`) is reached at its host's address from anywhere
- * and is not checked. A client whose target it cannot reach gets a `degraded` note, so that the
+ * (its names are /etc/hosts entries, ./host-names.ts) and is not checked. A client whose target it cannot reach gets a `degraded` note, so that the
  * stack's health says why instead of a silent Healthy: `web on h1 cannot reach db on h3 (...)`.
  */
-import type { DesiredService, DesiredStack } from '../model/desired.js';
+import type { DesiredStack } from '../model/desired.js';
 import type { ObservedHost } from '../model/observed.js';
 import type { StackPlacement } from '../model/placement.js';
-import { type ExternalLink, externalLinksOf, linkedServicesOf } from './networks.js';
+import {
+  type ExternalLink,
+  externalLinksOf,
+  linkedServicesOf,
+  networkModeOf,
+  onHostNetwork,
+  onStackNetwork,
+  serviceHosts,
+} from './networks.js';
 import type { SwarmView } from './swarm.js';
 import type { PlanNote } from './types.js';
 
@@ -25,11 +33,13 @@ export interface ReachInput {
   swarm: SwarmView;
   /** Hosts of another stack's service (its placement, or where its containers are). */
   otherStackHosts: ServiceHostsOf;
+  /** Another stack's service is on its host's network (reached at its host's address from anywhere). */
+  otherOnHostNetwork: (stack: string, service: string) => boolean;
 }
 
 export function reachabilityNotes(input: ReachInput): PlanNote[] {
   const { stack } = input;
-  const hostsOf = servicesHosts(stack, input.placement);
+  const hostsOf = serviceHosts(stack, input.placement);
   const notes: PlanNote[] = [];
   for (const client of Object.values(stack.services).sort((a, b) => a.name.localeCompare(b.name))) {
     if (!onStackNetwork(client)) continue;
@@ -37,11 +47,11 @@ export function reachabilityNotes(input: ReachInput): PlanNote[] {
     if (clientHosts.length === 0) continue;
     for (const targetName of linkedServicesOf(client)) {
       const target = stack.services[targetName];
-      if (!target) continue;
+      if (!target || onHostNetwork(target)) continue;
       if (!onStackNetwork(target)) {
         notes.push({
           level: 'warning',
-          message: `${client.name} links to ${targetName}, which is not on the stack network (network_mode ${String(target.compose['network_mode'] ?? target.compose['net'])}): its name does not resolve; reach it at its host's address`,
+          message: `${client.name} links to ${targetName}, which is not on the stack network (network_mode ${networkModeOf(target)}): its name does not resolve`,
         });
         continue;
       }
@@ -49,6 +59,7 @@ export function reachabilityNotes(input: ReachInput): PlanNote[] {
       if (note) notes.push(note);
     }
     for (const link of uniqueTargets(externalLinksOf(client, stack.name))) {
+      if (input.otherOnHostNetwork(link.stack, link.service)) continue;
       const label = `${link.stack}/${link.service}`;
       const targetHosts = input.otherStackHosts(link.stack, link.service);
       if (targetHosts === undefined) {
@@ -89,27 +100,6 @@ function why(input: ReachInput, hosts: readonly string[]): string {
     return `${bridge.sort().join(', ')} ${bridge.length === 1 ? 'uses' : 'use'} network: bridge, which does not span hosts`;
   const outside = [...new Set(hosts)].filter((name) => !input.swarm.members.has(name)).sort();
   return `${outside.join(', ')} ${outside.length === 1 ? 'is' : 'are'} not in the swarm`;
-}
-
-/** Service → the hosts of its deployment units (a sidekick runs where its primary runs). */
-function servicesHosts(stack: DesiredStack, placement: StackPlacement): Map<string, string[]> {
-  const hosts = new Map<string, string[]>();
-  for (const instance of placement.instances) {
-    const primary = stack.services[instance.service];
-    if (!primary) continue;
-    for (const name of [primary.name, ...primary.sidekicks]) {
-      const list = hosts.get(name) ?? [];
-      if (!list.includes(instance.host)) list.push(instance.host);
-      hosts.set(name, list);
-    }
-  }
-  return hosts;
-}
-
-/** A service on the stack network: not on the host's network, not sharing another container's. */
-function onStackNetwork(service: DesiredService): boolean {
-  const mode = String(service.compose['network_mode'] ?? service.compose['net'] ?? '');
-  return !['host', 'none', 'bridge'].includes(mode) && !/^(container|service):/.test(mode);
 }
 
 function uniqueTargets(links: ExternalLink[]): ExternalLink[] {

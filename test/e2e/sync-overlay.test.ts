@@ -3,8 +3,9 @@
  * hosts reach each other by link alias, service name and `<service>.<stack>` over the stack's
  * overlay network; another stack reaches them through external_links and nothing else does;
  * pruning leaves no network on any host; 20 stacks at once converge and resolve; a host that
- * leaves the swarm is reported and the others keep working; with bridge networks, a link across
- * hosts degrades the stack. The swarm is restored at the end, whatever happens.
+ * leaves the swarm is reported and the others keep working; a `net: host` service is reached by
+ * its names at its host's address; with bridge networks, a link across hosts degrades the stack.
+ * The swarm is restored at the end, whatever happens.
  */
 
 import assert from 'node:assert/strict';
@@ -56,6 +57,37 @@ services:
       io.rancher.scheduler.affinity:host_label: zone=\${zone}
 `;
 
+/** web: an httpd on its host's network (port asked); client: a sleeper on the stack network linking web as `frontend`. */
+const HOSTWEB = `version: '2'
+services:
+  web:
+    image: ${BUSYBOX}
+    net: host
+    command: ["sh", "-c", "mkdir -p /www && echo 'web of {{ .Stack.Name }}' > /www/index.html && exec httpd -f -p \${port} -h /www"]
+    stop_signal: SIGKILL
+    labels:
+      io.rancher.scheduler.affinity:host_label: zone=\${web_zone}
+  client:
+    image: ${BUSYBOX}
+    command: ["sleep", "3600"]
+    stop_signal: SIGKILL
+    links: ["web:frontend"]
+    labels:
+      io.rancher.scheduler.affinity:host_label: zone=\${client_zone}
+`;
+
+/** A sleeper in another stack reaching `<target>/web` as `site`. */
+const SITE_PROBE = `version: '2'
+services:
+  probe:
+    image: ${BUSYBOX}
+    command: ["sleep", "3600"]
+    stop_signal: SIGKILL
+    external_links: ["\${target}/web:site"]
+    labels:
+      io.rancher.scheduler.affinity:host_label: zone=\${zone}
+`;
+
 const LONER = `version: '2'
 services:
   loner:
@@ -69,7 +101,10 @@ services:
 const repo = new TestRepo()
   .template('pair', PAIR, zoneQuestions('db_zone', 'client_zone'))
   .template('probe', PROBE, zoneQuestions('target', 'zone'))
-  .template('loner', LONER, zoneQuestions('zone'));
+  .template('loner', LONER, zoneQuestions('zone'))
+  .template('hostweb', HOSTWEB, zoneQuestions('web_zone', 'client_zone', 'port'))
+  .template('siteprobe', SITE_PROBE, zoneQuestions('target', 'zone'))
+  .allow('hostweb', 'host_network');
 const made: string[] = [];
 let fleet: HostConfig[] = [];
 let overlayHosts: HostConfig[] = [];
@@ -88,11 +123,12 @@ async function docker(host: HostConfig, ...args: string[]): Promise<string> {
 }
 
 /**
- * The page `name` serves on port 80, fetched from inside the container (names spread by gossip,
- * so the first lookups may miss for a moment); '' when nothing answers within about 10 s.
+ * The page `name` serves on `port` (80), fetched from inside the container (names spread by
+ * gossip, so the first lookups may miss for a moment); '' when nothing answers within `tries`
+ * attempts (40: about 10 s).
  */
-async function fetchFrom(host: HostConfig, container: string, name: string, tries = 40): Promise<string> {
-  const script = `for i in $(seq ${tries}); do printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${name} 80 2>/dev/null | tail -n 1 | grep . && exit 0; sleep 0.25; done; exit 0`;
+async function fetchFrom(host: HostConfig, container: string, name: string, { tries = 40, port = 80 } = {}): Promise<string> {
+  const script = `for i in $(seq ${tries}); do printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${name} ${port} 2>/dev/null | tail -n 1 | grep . && exit 0; sleep 0.25; done; exit 0`;
   return docker(host, 'exec', container, 'sh', '-c', script);
 }
 
@@ -173,7 +209,8 @@ test('a stack on two hosts: link alias, service name and <service>.<stack> resol
   for (const name of ['database', 'db', `db.${app}`]) assert.equal(await fetchFrom(h1, `${app}-client-1`, name), page, name);
   for (const name of ['store', `db.${app}`]) assert.equal(await fetchFrom(h2, `${client}-probe-1`, name), page, name);
   // The stacks are otherwise apart: a stack without the link resolves none of these names.
-  for (const name of [`db.${app}`, 'store', 'database']) assert.equal(await fetchFrom(h2, `${loner}-loner-1`, name, 4), '', name);
+  for (const name of [`db.${app}`, 'store', 'database'])
+    assert.equal(await fetchFrom(h2, `${loner}-loner-1`, name, { tries: 4 }), '', name);
 
   const again = await repo.sync(overlayHosts, [app, client, loner]);
   assert.deepEqual(operationsOf(again), [], 'a second sync changes nothing');
@@ -258,6 +295,35 @@ test('a host that leaves the swarm is reported by name; stacks on the other host
   assert.equal(await fetchFrom(h1, `${onLeaver}-client-1`, 'database'), `db of ${onLeaver}`);
 });
 
+test("a net: host service is reached by service name, <service>.<stack>, link alias and external_links alias, at its host's address, from other hosts", async () => {
+  const app = uniqueName('hn');
+  const other = uniqueName('hnc');
+  // A port nothing else on h3's own network uses: the busybox httpd listens on the host's network.
+  const port = 20_000 + Math.floor(Math.random() * 10_000);
+  repo.stack(app, 'hostweb', { web_zone: 'c', client_zone: 'a', port }).stack(other, 'siteprobe', { target: app, zone: 'b' });
+  made.push(app, other);
+
+  const first = await repo.sync(overlayHosts, [app, other]);
+  for (const name of [app, other]) {
+    const outcome = summary(first, name);
+    assert.deepEqual([outcome.converged, outcome.sync, outcome.health], [true, 'Synced', 'Healthy'], `${name}: ${outcome.ops.join('\n')}`);
+  }
+  assert.deepEqual(await placementOf(fleet, app), [`h1:${app}-client-1`, `h3:${app}-web-1`]);
+  const h3 = hostOf('c');
+  const [h1, h2] = [hostOf('a'), hostOf('b')];
+  const page = `web of ${app}`;
+  for (const name of ['web', `web.${app}`, 'frontend']) assert.equal(await fetchFrom(h1, `${app}-client-1`, name, { port }), page, name);
+  for (const name of ['site', `web.${app}`]) assert.equal(await fetchFrom(h2, `${other}-probe-1`, name, { port }), page, name);
+  // The names are the host's address, as Rancher's DNS answered them.
+  const resolved = await docker(h1, 'exec', `${app}-client-1`, 'sh', '-c', 'grep -w frontend /etc/hosts');
+  assert.match(resolved, new RegExp(`^${h3.address.replaceAll('.', '\\.')}\\s+frontend$`, 'm'));
+
+  assert.deepEqual(operationsOf(await repo.sync(overlayHosts, [app, other])), [], 'a second sync changes nothing');
+  repo.removeStack(app).removeStack(other);
+  await repo.sync(overlayHosts, [app, other]);
+  for (const name of [app, other]) assert.deepEqual(await networksGone(name), [], `${name}: networks left`);
+});
+
 test('bridge networks: a link across two hosts is Degraded with the reason, never a silent Healthy', async () => {
   const split = uniqueName('brx');
   pairStack(split, 'c', 'a');
@@ -265,5 +331,5 @@ test('bridge networks: a link across two hosts is Degraded with the reason, neve
   assert.deepEqual([result.sync, result.health], ['Synced', 'Degraded']);
   const outcome = (await repo.sync(bridgeHosts, [split], true)).stacks.find((s) => s.stack === split);
   assert.equal(outcome?.status.message, 'client on h1 cannot reach db on h3 (h1, h3 use network: bridge, which does not span hosts)');
-  assert.equal(await fetchFrom(hostOf('a'), `${split}-client-1`, 'database', 4), '');
+  assert.equal(await fetchFrom(hostOf('a'), `${split}-client-1`, 'database', { tries: 4 }), '');
 });

@@ -11,7 +11,7 @@ import type { HostConfig } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/load.js';
 import { CorralLabel } from '../../src/model/labels.js';
 import { dockerClient } from '../../src/observe/index.js';
-import type { Policy } from '../../src/policy/index.js';
+import { DEFAULT_POLICY, type Grant, type Policy, templateKey } from '../../src/policy/index.js';
 import { type ReconcileInput, type ReconcileResult, reconcile } from '../../src/reconcile/index.js';
 import { loadDesiredState } from '../../src/render/index.js';
 import { readDirectoryTree } from '../../src/source/directory.js';
@@ -47,6 +47,8 @@ export function uniqueName(prefix: string): string {
 
 export class TestRepo {
   readonly dir = mkdtempSync(join(tmpdir(), 'corral-e2e-'));
+  /** Grants by template of this repository, on top of the fleet's policy. */
+  private readonly grants = new Map<string, Grant[]>();
 
   /** The project's bundled catalog (etcd, hello-web, …). */
   withBundledCatalog(root: string): this {
@@ -68,6 +70,12 @@ export class TestRepo {
       join(dir, '0', 'rancher-compose.yml'),
       `.catalog:\n  version: 1.0.0\n  questions:\n    - variable: scale\n      type: int\n      default: 1\n${rancherCompose}`,
     );
+    return this;
+  }
+
+  /** Lets the stacks of one of this repository's templates use `grants` (host_network, …), as an operator's policy would. */
+  allow(template: string, ...grants: Grant[]): this {
+    this.grants.set(templateKey('library', template), grants);
     return this;
   }
 
@@ -93,9 +101,17 @@ export class TestRepo {
     dryRun = false,
     extra: Pick<ReconcileInput, 'memory' | 'now'> = {},
   ): Promise<ReconcileResult> {
-    const policy = await fleetPolicy();
+    const policy = this.withGrants(await fleetPolicy());
     const state = loadDesiredState(await readDirectoryTree(this.dir, ['catalog', 'stacks']), policy ? { policy } : {});
     return reconcile({ hosts, desired: state.stacks, failed: state.failed, prune: true, only, dryRun, ...extra });
+  }
+
+  private withGrants(policy: Policy | undefined): Policy | undefined {
+    if (this.grants.size === 0) return policy;
+    const base = policy ?? DEFAULT_POLICY;
+    const templates = { ...base.templates };
+    for (const [key, allow] of this.grants) templates[key] = { allow, bindMounts: templates[key]?.bindMounts ?? [] };
+    return { ...base, templates };
   }
 
   remove(): void {

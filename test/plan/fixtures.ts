@@ -80,6 +80,8 @@ export interface LiveOptions {
   network?: NetworkDriver;
   /** Other stacks' networks joined for external_links, as the plan passes them. */
   externalNetworks?: ReadonlyMap<string, string>;
+  /** The `name:address` entries of host-network services the plan gives the container. */
+  hostNames?: readonly string[];
   /** Observed networks: `spec` for the ones the container was created on (and joined); default: not observed. */
   attached?: 'spec' | string[];
   /** The kept predecessor of its unit instance during an upgrade (renamed `<name>-prev`). */
@@ -145,6 +147,7 @@ export function live(
       linkAliases: linkAliasesOf(source, service.name),
       ...(options.network ? { networkDriver: options.network } : {}),
       ...(options.externalNetworks ? { externalNetworks: options.externalNetworks } : {}),
+      ...(options.hostNames ? { hostNames: options.hostNames } : {}),
     });
     const name = options.kept ? keptName(spec.name) : spec.name;
     const owner = parseOwnership(spec.create.Labels, name);

@@ -359,20 +359,116 @@ test("the swarm's address pool: too small for the stacks, or covering a host's a
   ]);
 });
 
-test('a link to a host-network service is a warning: its name does not resolve, it is reached at its host address', () => {
-  const text = planText(
-    [stack('tidb', { tidb: { links: ['pd'] }, pd: { network_mode: 'host' } })],
+const tidb = stack('tidb', { tidb: { links: ['pd:placement'] }, pd: { network_mode: 'host' }, tikv: { net: 'host' } });
+const tidbPlacement = placement('tidb', [
+  ['pd', 1, 'h1'],
+  ['pd', 2, 'h3'],
+  ['tikv', 1, 'h2'],
+  ['tidb', 1, 'h2'],
+]);
+const tidbNames = [
+  'pd:10.99.0.11',
+  'pd:10.99.0.13',
+  'pd.tidb:10.99.0.11',
+  'pd.tidb:10.99.0.13',
+  'placement:10.99.0.11',
+  'placement:10.99.0.13',
+  'tikv:10.99.0.12',
+  'tikv.tidb:10.99.0.12',
+];
+
+test("host-network services are named in /etc/hosts of the stack's other containers: service name, <service>.<stack>, link alias, at each host's address", () => {
+  const result = plan([tidb], [tidbPlacement], { hosts: [host('h1'), host('h2'), host('h3')] }, { prune: true });
+  const createOf = (name: string) => {
+    const op = result.operations.find((o) => o.kind === 'CreateContainer' && o.target === name);
+    assert.ok(op?.kind === 'CreateContainer', name);
+    return op.container;
+  };
+  assert.deepEqual(createOf('tidb-tidb-1').HostConfig['ExtraHosts'], tidbNames);
+  // The host-network containers themselves keep the host's own /etc/hosts.
+  assert.equal(createOf('tidb-pd-1').HostConfig['ExtraHosts'], undefined);
+  assert.equal(createOf('tidb-tikv-1').HostConfig['ExtraHosts'], undefined);
+  // Reached at a host's address from any host: no warning, not degraded.
+  assert.doesNotMatch(formatPlan(result), /warning|degraded/);
+});
+
+test('a converged stack with host-network services has no changes; the service moving to another host replaces the containers naming it', () => {
+  const running = [
+    host('h1', { containers: live(tidb, 'pd', 1, 'h1') }),
+    host('h2', {
+      networks: ['corral-tidb'],
+      containers: [...live(tidb, 'tikv', 1, 'h2'), ...live(tidb, 'tidb', 1, 'h2', { hostNames: tidbNames })],
+    }),
+    host('h3', { containers: live(tidb, 'pd', 2, 'h3') }),
+  ];
+  assert.equal(planText([tidb], [tidbPlacement], running), 'stack tidb: no changes\n');
+  const moved = placement('tidb', [
+    ['pd', 1, 'h1'],
+    ['pd', 2, 'h3'],
+    ['tikv', 1, 'h1'],
+    ['tidb', 1, 'h2'],
+  ]);
+  assert.equal(
+    planText([tidb], [moved], running),
+    `stack tidb
+  info: upgrade to demo 1.0: replaced containers are kept until every gate passed; any failure rolls the stack back
+  #1 h1 CreateContainer tidb-tikv-1: placed on h1 now (was on h2)
+  #2 h1 StartContainer tidb-tikv-1 after #1: created, start
+  #3 h2 StopContainer tidb-tidb-1: config changed: host_names
+  #4 h2 RenameContainer tidb-tidb-1 after #3: kept until the upgrade is done, as tidb-tidb-1-prev
+  #5 h2 CreateContainer tidb-tidb-1 after #4: config changed: host_names
+  #6 h2 StartContainer tidb-tidb-1 after #5: replaced, start
+  #7 h2 AwaitReady tidb-tidb-1 after #6: batch 1/1 of tidb, gate: healthy by Docker's HEALTHCHECK or 5 s running without a restart, within 60 s
+  #8 h2 RemoveContainer tidb-tidb-1-prev (unit tidb-tidb-1) after #7: kept during the upgrade; the upgrade is done
+  #9 h2 StopContainer tidb-tikv-1: placed on h1 now
+  #10 h2 RemoveContainer tidb-tikv-1 after #9: placed on h1 now
+`,
+  );
+});
+
+test("a service's own extra_hosts win over a host-network service's name; external_links name another stack's host-network service", () => {
+  const own = stack('own', { web: { extra_hosts: ['pd:192.0.2.1'], external_links: ['tidb/tikv:kv'] }, pd: { net: 'host' } });
+  const result = plan(
+    [own, tidb],
     [
-      placement('tidb', [
+      placement('own', [
         ['pd', 1, 'h1'],
-        ['tidb', 1, 'h2'],
+        ['web', 1, 'h2'],
       ]),
+      tidbPlacement,
     ],
-    [host('h1'), host('h2')],
+    { hosts: [host('h1'), host('h2'), host('h3')] },
+    { prune: true, only: ['own'] },
+  );
+  const web = result.operations.find((o) => o.kind === 'CreateContainer' && o.target === 'own-web-1');
+  assert.ok(web?.kind === 'CreateContainer');
+  assert.deepEqual(web.container.HostConfig['ExtraHosts'], ['pd:192.0.2.1', 'pd.own:10.99.0.11', 'kv:10.99.0.12', 'tikv.tidb:10.99.0.12']);
+  assert.doesNotMatch(formatPlan(result), /degraded/);
+});
+
+test('a host-network service on a host whose address is a name or loopback: no entry, a warning saying which address to set', () => {
+  const text = planText(
+    [tidb],
+    [tidbPlacement],
+    [host('h1', { address: '127.0.0.1' }), host('h2', { address: 'kv.example.org' }), host('h3')],
   );
   assert.match(
     text,
-    /warning: tidb links to pd, which is not on the stack network \(network_mode host\): its name does not resolve; reach it at its host's address/,
+    /warning: pd is on the host network of h1, whose address "127.0.0.1" is a loopback address: its name does not resolve there; set the host's address: to an IP address containers reach it at/,
   );
-  assert.doesNotMatch(text, /degraded/);
+  assert.match(text, /warning: tikv is on the host network of h2, whose address "kv.example.org" is not an IP address/);
+});
+
+test('a link to a service on no network, or on the default bridge, is a warning: its name does not resolve', () => {
+  const text = planText(
+    [stack('iso', { web: { links: ['batch'] }, batch: { network_mode: 'none' } })],
+    [
+      placement('iso', [
+        ['batch', 1, 'h1'],
+        ['web', 1, 'h1'],
+      ]),
+    ],
+    [host('h1')],
+  );
+  assert.match(text, /warning: web links to batch, which is not on the stack network \(network_mode none\): its name does not resolve/);
 });
