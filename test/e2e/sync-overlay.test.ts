@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -109,7 +109,9 @@ const made: string[] = [];
 let fleet: HostConfig[] = [];
 let overlayHosts: HostConfig[] = [];
 let bridgeHosts: HostConfig[] = [];
-const overlayConfig = join(mkdtempSync(join(tmpdir(), 'corral-overlay-')), 'corral.yml');
+const configDir = mkdtempSync(join(tmpdir(), 'corral-overlay-'));
+const overlayConfig = join(configDir, 'corral.yml');
+const bridgeConfig = join(configDir, 'corral-bridge.yml');
 
 function hostOf(zone: string): HostConfig {
   const host = fleet.find((h) => h.labels['zone'] === zone);
@@ -148,15 +150,20 @@ before(async () => {
   overlayHosts = fleet.map((h) => ({ ...h, network: 'overlay' as const }));
   bridgeHosts = fleet.map((h) => ({ ...h, network: 'bridge' as const }));
   // The same hosts for the command line (JSON is YAML).
-  const hosts = overlayHosts.map((h) => ({ name: h.name, docker: h.docker.url, address: h.address, labels: h.labels, network: h.network }));
-  writeFileSync(overlayConfig, JSON.stringify({ hosts }, null, 2));
+  for (const [path, hosts] of [
+    [overlayConfig, overlayHosts],
+    [bridgeConfig, bridgeHosts],
+  ] as const) {
+    const entries = hosts.map((h) => ({ name: h.name, docker: h.docker.url, address: h.address, labels: h.labels, network: h.network }));
+    writeFileSync(path, JSON.stringify({ hosts: entries }, null, 2));
+  }
 });
 
 after(async () => {
   await restoreSwarm();
   await cleanup(fleet, made);
   repo.remove();
-  rmSync(dirname(overlayConfig), { recursive: true, force: true });
+  rmSync(configDir, { recursive: true, force: true });
 });
 
 /** `scripts/fleet up` joins a host that left the swarm again (and drops its stale node). */
@@ -243,16 +250,32 @@ test('20 stacks at once converge and resolve across hosts; a second sync is a no
     names.map((name) => `db of ${name}`),
   );
   assert.deepEqual(operationsOf(await repo.sync(overlayHosts, names)), [], 'a second sync changes nothing');
-  // The command line too (one stack: without --stack it would prune every stack the test repository lacks).
+  // The command line too, over the 20 stacks (named: without --stack it would prune every stack the test repository lacks).
   const once = spawnSync(
     process.execPath,
-    ['bin/corral', 'sync', '--once', '--repo', repo.dir, '--config', overlayConfig, '--stack', names[0] as string],
-    {
-      encoding: 'utf8',
-    },
+    [
+      'bin/corral',
+      'sync',
+      '--once',
+      '--repo',
+      repo.dir,
+      '--config',
+      overlayConfig,
+      '--state-dir',
+      configDir,
+      ...names.flatMap((name) => ['--stack', name]),
+    ],
+    { encoding: 'utf8' },
   );
   assert.equal(once.status, 0, once.stdout + once.stderr);
-  assert.equal(once.stdout, `stack ${names[0]}: Synced, Healthy\n`);
+  assert.equal(
+    once.stdout,
+    [...names]
+      .sort()
+      .map((name) => `stack ${name}: Synced, Healthy\n`)
+      .join(''),
+    'no operation, no note',
+  );
 
   for (const name of names) repo.removeStack(name);
   await repo.sync(overlayHosts, names);
@@ -330,6 +353,17 @@ test('bridge networks: a link across two hosts is Degraded with the reason, neve
   const result = summary(await repo.sync(bridgeHosts, [split]), split);
   assert.deepEqual([result.sync, result.health], ['Synced', 'Degraded']);
   const outcome = (await repo.sync(bridgeHosts, [split], true)).stacks.find((s) => s.stack === split);
-  assert.equal(outcome?.status.message, 'client on h1 cannot reach db on h3 (h1, h3 use network: bridge, which does not span hosts)');
+  const reason = 'client on h1 cannot reach db on h3 (h1, h3 use network: bridge, which does not span hosts)';
+  assert.equal(outcome?.status.message, reason);
   assert.equal(await fetchFrom(hostOf('a'), `${split}-client-1`, 'database', { tries: 4 }), '');
+  // `corral plan` says so too (and has nothing to do).
+  const planned = spawnSync(
+    process.execPath,
+    ['bin/corral', 'plan', '--repo', repo.dir, '--config', bridgeConfig, '--state-dir', configDir, '--stack', split],
+    {
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(planned.status, 0, planned.stdout + planned.stderr);
+  assert.equal(planned.stdout, `stack ${split}\n  degraded: ${reason}\n`);
 });
