@@ -53,11 +53,25 @@ async function removeNetwork(docker: Docker, name: string): Promise<void> {
   const deadline = Date.now() + NETWORK_RELEASE_MS;
   for (let pause = 100; ; pause = Math.min(pause * 2, 2000)) {
     try {
-      return await tolerate(docker.getNetwork(name).remove(), [NOT_FOUND]);
+      await tolerate(docker.getNetwork(name).remove(), [NOT_FOUND]);
+      return await networkGone(docker, name, deadline);
     } catch (err) {
       if (!STILL_IN_USE.test(messageOf(err)) || Date.now() + pause > deadline) throw err;
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
+  }
+}
+
+/**
+ * A swarm manager accepts the removal of an overlay network and lists it for a moment more,
+ * while the swarm frees its addresses; a bridge is gone at once. Waits (until the deadline)
+ * for the network to be gone, so that the status read right after does not show it pending.
+ */
+async function networkGone(docker: Docker, name: string, deadline: number): Promise<void> {
+  for (let pause = 100; Date.now() + pause <= deadline; pause = Math.min(pause * 2, 1000)) {
+    const listed = await docker.listNetworks({ filters: { name: [name] } });
+    if (!listed.some((n) => n.Name === name)) return;
+    await new Promise((resolve) => setTimeout(resolve, pause));
   }
 }
 
