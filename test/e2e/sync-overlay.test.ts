@@ -228,6 +228,9 @@ test('a stack on two hosts: link alias, service name and <service>.<stack> resol
     operationsOf(pruned).filter((op) => !op.endsWith(' ok')),
     [],
   );
+  // Read back at once, the pruned stacks are done: the swarm no longer lists their overlay network.
+  for (const name of [app, client, loner])
+    assert.deepEqual([summary(pruned, name).converged, summary(pruned, name).sync], [true, 'Synced'], name);
   for (const name of [app, client, loner]) {
     assert.deepEqual(await placementOf(fleet, name), [], name);
     assert.deepEqual(await networksGone(name), [], `${name}: networks left`);
