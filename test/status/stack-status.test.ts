@@ -4,23 +4,14 @@ import type { DesiredService, DesiredStack } from '../../src/model/desired.js';
 import type { ObservedContainer, ObservedHost } from '../../src/model/observed.js';
 import type { Plan } from '../../src/plan/types.js';
 import { stackStatus } from '../../src/status/stack-status.js';
+import { desiredStack } from '../fixtures/desired.js';
 
 function service(name: string, scale: number, extra: Partial<DesiredService> = {}): DesiredService {
   return { name, compose: { labels: {}, environment: {} }, rancher: {}, scale, global: false, sidekicks: [], ...extra };
 }
 
 function stack(services: DesiredService[]): DesiredStack {
-  return {
-    name: 'web',
-    template: { catalog: 'library', template: 'hello-web', folder: '1', version: '1.1.0' },
-    revision: 'abc123',
-    variables: {},
-    secretVariables: [],
-    services: Object.fromEntries(services.map((s) => [s.name, s])),
-    volumes: {},
-    ignoredKeys: [],
-    warnings: [],
-  };
+  return { ...desiredStack('web', services, 'hello-web'), revision: 'abc123' };
 }
 
 function container(
