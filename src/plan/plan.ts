@@ -236,12 +236,7 @@ function planDesiredStack(
   const refusal = upgradeRefusal(stack, stackLive);
   if (refusal) return { stack: stack.name, actionable: false, notes: [{ level: 'error', message: refusal }] };
   notes.push(...placement.warnings.map((message): PlanNote => ({ level: 'warning', message })));
-  // Kept predecessors of an upgrade not finished yet are paired with their unit's containers, not counted as live instances.
-  const predecessors = stackLive.filter((c) => c.owner?.kept);
-  const live = new StackLive(
-    stackLive.filter((c) => !c.owner?.kept),
-    placement,
-  );
+  const live = new StackLive(stackLive, placement);
   const record = shared.rolledBack.get(stack.name);
   const rollingBack = record && record.key === desiredStackKey(stack) ? record : undefined;
   const kept = new Set<ObservedContainer>();
@@ -261,14 +256,15 @@ function planDesiredStack(
     const host = index.host(instance.host);
     const unitId = deploymentUnitId(stack.name, instance.service, instance.instance);
     const liveOfUnit = live.ofUnit(instance.service, instance.instance);
+    const predecessors = live.keptOf(instance.service, instance.instance);
     if (!primary || !host) {
       notes.push({ level: 'error', message: `${unitId}: placed on unknown host "${instance.host}" or for an unknown service; left as is` });
-      for (const c of [...liveOfUnit, ...predecessorsOf(predecessors, instance)]) kept.add(c);
+      for (const c of [...liveOfUnit, ...predecessors]) kept.add(c);
       continue;
     }
     if (!host.reachable) {
       notes.push({ level: 'degraded', message: heldMessage(unitId, host, live.heldAt(instance.service, instance.instance)) });
-      for (const c of [...liveOfUnit, ...predecessorsOf(predecessors, instance)]) kept.add(c);
+      for (const c of [...liveOfUnit, ...predecessors]) kept.add(c);
       continue;
     }
     const networking = {
@@ -277,12 +273,12 @@ function planDesiredStack(
       hostNames: hostNames.byService,
     };
     const unit = decideUnit(stack, primary, instance, host, live, linkAliases, shared.specs, networking, notes);
-    pairWithPredecessors(unit, predecessorsOf(predecessors, instance), rollingBack);
+    pairWithPredecessors(unit, predecessors, rollingBack);
     for (const d of unit.containers) for (const w of d.spec.warnings) warnings.add(`service ${d.service.name}: ${w}`);
     const swarmProblem = needsSwarm(unit) && !shared.networks.swarm.members.has(host.name) ? swarmProblemOf(host, shared) : undefined;
     if (swarmProblem) {
       notes.push({ level: 'degraded', message: `${unitId}: ${swarmProblem}; ${liveOfUnit.length > 0 ? 'left as is' : 'not created'}` });
-      for (const c of [...liveOfUnit, ...predecessorsOf(predecessors, instance)]) kept.add(c);
+      for (const c of [...liveOfUnit, ...predecessors]) kept.add(c);
       // Still the stack's: its overlay network stays for it.
       for (const d of unit.containers) if (d.spec.network) shared.networks.use(placeOfOwn(d, d.spec.network, host.name));
       continue;
@@ -308,13 +304,13 @@ function planDesiredStack(
     const message = `${deploymentUnitId(stack.name, moved.service, moved.instance)}: rescheduled on ${moved.host}: ${moved.from} has been unreachable since ${moved.lastSeen}, longer than host_down_grace`;
     notes.push({ level: 'info', message });
   }
-  const removals = stackLive.filter((c) => !kept.has(c) && !c.owner?.kept);
+  const removals = live.containers.filter((c) => !kept.has(c));
   const { batches, held } = upgradeBatches(stack, units, notes);
   const emitted = units.filter((u) => !held.has(u));
   const transaction: Transaction = {
     resumed: emitted.filter(isResumed),
     // Every kept predecessor not restored goes once the upgrade is done (all of them, when no upgrade is left).
-    finished: predecessors.filter((p) => !kept.has(p)),
+    finished: live.kept.filter((p) => !kept.has(p)),
   };
   const attempt: UpgradeAttempt | undefined =
     batches.length + transaction.resumed.length > 0
@@ -346,11 +342,6 @@ function planDesiredStack(
     ...(attempt ? { upgrade: attempt } : {}),
     ...(rollingBack ? { rolledBack: rollingBack } : {}),
   };
-}
-
-/** The kept predecessors of a unit instance. */
-function predecessorsOf(predecessors: readonly ObservedContainer[], instance: UnitInstance): ObservedContainer[] {
-  return predecessors.filter((p) => p.owner?.unit === instance.service && p.owner.instance === instance.instance);
 }
 
 /**

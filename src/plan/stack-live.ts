@@ -1,13 +1,21 @@
 /**
  * One stack's live containers and placement, grouped once so that deciding each unit instance
- * (and explaining each create or removal) does not search the whole stack again. Pure.
+ * (and explaining each create or removal) does not search the whole stack again. The kept
+ * predecessors of an upgrade not finished yet are apart: paired with their unit's containers,
+ * not counted as live instances. Pure.
  */
 import type { ObservedContainer } from '../model/observed.js';
 import type { HeldInstance, ReplacedCopy, RescheduledInstance, StackPlacement, UnitInstance } from '../model/placement.js';
 
 export class StackLive {
+  /** The stack's containers, not the kept predecessors. */
+  readonly containers: readonly ObservedContainer[];
+  /** The kept predecessors of an upgrade not finished yet (model/observed.ts), in the stack's order. */
+  readonly kept: readonly ObservedContainer[];
   /** `unit` and instance → its containers, in the stack's order. */
   private readonly byUnitInstance = new Map<string, ObservedContainer[]>();
+  /** `unit` and instance → its kept predecessors. */
+  private readonly keptByUnitInstance = new Map<string, ObservedContainer[]>();
   /** `service` and instance → the first placed instance. */
   private readonly placed = new Map<string, UnitInstance>();
   private readonly held = new Map<string, HeldInstance>();
@@ -16,16 +24,20 @@ export class StackLive {
   private readonly primaryInstances = new Map<string, ReadonlySet<number>>();
   private readonly desiredCounts = new Map<string, number>();
 
+  /** `stackContainers`: all the stack's containers on the hosts, the kept predecessors among them. */
   constructor(
-    readonly containers: readonly ObservedContainer[],
+    stackContainers: readonly ObservedContainer[],
     private readonly placement: StackPlacement,
   ) {
-    for (const container of containers) {
+    this.containers = stackContainers.filter((c) => !c.owner?.kept);
+    this.kept = stackContainers.filter((c) => c.owner?.kept);
+    for (const container of stackContainers) {
       if (!container.owner) continue;
       const key = unitKey(container.owner.unit, container.owner.instance);
-      const list = this.byUnitInstance.get(key);
+      const byKey = container.owner.kept ? this.keptByUnitInstance : this.byUnitInstance;
+      const list = byKey.get(key);
       if (list) list.push(container);
-      else this.byUnitInstance.set(key, [container]);
+      else byKey.set(key, [container]);
     }
     for (const instance of placement.instances) {
       const key = unitKey(instance.service, instance.instance);
@@ -54,6 +66,11 @@ export class StackLive {
   /** The live containers of a unit instance (the primary and its sidekicks), on any host. */
   ofUnit(unit: string, instance: number): readonly ObservedContainer[] {
     return this.byUnitInstance.get(unitKey(unit, instance)) ?? [];
+  }
+
+  /** The kept predecessors of a unit instance (an upgrade not finished yet), on any host. */
+  keptOf(unit: string, instance: number): readonly ObservedContainer[] {
+    return this.keptByUnitInstance.get(unitKey(unit, instance)) ?? [];
   }
 
   /** Where the scheduler placed a unit instance, if it did. */
