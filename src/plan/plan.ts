@@ -94,8 +94,10 @@ class Operations {
   }
   /** Marks operations as part of an upgrade (a failure of theirs rolls the stack back). */
   markUpgrade(ids: readonly string[]): void {
-    const marked = new Set(ids);
-    for (const op of this.list) if (marked.has(op.id)) op.upgrade = true;
+    for (const id of ids) {
+      const op = this.list[idNumber(id) - 1];
+      if (op) op.upgrade = true;
+    }
   }
   removalOf(containerId: string): string | undefined {
     return this.removals.get(containerId);
