@@ -36,7 +36,7 @@ import type { FileTree } from '../model/files.js';
 import { type ShownHistoryEntry, shownHistory } from '../model/history.js';
 import type { ObservedContainer, ObservedState } from '../model/observed.js';
 import { redactValue, stackSecretValues } from '../model/redact.js';
-import { formatOperation, type HostNote, SpecCache } from '../plan/index.js';
+import { desiredStackDigest, formatOperation, type HostNote, SpecCache } from '../plan/index.js';
 import {
   clientsFor,
   type DockerClients,
@@ -47,7 +47,6 @@ import {
 } from '../reconcile/index.js';
 import type { DesiredState } from '../render/index.js';
 import type { ApiController } from '../server/http.js';
-import { desiredDigest } from '../state/stack-history.js';
 import type { StackHistoryStore } from '../state/stack-history-store.js';
 import { healthChanges, isGone, repositoryError, type StackEvent, type StackStatus } from '../status/stack-status.js';
 import type { UpgradeStep } from '../status/upgrade-steps.js';
@@ -454,7 +453,7 @@ export class Controller implements ApiController {
     const names = new Set([...desired.stacks.map((s) => s.name), ...desired.failed.map((f) => f.stack), ...this.statuses.keys()]);
     return [...names].filter((name) => {
       const stack = desired.stacks.find((s) => s.name === name);
-      return !stack || this.appliedFingerprints.get(name) !== desiredDigest(stack);
+      return !stack || this.appliedFingerprints.get(name) !== desiredStackDigest(stack);
     });
   }
 
@@ -497,7 +496,7 @@ export class Controller implements ApiController {
     const shown = redactValue(status, this.secretValues) as StackStatus;
     if (!previous || JSON.stringify(previous) !== JSON.stringify(shown)) this.statusChanges += 1;
     this.statuses.set(name, shown);
-    if (stack && outcome.converged) this.appliedFingerprints.set(name, desiredDigest(stack));
+    if (stack && outcome.converged) this.appliedFingerprints.set(name, desiredStackDigest(stack));
     else this.appliedFingerprints.delete(name);
   }
 

@@ -4,6 +4,7 @@ export { formatOperation, formatPlan } from './format.js';
 export { configHash, stableJson } from './hash.js';
 export { overlayNetworkName } from './networks.js';
 export { type PlanOptions, plan } from './plan.js';
+export { desiredStackDigest } from './stack-key.js';
 export {
   type ContainerCreateSpec,
   type HostNote,

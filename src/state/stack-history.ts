@@ -13,6 +13,7 @@ import type { OperationResult } from '../apply/index.js';
 import type { DesiredStack } from '../model/desired.js';
 import type { HistoryEntry, HistoryResult } from '../model/history.js';
 import { redactString } from '../model/redact.js';
+import { desiredStackDigest } from '../plan/stack-key.js';
 import type { StackStatus } from '../status/stack-status.js';
 import { isPlainObject } from '../util/values.js';
 
@@ -138,14 +139,8 @@ function changesOf(operations: readonly OperationResult[]): string {
   return `${total} container${total === 1 ? '' : 's'}: ${counts.filter(Boolean).join(', ')} (${shown})`;
 }
 
-/** A digest of the stack as rendered, without its revision: the same digest, the same configuration. */
-export function desiredDigest(stack: DesiredStack): string {
-  const { revision: _revision, warnings: _warnings, ...content } = stack;
-  return createHash('sha256').update(JSON.stringify(content)).digest('hex');
-}
-
 function digestOf(pass: AppliedPass): string {
-  if (pass.desired) return desiredDigest(pass.desired);
+  if (pass.desired) return desiredStackDigest(pass.desired);
   const what = pass.renderErrors?.length ? `failed\u0000${pass.renderErrors.join('\n')}` : 'removed';
   return createHash('sha256').update(what).digest('hex');
 }
