@@ -24,23 +24,28 @@ import type { ContainerCreateSpec } from './types.js';
 /** Keys whose value names containers of the unit, so that the spec depends on the instance. */
 const UNIT_REFERENCES = ['volumes_from', 'network_mode', 'net'];
 
-/** Specs by stack, service and `<networking>#<instance>`, kept from one plan to the next. */
-export class SpecCache {
-  private readonly byStack = new WeakMap<DesiredStack, Map<DesiredService, Map<string, ContainerPlanSpec>>>();
+/** One service's specs. */
+interface ServiceSpecs {
+  /** `<networking>#<instance>` → the instance's spec. */
+  byInstance: Map<string, ContainerPlanSpec>;
+  /** The host's networking (networkingKey) → the first spec made, which the other instances' are copied from. */
+  first: Map<string, ContainerPlanSpec>;
+}
 
-  /** The specs of the service's instances, by `<networking>#<instance>`. */
-  of(stack: DesiredStack, service: DesiredService): Map<string, ContainerPlanSpec> {
+/** Specs by stack and service, kept from one plan to the next. */
+export class SpecCache {
+  private readonly byStack = new WeakMap<DesiredStack, Map<DesiredService, ServiceSpecs>>();
+
+  of(stack: DesiredStack, service: DesiredService): ServiceSpecs {
     let byService = this.byStack.get(stack);
     if (!byService) this.byStack.set(stack, (byService = new Map()));
     let specs = byService.get(service);
-    if (!specs) byService.set(service, (specs = new Map()));
+    if (!specs) byService.set(service, (specs = { byInstance: new Map(), first: new Map() }));
     return specs;
   }
 }
 
 export class ContainerSpecs {
-  /** Stack → service → the host's networking (networkingKey) → the first spec. */
-  private readonly first = new Map<DesiredStack, Map<DesiredService, Map<string, ContainerPlanSpec>>>();
   private readonly hashMemo = new HashMemo();
 
   /** `cache`: specs of earlier plans of the same stacks; a new one (for this plan alone) by default. */
@@ -49,26 +54,20 @@ export class ContainerSpecs {
   /** The spec `containerSpec(ctx)` gives: from the cache, or made (from the service's first spec when it can) and cached. */
   spec(ctx: ContainerContext): ContainerPlanSpec {
     const networking = networkingKey(ctx);
-    const cached = this.cache.of(ctx.stack, ctx.service);
+    const specs = this.cache.of(ctx.stack, ctx.service);
     const key = `${networking}#${ctx.instance}`;
-    let spec = cached.get(key);
-    if (!spec) cached.set(key, (spec = this.make(ctx, networking)));
+    let spec = specs.byInstance.get(key);
+    if (!spec) specs.byInstance.set(key, (spec = this.make(ctx, specs.first, networking)));
     return spec;
   }
 
-  private make(ctx: ContainerContext, networking: string): ContainerPlanSpec {
+  private make(ctx: ContainerContext, firstByNetworking: Map<string, ContainerPlanSpec>, networking: string): ContainerPlanSpec {
     if (refersToUnit(ctx.service)) return containerSpec(ctx, this.hashMemo);
-    let byService = this.first.get(ctx.stack);
-    if (!byService) this.first.set(ctx.stack, (byService = new Map()));
-    let byNetworking = byService.get(ctx.service);
-    if (!byNetworking) byService.set(ctx.service, (byNetworking = new Map()));
-    const first = byNetworking.get(networking);
-    if (!first) {
-      const spec = containerSpec(ctx, this.hashMemo);
-      byNetworking.set(networking, spec);
-      return spec;
-    }
-    return forInstance(first, ctx, this.hashMemo);
+    const first = firstByNetworking.get(networking);
+    if (first) return forInstance(first, ctx, this.hashMemo);
+    const spec = containerSpec(ctx, this.hashMemo);
+    firstByNetworking.set(networking, spec);
+    return spec;
   }
 }
 
