@@ -27,7 +27,6 @@ export async function recordHistory(
       ?.diagnostics.filter((d) => d.severity === 'error')
       .map((d) => `${d.file}${d.line ? `:${d.line}` : ''}: ${d.message}`);
     const entry = historyEntryOf({
-      stack: outcome.stack,
       ...(desired ? { desired } : {}),
       ...(renderErrors?.length ? { renderErrors } : {}),
       ...(revision ? { revision } : {}),

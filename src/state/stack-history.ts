@@ -22,7 +22,6 @@ export const HISTORY_KEPT = 50;
 
 /** What one pass did to one stack, as reconcile reports it. */
 export interface AppliedPass {
-  stack: string;
   /** The stack as rendered; absent when it failed to render or is no longer in git. */
   desired?: DesiredStack;
   /** Why it could not be rendered, when it could not. */

@@ -52,7 +52,7 @@ function shop(version = '1.0.0', password = 'p4ssw0rd-secret'): AppliedPass['des
 }
 
 function pass(extra: Partial<AppliedPass>): AppliedPass {
-  return { stack: 'shop', operations: [], status: status('Synced'), time: TIME, secrets: [], ...extra };
+  return { operations: [], status: status('Synced'), time: TIME, secrets: [], ...extra };
 }
 
 test('an applied upgrade: template, version, commit, Synced, and how many containers changed and why', () => {
