@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import type { KnownHosts } from '../../src/model/known-hosts.js';
 import type { ObservedContainer, ObservedHost } from '../../src/model/observed.js';
 import { changedBeyond, rememberPass } from '../../src/state/known-hosts.js';
 import { KnownHostsStore, parseKnownHosts } from '../../src/state/known-hosts-store.js';
 import { StateDir } from '../../src/state/state-dir.js';
+import { tempDirs } from '../fixtures/temp-dirs.js';
 
 function copy(stack: string, unit: string, instance: number, host: string, service = unit): ObservedContainer {
   return {
@@ -75,15 +75,7 @@ test('remember: only a change of units, marks or hosts, or a last-seen time move
 
 // ---- the file ---------------------------------------------------------------------
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'corral-state-'));
-  dirs.push(dir);
-  return dir;
-};
-after(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs('corral-state-');
 
 test('store: nothing known without a file; an update is written atomically and read back by the next process', async () => {
   const dir = join(tempDir(), 'state');

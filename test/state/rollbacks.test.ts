@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import type { OperationResult } from '../../src/apply/index.js';
 import type { DesiredStack } from '../../src/model/desired.js';
 import type { Operation, Plan } from '../../src/plan/types.js';
@@ -11,17 +10,9 @@ import { failedUpgrades } from '../../src/reconcile/rollback.js';
 import { parseRollbacks, RollbacksStore } from '../../src/state/rollbacks-store.js';
 import { StateDir } from '../../src/state/state-dir.js';
 import type { StackStatus } from '../../src/status/stack-status.js';
+import { tempDirs } from '../fixtures/temp-dirs.js';
 
-const dirs: string[] = [];
-after(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'corral-rollbacks-'));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = tempDirs('corral-rollbacks-');
 
 const RECORD = {
   key: 'k2',

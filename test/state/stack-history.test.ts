@@ -1,9 +1,8 @@
 /** A stack's history: the entry a pass makes, which entries are kept, and the append-only file that holds them. */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import type { OperationResult } from '../../src/apply/index.js';
 import type { HistoryEntry } from '../../src/model/history.js';
 import type { Operation } from '../../src/plan/types.js';
@@ -12,18 +11,10 @@ import { StackHistoryStore } from '../../src/state/stack-history-store.js';
 import { StateDir } from '../../src/state/state-dir.js';
 import type { StackStatus } from '../../src/status/stack-status.js';
 import { desiredStack } from '../fixtures/desired.js';
+import { tempDirs } from '../fixtures/temp-dirs.js';
 
 const TIME = new Date('2026-11-29T22:00:00.000Z');
-const dirs: string[] = [];
-after(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'corral-history-'));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = tempDirs('corral-history-');
 
 function status(sync: StackStatus['sync'], message = 'converged', lastError?: string): StackStatus {
   return { name: 'shop', sync, health: 'Healthy', message, services: [], endpoints: [], events: [], ...(lastError ? { lastError } : {}) };
