@@ -31,8 +31,16 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
 
 /** `path:line: severity: message`, the format editors and CI logs understand. */
 export function formatDiagnostic(d: Diagnostic): string {
-  const location = d.line === undefined ? d.file : `${d.file}:${d.line}`;
-  return `${location}: ${d.severity}: ${d.message}`;
+  return `${locationOf(d)}: ${d.severity}: ${d.message}`;
+}
+
+/** `path:line: message`: an error as a stack's status and history name it (the severity goes without saying). */
+export function diagnosticText(d: Diagnostic): string {
+  return `${locationOf(d)}: ${d.message}`;
+}
+
+function locationOf(d: Diagnostic): string {
+  return d.line === undefined ? d.file : `${d.file}:${d.line}`;
 }
 
 function defined<T extends object>(value: T): Partial<T> {

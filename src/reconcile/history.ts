@@ -3,6 +3,7 @@
  * kept when the stack's configuration or result moved on (src/state/stack-history.ts). A history
  * that cannot be written is reported, never fails the pass. I/O (through the store).
  */
+import { diagnosticText } from '../model/diagnostics.js';
 import { stackSecretValues } from '../model/redact.js';
 import { historyEntryOf } from '../state/stack-history.js';
 import type { StackHistoryStore } from '../state/stack-history-store.js';
@@ -25,7 +26,7 @@ export async function recordHistory(
     const renderErrors = failedByName
       .get(outcome.stack)
       ?.diagnostics.filter((d) => d.severity === 'error')
-      .map((d) => `${d.file}${d.line ? `:${d.line}` : ''}: ${d.message}`);
+      .map(diagnosticText);
     const entry = historyEntryOf({
       ...(desired ? { desired } : {}),
       ...(renderErrors?.length ? { renderErrors } : {}),

@@ -12,7 +12,7 @@
  */
 
 import { type DesiredService, type DesiredStack, primaryServices } from '../model/desired.js';
-import type { Diagnostic } from '../model/diagnostics.js';
+import { type Diagnostic, diagnosticText } from '../model/diagnostics.js';
 import type { ShownHistoryEntry } from '../model/history.js';
 import { deploymentUnitId } from '../model/naming.js';
 import type { ObservedContainer, ObservedState } from '../model/observed.js';
@@ -252,7 +252,7 @@ export function rescheduledText(r: RescheduledUnit): string {
 }
 
 function failureOf(input: StatusInput): string | undefined {
-  if (input.renderErrors?.length) return input.renderErrors.map((d) => `${d.file}${d.line ? `:${d.line}` : ''}: ${d.message}`).join('; ');
+  if (input.renderErrors?.length) return input.renderErrors.map(diagnosticText).join('; ');
   const planErrors = input.plan?.stacks.find((s) => s.stack === input.name)?.notes.filter((n) => n.level === 'error') ?? [];
   if (planErrors.length) return planErrors.map((n) => n.message).join('; ');
   if (input.applyErrors?.length) return input.applyErrors.join('; ');
