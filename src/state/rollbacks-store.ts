@@ -60,15 +60,8 @@ export function parseRollbacks(raw: unknown, file: string): Map<string, Rollback
       throw problem(`stacks.${stack}: expected ${TEXT_FIELDS.join(', ')} (strings) and an optional revision`);
     const revision = value['revision'];
     if (revision !== undefined && typeof revision !== 'string') throw problem(`stacks.${stack}.revision: expected a string`);
-    const [key, template, version, cause, time] = TEXT_FIELDS.map((field) => String(value[field]));
-    records.set(stack, {
-      key: key as string,
-      template: template as string,
-      version: version as string,
-      cause: cause as string,
-      time: time as string,
-      ...(revision ? { revision } : {}),
-    });
+    const { key, template, version, cause, time } = value as Record<(typeof TEXT_FIELDS)[number], string>;
+    records.set(stack, { key, template, version, cause, time, ...(revision ? { revision } : {}) });
   }
   return records;
 }
