@@ -37,7 +37,7 @@ import type { RollbacksStore } from '../state/rollbacks-store.js';
 import type { StackHistoryStore } from '../state/stack-history-store.js';
 import { gateVerdict } from '../status/container-health.js';
 import { type StackStatus, SyncStatus, stackStatus } from '../status/stack-status.js';
-import { rollbackEnded, rollbackStarted, type UpgradeStep, UpgradeSteps } from '../status/upgrade-steps.js';
+import { RollbackSteps, rollbackEnded, rollbackStarted, type UpgradeStep, UpgradeSteps } from '../status/upgrade-steps.js';
 import { recordHistory } from './history.js';
 import { type RevisionOutcome, revisionOutcome } from './outcome.js';
 import { failedUpgrades } from './rollback.js';
@@ -58,7 +58,7 @@ export interface ReconcileInput {
   perHost?: number;
   clients?: DockerClients;
   onResult?: (result: OperationResult) => void;
-  /** Told each step of an upgrade as it happens: a batch started, passed its gate or failed it (status/upgrade-steps.ts). */
+  /** Told each step of an upgrade as it happens: a batch started, passed its gate or failed it; a rollback and each of its units (status/upgrade-steps.ts). */
   onStep?: (step: UpgradeStep) => void;
   /** Each stack's history of applied revisions (src/state/); a dry run never adds to it. */
   history?: StackHistoryStore;
@@ -197,9 +197,18 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
       tell([rollbackStarted(stack, record)]);
     }
     const undo = await planNow({ ...options, only: [...failures.keys()] });
-    // The rollback's own operations are no upgrade steps.
-    const { onStart: _steps, ...rollbackOptions } = applyOptions;
-    rollbackResults.push(...(await apply(undo.plan, { ...rollbackOptions, ...(input.onResult ? { onResult: input.onResult } : {}) })));
+    // The rollback's own operations are steps of their own: each unit's rollback started, done or failed.
+    const rollbackSteps = new RollbackSteps(undo.plan);
+    rollbackResults.push(
+      ...(await apply(undo.plan, {
+        ...applyOptions,
+        onStart: (op) => tell(rollbackSteps.sent(op)),
+        onResult: (result) => {
+          tell(rollbackSteps.finished(result));
+          input.onResult?.(result);
+        },
+      })),
+    );
     for (const stack of failures.keys()) tell([rollbackEnded(stack, rollbackResults)]);
   }
   const final = await planNow(options);

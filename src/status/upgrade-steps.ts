@@ -1,9 +1,11 @@
 /**
  * The steps of an upgrade as people follow them: a batch started, a batch passed its gate, a gate
  * failed, the upgrade of a service done, a pull that failed (so nothing was stopped), the rollback
- * of a failed upgrade begun and ended. Read from the plan's batches and gates (AwaitReady
- * operations) as apply sends and finishes operations. Pure: a plan in; each operation sent or
- * finished in, the step it completes (if any) out.
+ * of a failed upgrade begun, each unit's rollback started, done or failed (its new container
+ * stopped and removed, the kept one renamed back and started), and the rollback ended. Read from
+ * the plan's batches and gates (AwaitReady operations), and from the rollback's plan by unit, as
+ * apply sends and finishes operations. Pure: a plan in; each operation sent or finished in, the
+ * step it completes (if any) out.
  */
 import type { OperationResult } from '../apply/index.js';
 import type { RollbackRecord } from '../model/upgrade.js';
@@ -101,6 +103,121 @@ export class UpgradeSteps {
 function prefix(batch: Batch): string {
   if (batch.batches === 0) return `upgrade of ${batch.service} (resumed)`;
   return `upgrade of ${batch.service}: batch ${batch.batch}/${batch.batches}`;
+}
+
+interface RollbackUnit {
+  stack: string;
+  unit: string;
+  hosts: string;
+  operations: Operation[];
+  started: boolean;
+  finished: Set<string>;
+  failed: boolean;
+}
+
+/**
+ * Follows the apply of a rollback's plan (`reconcile` plans the failed stacks again with their
+ * rollback records): each unit instance whose containers come back is a step when its first
+ * operation is sent (what will be done), when its last one finished (what was done), or when one
+ * failed or was not run (once).
+ */
+export class RollbackSteps {
+  private readonly units = new Map<string, RollbackUnit>();
+
+  constructor(plan: Plan) {
+    for (const op of plan.operations) {
+      if (op.unit === undefined) continue;
+      const key = `${op.stack}\u0000${op.unit}`;
+      const unit = this.units.get(key);
+      if (unit) unit.operations.push(op);
+      else
+        this.units.set(key, {
+          stack: op.stack,
+          unit: op.unit,
+          hosts: '',
+          operations: [op],
+          started: false,
+          finished: new Set(),
+          failed: false,
+        });
+    }
+    for (const unit of this.units.values()) unit.hosts = [...new Set(unit.operations.map((op) => op.host))].join(', ');
+  }
+
+  /** An operation was sent: the first one of a unit starts its rollback. */
+  sent(op: Operation): UpgradeStep[] {
+    const unit = this.unitOf(op);
+    if (!unit || unit.started) return [];
+    unit.started = true;
+    const planned = unit.operations.map(plannedAction).join(', ');
+    return [{ stack: unit.stack, level: 'info', message: `rollback of ${unit.unit} on ${unit.hosts} started: ${planned}` }];
+  }
+
+  /** An operation finished: the unit's rollback is done once all its operations are, or failed with the first that did not go through. */
+  finished(result: OperationResult): UpgradeStep[] {
+    const op = result.operation;
+    const unit = this.unitOf(op);
+    if (!unit || unit.failed) return [];
+    if (result.status !== 'ok') {
+      unit.failed = true;
+      const why = result.status === 'failed' ? 'failed' : 'not run';
+      return [
+        {
+          stack: unit.stack,
+          level: 'warn',
+          message: `rollback of ${unit.unit} on ${unit.hosts}: ${op.kind} ${op.target} ${why}: ${result.error ?? ''}`,
+        },
+      ];
+    }
+    unit.finished.add(op.id);
+    if (unit.finished.size < unit.operations.length) return [];
+    const done = unit.operations.map(doneAction).join(', ');
+    return [{ stack: unit.stack, level: 'info', message: `rollback of ${unit.unit} on ${unit.hosts} done: ${done}` }];
+  }
+
+  private unitOf(op: Operation): RollbackUnit | undefined {
+    return op.unit === undefined ? undefined : this.units.get(`${op.stack}\u0000${op.unit}`);
+  }
+}
+
+/** `stop web-app-1`, `rename web-app-1-prev to web-app-1`, … */
+function plannedAction(op: Operation): string {
+  switch (op.kind) {
+    case 'StopContainer':
+      return `stop ${op.target}`;
+    case 'RemoveContainer':
+      return `remove ${op.target}`;
+    case 'RenameContainer':
+      return `rename ${op.target} to ${op.newName}`;
+    case 'StartContainer':
+      return `start ${op.target}`;
+    case 'CreateContainer':
+      return `create ${op.target}`;
+    case 'ConnectNetwork':
+      return `connect ${op.target} to ${op.network}`;
+    default:
+      return `${op.kind} ${op.target}`;
+  }
+}
+
+/** `stopped web-app-1`, `renamed web-app-1-prev to web-app-1`, `started web-app-1 (container 0123456789ab)`, … */
+function doneAction(op: Operation): string {
+  switch (op.kind) {
+    case 'StopContainer':
+      return `stopped ${op.target}`;
+    case 'RemoveContainer':
+      return `removed ${op.target}`;
+    case 'RenameContainer':
+      return `renamed ${op.target} to ${op.newName}`;
+    case 'StartContainer':
+      return `started ${op.target}${op.containerId ? ` (container ${op.containerId.slice(0, 12)})` : ''}`;
+    case 'CreateContainer':
+      return `created ${op.target}`;
+    case 'ConnectNetwork':
+      return `connected ${op.target} to ${op.network}`;
+    default:
+      return `${op.kind} ${op.target} done`;
+  }
 }
 
 /** A failed upgrade is being rolled back. */

@@ -1,8 +1,8 @@
 /**
  * Upgrades as transactions under `corral run`, on the fleet: a bump to a version whose health
  * check never passes is rolled back to the very same containers, reported RolledBack with the
- * version, the revision and the cause, not tried again over the next intervals nor after a
- * restart, and its revert changes nothing; the daemon SIGKILLed in the middle of an upgrade, five
+ * version, the revision and the cause (the rollback's steps events and log lines), not tried
+ * again over the next intervals nor after a restart, and its revert changes nothing; the daemon SIGKILLed in the middle of an upgrade, five
  * times, each time ends with the stack upgraded or rolled back and exactly the desired set of
  * containers (no duplicates, no kept container left over).
  */
@@ -111,6 +111,16 @@ function operationsLogged(stack: string, from: number): string[] {
     .filter((line) => line.includes(`"stack":"${stack}"`) && /"message":"(Create|Remove|Rename|Start|Stop)Container /.test(line));
 }
 
+/** The message of a JSON log line ('' for any other line). */
+function messageOf(line: string): string {
+  try {
+    const message = (JSON.parse(line) as { message?: unknown }).message;
+    return typeof message === 'string' ? message : '';
+  } catch {
+    return '';
+  }
+}
+
 before(async () => {
   configPath = (await ensureFleet()).configPath;
   hosts = await fleetHosts();
@@ -163,6 +173,27 @@ test('a bump to a version whose health check never passes: rolled back to the sa
     restored.map((c) => `${c.name}=${c.id}`),
     before.map((c) => `${c.name}=${c.id}`),
   );
+  // The rollback's own steps are events of the stack (GET /api/v1/stacks/NAME) and log lines, as the upgrade's are.
+  const events = rolledBack.events.map((e) => e.message);
+  const oldId = before[0]?.id.slice(0, 12) ?? '';
+  const rollbackSteps = [
+    /^upgrade to web 2 failed \(AwaitReady upg-bad-web-1 on h\d: .+\): rolling back$/,
+    /^rollback of upg-bad-web-1 on h\d started: (stop upg-bad-web-1, )?remove upg-bad-web-1, rename upg-bad-web-1-prev to upg-bad-web-1, start upg-bad-web-1$/,
+    new RegExp(
+      `^rollback of upg-bad-web-1 on h\\d done: (stopped upg-bad-web-1, )?removed upg-bad-web-1, renamed upg-bad-web-1-prev to upg-bad-web-1, started upg-bad-web-1 \\(container ${oldId}\\)$`,
+    ),
+    /^rolled back: the containers it ran are back \(\d+ operations\)$/,
+  ];
+  for (const step of rollbackSteps) {
+    assert.ok(
+      events.some((m) => step.test(m)),
+      `${step} in the events:\n${events.join('\n')}`,
+    );
+    assert.ok(
+      daemon.log.split('\n').some((line) => line.includes('"stack":"upg-bad"') && step.test(messageOf(line))),
+      `${step} in the log`,
+    );
+  }
 
   // Three intervals, then a restart of the daemon: the rolled-back revision is not tried again.
   const mark = daemon.log.length;

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { OperationResult } from '../../src/apply/index.js';
 import { plan } from '../../src/plan/index.js';
+import { desiredStackKey } from '../../src/plan/stack-key.js';
 import type { Operation } from '../../src/plan/types.js';
-import { rollbackEnded, rollbackStarted, UpgradeSteps } from '../../src/status/upgrade-steps.js';
+import { RollbackSteps, rollbackEnded, rollbackStarted, UpgradeSteps } from '../../src/status/upgrade-steps.js';
 import { host, IMAGE, live, placement, stack } from '../plan/fixtures.js';
 
 /** web at scale 3, image web:1 → web:2, batch_size 2: two batches (units 1+2, then 3). */
@@ -137,5 +138,70 @@ test('a rollback: begun with the version and the cause; ended with the old conta
   assert.equal(
     rollbackEnded('shop', [ok(first), { operation: second, status: 'failed', error: 'no such container', durationMs: 1 }]).message,
     `rollback incomplete: 1 of 2 operations failed (${second.kind} ${second.target} on ${second.host}: no such container); the next pass goes on with it`,
+  );
+});
+
+/** shop's web upgraded web:1 → web:2 failed at shop-web-1's gate: shop-web-1 (new, restarting) and shop-web-1-prev (kept); shop-web-2 still the old one. */
+function rollbackPlan() {
+  const before = stack('shop', { web: { image: 'web:1', scale: 2 } });
+  const after = stack('shop', { web: { image: 'web:2', scale: 2 } });
+  const containers = [
+    ...live(after, 'web', 1, 'h1', { state: 'restarting' }),
+    ...live(after, 'web', 1, 'h1', { from: before, kept: true, state: 'exited' }),
+    ...live(after, 'web', 2, 'h1', { from: before }),
+  ];
+  const record = {
+    key: desiredStackKey(after),
+    template: 'demo',
+    version: '2',
+    cause: 'AwaitReady shop-web-1 on h1: not ready',
+    time: 't',
+  };
+  const where: [string, number, string][] = [1, 2].map((n) => ['web', n, 'h1']);
+  const observed = host('h1', { networks: ['corral-shop'], images: ['web:1', 'web:2', IMAGE], containers });
+  const p = plan([after], [placement('shop', where)], { hosts: [observed] }, { prune: true, rolledBack: new Map([['shop', record]]) });
+  return { p, kept: containers[1]?.id ?? '' };
+}
+
+test("a rollback's own operations are steps: each unit's rollback started (what it will do) and done (what it did, the container back)", () => {
+  const { p, kept } = rollbackPlan();
+  assert.deepEqual(
+    p.operations.map((op) => `${op.kind} ${op.target}`),
+    ['StopContainer shop-web-1', 'RemoveContainer shop-web-1', 'RenameContainer shop-web-1-prev', 'StartContainer shop-web-1'],
+  );
+  const steps = new RollbackSteps(p);
+  const said: string[] = [];
+  for (const op of p.operations) {
+    said.push(...steps.sent(op).map((s) => `${s.stack} ${s.level} ${s.message}`));
+    said.push(...steps.finished(ok(op)).map((s) => `${s.stack} ${s.level} ${s.message}`));
+  }
+  assert.deepEqual(said, [
+    'shop info rollback of shop-web-1 on h1 started: stop shop-web-1, remove shop-web-1, rename shop-web-1-prev to shop-web-1, start shop-web-1',
+    `shop info rollback of shop-web-1 on h1 done: stopped shop-web-1, removed shop-web-1, renamed shop-web-1-prev to shop-web-1, started shop-web-1 (container ${kept.slice(0, 12)})`,
+  ]);
+  // The upgrade's steps know nothing of these operations.
+  const upgrade = new UpgradeSteps(p);
+  assert.deepEqual(
+    p.operations.flatMap((op) => [...upgrade.sent(op), ...upgrade.finished(ok(op))]),
+    [],
+  );
+});
+
+test("a rollback step that fails is said once, as a warning naming the operation and Docker's message; nothing is said done", () => {
+  const { p } = rollbackPlan();
+  const steps = new RollbackSteps(p);
+  const [stop, remove, rename, start] = p.operations as [Operation, Operation, Operation, Operation];
+  assert.equal(steps.sent(stop).length, 1);
+  assert.deepEqual(steps.sent(remove), []);
+  assert.deepEqual(steps.finished(ok(stop)), []);
+  assert.deepEqual(steps.finished(ok(remove)), []);
+  assert.deepEqual(steps.finished({ operation: rename, status: 'failed', error: 'name in use', durationMs: 5 }), [
+    { stack: 'shop', level: 'warn', message: 'rollback of shop-web-1 on h1: RenameContainer shop-web-1-prev failed: name in use' },
+  ]);
+  assert.deepEqual(steps.finished({ operation: start, status: 'skipped', error: 'a dependency failed', durationMs: 0 }), []);
+  const fenced = new RollbackSteps(p);
+  assert.deepEqual(
+    fenced.finished({ operation: stop, status: 'skipped', error: 'no longer the leader', durationMs: 0 }).map((s) => s.message),
+    ['rollback of shop-web-1 on h1: StopContainer shop-web-1 not run: no longer the leader'],
   );
 });
