@@ -1,6 +1,7 @@
 /** Inline desired stacks, placements and observed hosts for the plan's golden tests. */
-import type { ComposeService, DesiredService, DesiredStack } from '../../src/model/desired.js';
+import type { ComposeService, DesiredService, DesiredStack, UpgradeStrategySpec } from '../../src/model/desired.js';
 import { unitServices } from '../../src/model/desired.js';
+import type { HealthCheckSpec } from '../../src/model/health.js';
 import { containerName, keptName } from '../../src/model/naming.js';
 import type { ContainerState, ObservedContainer, ObservedHost, SwarmNetwork } from '../../src/model/observed.js';
 import type { StackPlacement } from '../../src/model/placement.js';
@@ -15,6 +16,10 @@ type ServiceInput = Partial<Omit<ComposeService, 'labels' | 'environment'>> & {
   environment?: Record<string, string | null>;
   scale?: number;
   sidekicks?: string[];
+  /** rancher-compose `health_check`, as render gives it. */
+  healthCheck?: HealthCheckSpec;
+  /** rancher-compose `upgrade_strategy` and `min_ready`, as render gives them. */
+  upgrade?: UpgradeStrategySpec;
 };
 
 export function stack(
@@ -24,7 +29,7 @@ export function stack(
 ): DesiredStack {
   const built: Record<string, DesiredService> = {};
   for (const [serviceName, input] of Object.entries(services)) {
-    const { scale = 1, sidekicks = [], labels = {}, environment = {}, ...compose } = input;
+    const { scale = 1, sidekicks = [], labels = {}, environment = {}, healthCheck, upgrade, ...compose } = input;
     built[serviceName] = {
       name: serviceName,
       compose: { image: IMAGE, ...compose, labels, environment },
@@ -32,6 +37,8 @@ export function stack(
       scale,
       global: labels['io.rancher.scheduler.global'] === 'true',
       sidekicks,
+      ...(healthCheck ? { healthCheck } : {}),
+      ...(upgrade ? { upgrade } : {}),
     };
   }
   for (const primary of Object.values(built)) {

@@ -9,10 +9,8 @@ import { HEALTHZ, healthCheckSpec } from '../fixtures/health.js';
 import { host, live, placement, stack } from './fixtures.js';
 
 function webWith(strategy: HealthStrategy, quorum?: number): DesiredStack {
-  const web = stack('web', { app: { scale: 3 } });
   const check = healthCheckSpec({ http: HEALTHZ, strategy, ...(quorum ? { quorum } : {}) });
-  Object.assign(web.services['app'] as object, { healthCheck: check });
-  return web;
+  return stack('web', { app: { scale: 3, healthCheck: check } });
 }
 
 const probe = (status: ProbeState['status'], lastResult: string): ProbeState => ({

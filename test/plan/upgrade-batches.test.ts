@@ -9,13 +9,15 @@ import { host, IMAGE, live, placement, stack } from './fixtures.js';
 const check = healthCheckSpec({ initializingTimeoutMs: 30_000 });
 
 function shop(tag: string): DesiredStack {
-  const s = stack('shop', {
-    web: { image: `web:${tag}`, scale: 5, links: ['db:database'] },
-    db: { image: `db:${tag}` },
+  return stack('shop', {
+    web: {
+      image: `web:${tag}`,
+      scale: 5,
+      links: ['db:database'],
+      upgrade: { batchSize: 2, intervalMs: 500, startFirst: false, minReadyMs: 3000 },
+    },
+    db: { image: `db:${tag}`, healthCheck: check },
   });
-  Object.assign(s.services['web'] as object, { upgrade: { batchSize: 2, intervalMs: 500, startFirst: false, minReadyMs: 3000 } });
-  Object.assign(s.services['db'] as object, { healthCheck: check });
-  return s;
 }
 
 test('an upgrade: the linked db first, then web two units at a time; each batch waits for the gates of the one before', () => {

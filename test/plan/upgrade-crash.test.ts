@@ -22,8 +22,9 @@ const SCALE = 3;
 const where: [string, number, string][] = [1, 2, 3].map((n) => ['app', n, 'h1']);
 
 function web(tag: string, startFirst = false): DesiredStack {
-  const s = stack('web', { app: { image: `app:${tag}`, scale: SCALE } });
-  Object.assign(s.services['app'] as object, { upgrade: { batchSize: 1, intervalMs: 0, startFirst, minReadyMs: 0 } });
+  const s = stack('web', {
+    app: { image: `app:${tag}`, scale: SCALE, upgrade: { batchSize: 1, intervalMs: 0, startFirst, minReadyMs: 0 } },
+  });
   s.template = { ...s.template, version: tag };
   return s;
 }

@@ -15,10 +15,8 @@ import type { RollbackRecord } from '../../src/plan/types.js';
 import { host, IMAGE, live, placement, stack } from './fixtures.js';
 
 function web(tag: string, options: { startFirst?: boolean; ports?: string[] } = {}): DesiredStack {
-  const s = stack('web', { app: { image: `app:${tag}`, scale: 2, ...(options.ports ? { ports: options.ports } : {}) } });
-  Object.assign(s.services['app'] as object, {
-    upgrade: { batchSize: 1, intervalMs: 1000, startFirst: options.startFirst ?? false, minReadyMs: 2000 },
-  });
+  const upgrade = { batchSize: 1, intervalMs: 1000, startFirst: options.startFirst ?? false, minReadyMs: 2000 };
+  const s = stack('web', { app: { image: `app:${tag}`, scale: 2, upgrade, ...(options.ports ? { ports: options.ports } : {}) } });
   s.template = { ...s.template, version: tag };
   s.revision = `rev${tag}`;
   return s;

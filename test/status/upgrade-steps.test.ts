@@ -11,8 +11,9 @@ import { host, IMAGE, live, placement, stack } from '../plan/fixtures.js';
 /** web at scale 3, image web:1 → web:2, batch_size 2: two batches (units 1+2, then 3). */
 function upgradePlan() {
   const before = stack('shop', { web: { image: 'web:1', scale: 3 } });
-  const after = stack('shop', { web: { image: 'web:2', scale: 3 } });
-  Object.assign(after.services['web'] as object, { upgrade: { batchSize: 2, intervalMs: 500, startFirst: false, minReadyMs: 1000 } });
+  const after = stack('shop', {
+    web: { image: 'web:2', scale: 3, upgrade: { batchSize: 2, intervalMs: 500, startFirst: false, minReadyMs: 1000 } },
+  });
   const where: [string, number, string][] = [1, 2, 3].map((n) => ['web', n, n === 3 ? 'h2' : 'h1']);
   const hosts = ['h1', 'h2'].map((name) =>
     host(name, {
