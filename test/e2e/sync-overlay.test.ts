@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { HostConfig } from '../../src/config/config.js';
 import type { ReconcileResult } from '../../src/reconcile/index.js';
-import { BUSYBOX, cleanup, fleetHosts, networksOf, placementOf, summary, TestRepo, uniqueName } from './sync-repo.js';
+import { BUSYBOX, cleanup, fleetHosts, networksOf, operationLine, placementOf, summary, TestRepo, uniqueName } from './sync-repo.js';
 
 const run = promisify(execFile);
 const FLEET_SCRIPT = fileURLToPath(new URL('../../../scripts/fleet', import.meta.url));
@@ -27,66 +27,49 @@ const ZONES = ['a', 'b', 'c'];
 const zoneQuestions = (...names: string[]) =>
   names.map((name) => `    - variable: ${name}\n      type: string\n      required: true\n`).join('');
 
-/** db: an httpd answering with its stack's name; client: a sleeper linking db as `database`. */
-const PAIR = `version: '2'
+/**
+ * `server`: an httpd answering `<server> of <stack>` on `port` (80), on its host's network with
+ * `hostNetwork`; client: a sleeper on the stack network linking it as `alias`. Each is pinned to
+ * the zone asked as `<service>_zone`.
+ */
+function serverAndClient(server: string, alias: string, { port = '80', hostNetwork = false } = {}): string {
+  return `version: '2'
 services:
-  db:
+  ${server}:
     image: ${BUSYBOX}
-    command: ["sh", "-c", "mkdir -p /www && echo 'db of {{ .Stack.Name }}' > /www/index.html && exec httpd -f -p 80 -h /www"]
+${hostNetwork ? '    net: host\n' : ''}    command: ["sh", "-c", "mkdir -p /www && echo '${server} of {{ .Stack.Name }}' > /www/index.html && exec httpd -f -p ${port} -h /www"]
     stop_signal: SIGKILL
     labels:
-      io.rancher.scheduler.affinity:host_label: zone=\${db_zone}
+      io.rancher.scheduler.affinity:host_label: zone=\${${server}_zone}
   client:
     image: ${BUSYBOX}
     command: ["sleep", "3600"]
     stop_signal: SIGKILL
-    links: ["db:database"]
+    links: ["${server}:${alias}"]
     labels:
       io.rancher.scheduler.affinity:host_label: zone=\${client_zone}
 `;
+}
 
-/** A sleeper in another stack reaching `<target>/db` as `store`. */
-const PROBE = `version: '2'
+/** A sleeper in another stack reaching `<target>/<service>` as `alias`. */
+function probeOf(service: string, alias: string): string {
+  return `version: '2'
 services:
   probe:
     image: ${BUSYBOX}
     command: ["sleep", "3600"]
     stop_signal: SIGKILL
-    external_links: ["\${target}/db:store"]
+    external_links: ["\${target}/${service}:${alias}"]
     labels:
       io.rancher.scheduler.affinity:host_label: zone=\${zone}
 `;
+}
 
-/** web: an httpd on its host's network (port asked); client: a sleeper on the stack network linking web as `frontend`. */
-const HOSTWEB = `version: '2'
-services:
-  web:
-    image: ${BUSYBOX}
-    net: host
-    command: ["sh", "-c", "mkdir -p /www && echo 'web of {{ .Stack.Name }}' > /www/index.html && exec httpd -f -p \${port} -h /www"]
-    stop_signal: SIGKILL
-    labels:
-      io.rancher.scheduler.affinity:host_label: zone=\${web_zone}
-  client:
-    image: ${BUSYBOX}
-    command: ["sleep", "3600"]
-    stop_signal: SIGKILL
-    links: ["web:frontend"]
-    labels:
-      io.rancher.scheduler.affinity:host_label: zone=\${client_zone}
-`;
-
-/** A sleeper in another stack reaching `<target>/web` as `site`. */
-const SITE_PROBE = `version: '2'
-services:
-  probe:
-    image: ${BUSYBOX}
-    command: ["sleep", "3600"]
-    stop_signal: SIGKILL
-    external_links: ["\${target}/web:site"]
-    labels:
-      io.rancher.scheduler.affinity:host_label: zone=\${zone}
-`;
+/** db and client on the stack network; web on its host's network (port asked) and client. */
+const PAIR = serverAndClient('db', 'database');
+const HOSTWEB = serverAndClient('web', 'frontend', { port: '${port}', hostNetwork: true });
+const PROBE = probeOf('db', 'store');
+const SITE_PROBE = probeOf('web', 'site');
 
 const LONER = `version: '2'
 services:
@@ -140,9 +123,15 @@ function pairStack(name: string, dbZone: string, clientZone: string): void {
 }
 
 function operationsOf(result: ReconcileResult): string[] {
-  return result.stacks.flatMap((s) =>
-    s.operations.map((r) => `${r.operation.kind} ${r.operation.host}:${r.operation.target} ${r.status}${r.error ? ` ${r.error}` : ''}`),
-  );
+  return result.stacks.flatMap((s) => s.operations.map(operationLine));
+}
+
+/** Each of the stacks converged, Synced and Healthy after the pass (its operations in the message when not). */
+function assertSyncedHealthy(result: ReconcileResult, names: string[]): void {
+  for (const name of names) {
+    const outcome = summary(result, name);
+    assert.deepEqual([outcome.converged, outcome.sync, outcome.health], [true, 'Synced', 'Healthy'], `${name}: ${outcome.ops.join('\n')}`);
+  }
 }
 
 before(async () => {
@@ -204,10 +193,7 @@ test('a stack on two hosts: link alias, service name and <service>.<stack> resol
   made.push(client, loner);
 
   const first = await repo.sync(overlayHosts, [app, client, loner]);
-  for (const name of [app, client, loner]) {
-    const outcome = summary(first, name);
-    assert.deepEqual([outcome.converged, outcome.sync, outcome.health], [true, 'Synced', 'Healthy'], `${name}: ${outcome.ops.join('\n')}`);
-  }
+  assertSyncedHealthy(first, [app, client, loner]);
   assert.deepEqual(await placementOf(fleet, app), [`h1:${app}-client-1`, `h3:${app}-db-1`]);
   assert.deepEqual(await placementOf(fleet, client), [`h2:${client}-probe-1`]);
 
@@ -330,10 +316,7 @@ test("a net: host service is reached by service name, <service>.<stack>, link al
   made.push(app, other);
 
   const first = await repo.sync(overlayHosts, [app, other]);
-  for (const name of [app, other]) {
-    const outcome = summary(first, name);
-    assert.deepEqual([outcome.converged, outcome.sync, outcome.health], [true, 'Synced', 'Healthy'], `${name}: ${outcome.ops.join('\n')}`);
-  }
+  assertSyncedHealthy(first, [app, other]);
   assert.deepEqual(await placementOf(fleet, app), [`h1:${app}-client-1`, `h3:${app}-web-1`]);
   const h3 = hostOf('c');
   const [h1, h2] = [hostOf('a'), hostOf('b')];

@@ -7,6 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
+import type { OperationResult } from '../../src/apply/index.js';
 import type { HostConfig } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/load.js';
 import { CorralLabel } from '../../src/model/labels.js';
@@ -210,10 +211,14 @@ export function summary(result: ReconcileResult, stack: string): { converged: bo
     converged: outcome.converged,
     sync: outcome.status.sync,
     health: outcome.status.health,
-    ops: outcome.operations.map(
-      (r) => `${r.operation.kind} ${r.operation.host}:${r.operation.target} ${r.status}${r.error ? ` ${r.error}` : ''}`,
-    ),
+    ops: outcome.operations.map(operationLine),
   };
+}
+
+/** `CreateContainer h1:web-app-1 ok`, with the error after a failure. */
+export function operationLine(result: OperationResult): string {
+  const { operation } = result;
+  return `${operation.kind} ${operation.host}:${operation.target} ${result.status}${result.error ? ` ${result.error}` : ''}`;
 }
 
 /** Kills (`docker kill`) the first container of the stack; returns it to watch it come back. */
