@@ -14,14 +14,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { OperationResult } from '../../src/apply/index.js';
+import { hostMemory } from '../../src/cli/state.js';
 import type { HostConfig } from '../../src/config/config.js';
 import { DEFAULT_POLICY } from '../../src/policy/types.js';
 import { type ReconcileInput, reconcile } from '../../src/reconcile/index.js';
 import { loadDesiredState } from '../../src/render/index.js';
 import { readDirectoryTree } from '../../src/source/directory.js';
-import { KnownHostsStore } from '../../src/state/known-hosts-store.js';
-import { RollbacksStore } from '../../src/state/rollbacks-store.js';
-import { StateDir } from '../../src/state/state-dir.js';
 import { REGISTRY } from './fleet.js';
 import { BUSYBOX, cleanup, clientOf, fleetHosts, placementOf, summary, TestRepo, uniqueName } from './sync-repo.js';
 
@@ -64,8 +62,7 @@ const stateDirs: string[] = [];
 function memory(): NonNullable<ReconcileInput['memory']> {
   const path = mkdtempSync(join(tmpdir(), 'corral-e2e-state-'));
   stateDirs.push(path);
-  const dir = new StateDir(path, true);
-  return { store: new KnownHostsStore(dir), rollbacks: new RollbacksStore(dir) };
+  return hostMemory(path, true, { hosts, catalogs: [] });
 }
 
 before(async () => {
@@ -199,35 +196,53 @@ const BATCHED_RANCHER = `app:
     initializing_timeout: 3000
 `;
 
+/** `work`'s result, and what `sample` answered meanwhile: asked at once, then `everyMs` after each answer, until the work is done. */
+async function sampledWhile<T, S>(everyMs: number, sample: () => Promise<S>, work: () => Promise<T>): Promise<{ result: T; samples: S[] }> {
+  const samples: S[] = [];
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      samples.push(await sample());
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+    }
+  })();
+  try {
+    return { result: await work(), samples };
+  } finally {
+    sampling = false;
+    await sampler;
+  }
+}
+
+/** How many of the stack's containers run, on all hosts. */
+async function runningCount(stack: string): Promise<number> {
+  const counts = await Promise.all(
+    hosts.map(async (host) => {
+      const list = await clientOf(host).listContainers({ filters: { label: [`io.corral.stack=${stack}`], status: ['running'] } });
+      return list.length;
+    }),
+  );
+  return counts.reduce((a, b) => a + b, 0);
+}
+
 /** One pass over the repository with every operation's end time; meanwhile the stack's running containers are counted every 100 ms. */
 async function syncSampled(repo: TestRepo, stack: string, remembered?: ReconcileInput['memory']) {
   const state = loadDesiredState(await readDirectoryTree(repo.dir, ['catalog', 'stacks']));
   const ended: { result: OperationResult; at: number }[] = [];
-  const samples: number[] = [];
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      const counts = await Promise.all(
-        hosts.map(async (host) => {
-          const list = await clientOf(host).listContainers({ filters: { label: [`io.corral.stack=${stack}`], status: ['running'] } });
-          return list.length;
-        }),
-      );
-      samples.push(counts.reduce((a, b) => a + b, 0));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  })();
-  const result = await reconcile({
-    hosts,
-    desired: state.stacks,
-    failed: state.failed,
-    prune: true,
-    only: [stack],
-    onResult: (r) => ended.push({ result: r, at: Date.now() }),
-    ...(remembered ? { memory: remembered } : {}),
-  });
-  sampling = false;
-  await sampler;
+  const { result, samples } = await sampledWhile(
+    100,
+    () => runningCount(stack),
+    () =>
+      reconcile({
+        hosts,
+        desired: state.stacks,
+        failed: state.failed,
+        prune: true,
+        only: [stack],
+        onResult: (r) => ended.push({ result: r, at: Date.now() }),
+        ...(remembered ? { memory: remembered } : {}),
+      }),
+  );
   return { result, ended, samples };
 }
 
@@ -359,17 +374,11 @@ test('start_first: the new container starts before the old one stops, so the ser
     assert.equal(await answerOf(stack), 'one');
 
     repo.template('answering', ANSWERING('two'), START_FIRST_RANCHER);
-    const answers: (string | undefined)[] = [];
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        answers.push(await answerOf(stack));
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    })();
-    const result = await repo.sync(hosts, [stack]);
-    sampling = false;
-    await sampler;
+    const { result, samples: answers } = await sampledWhile(
+      50,
+      () => answerOf(stack),
+      () => repo.sync(hosts, [stack]),
+    );
     const outcome = summary(result, stack);
     assert.equal(outcome.converged, true, outcome.ops.join('\n'));
     const at = (prefix: string) => outcome.ops.findIndex((op) => op.startsWith(prefix));
