@@ -180,44 +180,35 @@ export class RollbackSteps {
   }
 }
 
+/** A rollback operation's verb, as planned and as done. */
+const VERBS: Partial<Record<Operation['kind'], { planned: string; done: string }>> = {
+  StopContainer: { planned: 'stop', done: 'stopped' },
+  RemoveContainer: { planned: 'remove', done: 'removed' },
+  RenameContainer: { planned: 'rename', done: 'renamed' },
+  StartContainer: { planned: 'start', done: 'started' },
+  CreateContainer: { planned: 'create', done: 'created' },
+  ConnectNetwork: { planned: 'connect', done: 'connected' },
+};
+
+/** What the operation acts on: `web-app-1`, `web-app-1-prev to web-app-1`, `web-app-1 to demo-net`. */
+function objectOf(op: Operation): string {
+  if (op.kind === 'RenameContainer') return `${op.target} to ${op.newName}`;
+  if (op.kind === 'ConnectNetwork') return `${op.target} to ${op.network}`;
+  return op.target;
+}
+
 /** `stop web-app-1`, `rename web-app-1-prev to web-app-1`, … */
 function plannedAction(op: Operation): string {
-  switch (op.kind) {
-    case 'StopContainer':
-      return `stop ${op.target}`;
-    case 'RemoveContainer':
-      return `remove ${op.target}`;
-    case 'RenameContainer':
-      return `rename ${op.target} to ${op.newName}`;
-    case 'StartContainer':
-      return `start ${op.target}`;
-    case 'CreateContainer':
-      return `create ${op.target}`;
-    case 'ConnectNetwork':
-      return `connect ${op.target} to ${op.network}`;
-    default:
-      return `${op.kind} ${op.target}`;
-  }
+  const verbs = VERBS[op.kind];
+  return verbs ? `${verbs.planned} ${objectOf(op)}` : `${op.kind} ${op.target}`;
 }
 
 /** `stopped web-app-1`, `renamed web-app-1-prev to web-app-1`, `started web-app-1 (container 0123456789ab)`, … */
 function doneAction(op: Operation): string {
-  switch (op.kind) {
-    case 'StopContainer':
-      return `stopped ${op.target}`;
-    case 'RemoveContainer':
-      return `removed ${op.target}`;
-    case 'RenameContainer':
-      return `renamed ${op.target} to ${op.newName}`;
-    case 'StartContainer':
-      return `started ${op.target}${op.containerId ? ` (container ${op.containerId.slice(0, 12)})` : ''}`;
-    case 'CreateContainer':
-      return `created ${op.target}`;
-    case 'ConnectNetwork':
-      return `connected ${op.target} to ${op.network}`;
-    default:
-      return `${op.kind} ${op.target} done`;
-  }
+  const verbs = VERBS[op.kind];
+  if (!verbs) return `${op.kind} ${op.target} done`;
+  const started = op.kind === 'StartContainer' && op.containerId ? ` (container ${op.containerId.slice(0, 12)})` : '';
+  return `${verbs.done} ${objectOf(op)}${started}`;
 }
 
 /** A failed upgrade is being rolled back. */
