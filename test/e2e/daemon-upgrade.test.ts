@@ -256,7 +256,13 @@ test('SIGKILL of corral run in the middle of an upgrade, 5 rounds: each ends upg
         return live.length === 3 && live.every((c) => c.running) ? found : undefined;
       },
       200,
-    );
+    ).catch(async (err: Error) => {
+      const live = (await liveOf('upg-kill')).map((c) => `${c.name}${c.running ? '' : '(stopped)'}@${c.revision.slice(0, 8)}`).join(' ');
+      const status = await daemon.stack('upg-kill').catch(() => undefined);
+      throw new Error(
+        `${err.message}\nkilled with: ${killedWith}\nlive: ${live}\nstatus: ${JSON.stringify(status, null, 1)}\nlog: ${daemon.log.slice(-6000)}`,
+      );
+    });
     const live = await liveOf('upg-kill');
     assert.deepEqual(
       live.map((c) => c.name),
