@@ -4,6 +4,12 @@
  * this run has placed — indexed so that a rule finds the hosts it can touch without scanning
  * every host and container. Placements are journalled, so a stack or unit that fails can take
  * its tentative containers back. Pure, mutable.
+ *
+ * The kept predecessors of an upgrade not finished yet (`<name>-prev`, model/naming.ts) are no
+ * instances: a kept container whose successor exists is set apart, so it counts neither as an
+ * instance, nor for the rules, nor for fewest-containers-first. One whose successor does not
+ * exist (an upgrade interrupted between the rename and the create) stands for its instance, which
+ * stays on its host so that the upgrade goes on, or is rolled back, beside it.
  */
 import type { ObservedContainer, ObservedHost } from '../model/observed.js';
 import { type LabelItem, parseRequireAny } from './constraints.js';
@@ -19,7 +25,7 @@ export interface FleetHost {
   labels: ReadonlyMap<string, string>;
   /** Parsed `io.rancher.scheduler.require_any`; empty when the host takes any container. */
   requireAny: readonly LabelItem[];
-  /** The containers observed on it (not the ones this run places). */
+  /** The containers observed on it (not the ones this run places), without the kept predecessors set apart (see the header). */
   observed: readonly ObservedContainer[];
 }
 
@@ -47,9 +53,11 @@ export class Fleet {
 
   constructor(observed: readonly ObservedHost[], needs: IndexNeeds) {
     const byName = [...observed].sort((a, b) => compareNames(a.name, b.name));
+    const succeeded = succeededInstances(byName);
     this.hosts = byName.map((host, id) => {
       const labels = lowercased(host.labels);
-      return { id, name: host.name, reachable: host.reachable, labels, requireAny: parseRequireAny(labels), observed: host.containers };
+      const containers = succeeded.size === 0 ? host.containers : host.containers.filter((c) => !setApart(c, succeeded));
+      return { id, name: host.name, reachable: host.reachable, labels, requireAny: parseRequireAny(labels), observed: containers };
     });
     for (const host of this.hosts) {
       for (const [key, value] of host.labels) this.hostSet(key, value).add(host.id);
@@ -105,6 +113,23 @@ export class Fleet {
     if (!hosts) values.set(value, (hosts = new Set()));
     return hosts;
   }
+}
+
+/** The containers (stack, service, instance) of which a kept predecessor's successor exists, when any kept one does. */
+function succeededInstances(hosts: readonly ObservedHost[]): ReadonlySet<string> {
+  const all = hosts.flatMap((h) => h.containers);
+  if (!all.some((c) => c.owner?.kept)) return new Set();
+  return new Set(all.filter((c) => c.owner && !c.owner.kept).map((c) => instanceKey(c)));
+}
+
+/** A kept predecessor whose successor exists. */
+function setApart(container: ObservedContainer, succeeded: ReadonlySet<string>): boolean {
+  return container.owner?.kept === true && succeeded.has(instanceKey(container));
+}
+
+function instanceKey(container: ObservedContainer): string {
+  const owner = container.owner;
+  return owner ? `${owner.stack}\u0000${owner.service}\u0000${owner.instance}` : '';
 }
 
 export function lowercased(labels: Readonly<Record<string, string>>): Map<string, string> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DesiredService, DesiredStack } from '../../src/model/desired.js';
-import { containerName, rancherSystemLabels } from '../../src/model/naming.js';
+import { containerName, keptName, rancherSystemLabels } from '../../src/model/naming.js';
 import type { ObservedContainer, ObservedHost } from '../../src/model/observed.js';
 import type { StackPlacement } from '../../src/model/placement.js';
 import { type AffinityConstraint, parseAffinityLabels, parseRequireAny } from '../../src/schedule/constraints.js';
@@ -81,6 +81,17 @@ function existing(
     state: options.state ?? 'running',
     ports: [],
     owner: { stack: stackName, service: serviceName, unit, instance, configHash: 'h' },
+  };
+}
+
+/** The kept predecessor (`<name>-prev`, stopped) of instance n during an upgrade not finished yet. */
+function kept(stackName: string, serviceName: string, instance: number): ObservedContainer {
+  const old = existing(stackName, serviceName, instance, { state: 'exited' });
+  return {
+    ...old,
+    id: `${old.id}-prev`,
+    name: keptName(old.name),
+    owner: { ...(old.owner as NonNullable<ObservedContainer['owner']>), kept: true },
   };
 }
 
@@ -519,4 +530,38 @@ test('indexed: global units look only at the hosts with their required label, in
     'agent-3@h23',
     'agent-4@h24',
   ]);
+});
+
+// ---- kept predecessors of an upgrade not finished yet ---------------------------
+
+const NOT_WITH_WEB = { [`${AFFINITY}container_label_ne`]: 'io.rancher.stack_service.name=web/web' };
+
+test('kept: a kept predecessor beside its successor does not make its host look fuller (fewest containers first)', () => {
+  const hosts = [
+    host('h1', { containers: [existing('web', 'web', 1), kept('web', 'web', 1)] }),
+    host('h2', { containers: [existing('web', 'web', 2)] }),
+  ];
+  const [web, other] = scheduleStacks([stack('web', service('web', { scale: 2 })), stack('other', service('x'))], hosts);
+  assert.deepEqual(where(web), ['web-1@h1', 'web-2@h2']);
+  // One container each: the tie goes to h1 by name.
+  assert.deepEqual(where(other), ['x-1@h1']);
+});
+
+test('kept: a kept predecessor whose successor runs elsewhere counts for no container_label rule, and holds no instance', () => {
+  const hosts = [host('h1', { containers: [kept('web', 'web', 1)] }), host('h2', { containers: [existing('web', 'web', 1)] })];
+  const [web, db] = scheduleStacks([stack('web', service('web')), stack('db', service('db', { labels: NOT_WITH_WEB }))], hosts);
+  assert.deepEqual(where(web), ['web-1@h2']);
+  assert.deepEqual(where(db), ['db-1@h1']);
+  const spread = one([stack('web', service('web', { scale: 2, labels: SELF_NE }))], hosts);
+  assert.deepEqual(where(spread), ['web-1@h2', 'web-2@h1']);
+});
+
+test('kept: a kept predecessor whose successor is not created yet keeps its instance on its host, which counts for the rules', () => {
+  const hosts = [host('h1', { containers: [existing('web', 'web', 1)] }), host('h2', { containers: [kept('web', 'web', 2)] }), host('h3')];
+  const [web, db] = scheduleStacks(
+    [stack('web', service('web', { scale: 2, labels: SELF_NE })), stack('db', service('db', { labels: NOT_WITH_WEB }))],
+    hosts,
+  );
+  assert.deepEqual(where(web), ['web-1@h1', 'web-2@h2']);
+  assert.deepEqual(where(db), ['db-1@h3']);
 });
