@@ -13,8 +13,9 @@
  * the attempt (state/rollbacks-store.ts) before anything else, then observes, plans and applies
  * again with it, which restores the kept containers; that desired state is not tried again until
  * the stack changes. A pass killed at any point leaves the hosts' names and labels, from which
- * the next plan finishes or undoes the upgrade. Each stack's outcome says how the revision ended
- * (./outcome.ts).
+ * the next plan finishes or undoes the upgrade. How a revision ended (Synced, Failed,
+ * RolledBack, …) is said in one place: its history entry, from the stack's status after the pass
+ * (state/stack-history.ts).
  */
 import type Docker from 'dockerode';
 import type { Readiness } from '../apply/gate.js';
@@ -39,10 +40,7 @@ import { gateVerdict } from '../status/container-health.js';
 import { type StackStatus, SyncStatus, stackStatus } from '../status/stack-status.js';
 import { RollbackSteps, rollbackEnded, rollbackStarted, type UpgradeStep, UpgradeSteps } from '../status/upgrade-steps.js';
 import { recordHistory } from './history.js';
-import { type RevisionOutcome, revisionOutcome } from './outcome.js';
 import { failedUpgrades } from './rollback.js';
-
-export type { RevisionOutcome, RevisionResult } from './outcome.js';
 
 export interface ReconcileInput {
   hosts: readonly HostConfig[];
@@ -108,10 +106,8 @@ export interface StackOutcome {
   operations: OperationResult[];
   /** The plan's notes: warnings, errors, instances left alone. */
   notes: PlanNote[];
-  /** Status after the pass, from a fresh observation. */
+  /** Status after the pass, from a fresh observation (what the history records of the revision: state/stack-history.ts). */
   status: StackStatus;
-  /** How the revision ended, when the pass changed something of the stack on the hosts (not for a dry run). */
-  applied?: RevisionOutcome;
 }
 
 export interface ReconcileResult {
@@ -291,7 +287,7 @@ class PassMemory {
 }
 
 /**
- * Per stack: its operations, status and outcome. A stack rolled back in this pass (`rolledBackNow`)
+ * Per stack: its operations and status. A stack rolled back in this pass (`rolledBackNow`)
  * reports the upgrade's failure as the cause of RolledBack; only a failure of the rollback itself
  * is an apply error.
  */
@@ -332,11 +328,7 @@ function outcomes(
     });
     const degraded = stackPlan.notes.some((n) => n.level === 'degraded');
     const converged = stackPlan.actionable && applyErrors.length === 0 && !degraded && status.sync === SyncStatus.Synced;
-    const applied =
-      operations.length > 0 && !input.dryRun
-        ? revisionOutcome({ stack: name, desired, converged, status, rolledBack: rolledBackNow.get(name), time: now(input) })
-        : undefined;
-    return { stack: name, converged, operations, notes: stackPlan.notes, status, ...(applied ? { applied } : {}) };
+    return { stack: name, converged, operations, notes: stackPlan.notes, status };
   });
 }
 

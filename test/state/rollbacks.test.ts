@@ -5,11 +5,11 @@ import { test } from 'node:test';
 import type { OperationResult } from '../../src/apply/index.js';
 import type { DesiredStack } from '../../src/model/desired.js';
 import type { Operation, Plan } from '../../src/plan/types.js';
-import { revisionOutcome } from '../../src/reconcile/outcome.js';
 import { failedUpgrades } from '../../src/reconcile/rollback.js';
 import { parseRollbacks, RollbacksStore } from '../../src/state/rollbacks-store.js';
+import { historyEntryOf } from '../../src/state/stack-history.js';
 import { StateDir } from '../../src/state/state-dir.js';
-import type { StackStatus } from '../../src/status/stack-status.js';
+import { type StackStatus, stackStatus } from '../../src/status/stack-status.js';
 import { tempDirs } from '../fixtures/temp-dirs.js';
 
 const tempDir = tempDirs('corral-rollbacks-');
@@ -99,22 +99,33 @@ test('failed upgrades: the first failed upgrade operation of a stack that upgrad
   assert.equal(fine.size, 0);
 });
 
-test('revision outcome: RolledBack with its cause, Synced when converged, Failed with the error, none while under way', () => {
+test("a revision's result, as its history entry has it: RolledBack with the rollback's cause, Synced, Failed with the error, never done while changes are left", () => {
   const status = (sync: StackStatus['sync'], lastError?: string) =>
     ({ sync, message: 'm', ...(lastError ? { lastError } : {}) }) as StackStatus;
   const time = new Date('2026-11-29T23:00:00Z');
-  const base = { stack: 'web', desired: { ...secretStack, revision: 'rev2' }, time };
-  const rolledBack = { ...RECORD };
-  assert.deepEqual(revisionOutcome({ ...base, converged: false, status: status('RolledBack'), rolledBack }), {
-    stack: 'web',
-    revision: 'rev2',
-    template: 'demo',
+  const desired = { ...secretStack, revision: 'rev2' };
+  const entryOf = (passStatus: StackStatus) =>
+    historyEntryOf({
+      desired,
+      operations: [result(op('CreateContainer', 'web-app-1', true), 'ok')],
+      status: passStatus,
+      time,
+      secrets: [],
+    });
+  // The status of a stack whose plan says its desired state was rolled back, as the pass reports it.
+  const rolledBack = stackStatus({ name: 'web', desired, observed: { hosts: [] }, rolledBack: { ...RECORD }, nowMs: time.getTime() });
+  const { digest, ...rolledBackEntry } = entryOf(rolledBack) ?? { digest: '' };
+  assert.ok(digest);
+  assert.deepEqual(rolledBackEntry, {
+    time: '2026-11-29T23:00:00.000Z',
+    template: 'library/demo',
     version: '2',
+    commit: 'rev2',
     result: 'RolledBack',
     cause: RECORD.cause,
-    time: '2026-11-29T23:00:00.000Z',
   });
-  assert.equal(revisionOutcome({ ...base, converged: true, status: status('Synced'), rolledBack: undefined })?.result, 'Synced');
-  assert.equal(revisionOutcome({ ...base, converged: false, status: status('Failed', 'boom'), rolledBack: undefined })?.cause, 'boom');
-  assert.equal(revisionOutcome({ ...base, converged: false, status: status('Progressing'), rolledBack: undefined }), undefined);
+  assert.equal(entryOf(status('Synced'))?.result, 'Synced');
+  assert.equal(entryOf(status('Failed', 'boom'))?.cause, 'boom');
+  // A pass has ended: what it left to do is pending (OutOfSync), neither Synced nor Failed.
+  assert.equal(entryOf(status('Progressing'))?.result, 'OutOfSync');
 });
