@@ -394,14 +394,14 @@ function isUpgrading(unit: UnitDecision): boolean {
   );
 }
 
-/** A unit already on the desired configuration whose old containers are still kept: an interrupted upgrade; its gate is waited for again. */
+/** A unit already on the desired configuration whose old containers are still kept: an upgrade not finished (in progress elsewhere, or interrupted); its gate is waited for again. */
 function isResumed(unit: UnitDecision): boolean {
   return !isRestoring(unit) && !isUpgrading(unit) && unit.containers.some((d) => d.predecessor);
 }
 
 /** The upgrade's part of a stack's plan beyond its batches. */
 interface Transaction {
-  /** Units an interrupted upgrade already moved to the desired configuration: gated again, before any batch. */
+  /** Units an unfinished upgrade (in progress elsewhere, or interrupted) already moved to the desired configuration: gated again, before any batch. */
   resumed: UnitDecision[];
   /** Kept predecessors removed once every gate passed. */
   finished: ObservedContainer[];
@@ -418,17 +418,27 @@ function transactionNotes(
       level: 'warning',
       message: `upgrade to ${rollingBack.template} ${rollingBack.version}${rollingBack.revision ? ` (revision ${rollingBack.revision.slice(0, 12)})` : ''} was rolled back at ${rollingBack.time}: ${rollingBack.cause}; not tried again until a new commit changes the stack`,
     });
-  if (attempt && transaction.resumed.length > 0)
-    notes.push({
-      level: 'info',
-      message: `resuming an interrupted upgrade: ${transaction.resumed.map((u) => u.unitId).join(', ')} already run${transaction.resumed.length === 1 ? 's' : ''} the new configuration; gated again`,
-    });
+  if (attempt && transaction.resumed.length > 0) notes.push(unfinishedUpgradeNote(transaction.resumed));
   if (attempt)
     notes.push({
       level: 'info',
       message: `upgrade to ${attempt.template} ${attempt.version}: replaced containers are kept until every gate passed; any failure rolls the stack back`,
     });
   return notes;
+}
+
+/**
+ * Units already on the new configuration beside their kept predecessors. The hosts do not say
+ * whether another corral is applying that upgrade right now (`corral plan` beside a daemon) or a
+ * crash interrupted it, so the note says what is seen, not which.
+ */
+function unfinishedUpgradeNote(resumed: readonly UnitDecision[]): PlanNote {
+  const kept = resumed.flatMap((u) => u.containers.map((d) => d.predecessor?.name).filter((name): name is string => name !== undefined));
+  const units = resumed.map((u) => u.unitId).join(', ');
+  return {
+    level: 'info',
+    message: `an upgrade is in progress or was interrupted (kept predecessor${kept.length === 1 ? '' : 's'}: ${kept.join(', ')}): ${units} already run${resumed.length === 1 ? 's' : ''} the new configuration; gated again`,
+  };
 }
 
 function driverOf(host: ObservedHost): NetworkDriver {
@@ -1319,7 +1329,7 @@ function gateCause(gate: ReadinessGate, service: DesiredService | undefined): st
     : `healthy by Docker's HEALTHCHECK or ${seconds(gate.minReadyMs)} running without a restart`;
   const then = gate.thenWaitMs > 0 ? `; then ${seconds(gate.thenWaitMs)} before the next batch` : '';
   if (gate.batch === 0)
-    return `resumed upgrade of ${service?.primary ?? service?.name ?? gate.service}, gate: ${check}, within ${seconds(gate.timeoutMs)}`;
+    return `unfinished upgrade of ${service?.primary ?? service?.name ?? gate.service}, gate: ${check}, within ${seconds(gate.timeoutMs)}`;
   return `batch ${gate.batch}/${gate.batches} of ${service?.primary ?? service?.name ?? gate.service}, gate: ${check}, within ${seconds(gate.timeoutMs)}${then}`;
 }
 

@@ -122,7 +122,7 @@ export interface StackPlan {
   /** false when nothing of the stack may be changed (render or scheduling failed). */
   actionable: boolean;
   notes: PlanNote[];
-  /** The plan upgrades the stack (or resumes an upgrade a crash interrupted): what a failure would roll back from. */
+  /** The plan upgrades the stack (or goes on with an upgrade not finished: in progress elsewhere, or interrupted): what a failure would roll back from. */
   upgrade?: UpgradeAttempt;
   /** The stack's desired state was tried and rolled back: the plan restores or keeps the version that ran before. */
   rolledBack?: RollbackRecord;

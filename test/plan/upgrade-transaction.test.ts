@@ -143,9 +143,9 @@ test('an upgrade interrupted after its first batch goes on: the new web-app-1 is
   assert.equal(
     planText(web('2'), containers),
     `stack web
-  info: resuming an interrupted upgrade: web-app-1 already runs the new configuration; gated again
+  info: an upgrade is in progress or was interrupted (kept predecessor: web-app-1-prev): web-app-1 already runs the new configuration; gated again
   info: upgrade to demo 2: replaced containers are kept until every gate passed; any failure rolls the stack back
-  #1 h1 AwaitReady web-app-1: resumed upgrade of app, gate: healthy by Docker's HEALTHCHECK or 2 s running without a restart, within 60 s
+  #1 h1 AwaitReady web-app-1: unfinished upgrade of app, gate: healthy by Docker's HEALTHCHECK or 2 s running without a restart, within 60 s
   #2 h1 StopContainer web-app-2 after #1: config changed: image
   #3 h1 RenameContainer web-app-2 after #2: kept until the upgrade is done, as web-app-2-prev
   #4 h1 CreateContainer web-app-2 after #1,#3: config changed: image
@@ -171,6 +171,32 @@ test('an upgrade interrupted between the rename and the create: the new containe
   assert.doesNotMatch(text, /RemoveContainer web-app-1 |StopContainer web-app-1-prev/);
 });
 
+test('corral plan beside a daemon in the middle of an upgrade: the kept predecessors say an upgrade is in progress or was interrupted, not which', () => {
+  // What the hosts show while a daemon upgrades web-app-3 (start_first: its old container still runs as web-app-3-prev),
+  // and what they would show had it been killed right then: the same containers.
+  const s = stack('web', {
+    app: { image: 'app:2', scale: 3, upgrade: { batchSize: 1, intervalMs: 1000, startFirst: true, minReadyMs: 2000 } },
+  });
+  const old = stack('web', { app: { image: 'app:1', scale: 3 } });
+  const containers = [
+    ...live(s, 'app', 1, 'h1'),
+    ...live(s, 'app', 1, 'h1', { from: old, kept: true, state: 'exited' }),
+    ...live(s, 'app', 2, 'h1'),
+    ...live(s, 'app', 2, 'h1', { from: old, kept: true, state: 'exited' }),
+    ...live(s, 'app', 3, 'h1', { from: old, kept: true }),
+  ];
+  const observed = host('h1', { networks: ['corral-web'], images: ['app:1', 'app:2', IMAGE], containers });
+  const where3: [string, number, string][] = [1, 2, 3].map((n) => ['app', n, 'h1']);
+  const planned = plan([s], [placement('web', where3)], { hosts: [observed] }, { prune: true });
+  const notes = planned.stacks[0]?.notes.map((n) => `${n.level}: ${n.message}`) ?? [];
+  assert.deepEqual(notes.slice(0, 1), [
+    'info: an upgrade is in progress or was interrupted (kept predecessors: web-app-1-prev, web-app-2-prev): web-app-1, web-app-2 already run the new configuration; gated again',
+  ]);
+  const text = formatPlan(planned);
+  assert.doesNotMatch(text, /resum|an interrupted upgrade/);
+  assert.match(text, /AwaitReady web-app-1: unfinished upgrade of app, gate:/);
+});
+
 test('every gate passed but the kept containers were not removed yet: gated again, then removed', () => {
   const containers = [
     ...live(web('2'), 'app', 1, 'h1'),
@@ -179,8 +205,8 @@ test('every gate passed but the kept containers were not removed yet: gated agai
     ...live(web('2'), 'app', 2, 'h1', { from: web('1'), kept: true, state: 'exited' }),
   ];
   const text = planText(web('2'), containers);
-  assert.match(text, /#1 h1 AwaitReady web-app-1: resumed upgrade of app/);
-  assert.match(text, /#2 h1 AwaitReady web-app-2: resumed upgrade of app/);
+  assert.match(text, /#1 h1 AwaitReady web-app-1: unfinished upgrade of app/);
+  assert.match(text, /#2 h1 AwaitReady web-app-2: unfinished upgrade of app/);
   assert.match(
     text,
     /#3 h1 RemoveContainer web-app-1-prev after #1,#2: kept during the upgrade; the upgrade is done\n {2}#4 h1 RemoveContainer web-app-2-prev after #1,#2/,
