@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: corral vs Debian's docker-compose 1.29, side by side on one fleet host, in one run.
  *  (a) cold start of a 10-container stack, with the raw Docker API floor beside it: 10 creates
- *      and starts in parallel with dockerode, as a process of its own (./docker-floor.ts);
+ *      and starts in parallel with dockerode, as a process of its own (./docker-floor.ts), on
+ *      Docker's default bridge and on a network of their own (as the stack's and the project's are);
  *  (b) a no-op sync over 50 two-container stacks vs docker-compose's no-op `up -d` of one 10-container project.
  * Every tool runs as a process (startup included), the cases in turn within each round so that
  * load weighs on all alike. Then the daemon's latencies (./daemon.ts). Prints the tables with
@@ -69,13 +70,14 @@ function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process
 
 const corral = (repo: string) => timed(process.execPath, [join(ROOT, 'dist', 'bench', 'corral-sync.js'), repo, configFile]);
 
-/** The floor process: its wall-clock time, and the time its API calls took inside it. */
-function floor(): { processMs: number; apiMs: number } {
+/** The floor process (on its own network when `network` is given): its wall-clock time, and the time its API calls took inside it. */
+function floor(network?: string): { processMs: number; apiMs: number } {
   const args = [
     join(ROOT, 'dist', 'bench', 'docker-floor.js'),
     host?.docker.kind === 'unix' ? host.docker.socketPath : '',
     IMAGE,
     FLOOR_LABEL,
+    ...(network ? [network] : []),
   ];
   const started = process.hrtime.bigint();
   const run = spawnSync(process.execPath, args, { encoding: 'utf8' });
@@ -87,6 +89,8 @@ function floor(): { processMs: number; apiMs: number } {
 async function removeFloor(): Promise<void> {
   const containers = await docker.listContainers({ all: true, filters: { label: [FLOOR_LABEL] } });
   await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true })));
+  const networks = await docker.listNetworks({ filters: { label: [FLOOR_LABEL] } });
+  await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove()));
 }
 const compose = (dir: string, ...args: string[]) =>
   timed(COMPOSE, ['-f', join(dir, 'docker-compose.yml'), '-p', 'corralbench', ...args], composeEnv);
@@ -113,6 +117,8 @@ const results = {
   coldCorral: [] as number[],
   coldFloor: [] as number[],
   coldFloorApi: [] as number[],
+  coldFloorNetwork: [] as number[],
+  coldFloorNetworkApi: [] as number[],
   noopCompose: [] as number[],
   noopCorral: [] as number[],
 };
@@ -128,6 +134,10 @@ try {
     const measured = floor();
     results.coldFloor.push(measured.processMs);
     results.coldFloorApi.push(measured.apiMs);
+    await removeFloor();
+    const onNetwork = floor(`${FLOOR_LABEL}-net`);
+    results.coldFloorNetwork.push(onNetwork.processMs);
+    results.coldFloorNetworkApi.push(onNetwork.apiMs);
     await removeFloor();
   }
   compose(composeDir, 'up', '-d');
@@ -158,13 +168,15 @@ runs every case in turn, so that whatever else the machine does weighs on all al
 Every tool runs as a process, so start-up counts: docker-compose 1.29 (Debian, Python); corral
 (Node.js; the same code path as \`corral sync --once\`, limited to the benchmark's stacks); and the raw
 Docker API floor, a Node.js process that only creates and starts 10 containers in parallel with
-dockerode (bench/docker-floor.ts; the time of its API calls alone is shown beside it).
+dockerode (bench/docker-floor.ts; the time of its API calls alone is shown beside it), once on Docker's
+default bridge and once on a bridge network it creates first, as compose creates its project's network
+and corral its stack's (the fair floor for both).
 Image ${IMAGE} is present on the host before the runs; every container is busybox \`sleep\`.
 
-| case | docker-compose | corral | corral / compose | target | raw API floor / compose |
-|---|---|---|---|---|---|
-| (a) cold start, one 10-container stack | ${ms(results.coldCompose)} | ${ms(results.coldCorral)} | ${ratio(results.coldCorral, results.coldCompose)} | ${verdict(results.coldCorral, results.coldCompose, TARGET.cold)} | ${ratio(results.coldFloor, results.coldCompose)} (${ms(results.coldFloor)}; API calls ${ms(results.coldFloorApi)}) |
-| (b) no-op: compose 1 project × 10 containers, corral 50 stacks × 2 containers | ${ms(results.noopCompose)} | ${ms(results.noopCorral)} | ${ratio(results.noopCorral, results.noopCompose)} | ${verdict(results.noopCorral, results.noopCompose, TARGET.noop)} | |
+| case | docker-compose | corral | corral / compose | target | raw API floor / compose | floor with its own network / compose |
+|---|---|---|---|---|---|---|
+| (a) cold start, one 10-container stack | ${ms(results.coldCompose)} | ${ms(results.coldCorral)} | ${ratio(results.coldCorral, results.coldCompose)} | ${verdict(results.coldCorral, results.coldCompose, TARGET.cold)} | ${ratio(results.coldFloor, results.coldCompose)} (${ms(results.coldFloor)}; API calls ${ms(results.coldFloorApi)}) | ${ratio(results.coldFloorNetwork, results.coldCompose)} (${ms(results.coldFloorNetwork)}; API calls ${ms(results.coldFloorNetworkApi)}) |
+| (b) no-op: compose 1 project × 10 containers, corral 50 stacks × 2 containers | ${ms(results.noopCompose)} | ${ms(results.noopCorral)} | ${ratio(results.noopCorral, results.noopCompose)} | ${verdict(results.noopCorral, results.noopCompose, TARGET.noop)} | | |
 
 Measured ${new Date().toISOString().slice(0, 10)}, load average ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after, on a 2-core
 machine; fleet of 3 hosts (Debian docker.io, overlay2). Wall-clock times depend on what else
@@ -175,6 +187,8 @@ Raw runs (ms):
 - (a) corral: ${list(results.coldCorral)}
 - (a) raw API floor, process: ${list(results.coldFloor)}
 - (a) raw API floor, API calls: ${list(results.coldFloorApi)}
+- (a) floor with its own network, process: ${list(results.coldFloorNetwork)}
+- (a) floor with its own network, API calls: ${list(results.coldFloorNetworkApi)}
 - (b) docker-compose: ${list(results.noopCompose)}
 - (b) corral: ${list(results.noopCorral)}
 `;
