@@ -41,7 +41,9 @@ interface RemovalCandidate {
 
 export class NetworkBook {
   private readonly created = new Map<string, string>();
-  private readonly plannedUsers = new Set<string>();
+  /** Networks a container is planned to use: overlays by name, bridges by host and name (no key strings made per container). */
+  private readonly plannedOverlays = new Set<string>();
+  private readonly plannedBridges = new Map<string, Set<string>>();
   private readonly candidates: RemovalCandidate[] = [];
   /** `swarm|<network>` and `<host>|<network>` → the containers attached, built when first needed. */
   private attached: Map<string, ObservedContainer[]> | undefined;
@@ -82,7 +84,19 @@ export class NetworkBook {
 
   /** A container planned to use the network (created, kept or joining): it is not removed. */
   use(place: NetworkPlace): void {
-    this.plannedUsers.add(placeKey(place));
+    if (place.driver === 'overlay') {
+      this.plannedOverlays.add(place.name);
+      return;
+    }
+    const host = place.host ?? '';
+    let names = this.plannedBridges.get(host);
+    if (!names) this.plannedBridges.set(host, (names = new Set()));
+    names.add(place.name);
+  }
+
+  private isPlanned(place: NetworkPlace): boolean {
+    if (place.driver === 'overlay') return this.plannedOverlays.has(place.name);
+    return this.plannedBridges.get(place.host ?? '')?.has(place.name) === true;
   }
 
   /** Remove the network once its stack's containers (and any other stack's on it) are gone, if nothing else uses it. */
@@ -98,7 +112,7 @@ export class NetworkBook {
    */
   finish(add: AddOperation, removalOf: (containerId: string) => string | undefined): void {
     for (const candidate of this.candidates) {
-      if (this.plannedUsers.has(placeKey(candidate.place))) continue;
+      if (this.isPlanned(candidate.place)) continue;
       const attached = this.attachedContainers(candidate.place).filter((c) => c.owner?.stack !== candidate.stack);
       const staying = attached.filter((c) => removalOf(c.id) === undefined);
       if (staying.length > 0) {

@@ -10,6 +10,8 @@ import type { LabelLookup } from './unit-labels.js';
 export type HostCounts = ReadonlyMap<number, number>;
 
 const NONE: HostCounts = new Map();
+/** Not a label key (keys are lowercased, and this one is not lowercase). */
+const NOT_INDEXED = '\u0000NOT INDEXED';
 
 export interface IndexedContainer {
   name: string;
@@ -21,6 +23,8 @@ export class ContainerIndex {
   private readonly byLabel = new Map<string, Map<string, Map<number, number>>>();
   /** lowercased container name → host → containers. */
   private readonly byName = new Map<string, Map<number, number>>();
+  /** Raw Docker label key → the indexed key it lowercases to, or NOT_INDEXED. */
+  private readonly keyOf = new Map<string, string>();
 
   /**
    * @param labelKeys the lowercased label keys rules look for
@@ -57,10 +61,23 @@ export class ContainerIndex {
   private indexedLabels(labels: Readonly<Record<string, string>>): Map<string, string> {
     const picked = new Map<string, string>();
     for (const rawKey in labels) {
-      const key = this.labelKeys.has(rawKey) ? rawKey : rawKey.toLowerCase();
-      if (this.labelKeys.has(key)) picked.set(key, (labels[rawKey] as string).toLowerCase());
+      const key = this.indexedKey(rawKey);
+      if (key !== undefined) picked.set(key, (labels[rawKey] as string).toLowerCase());
     }
     return picked;
+  }
+
+  /**
+   * The indexed key a Docker label key lowercases to, or undefined; remembered per raw key, as
+   * the containers of a fleet share a few dozen label keys between them.
+   */
+  private indexedKey(rawKey: string): string | undefined {
+    let key = this.keyOf.get(rawKey);
+    if (key === undefined) {
+      const lowered = rawKey.toLowerCase();
+      this.keyOf.set(rawKey, (key = this.labelKeys.has(lowered) ? lowered : NOT_INDEXED));
+    }
+    return key === NOT_INDEXED ? undefined : key;
   }
 
   private countLabels(host: number, labels: LabelLookup, delta: number): void {

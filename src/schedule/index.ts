@@ -1,6 +1,7 @@
 /**
  * The scheduler: which host runs each deployment unit instance of every stack,
- * by Cattle's (Rancher 1.6's) label rules. Pure: desired stacks and observed hosts in, placements out.
+ * by Cattle's (Rancher 1.6's) label rules. Pure: desired stacks and observed hosts in, placements out
+ * (a stack's parsed deployment units are remembered per stack object, see unitsOf).
  *
  * Stacks are scheduled in the order given. What an earlier stack (or unit) places
  * counts for the later ones as if it were already on the host: in the
@@ -45,7 +46,7 @@ export function scheduleStacks(
   hosts: readonly ObservedHost[],
   options: ScheduleOptions = {},
 ): StackPlacement[] {
-  const unitsOfStacks = stacks.map((stack) => schedulingOrder(stack).map((primary) => deploymentUnit(stack, primary)));
+  const unitsOfStacks = stacks.map(unitsOf);
   const fleet = new Fleet(hosts, indexNeeds(unitsOfStacks.flat()));
   const graceMs = options.hostDownGraceMs ?? DEFAULT_HOST_DOWN_GRACE_MS;
   const existing = new ExistingInstances(fleet, { known: options.known ?? {}, now: options.now ?? new Date(0), hostDownGraceMs: graceMs });
@@ -109,6 +110,20 @@ function scheduleStack(stack: DesiredStack, units: readonly Unit[], scheduling: 
   if (rescheduled.length > 0) placement.rescheduled = rescheduled.sort(byUnit);
   if (replaced.length > 0) placement.replaced = replaced.sort(byUnit);
   return placement;
+}
+
+/**
+ * The deployment units of each stack scheduled so far, in scheduling order. They depend on the
+ * stack alone, and a desired stack does not change once rendered (a new revision renders new
+ * stack objects), so the daemon's passes between two revisions parse each stack's affinity rules
+ * once, not once per pass.
+ */
+const UNITS = new WeakMap<DesiredStack, readonly Unit[]>();
+
+function unitsOf(stack: DesiredStack): readonly Unit[] {
+  let units = UNITS.get(stack);
+  if (!units) UNITS.set(stack, (units = schedulingOrder(stack).map((primary) => deploymentUnit(stack, primary))));
+  return units;
 }
 
 /** Global units first (their hosts follow from host labels alone), then the others; each in name order. */
