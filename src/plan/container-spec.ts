@@ -33,7 +33,7 @@ export interface ContainerContext {
   /** Container name of every service of the unit, for this instance. */
   unitNames: Record<string, string>;
   /** Aliases other services of the stack give this one through `links: [svc:alias]`. */
-  linkAliases: string[];
+  linkAliases: readonly string[];
   /** The kind of stack network on the container's host (the host's `network:` setting); bridge by default. */
   networkDriver?: NetworkDriver;
   /**

@@ -1,5 +1,6 @@
 /**
- * The networks of a stack and the names its containers answer to. Pure.
+ * The networks of a stack and the names its containers answer to. Pure (a service's external links
+ * are remembered per service object).
  *
  * A stack's containers join one network: on a `network: bridge` host, the host-local bridge
  * `corral-<stack>`; on a `network: overlay` host, the swarm-scoped attachable overlay
@@ -42,8 +43,19 @@ export interface ExternalLink {
   alias: string;
 }
 
+/** Links worked out per service object (a rendered service does not change), with the stack they were worked out for. */
+const LINKS = new WeakMap<DesiredService, { ownStack: string; links: readonly ExternalLink[] }>();
+
 /** Every link of the service to another stack, in the order written (its own stack's links excluded). */
-export function externalLinksOf(service: DesiredService, ownStack: string): ExternalLink[] {
+export function externalLinksOf(service: DesiredService, ownStack: string): readonly ExternalLink[] {
+  const known = LINKS.get(service);
+  if (known?.ownStack === ownStack) return known.links;
+  const links = parseExternalLinks(service, ownStack);
+  LINKS.set(service, { ownStack, links });
+  return links;
+}
+
+function parseExternalLinks(service: DesiredService, ownStack: string): ExternalLink[] {
   const entries = [...listOf(service.compose['external_links']), ...listOf(service.compose['links']).filter((l) => l.includes('/'))];
   const links: ExternalLink[] = [];
   for (const entry of entries) {

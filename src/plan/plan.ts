@@ -26,6 +26,7 @@ import type { ObservedContainer, ObservedHost, ObservedState } from '../model/ob
 import type { HeldInstance, StackPlacement, UnitInstance } from '../model/placement.js';
 import { checkedHealth, isRecovering } from '../status/container-health.js';
 import { formatDuration } from '../util/duration.js';
+import { memoizedPerObject } from '../util/memo.js';
 import type { ContainerPlanSpec } from './container-spec.js';
 import { ContainerSpecs, type SpecCache } from './container-specs.js';
 import { changedKeys, parseKeyHashes } from './hash.js';
@@ -461,7 +462,8 @@ function swarmProblemOf(host: ObservedHost, shared: Shared): string {
  * joins them. A linked stack is joined while it is in the repository (and, when the desired state
  * was read incompletely, while its network exists); otherwise not, and the link is noted as unreachable.
  */
-function externalNetworksFor(stack: DesiredStack, host: ObservedHost, shared: Shared): Map<string, string> {
+function externalNetworksFor(stack: DesiredStack, host: ObservedHost, shared: Shared): ReadonlyMap<string, string> {
+  if (!hasExternalLinks(stack)) return NO_NETWORKS;
   const driver = driverOf(host);
   const networks = new Map<string, string>();
   for (const service of Object.values(stack.services)) {
@@ -473,6 +475,12 @@ function externalNetworksFor(stack: DesiredStack, host: ObservedHost, shared: Sh
   }
   return networks;
 }
+
+const NO_NETWORKS: ReadonlyMap<string, string> = new Map();
+
+const hasExternalLinks = memoizedPerObject((stack: DesiredStack) =>
+  Object.values(stack.services).some((service) => externalLinksOf(service, stack.name).length > 0),
+);
 
 /** Hosts of another stack's service: from its placement, else from its live containers; undefined when it is not deployed. */
 function otherStackHosts(other: string, service: string, shared: Shared): string[] | undefined {
@@ -509,7 +517,7 @@ function decideUnit(
   instance: UnitInstance,
   host: ObservedHost,
   live: StackLive,
-  linkAliases: Map<string, string[]>,
+  linkAliases: ReadonlyMap<string, readonly string[]>,
   specs: ContainerSpecs,
   networking: Networking,
   notes: PlanNote[],
@@ -680,6 +688,7 @@ function propagateReplacements(decisions: ContainerDecision[]): void {
 
 /** Referenced containers before the ones that reference them; otherwise the unit's order (primary first). */
 function dependencyOrder(decisions: ContainerDecision[]): ContainerDecision[] {
+  if (decisions.every((d) => d.spec.references.length === 0)) return decisions;
   const ordered: ContainerDecision[] = [];
   const visit = (d: ContainerDecision, path: Set<ContainerDecision>) => {
     if (ordered.includes(d) || path.has(d)) return;
@@ -692,7 +701,9 @@ function dependencyOrder(decisions: ContainerDecision[]): ContainerDecision[] {
 }
 
 /** `links: [db:database]` in any service gives the db containers the alias `database`. */
-function linkAliasesByService(stack: DesiredStack): Map<string, string[]> {
+const linkAliasesByService = memoizedPerObject(linkAliasesOf);
+
+function linkAliasesOf(stack: DesiredStack): ReadonlyMap<string, readonly string[]> {
   const aliases = new Map<string, string[]>();
   for (const service of Object.values(stack.services)) {
     const links = Array.isArray(service.compose['links']) ? service.compose['links'].map(String) : [];
@@ -984,6 +995,8 @@ function emitUnit(
   mode: UnitMode = {},
   kept: KeptContainer[] = [],
 ): Map<string, string> {
+  // A unit left as it is (most of them, in a pass with nothing to do) has nothing to emit.
+  if (unit.containers.every((d) => d.action === 'keep' && d.connects.length === 0)) return new Map();
   const first = ops.list.length;
   const host = unit.instance.host;
   const removed = new Map<string, string>();
@@ -1255,7 +1268,9 @@ function newButNotReady(units: UnitDecision[]): string | undefined {
 }
 
 /** Primary services, each after those it depends on (through any member of its unit), otherwise by name. */
-function serviceOrder(stack: DesiredStack): string[] {
+const serviceOrder = memoizedPerObject(primariesInDependencyOrder);
+
+function primariesInDependencyOrder(stack: DesiredStack): readonly string[] {
   const primaryOf = (name: string) => stack.services[name]?.primary ?? name;
   const primaries = Object.values(stack.services)
     .filter((s) => s.primary === undefined)

@@ -102,6 +102,6 @@ function why(input: ReachInput, hosts: readonly string[]): string {
   return `${outside.join(', ')} ${outside.length === 1 ? 'is' : 'are'} not in the swarm`;
 }
 
-function uniqueTargets(links: ExternalLink[]): ExternalLink[] {
+function uniqueTargets(links: readonly ExternalLink[]): ExternalLink[] {
   return links.filter((link, at) => links.findIndex((l) => l.stack === link.stack && l.service === link.service) === at);
 }
