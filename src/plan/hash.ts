@@ -17,6 +17,8 @@ export interface ConfigHash {
 }
 
 const KEY_HASH_LENGTH = 8;
+/** The top-level key of a create request that no two containers share. */
+const PER_INSTANCE = 'Labels';
 
 /**
  * The hash of a create request (given without corral's own labels), with the per-key hashes of
@@ -24,11 +26,13 @@ const KEY_HASH_LENGTH = 8;
  */
 export function configHash(request: Record<string, unknown>, keys: Record<string, string>, memo: HashMemo = new HashMemo()): ConfigHash {
   // The same text as stableJson(request), with each top-level value's JSON remembered: instances of a
-  // service share their nested parts (HostConfig, Env, …) and differ in name and labels.
+  // service share their nested parts (HostConfig, Env, …) and differ in name and labels. Each
+  // instance has labels of its own, so theirs is not remembered (it would never be asked for again).
   const members: string[] = [];
   for (const key of Object.keys(request).sort()) {
     const value = request[key];
-    if (value !== undefined) members.push(`${JSON.stringify(key)}:${memo.json(value)}`);
+    if (value === undefined) continue;
+    members.push(`${JSON.stringify(key)}:${key === PER_INSTANCE ? stableJson(value) : memo.json(value)}`);
   }
   return { hash: sha256(`{${members.join(',')}}`), keys };
 }
