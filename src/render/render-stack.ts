@@ -10,7 +10,7 @@ import type { CatalogTemplate, SourceFile, TemplateVersion } from '../catalog/ty
 import type { DesiredStack } from '../model/desired.js';
 import { atLine, type Diagnostic, error, hasErrors, warning } from '../model/diagnostics.js';
 import { isPlainObject } from '../util/values.js';
-import { parseYaml } from '../util/yaml.js';
+import { type ParsedYaml, parseYaml } from '../util/yaml.js';
 import { buildServices } from './compose.js';
 import { InterpolationBudgetError, type InterpolationProblem, interpolate } from './interpolate.js';
 import { applyTemplate, type TemplateContext } from './templating.js';
@@ -81,7 +81,7 @@ function renderFile(
     return undefined;
   }
   const note = templated.wasTemplated ? ' (line of the templated output)' : '';
-  const parsed = parseYaml(templated.text, source.path);
+  const parsed = parsedOnce(templated.text, source.path);
   diagnostics.push(...parsed.diagnostics.map((d) => (d.severity === 'error' ? { ...d, message: d.message + note } : d)));
   if (parsed.value === undefined) return hasErrors(parsed.diagnostics) ? undefined : { file: source.path, value: {} };
   // Interpolate before putting printed values back: text a template printed is never interpolated again.
@@ -104,6 +104,26 @@ function renderFile(
     }),
   );
   return { file: source.path, value };
+}
+
+/** How many parsed texts are kept. */
+const PARSED_TEXTS_KEPT = 512;
+/** Parses by file and text, oldest first. */
+const parsedTexts = new Map<string, ParsedYaml>();
+
+/**
+ * The parse of a templated compose file, made once per distinct file and text: the stacks of one
+ * template whose answers are not printed into its text all parse the same text. Sharing is safe:
+ * nothing changes a parsed value (interpolation copies it) or its diagnostics.
+ */
+function parsedOnce(text: string, file: string): ParsedYaml {
+  const key = `${file}\u0000${text}`;
+  const known = parsedTexts.get(key);
+  if (known) return known;
+  const parsed = parseYaml(text, file);
+  if (parsedTexts.size >= PARSED_TEXTS_KEPT) parsedTexts.delete(parsedTexts.keys().next().value as string);
+  parsedTexts.set(key, parsed);
+  return parsed;
 }
 
 /** The `.catalog` section is metadata, read by the catalog loader; it is not part of the stack. */
