@@ -31,6 +31,11 @@ export function overlayNetworkName(stack: string): string {
   return `corral-${stack}_overlay`;
 }
 
+/** Whether `name` is a stack's swarm-scoped overlay network, by corral's naming. */
+export function isOverlayNetworkName(name: string): boolean {
+  return name.startsWith('corral-') && name.endsWith('_overlay');
+}
+
 export function networkNameFor(stack: string, driver: NetworkDriver): string {
   return driver === 'overlay' ? overlayNetworkName(stack) : stackNetworkName(stack);
 }

@@ -34,6 +34,7 @@ import { hostNetworkNames } from './host-names.js';
 import { NetworkBook, type NetworkPlace, type NewOperation } from './network-book.js';
 import {
   externalLinksOf,
+  isOverlayNetworkName,
   type NetworkDriver,
   networkNameFor,
   onHostNetwork,
@@ -1173,13 +1174,13 @@ function emitRestore(unit: UnitDecision, stack: string, ops: Operations): void {
 
 /**
  * start_first for a unit of an upgrade: the new container starts before the old one stops, unless
- * the new one would publish a host port the old one holds (or uses the host's network): then
- * that unit stops first, and the plan says why.
+ * the new one would publish a host port the old one holds (or uses the host's network), or the old
+ * one is on a swarm overlay network: then that unit stops first, and the plan says why.
  */
 function startFirstFor(unit: UnitDecision, service: DesiredService, notes: PlanNote[]): boolean {
   if (!service.upgrade?.startFirst) return false;
   for (const d of unit.containers.filter((c) => c.action === 'replace' && c.existing && !c.predecessor)) {
-    const clash = hostPortClash(d);
+    const clash = hostPortClash(d) ?? overlayRenameClash(d);
     if (!clash) continue;
     notes.push({ level: 'info', message: `${unit.unitId}: start_first not possible, ${clash}: stops first` });
     return false;
@@ -1200,6 +1201,18 @@ function hostPortClash(d: ContainerDecision): string | undefined {
   const clashing = [...new Set(wanted.filter((port) => held.has(port)))].sort((a, b) => a - b);
   if (clashing.length === 0) return undefined;
   return `the old ${d.spec.name} holds host port${clashing.length === 1 ? '' : 's'} ${clashing.join(', ')}`;
+}
+
+/**
+ * Why the old container cannot be renamed while it runs, or undefined: Docker refuses to rename a
+ * running container attached to a swarm overlay network (its endpoint is already in the swarm's
+ * table under the old name: "cannot create entry in table endpoint_table"); a stopped one renames.
+ */
+function overlayRenameClash(d: ContainerDecision): string | undefined {
+  if (d.existing?.state !== 'running') return undefined;
+  const overlay = d.existing.networks?.find(isOverlayNetworkName);
+  if (!overlay) return undefined;
+  return `the old ${d.spec.name} is on the overlay network ${overlay}, where Docker renames no running container`;
 }
 
 /** The pseudo-batch of a unit whose upgrade an interruption left half done: its gate is waited for again. */

@@ -472,3 +472,25 @@ test('a link to a service on no network, or on the default bridge, is a warning:
   );
   assert.match(text, /warning: web links to batch, which is not on the stack network \(network_mode none\): its name does not resolve/);
 });
+
+test('start_first on an overlay network: Docker renames no running container there, so the unit stops first, and the plan says so', () => {
+  const upgrade = { batchSize: 1, intervalMs: 1000, startFirst: true, minReadyMs: 2000 };
+  const before = stack('app', { db: { image: 'redis:1', upgrade } });
+  const after = stack('app', { db: { image: 'redis:2', upgrade } });
+  const running = live(after, 'db', 1, 'h3', { from: before, network: 'overlay', attached: 'spec' });
+  const hosts = swarmHosts(['h1', 'h2', 'h3'], [overlayOf('app')], { h3: { containers: running } });
+  assert.equal(
+    planText([after], [placement('app', [['db', 1, 'h3']])], hosts),
+    `stack app
+  info: upgrade to demo 1.0: replaced containers are kept until every gate passed; any failure rolls the stack back
+  info: app-db-1: start_first not possible, the old app-db-1 is on the overlay network corral-app_overlay, where Docker renames no running container: stops first
+  #1 h3 PullImage redis:2: missing on h3
+  #2 h3 StopContainer app-db-1 after #1: config changed: image
+  #3 h3 RenameContainer app-db-1 after #2: kept until the upgrade is done, as app-db-1-prev
+  #4 h3 CreateContainer app-db-1 after #1,#3: config changed: image
+  #5 h3 StartContainer app-db-1 after #4: replaced, start
+  #6 h3 AwaitReady app-db-1 after #5: batch 1/1 of db, gate: healthy by Docker's HEALTHCHECK or 2 s running without a restart, within 60 s
+  #7 h3 RemoveContainer app-db-1-prev (unit app-db-1) after #6: kept during the upgrade; the upgrade is done
+`,
+  );
+});
