@@ -24,6 +24,7 @@ import { SchedulingLabel } from '../model/labels.js';
 import { containerName } from '../model/naming.js';
 import type { ObservedHost } from '../model/observed.js';
 import type { HeldInstance, ReplacedCopy, RescheduledInstance, StackPlacement, UnitInstance } from '../model/placement.js';
+import { memoizedPerObject } from '../util/memo.js';
 import { type Allocation, allocate } from './allocate.js';
 import { type AffinityConstraint, isHard, parseAffinityLabels } from './constraints.js';
 import type { IndexedContainer } from './container-index.js';
@@ -118,13 +119,9 @@ function scheduleStack(stack: DesiredStack, units: readonly Unit[], scheduling: 
  * stack objects), so the daemon's passes between two revisions parse each stack's affinity rules
  * once, not once per pass.
  */
-const UNITS = new WeakMap<DesiredStack, readonly Unit[]>();
-
-function unitsOf(stack: DesiredStack): readonly Unit[] {
-  let units = UNITS.get(stack);
-  if (!units) UNITS.set(stack, (units = schedulingOrder(stack).map((primary) => deploymentUnit(stack, primary))));
-  return units;
-}
+const unitsOf = memoizedPerObject((stack: DesiredStack): readonly Unit[] =>
+  schedulingOrder(stack).map((primary) => deploymentUnit(stack, primary)),
+);
 
 /** Global units first (their hosts follow from host labels alone), then the others; each in name order. */
 function schedulingOrder(stack: DesiredStack): DesiredService[] {
