@@ -53,6 +53,42 @@ test('a container not ready within the gate time fails the gate with what it las
   assert.ok(!time.clock.slept.includes(2000), 'no interval after a failed gate');
 });
 
+/** What docker-modem gives when its timeout destroys a request that dockerd has not answered. */
+function hangUp(): Error {
+  return Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+}
+
+test('a read that fails is no verdict: the gate asks again and passes once the container is ready', async () => {
+  const time = fakeTime();
+  const readings: Array<GateReading | Error> = [
+    { ready: false, detail: 'running 1 s of min_ready 5 s' },
+    hangUp(),
+    { ready: true, detail: 'running 5 s without a restart' },
+  ];
+  const readiness = async () => {
+    const next = readings.shift();
+    if (next instanceof Error) throw next;
+    return next as GateReading;
+  };
+  await awaitReady(gate(60_000, 2000), readiness, time.now, time.sleep);
+  assert.equal(readings.length, 0);
+  assert.deepEqual(time.clock.slept, [250, 250, 2000]);
+});
+
+test('reads that keep failing fail the gate at its time, naming the host and the error', async () => {
+  const time = fakeTime();
+  let reads = 0;
+  const readiness = async (): Promise<GateReading> => {
+    reads++;
+    throw hangUp();
+  };
+  await assert.rejects(awaitReady(gate(1000, 2000), readiness, time.now, time.sleep), {
+    message: 'web-app-1 not ready within 1 s: could not read it from h1: ECONNRESET: socket hang up',
+  });
+  assert.equal(reads, 5, 'asked at 0, 250, 500, 750 and 1000 ms');
+  assert.ok(!time.clock.slept.includes(2000), 'no interval after a failed gate');
+});
+
 test('in apply, the operations after a failed gate are not run, and a gate takes no Docker slot of its host', async () => {
   const started: string[] = [];
   const client = {
