@@ -6,7 +6,9 @@
  * one batch at a time, each old container stopping only after the previous batch's new ones passed
  * their gate, and is kept until the whole upgrade passed; a gate that fails rolls the stack back to
  * the very same containers, the next passes do not try that revision again, and its revert is a
- * no-op.
+ * no-op. start_first on hosts with `network: bridge` starts the new container before the old one
+ * stops; with `network: overlay` each unit stops first (Docker renames no running container on an
+ * overlay), the plan says so, and at scale 2 the service still answers throughout.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,6 +18,7 @@ import { after, before, test } from 'node:test';
 import type { OperationResult } from '../../src/apply/index.js';
 import { hostMemory, stackHistory } from '../../src/cli/state.js';
 import type { HostConfig } from '../../src/config/config.js';
+import type { HostNetwork } from '../../src/config/network.js';
 import { DEFAULT_POLICY } from '../../src/policy/types.js';
 import { type ReconcileInput, reconcile } from '../../src/reconcile/index.js';
 import { loadDesiredState } from '../../src/render/index.js';
@@ -363,6 +366,39 @@ const START_FIRST_RANCHER = `web:
   upgrade_strategy:
     start_first: true
 `;
+/** Two units, upgraded one at a time; each new one is ready once its port 80 accepts (and it ran 1 s). */
+const START_FIRST_TWO_RANCHER = `web:
+  scale: 2
+  min_ready: 1
+  upgrade_strategy:
+    start_first: true
+    batch_size: 1
+    interval_millis: 200
+  health_check:
+    port: 80
+    interval: 500
+    initializing_timeout: 60000
+`;
+
+/**
+ * The fleet's hosts as a copy of the fleet's config saying `network: <mode>` for every host
+ * would give them. The fleet's hosts are one swarm, so both modes work on it whatever its own
+ * corral.yml says; the start_first tests pick theirs.
+ */
+function hostsOn(mode: HostNetwork): HostConfig[] {
+  return hosts.map((host) => ({ ...host, network: mode }));
+}
+
+/** The networks each container of the stack is attached to: `web-1: corral-x_overlay`, sorted. */
+async function attachmentsOf(stack: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const c of await containersOf(stack)) {
+    const host = hosts.find((h) => h.name === c.host) as HostConfig;
+    const info = await clientOf(host).getContainer(c.id).inspect();
+    found.push(`${c.name.slice(stack.length + 1)}: ${Object.keys(info.NetworkSettings.Networks).sort().join(',')}`);
+  }
+  return found.sort();
+}
 
 /** Asks every running container of the stack's published port for its page; the first answer, or undefined. */
 async function answerOf(stack: string): Promise<string | undefined> {
@@ -381,24 +417,28 @@ async function answerOf(stack: string): Promise<string | undefined> {
   return undefined;
 }
 
-test('start_first: the new container starts before the old one stops, so the service answers at every sample; the new page is served at the end', async () => {
+test('start_first on bridge networks: the new container starts before the old one stops, so the service answers at every sample; the new page is served at the end', async () => {
   const stack = uniqueName('startfirst');
   stacks.push(stack);
+  const bridged = hostsOn('bridge');
   const repo = new TestRepo().template('answering', ANSWERING('one'), START_FIRST_RANCHER);
   try {
     repo.stack(stack, 'answering');
-    const first = summary(await repo.sync(hosts, [stack]), stack);
+    const first = summary(await repo.sync(bridged, [stack]), stack);
     assert.equal(first.converged, true, first.ops.join('\n'));
+    assert.deepEqual(await attachmentsOf(stack), [`web-1: corral-${stack}`]);
     assert.equal(await answerOf(stack), 'one');
 
     repo.template('answering', ANSWERING('two'), START_FIRST_RANCHER);
     const { result, samples: answers } = await sampledWhile(
       50,
       () => answerOf(stack),
-      () => repo.sync(hosts, [stack]),
+      () => repo.sync(bridged, [stack]),
     );
     const outcome = summary(result, stack);
     assert.equal(outcome.converged, true, outcome.ops.join('\n'));
+    const notes = result.stacks.find((s) => s.stack === stack)?.notes ?? [];
+    assert.ok(!notes.some((n) => n.message.includes('start_first not possible')), JSON.stringify(notes));
     const at = (prefix: string) => outcome.ops.findIndex((op) => op.startsWith(prefix));
     const order = [`RenameContainer h`, `StartContainer h`, `AwaitReady h`, `StopContainer h`].map(at);
     assert.ok(
@@ -414,6 +454,79 @@ test('start_first: the new container starts before the old one stops, so the ser
     );
     assert.equal(await answerOf(stack), 'two');
     assert.deepEqual(await placementOf(hosts, stack), [`${(await containersOf(stack))[0]?.host}:${stack}-web-1`]);
+  } finally {
+    repo.remove();
+  }
+});
+
+test('start_first on an overlay network: each unit stops first (Docker renames no running container there) and the plan says so; at scale 2, one unit at a time, the service answers at every sample', async () => {
+  const stack = uniqueName('startfirst-ov');
+  stacks.push(stack);
+  const overlaid = hostsOn('overlay');
+  const overlay = `corral-${stack}_overlay`;
+  const repo = new TestRepo().template('answering', ANSWERING('one'), START_FIRST_TWO_RANCHER);
+  try {
+    repo.stack(stack, 'answering');
+    const first = summary(await repo.sync(overlaid, [stack]), stack);
+    assert.equal(first.converged, true, first.ops.join('\n'));
+    assert.deepEqual(await attachmentsOf(stack), [`web-1: ${overlay}`, `web-2: ${overlay}`]);
+    assert.equal(await answerOf(stack), 'one');
+    const before = await containersOf(stack);
+
+    repo.template('answering', ANSWERING('two'), START_FIRST_TWO_RANCHER);
+    const state = loadDesiredState(await readDirectoryTree(repo.dir, ['catalog', 'stacks']));
+    const ended: { result: OperationResult; at: number }[] = [];
+    const { result, samples: answers } = await sampledWhile(
+      50,
+      () => answerOf(stack),
+      () =>
+        reconcile({
+          hosts: overlaid,
+          desired: state.stacks,
+          failed: state.failed,
+          prune: true,
+          only: [stack],
+          onResult: (r) => ended.push({ result: r, at: Date.now() }),
+        }),
+    );
+    const outcome = summary(result, stack);
+    assert.equal(outcome.converged, true, outcome.ops.join('\n'));
+    const notes = (result.stacks.find((s) => s.stack === stack)?.notes ?? []).map((n) => `${n.level}: ${n.message}`);
+    for (const unit of [1, 2])
+      assert.ok(
+        notes.includes(
+          `info: ${stack}-web-${unit}: start_first not possible, the old ${stack}-web-${unit} is on the overlay network ${overlay}, where Docker renames no running container: stops first`,
+        ),
+        notes.join('\n'),
+      );
+    const endOf = (kind: string, target: string) =>
+      ended.find((e) => e.result.operation.kind === kind && e.result.operation.target === target);
+    const stops = ended.filter((e) => e.result.operation.kind === 'StopContainer');
+    assert.deepEqual(
+      stops.map((e) => `${e.result.operation.target} ${e.result.status}`).sort(),
+      [`${stack}-web-1 ok`, `${stack}-web-2 ok`],
+      outcome.ops.join('\n'),
+    );
+    // Stop first, one unit at a time: whichever unit went second stopped only after the first one's new container passed its gate.
+    const [earlier, later] = [...stops].sort((a, b) => a.at - b.at);
+    const gate = endOf('AwaitReady', earlier?.result.operation.target ?? '');
+    assert.ok(gate && later, outcome.ops.join('\n'));
+    assert.equal(gate.result.status, 'ok');
+    assert.ok(later.at - later.result.durationMs >= gate.at, `the second unit stopped after the first one's gate`);
+    assert.ok(answers.length > 5, `samples: ${answers.length}`);
+    assert.deepEqual(
+      answers.filter((a) => a !== 'one' && a !== 'two'),
+      [],
+      `every sample answered: ${answers.join(',')}`,
+    );
+    assert.equal(await answerOf(stack), 'two');
+    const after = await containersOf(stack);
+    assert.deepEqual(after.map((c) => c.name).sort(), [`${stack}-web-1`, `${stack}-web-2`]);
+    assert.ok(
+      after.every((c) => c.running && !before.some((b) => b.id === c.id)),
+      JSON.stringify(after),
+    );
+    assert.deepEqual(await attachmentsOf(stack), [`web-1: ${overlay}`, `web-2: ${overlay}`]);
   } finally {
     repo.remove();
   }
