@@ -50,6 +50,7 @@ import type { ApiController } from '../server/http.js';
 import type { StackHistoryStore } from '../state/stack-history-store.js';
 import { healthChanges, isGone, repositoryError, type StackEvent, type StackStatus } from '../status/stack-status.js';
 import type { UpgradeStep } from '../status/upgrade-steps.js';
+import { memoizedPerObject } from '../util/memo.js';
 import { type Clock, systemClock } from './clock.js';
 import type { ContainerEvent } from './docker-events.js';
 import { instrumentDockerClient } from './docker-metrics.js';
@@ -451,8 +452,9 @@ export class Controller implements ApiController {
     const desired = this.desired;
     if (!desired) return [];
     const names = new Set([...desired.stacks.map((s) => s.name), ...desired.failed.map((f) => f.stack), ...this.statuses.keys()]);
+    const { stackByName } = namesOf(desired);
     return [...names].filter((name) => {
-      const stack = desired.stacks.find((s) => s.name === name);
+      const stack = stackByName.get(name);
       return !stack || this.appliedFingerprints.get(name) !== desiredStackDigest(stack);
     });
   }
@@ -460,7 +462,7 @@ export class Controller implements ApiController {
   private record(outcome: StackOutcome, history: ShownHistoryEntry[] | undefined): void {
     const { logger } = this.options;
     const name = outcome.stack;
-    const stack = this.desired?.stacks.find((s) => s.name === name);
+    const stack = this.desired ? namesOf(this.desired).stackByName.get(name) : undefined;
     const events = this.events.get(name) ?? [];
     const time = new Date(this.clock.now()).toISOString();
     for (const result of outcome.operations) {
@@ -533,8 +535,9 @@ export class Controller implements ApiController {
   private forgetGoneStacks(): void {
     const desired = this.desired;
     if (!desired) return;
+    const { stackByName, failedNames } = namesOf(desired);
     for (const [name, status] of this.statuses) {
-      const inGit = desired.stacks.some((s) => s.name === name) || desired.failed.some((f) => f.stack === name);
+      const inGit = stackByName.has(name) || failedNames.has(name);
       if (!inGit && isGone(status)) {
         this.statuses.delete(name);
         this.events.delete(name);
@@ -547,3 +550,14 @@ export class Controller implements ApiController {
 function merge(a: Work, b: Work): Work {
   return { fetch: a.fetch || b.fetch, full: a.full || b.full, reasons: [...a.reasons, ...b.reasons] };
 }
+
+/**
+ * The desired state's stacks by name (the first of a name, as `find` gave) and the names of those
+ * that failed to render, remembered per desired state: a full check and each record look every
+ * stack up by name, which with `find` grew with the square of the stacks.
+ */
+const namesOf = memoizedPerObject((desired: DesiredState) => {
+  const stackByName = new Map<string, DesiredStack>();
+  for (const stack of desired.stacks) if (!stackByName.has(stack.name)) stackByName.set(stack.name, stack);
+  return { stackByName, failedNames: new Set(desired.failed.map((f) => f.stack)) };
+});
