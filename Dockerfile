@@ -3,9 +3,9 @@
 #   docker build -t corral .                                              # on the official Node.js 20 image
 #   docker build --build-arg NODE_IMAGE=registry.example.com/node:20 -t corral .
 #
-# The build stage installs every dependency and compiles the TypeScript, the next one installs
-# the production dependencies alone; the image keeps only dist/src, those node_modules,
-# bin/corral and the bundled catalog. Only Dockerfile
+# The build stage installs every dependency, type-checks the TypeScript and bundles the CLI
+# (scripts/bundle.mjs), the next one installs the production dependencies alone; the image keeps
+# only the bundle (dist/bundle), those node_modules, bin/corral and the bundled catalog. Only Dockerfile
 # instructions every builder knows are used (no BuildKit mounts), so any Docker builds it.
 ARG NODE_IMAGE=node:20
 
@@ -19,8 +19,9 @@ COPY docker/npm-cache/ /tmp/npm-cache/
 COPY package.json package-lock.json ./
 RUN npm ci --cache /tmp/npm-cache --prefer-offline --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/bundle.mjs ./scripts/bundle.mjs
 COPY src ./src
-RUN node_modules/.bin/tsc -p tsconfig.build.json && mkdir -p /state
+RUN node_modules/.bin/tsc -p tsconfig.build.json --noEmit && node scripts/bundle.mjs && mkdir -p /state
 
 # The production dependencies alone, installed afresh (pruning leaves dev tools' platform packages
 # behind with some npm versions). No optional ones: corral needs none of them (ssh2 runs without
@@ -38,7 +39,7 @@ ENV NODE_ENV=production \
     CORRAL_HEALTH_URL=http://127.0.0.1:7480/healthz
 WORKDIR /app
 COPY --from=production-modules /modules/node_modules ./node_modules
-COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/bundle ./dist/bundle
 COPY package.json ./
 COPY bin/corral ./bin/corral
 COPY catalog ./catalog

@@ -1,0 +1,72 @@
+/**
+ * What a short `corral` call loads (bin/corral runs the bundle, scripts/bundle.mjs): `--help` the
+ * bundle's entry (and shared chunks) but no command, `validate` no file of node_modules (yargs, yaml and semver are bundled; no
+ * Docker, git, age or logging library) and nothing compiled by tsc. Every module file loaded is
+ * recorded by a module hook (ES modules) and read from require's cache at exit (CommonJS).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const corral = join(root, 'bin', 'corral');
+const traceDir = mkdtempSync(join(tmpdir(), 'corral-modules-'));
+
+const HOOKS = `import { appendFileSync } from 'node:fs';
+export async function load(url, context, next) {
+  appendFileSync(process.env.CORRAL_MODULE_TRACE, url + '\\n');
+  return next(url, context);
+}
+`;
+const PRELOAD = `import { appendFileSync } from 'node:fs';
+import { createRequire, register } from 'node:module';
+register(new URL('./hooks.mjs', import.meta.url));
+const require = createRequire(import.meta.url);
+process.on('exit', () => appendFileSync(process.env.CORRAL_MODULE_TRACE, Object.keys(require('node:module')._cache).join('\\n') + '\\n'));
+`;
+writeFileSync(join(traceDir, 'hooks.mjs'), HOOKS);
+writeFileSync(join(traceDir, 'preload.mjs'), PRELOAD);
+
+after(() => rmSync(traceDir, { recursive: true, force: true }));
+
+/** The files of the project (relative to its root) that `corral ...args` loads as modules. */
+function loadedFiles(args: string[]): string[] {
+  const trace = join(traceDir, `${args.join('-').replace(/\W/g, '_')}.txt`);
+  writeFileSync(trace, '');
+  const result = spawnSync(process.execPath, ['--import', pathToFileURL(join(traceDir, 'preload.mjs')).href, corral, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, CORRAL_MODULE_TRACE: trace },
+  });
+  assert.equal(result.status, 0, result.stderr);
+  const files = readFileSync(trace, 'utf8')
+    .split('\n')
+    .map((line) => (line.startsWith('file:') ? fileURLToPath(line) : line))
+    .filter((file) => file.startsWith(root))
+    .map((file) => relative(root, file));
+  return [...new Set(files)].sort();
+}
+
+test("corral --help loads the bundle's entry and no command's chunk (only shared ones: chunk-*)", () => {
+  const files = loadedFiles(['--help']);
+  assert.deepEqual(
+    files.filter((file) => !file.startsWith('dist/bundle/chunks/chunk-')),
+    ['bin/corral', 'dist/bundle/corral.js'],
+  );
+});
+
+test('corral validate loads its chunks of the bundle and nothing from node_modules or from tsc output', () => {
+  const files = loadedFiles(['validate', '--repo', root]);
+  assert.deepEqual(
+    files.filter((file) => !file.startsWith('dist/bundle/')),
+    ['bin/corral'],
+  );
+  assert.ok(
+    files.some((file) => file.startsWith('dist/bundle/chunks/validate-')),
+    files.join('\n'),
+  );
+});
