@@ -67,24 +67,38 @@ async function listInto(listed: ListedFile[], root: string, dir: string): Promis
 async function readText(file: ListedFile): Promise<string> {
   if (isBinaryName(file.path)) return '';
   if (file.size > MAX_TEXT_BYTES) return unreadText('oversized', file.size);
-  return textOf(file.path, await readNoFollow(file.absolutePath));
+  return textOf(file.path, await readNoFollow(file.absolutePath, file.size));
 }
 
-/** At most MAX_TEXT_BYTES + 1 bytes (enough to tell it is too large); fails (ELOOP) if the path became a link. */
-async function readNoFollow(path: string): Promise<Uint8Array> {
+/**
+ * At most MAX_TEXT_BYTES + 1 bytes (enough to tell it is too large); fails (ELOOP) if the path
+ * became a link. The buffer fits the size the file was listed with, and grows should the file
+ * have grown since: a buffer of MAX_TEXT_BYTES for every file (zero-filled) was most of the
+ * time a repository's read took.
+ */
+export async function readNoFollow(path: string, listedSize: number): Promise<Uint8Array> {
   const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
-    const buffer = Buffer.alloc(MAX_TEXT_BYTES + 1);
+    let buffer: Buffer = Buffer.allocUnsafe(Math.min(listedSize, MAX_TEXT_BYTES) + 1);
     let length = 0;
-    while (length < buffer.length) {
+    for (;;) {
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
       if (bytesRead === 0) break;
       length += bytesRead;
+      if (length < buffer.length) continue;
+      if (buffer.length > MAX_TEXT_BYTES) break;
+      buffer = grown(buffer, Math.min(buffer.length * 2, MAX_TEXT_BYTES + 1));
     }
     return buffer.subarray(0, length);
   } finally {
     await handle.close();
   }
+}
+
+function grown(buffer: Buffer, size: number): Buffer {
+  const larger = Buffer.allocUnsafe(size);
+  buffer.copy(larger);
+  return larger;
 }
 
 /** The catalog/, stacks/ and .corral/ folders of a plain directory (or other roots), without a revision. */

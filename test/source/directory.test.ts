@@ -3,6 +3,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MAX_TEXT_BYTES, unreadReason } from '../../src/model/files.js';
+import { readNoFollow } from '../../src/source/directory.js';
 import { DirectorySource, openSource } from '../../src/source/index.js';
 import { makeTempDir, writeFiles } from './git-fixtures.js';
 
@@ -137,6 +138,17 @@ test('an oversized, binary or non-UTF-8 file is listed with an unread marker tha
   assert.match(unreadReason(files.get('stacks/bin/stack.yml')) ?? '', /not UTF-8 text/);
   assert.match(unreadReason(files.get('stacks/bin/answers.txt')) ?? '', /not UTF-8 text/);
   assert.equal(unreadReason(files.get('stacks/web/stack.yml')), undefined);
+});
+
+test('a file is read whole whatever size it was listed with (it may have grown or shrunk since), and never past MAX_TEXT_BYTES + 1', async () => {
+  const dir = newRepoDir('sizes');
+  const text = 'x'.repeat(100_000);
+  writeFileSync(`${dir}/grown.txt`, text);
+  writeFileSync(`${dir}/huge.txt`, Buffer.alloc(MAX_TEXT_BYTES + 10, 'a'));
+  for (const listedSize of [0, 3, 99_999, 100_000, 100_001, 5_000_000])
+    assert.equal(Buffer.from(await readNoFollow(`${dir}/grown.txt`, listedSize)).toString(), text, `listed as ${listedSize} bytes`);
+  for (const listedSize of [0, MAX_TEXT_BYTES + 10])
+    assert.equal((await readNoFollow(`${dir}/huge.txt`, listedSize)).length, MAX_TEXT_BYTES + 1, `listed as ${listedSize} bytes`);
 });
 
 test('the watcher does not walk into linked folders', async () => {
