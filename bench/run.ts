@@ -9,7 +9,7 @@
  * ratios to compose, and rewrites their sections of docs/benchmarks.md.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/load.js';
@@ -68,7 +68,21 @@ function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process
   return ms;
 }
 
-const corral = (repo: string) => timed(process.execPath, [join(ROOT, 'dist', 'bench', 'corral-sync.js'), repo, configFile]);
+const stateDir = join(work, 'state');
+/** `corral sync --once` as a user runs it (bin/corral, the bundled CLI), limited to the repository's stacks. */
+const corral = (repo: string) =>
+  timed(process.execPath, [
+    join(ROOT, 'bin', 'corral'),
+    'sync',
+    '--once',
+    '--repo',
+    repo,
+    '--config',
+    configFile,
+    '--state-dir',
+    stateDir,
+    ...readdirSync(join(repo, 'stacks')).flatMap((stack) => ['--stack', stack]),
+  ]);
 
 /** The floor process (on its own network when `network` is given): its wall-clock time, and the time its API calls took inside it. */
 function floor(network?: string): { processMs: number; apiMs: number } {
@@ -166,7 +180,8 @@ const comparison = `${COMPARISON}
 \`npm run bench\` (bench/run.ts) on the test fleet's host ${host.name}, ${RUNS} rounds, medians; each round
 runs every case in turn, so that whatever else the machine does weighs on all alike.
 Every tool runs as a process, so start-up counts: docker-compose 1.29 (Debian, Python); corral
-(Node.js; the same code path as \`corral sync --once\`, limited to the benchmark's stacks); and the raw
+(\`bin/corral sync --once --stack ...\`, the bundled CLI, limited to the benchmark's stacks, with a state
+directory of its own); and the raw
 Docker API floor, a Node.js process that only creates and starts 10 containers in parallel with
 dockerode (bench/docker-floor.ts; the time of its API calls alone is shown beside it), once on Docker's
 default bridge and once on a bridge network it creates first, as compose creates its project's network
