@@ -81,8 +81,9 @@ const section = `${SECTION}
 
 \`npm run bench:startup\` (bench/startup.ts): ${ROUNDS} rounds after ${WARMUP} warm-up rounds, each round running
 every command once in turn (so that load weighs on all alike), medians; Node.js ${process.version}.
-Each command loads only the modules it uses: \`--help\` loads yargs and the command list, \`validate\`
-adds the catalog and render stages with the YAML and semver parsers, but no Docker, git, age or
+\`bin/corral\` runs the CLI bundled by esbuild (scripts/bundle.mjs): \`--help\` loads the bundle's
+entry (the command table and yargs) and no command, \`validate\` adds its chunks (the catalog and
+render stages with the YAML and semver parsers), nothing from node_modules: no Docker, git, age or
 logging library.
 
 | command | wall-clock median | / \`node -e 0\` | target | CPU median | / \`node -e 0\` |
