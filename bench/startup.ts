@@ -90,7 +90,7 @@ logging library.
 |---|---|---|---|---|---|
 ${rows.join('\n')}
 
-Measured ${new Date().toISOString().slice(0, 10)}, load average ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after, on a 2-core machine.
+Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, load average ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after, on a 2-core machine.
 
 Raw runs, wall-clock (ms):
 ${raw.join('\n')}
