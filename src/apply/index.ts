@@ -4,10 +4,12 @@
  * in parallel. Every operation is idempotent (the thing already exists / is already gone →
  * success), so an interrupted apply is finished by the next run. A failed operation fails
  * only the operations that depend on it; the rest go on. With a fence (leader election), each
- * operation is sent only if the fence lets it through at that moment; the fence decides, not this.
+ * operation is sent only if the fence lets it through at that moment, and its clients ask the
+ * fence again as each request leaves; the fence decides, not this.
  * An upgrade gate (AwaitReady) waits for the readiness the caller reads (./gate.ts).
  */
 import type Docker from 'dockerode';
+import { isFencedError } from '../observe/fenced-agent.js';
 import { describeError } from '../observe/index.js';
 import type { Operation, Plan } from '../plan/types.js';
 import { awaitReady, type Readiness } from './gate.js';
@@ -95,6 +97,8 @@ export function apply(plan: Plan, options: ApplyOptions): Promise<OperationResul
         else await executeOperation(client, op);
         return { operation: op, status: 'ok', durationMs: now() - started };
       } catch (err) {
+        // The fence closed between this check and the request leaving (observe/fenced-agent.ts): nothing was sent.
+        if (isFencedError(err)) return { operation: op, status: 'skipped', error: err.message, durationMs: now() - started };
         return { operation: op, status: 'failed', error: dockerMessage(err), durationMs: now() - started };
       }
     };

@@ -38,6 +38,7 @@ import type { ObservedContainer, ObservedState } from '../model/observed.js';
 import { redactValue, stackSecretValues } from '../model/redact.js';
 import { desiredStackDigest, formatOperation, type HostNote, SpecCache } from '../plan/index.js';
 import {
+  clientMap,
   clientsFor,
   type DockerClients,
   type ReconcileInput,
@@ -119,15 +120,18 @@ export class Controller implements ApiController {
   readonly metricsRegistry = new DaemonMetrics({ stacks: () => this.stacks(), fetchFailing: () => this.fetchError !== undefined });
 
   constructor(private readonly options: ControllerOptions) {
-    const clients = clientsFor(options.config.hosts);
-    for (const map of [clients.observe, clients.apply])
+    const leadership = options.leadership;
+    // A pass's operations leave only while this replica leads; the health monitor's probes run on every replica.
+    const clients = clientsFor(options.config.hosts, leadership ? () => leadership.fence() : undefined);
+    const probeClients = leadership ? clientMap(options.config.hosts, {}) : clients.apply;
+    for (const map of new Set([clients.observe, clients.apply, probeClients]))
       for (const [host, client] of map) instrumentDockerClient(client, host, this.metricsRegistry);
     this.clients = clients;
     this.clock = options.clock ?? systemClock;
     this.reconcile = options.reconcile ?? reconcile;
     this.health = new HealthMonitor({
       hosts: options.config.hosts,
-      clients: clients.apply,
+      clients: probeClients,
       probeImage: options.config.health?.probeImage ?? DEFAULT_PROBE_IMAGE,
       onChange: (change) => this.healthChanged(change),
       onNews: (stack) => this.requestSync(stack, 'a container restarted or its Docker health check spoke'),

@@ -1,8 +1,8 @@
 /**
  * Docker over ssh, as the docker CLI does it for ssh:// hosts: every HTTP connection is a
  * `docker system dial-stdio` session on the remote host. One keep-alive HTTP agent per host
- * and process reuses those sessions (starting one costs a process on the host), at most 8 at a
- * time, over one SSH connection (opened on first use, closed after a few idle seconds; idle, it
+ * and process (and one more for fenced clients) reuses those sessions (starting one costs a
+ * process on the host), at most 8 at a time, over one SSH connection (opened on first use, closed after a few idle seconds; idle, it
  * never keeps the process alive). The host key is checked against known_hosts
  * (./known-hosts.ts) and the client signs in with the configured key or the ssh agent. Errors
  * name the endpoint and say what to fix; no key material is ever put in a message. I/O.
@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { ClientChannel, ConnectConfig, Client as SshClient } from 'ssh2';
 import type { DockerEndpoint } from '../config/config.js';
+import { type Fence, fencedAgentClass, withFence } from './fenced-agent.js';
 import { checkHostKey } from './known-hosts.js';
 
 type SshEndpoint = Extract<DockerEndpoint, { kind: 'ssh' }>;
@@ -36,16 +37,27 @@ export class SshTransportError extends Error {
   override readonly name = 'SshTransportError';
 }
 
-/** One agent (and SSH connection) per endpoint and credentials, shared by every client of the process. */
-const agents = new Map<string, Agent>();
+/** One SSH connection per endpoint and credentials, shared by every client of the process. */
+const sessions = new Map<string, SshSession>();
+/** One agent per SSH connection for the clients without a fence. */
+const agents = new Map<SshSession, Agent>();
 
-/** An http.Agent for dockerode whose sockets are dial-stdio sessions on the endpoint's host. */
-export function sshAgent(endpoint: SshEndpoint): Agent {
+/**
+ * An http.Agent for dockerode whose sockets are dial-stdio sessions on the endpoint's host. With
+ * a fence, an agent of its own over the same SSH connection, whose requests ask it first.
+ */
+export function sshAgent(endpoint: SshEndpoint, fence?: Fence): Agent {
   const key = JSON.stringify([endpoint.username, endpoint.host, endpoint.port, endpoint.ssh?.identity, endpoint.ssh?.knownHosts]);
-  let agent = agents.get(key);
+  let session = sessions.get(key);
+  if (!session) {
+    session = new SshSession(endpoint);
+    sessions.set(key, session);
+  }
+  if (fence) return withFence(new FencedSshAgent(session), fence);
+  let agent = agents.get(session);
   if (!agent) {
-    agent = new SshAgent(new SshSession(endpoint));
-    agents.set(key, agent);
+    agent = new SshAgent(session);
+    agents.set(session, agent);
   }
   return agent;
 }
@@ -64,6 +76,8 @@ class SshAgent extends Agent {
     return undefined;
   }
 }
+
+const FencedSshAgent = fencedAgentClass(SshAgent);
 
 class SshSession {
   private client: Promise<SshClient> | undefined;
@@ -257,6 +271,8 @@ function asSocket(channel: ClientChannel, session: { busy: (busy: boolean) => vo
   channel.on('data', arm);
   channel.once('close', () => {
     clearTimeout(timer);
+    // A stream destroyed without ssh2's destroy (a request its fence refused) closes its channel here.
+    channel.close();
     if (closed) return;
     if (busy) session.busy(false);
     closed = true;

@@ -28,6 +28,8 @@ import type { KnownHosts } from '../model/known-hosts.js';
 import type { ObservedContainer, ObservedState } from '../model/observed.js';
 import type { StackPlacement } from '../model/placement.js';
 import type { RollbackRecord } from '../model/upgrade.js';
+import type { ClientOptions } from '../observe/client.js';
+import type { Fence } from '../observe/fenced-agent.js';
 import { dockerClient, OBSERVE_TIMEOUT_MS, observe, toObservedContainer } from '../observe/index.js';
 import { type PlanOptions, plan, SpecCache } from '../plan/index.js';
 import type { Plan, PlanNote } from '../plan/types.js';
@@ -60,8 +62,8 @@ export interface ReconcileInput {
   onStep?: (step: UpgradeStep) => void;
   /** Each stack's history of applied revisions (src/state/); a dry run never adds to it. */
   history?: StackHistoryStore;
-  /** Checked before each Docker operation (see apply's fence). */
-  fence?: () => string | undefined;
+  /** Checked before each Docker operation (see apply's fence) and before each of its requests leaves (see clientsFor). */
+  fence?: Fence;
   /** What corral knows of its hosts between passes; without it a host that is down is judged by nothing. */
   memory?: {
     store: KnownHostsStore;
@@ -124,15 +126,20 @@ export interface ReconcileResult {
   historyError?: string;
 }
 
-export function clientsFor(hosts: readonly HostConfig[]): DockerClients {
+/** With a fence, the apply clients ask it before each request leaves (observe/fenced-agent.ts). */
+export function clientsFor(hosts: readonly HostConfig[], fence?: Fence): DockerClients {
   return {
-    observe: new Map(hosts.map((h) => [h.name, dockerClient(h.docker, { timeoutMs: OBSERVE_TIMEOUT_MS })])),
-    apply: new Map(hosts.map((h) => [h.name, dockerClient(h.docker)])),
+    observe: clientMap(hosts, { timeoutMs: OBSERVE_TIMEOUT_MS }),
+    apply: clientMap(hosts, fence ? { fence } : {}),
   };
 }
 
+export function clientMap(hosts: readonly HostConfig[], options: ClientOptions): Map<string, Docker> {
+  return new Map(hosts.map((h) => [h.name, dockerClient(h.docker, options)]));
+}
+
 export async function reconcile(input: ReconcileInput): Promise<ReconcileResult> {
-  const clients = input.clients ?? clientsFor(input.hosts);
+  const clients = input.clients ?? clientsFor(input.hosts, input.fence);
   const desired = [...input.desired].sort((a, b) => a.name.localeCompare(b.name));
   const memory = new PassMemory(input);
   const rolledBack = new Map(await memory.rollbacks());
