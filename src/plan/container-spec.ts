@@ -10,6 +10,7 @@
 import type { DesiredService, DesiredStack } from '../model/desired.js';
 import { CorralLabel, SchedulingLabel } from '../model/labels.js';
 import { rancherSystemLabels } from '../model/naming.js';
+import { memoizedPerObject } from '../util/memo.js';
 import { copyInto, mergeRecords } from '../util/records.js';
 import { keyValueMap, stringMap } from '../util/values.js';
 import { type Parsed, parseDuration, parsePort, parseSize, parseVolumeMount, splitShellWords, stringList } from './compose-values.js';
@@ -304,7 +305,7 @@ export function containerSpec(ctx: ContainerContext, hashMemo?: HashMemo): Conta
   create.Labels = appLabels(stack, service, instance);
   create.HostConfig = b.host;
   if (network) create['NetworkingConfig'] = { EndpointsConfig: { [network]: { Aliases: aliasesOf(ctx) } } };
-  const hash = sealRequest(create, joins, stack, service, instance, keyHashes(keyInputs, hashMemo), hashMemo);
+  const hash = sealRequest(create, joins, stack, service, instance, keyHashes(keyInputs, hashMemo));
   const spec: ContainerPlanSpec = {
     name,
     image: create.Image,
@@ -344,13 +345,16 @@ export function sealRequest(
   service: DesiredService,
   instance: number,
   keys: Record<string, string>,
-  memo?: HashMemo,
 ): ConfigHash {
   const hashed = joins.length === 0 ? create : copyInto<unknown>({ 'corral:joins': joins }, create);
-  const hash = configHash(hashed, keys, memo);
-  create.Labels = mergeRecords(create.Labels, ownershipLabels(stack, service.name, service.primary ?? service.name, instance, hash));
+  const hash = configHash(hashed, keys);
+  // The request's labels are its own (made for it by appLabels): corral's are added in place, as a merge into a copy would.
+  copyInto(create.Labels, ownershipLabels(stack, service.name, service.primary ?? service.name, instance, hash));
   return hash;
 }
+
+/** The per-key hashes as the label shows them, once per keys object (the instances of a service share theirs). */
+const formattedKeyHashes = memoizedPerObject(formatKeyHashes);
 
 function ownershipLabels(
   stack: DesiredStack,
@@ -366,7 +370,7 @@ function ownershipLabels(
     [CorralLabel.unit]: primary,
     [CorralLabel.instance]: String(instance),
     [CorralLabel.configHash]: hash.hash,
-    [CorralLabel.configKeys]: formatKeyHashes(hash.keys),
+    [CorralLabel.configKeys]: formattedKeyHashes(hash.keys),
     [CorralLabel.template]: `${stack.template.catalog}/${stack.template.template}`,
     [CorralLabel.templateVersion]: stack.template.version,
   };

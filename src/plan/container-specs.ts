@@ -64,7 +64,7 @@ export class ContainerSpecs {
   private make(ctx: ContainerContext, firstByNetworking: Map<string, ContainerPlanSpec>, networking: string): ContainerPlanSpec {
     if (refersToUnit(ctx.service)) return containerSpec(ctx, this.hashMemo);
     const first = firstByNetworking.get(networking);
-    if (first) return forInstance(first, ctx, this.hashMemo);
+    if (first) return forInstance(first, ctx);
     const spec = containerSpec(ctx, this.hashMemo);
     firstByNetworking.set(networking, spec);
     return spec;
@@ -85,13 +85,13 @@ function refersToUnit(service: DesiredService): boolean {
 }
 
 /** The first instance's spec with this instance's name and labels (copied without object spread, which is slow here). */
-function forInstance(first: ContainerPlanSpec, ctx: ContainerContext, hashMemo: HashMemo): ContainerPlanSpec {
+function forInstance(first: ContainerPlanSpec, ctx: ContainerContext): ContainerPlanSpec {
   const name = ctx.unitNames[ctx.service.name] ?? ctx.service.name;
   const create = copyInto<unknown>({}, first.create) as ContainerCreateSpec;
   create.name = name;
   create.Labels = appLabels(ctx.stack, ctx.service, ctx.instance);
   if (ctx.service.compose.labels[SchedulingLabel.hostnameOverride] === 'container_name') create['Hostname'] = name;
-  const hash = sealRequest(create, first.joins, ctx.stack, ctx.service, ctx.instance, first.hash.keys, hashMemo);
+  const hash = sealRequest(create, first.joins, ctx.stack, ctx.service, ctx.instance, first.hash.keys);
   const spec: ContainerPlanSpec = {
     name,
     image: first.image,

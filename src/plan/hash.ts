@@ -17,24 +17,13 @@ export interface ConfigHash {
 }
 
 const KEY_HASH_LENGTH = 8;
-/** The top-level key of a create request that no two containers share. */
-const PER_INSTANCE = 'Labels';
 
 /**
  * The hash of a create request (given without corral's own labels), with the per-key hashes of
  * the compose values it was built from (see keyHashes).
  */
-export function configHash(request: Record<string, unknown>, keys: Record<string, string>, memo: HashMemo = new HashMemo()): ConfigHash {
-  // The same text as stableJson(request), with each top-level value's JSON remembered: instances of a
-  // service share their nested parts (HostConfig, Env, …) and differ in name and labels. Each
-  // instance has labels of its own, so theirs is not remembered (it would never be asked for again).
-  const members: string[] = [];
-  for (const key of Object.keys(request).sort()) {
-    const value = request[key];
-    if (value === undefined) continue;
-    members.push(`${JSON.stringify(key)}:${key === PER_INSTANCE ? stableJson(value) : memo.json(value)}`);
-  }
-  return { hash: sha256(`{${members.join(',')}}`), keys };
+export function configHash(request: Record<string, unknown>, keys: Record<string, string>): ConfigHash {
+  return { hash: sha256(stableJson(request)), keys };
 }
 
 /** A short SHA-256 of each key's stable JSON; undefined values are left out. */
@@ -43,28 +32,19 @@ export function keyHashes(input: Record<string, unknown>, memo: HashMemo = new H
   for (const key of Object.keys(input).sort()) {
     const value = input[key];
     if (value === undefined) continue;
-    keys[key] = memo.sha256(memo.json(value)).slice(0, KEY_HASH_LENGTH);
+    keys[key] = memo.sha256(stableJson(value)).slice(0, KEY_HASH_LENGTH);
   }
   return keys;
 }
 
 /**
- * Stable JSON and SHA-256 digests of single keys, remembered while one plan is computed: the
- * instances of a service share their compose values, and stacks of one template share most of
- * them. A value is remembered by identity, so it must not change while the memo is in use
- * (plan's input does not).
+ * SHA-256 digests of single keys' stable JSON, remembered by text while one plan is computed: the
+ * stacks of one template share most of their compose values. (The JSON itself is not remembered
+ * per value object: at 10,000 stacks such a map held half a million objects, and keeping it up
+ * cost more than making the text again.)
  */
 export class HashMemo {
-  /** A Map, not a WeakMap: the memo lives for one plan, whose input stays alive anyway, and a Map is faster. */
-  private readonly jsonOf = new Map<object, string>();
   private readonly digests = new Map<string, string>();
-
-  json(value: unknown): string {
-    if (typeof value !== 'object' || value === null) return stableJson(value);
-    let json = this.jsonOf.get(value);
-    if (json === undefined) this.jsonOf.set(value, (json = stableJson(value)));
-    return json;
-  }
 
   sha256(text: string): string {
     let digest = this.digests.get(text);
