@@ -1,5 +1,6 @@
 /**
- * The test fleet itself (issues 3 and 10): host labels from `docker info`, a real etcd
+ * The test fleet itself (issues 3 and 10): corral configs with `network: overlay` for every
+ * host, host labels from `docker info`, a real etcd
  * from the registry on h1's own address, a published port on h2 reached from the root
  * namespace, no way out of the machine, one swarm with attachable overlay networks across
  * hosts (and `scripts/fleet up` repairing it), and a warm `scripts/fleet up` that restarts nothing.
@@ -13,6 +14,7 @@ import { request } from 'node:http';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { loadConfig } from '../../src/config/load.js';
 import { ensureFleet, FLEET_DIR, type FleetHost, type FleetInfo } from './fleet.js';
 
 const run = promisify(execFile);
@@ -104,6 +106,17 @@ test('corral.yml lists every host with its socket, address and labels', () => {
       ['h3', '10.99.0.13', `unix://${fleet.hosts[2]?.socket}`, { zone: 'c', disk: 'hdd', edge: 'true' }],
     ],
   );
+});
+
+test('corral.yml, corral-tls.yml and corral-ssh.yml give every host network: overlay (the hosts are one swarm)', async () => {
+  for (const path of [fleet.configPath, fleet.transportConfigPaths.tls, fleet.transportConfigPaths.ssh]) {
+    const config = await loadConfig(path);
+    assert.deepEqual(
+      config.hosts.map((host) => `${host.name}: ${host.network ?? 'bridge'}`),
+      fleet.hosts.map((host) => `${host.name}: overlay`),
+      path,
+    );
+  }
 });
 
 test("each host's dockerd reports that host's labels, its own name and its own daemon ID", async () => {
