@@ -187,6 +187,8 @@ dockerode (bench/docker-floor.ts; the time of its API calls alone is shown besid
 default bridge and once on a bridge network it creates first, as compose creates its project's network
 and corral its stack's (the fair floor for both).
 Image ${IMAGE} is present on the host before the runs; every container is busybox \`sleep\`.
+The benchmark's own config names ${host.name} alone, without \`network:\`: each corral stack gets a bridge
+network of its own (corral's default), whatever the fleet's corral.yml says.
 
 | case | docker-compose | corral | corral / compose | target | raw API floor / compose | floor with its own network / compose |
 |---|---|---|---|---|---|---|
@@ -214,6 +216,8 @@ process.stdout.write(`${comparison}\n`);
 
 const latencies = await measureDaemon();
 const daemonSection = `${DAEMON}
+
+\`corral run\` with the fleet's corral.yml (\`network: ${host.network ?? 'bridge'}\`), 10 runs of each latency.
 
 | latency, 10 runs | median | min | max |
 |---|---|---|---|
