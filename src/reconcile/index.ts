@@ -1,6 +1,6 @@
 /**
- * One reconcile pass: observe → schedule → plan → apply → observe again, for a set of hosts
- * and the desired stacks. Returns, per stack, what was done and why, whether it converged,
+ * One reconcile pass: observe → schedule → plan → apply → observe again (when anything was
+ * applied: a no-op pass observes once), for a set of hosts and the desired stacks. Returns, per stack, what was done and why, whether it converged,
  * and its status (endpoints included). Used by `corral sync --once`, `corral plan` (a dry run)
  * and the daemon's loop.
  *
@@ -214,7 +214,9 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
     );
     for (const stack of failures.keys()) tell([rollbackEnded(stack, rollbackResults)]);
   }
-  const final = await planNow(options);
+  // Nothing sent to Docker (a no-op pass): the first observation is the hosts' state after it,
+  // and a second one would only cost a round of requests and a plan.
+  const final = results.length === 0 && failures.size === 0 ? first : await planNow(options);
   const stacks = outcomes(
     input,
     firstPlan,

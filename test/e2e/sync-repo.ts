@@ -95,12 +95,12 @@ export class TestRepo {
     return this;
   }
 
-  /** One pass over the test's stacks; `extra` adds reconcile options (a memory of the hosts, a clock, a history). */
+  /** One pass over the test's stacks; `extra` adds reconcile options (a memory of the hosts, a clock, a history, Docker clients). */
   async sync(
     hosts: HostConfig[],
     only: string[],
     dryRun = false,
-    extra: Pick<ReconcileInput, 'memory' | 'now' | 'history'> = {},
+    extra: Pick<ReconcileInput, 'memory' | 'now' | 'history' | 'clients'> = {},
   ): Promise<ReconcileResult> {
     const policy = this.withGrants(await fleetPolicy());
     const state = loadDesiredState(await readDirectoryTree(this.dir, ['catalog', 'stacks']), policy ? { policy } : {});
