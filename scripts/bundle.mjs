@@ -4,8 +4,11 @@
 // and `corral validate` a few, instead of ~75 of ours and ~100 of yargs, yaml and semver one by
 // one (Node.js 20 has no compile cache: every module is found, read and compiled on each call).
 // Our code and the pure-JavaScript libraries the short commands use (yargs, yaml, semver) are
-// bundled; the other dependencies (Docker, ssh, git, age, logging, metrics, file watching) stay
-// in node_modules and are loaded from there by the commands that use them, as before.
+// bundled, and so is the Docker client (dockerode and docker-modem: ~50 small CommonJS files,
+// found and compiled one by one on every `corral sync`/`plan`), without the three files of its
+// tree that load gRPC, protobuf and ssh2 (below); the other dependencies (ssh, git, age,
+// logging, metrics, file watching) stay in node_modules and are loaded from there by the
+// commands that use them, as before.
 // Source maps (dist/bundle/*.js.map) point to src/: `node --enable-source-maps bin/corral ...`
 // gives stack traces in src/; `corral run` turns them on itself.
 import { readFileSync, rmSync } from 'node:fs';
@@ -15,7 +18,52 @@ import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist', 'bundle');
-const BUNDLED = new Set(['yargs', 'yaml', 'semver']);
+const BUNDLED = new Set(['yargs', 'yaml', 'semver', 'dockerode']);
+
+/**
+ * The files of the Docker client's tree that corral never calls and that load heavy modules:
+ * dockerode's BuildKit session and progress (gRPC, protobuf; corral builds no images) and
+ * docker-modem's ssh:// transport (ssh2; corral's is src/observe/ssh.ts). Each is bundled as a
+ * stand-in that loads the real file from node_modules when it is first called (`call`) or
+ * required (`require`: dockerode requires buildkit inside the one function that uses it), as
+ * src/observe/dockerode.ts does for tsc's output. `from` finds the package as dockerode does.
+ */
+const LEFT_IN_NODE_MODULES = [
+  { importer: /[/\\]dockerode[/\\]lib[/\\]docker\.js$/, request: './session', file: './session.js', use: 'call', from: 'dockerode' },
+  { importer: /[/\\]dockerode[/\\]lib[/\\]docker\.js$/, request: './buildkit', file: './buildkit.js', use: 'require', from: 'dockerode' },
+  { importer: /[/\\]docker-modem[/\\]lib[/\\]modem\.js$/, request: './ssh', file: './ssh.js', use: 'call', from: 'docker-modem' },
+];
+
+const PACKAGE_MAIN = {
+  dockerode: "require.resolve('dockerode')",
+  'docker-modem': "createRequire(require.resolve('dockerode')).resolve('docker-modem')",
+};
+
+const replaced = new Set();
+
+/** src/observe/dockerode.ts becomes a plain import of dockerode, whose heavy files become stand-ins. */
+const dockerClient = {
+  name: 'docker-client',
+  setup(build) {
+    build.onLoad({ filter: /[/\\]src[/\\]observe[/\\]dockerode\.ts$/ }, () => ({
+      contents: "import Docker from 'dockerode';\nexport default Docker;\n",
+      loader: 'ts',
+    }));
+    build.onResolve({ filter: /^\.\/(session|buildkit|ssh)$/ }, (args) => {
+      const stub = LEFT_IN_NODE_MODULES.find((s) => s.request === args.path && s.importer.test(args.importer));
+      if (stub) replaced.add(stub);
+      return stub ? { path: `${stub.from}:${stub.file}`, namespace: 'left-in-node-modules', pluginData: stub } : undefined;
+    });
+    build.onLoad({ filter: /.*/, namespace: 'left-in-node-modules' }, ({ pluginData: stub }) => {
+      const load = `createRequire(${PACKAGE_MAIN[stub.from]})(${JSON.stringify(stub.file)})`;
+      const body =
+        stub.use === 'call'
+          ? `module.exports = function loadedOnCall(...args) { return ${load}.apply(this, args); };`
+          : `module.exports = ${load};`;
+      return { contents: `const { createRequire } = require('node:module');\n${body}\n`, loader: 'js' };
+    });
+  },
+};
 
 const { dependencies } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const external = Object.keys(dependencies)
@@ -36,8 +84,13 @@ await build({
   sourcemap: 'linked',
   sourcesContent: false,
   external,
+  plugins: [dockerClient],
   // yaml's and semver's CommonJS files call require() (yaml: require('process')); an ES module
   // has none, so each output file gets one.
   banner: { js: "import { createRequire as __corralRequire } from 'node:module'; const require = __corralRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+
+// A dockerode that moved these files would bundle gRPC, protobuf and ssh2 into every Docker command.
+const missed = LEFT_IN_NODE_MODULES.filter((stub) => !replaced.has(stub)).map((stub) => `${stub.from} ${stub.file}`);
+if (missed.length > 0) throw new Error(`scripts/bundle.mjs: not found where expected, so bundled whole: ${missed.join(', ')}`);

@@ -7,6 +7,9 @@
  * and calls it on first use, so nothing changes should it ever be called. Together they were most
  * of dockerode's load time: about 350 ms of CPU, against about 100 ms without them (docs/benchmarks.md).
  * If a later dockerode moves these files, it is loaded as it is. I/O: reads modules.
+ * This is the module as tsc compiles it (tests, benchmarks); the CLI bundle (scripts/bundle.mjs)
+ * replaces it with a plain import of dockerode, bundled, and those two files (and BuildKit's
+ * progress reader) replaced by the same kind of stand-ins at build time.
  */
 import { existsSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';

@@ -1,7 +1,8 @@
 /**
  * What a short `corral` call loads (bin/corral runs the bundle, scripts/bundle.mjs): `--help` the
  * bundle's entry (and shared chunks) but no command, `validate` no file of node_modules (yargs, yaml and semver are bundled; no
- * Docker, git, age or logging library) and nothing compiled by tsc. Every module file loaded is
+ * Docker, git, age or logging library) and nothing compiled by tsc, `plan` (the path of `sync --once`) no
+ * file of node_modules either: the Docker client is bundled, without gRPC, protobuf or ssh2. Every module file loaded is
  * recorded by a module hook (ES modules) and read from require's cache at exit (CommonJS).
  */
 import assert from 'node:assert/strict';
@@ -33,8 +34,8 @@ writeFileSync(join(traceDir, 'preload.mjs'), PRELOAD);
 
 after(() => rmSync(traceDir, { recursive: true, force: true }));
 
-/** The files of the project (relative to its root) that `corral ...args` loads as modules. */
-function loadedFiles(args: string[]): string[] {
+/** The files of the project (relative to its root) that `corral ...args` loads as modules; it must exit with `status`. */
+function loadedFiles(args: string[], status = 0): string[] {
   const trace = join(traceDir, `${args.join('-').replace(/\W/g, '_')}.txt`);
   writeFileSync(trace, '');
   const result = spawnSync(process.execPath, ['--import', pathToFileURL(join(traceDir, 'preload.mjs')).href, corral, ...args], {
@@ -42,7 +43,7 @@ function loadedFiles(args: string[]): string[] {
     encoding: 'utf8',
     env: { ...process.env, CORRAL_MODULE_TRACE: trace },
   });
-  assert.equal(result.status, 0, result.stderr);
+  assert.equal(result.status, status, result.stderr);
   const files = readFileSync(trace, 'utf8')
     .split('\n')
     .map((line) => (line.startsWith('file:') ? fileURLToPath(line) : line))
@@ -67,6 +68,21 @@ test('corral validate loads its chunks of the bundle and nothing from node_modul
   );
   assert.ok(
     files.some((file) => file.startsWith('dist/bundle/chunks/validate-')),
+    files.join('\n'),
+  );
+});
+
+test('corral plan (a pass of sync --once) loads its chunks of the bundle and nothing from node_modules: the Docker client is bundled', () => {
+  // A host whose socket does not exist: the pass observes it (unreachable) and plans; exit 1 as nothing can be placed.
+  const config = join(traceDir, 'dead-host.yml');
+  writeFileSync(config, `hosts:\n  - name: h1\n    docker: unix://${join(traceDir, 'none.sock')}\n    address: 127.0.0.1\n`);
+  const files = loadedFiles(['plan', '--repo', root, '--config', config, '--state-dir', join(traceDir, 'state')], 1);
+  assert.deepEqual(
+    files.filter((file) => !file.startsWith('dist/bundle/')),
+    ['bin/corral'],
+  );
+  assert.ok(
+    files.some((file) => file.startsWith('dist/bundle/chunks/plan-')),
     files.join('\n'),
   );
 });
