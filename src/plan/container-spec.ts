@@ -14,7 +14,7 @@ import { memoizedPerObject } from '../util/memo.js';
 import { copyInto, mergeRecords } from '../util/records.js';
 import { keyValueMap, stringMap } from '../util/values.js';
 import { type Parsed, parseDuration, parsePort, parseSize, parseVolumeMount, splitShellWords, stringList } from './compose-values.js';
-import { type ConfigHash, configHash, formatKeyHashes, type HashMemo, keyHashes } from './hash.js';
+import { formatKeyHashes, HashMemo, keyHashes, StableJsonTemplate, sha256 } from './hash.js';
 import {
   externalLinksOf,
   externalLinkTarget,
@@ -46,17 +46,31 @@ export interface ContainerContext {
   hostNames?: readonly string[];
 }
 
-export interface ContainerPlanSpec {
-  name: string;
+/**
+ * What a container's spec shares with the other instances of its service on hosts with the same
+ * networking (./container-specs.ts): everything but the name and labels. Made by `serviceSpec`.
+ */
+export interface ServiceSpec {
+  stack: DesiredStack;
+  service: DesiredService;
   image: string;
-  create: ContainerCreateSpec;
-  hash: ConfigHash;
+  /** The request's top-level fields between `name` and `Image` (with a `Hostname` that each instance sets to its name when `hostnameIsName`). */
+  config: Record<string, unknown>;
+  host: Record<string, unknown>;
+  networkingConfig: Record<string, unknown> | undefined;
+  /** io.rancher.container.hostname_override: container_name. */
+  hostnameIsName: boolean;
+  /** The hashed request (without corral's labels, with `corral:joins`), with the slots name, Labels and (when hostnameIsName) Hostname. */
+  hashed: StableJsonTemplate;
+  /** The compose values (and resolved values) the request is built from, for the per-key hashes. */
+  keyInputs: Record<string, unknown>;
+  hashMemo: HashMemo;
   /** Services of the unit this container needs first (volumes_from, network_mode container:). */
   references: string[];
   /** The stack network, when the container joins it. */
-  network?: string;
+  network: string | undefined;
   /** overlay when `network` is the swarm's (created through a manager), bridge when it is the host's. */
-  networkDriver?: NetworkDriver;
+  networkDriver: NetworkDriver | undefined;
   /** Other stacks' networks the container joins after it is created (external_links). */
   joins: NetworkJoin[];
   volumes: VolumeSpec[];
@@ -65,6 +79,63 @@ export interface ContainerPlanSpec {
   warnings: string[];
   /** Values that could not be read, by compose key (each also in `warnings`): the policy refuses what it cannot check. */
   notApplied: { key: string; problem: string }[];
+}
+
+/**
+ * One container's spec: its name, its config hash, and what its service's instances share. The
+ * create request is built when first asked for — a plan asks only for the containers it
+ * creates — and is the same request whenever it is built. Its hash is the SHA-256 of that
+ * request's stable JSON without corral's labels (see sealedHash), worked out without building it.
+ */
+export class ContainerPlanSpec {
+  #create?: ContainerCreateSpec;
+
+  constructor(
+    readonly shared: ServiceSpec,
+    readonly name: string,
+    readonly instance: number,
+    readonly hash: string,
+  ) {}
+
+  get image(): string {
+    return this.shared.image;
+  }
+  get references(): string[] {
+    return this.shared.references;
+  }
+  get network(): string | undefined {
+    return this.shared.network;
+  }
+  get networkDriver(): NetworkDriver | undefined {
+    return this.shared.networkDriver;
+  }
+  get joins(): NetworkJoin[] {
+    return this.shared.joins;
+  }
+  get volumes(): VolumeSpec[] {
+    return this.shared.volumes;
+  }
+  get pullAlways(): boolean {
+    return this.shared.pullAlways;
+  }
+  get startOnce(): boolean {
+    return this.shared.startOnce;
+  }
+  get warnings(): string[] {
+    return this.shared.warnings;
+  }
+  get notApplied(): { key: string; problem: string }[] {
+    return this.shared.notApplied;
+  }
+  /** Short hash per compose key (and per top-level volume declaration used), shared by the service's instances. */
+  get keyHashes(): Record<string, string> {
+    return keyHashesOf(this.shared);
+  }
+  /** The body of Docker's `POST /containers/create`, corral's labels included. */
+  get create(): ContainerCreateSpec {
+    this.#create ??= createRequest(this);
+    return this.#create;
+  }
 }
 
 export function stackVolumeName(stack: string, volume: string): string {
@@ -268,7 +339,16 @@ const APPLIED: Record<string, Handler> = {
 
 /** `hashMemo`: digests shared by the containers of one plan. */
 export function containerSpec(ctx: ContainerContext, hashMemo?: HashMemo): ContainerPlanSpec {
-  const { stack, service, instance } = ctx;
+  return instanceSpec(serviceSpec(ctx, hashMemo), ctx);
+}
+
+/**
+ * What the instances of the context's service share on hosts with the context's networking. For
+ * a service that refers to its unit's containers (volumes_from, network_mode container:) it is
+ * this instance's alone.
+ */
+export function serviceSpec(ctx: ContainerContext, hashMemo: HashMemo = new HashMemo()): ServiceSpec {
+  const { stack, service } = ctx;
   const name = ctx.unitNames[service.name] ?? service.name;
   const b: Builder = { ctx, config: {}, host: {}, resolved: {}, references: [], volumes: [], warnings: [], notApplied: [] };
   const keyInputs: Record<string, unknown> = {};
@@ -298,19 +378,22 @@ export function containerSpec(ctx: ContainerContext, hashMemo?: HashMemo): Conta
   const labels = service.compose.labels;
   const startOnce = (labels[SchedulingLabel.startOnce] ?? '').toLowerCase() === 'true';
   b.host['RestartPolicy'] ??= { Name: startOnce ? '' : 'unless-stopped', MaximumRetryCount: 0 };
-  if (labels[SchedulingLabel.hostnameOverride] === 'container_name') b.config['Hostname'] = name;
-  // Built by assignment, in the order of `{ name, ...config, Image, Labels, HostConfig, NetworkingConfig }`.
-  const create = copyInto<unknown>({ name }, b.config) as ContainerCreateSpec;
-  create.Image = String(service.compose.image ?? '');
-  create.Labels = appLabels(stack, service, instance);
-  create.HostConfig = b.host;
-  if (network) create['NetworkingConfig'] = { EndpointsConfig: { [network]: { Aliases: aliasesOf(ctx) } } };
-  const hash = sealRequest(create, joins, stack, service, instance, keyHashes(keyInputs, hashMemo));
-  const spec: ContainerPlanSpec = {
-    name,
-    image: create.Image,
-    create,
-    hash,
+  const hostnameIsName = labels[SchedulingLabel.hostnameOverride] === 'container_name';
+  // Each instance sets it to its own name, in this place among the fields.
+  if (hostnameIsName) b.config['Hostname'] = '';
+  const image = String(service.compose.image ?? '');
+  const networkingConfig = network ? endpointsConfig(network, aliasesOf(ctx)) : undefined;
+  // Every field set, in one order, so that the specs share one shape.
+  const shared: ServiceSpec = {
+    stack,
+    service,
+    image,
+    config: b.config,
+    host: b.host,
+    hostnameIsName,
+    hashed: hashedRequest(b.config, image, b.host, networkingConfig, joins, hostnameIsName),
+    keyInputs,
+    hashMemo,
     references: [...new Set(b.references)],
     joins,
     volumes: b.volumes,
@@ -318,12 +401,67 @@ export function containerSpec(ctx: ContainerContext, hashMemo?: HashMemo): Conta
     startOnce,
     warnings: b.warnings,
     notApplied: b.notApplied,
+    networkingConfig,
+    network,
+    networkDriver: network ? driver : undefined,
   };
-  if (network) {
-    spec.network = network;
-    spec.networkDriver = driver;
-  }
-  return spec;
+  return shared;
+}
+
+/** `{ EndpointsConfig: { [network]: { Aliases } } }`, by assignment (an object literal with a computed key is slow to make). */
+function endpointsConfig(network: string, aliases: string[]): Record<string, unknown> {
+  const endpoints: Record<string, unknown> = {};
+  endpoints[network] = { Aliases: aliases };
+  return { EndpointsConfig: endpoints };
+}
+
+/** The spec of the context's instance of a service, from what its instances share. */
+export function instanceSpec(shared: ServiceSpec, ctx: ContainerContext): ContainerPlanSpec {
+  const name = ctx.unitNames[shared.service.name] ?? shared.service.name;
+  return new ContainerPlanSpec(shared, name, ctx.instance, sealedHash(shared, name, ctx.instance));
+}
+
+/**
+ * The config hash: the SHA-256 of the create request's stable JSON, which carries only the app's
+ * labels, together with the other stacks' networks it joins once created (external_links: Docker
+ * links, which a connect cannot change on a running container). corral's own labels (the hash
+ * among them) never change it, so a new revision or template version alone replaces nothing.
+ */
+export function sealedHash(shared: ServiceSpec, name: string, instance: number): string {
+  const labels = appLabels(shared.stack, shared.service, instance);
+  return sha256(shared.hashed.fill([name, labels, shared.hostnameIsName ? name : undefined]));
+}
+
+/** The request's fields as hashed, less the slots each instance fills: name, Labels and (when it is the name) Hostname. */
+function hashedRequest(
+  config: Record<string, unknown>,
+  image: string,
+  host: Record<string, unknown>,
+  networkingConfig: Record<string, unknown> | undefined,
+  joins: readonly NetworkJoin[],
+  hostnameIsName: boolean,
+): StableJsonTemplate {
+  const fixed = copyInto<unknown>({}, config);
+  if (hostnameIsName) delete fixed['Hostname'];
+  fixed['Image'] = image;
+  fixed['HostConfig'] = host;
+  if (networkingConfig) fixed['NetworkingConfig'] = networkingConfig;
+  if (joins.length > 0) fixed['corral:joins'] = joins;
+  return new StableJsonTemplate(fixed, ['name', 'Labels', 'Hostname']);
+}
+
+/** Built by assignment, in the order of `{ name, ...config, Image, Labels, HostConfig, NetworkingConfig }`. */
+function createRequest(spec: ContainerPlanSpec): ContainerCreateSpec {
+  const { shared, name, instance } = spec;
+  const create = copyInto<unknown>({ name }, shared.config) as ContainerCreateSpec;
+  if (shared.hostnameIsName) create['Hostname'] = name;
+  create.Image = shared.image;
+  create.Labels = appLabels(shared.stack, shared.service, instance);
+  const primary = shared.service.primary ?? shared.service.name;
+  copyInto(create.Labels, ownershipLabels(shared.stack, shared.service.name, primary, instance, spec.hash, spec.keyHashes));
+  create.HostConfig = shared.host;
+  if (shared.networkingConfig) create['NetworkingConfig'] = shared.networkingConfig;
+  return create;
 }
 
 /** What Docker gets as labels besides corral's own: the service's labels, then Rancher's system labels. */
@@ -331,27 +469,8 @@ export function appLabels(stack: DesiredStack, service: DesiredService, instance
   return mergeRecords(service.compose.labels, rancherSystemLabels(stack.name, service.name, instance, service.primary));
 }
 
-/**
- * Hashes a finished create request, which carries only the app's labels, together with the other
- * stacks' networks it joins once created (external_links: Docker links, which a connect cannot
- * change on a running container), and then adds corral's ownership labels (the hash among them)
- * to it: corral's own labels never change the hash, so a new revision or template version alone
- * replaces nothing.
- */
-export function sealRequest(
-  create: ContainerCreateSpec,
-  joins: readonly NetworkJoin[],
-  stack: DesiredStack,
-  service: DesiredService,
-  instance: number,
-  keys: Record<string, string>,
-): ConfigHash {
-  const hashed = joins.length === 0 ? create : copyInto<unknown>({ 'corral:joins': joins }, create);
-  const hash = configHash(hashed, keys);
-  // The request's labels are its own (made for it by appLabels): corral's are added in place, as a merge into a copy would.
-  copyInto(create.Labels, ownershipLabels(stack, service.name, service.primary ?? service.name, instance, hash));
-  return hash;
-}
+/** The per-key hashes of a service's compose values, made when first asked for (a create or a replace's cause). */
+const keyHashesOf = memoizedPerObject((shared: ServiceSpec) => keyHashes(shared.keyInputs, shared.hashMemo));
 
 /** The per-key hashes as the label shows them, once per keys object (the instances of a service share theirs). */
 const formattedKeyHashes = memoizedPerObject(formatKeyHashes);
@@ -361,7 +480,8 @@ function ownershipLabels(
   service: string,
   primary: string,
   instance: number,
-  hash: ConfigHash,
+  hash: string,
+  keys: Record<string, string>,
 ): Record<string, string> {
   const ownership: Record<string, string> = {
     [CorralLabel.managed]: 'true',
@@ -369,8 +489,8 @@ function ownershipLabels(
     [CorralLabel.service]: service,
     [CorralLabel.unit]: primary,
     [CorralLabel.instance]: String(instance),
-    [CorralLabel.configHash]: hash.hash,
-    [CorralLabel.configKeys]: formattedKeyHashes(hash.keys),
+    [CorralLabel.configHash]: hash,
+    [CorralLabel.configKeys]: formattedKeyHashes(keys),
     [CorralLabel.template]: `${stack.template.catalog}/${stack.template.template}`,
     [CorralLabel.templateVersion]: stack.template.version,
   };

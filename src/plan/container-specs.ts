@@ -1,12 +1,14 @@
 /**
  * Container specs for one plan, worked out once per service where the instances can only
  * differ in name and labels: a service that refers to no container of its deployment unit
- * (no volumes_from, network_mode or net) gets the same config, key hashes and warnings for every
- * instance on hosts with the same networking (network: setting, other stacks' networks to
- * join); its config hash, of the whole create request, is per instance. Each instance gets its
- * own top level of the create body and its own labels; the
- * nested parts (HostConfig, Cmd, …) are shared between the instances' operations, so nothing
- * may change a plan's create bodies in place (apply and redaction do not).
+ * (no volumes_from, network_mode or net) gets the same config, key hashes, warnings and the
+ * stable JSON of its request's other fields for every instance on hosts with the same networking
+ * (network: setting, other stacks' networks to join) — a ServiceSpec; its config hash, of the
+ * whole create request, is per instance, made from that JSON and the instance's name and labels
+ * without building the request, which is built only for a container the plan creates. Each
+ * instance gets its own top level of the create body and its own labels; the nested parts
+ * (HostConfig, Cmd, …) are shared between the instances' operations, so nothing may change a
+ * plan's create bodies in place (apply and redaction do not).
  *
  * A SpecCache keeps the specs between plans of the same desired stacks (the passes of `corral run`
  * between two revisions, the plan before and after an apply): a spec depends only on its stack,
@@ -15,11 +17,15 @@
  * (a new revision renders new stacks, and the old ones' specs go with them). Pure.
  */
 import type { DesiredService, DesiredStack } from '../model/desired.js';
-import { SchedulingLabel } from '../model/labels.js';
-import { copyInto } from '../util/records.js';
-import { appLabels, type ContainerContext, type ContainerPlanSpec, containerSpec, sealRequest } from './container-spec.js';
+import {
+  type ContainerContext,
+  type ContainerPlanSpec,
+  containerSpec,
+  instanceSpec,
+  type ServiceSpec,
+  serviceSpec,
+} from './container-spec.js';
 import { HashMemo } from './hash.js';
-import type { ContainerCreateSpec } from './types.js';
 
 /** Keys whose value names containers of the unit, so that the spec depends on the instance. */
 const UNIT_REFERENCES = ['volumes_from', 'network_mode', 'net'];
@@ -28,8 +34,8 @@ const UNIT_REFERENCES = ['volumes_from', 'network_mode', 'net'];
 interface ServiceSpecs {
   /** `<networking>#<instance>` → the instance's spec. */
   byInstance: Map<string, ContainerPlanSpec>;
-  /** The host's networking (networkingKey) → the first spec made, which the other instances' are copied from. */
-  first: Map<string, ContainerPlanSpec>;
+  /** The host's networking (networkingKey) → what the instances on such hosts share. */
+  shared: Map<string, ServiceSpec>;
 }
 
 /** Specs by stack and service, kept from one plan to the next. */
@@ -40,7 +46,7 @@ export class SpecCache {
     let byService = this.byStack.get(stack);
     if (!byService) this.byStack.set(stack, (byService = new Map()));
     let specs = byService.get(service);
-    if (!specs) byService.set(service, (specs = { byInstance: new Map(), first: new Map() }));
+    if (!specs) byService.set(service, (specs = { byInstance: new Map(), shared: new Map() }));
     return specs;
   }
 }
@@ -51,23 +57,21 @@ export class ContainerSpecs {
   /** `cache`: specs of earlier plans of the same stacks; a new one (for this plan alone) by default. */
   constructor(private readonly cache: SpecCache = new SpecCache()) {}
 
-  /** The spec `containerSpec(ctx)` gives: from the cache, or made (from the service's first spec when it can) and cached. */
+  /** The spec `containerSpec(ctx)` gives: from the cache, or made (from what the service's instances share when it can) and cached. */
   spec(ctx: ContainerContext): ContainerPlanSpec {
     const networking = networkingKey(ctx);
     const specs = this.cache.of(ctx.stack, ctx.service);
     const key = `${networking}#${ctx.instance}`;
     let spec = specs.byInstance.get(key);
-    if (!spec) specs.byInstance.set(key, (spec = this.make(ctx, specs.first, networking)));
+    if (!spec) specs.byInstance.set(key, (spec = this.make(ctx, specs.shared, networking)));
     return spec;
   }
 
-  private make(ctx: ContainerContext, firstByNetworking: Map<string, ContainerPlanSpec>, networking: string): ContainerPlanSpec {
+  private make(ctx: ContainerContext, sharedByNetworking: Map<string, ServiceSpec>, networking: string): ContainerPlanSpec {
     if (refersToUnit(ctx.service)) return containerSpec(ctx, this.hashMemo);
-    const first = firstByNetworking.get(networking);
-    if (first) return forInstance(first, ctx);
-    const spec = containerSpec(ctx, this.hashMemo);
-    firstByNetworking.set(networking, spec);
-    return spec;
+    let shared = sharedByNetworking.get(networking);
+    if (!shared) sharedByNetworking.set(networking, (shared = serviceSpec(ctx, this.hashMemo)));
+    return instanceSpec(shared, ctx);
   }
 }
 
@@ -82,30 +86,4 @@ function networkingKey(ctx: ContainerContext): string {
 
 function refersToUnit(service: DesiredService): boolean {
   return UNIT_REFERENCES.some((key) => service.compose[key] !== undefined && service.compose[key] !== null);
-}
-
-/** The first instance's spec with this instance's name and labels (copied without object spread, which is slow here). */
-function forInstance(first: ContainerPlanSpec, ctx: ContainerContext): ContainerPlanSpec {
-  const name = ctx.unitNames[ctx.service.name] ?? ctx.service.name;
-  const create = copyInto<unknown>({}, first.create) as ContainerCreateSpec;
-  create.name = name;
-  create.Labels = appLabels(ctx.stack, ctx.service, ctx.instance);
-  if (ctx.service.compose.labels[SchedulingLabel.hostnameOverride] === 'container_name') create['Hostname'] = name;
-  const hash = sealRequest(create, first.joins, ctx.stack, ctx.service, ctx.instance, first.hash.keys);
-  const spec: ContainerPlanSpec = {
-    name,
-    image: first.image,
-    create,
-    hash,
-    references: first.references,
-    volumes: first.volumes,
-    pullAlways: first.pullAlways,
-    startOnce: first.startOnce,
-    warnings: first.warnings,
-    notApplied: first.notApplied,
-    joins: first.joins,
-  };
-  if (first.network !== undefined) spec.network = first.network;
-  if (first.networkDriver !== undefined) spec.networkDriver = first.networkDriver;
-  return spec;
 }

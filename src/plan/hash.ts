@@ -6,25 +6,13 @@
  * the whole service: anything that reaches Docker — a compose key, a resolved volume source after
  * a top-level volume declaration changed, a system label — changes it, and nothing else does.
  * Beside it, a short hash per compose key (and per top-level volume declaration used) is stored
- * in a label, so a replace can say which keys changed. Pure.
+ * in a label, so a replace can say which keys changed. The instances of a service hash the stable
+ * JSON of their shared fields made once (StableJsonTemplate), which is the same text, so the hash
+ * means the same as when each request was built and hashed whole. Pure.
  */
 import * as crypto from 'node:crypto';
 
-export interface ConfigHash {
-  hash: string;
-  /** Short hash per top-level key. */
-  keys: Record<string, string>;
-}
-
 const KEY_HASH_LENGTH = 8;
-
-/**
- * The hash of a create request (given without corral's own labels), with the per-key hashes of
- * the compose values it was built from (see keyHashes).
- */
-export function configHash(request: Record<string, unknown>, keys: Record<string, string>): ConfigHash {
-  return { hash: sha256(stableJson(request)), keys };
-}
 
 /** A short SHA-256 of each key's stable JSON; undefined values are left out. */
 export function keyHashes(input: Record<string, unknown>, memo: HashMemo = new HashMemo()): Record<string, string> {
@@ -44,11 +32,11 @@ export function keyHashes(input: Record<string, unknown>, memo: HashMemo = new H
  * cost more than making the text again.)
  */
 export class HashMemo {
-  private readonly digests = new Map<string, string>();
+  readonly #digests = new Map<string, string>();
 
   sha256(text: string): string {
-    let digest = this.digests.get(text);
-    if (digest === undefined) this.digests.set(text, (digest = sha256(text)));
+    let digest = this.#digests.get(text);
+    if (digest === undefined) this.#digests.set(text, (digest = sha256(text)));
     return digest;
   }
 }
@@ -100,9 +88,47 @@ export function stableJson(value: unknown): string {
   return `${text}}`;
 }
 
+/**
+ * The stable JSON of records that share most of their keys and values: the text of the fixed
+ * keys is made once, and `fill` adds the values of the few keys that differ (the slots). The
+ * result is exactly `stableJson({ ...fixed, ...slots })` (a slot whose value is undefined is left
+ * out, as stableJson leaves out an undefined key), so a hash of it means what the hash of the
+ * whole record means. Used for the instances of one service, which differ only in name and labels.
+ */
+export class StableJsonTemplate {
+  /** In key order: the text of a fixed key (`"key":json`), or the index of a slot. */
+  readonly #parts: (string | number)[];
+  /** `"key":` of each slot. */
+  readonly #slotPrefixes: string[];
+
+  constructor(fixed: Readonly<Record<string, unknown>>, slots: readonly string[]) {
+    const keys = [...new Set([...Object.keys(fixed), ...slots])].sort();
+    this.#parts = [];
+    for (const key of keys) {
+      const slot = slots.indexOf(key);
+      if (slot >= 0) this.#parts.push(slot);
+      else if (fixed[key] !== undefined) this.#parts.push(`${JSON.stringify(key)}:${stableJson(fixed[key])}`);
+    }
+    this.#slotPrefixes = slots.map((key) => `${JSON.stringify(key)}:`);
+  }
+
+  /** The stable JSON of the record with `values[i]` as the value of slot i. */
+  fill(values: readonly unknown[]): string {
+    let text = '{';
+    for (const part of this.#parts) {
+      let entry: string;
+      if (typeof part === 'string') entry = part;
+      else if (values[part] === undefined) continue;
+      else entry = `${this.#slotPrefixes[part]}${stableJson(values[part])}`;
+      text += text.length === 1 ? entry : `,${entry}`;
+    }
+    return `${text}}`;
+  }
+}
+
 // crypto.hash (Node ≥ 20.12) digests in one call, without a Hash object per text.
 const oneShot = (crypto as { hash?: (algorithm: string, data: string) => string }).hash;
 
-function sha256(text: string): string {
+export function sha256(text: string): string {
   return oneShot ? oneShot('sha256', text) : crypto.createHash('sha256').update(text).digest('hex');
 }

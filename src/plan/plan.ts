@@ -367,7 +367,7 @@ function pairWithPredecessors(
   for (const d of unit.containers) {
     const predecessor = predecessors.find((p) => p.host === unit.instance.host && p.owner?.service === d.service.name);
     if (predecessor) d.predecessor = predecessor;
-    if (predecessor && (rollingBack || predecessor.owner?.configHash === d.spec.hash.hash)) {
+    if (predecessor && (rollingBack || predecessor.owner?.configHash === d.spec.hash)) {
       d.action = 'restore';
       d.cause = rollingBack
         ? `roll back: ${predecessor.name} was kept, ${d.spec.name} again`
@@ -375,7 +375,7 @@ function pairWithPredecessors(
       continue;
     }
     const existing = d.existing;
-    if (!rollingBack || !existing || d.action !== 'replace' || existing.owner?.configHash === d.spec.hash.hash) continue;
+    if (!rollingBack || !existing || d.action !== 'replace' || existing.owner?.configHash === d.spec.hash) continue;
     const stopped = existing.state === 'exited' || existing.state === 'created';
     const done = d.spec.startOnce && existing.state === 'exited' && existing.exitCode === 0;
     d.action = stopped && !done ? 'start' : 'keep';
@@ -392,7 +392,7 @@ function isRestoring(unit: UnitDecision): boolean {
 function isUpgrading(unit: UnitDecision): boolean {
   if (isRestoring(unit)) return false;
   return unit.containers.some(
-    (d) => (d.action === 'replace' && d.existing?.owner?.configHash !== d.spec.hash.hash) || (d.action === 'create' && d.predecessor),
+    (d) => (d.action === 'replace' && d.existing?.owner?.configHash !== d.spec.hash) || (d.action === 'create' && d.predecessor),
   );
 }
 
@@ -557,7 +557,7 @@ function decideContainer(
   live: StackLive,
 ): { action: Action; cause: string } {
   if (!existing) return { action: 'create', cause: createCause(primary, instance, live) };
-  if (existing.owner?.configHash !== spec.hash.hash) return { action: 'replace', cause: configChangeCause(existing, spec) };
+  if (existing.owner?.configHash !== spec.hash) return { action: 'replace', cause: configChangeCause(existing, spec) };
   if (existing.state === 'dead') return { action: 'replace', cause: 'dead, recreate' };
   if (existing.state === 'created') return { action: 'start', cause: 'created, start' };
   if (existing.state !== 'exited') return { action: 'keep', cause: '' };
@@ -636,7 +636,7 @@ function createCause(primary: DesiredService, instance: UnitInstance, live: Stac
 
 function configChangeCause(existing: ObservedContainer, spec: ContainerPlanSpec): string {
   const before = parseKeyHashes(existing.labels[CorralLabel.configKeys]);
-  const keys = before ? changedKeys(before, spec.hash.keys) : [];
+  const keys = before ? changedKeys(before, spec.keyHashes) : [];
   return keys.length > 0 ? `config changed: ${keys.join(', ')}` : 'config changed';
 }
 
@@ -1036,7 +1036,7 @@ function emitUnit(
         cause: d.cause,
         unit: unit.unitId,
         container: d.spec.create,
-        configHash: d.spec.hash.hash,
+        configHash: d.spec.hash,
       }),
     );
   }
@@ -1272,7 +1272,7 @@ function upgradeBatches(
 function newButNotReady(units: UnitDecision[]): string | undefined {
   for (const d of units.flatMap((u) => u.containers)) {
     const existing = d.existing;
-    if (!existing || existing.owner?.configHash !== d.spec.hash.hash || d.spec.startOnce) continue;
+    if (!existing || existing.owner?.configHash !== d.spec.hash || d.spec.startOnce) continue;
     if (existing.state !== 'running') return `${existing.name} (${existing.state})`;
     const health = checkedHealth(existing, d.service);
     if (health?.word === 'unhealthy') return `${existing.name} (unhealthy: ${health.detail})`;

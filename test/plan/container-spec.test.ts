@@ -9,6 +9,13 @@ import { stack } from './fixtures.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
+/** The config hash as the whole create request defines it: its stable JSON without corral's labels, with the joins. */
+function wholeRequestHash(spec: ReturnType<typeof containerSpec>): string {
+  const labels = Object.fromEntries(Object.entries(spec.create.Labels).filter(([key]) => !key.startsWith('io.corral.')));
+  const joins = spec.joins.length > 0 ? { 'corral:joins': spec.joins } : {};
+  return sha256(stableJson({ ...joins, ...spec.create, Labels: labels }));
+}
+
 const rich = stack('shop', {
   web: {
     image: 'nginx:1.25',
@@ -106,7 +113,7 @@ test("every compose key maps to Docker's create API; labels carry Rancher's and 
     [Labels['io.corral.stack'], Labels['io.corral.service'], Labels['io.corral.unit'], Labels['io.corral.instance']],
     ['shop', 'web', 'web', '2'],
   );
-  assert.equal(Labels['io.corral.config-hash'], spec.hash.hash);
+  assert.equal(Labels['io.corral.config-hash'], spec.hash);
   assert.equal(Labels['io.corral.template'], 'library/demo');
   assert.deepEqual(spec.volumes, [
     { Name: 'shop_content', Driver: 'local', DriverOpts: {}, Labels: { 'io.corral.managed': 'true', 'io.corral.stack': 'shop' } },
@@ -174,7 +181,7 @@ test('string maps for Docker: an option written without a value is "", not "null
 test('the config hash leaves out scale and keys with no effect on the container; it changes with any applied key', () => {
   const hashOf = (input: Parameters<typeof stack>[1]) => {
     const s = stack('x', input);
-    return containerSpec({ stack: s, service: s.services['a']!, instance: 1, unitNames: { a: 'x-a-1' }, linkAliases: [] }).hash;
+    return containerSpec({ stack: s, service: s.services['a']!, instance: 1, unitNames: { a: 'x-a-1' }, linkAliases: [] });
   };
   const base = hashOf({ a: { command: 'run' } });
   assert.equal(hashOf({ a: { command: 'run', scale: 7 } }).hash, base.hash);
@@ -182,7 +189,7 @@ test('the config hash leaves out scale and keys with no effect on the container;
   assert.notEqual(hashOf({ a: { command: 'run --fast' } }).hash, base.hash);
   assert.notEqual(hashOf({ a: { command: 'run', environment: { A: '1' } } }).hash, base.hash);
   assert.notEqual(hashOf({ a: { command: 'run', labels: { x: 'y' } } }).hash, base.hash);
-  assert.deepEqual(Object.keys(base.keys), ['aliases', 'command', 'environment', 'image', 'labels']);
+  assert.deepEqual(Object.keys(base.keyHashes), ['aliases', 'command', 'environment', 'image', 'labels']);
 });
 
 test("the config hash is the SHA-256 of the create request without corral's own labels: revision and template version leave it alone", () => {
@@ -194,9 +201,9 @@ test("the config hash is the SHA-256 of the create request without corral's own 
   const spec = specOf();
   const corralLabels = Object.keys(spec.create.Labels).filter((key) => key.startsWith('io.corral.'));
   const labels = Object.fromEntries(Object.entries(spec.create.Labels).filter(([key]) => !key.startsWith('io.corral.')));
-  assert.equal(spec.hash.hash, sha256(stableJson({ ...spec.create, Labels: labels })));
+  assert.equal(spec.hash, sha256(stableJson({ ...spec.create, Labels: labels })));
   assert.ok(corralLabels.includes('io.corral.config-hash') && corralLabels.includes('io.corral.stack'));
-  assert.equal(specOf('0123abc', '2.0').hash.hash, spec.hash.hash);
+  assert.equal(specOf('0123abc', '2.0').hash, spec.hash);
   assert.equal(specOf('0123abc', '2.0').create.Labels['io.corral.revision'], '0123abc');
 });
 
@@ -209,8 +216,8 @@ test('a top-level volume declaration that changes the mount changes the hash, an
   const external = hashOf({ external: true });
   assert.deepEqual(local.create.HostConfig['Binds'], ['x_data:/data']);
   assert.deepEqual(external.create.HostConfig['Binds'], ['data:/data']);
-  assert.notEqual(external.hash.hash, local.hash.hash);
-  assert.deepEqual(changedKeys(local.hash.keys, external.hash.keys), ['volume data']);
+  assert.notEqual(external.hash, local.hash);
+  assert.deepEqual(changedKeys(local.keyHashes, external.keyHashes), ['volume data']);
   assert.equal(hashOf({ external: { name: 'shared' } }).create.HostConfig['Binds']?.toString(), 'shared:/data');
 });
 
@@ -261,8 +268,14 @@ test('specs of one plan: an instance of a service without unit references is the
     ['data', 1],
     ['data', 2],
   ] as const) {
-    assert.deepEqual(specs.spec(ctx(service, instance)), containerSpec(ctx(service, instance)), `${service}-${instance}`);
+    const [shared, alone] = [specs.spec(ctx(service, instance)), containerSpec(ctx(service, instance))];
+    assert.deepEqual(shared, alone, `${service}-${instance}`);
+    assert.deepEqual(shared.create, alone.create, `${service}-${instance}`);
+    assert.deepEqual(shared.keyHashes, alone.keyHashes, `${service}-${instance}`);
+    assert.equal(shared.hash, wholeRequestHash(shared), `${service}-${instance}`);
   }
+  const rich1 = containerSpec({ stack: rich, service: rich.services['web']!, instance: 1, unitNames, linkAliases: ['www'] });
+  assert.equal(rich1.hash, wholeRequestHash(rich1));
   const third = specs.spec(ctx('web', 3));
   assert.equal(third.create.name, 'shop-web-3');
   assert.equal(third.create['Hostname'], 'shop-web-3');
@@ -275,12 +288,12 @@ test('on an overlay host the container joins the stack overlay network; the hash
     containerSpec({ stack: s, service: s.services['a']!, instance: 1, unitNames: { a: 'shop-a-1' }, linkAliases: ['api'], ...ctx });
   const bridge = specOf({});
   const overlay = specOf({ networkDriver: 'overlay' });
-  assert.equal(specOf({ networkDriver: 'bridge' }).hash.hash, bridge.hash.hash);
+  assert.equal(specOf({ networkDriver: 'bridge' }).hash, bridge.hash);
   assert.equal(bridge.create.HostConfig['NetworkMode'], 'corral-shop');
   assert.equal(overlay.create.HostConfig['NetworkMode'], 'corral-shop_overlay');
   assert.deepEqual(overlay.create['NetworkingConfig'], { EndpointsConfig: { 'corral-shop_overlay': { Aliases: ['a', 'a.shop', 'api'] } } });
   assert.deepEqual([overlay.network, overlay.networkDriver], ['corral-shop_overlay', 'overlay']);
-  assert.deepEqual(changedKeys(bridge.hash.keys, overlay.hash.keys), ['network']);
+  assert.deepEqual(changedKeys(bridge.keyHashes, overlay.keyHashes), ['network']);
 });
 
 test('external_links: one join per linked stack that is in the repository, a Docker link per alias, all in the hash', () => {
@@ -315,7 +328,9 @@ test('external_links: one join per linked stack that is in the repository, a Doc
     dbOnly.joins.map((j) => j.stack),
     ['db'],
   );
-  assert.deepEqual(changedKeys(dbOnly.hash.keys, both.hash.keys), ['external_links']);
+  assert.deepEqual(changedKeys(dbOnly.keyHashes, both.keyHashes), ['external_links']);
+  assert.equal(both.hash, wholeRequestHash(both));
+  assert.notEqual(both.hash, dbOnly.hash);
   const onHost = specOf('h', new Map([['db', 'corral-db_overlay']]));
   assert.deepEqual(onHost.joins, []);
   assert.deepEqual(onHost.warnings, ['external_links: shop-h-1 is not on the stack network (network_mode host); not applied']);
