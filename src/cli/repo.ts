@@ -41,10 +41,16 @@ export interface RepoInputs extends DesiredRead {
 
 /**
  * The config and the desired state of the repository folder with its catalogs. Without
- * CORRAL_AGE_IDENTITY, `withoutIdentity` says what happens to encrypted answers.
+ * CORRAL_AGE_IDENTITY, `withoutIdentity` says what happens to encrypted answers. `onConfig` is
+ * told the config as soon as it is read, before the repository is (to begin something with it).
  */
-export async function readDesiredState(args: RepoArgs, withoutIdentity: 'unchecked' | 'none'): Promise<RepoInputs> {
+export async function readDesiredState(
+  args: RepoArgs,
+  withoutIdentity: 'unchecked' | 'none',
+  onConfig?: (config: CorralConfig) => void,
+): Promise<RepoInputs> {
   const config = await readConfig(args.config);
+  onConfig?.(config);
   const catalogs = [...config.catalogs, ...catalogArgs(args.catalog ?? [], config.catalogs)];
   for (const catalog of catalogs) if ('directory' in catalog) await requireDirectory(catalog.directory, `catalog ${catalog.name}`);
   await requireDirectory(args.repo, '--repo');

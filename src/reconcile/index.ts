@@ -87,6 +87,11 @@ export interface ReconcileInput {
   /** Why the repository cannot be read right now, for the status. */
   fetchError?: string;
   /**
+   * The hosts' observation, begun before the pass with `clients.observe` (see beginObservation):
+   * the first plan uses it instead of observing again.
+   */
+  observation?: Promise<ObservedState>;
+  /**
    * Container specs kept between passes over the same desired stacks (the daemon's); without it,
    * the pass keeps them only between its plan before and its plan after the apply.
    */
@@ -134,6 +139,16 @@ export function clientsFor(hosts: readonly HostConfig[], fence?: Fence): DockerC
   };
 }
 
+/**
+ * The clients of a pass and its first observation, begun now: `corral sync --once` and `corral plan`
+ * begin it as soon as the config is read, so that the Docker hosts answer while the repository is
+ * read and rendered. Pass both to reconcile (`clients`, `observation`).
+ */
+export function beginObservation(hosts: readonly HostConfig[]): { clients: DockerClients; observation: Promise<ObservedState> } {
+  const clients = clientsFor(hosts);
+  return { clients, observation: observe(hosts, { clients: clients.observe }) };
+}
+
 export function clientMap(hosts: readonly HostConfig[], options: ClientOptions): Map<string, Docker> {
   return new Map(hosts.map((h) => [h.name, dockerClient(h.docker, options)]));
 }
@@ -150,8 +165,10 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
     rolledBack,
     specCache: input.specCache ?? new SpecCache(),
   };
+  let begun = input.observation;
   const look = async () => {
-    const observed = await observe(input.hosts, { clients: clients.observe });
+    const observed = await (begun ?? observe(input.hosts, { clients: clients.observe }));
+    begun = undefined;
     return input.withHealth ? input.withHealth(observed) : observed;
   };
   /** Observes, schedules and plans with `planOptions`; remembers what the hosts held. */

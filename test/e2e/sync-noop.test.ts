@@ -1,11 +1,14 @@
 /**
  * A pass that sends nothing to Docker (the hosts already match) observes the hosts once: the
- * second observation, after an apply, is made only when something was applied. Counted on the
- * pass's own Docker clients (real fleet clients whose `docker info` is counted).
+ * second observation, after an apply, is made only when something was applied; and a pass given
+ * an observation begun before it (as `corral sync --once` begins one while it reads the
+ * repository) uses it. Counted on the pass's own Docker clients (real fleet clients whose
+ * `docker info` is counted).
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { HostConfig } from '../../src/config/config.js';
+import { observe } from '../../src/observe/index.js';
 import { clientsFor, type DockerClients } from '../../src/reconcile/index.js';
 import { cleanup, fleetHosts, placementOf, summary, TestRepo, uniqueName } from './sync-repo.js';
 
@@ -50,4 +53,14 @@ test('a pass that creates observes before and after its apply; a no-op pass obse
   assert.equal(noop.observations(), 1);
   assert.equal(result.after, result.observed);
   assert.equal((await placementOf(hosts, stack)).length, 1);
+});
+
+test('a no-op pass given an observation begun before it observes no more', async () => {
+  const early = countedClients();
+  const observation = observe(hosts, { clients: early.clients.observe });
+  const result = await repo.sync(hosts, [stack], false, { clients: early.clients, observation });
+  const unchanged = summary(result, stack);
+  assert.deepEqual([unchanged.converged, unchanged.sync, unchanged.ops], [true, 'Synced', []]);
+  assert.equal(early.observations(), 1);
+  assert.equal(result.observed, await observation);
 });

@@ -95,12 +95,12 @@ export class TestRepo {
     return this;
   }
 
-  /** One pass over the test's stacks; `extra` adds reconcile options (a memory of the hosts, a clock, a history, Docker clients). */
+  /** One pass over the test's stacks; `extra` adds reconcile options (a memory of the hosts, a clock, a history, Docker clients, an observation). */
   async sync(
     hosts: HostConfig[],
     only: string[],
     dryRun = false,
-    extra: Pick<ReconcileInput, 'memory' | 'now' | 'history' | 'clients'> = {},
+    extra: Pick<ReconcileInput, 'memory' | 'now' | 'history' | 'clients' | 'observation'> = {},
   ): Promise<ReconcileResult> {
     const policy = this.withGrants(await fleetPolicy());
     const state = loadDesiredState(await readDirectoryTree(this.dir, ['catalog', 'stacks']), policy ? { policy } : {});

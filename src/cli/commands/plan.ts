@@ -2,9 +2,10 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import type { CorralConfig } from '../../config/config.js';
 import { formatDiagnostic } from '../../model/diagnostics.js';
+import type { ObservedState } from '../../model/observed.js';
 import { redactString, redactValue, stackSecretValues } from '../../model/redact.js';
 import { formatPlan } from '../../plan/index.js';
-import { reconcile } from '../../reconcile/index.js';
+import { beginObservation, type DockerClients, reconcile } from '../../reconcile/index.js';
 import type { DesiredState } from '../../render/index.js';
 import { type CommandBody, formatOption } from '../command-body.js';
 import { type RepoArgs, readDesiredState, repoOption } from '../repo.js';
@@ -26,6 +27,8 @@ export const EXIT_CHANGES_PENDING = 2;
 
 export interface SyncInputs {
   config: CorralConfig;
+  /** The Docker clients of the pass, and its first observation of the hosts, begun once the config was read. */
+  early: { clients: DockerClients; observation: Promise<ObservedState> };
   state: DesiredState;
   /** Prune only from a repository that was read: an empty tree (wrong --repo?) prunes nothing. */
   prune: boolean;
@@ -33,9 +36,14 @@ export interface SyncInputs {
   secrets: string[];
 }
 
+/** The config and the desired state; the hosts are observed while the repository is read (reconcile's `observation`). */
 export async function readSyncInputs(args: RepoArgs): Promise<SyncInputs> {
-  const { config, state, files } = await readDesiredState(args, 'none');
-  return { config, state, prune: files.size > 0, secrets: stackSecretValues(state.stacks) };
+  let early: SyncInputs['early'] | undefined;
+  const { config, state, files } = await readDesiredState(args, 'none', (read) => {
+    early = beginObservation(read.hosts);
+  });
+  early ??= beginObservation(config.hosts);
+  return { config, early, state, prune: files.size > 0, secrets: stackSecretValues(state.stacks) };
 }
 
 export function renderFailures(state: DesiredState, only?: string | readonly string[]): string {
@@ -66,6 +74,8 @@ export const planCommand: CommandBody<PlanArgs> = {
       desired: inputs.state.stacks,
       failed: inputs.state.failed,
       prune: inputs.prune,
+      clients: inputs.early.clients,
+      observation: inputs.early.observation,
       dryRun: true,
       ...(args.stack ? { only: [args.stack] } : {}),
       // Read only: a plan changes nothing, not even what corral remembers.

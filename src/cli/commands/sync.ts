@@ -45,6 +45,8 @@ export const syncCommand: CommandBody<SyncArgs> = {
       desired: inputs.state.stacks,
       failed: inputs.state.failed,
       prune: inputs.prune,
+      clients: inputs.early.clients,
+      observation: inputs.early.observation,
       ...(only ? { only } : {}),
       memory: hostMemory(args.stateDir, true, inputs.config),
       history: stackHistory(args.stateDir, true),
