@@ -1,5 +1,5 @@
 /** The `corral` command line. Each command lives in ./commands/<name>.ts. */
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { commands } from './commands/index.js';
 import { UsageError } from './errors.js';
@@ -22,9 +22,22 @@ export async function main(argv: string[]): Promise<number> {
       throw failure ?? new UsageError(message);
     });
   for (const command of commands) parser.command(command);
+  if (!asksForHelp(argv)) skipHelpCache(parser);
   await parser.parseAsync();
   // Command handlers report their outcome through process.exitCode.
   return typeof process.exitCode === 'number' ? process.exitCode : 0;
+}
+
+/**
+ * yargs renders the whole help text of a command (cliui, a string width per cell) as the
+ * command's handler starts, in case the handler shows it; no corral handler does, so a call that
+ * did not ask for help skips it (docs/benchmarks.md). Through yargs' internal methods, guarded:
+ * a yargs without them renders as before.
+ */
+function skipHelpCache(parser: Argv): void {
+  const internal = parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } };
+  const usage = internal.getInternalMethods?.().getUsageInstance?.();
+  if (usage?.cacheHelpMessage) usage.cacheHelpMessage = () => undefined;
 }
 
 function asksForHelp(argv: readonly string[]): boolean {

@@ -2,7 +2,8 @@
  * What a short `corral` call loads (bin/corral runs the bundle, scripts/bundle.mjs): `--help` the
  * bundle's entry (and shared chunks) but no command, `validate` no file of node_modules (yargs, yaml and semver are bundled; no
  * Docker, git, age or logging library) and nothing compiled by tsc, `plan` (the path of `sync --once`) no
- * file of node_modules either: the Docker client is bundled, without gRPC, protobuf or ssh2. Every module file loaded is
+ * file of node_modules either: the Docker client is bundled, without gRPC, protobuf or ssh2. A command
+ * that was not asked for help renders no help text (yargs would, as the command starts). Every module file loaded is
  * recorded by a module hook (ES modules) and read from require's cache at exit (CommonJS).
  */
 import assert from 'node:assert/strict';
@@ -85,4 +86,25 @@ test('corral plan (a pass of sync --once) loads its chunks of the bundle and not
     files.some((file) => file.startsWith('dist/bundle/chunks/plan-')),
     files.join('\n'),
   );
+});
+
+/** How many strings yargs measured for a help text (cliui's string width segments each one) in `corral ...args`. */
+function helpStringsMeasured(args: string[]): number {
+  const counter = join(traceDir, 'count-segments.mjs');
+  writeFileSync(
+    counter,
+    `const segment = Intl.Segmenter.prototype.segment;
+let count = 0;
+Intl.Segmenter.prototype.segment = function (...args) { count++; return segment.apply(this, args); };
+process.on('exit', () => process.stderr.write('segmented ' + count + '\\n'));
+`,
+  );
+  const result = spawnSync(process.execPath, ['--import', pathToFileURL(counter).href, corral, ...args], { cwd: root, encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  return Number(/segmented (\d+)/.exec(result.stderr)?.[1]);
+}
+
+test('a command renders no help text unless asked for it', () => {
+  assert.equal(helpStringsMeasured(['validate', '--repo', root]), 0);
+  assert.ok(helpStringsMeasured(['validate', '--help']) > 0);
 });
