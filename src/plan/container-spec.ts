@@ -60,8 +60,6 @@ export interface ServiceSpec {
   networkingConfig: Record<string, unknown> | undefined;
   /** io.rancher.container.hostname_override: container_name. */
   hostnameIsName: boolean;
-  /** The hashed request (without corral's labels, with `corral:joins`), with the slots name, Labels and (when hostnameIsName) Hostname. */
-  hashed: StableJsonTemplate;
   /** The compose values (and resolved values) the request is built from, for the per-key hashes. */
   keyInputs: Record<string, unknown>;
   hashMemo: HashMemo;
@@ -391,7 +389,6 @@ export function serviceSpec(ctx: ContainerContext, hashMemo: HashMemo = new Hash
     config: b.config,
     host: b.host,
     hostnameIsName,
-    hashed: hashedRequest(b.config, image, b.host, networkingConfig, joins, hostnameIsName),
     keyInputs,
     hashMemo,
     references: [...new Set(b.references)],
@@ -415,10 +412,18 @@ function endpointsConfig(network: string, aliases: string[]): Record<string, unk
   return { EndpointsConfig: endpoints };
 }
 
-/** The spec of the context's instance of a service, from what its instances share. */
-export function instanceSpec(shared: ServiceSpec, ctx: ContainerContext): ContainerPlanSpec {
+/**
+ * The spec of the context's instance of a service, from what its instances share and the stable
+ * JSON of their hashed request (`hashedRequest(shared)`, made once for the instances planned
+ * together and not kept with the spec: a plan holds every spec until it is done).
+ */
+export function instanceSpec(
+  shared: ServiceSpec,
+  ctx: ContainerContext,
+  hashed: StableJsonTemplate = hashedRequest(shared),
+): ContainerPlanSpec {
   const name = ctx.unitNames[shared.service.name] ?? shared.service.name;
-  return new ContainerPlanSpec(shared, name, ctx.instance, sealedHash(shared, name, ctx.instance));
+  return new ContainerPlanSpec(shared, name, ctx.instance, sealedHash(shared, hashed, name, ctx.instance));
 }
 
 /**
@@ -427,27 +432,26 @@ export function instanceSpec(shared: ServiceSpec, ctx: ContainerContext): Contai
  * links, which a connect cannot change on a running container). corral's own labels (the hash
  * among them) never change it, so a new revision or template version alone replaces nothing.
  */
-export function sealedHash(shared: ServiceSpec, name: string, instance: number): string {
+function sealedHash(shared: ServiceSpec, hashed: StableJsonTemplate, name: string, instance: number): string {
   const labels = appLabels(shared.stack, shared.service, instance);
-  return sha256(shared.hashed.fill([name, labels, shared.hostnameIsName ? name : undefined]));
+  return sha256(hashed.fill([name, labels, name]));
 }
 
-/** The request's fields as hashed, less the slots each instance fills: name, Labels and (when it is the name) Hostname. */
-function hashedRequest(
-  config: Record<string, unknown>,
-  image: string,
-  host: Record<string, unknown>,
-  networkingConfig: Record<string, unknown> | undefined,
-  joins: readonly NetworkJoin[],
-  hostnameIsName: boolean,
-): StableJsonTemplate {
-  const fixed = copyInto<unknown>({}, config);
-  if (hostnameIsName) delete fixed['Hostname'];
-  fixed['Image'] = image;
-  fixed['HostConfig'] = host;
-  if (networkingConfig) fixed['NetworkingConfig'] = networkingConfig;
-  if (joins.length > 0) fixed['corral:joins'] = joins;
-  return new StableJsonTemplate(fixed, ['name', 'Labels', 'Hostname']);
+const INSTANCE_SLOTS = ['name', 'Labels'];
+const INSTANCE_SLOTS_WITH_HOSTNAME = ['name', 'Labels', 'Hostname'];
+
+/**
+ * The stable JSON of the request's fields as hashed (corral's labels left out, `corral:joins`
+ * added), less the slots each instance fills: name, Labels and (when it is the name) Hostname.
+ */
+export function hashedRequest(shared: ServiceSpec): StableJsonTemplate {
+  const fixed = copyInto<unknown>({}, shared.config);
+  fixed['Image'] = shared.image;
+  fixed['HostConfig'] = shared.host;
+  if (shared.networkingConfig) fixed['NetworkingConfig'] = shared.networkingConfig;
+  if (shared.joins.length > 0) fixed['corral:joins'] = shared.joins;
+  // A slot replaces the fixed value of its key: Hostname is one only when it is the name.
+  return new StableJsonTemplate(fixed, shared.hostnameIsName ? INSTANCE_SLOTS_WITH_HOSTNAME : INSTANCE_SLOTS);
 }
 
 /** Built by assignment, in the order of `{ name, ...config, Image, Labels, HostConfig, NetworkingConfig }`. */

@@ -21,11 +21,12 @@ import {
   type ContainerContext,
   type ContainerPlanSpec,
   containerSpec,
+  hashedRequest,
   instanceSpec,
   type ServiceSpec,
   serviceSpec,
 } from './container-spec.js';
-import { HashMemo } from './hash.js';
+import { HashMemo, type StableJsonTemplate } from './hash.js';
 
 /** Keys whose value names containers of the unit, so that the spec depends on the instance. */
 const UNIT_REFERENCES = ['volumes_from', 'network_mode', 'net'];
@@ -53,6 +54,9 @@ export class SpecCache {
 
 export class ContainerSpecs {
   private readonly hashMemo = new HashMemo();
+  /** The stable JSON of the hashed requests of the stack planned now, by ServiceSpec (the next stack's replace them). */
+  private readonly hashed = new Map<ServiceSpec, StableJsonTemplate>();
+  private hashedStack: DesiredStack | undefined;
 
   /** `cache`: specs of earlier plans of the same stacks; a new one (for this plan alone) by default. */
   constructor(private readonly cache: SpecCache = new SpecCache()) {}
@@ -71,7 +75,18 @@ export class ContainerSpecs {
     if (refersToUnit(ctx.service)) return containerSpec(ctx, this.hashMemo);
     let shared = sharedByNetworking.get(networking);
     if (!shared) sharedByNetworking.set(networking, (shared = serviceSpec(ctx, this.hashMemo)));
-    return instanceSpec(shared, ctx);
+    return instanceSpec(shared, ctx, this.hashedRequestOf(shared));
+  }
+
+  /** A stack's instances are planned together: the JSON is kept while they are, and not for the whole plan. */
+  private hashedRequestOf(shared: ServiceSpec): StableJsonTemplate {
+    if (shared.stack !== this.hashedStack) {
+      this.hashed.clear();
+      this.hashedStack = shared.stack;
+    }
+    let hashed = this.hashed.get(shared);
+    if (!hashed) this.hashed.set(shared, (hashed = hashedRequest(shared)));
+    return hashed;
   }
 }
 

@@ -207,6 +207,35 @@ test("the config hash is the SHA-256 of the create request without corral's own 
   assert.equal(specOf('0123abc', '2.0').create.Labels['io.corral.revision'], '0123abc');
 });
 
+test("the config hash is the whole request's for every instance: a hostname of its own, the name as hostname, joins", () => {
+  const s = stack('shop', {
+    own: { command: 'run', hostname: 'fixed' },
+    named: { command: 'run', hostname: 'ignored', labels: { 'io.rancher.container.hostname_override': 'container_name' } },
+    linked: { command: 'run', external_links: ['db/main:database'] },
+  });
+  const specs = new ContainerSpecs();
+  const ctx = (service: string, instance: number, hostname?: string) => {
+    const changed = hostname ? { ...s.services[service]!, compose: { ...s.services[service]!.compose, hostname } } : s.services[service]!;
+    return {
+      stack: s,
+      service: changed,
+      instance,
+      unitNames: { [service]: `shop-${service}-${instance}` },
+      linkAliases: [],
+      externalNetworks: new Map([['db', 'corral-db']]),
+    };
+  };
+  for (const service of ['own', 'named', 'linked'])
+    for (const instance of [1, 2, 3]) {
+      const spec = specs.spec(ctx(service, instance));
+      assert.equal(spec.hash, wholeRequestHash(spec), `${service}-${instance}`);
+    }
+  assert.equal(specs.spec(ctx('own', 1)).create['Hostname'], 'fixed');
+  assert.equal(specs.spec(ctx('named', 2)).create['Hostname'], 'shop-named-2');
+  assert.notEqual(containerSpec(ctx('own', 1, 'other')).hash, specs.spec(ctx('own', 1)).hash);
+  assert.equal(containerSpec(ctx('named', 1, 'other')).hash, specs.spec(ctx('named', 1)).hash);
+});
+
 test('a top-level volume declaration that changes the mount changes the hash, and the cause names the volume', () => {
   const hashOf = (declared: Record<string, unknown>) => {
     const s = stack('x', { a: { volumes: ['data:/data'] } }, { data: declared });
