@@ -79,7 +79,9 @@ function get(url: string, timeoutMs: number): Promise<{ code: number; body: stri
 /**
  * Starts a sample every `everyMs` until stopped, whether or not the ones before have answered
  * (a request to a container being stopped may hang up to its 1 s timeout): each counts how many
- * of `urls` answer as `answers` says.
+ * of `urls` answer as `answers` says. Start it right after the push that starts the upgrade, not
+ * before: git runs synchronously, and a sample in flight while it blocks this process would see
+ * its timeout fire before the answer that came meanwhile is read ("no answer" from every URL).
  */
 function sampler(urls: string[], everyMs: number, answers: (reply: { code: number; body: string }) => boolean) {
   const samples: Sample[] = [];
@@ -199,8 +201,8 @@ test('hello-web at scale 2 on two hosts: a new title (1.0.0 → 1.1.0), then its
   const answering = (reply: { code: number; body: string }) => reply.code === 200 && / from ua-web-web-\d/.test(reply.body);
   const title = `bonjour${Math.random().toString(36).slice(2, 6)}`;
 
-  const upgrade = sampler(urls, 50, answering);
   const bump = remote.write(`stacks/${WEB}/stack.yml`, stackFile('1.1.0', title)).push(`hello-web 1.1.0 titled ${title}`);
+  const upgrade = sampler(urls, 50, answering);
   const upgraded = await waitFor('hello-web 1.1.0 Synced and Healthy', 120_000, settledOn(WEB, '1.1.0', 2, 2)).catch((err: Error) =>
     explain(err, WEB),
   );
@@ -222,8 +224,8 @@ test('hello-web at scale 2 on two hosts: a new title (1.0.0 → 1.1.0), then its
     );
   assert.match(daemon.log, /"message":"upgrade of web: batch 1\/2 started: ua-web-web-1 on h\d"/);
 
-  const revert = sampler(urls, 50, answering);
   const reverted = remote.revert();
+  const revert = sampler(urls, 50, answering);
   await waitFor('hello-web back on 1.0.0', 120_000, settledOn(WEB, '1.0.0', 3, 2)).catch((err: Error) => explain(err, WEB));
   const back = await Promise.all(urls.map((url) => get(url, 2000)));
   const revertSamples = await revert.stop();
@@ -298,8 +300,8 @@ test('the bundled etcd upgraded 3.4.0 → 3.4.1 one member at a time: at least 2
   assert.equal(urls.length, 3);
   const healthy = (reply: { code: number; body: string }) => reply.code === 200 && /"health":\s*"true"/.test(reply.body);
   const handovers = await followHandovers(hosts, `${ETCD}-etcd-`);
-  const members = sampler(urls, 100, healthy);
   remote.write(`stacks/${ETCD}/stack.yml`, stackFile('3.4.1')).push('etcd 3.4.1');
+  const members = sampler(urls, 100, healthy);
   const upgraded = await waitFor('etcd 3.4.1 Synced and Healthy', 240_000, settledOn(ETCD, '3.4.1', 2, 3)).catch((err: Error) =>
     explain(err, ETCD),
   );
