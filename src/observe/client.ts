@@ -1,15 +1,18 @@
 /**
  * A dockerode client for a configured host: a unix socket, tcp (with TLS when the host has
  * `tls:` files), or ssh (./ssh.ts: dial-stdio sessions over one checked SSH connection); with a
- * fence, every request asks it right before its bytes leave (./fenced-agent.ts). I/O: reads the
+ * fence, every request asks it right before its bytes leave (./fenced-agent.ts); with a timeout,
+ * a request idle that long fails saying it timed out (./request-timeout.ts). I/O: reads the
  * TLS files.
  */
 import { readFileSync } from 'node:fs';
-import type { Agent } from 'node:http';
+import { type Agent, Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type Docker from 'dockerode';
 import type { DockerEndpoint } from '../config/config.js';
 import DockerClient from './dockerode.js';
 import { type Fence, fencedHttpAgent, fencedHttpsAgent } from './fenced-agent.js';
+import { timingOut } from './request-timeout.js';
 import { sshAgent } from './ssh.js';
 
 export interface ClientOptions {
@@ -20,18 +23,15 @@ export interface ClientOptions {
 }
 
 export function dockerClient(endpoint: DockerEndpoint, options: ClientOptions = {}): Docker {
-  const timeout = options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs };
-  const { fence } = options;
+  const { fence, timeoutMs } = options;
+  // The timeout is the agent's (docker-modem's own would report it as "socket hang up").
+  const via = (target: Docker.DockerOptions, agent: Agent | undefined) =>
+    new DockerClient(viaAgent(target, agent, timeoutMs, target.protocol === 'https' ? HttpsAgent : HttpAgent));
   switch (endpoint.kind) {
-    case 'unix': {
-      const unix = { socketPath: endpoint.socketPath, ...timeout };
-      return new DockerClient(fence ? viaAgent(unix, fencedHttpAgent(fence)) : unix);
-    }
+    case 'unix':
+      return via({ socketPath: endpoint.socketPath }, fence && fencedHttpAgent(fence));
     case 'tcp': {
-      if (!endpoint.tls) {
-        const tcp = { protocol: 'http' as const, host: endpoint.host, port: endpoint.port, ...timeout };
-        return new DockerClient(fence ? viaAgent(tcp, fencedHttpAgent(fence)) : tcp);
-      }
+      if (!endpoint.tls) return via({ protocol: 'http', host: endpoint.host, port: endpoint.port }, fence && fencedHttpAgent(fence));
       const tls = {
         protocol: 'https' as const,
         host: endpoint.host,
@@ -39,21 +39,28 @@ export function dockerClient(endpoint: DockerEndpoint, options: ClientOptions = 
         ca: readTlsFile(endpoint, 'ca'),
         cert: readTlsFile(endpoint, 'cert'),
         key: readTlsFile(endpoint, 'key'),
-        ...timeout,
       };
-      return new DockerClient(fence ? viaAgent(tls, fencedHttpsAgent(fence)) : tls);
+      return via(tls, fence && fencedHttpsAgent(fence));
     }
     case 'ssh':
       // Plain HTTP through an agent whose connections are ssh sessions; host and port only name the target.
-      return new DockerClient(
-        viaAgent({ protocol: 'http', host: endpoint.host, port: endpoint.port, ...timeout }, sshAgent(endpoint, fence)),
-      );
+      return via({ protocol: 'http', host: endpoint.host, port: endpoint.port }, sshAgent(endpoint, fence));
   }
 }
 
-/** docker-modem passes `agent` on to http.request; dockerode's types do not list it. */
-function viaAgent(options: Docker.DockerOptions, agent: Agent): Docker.DockerOptions {
-  return { ...options, agent } as Docker.DockerOptions;
+/**
+ * The options with `agent` (docker-modem passes it on to http.request; dockerode's types do not
+ * list it). With a timeout and no agent, a keep-alive one as Node's global agent gets it.
+ */
+function viaAgent(
+  options: Docker.DockerOptions,
+  agent: Agent | undefined,
+  timeoutMs: number | undefined,
+  Plain: typeof HttpAgent | typeof HttpsAgent,
+): Docker.DockerOptions {
+  if (timeoutMs === undefined) return agent ? ({ ...options, agent } as Docker.DockerOptions) : options;
+  const timed = timingOut(agent ?? new Plain({ keepAlive: true }), timeoutMs);
+  return { ...options, agent: timed } as Docker.DockerOptions;
 }
 
 function readTlsFile(endpoint: Extract<DockerEndpoint, { kind: 'tcp' }>, which: 'ca' | 'cert' | 'key'): Buffer {
