@@ -20,28 +20,32 @@ export async function recordHistory(
   const failedByName = new Map((input.failed ?? []).map((f) => [f.stack, f]));
   const revision = input.desired.find((s) => s.revision !== undefined)?.revision;
   const secrets = stackSecretValues(input.desired);
-  const errors: string[] = [];
-  for (const outcome of outcomes) {
-    const desired = desiredByName.get(outcome.stack);
-    const renderErrors = failedByName
-      .get(outcome.stack)
-      ?.diagnostics.filter((d) => d.severity === 'error')
-      .map(diagnosticText);
-    const entry = historyEntryOf({
-      ...(desired ? { desired } : {}),
-      ...(renderErrors?.length ? { renderErrors } : {}),
-      ...(revision ? { revision } : {}),
-      operations: outcome.operations,
-      status: outcome.status,
-      time,
-      secrets,
-    });
-    if (!entry) continue;
-    try {
-      await store.record(outcome.stack, entry);
-    } catch (err) {
-      errors.push(err instanceof Error ? err.message : String(err));
-    }
-  }
-  return errors.length ? errors.join('; ') : undefined;
+  // Each stack's file is its own (the store writes one stack's at a time): read and written side by side.
+  const errors = await Promise.all(
+    outcomes.map(async (outcome) => {
+      const desired = desiredByName.get(outcome.stack);
+      const renderErrors = failedByName
+        .get(outcome.stack)
+        ?.diagnostics.filter((d) => d.severity === 'error')
+        .map(diagnosticText);
+      const entry = historyEntryOf({
+        ...(desired ? { desired } : {}),
+        ...(renderErrors?.length ? { renderErrors } : {}),
+        ...(revision ? { revision } : {}),
+        operations: outcome.operations,
+        status: outcome.status,
+        time,
+        secrets,
+      });
+      if (!entry) return undefined;
+      try {
+        await store.record(outcome.stack, entry);
+        return undefined;
+      } catch (err) {
+        return err instanceof Error ? err.message : String(err);
+      }
+    }),
+  );
+  const failed = errors.filter((error) => error !== undefined);
+  return failed.length ? failed.join('; ') : undefined;
 }
