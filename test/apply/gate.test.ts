@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import type Docker from 'dockerode';
 import { type AwaitReadyOperation, awaitReady, type GateReading } from '../../src/apply/gate.js';
 import { apply } from '../../src/apply/index.js';
+import { RequestTimeoutError } from '../../src/observe/request-timeout.js';
 import type { Operation } from '../../src/plan/types.js';
 
 function gate(timeoutMs: number, thenWaitMs: number): AwaitReadyOperation {
@@ -53,16 +54,16 @@ test('a container not ready within the gate time fails the gate with what it las
   assert.ok(!time.clock.slept.includes(2000), 'no interval after a failed gate');
 });
 
-/** What docker-modem gives when its timeout destroys a request that dockerd has not answered. */
-function hangUp(): Error {
-  return Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+/** What the Docker client gives when dockerd has not answered a request within its timeout. */
+function timedOut(): Error {
+  return new RequestTimeoutError(5000);
 }
 
 test('a read that fails is no verdict: the gate asks again and passes once the container is ready', async () => {
   const time = fakeTime();
   const readings: Array<GateReading | Error> = [
     { ready: false, detail: 'running 1 s of min_ready 5 s' },
-    hangUp(),
+    timedOut(),
     { ready: true, detail: 'running 5 s without a restart' },
   ];
   const readiness = async () => {
@@ -80,10 +81,10 @@ test('reads that keep failing fail the gate at its time, naming the host and the
   let reads = 0;
   const readiness = async (): Promise<GateReading> => {
     reads++;
-    throw hangUp();
+    throw timedOut();
   };
   await assert.rejects(awaitReady(gate(1000, 2000), readiness, time.now, time.sleep), {
-    message: 'web-app-1 not ready within 1 s: could not read it from h1: ECONNRESET: socket hang up',
+    message: 'web-app-1 not ready within 1 s: could not read it from h1: ETIMEDOUT: request timed out: no answer within 5 s',
   });
   assert.equal(reads, 5, 'asked at 0, 250, 500, 750 and 1000 ms');
   assert.ok(!time.clock.slept.includes(2000), 'no interval after a failed gate');
