@@ -1,8 +1,9 @@
 /**
  * One reconcile pass: observe → schedule → plan → apply → observe again (when anything was
- * applied: a no-op pass observes once), for a set of hosts and the desired stacks. Returns, per stack, what was done and why, whether it converged,
- * and its status (endpoints included). Used by `corral sync --once`, `corral plan` (a dry run)
- * and the daemon's loop.
+ * applied: a no-op pass observes once), for a set of hosts and the desired stacks. Returns, per
+ * stack, what was done and why, whether it converged, and its status (endpoints included). Used
+ * by `corral sync --once`, `corral plan` (a dry run) and the daemon's loop. `corral sync --once`
+ * and `corral plan` begin the first observation while they read the repository (beginObservation).
  *
  * With a memory (src/state/), what every host held when last read is loaded before the pass
  * and updated after each observation, so that the scheduler can tell a host that is down
