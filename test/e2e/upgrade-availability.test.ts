@@ -14,7 +14,8 @@
  * answers false at once, and a quorum read forwarded to the handing-over leader is dropped and
  * answers false after its 1 s timeout, though two members run and keep the quorum. So a sample
  * sent while a handover logged by a stopped member was in progress says nothing about the members'
- * health; every other sample must find 2 of 3 members healthy. Quorum lost by the upgrade (a
+ * health, only that 2 of 3 still take the connection (a handover explains a false or late answer,
+ * never a member that is not listening); every other sample must find 2 of 3 members healthy. Quorum lost by the upgrade (a
  * member stopped before its predecessor rejoined) lasts until a member rejoins and is not a logged
  * handover: the samples around it fail the test.
  */
@@ -59,9 +60,13 @@ after(async () => {
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 
-/** GET over a fresh connection: the status code and body, or undefined when nothing answered in time. */
-function get(url: string, timeoutMs: number): Promise<{ code: number; body: string } | undefined> {
+/**
+ * GET over a fresh connection: the status code and body; `timedOut` when the server took the
+ * request but did not answer in time; undefined when the connection was refused or reset.
+ */
+function get(url: string, timeoutMs: number): Promise<{ code: number; body: string; timedOut?: true } | undefined> {
   return new Promise((resolve) => {
+    let timedOut = false;
     const request = http.get(url, { agent: false, timeout: timeoutMs }, (response) => {
       let body = '';
       response.setEncoding('utf8');
@@ -71,8 +76,11 @@ function get(url: string, timeoutMs: number): Promise<{ code: number; body: stri
       response.on('end', () => resolve({ code: response.statusCode ?? 0, body }));
       response.on('error', () => resolve(undefined));
     });
-    request.on('timeout', () => request.destroy());
-    request.on('error', () => resolve(undefined));
+    request.on('timeout', () => {
+      timedOut = true;
+      request.destroy();
+    });
+    request.on('error', () => resolve(timedOut ? { code: 0, body: '', timedOut } : undefined));
   });
 }
 
@@ -89,9 +97,13 @@ function sampler(urls: string[], everyMs: number, answers: (reply: { code: numbe
   const sample = async () => {
     const started = Date.now();
     const replies = await Promise.all(urls.map((url) => get(url, 1000)));
-    const up = replies.filter((reply) => reply !== undefined && answers(reply)).length;
-    const heard = replies.map((reply) => (reply ? `${reply.code} ${reply.body.trim().slice(0, 40)}` : 'no answer'));
-    samples.push({ at: started, up, tookMs: Date.now() - started, heard });
+    const up = replies.filter((reply) => reply !== undefined && !reply.timedOut && answers(reply)).length;
+    const running = replies.filter((reply) => reply !== undefined).length;
+    const heard = replies.map((reply) => {
+      if (!reply) return 'refused or reset';
+      return reply.timedOut ? 'no answer in time' : `${reply.code} ${reply.body.trim().slice(0, 40)}`;
+    });
+    samples.push({ at: started, up, running, tookMs: Date.now() - started, heard });
   };
   const timer = setInterval(() => inFlight.push(sample()), everyMs);
   inFlight.push(sample());
@@ -109,6 +121,8 @@ interface Sample {
   at: number;
   /** How many of the URLs answered as asked. */
   up: number;
+  /** How many took the connection (answered anything, or held the request past its timeout). */
+  running: number;
   tookMs: number;
   /** Each URL's answer: `200 {"health":"true"}`, `no answer`. */
   heard: string[];
@@ -116,7 +130,7 @@ interface Sample {
 
 /** `n samples over s s, fewest up m (at time), longest sample ms` for messages and diagnostics. */
 function describe(samples: Sample[]): string {
-  const fewest = samples.reduce((low, s) => (s.up < low.up ? s : low), samples[0] ?? { at: 0, up: -1, tookMs: 0, heard: [] });
+  const fewest = samples.reduce((low, s) => (s.up < low.up ? s : low), samples[0] ?? { at: 0, up: -1, running: -1, tookMs: 0, heard: [] });
   const span = ((samples.at(-1)?.at ?? 0) - (samples[0]?.at ?? 0)) / 1000;
   const longest = Math.max(...samples.map((s) => s.tookMs));
   const low = samples.filter((s) => s.up === fewest.up).length;
@@ -313,9 +327,12 @@ test('the bundled etcd upgraded 3.4.0 → 3.4.1 one member at a time: at least 2
   t.diagnostic(`etcd upgrade: ${describe(samples)}`);
   t.diagnostic(`leadership handovers: ${moved.map((h) => `${new Date(h.from).toISOString()} ${h.logged}`).join('; ') || 'none'}`);
   t.diagnostic(
-    `samples in flight during one, set aside: ${setAside.map((s) => `${new Date(s.at).toISOString()} ${s.up} up (${s.heard.join(' | ')})`).join('; ') || 'none'}`,
+    `samples in flight during one, set aside: ${setAside.map((s) => `${new Date(s.at).toISOString()} ${s.up} up, ${s.running} running (${s.heard.join(' | ')})`).join('; ') || 'none'}`,
   );
   assert.ok(Math.min(...judged.map((s) => s.up)) >= 2, `2 of 3 members healthy at every sample: ${describe(judged)}`);
+  // A handover explains a member's false or late /health, never a member that does not take the connection.
+  const outDuringHandover = setAside.filter((s) => s.running < 2);
+  assert.deepEqual(outDuringHandover, [], 'during a handover, 2 of 3 members still take the connection');
   assert.ok(moved.length <= 3, `at most one handover per member stopped: ${JSON.stringify(moved)}`);
   for (const handover of moved) assert.ok(handover.to - handover.from < 1000, `a handover, not an election: ${JSON.stringify(handover)}`);
   assert.ok(samples.length > 100, describe(samples));
