@@ -126,13 +126,24 @@ export class Replica {
     if (response.status !== 202) throw new Error(`${this.name}: webhook answered ${response.status}`);
   }
 
-  /** When its log last said it took the lease (epoch ms: the clock of Docker's events too). */
-  acquiredAt(): number | undefined {
-    const line = this.daemon.log
+  /** Its leadership changes as its log tells them, in order (epoch ms: the clock of Docker's events too). */
+  leadershipChanges(): LoggedLeadershipChange[] {
+    return this.daemon.log
       .split('\n')
-      .reverse()
-      .find((l) => l.includes('"leadership acquired'));
-    return line ? Date.parse((JSON.parse(line) as { timestamp: string }).timestamp) : undefined;
+      .filter((l) => l.includes('"leadership acquired') || l.includes('"leadership lost'))
+      .map((l) => ({
+        at: Date.parse((JSON.parse(l) as { timestamp: string }).timestamp),
+        role: l.includes('"leadership acquired') ? ('leader' as const) : ('standby' as const),
+      }));
+  }
+
+  /**
+   * When its log first said it took the lease after `after` (a leader that could not renew its
+   * lease in time on a loaded machine steps down and may take it again later: that later
+   * acquisition is not the takeover).
+   */
+  acquiredAfter(after: number): number | undefined {
+    return this.leadershipChanges().find((change) => change.role === 'leader' && change.at > after)?.at;
   }
 
   /** Docker API requests that change something (POST, DELETE) this replica made, from its /metrics. */
@@ -150,6 +161,12 @@ export class Replica {
     const line = text.split('\n').find((l) => l.startsWith(`${name} `));
     return Number(line?.split(' ')[1] ?? Number.NaN);
   }
+}
+
+/** A line of a replica's log saying it took the lease (leader) or lost it (standby). */
+export interface LoggedLeadershipChange {
+  at: number;
+  role: 'leader' | 'standby';
 }
 
 export interface FleetEvent {
@@ -226,6 +243,8 @@ export interface FailoverRound {
   /** Epoch ms when the killed leader was reaped, and when the standby's log says it took the lease. */
   killedAt: number;
   acquiredAt?: number;
+  /** The standby's leadership changes after the kill, from its log: one, unless it lost the lease again and took it back. */
+  leadershipChanges: LoggedLeadershipChange[];
   /** Containers of `big` started when the leader died. */
   startedAtKill: number;
   standbyRoleAtKill: string;
@@ -293,7 +312,8 @@ export async function failoverRound(
     });
     const convergedMs = Date.now() - killedAt;
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const acquiredAt = standby.acquiredAt();
+    const acquiredAt = standby.acquiredAfter(killedAt);
+    const leadershipChanges = standby.leadershipChanges().filter((change) => change.at > killedAt);
     return {
       leader,
       standby,
@@ -301,6 +321,7 @@ export async function failoverRound(
       late,
       killedAt,
       ...(acquiredAt === undefined ? {} : { acquiredAt }),
+      leadershipChanges,
       startedAtKill,
       standbyRoleAtKill,
       standbyWritesAtKill,
