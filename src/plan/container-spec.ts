@@ -10,7 +10,6 @@
 import type { DesiredService, DesiredStack } from '../model/desired.js';
 import { CorralLabel, SchedulingLabel } from '../model/labels.js';
 import { rancherSystemLabels } from '../model/naming.js';
-import { memoizedPerObject } from '../util/memo.js';
 import { copyInto, mergeRecords } from '../util/records.js';
 import { keyValueMap, stringMap } from '../util/values.js';
 import { type Parsed, parseDuration, parsePort, parseSize, parseVolumeMount, splitShellWords, stringList } from './compose-values.js';
@@ -46,11 +45,8 @@ export interface ContainerContext {
   hostNames?: readonly string[];
 }
 
-/**
- * What a container's spec shares with the other instances of its service on hosts with the same
- * networking (./container-specs.ts): everything but the name and labels. Made by `serviceSpec`.
- */
-export interface ServiceSpec {
+/** The fields of a ServiceSpec, as `serviceSpec` works them out. */
+export interface ServiceSpecFields {
   stack: DesiredStack;
   service: DesiredService;
   image: string;
@@ -80,10 +76,72 @@ export interface ServiceSpec {
 }
 
 /**
- * One container's spec: its name, its config hash, and what its service's instances share. The
- * create request is built when first asked for — a plan asks only for the containers it
- * creates — and is the same request whenever it is built. Its hash is the SHA-256 of that
- * request's stable JSON without corral's labels (see sealedHash), worked out without building it.
+ * What a container's spec shares with the other instances of its service on hosts with the same
+ * networking (./container-specs.ts): everything but the name and labels. Made by `serviceSpec`;
+ * nothing may change it (or what it holds) once made.
+ */
+export class ServiceSpec implements ServiceSpecFields {
+  readonly stack: DesiredStack;
+  readonly service: DesiredService;
+  readonly image: string;
+  readonly config: Record<string, unknown>;
+  readonly host: Record<string, unknown>;
+  readonly networkingConfig: Record<string, unknown> | undefined;
+  readonly hostnameIsName: boolean;
+  readonly keyInputs: Record<string, unknown>;
+  readonly hashMemo: HashMemo;
+  readonly references: string[];
+  readonly network: string | undefined;
+  readonly networkDriver: NetworkDriver | undefined;
+  readonly joins: NetworkJoin[];
+  readonly volumes: VolumeSpec[];
+  readonly pullAlways: boolean;
+  readonly startOnce: boolean;
+  readonly warnings: string[];
+  readonly notApplied: { key: string; problem: string }[];
+  #keyHashes?: Record<string, string>;
+  #keyHashesLabel?: string;
+
+  constructor(fields: ServiceSpecFields) {
+    this.stack = fields.stack;
+    this.service = fields.service;
+    this.image = fields.image;
+    this.config = fields.config;
+    this.host = fields.host;
+    this.networkingConfig = fields.networkingConfig;
+    this.hostnameIsName = fields.hostnameIsName;
+    this.keyInputs = fields.keyInputs;
+    this.hashMemo = fields.hashMemo;
+    this.references = fields.references;
+    this.network = fields.network;
+    this.networkDriver = fields.networkDriver;
+    this.joins = fields.joins;
+    this.volumes = fields.volumes;
+    this.pullAlways = fields.pullAlways;
+    this.startOnce = fields.startOnce;
+    this.warnings = fields.warnings;
+    this.notApplied = fields.notApplied;
+  }
+
+  /** Short hash per compose key (and per top-level volume declaration used), made when first asked for (a create or a replace's cause). */
+  get keyHashes(): Record<string, string> {
+    this.#keyHashes ??= keyHashes(this.keyInputs, this.hashMemo);
+    return this.#keyHashes;
+  }
+
+  /** The per-key hashes as the label shows them. */
+  get keyHashesLabel(): string {
+    this.#keyHashesLabel ??= formatKeyHashes(this.keyHashes);
+    return this.#keyHashesLabel;
+  }
+}
+
+/**
+ * One container's spec: its name, its config hash, and what its service's instances share
+ * (`shared`). The create request is built when first asked for — a plan asks only for the
+ * containers it creates — and is the same request whenever it is built. Its hash is the SHA-256
+ * of that request's stable JSON without corral's labels (see sealedHash), worked out without
+ * building it.
  */
 export class ContainerPlanSpec {
   #create?: ContainerCreateSpec;
@@ -95,40 +153,6 @@ export class ContainerPlanSpec {
     readonly hash: string,
   ) {}
 
-  get image(): string {
-    return this.shared.image;
-  }
-  get references(): string[] {
-    return this.shared.references;
-  }
-  get network(): string | undefined {
-    return this.shared.network;
-  }
-  get networkDriver(): NetworkDriver | undefined {
-    return this.shared.networkDriver;
-  }
-  get joins(): NetworkJoin[] {
-    return this.shared.joins;
-  }
-  get volumes(): VolumeSpec[] {
-    return this.shared.volumes;
-  }
-  get pullAlways(): boolean {
-    return this.shared.pullAlways;
-  }
-  get startOnce(): boolean {
-    return this.shared.startOnce;
-  }
-  get warnings(): string[] {
-    return this.shared.warnings;
-  }
-  get notApplied(): { key: string; problem: string }[] {
-    return this.shared.notApplied;
-  }
-  /** Short hash per compose key (and per top-level volume declaration used), shared by the service's instances. */
-  get keyHashes(): Record<string, string> {
-    return keyHashesOf(this.shared);
-  }
   /** The body of Docker's `POST /containers/create`, corral's labels included. */
   get create(): ContainerCreateSpec {
     this.#create ??= createRequest(this);
@@ -381,8 +405,7 @@ export function serviceSpec(ctx: ContainerContext, hashMemo: HashMemo = new Hash
   if (hostnameIsName) b.config['Hostname'] = '';
   const image = String(service.compose.image ?? '');
   const networkingConfig = network ? endpointsConfig(network, aliasesOf(ctx)) : undefined;
-  // Every field set, in one order, so that the specs share one shape.
-  const shared: ServiceSpec = {
+  return new ServiceSpec({
     stack,
     service,
     image,
@@ -401,8 +424,7 @@ export function serviceSpec(ctx: ContainerContext, hashMemo: HashMemo = new Hash
     networkingConfig,
     network,
     networkDriver: network ? driver : undefined,
-  };
-  return shared;
+  });
 }
 
 /** `{ EndpointsConfig: { [network]: { Aliases } } }`, by assignment (an object literal with a computed key is slow to make). */
@@ -462,7 +484,7 @@ function createRequest(spec: ContainerPlanSpec): ContainerCreateSpec {
   create.Image = shared.image;
   create.Labels = appLabels(shared.stack, shared.service, instance);
   const primary = shared.service.primary ?? shared.service.name;
-  copyInto(create.Labels, ownershipLabels(shared.stack, shared.service.name, primary, instance, spec.hash, spec.keyHashes));
+  copyInto(create.Labels, ownershipLabels(shared.stack, shared.service.name, primary, instance, spec.hash, shared.keyHashesLabel));
   create.HostConfig = shared.host;
   if (shared.networkingConfig) create['NetworkingConfig'] = shared.networkingConfig;
   return create;
@@ -473,19 +495,13 @@ export function appLabels(stack: DesiredStack, service: DesiredService, instance
   return mergeRecords(service.compose.labels, rancherSystemLabels(stack.name, service.name, instance, service.primary));
 }
 
-/** The per-key hashes of a service's compose values, made when first asked for (a create or a replace's cause). */
-const keyHashesOf = memoizedPerObject((shared: ServiceSpec) => keyHashes(shared.keyInputs, shared.hashMemo));
-
-/** The per-key hashes as the label shows them, once per keys object (the instances of a service share theirs). */
-const formattedKeyHashes = memoizedPerObject(formatKeyHashes);
-
 function ownershipLabels(
   stack: DesiredStack,
   service: string,
   primary: string,
   instance: number,
   hash: string,
-  keys: Record<string, string>,
+  keyHashesLabel: string,
 ): Record<string, string> {
   const ownership: Record<string, string> = {
     [CorralLabel.managed]: 'true',
@@ -494,7 +510,7 @@ function ownershipLabels(
     [CorralLabel.unit]: primary,
     [CorralLabel.instance]: String(instance),
     [CorralLabel.configHash]: hash,
-    [CorralLabel.configKeys]: formattedKeyHashes(keys),
+    [CorralLabel.configKeys]: keyHashesLabel,
     [CorralLabel.template]: `${stack.template.catalog}/${stack.template.template}`,
     [CorralLabel.templateVersion]: stack.template.version,
   };

@@ -278,13 +278,13 @@ function planDesiredStack(
     };
     const unit = decideUnit(stack, primary, instance, host, live, linkAliases, shared.specs, networking, notes);
     pairWithPredecessors(unit, predecessors, rollingBack);
-    for (const d of unit.containers) for (const w of d.spec.warnings) warnings.add(`service ${d.service.name}: ${w}`);
+    for (const d of unit.containers) for (const w of d.spec.shared.warnings) warnings.add(`service ${d.service.name}: ${w}`);
     const swarmProblem = needsSwarm(unit) && !shared.networks.swarm.members.has(host.name) ? swarmProblemOf(host, shared) : undefined;
     if (swarmProblem) {
       notes.push({ level: 'degraded', message: `${unitId}: ${swarmProblem}; ${liveOfUnit.length > 0 ? 'left as is' : 'not created'}` });
       for (const c of [...liveOfUnit, ...predecessors]) kept.add(c);
       // Still the stack's: its overlay network stays for it.
-      for (const d of unit.containers) if (d.spec.network) shared.networks.use(placeOfOwn(d, d.spec.network, host.name));
+      for (const d of unit.containers) if (d.spec.shared.network) shared.networks.use(placeOfOwn(d, d.spec.shared.network, host.name));
       continue;
     }
     for (const d of unit.containers) {
@@ -377,7 +377,7 @@ function pairWithPredecessors(
     const existing = d.existing;
     if (!rollingBack || !existing || d.action !== 'replace' || existing.owner?.configHash === d.spec.hash) continue;
     const stopped = existing.state === 'exited' || existing.state === 'created';
-    const done = d.spec.startOnce && existing.state === 'exited' && existing.exitCode === 0;
+    const done = d.spec.shared.startOnce && existing.state === 'exited' && existing.exitCode === 0;
     d.action = stopped && !done ? 'start' : 'keep';
     d.cause = stopped && !done ? 'stopped, start (the version that ran before the rolled-back upgrade)' : '';
   }
@@ -450,7 +450,7 @@ function driverOf(host: ObservedHost): NetworkDriver {
 /** The unit creates, starts or connects something on the swarm's overlay networks. */
 function needsSwarm(unit: UnitDecision): boolean {
   return unit.containers.some(
-    (d) => (d.spec.networkDriver === 'overlay' && d.action !== 'keep') || d.connects.some((c) => c.place.driver === 'overlay'),
+    (d) => (d.spec.shared.networkDriver === 'overlay' && d.action !== 'keep') || d.connects.some((c) => c.place.driver === 'overlay'),
   );
 }
 
@@ -561,7 +561,7 @@ function decideContainer(
   if (existing.state === 'dead') return { action: 'replace', cause: 'dead, recreate' };
   if (existing.state === 'created') return { action: 'start', cause: 'created, start' };
   if (existing.state !== 'exited') return { action: 'keep', cause: '' };
-  if (spec.startOnce && existing.exitCode === 0) return { action: 'keep', cause: '' };
+  if (spec.shared.startOnce && existing.exitCode === 0) return { action: 'keep', cause: '' };
   return { action: 'start', cause: existing.exitCode === undefined ? 'exited, restart' : `exited (${existing.exitCode}), restart` };
 }
 
@@ -636,7 +636,7 @@ function createCause(primary: DesiredService, instance: UnitInstance, live: Stac
 
 function configChangeCause(existing: ObservedContainer, spec: ContainerPlanSpec): string {
   const before = parseKeyHashes(existing.labels[CorralLabel.configKeys]);
-  const keys = before ? changedKeys(before, spec.keyHashes) : [];
+  const keys = before ? changedKeys(before, spec.shared.keyHashes) : [];
   return keys.length > 0 ? `config changed: ${keys.join(', ')}` : 'config changed';
 }
 
@@ -646,8 +646,8 @@ function configChangeCause(existing: ObservedContainer, spec: ContainerPlanSpec)
  */
 function connectsOf(d: ContainerDecision, stack: DesiredStack, host: ObservedHost, linkAliases: readonly string[]): Connect[] {
   const placeOf = (name: string): NetworkPlace =>
-    d.spec.networkDriver === 'overlay' ? { driver: 'overlay', name } : { driver: 'bridge', host: host.name, name };
-  const joins = d.spec.joins.map(
+    d.spec.shared.networkDriver === 'overlay' ? { driver: 'overlay', name } : { driver: 'bridge', host: host.name, name };
+  const joins = d.spec.shared.joins.map(
     (join): Connect => ({
       place: placeOf(join.network),
       owner: join.stack,
@@ -657,14 +657,14 @@ function connectsOf(d: ContainerDecision, stack: DesiredStack, host: ObservedHos
   );
   if (renews(d)) return joins;
   const attached = d.existing?.networks;
-  if (!attached || !d.spec.network) return [];
+  if (!attached || !d.spec.shared.network) return [];
   const missing: Connect[] = [];
-  if (!attached.includes(d.spec.network))
+  if (!attached.includes(d.spec.shared.network))
     missing.push({
-      place: placeOf(d.spec.network),
+      place: placeOf(d.spec.shared.network),
       owner: stack.name,
       endpoint: { Aliases: serviceAliases(stack.name, d.service, linkAliases) },
-      cause: `not attached to ${d.spec.network}, connect`,
+      cause: `not attached to ${d.spec.shared.network}, connect`,
     });
   for (const join of joins.filter((j) => !attached.includes(j.place.name)))
     missing.push({ ...join, cause: `not attached to ${join.place.name} (${join.cause}), connect` });
@@ -678,7 +678,7 @@ function propagateReplacements(decisions: ContainerDecision[]): void {
     changed = false;
     for (const d of decisions) {
       if (renews(d)) continue;
-      const renewed = decisions.find((t) => d.spec.references.includes(t.service.name) && renews(t));
+      const renewed = decisions.find((t) => d.spec.shared.references.includes(t.service.name) && renews(t));
       if (!renewed) continue;
       d.action = 'replace';
       d.cause = `${renewed.spec.name} is ${renewed.action === 'create' ? 'created' : 'replaced'}`;
@@ -689,12 +689,12 @@ function propagateReplacements(decisions: ContainerDecision[]): void {
 
 /** Referenced containers before the ones that reference them; otherwise the unit's order (primary first). */
 function dependencyOrder(decisions: ContainerDecision[]): ContainerDecision[] {
-  if (decisions.every((d) => d.spec.references.length === 0)) return decisions;
+  if (decisions.every((d) => d.spec.shared.references.length === 0)) return decisions;
   const ordered: ContainerDecision[] = [];
   const visit = (d: ContainerDecision, path: Set<ContainerDecision>) => {
     if (ordered.includes(d) || path.has(d)) return;
     path.add(d);
-    for (const target of decisions.filter((t) => d.spec.references.includes(t.service.name))) visit(target, path);
+    for (const target of decisions.filter((t) => d.spec.shared.references.includes(t.service.name))) visit(target, path);
     ordered.push(d);
   };
   for (const d of decisions) visit(d, new Set());
@@ -770,11 +770,11 @@ function emitStackOperations(
   const decisions = units.flatMap((u) => u.containers);
   for (const unit of units) {
     for (const d of unit.containers) {
-      if (d.spec.network) networks.use(placeOfOwn(d, d.spec.network, unit.instance.host));
+      if (d.spec.shared.network) networks.use(placeOfOwn(d, d.spec.shared.network, unit.instance.host));
       for (const c of d.connects) networks.use(c.place);
     }
   }
-  const overlayId = decisions.some((d) => d.spec.networkDriver === 'overlay' && renews(d))
+  const overlayId = decisions.some((d) => d.spec.shared.networkDriver === 'overlay' && renews(d))
     ? networks.ensure(
         { driver: 'overlay', name: overlay },
         stack,
@@ -789,7 +789,7 @@ function emitStackOperations(
     const renewed = hostDecisions.filter(renews);
     const ids = new Map<string, string>();
     if (overlayId) ids.set(`network:${overlay}`, overlayId);
-    if (renewed.some((d) => d.spec.network === bridge)) {
+    if (renewed.some((d) => d.spec.shared.network === bridge)) {
       const id = networks.ensure({ driver: 'bridge', host: host.name, name: bridge }, stack, stack, 'missing, create', add);
       if (id) ids.set(`network:${bridge}`, id);
     }
@@ -798,7 +798,7 @@ function emitStackOperations(
       const id = networks.ensure(connect.place, connect.owner, stack, cause, add);
       if (id) ids.set(`network:${connect.place.name}`, id);
     }
-    for (const volume of renewed.flatMap((d) => d.spec.volumes)) {
+    for (const volume of renewed.flatMap((d) => d.spec.shared.volumes)) {
       if (index.hasVolume(host, volume.Name) || ids.has(`volume:${volume.Name}`)) continue;
       ids.set(
         `volume:${volume.Name}`,
@@ -814,12 +814,16 @@ function emitStackOperations(
       );
     }
     for (const d of renewed) {
-      if (ids.has(`image:${d.spec.image}`) || d.spec.image === '') continue;
-      const cause = d.spec.pullAlways ? 'pull_image: always' : index.hasImage(host, d.spec.image) ? undefined : `missing on ${host.name}`;
+      if (ids.has(`image:${d.spec.shared.image}`) || d.spec.shared.image === '') continue;
+      const cause = d.spec.shared.pullAlways
+        ? 'pull_image: always'
+        : index.hasImage(host, d.spec.shared.image)
+          ? undefined
+          : `missing on ${host.name}`;
       if (cause)
         ids.set(
-          `image:${d.spec.image}`,
-          ops.add({ host: host.name, stack, dependsOn: [], kind: 'PullImage', target: d.spec.image, cause }),
+          `image:${d.spec.shared.image}`,
+          ops.add({ host: host.name, stack, dependsOn: [], kind: 'PullImage', target: d.spec.shared.image, cause }),
         );
     }
     infra.set(host.name, ids);
@@ -878,7 +882,7 @@ function emitStackOperations(
       .map((c) => ops.removalOf(c.id))
       .filter((id): id is string => id !== undefined);
   for (const host of index.hostsWithNetwork(bridge)) {
-    const planned = (unitsByHost.get(host.name) ?? []).some((u) => u.containers.some((d) => d.spec.network === bridge));
+    const planned = (unitsByHost.get(host.name) ?? []).some((u) => u.containers.some((d) => d.spec.shared.network === bridge));
     const used = staying.some((c) => c.host === host.name && (c.networks?.includes(bridge) ?? true));
     if (used || planned) continue;
     const cause = stackRemoved ? 'stack removed from git' : `no container of the stack left on ${host.name}`;
@@ -899,7 +903,7 @@ function proposeOverlayRemoval(
 ): void {
   const overlay = overlayNetworkName(stack);
   if (!networks.swarm.networks.has(overlay)) return;
-  if (decisions.some((d) => d.spec.network === overlay)) return;
+  if (decisions.some((d) => d.spec.shared.network === overlay)) return;
   const onIt = (c: ObservedContainer) => c.networks?.includes(overlay) ?? index.host(c.host)?.network === 'overlay';
   if (staying.some(onIt)) return;
   const unseen = index.unreachable.filter((h) => h.network === 'overlay').map((h) => h.name);
@@ -917,7 +921,7 @@ function renews(d: ContainerDecision): boolean {
 }
 
 function placeOfOwn(d: ContainerDecision, name: string, host: string): NetworkPlace {
-  return d.spec.networkDriver === 'overlay' ? { driver: 'overlay', name } : { driver: 'bridge', host, name };
+  return d.spec.shared.networkDriver === 'overlay' ? { driver: 'overlay', name } : { driver: 'bridge', host, name };
 }
 
 /** Scale down highest instance first; by service, then instance descending. */
@@ -1006,7 +1010,7 @@ function emitUnit(
   // Old containers go in reverse dependency order: a container before the one whose network or volumes it uses.
   for (const d of [...unit.containers].reverse().filter((c) => c.action === 'replace' && c.existing)) {
     const dependents = unit.containers
-      .filter((o) => o.spec.references.includes(d.service.name))
+      .filter((o) => o.spec.shared.references.includes(d.service.name))
       .map((o) => removed.get(o.service.name))
       .filter((id): id is string => id !== undefined);
     dependents.push(...after);
@@ -1019,11 +1023,11 @@ function emitUnit(
   }
   for (const d of unit.containers.filter(renews)) {
     const dependsOn = [
-      ...(d.spec.network ? [infra.get(`network:${d.spec.network}`)] : []),
-      ...d.spec.volumes.map((v) => infra.get(`volume:${v.Name}`)),
+      ...(d.spec.shared.network ? [infra.get(`network:${d.spec.shared.network}`)] : []),
+      ...d.spec.shared.volumes.map((v) => infra.get(`volume:${v.Name}`)),
       ...after,
       removed.get(d.service.name),
-      ...d.spec.references.map((r) => created.get(r)),
+      ...d.spec.shared.references.map((r) => created.get(r)),
     ].filter((id): id is string => id !== undefined);
     created.set(
       d.service.name,
@@ -1062,7 +1066,7 @@ function emitUnit(
   }
   for (const d of unit.containers.filter((c) => c.action !== 'keep')) {
     const createId = created.get(d.service.name);
-    const dependsOn = [createId, ...(connected.get(d.service.name) ?? []), ...d.spec.references.map((r) => started.get(r))].filter(
+    const dependsOn = [createId, ...(connected.get(d.service.name) ?? []), ...d.spec.shared.references.map((r) => started.get(r))].filter(
       (id): id is string => id !== undefined,
     );
     const cause = createId ? (d.action === 'replace' ? 'replaced, start' : 'created, start') : d.cause;
@@ -1150,7 +1154,7 @@ function emitRestore(unit: UnitDecision, stack: string, ops: Operations): void {
   for (const d of [...restoring].reverse()) {
     if (!d.existing) continue;
     const dependents = restoring
-      .filter((o) => o.spec.references.includes(d.service.name))
+      .filter((o) => o.spec.shared.references.includes(d.service.name))
       .map((o) => freed.get(o.service.name))
       .filter((id): id is string => id !== undefined);
     freed.set(d.service.name, emitRemoval(d.existing, stack, d.cause, dependents, ops, unit.unitId));
@@ -1167,7 +1171,7 @@ function emitRestore(unit: UnitDecision, stack: string, ops: Operations): void {
       newName: d.spec.name,
       dependsOn: free ? [free] : [],
     });
-    const references = d.spec.references.map((r) => started.get(r)).filter((id): id is string => id !== undefined);
+    const references = d.spec.shared.references.map((r) => started.get(r)).filter((id): id is string => id !== undefined);
     started.set(d.service.name, ops.add({ ...common, kind: 'StartContainer', target: d.spec.name, dependsOn: [renameId, ...references] }));
   }
 }
@@ -1272,7 +1276,7 @@ function upgradeBatches(
 function newButNotReady(units: UnitDecision[]): string | undefined {
   for (const d of units.flatMap((u) => u.containers)) {
     const existing = d.existing;
-    if (!existing || existing.owner?.configHash !== d.spec.hash || d.spec.startOnce) continue;
+    if (!existing || existing.owner?.configHash !== d.spec.hash || d.spec.shared.startOnce) continue;
     if (existing.state !== 'running') return `${existing.name} (${existing.state})`;
     const health = checkedHealth(existing, d.service);
     if (health?.word === 'unhealthy') return `${existing.name} (unhealthy: ${health.detail})`;

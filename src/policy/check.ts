@@ -63,7 +63,7 @@ const HOST_CONFIG_CHECKS: Record<string, Check | undefined> = {
   UTSMode: (value, _s, unit, p) => namespaceMode(value, 'uts', 'host_uts', [''], unit, p),
   UsernsMode: (value, _s, unit, p) => namespaceMode(value, 'userns_mode', 'host_userns', [''], unit, p),
   NetworkMode: (value, spec, unit, p) =>
-    value === spec.network ? [] : namespaceMode(value, 'network_mode', 'host_network', ['none', 'bridge'], unit, p),
+    value === spec.shared.network ? [] : namespaceMode(value, 'network_mode', 'host_network', ['none', 'bridge'], unit, p),
   Devices: (value, _s, _u, p) => {
     const devices = Array.isArray(value) ? value.map((d) => String((d as { PathOnHost?: unknown }).PathOnHost)) : [];
     return devices.length > 0 ? needs(p, 'devices', 'devices', devices.join(', '), `host devices ${devices.join(', ')}`) : [];
@@ -128,7 +128,7 @@ export function checkStackPolicy(stack: DesiredStack, policy: Policy): PolicyVio
     const unit = new Set(Object.values(unitNames));
     for (const service of services) {
       const spec = containerSpec({ stack, service, instance: 1, unitNames, linkAliases: [] });
-      const findings = [...checkCreateRequest(spec, unit, effective), ...spec.volumes.flatMap((v) => checkVolume(v, effective))];
+      const findings = [...checkCreateRequest(spec, unit, effective), ...spec.shared.volumes.flatMap((v) => checkVolume(v, effective))];
       violations.push(...findings.map((f) => ({ service: service.name, ...f })));
     }
   }
@@ -157,8 +157,8 @@ function checkScale(primary: DesiredService, policy: Effective): Finding[] {
 const MUST_BE_READABLE = new Set(['volumes']);
 
 function checkCreateRequest(spec: ContainerPlanSpec, unit: ReadonlySet<string>, policy: Effective): Finding[] {
-  const findings = checkImage(spec.image, policy);
-  for (const { key, problem } of spec.notApplied.filter((n) => MUST_BE_READABLE.has(n.key))) {
+  const findings = checkImage(spec.shared.image, policy);
+  for (const { key, problem } of spec.shared.notApplied.filter((n) => MUST_BE_READABLE.has(n.key))) {
     findings.push({ key, rule: 'unreadable', value: problem, message: `${problem}: a mount that cannot be read is refused, not dropped` });
   }
   for (const [field, value] of Object.entries(spec.create.HostConfig)) {
@@ -206,7 +206,7 @@ function namespaceMode(
 function checkBind(bind: string, spec: ContainerPlanSpec, policy: Effective): Finding[] {
   const [source = ''] = bind.split(':');
   if (!source.startsWith('/')) {
-    if (spec.volumes.some((v) => v.Name === source)) return [];
+    if (spec.shared.volumes.some((v) => v.Name === source)) return [];
     return needs(
       policy,
       'external_volumes',

@@ -12,7 +12,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 /** The config hash as the whole create request defines it: its stable JSON without corral's labels, with the joins. */
 function wholeRequestHash(spec: ReturnType<typeof containerSpec>): string {
   const labels = Object.fromEntries(Object.entries(spec.create.Labels).filter(([key]) => !key.startsWith('io.corral.')));
-  const joins = spec.joins.length > 0 ? { 'corral:joins': spec.joins } : {};
+  const joins = spec.shared.joins.length > 0 ? { 'corral:joins': spec.shared.joins } : {};
   return sha256(stableJson({ ...joins, ...spec.create, Labels: labels }));
 }
 
@@ -56,7 +56,7 @@ const unitNames = { web: 'shop-web-2', cache: 'shop-web-cache-2' };
 
 test("every compose key maps to Docker's create API; labels carry Rancher's and corral's", () => {
   const spec = containerSpec({ stack: rich, service: rich.services['web']!, instance: 2, unitNames, linkAliases: ['www'] });
-  assert.deepEqual(spec.warnings, []);
+  assert.deepEqual(spec.shared.warnings, []);
   const { Labels, ...rest } = spec.create;
   assert.deepEqual(rest, {
     name: 'shop-web-2',
@@ -115,7 +115,7 @@ test("every compose key maps to Docker's create API; labels carry Rancher's and 
   );
   assert.equal(Labels['io.corral.config-hash'], spec.hash);
   assert.equal(Labels['io.corral.template'], 'library/demo');
-  assert.deepEqual(spec.volumes, [
+  assert.deepEqual(spec.shared.volumes, [
     { Name: 'shop_content', Driver: 'local', DriverOpts: {}, Labels: { 'io.corral.managed': 'true', 'io.corral.stack': 'shop' } },
   ]);
 });
@@ -124,8 +124,8 @@ test("a sidekick shares the unit's own containers: network_mode container: and v
   const spec = containerSpec({ stack: rich, service: rich.services['cache']!, instance: 2, unitNames, linkAliases: [] });
   assert.equal(spec.create.HostConfig['NetworkMode'], 'container:shop-web-2');
   assert.deepEqual(spec.create.HostConfig['VolumesFrom'], ['shop-web-2:ro']);
-  assert.deepEqual(spec.references, ['web']);
-  assert.equal(spec.network, undefined);
+  assert.deepEqual(spec.shared.references, ['web']);
+  assert.equal(spec.shared.network, undefined);
   assert.equal(spec.create['NetworkingConfig'], undefined);
   assert.equal(spec.create.Labels['io.rancher.service.launch.config'], 'cache');
   assert.equal(spec.create.Labels['io.corral.unit'], 'web');
@@ -136,11 +136,11 @@ test('v1 net: host and the default restart policy; start_once containers are not
   const a = containerSpec({ stack: s, service: s.services['a']!, instance: 1, unitNames: { a: 'x-a-1' }, linkAliases: [] });
   assert.equal(a.create.HostConfig['NetworkMode'], 'host');
   assert.equal(a.create.HostConfig['PortBindings'], undefined);
-  assert.match(a.warnings.join('\n'), /ports: a container on the host network/);
+  assert.match(a.shared.warnings.join('\n'), /ports: a container on the host network/);
   assert.deepEqual(a.create.HostConfig['RestartPolicy'], { Name: 'unless-stopped', MaximumRetryCount: 0 });
   const b = containerSpec({ stack: s, service: s.services['b']!, instance: 1, unitNames: { b: 'x-b-1' }, linkAliases: [] });
   assert.deepEqual(b.create.HostConfig['RestartPolicy'], { Name: '', MaximumRetryCount: 0 });
-  assert.equal(b.startOnce, true);
+  assert.equal(b.shared.startOnce, true);
 });
 
 test('external volumes keep their name; declared drivers are used', () => {
@@ -152,7 +152,7 @@ test('external volumes keep their name; declared drivers are used', () => {
   const spec = containerSpec({ stack: s, service: s.services['a']!, instance: 1, unitNames: { a: 'x-a-1' }, linkAliases: [] });
   assert.deepEqual(spec.create.HostConfig['Binds'], ['shared:/s', 'x_data:/d']);
   assert.deepEqual(
-    spec.volumes.map((v) => [v.Name, v.DriverOpts]),
+    spec.shared.volumes.map((v) => [v.Name, v.DriverOpts]),
     [['x_data', { type: 'tmpfs', device: 'tmpfs' }]],
   );
 });
@@ -189,7 +189,7 @@ test('the config hash leaves out scale and keys with no effect on the container;
   assert.notEqual(hashOf({ a: { command: 'run --fast' } }).hash, base.hash);
   assert.notEqual(hashOf({ a: { command: 'run', environment: { A: '1' } } }).hash, base.hash);
   assert.notEqual(hashOf({ a: { command: 'run', labels: { x: 'y' } } }).hash, base.hash);
-  assert.deepEqual(Object.keys(base.keyHashes), ['aliases', 'command', 'environment', 'image', 'labels']);
+  assert.deepEqual(Object.keys(base.shared.keyHashes), ['aliases', 'command', 'environment', 'image', 'labels']);
 });
 
 test("the config hash is the SHA-256 of the create request without corral's own labels: revision and template version leave it alone", () => {
@@ -246,7 +246,7 @@ test('a top-level volume declaration that changes the mount changes the hash, an
   assert.deepEqual(local.create.HostConfig['Binds'], ['x_data:/data']);
   assert.deepEqual(external.create.HostConfig['Binds'], ['data:/data']);
   assert.notEqual(external.hash, local.hash);
-  assert.deepEqual(changedKeys(local.keyHashes, external.keyHashes), ['volume data']);
+  assert.deepEqual(changedKeys(local.shared.keyHashes, external.shared.keyHashes), ['volume data']);
   assert.equal(hashOf({ external: { name: 'shared' } }).create.HostConfig['Binds']?.toString(), 'shared:/data');
 });
 
@@ -297,11 +297,11 @@ test('specs of one plan: an instance of a service without unit references is the
     ['data', 1],
     ['data', 2],
   ] as const) {
-    const [shared, alone] = [specs.spec(ctx(service, instance)), containerSpec(ctx(service, instance))];
-    assert.deepEqual(shared, alone, `${service}-${instance}`);
-    assert.deepEqual(shared.create, alone.create, `${service}-${instance}`);
-    assert.deepEqual(shared.keyHashes, alone.keyHashes, `${service}-${instance}`);
-    assert.equal(shared.hash, wholeRequestHash(shared), `${service}-${instance}`);
+    const [planned, alone] = [specs.spec(ctx(service, instance)), containerSpec(ctx(service, instance))];
+    assert.deepEqual(planned, alone, `${service}-${instance}`);
+    assert.deepEqual(planned.create, alone.create, `${service}-${instance}`);
+    assert.deepEqual(planned.shared.keyHashes, alone.shared.keyHashes, `${service}-${instance}`);
+    assert.equal(planned.hash, wholeRequestHash(planned), `${service}-${instance}`);
   }
   const rich1 = containerSpec({ stack: rich, service: rich.services['web']!, instance: 1, unitNames, linkAliases: ['www'] });
   assert.equal(rich1.hash, wholeRequestHash(rich1));
@@ -321,8 +321,8 @@ test('on an overlay host the container joins the stack overlay network; the hash
   assert.equal(bridge.create.HostConfig['NetworkMode'], 'corral-shop');
   assert.equal(overlay.create.HostConfig['NetworkMode'], 'corral-shop_overlay');
   assert.deepEqual(overlay.create['NetworkingConfig'], { EndpointsConfig: { 'corral-shop_overlay': { Aliases: ['a', 'a.shop', 'api'] } } });
-  assert.deepEqual([overlay.network, overlay.networkDriver], ['corral-shop_overlay', 'overlay']);
-  assert.deepEqual(changedKeys(bridge.keyHashes, overlay.keyHashes), ['network']);
+  assert.deepEqual([overlay.shared.network, overlay.shared.networkDriver], ['corral-shop_overlay', 'overlay']);
+  assert.deepEqual(changedKeys(bridge.shared.keyHashes, overlay.shared.keyHashes), ['network']);
 });
 
 test('external_links: one join per linked stack that is in the repository, a Docker link per alias, all in the hash', () => {
@@ -347,22 +347,24 @@ test('external_links: one join per linked stack that is in the repository, a Doc
       ['other', 'corral-other_overlay'],
     ]),
   );
-  assert.deepEqual(both.joins, [
+  assert.deepEqual(both.shared.joins, [
     { network: 'corral-db_overlay', stack: 'db', links: ['main.db:database', 'cache.db:cache'] },
     { network: 'corral-other_overlay', stack: 'other', links: ['api.other:api'] },
   ]);
-  assert.deepEqual(both.warnings, ['external_links: bad link: expected <stack>/<service> or <stack>/<service>:<alias>; not applied']);
+  assert.deepEqual(both.shared.warnings, [
+    'external_links: bad link: expected <stack>/<service> or <stack>/<service>:<alias>; not applied',
+  ]);
   const dbOnly = specOf('a', new Map([['db', 'corral-db_overlay']]));
   assert.deepEqual(
-    dbOnly.joins.map((j) => j.stack),
+    dbOnly.shared.joins.map((j) => j.stack),
     ['db'],
   );
-  assert.deepEqual(changedKeys(dbOnly.keyHashes, both.keyHashes), ['external_links']);
+  assert.deepEqual(changedKeys(dbOnly.shared.keyHashes, both.shared.keyHashes), ['external_links']);
   assert.equal(both.hash, wholeRequestHash(both));
   assert.notEqual(both.hash, dbOnly.hash);
   const onHost = specOf('h', new Map([['db', 'corral-db_overlay']]));
-  assert.deepEqual(onHost.joins, []);
-  assert.deepEqual(onHost.warnings, ['external_links: shop-h-1 is not on the stack network (network_mode host); not applied']);
+  assert.deepEqual(onHost.shared.joins, []);
+  assert.deepEqual(onHost.shared.warnings, ['external_links: shop-h-1 is not on the stack network (network_mode host); not applied']);
 });
 
 test('specs of one plan: instances on hosts of another networking get their own spec', () => {
@@ -385,7 +387,7 @@ test('specs of one plan: instances on hosts of another networking get their own 
   ];
   for (const c of cases) assert.deepEqual(specs.spec(c), containerSpec(c), `instance ${c.instance}`);
   assert.deepEqual(
-    cases.map((c) => [specs.spec(c).network, specs.spec(c).joins.length]),
+    cases.map((c) => [specs.spec(c).shared.network, specs.spec(c).shared.joins.length]),
     [
       ['corral-shop', 0],
       ['corral-shop_overlay', 1],

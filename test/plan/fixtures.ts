@@ -159,12 +159,14 @@ export function live(
     const name = options.kept ? keptName(spec.name) : spec.name;
     const owner = parseOwnership(spec.create.Labels, name);
     const attached =
-      options.attached === 'spec' ? [...(spec.network ? [spec.network] : []), ...spec.joins.map((j) => j.network)] : options.attached;
+      options.attached === 'spec'
+        ? [...(spec.shared.network ? [spec.shared.network] : []), ...spec.shared.joins.map((j) => j.network)]
+        : options.attached;
     return {
       id: `c${nextId++}`,
       name,
       host: hostName,
-      image: spec.image,
+      image: spec.shared.image,
       labels: spec.create.Labels,
       state: options.state ?? 'running',
       ...(options.exitCode === undefined ? {} : { exitCode: options.exitCode }),
