@@ -14,9 +14,7 @@ export async function main(argv: string[]): Promise<number> {
     .help()
     .alias('help', 'h')
     .version(false)
-    // yargs renders the help text after every command, in case the command shows it; wrapping
-    // it costs a CLI call noticeable start-up time, and only --help prints it.
-    .wrap(asksForHelp(argv) ? Math.min(100, process.stdout.columns ?? 100) : null)
+    .wrap(Math.min(100, process.stdout.columns ?? 100))
     .fail((message, failure) => {
       // Reported once, without a stack trace, by the caller of main().
       throw failure ?? new UsageError(message);

@@ -1,6 +1,6 @@
 /**
- * The options every repository command shares (--repo, --config, --catalog) and the one call
- * that reads the desired state from them, as the daemon does: the repository folder, the
+ * The options every repository command shares (--repo, --config, --catalog) and the calls that
+ * read the config and the desired state from them, as the daemon does: the repository folder, the
  * config's catalogs plus those named with --catalog, encrypted answers opened when
  * CORRAL_AGE_IDENTITY is set.
  */
@@ -41,16 +41,15 @@ export interface RepoInputs extends DesiredRead {
 
 /**
  * The config and the desired state of the repository folder with its catalogs. Without
- * CORRAL_AGE_IDENTITY, `withoutIdentity` says what happens to encrypted answers. `onConfig` is
- * told the config as soon as it is read, before the repository is (to begin something with it).
+ * CORRAL_AGE_IDENTITY, `withoutIdentity` says what happens to encrypted answers.
  */
-export async function readDesiredState(
-  args: RepoArgs,
-  withoutIdentity: 'unchecked' | 'none',
-  onConfig?: (config: CorralConfig) => void,
-): Promise<RepoInputs> {
+export async function readDesiredState(args: RepoArgs, withoutIdentity: 'unchecked' | 'none'): Promise<RepoInputs> {
   const config = await readConfig(args.config);
-  onConfig?.(config);
+  return { config, ...(await readRepository(args, config, withoutIdentity)) };
+}
+
+/** The desired state of the repository folder with the config's catalogs and those named with --catalog. */
+export async function readRepository(args: RepoArgs, config: CorralConfig, withoutIdentity: 'unchecked' | 'none'): Promise<DesiredRead> {
   const catalogs = [...config.catalogs, ...catalogArgs(args.catalog ?? [], config.catalogs)];
   for (const catalog of catalogs) if ('directory' in catalog) await requireDirectory(catalog.directory, `catalog ${catalog.name}`);
   await requireDirectory(args.repo, '--repo');
@@ -63,10 +62,11 @@ export async function readDesiredState(
     ...(identities ? { identities } : {}),
   });
   await source.refresh();
-  return { config, ...(await source.read()) };
+  return source.read();
 }
 
-async function readConfig(file: string | undefined): Promise<CorralConfig> {
+/** The config of --config (the local Docker daemon without one); a bad config is a usage error. */
+export async function readConfig(file: string | undefined): Promise<CorralConfig> {
   return loadConfig(file).catch((err: unknown) => {
     throw err instanceof ConfigError ? new UsageError(err.message) : err;
   });

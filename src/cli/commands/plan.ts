@@ -8,7 +8,7 @@ import { formatPlan } from '../../plan/index.js';
 import { beginObservation, type DockerClients, reconcile } from '../../reconcile/index.js';
 import type { DesiredState } from '../../render/index.js';
 import { type CommandBody, formatOption } from '../command-body.js';
-import { type RepoArgs, readDesiredState, repoOption } from '../repo.js';
+import { type RepoArgs, readConfig, readRepository, repoOption } from '../repo.js';
 import { hostMemory, stateDirOption } from '../state.js';
 
 interface PlanArgs {
@@ -38,11 +38,9 @@ export interface SyncInputs {
 
 /** The config and the desired state; the hosts are observed while the repository is read (reconcile's `observation`). */
 export async function readSyncInputs(args: RepoArgs): Promise<SyncInputs> {
-  let early: SyncInputs['early'] | undefined;
-  const { config, state, files } = await readDesiredState(args, 'none', (read) => {
-    early = beginObservation(read.hosts);
-  });
-  early ??= beginObservation(config.hosts);
+  const config = await readConfig(args.config);
+  const early = beginObservation(config.hosts);
+  const { state, files } = await readRepository(args, config, 'none');
   return { config, early, state, prune: files.size > 0, secrets: stackSecretValues(state.stacks) };
 }
 
