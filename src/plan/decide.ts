@@ -1,0 +1,304 @@
+/**
+ * What happens to each container of a deployment unit instance: create, replace, start, keep or
+ * restore, and why; the networks it must be connected to; a replacement carried to the containers
+ * that share its volumes or network. Pure: from the desired stack, its live containers and the specs.
+ */
+import { type DesiredService, type DesiredStack, unitServices } from '../model/desired.js';
+import { CorralLabel } from '../model/labels.js';
+import { containerName, deploymentUnitId } from '../model/naming.js';
+import type { ObservedContainer, ObservedHost } from '../model/observed.js';
+import type { UnitInstance } from '../model/placement.js';
+import { checkedHealth, isRecovering } from '../status/container-health.js';
+import type { ContainerPlanSpec } from './container-spec.js';
+import type { ContainerSpecs } from './container-specs.js';
+import { changedKeys, parseKeyHashes } from './hash.js';
+import type { NetworkPlace } from './network-book.js';
+import { type NetworkDriver, serviceAliases } from './networks.js';
+import type { StackLive } from './stack-live.js';
+import type { EndpointSpec, PlanNote, RollbackRecord } from './types.js';
+
+/** `restore`: the unit's kept predecessor (an upgrade's old container) is renamed back and started. */
+export type Action = 'create' | 'replace' | 'start' | 'keep' | 'restore';
+
+export interface ContainerDecision {
+  service: DesiredService;
+  spec: ContainerPlanSpec;
+  existing?: ObservedContainer;
+  /** The container this one replaced in an upgrade not finished yet, kept under `<name>-prev`. */
+  predecessor?: ObservedContainer;
+  action: Action;
+  cause: string;
+  /** Networks to connect the container to once it exists: joins for external_links, or ones a kept container lost. */
+  connects: Connect[];
+}
+
+export interface Connect {
+  place: NetworkPlace;
+  /** The stack that owns the network. */
+  owner: string;
+  endpoint: EndpointSpec;
+  cause: string;
+}
+
+export interface UnitDecision {
+  instance: UnitInstance;
+  unitId: string;
+  /** In dependency order: containers referenced through volumes_from / network_mode first. */
+  containers: ContainerDecision[];
+}
+
+/**
+ * An upgrade that is not finished (a crash, a new commit, a failure) left kept predecessors:
+ * each container of the unit is paired with its own, on the same host. Rolling back, or the
+ * desired configuration is the kept one's again (a revert during the upgrade): the kept one comes
+ * back. Otherwise the upgrade goes on: a container already on the desired configuration stays (its
+ * gate is waited for again), one on any other configuration is replaced and removed (the kept one
+ * is what ran before the upgrade), a missing one is created.
+ *
+ * While a rolled-back desired state is desired, nothing is replaced for a configuration change: a
+ * container of the version that ran before is kept, or started when it is stopped.
+ */
+export function pairWithPredecessors(
+  unit: UnitDecision,
+  predecessors: readonly ObservedContainer[],
+  rollingBack: RollbackRecord | undefined,
+): void {
+  for (const d of unit.containers) {
+    const predecessor = predecessors.find((p) => p.host === unit.instance.host && p.owner?.service === d.service.name);
+    if (predecessor) d.predecessor = predecessor;
+    if (predecessor && (rollingBack || predecessor.owner?.configHash === d.spec.hash)) {
+      d.action = 'restore';
+      d.cause = rollingBack
+        ? `roll back: ${predecessor.name} was kept, ${d.spec.name} again`
+        : `the upgrade is reverted: ${predecessor.name} was kept, ${d.spec.name} again`;
+      continue;
+    }
+    const existing = d.existing;
+    if (!rollingBack || !existing || d.action !== 'replace' || existing.owner?.configHash === d.spec.hash) continue;
+    const stopped = existing.state === 'exited' || existing.state === 'created';
+    const done = d.spec.shared.startOnce && existing.state === 'exited' && existing.exitCode === 0;
+    d.action = stopped && !done ? 'start' : 'keep';
+    d.cause = stopped && !done ? 'stopped, start (the version that ran before the rolled-back upgrade)' : '';
+  }
+}
+
+/** A unit some of whose containers come back from being kept. */
+export function isRestoring(unit: UnitDecision): boolean {
+  return unit.containers.some((d) => d.action === 'restore');
+}
+
+/** A unit whose containers change configuration: an upgrade (batched, gated, its old containers kept). */
+export function isUpgrading(unit: UnitDecision): boolean {
+  if (isRestoring(unit)) return false;
+  return unit.containers.some(
+    (d) => (d.action === 'replace' && d.existing?.owner?.configHash !== d.spec.hash) || (d.action === 'create' && d.predecessor),
+  );
+}
+
+/** A unit already on the desired configuration whose old containers are still kept: an upgrade not finished (in progress elsewhere, or interrupted); its gate is waited for again. */
+export function isResumed(unit: UnitDecision): boolean {
+  return !isRestoring(unit) && !isUpgrading(unit) && unit.containers.some((d) => d.predecessor);
+}
+
+/** The unit creates, starts or connects something on the swarm's overlay networks. */
+export function needsSwarm(unit: UnitDecision): boolean {
+  return unit.containers.some(
+    (d) => (d.spec.shared.networkDriver === 'overlay' && d.action !== 'keep') || d.connects.some((c) => c.place.driver === 'overlay'),
+  );
+}
+
+export interface Networking {
+  networkDriver: NetworkDriver;
+  externalNetworks: ReadonlyMap<string, string>;
+  /** Service → the names of host-network services it gets (host-names.ts). */
+  hostNames: ReadonlyMap<string, readonly string[]>;
+}
+
+export function decideUnit(
+  stack: DesiredStack,
+  primary: DesiredService,
+  instance: UnitInstance,
+  host: ObservedHost,
+  live: StackLive,
+  linkAliases: ReadonlyMap<string, readonly string[]>,
+  specs: ContainerSpecs,
+  networking: Networking,
+  notes: PlanNote[],
+): UnitDecision {
+  const services = unitServices(stack, primary);
+  const unitNames = Object.fromEntries(services.map((s) => [s.name, containerName(stack.name, s.name, instance.instance, s.primary)]));
+  const decisions = services.map((service): ContainerDecision => {
+    const spec = specs.spec({
+      stack,
+      service,
+      instance: instance.instance,
+      unitNames,
+      linkAliases: linkAliases.get(service.name) ?? [],
+      networkDriver: networking.networkDriver,
+      externalNetworks: networking.externalNetworks,
+      hostNames: networking.hostNames.get(service.name) ?? [],
+    });
+    const existing = live.ofUnit(primary.name, instance.instance).find((c) => c.host === host.name && c.owner?.service === service.name);
+    const decided = decideContainer(spec, existing, primary, instance, live);
+    const { action, cause } =
+      decided.action === 'keep' && existing ? (healthDecision(service, existing, live.containers, notes) ?? decided) : decided;
+    const decision: ContainerDecision = { service, spec, action, cause, connects: [] };
+    if (existing) decision.existing = existing;
+    return decision;
+  });
+  propagateReplacements(decisions);
+  for (const d of decisions) d.connects = connectsOf(d, stack, host, linkAliases.get(d.service.name) ?? []);
+  return { instance, unitId: deploymentUnitId(stack.name, primary.name, instance.instance), containers: dependencyOrder(decisions) };
+}
+
+function decideContainer(
+  spec: ContainerPlanSpec,
+  existing: ObservedContainer | undefined,
+  primary: DesiredService,
+  instance: UnitInstance,
+  live: StackLive,
+): { action: Action; cause: string } {
+  if (!existing) return { action: 'create', cause: createCause(primary, instance, live) };
+  if (existing.owner?.configHash !== spec.hash) return { action: 'replace', cause: configChangeCause(existing, spec) };
+  if (existing.state === 'dead') return { action: 'replace', cause: 'dead, recreate' };
+  if (existing.state === 'created') return { action: 'start', cause: 'created, start' };
+  if (existing.state !== 'exited') return { action: 'keep', cause: '' };
+  if (spec.shared.startOnce && existing.exitCode === 0) return { action: 'keep', cause: '' };
+  return { action: 'start', cause: existing.exitCode === undefined ? 'exited, restart' : `exited (${existing.exitCode}), restart` };
+}
+
+/**
+ * A running container whose health check says unhealthy, by its service's rancher-compose
+ * `health_check.strategy`: `recreate` replaces it; `recreateOnQuorum` replaces it only while at
+ * least `quorum` containers of the service are healthy; `none` (and a Docker HEALTHCHECK alone)
+ * only reports it. One whose latest probe passed is recovering and is left alone. The health
+ * comes in as observed data (the daemon's probes).
+ */
+function healthDecision(
+  service: DesiredService,
+  existing: ObservedContainer,
+  stackLive: readonly ObservedContainer[],
+  notes: PlanNote[],
+): { action: Action; cause: string } | undefined {
+  const check = service.healthCheck;
+  const health = checkedHealth(existing, service);
+  if (!check || existing.state !== 'running' || health?.word !== 'unhealthy') return undefined;
+  if (check.strategy === 'none') {
+    notes.push({ level: 'info', message: `${existing.name} is unhealthy (${health.detail}); health_check strategy none: left as is` });
+    return undefined;
+  }
+  if (isRecovering(existing)) {
+    notes.push({
+      level: 'info',
+      message: `${existing.name} is unhealthy (${health.detail}) but its latest probe passed: not recreated while it recovers`,
+    });
+    return undefined;
+  }
+  if (check.strategy === 'recreateOnQuorum') {
+    const healthy = stackLive.filter(
+      (c) => c.owner?.service === service.name && c.state === 'running' && checkedHealth(c, service)?.word === 'healthy',
+    ).length;
+    const quorum = check.quorum ?? 1;
+    if (healthy < quorum) {
+      notes.push({
+        level: 'info',
+        message: `${existing.name} is unhealthy (${health.detail}); not recreated: ${healthy} healthy, quorum ${quorum} (recreateOnQuorum)`,
+      });
+      return undefined;
+    }
+  }
+  return { action: 'replace', cause: `unhealthy: ${health.detail}` };
+}
+
+/**
+ * Instances above every live one read as a scale-up; a gap as a container that went missing.
+ * (Removing the highest instance by hand looks like a scale-up: the observed state has no history.)
+ */
+function createCause(primary: DesiredService, instance: UnitInstance, live: StackLive): string {
+  const moved = live.rescheduledAt(instance.service, instance.instance);
+  if (moved) return `rescheduled from ${moved.from} (unreachable since ${moved.lastSeen})`;
+  const liveInstances = live.liveInstances(primary.name);
+  const desiredCount = live.desiredCount(primary.name);
+  const elsewhere = live.ofUnit(primary.name, instance.instance).find((c) => c.host !== instance.host);
+  if (elsewhere) return `placed on ${instance.host} now (was on ${elsewhere.host})`;
+  if (liveInstances.has(instance.instance)) return 'missing, create';
+  if (liveInstances.size < desiredCount && instance.instance > Math.max(0, ...liveInstances))
+    return `scale ${liveInstances.size} → ${desiredCount}`;
+  return 'missing, create';
+}
+
+function configChangeCause(existing: ObservedContainer, spec: ContainerPlanSpec): string {
+  const before = parseKeyHashes(existing.labels[CorralLabel.configKeys]);
+  const keys = before ? changedKeys(before, spec.shared.keyHashes) : [];
+  return keys.length > 0 ? `config changed: ${keys.join(', ')}` : 'config changed';
+}
+
+/**
+ * A new container joins the networks of its external_links once created. A kept one is connected
+ * again to any network of its own it is observed without (its host left the swarm and came back).
+ */
+function connectsOf(d: ContainerDecision, stack: DesiredStack, host: ObservedHost, linkAliases: readonly string[]): Connect[] {
+  const placeOf = (name: string): NetworkPlace =>
+    d.spec.shared.networkDriver === 'overlay' ? { driver: 'overlay', name } : { driver: 'bridge', host: host.name, name };
+  const joins = d.spec.shared.joins.map(
+    (join): Connect => ({
+      place: placeOf(join.network),
+      owner: join.stack,
+      endpoint: { Links: join.links },
+      cause: `external_links to stack ${join.stack}`,
+    }),
+  );
+  if (renews(d)) return joins;
+  const attached = d.existing?.networks;
+  if (!attached || !d.spec.shared.network) return [];
+  const missing: Connect[] = [];
+  if (!attached.includes(d.spec.shared.network))
+    missing.push({
+      place: placeOf(d.spec.shared.network),
+      owner: stack.name,
+      endpoint: { Aliases: serviceAliases(stack.name, d.service, linkAliases) },
+      cause: `not attached to ${d.spec.shared.network}, connect`,
+    });
+  for (const join of joins.filter((j) => !attached.includes(j.place.name)))
+    missing.push({ ...join, cause: `not attached to ${join.place.name} (${join.cause}), connect` });
+  return missing;
+}
+
+/** A container that shares the volumes or network of one that is created or replaced must be replaced too. */
+function propagateReplacements(decisions: ContainerDecision[]): void {
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const d of decisions) {
+      if (renews(d)) continue;
+      const renewed = decisions.find((t) => d.spec.shared.references.includes(t.service.name) && renews(t));
+      if (!renewed) continue;
+      d.action = 'replace';
+      d.cause = `${renewed.spec.name} is ${renewed.action === 'create' ? 'created' : 'replaced'}`;
+      changed = true;
+    }
+  }
+}
+
+/** Referenced containers before the ones that reference them; otherwise the unit's order (primary first). */
+function dependencyOrder(decisions: ContainerDecision[]): ContainerDecision[] {
+  if (decisions.every((d) => d.spec.shared.references.length === 0)) return decisions;
+  const ordered: ContainerDecision[] = [];
+  const visit = (d: ContainerDecision, path: Set<ContainerDecision>) => {
+    if (ordered.includes(d) || path.has(d)) return;
+    path.add(d);
+    for (const target of decisions.filter((t) => d.spec.shared.references.includes(t.service.name))) visit(target, path);
+    ordered.push(d);
+  };
+  for (const d of decisions) visit(d, new Set());
+  return ordered;
+}
+
+/** The container is created, new or again (replace). */
+export function renews(d: ContainerDecision): boolean {
+  return d.action === 'create' || d.action === 'replace';
+}
+
+export function placeOfOwn(d: ContainerDecision, name: string, host: string): NetworkPlace {
+  return d.spec.shared.networkDriver === 'overlay' ? { driver: 'overlay', name } : { driver: 'bridge', host, name };
+}
