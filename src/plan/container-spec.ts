@@ -8,12 +8,12 @@
  * of the hash (./networks.ts, ./host-names.ts).
  */
 import type { DesiredService, DesiredStack } from '../model/desired.js';
-import { CorralLabel, SchedulingLabel } from '../model/labels.js';
-import { rancherSystemLabels } from '../model/naming.js';
+import { CorralLabel, RancherLabel, SchedulingLabel } from '../model/labels.js';
+import { deploymentUnitId, rancherSystemLabels } from '../model/naming.js';
 import { copyInto, mergeRecords } from '../util/records.js';
 import { keyValueMap, stringMap } from '../util/values.js';
 import { type Parsed, parseDuration, parsePort, parseSize, parseVolumeMount, splitShellWords, stringList } from './compose-values.js';
-import { formatKeyHashes, HashMemo, keyHashes, StableJsonTemplate, sha256 } from './hash.js';
+import { formatKeyHashes, HashMemo, JsonSlot, JsonText, keyHashes, StableJsonTemplate, sha256, stableJson } from './hash.js';
 import {
   externalLinksOf,
   externalLinkTarget,
@@ -53,7 +53,8 @@ export interface ServiceSpecFields {
   /** The request's top-level fields between `name` and `Image` (with a `Hostname` that each instance sets to its name when `hostnameIsName`). */
   config: Record<string, unknown>;
   host: Record<string, unknown>;
-  networkingConfig: Record<string, unknown> | undefined;
+  /** The container's aliases on the stack network (none when it is not on it). */
+  aliases: string[];
   /** io.rancher.container.hostname_override: container_name. */
   hostnameIsName: boolean;
   /** The compose values (and resolved values) the request is built from, for the per-key hashes. */
@@ -86,7 +87,7 @@ export class ServiceSpec implements ServiceSpecFields {
   readonly image: string;
   readonly config: Record<string, unknown>;
   readonly host: Record<string, unknown>;
-  readonly networkingConfig: Record<string, unknown> | undefined;
+  readonly aliases: string[];
   readonly hostnameIsName: boolean;
   readonly keyInputs: Record<string, unknown>;
   readonly hashMemo: HashMemo;
@@ -101,6 +102,9 @@ export class ServiceSpec implements ServiceSpecFields {
   readonly notApplied: { key: string; problem: string }[];
   #keyHashes?: Record<string, string>;
   #keyHashesLabel?: string;
+  #requestTemplate?: Record<string, unknown>;
+  #labelsTemplate?: Record<string, string>;
+  #networkingConfig?: Record<string, unknown>;
 
   constructor(fields: ServiceSpecFields) {
     this.stack = fields.stack;
@@ -108,7 +112,7 @@ export class ServiceSpec implements ServiceSpecFields {
     this.image = fields.image;
     this.config = fields.config;
     this.host = fields.host;
-    this.networkingConfig = fields.networkingConfig;
+    this.aliases = fields.aliases;
     this.hostnameIsName = fields.hostnameIsName;
     this.keyInputs = fields.keyInputs;
     this.hashMemo = fields.hashMemo;
@@ -133,6 +137,24 @@ export class ServiceSpec implements ServiceSpecFields {
   get keyHashesLabel(): string {
     this.#keyHashesLabel ??= formatKeyHashes(this.keyHashes);
     return this.#keyHashesLabel;
+  }
+
+  /** `{ EndpointsConfig: { [network]: { Aliases } } }` when the container is on the stack network, made for the first create. */
+  get networkingConfig(): Record<string, unknown> | undefined {
+    if (this.network === undefined) return undefined;
+    this.#networkingConfig ??= endpointsConfig(this.network, this.aliases);
+    return this.#networkingConfig;
+  }
+
+  /** What the create requests of the instances share (./createRequest), made for the first one. */
+  get requestTemplate(): Readonly<Record<string, unknown>> {
+    this.#requestTemplate ??= requestTemplate(this);
+    return this.#requestTemplate;
+  }
+
+  get labelsTemplate(): Readonly<Record<string, string>> {
+    this.#labelsTemplate ??= labelsTemplate(this);
+    return this.#labelsTemplate;
   }
 }
 
@@ -388,7 +410,8 @@ export function serviceSpec(ctx: ContainerContext, hashMemo: HashMemo = new Hash
   Object.assign(keyInputs, b.resolved);
   const network = joinNetwork(b, name);
   const driver = ctx.networkDriver ?? 'bridge';
-  if (network) keyInputs['aliases'] = aliasesOf(ctx);
+  const aliases = network ? aliasesOf(ctx) : [];
+  if (network) keyInputs['aliases'] = aliases;
   if (network && driver === 'overlay') keyInputs['network'] = driver;
   const hostNames = network ? addHostNames(b, ctx.hostNames ?? []) : [];
   if (hostNames.length > 0) keyInputs['host_names'] = hostNames;
@@ -399,12 +422,11 @@ export function serviceSpec(ctx: ContainerContext, hashMemo: HashMemo = new Hash
   }
   const labels = service.compose.labels;
   const startOnce = (labels[SchedulingLabel.startOnce] ?? '').toLowerCase() === 'true';
-  b.host['RestartPolicy'] ??= { Name: startOnce ? '' : 'unless-stopped', MaximumRetryCount: 0 };
+  b.host['RestartPolicy'] ??= startOnce ? NO_RESTART : RESTART_UNLESS_STOPPED;
   const hostnameIsName = labels[SchedulingLabel.hostnameOverride] === 'container_name';
   // Each instance sets it to its own name, in this place among the fields.
   if (hostnameIsName) b.config['Hostname'] = '';
   const image = String(service.compose.image ?? '');
-  const networkingConfig = network ? endpointsConfig(network, aliasesOf(ctx)) : undefined;
   return new ServiceSpec({
     stack,
     service,
@@ -421,11 +443,15 @@ export function serviceSpec(ctx: ContainerContext, hashMemo: HashMemo = new Hash
     startOnce,
     warnings: b.warnings,
     notApplied: b.notApplied,
-    networkingConfig,
+    aliases,
     network,
     networkDriver: network ? driver : undefined,
   });
 }
+
+/** The default restart policies, shared by every request that has no `restart:`. */
+const RESTART_UNLESS_STOPPED = Object.freeze({ Name: 'unless-stopped', MaximumRetryCount: 0 });
+const NO_RESTART = Object.freeze({ Name: '', MaximumRetryCount: 0 });
 
 /** `{ EndpointsConfig: { [network]: { Aliases } } }`, by assignment (an object literal with a computed key is slow to make). */
 function endpointsConfig(network: string, aliases: string[]): Record<string, unknown> {
@@ -445,49 +471,79 @@ export function instanceSpec(
   hashed: StableJsonTemplate = hashedRequest(shared),
 ): ContainerPlanSpec {
   const name = ctx.unitNames[shared.service.name] ?? shared.service.name;
-  return new ContainerPlanSpec(shared, name, ctx.instance, sealedHash(shared, hashed, name, ctx.instance));
+  return new ContainerPlanSpec(shared, name, ctx.instance, sha256(hashed.fill([name, deploymentUnitOf(shared, ctx.instance)])));
 }
 
-/**
- * The config hash: the SHA-256 of the create request's stable JSON, which carries only the app's
- * labels, together with the other stacks' networks it joins once created (external_links: Docker
- * links, which a connect cannot change on a running container). corral's own labels (the hash
- * among them) never change it, so a new revision or template version alone replaces nothing.
- */
-function sealedHash(shared: ServiceSpec, hashed: StableJsonTemplate, name: string, instance: number): string {
-  const labels = appLabels(shared.stack, shared.service, instance);
-  return sha256(hashed.fill([name, labels, name]));
-}
-
-const INSTANCE_SLOTS = ['name', 'Labels'];
-const INSTANCE_SLOTS_WITH_HOSTNAME = ['name', 'Labels', 'Hostname'];
+/** The slots of the hashed request: the container's name (and Hostname, when it is the name), and its deployment unit label. */
+const NAME_SLOT = new JsonSlot(0);
+const UNIT_SLOT = new JsonSlot(1);
 
 /**
- * The stable JSON of the request's fields as hashed (corral's labels left out, `corral:joins`
- * added), less the slots each instance fills: name, Labels and (when it is the name) Hostname.
+ * The config hash is the SHA-256 of the create request's stable JSON, which carries only the
+ * app's labels, together with the other stacks' networks it joins once created (external_links:
+ * Docker links, which a connect cannot change on a running container). corral's own labels (the
+ * hash among them) never change it, so a new revision or template version alone replaces nothing.
+ * This is that JSON for the service's instances: the request's fields as hashed, with slots for
+ * what is the instance's own — its name (and Hostname, when it is the name) and its deployment
+ * unit label, the one label that names the instance.
  */
 export function hashedRequest(shared: ServiceSpec): StableJsonTemplate {
-  const fixed = copyInto<unknown>({}, shared.config);
-  fixed['Image'] = shared.image;
-  fixed['HostConfig'] = shared.host;
-  if (shared.networkingConfig) fixed['NetworkingConfig'] = shared.networkingConfig;
-  if (shared.joins.length > 0) fixed['corral:joins'] = shared.joins;
-  // A slot replaces the fixed value of its key: Hostname is one only when it is the name.
-  return new StableJsonTemplate(fixed, shared.hostnameIsName ? INSTANCE_SLOTS_WITH_HOSTNAME : INSTANCE_SLOTS);
+  const hashed = copyInto<unknown>({}, shared.config);
+  hashed['Image'] = shared.image;
+  hashed['HostConfig'] = shared.host;
+  // As the stable JSON of networkingConfig, which is made only for a create.
+  if (shared.network !== undefined)
+    hashed['NetworkingConfig'] = new JsonText(
+      `{"EndpointsConfig":{${JSON.stringify(shared.network)}:{"Aliases":${stableJson(shared.aliases)}}}}`,
+    );
+  if (shared.joins.length > 0) hashed['corral:joins'] = shared.joins;
+  const labels: Record<string, unknown> = appLabels(shared.stack, shared.service, 0);
+  labels[RancherLabel.deploymentUnit] = UNIT_SLOT;
+  hashed['Labels'] = labels;
+  hashed['name'] = NAME_SLOT;
+  if (shared.hostnameIsName) hashed['Hostname'] = NAME_SLOT;
+  return new StableJsonTemplate(hashed);
 }
 
-/** Built by assignment, in the order of `{ name, ...config, Image, Labels, HostConfig, NetworkingConfig }`. */
+/** The value of the instance's deployment unit label (rancherSystemLabels). */
+function deploymentUnitOf(shared: ServiceSpec, instance: number): string {
+  return deploymentUnitId(shared.stack.name, shared.service.primary ?? shared.service.name, instance);
+}
+
+/**
+ * The create request, in the order of `{ name, ...config, Image, Labels, HostConfig, NetworkingConfig }`:
+ * a copy of the service's request template with the instance's name (and Hostname), and a copy of
+ * its labels template with the instance's deployment unit, instance number and config hash.
+ */
 function createRequest(spec: ContainerPlanSpec): ContainerCreateSpec {
   const { shared, name, instance } = spec;
-  const create = copyInto<unknown>({ name }, shared.config) as ContainerCreateSpec;
+  const create = copyInto<unknown>({}, shared.requestTemplate) as ContainerCreateSpec;
+  create.name = name;
   if (shared.hostnameIsName) create['Hostname'] = name;
-  create.Image = shared.image;
-  create.Labels = appLabels(shared.stack, shared.service, instance);
-  const primary = shared.service.primary ?? shared.service.name;
-  copyInto(create.Labels, ownershipLabels(shared.stack, shared.service.name, primary, instance, spec.hash, shared.keyHashesLabel));
-  create.HostConfig = shared.host;
-  if (shared.networkingConfig) create['NetworkingConfig'] = shared.networkingConfig;
+  const labels = copyInto({}, shared.labelsTemplate);
+  labels[RancherLabel.deploymentUnit] = deploymentUnitOf(shared, instance);
+  labels[CorralLabel.instance] = String(instance);
+  labels[CorralLabel.configHash] = spec.hash;
+  create.Labels = labels;
   return create;
+}
+
+/** The create request's fields that the instances share, in their order; name and Labels are set per instance. */
+function requestTemplate(shared: ServiceSpec): Record<string, unknown> {
+  const request = copyInto<unknown>({ name: '' }, shared.config);
+  request['Image'] = shared.image;
+  request['Labels'] = undefined;
+  request['HostConfig'] = shared.host;
+  const networkingConfig = shared.networkingConfig;
+  if (networkingConfig) request['NetworkingConfig'] = networkingConfig;
+  return request;
+}
+
+/** The labels of the service's containers, in their order, with instance 0's deployment unit, instance and hash. */
+function labelsTemplate(shared: ServiceSpec): Record<string, string> {
+  const { stack, service } = shared;
+  const labels = appLabels(stack, service, 0);
+  return copyInto(labels, ownershipLabels(stack, service.name, service.primary ?? service.name, 0, '', shared.keyHashesLabel));
 }
 
 /** What Docker gets as labels besides corral's own: the service's labels, then Rancher's system labels. */

@@ -31,61 +31,72 @@ import { HashMemo, type StableJsonTemplate } from './hash.js';
 /** Keys whose value names containers of the unit, so that the spec depends on the instance. */
 const UNIT_REFERENCES = ['volumes_from', 'network_mode', 'net'];
 
-/** One service's specs. */
-interface ServiceSpecs {
-  /** `<networking>#<instance>` → the instance's spec. */
-  byInstance: Map<string, ContainerPlanSpec>;
-  /** The host's networking (networkingKey) → what the instances on such hosts share. */
-  shared: Map<string, ServiceSpec>;
+/** One service's specs on hosts of one networking (networkingKey). */
+interface NetworkingSpecs {
+  /** What the instances share; undefined for a service whose spec is each instance's own (refersToUnit). */
+  shared: ServiceSpec | undefined;
+  /** Instance number → its spec. */
+  byInstance: Map<number, ContainerPlanSpec>;
 }
 
 /** Specs by stack and service, kept from one plan to the next. */
 export class SpecCache {
-  private readonly byStack = new WeakMap<DesiredStack, Map<DesiredService, ServiceSpecs>>();
+  private readonly byStack = new WeakMap<DesiredStack, Map<DesiredService, Map<string, NetworkingSpecs>>>();
 
-  of(stack: DesiredStack, service: DesiredService): ServiceSpecs {
+  /** The specs of the service's instances on hosts with the given networking. */
+  of(stack: DesiredStack, service: DesiredService, networking: string): NetworkingSpecs {
     let byService = this.byStack.get(stack);
     if (!byService) this.byStack.set(stack, (byService = new Map()));
-    let specs = byService.get(service);
-    if (!specs) byService.set(service, (specs = { byInstance: new Map(), shared: new Map() }));
+    let byNetworking = byService.get(service);
+    if (!byNetworking) byService.set(service, (byNetworking = new Map()));
+    let specs = byNetworking.get(networking);
+    if (!specs) byNetworking.set(networking, (specs = { shared: undefined, byInstance: new Map() }));
     return specs;
   }
 }
 
 export class ContainerSpecs {
   private readonly hashMemo = new HashMemo();
-  /** The stable JSON of the hashed requests of the stack planned now, by ServiceSpec (the next stack's replace them). */
-  private readonly hashed = new Map<ServiceSpec, StableJsonTemplate>();
-  private hashedStack: DesiredStack | undefined;
+  /** The stack `planning` runs for, and the stable JSON of its services' hashed requests, made as they are needed. */
+  private planned: { stack: DesiredStack; hashed: Map<ServiceSpec, StableJsonTemplate> } | undefined;
 
   /** `cache`: specs of earlier plans of the same stacks; a new one (for this plan alone) by default. */
   constructor(private readonly cache: SpecCache = new SpecCache()) {}
 
+  /**
+   * Runs `plan`, which asks for the specs of `stack`'s containers: the stable JSON of a service's
+   * hashed request is made once for its instances while `plan` runs, and dropped when it returns
+   * (a plan holds every spec until it is done, and that text is the largest part of a spec).
+   * Outside it, each instance's spec makes it again.
+   */
+  planning<T>(stack: DesiredStack, plan: () => T): T {
+    const outer = this.planned;
+    this.planned = { stack, hashed: new Map() };
+    try {
+      return plan();
+    } finally {
+      this.planned = outer;
+    }
+  }
+
   /** The spec `containerSpec(ctx)` gives: from the cache, or made (from what the service's instances share when it can) and cached. */
   spec(ctx: ContainerContext): ContainerPlanSpec {
-    const networking = networkingKey(ctx);
-    const specs = this.cache.of(ctx.stack, ctx.service);
-    const key = `${networking}#${ctx.instance}`;
-    let spec = specs.byInstance.get(key);
-    if (!spec) specs.byInstance.set(key, (spec = this.make(ctx, specs.shared, networking)));
+    const specs = this.cache.of(ctx.stack, ctx.service, networkingKey(ctx));
+    let spec = specs.byInstance.get(ctx.instance);
+    if (!spec) specs.byInstance.set(ctx.instance, (spec = this.make(ctx, specs)));
     return spec;
   }
 
-  private make(ctx: ContainerContext, sharedByNetworking: Map<string, ServiceSpec>, networking: string): ContainerPlanSpec {
+  private make(ctx: ContainerContext, specs: NetworkingSpecs): ContainerPlanSpec {
     if (refersToUnit(ctx.service)) return containerSpec(ctx, this.hashMemo);
-    let shared = sharedByNetworking.get(networking);
-    if (!shared) sharedByNetworking.set(networking, (shared = serviceSpec(ctx, this.hashMemo)));
-    return instanceSpec(shared, ctx, this.hashedRequestOf(shared));
+    specs.shared ??= serviceSpec(ctx, this.hashMemo);
+    return instanceSpec(specs.shared, ctx, this.hashedRequestOf(specs.shared));
   }
 
-  /** A stack's instances are planned together: the JSON is kept while they are, and not for the whole plan. */
   private hashedRequestOf(shared: ServiceSpec): StableJsonTemplate {
-    if (shared.stack !== this.hashedStack) {
-      this.hashed.clear();
-      this.hashedStack = shared.stack;
-    }
-    let hashed = this.hashed.get(shared);
-    if (!hashed) this.hashed.set(shared, (hashed = hashedRequest(shared)));
+    if (this.planned?.stack !== shared.stack) return hashedRequest(shared);
+    let hashed = this.planned.hashed.get(shared);
+    if (!hashed) this.planned.hashed.set(shared, (hashed = hashedRequest(shared)));
     return hashed;
   }
 }
@@ -95,8 +106,13 @@ export class ContainerSpecs {
  * stacks' networks it may join (and, the same on every host, the host-network names it gets).
  */
 function networkingKey(ctx: ContainerContext): string {
-  const external = ctx.externalNetworks ? [...ctx.externalNetworks].map(([stack, network]) => `${stack}=${network}`).join(',') : '';
-  return `${ctx.networkDriver ?? 'bridge'}|${external}|${(ctx.hostNames ?? []).join(',')}`;
+  const driver = ctx.networkDriver ?? 'bridge';
+  const external = ctx.externalNetworks;
+  const hostNames = ctx.hostNames;
+  if ((external === undefined || external.size === 0) && (hostNames === undefined || hostNames.length === 0)) return `${driver}||`;
+  let joined = '';
+  if (external) for (const [stack, network] of external) joined += `${joined === '' ? '' : ','}${stack}=${network}`;
+  return `${driver}|${joined}|${(hostNames ?? []).join(',')}`;
 }
 
 function refersToUnit(service: DesiredService): boolean {

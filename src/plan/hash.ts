@@ -88,42 +88,70 @@ export function stableJson(value: unknown): string {
   return `${text}}`;
 }
 
+/** Where a StableJsonTemplate's record has a value that `fill` gives: the string `values[index]`. */
+export class JsonSlot {
+  constructor(readonly index: number) {}
+}
+
+/** A value of a StableJsonTemplate's record given as its stable JSON text. */
+export class JsonText {
+  constructor(readonly json: string) {}
+}
+
 /**
- * The stable JSON of records that share most of their keys and values: the text of the fixed
- * keys is made once, and `fill` adds the values of the few keys that differ (the slots). The
- * result is exactly `stableJson({ ...fixed, ...slots })` (a slot whose value is undefined is left
- * out, as stableJson leaves out an undefined key), so a hash of it means what the hash of the
- * whole record means. Used for the instances of one service, which differ only in name and labels.
+ * The stable JSON of records that share all but a few string values: the record is written once
+ * with JsonSlot markers where those values go, and `fill` puts the strings in. The result is
+ * exactly `stableJson` of the record with each slot replaced by its string, so a hash of it means
+ * what the hash of the whole record means. Used for the instances of one service, which differ
+ * only in their name and deployment unit.
  */
 export class StableJsonTemplate {
-  /** In key order: the text of a fixed key (`"key":json`), or the index of a slot. */
-  readonly #parts: (string | number)[];
-  /** `"key":` of each slot. */
-  readonly #slotPrefixes: string[];
+  /** The text around the slots: one more than `#slots`. */
+  readonly #texts: string[] = [];
+  /** The slot between `#texts[i]` and `#texts[i + 1]`. */
+  readonly #slots: number[] = [];
 
-  constructor(fixed: Readonly<Record<string, unknown>>, slots: readonly string[]) {
-    const keys = [...new Set([...Object.keys(fixed), ...slots])].sort();
-    this.#parts = [];
-    for (const key of keys) {
-      const slot = slots.indexOf(key);
-      if (slot >= 0) this.#parts.push(slot);
-      else if (fixed[key] !== undefined) this.#parts.push(`${JSON.stringify(key)}:${stableJson(fixed[key])}`);
-    }
-    this.#slotPrefixes = slots.map((key) => `${JSON.stringify(key)}:`);
+  constructor(record: Readonly<Record<string, unknown>>) {
+    this.#texts.push(writeTemplate(record, '', this.#texts, this.#slots));
   }
 
-  /** The stable JSON of the record with `values[i]` as the value of slot i. */
-  fill(values: readonly unknown[]): string {
-    let text = '{';
-    for (const part of this.#parts) {
-      let entry: string;
-      if (typeof part === 'string') entry = part;
-      else if (values[part] === undefined) continue;
-      else entry = `${this.#slotPrefixes[part]}${stableJson(values[part])}`;
-      text += text.length === 1 ? entry : `,${entry}`;
-    }
-    return `${text}}`;
+  /** The stable JSON of the record with `values[slot.index]` in each slot. */
+  fill(values: readonly string[]): string {
+    const texts = this.#texts;
+    const slots = this.#slots;
+    let text = texts[0] as string;
+    for (let i = 0; i < slots.length; i++) text += JSON.stringify(values[slots[i] as number]) + (texts[i + 1] as string);
+    return text;
   }
+}
+
+/**
+ * Appends the stable JSON of `value` (as stableJson writes it) to `text` and returns the text
+ * written since the last slot: at a slot, the text so far goes to `texts` and the slot to `slots`.
+ */
+function writeTemplate(value: unknown, text: string, texts: string[], slots: number[]): string {
+  if (typeof value !== 'object' || value === null) return text + JSON.stringify(value ?? null);
+  if (value instanceof JsonText) return text + value.json;
+  if (value instanceof JsonSlot) {
+    texts.push(text);
+    slots.push(value.index);
+    return '';
+  }
+  if (Array.isArray(value)) {
+    text += '[';
+    for (let i = 0; i < value.length; i++) text = writeTemplate(value[i] ?? null, i === 0 ? text : `${text},`, texts, slots);
+    return `${text}]`;
+  }
+  const record = value as Record<string, unknown>;
+  let first = true;
+  text += '{';
+  for (const key of Object.keys(record).sort()) {
+    const item = record[key];
+    if (item === undefined) continue;
+    text = writeTemplate(item, `${text}${first ? '' : ','}${JSON.stringify(key)}:`, texts, slots);
+    first = false;
+  }
+  return `${text}}`;
 }
 
 // crypto.hash (Node ≥ 20.12) digests in one call, without a Hash object per text.

@@ -106,7 +106,7 @@ export function plan(
         notes: [{ level: 'error', message: 'the stack failed to render; nothing of it is changed' }],
       });
     } else if (stack) {
-      stacks.push(planDesiredStack(stack, placementByName.get(name), shared, stackLive, ops));
+      stacks.push(specs.planning(stack, () => planDesiredStack(stack, placementByName.get(name), shared, stackLive, ops)));
     } else if (options.prune) {
       stacks.push(pruneStack(name, shared, stackLive, ops));
     } else {

@@ -396,3 +396,54 @@ test('specs of one plan: instances on hosts of another networking get their own 
     ],
   );
 });
+
+/** Freezes the value and everything it holds, so that a write into it throws. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  return value;
+}
+
+test('specs of one plan: the instances of a service share their request but write nothing shared; each request has its own name, hostname and labels', () => {
+  const s = stack('shop', {
+    web: {
+      ports: ['80'],
+      command: 'run',
+      volumes: ['data:/data'],
+      labels: { tier: 'front', 'io.rancher.container.hostname_override': 'container_name' },
+    },
+  });
+  const specs = new ContainerSpecs();
+  const ctx = (instance: number) => ({
+    stack: s,
+    service: s.services['web']!,
+    instance,
+    unitNames: { web: `shop-web-${instance}` },
+    linkAliases: ['www'],
+  });
+  const first = specs.spec(ctx(1));
+  // Everything the first request holds, and what every instance's request is made from.
+  deepFreeze(first.create);
+  deepFreeze(first.shared);
+  deepFreeze(first.shared.requestTemplate);
+  deepFreeze(first.shared.labelsTemplate);
+  const others = specs.planning(s, () => [2, 3].map((instance) => specs.spec(ctx(instance))));
+  for (const [i, spec] of [first, ...others].entries()) {
+    const instance = i + 1;
+    const alone = containerSpec(ctx(instance));
+    assert.deepEqual(spec.create, alone.create, `instance ${instance}`);
+    assert.equal(spec.create.name, `shop-web-${instance}`);
+    assert.equal(spec.create['Hostname'], `shop-web-${instance}`);
+    assert.equal(spec.create.Labels['io.rancher.service.deployment.unit'], `shop-web-${instance}`);
+    assert.equal(spec.create.Labels['io.corral.instance'], String(instance));
+    assert.equal(spec.create.Labels['io.corral.config-hash'], spec.hash);
+    assert.equal(spec.hash, wholeRequestHash(spec), `instance ${instance}`);
+    assert.equal(spec.hash, alone.hash, `instance ${instance}`);
+  }
+  assert.equal(new Set([first, ...others].map((spec) => spec.hash)).size, 3);
+  // Shared, as the header of container-specs.ts says: the nested parts, not the top level or the labels.
+  assert.equal(others[0]?.create.HostConfig, first.create.HostConfig);
+  assert.notEqual(others[0]?.create.Labels, first.create.Labels);
+  assert.notEqual(others[0]?.create, first.create);
+});

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import { HashMemo, keyHashes, sha256 as planSha256, StableJsonTemplate, stableJson } from '../../src/plan/hash.js';
+import { HashMemo, JsonSlot, JsonText, keyHashes, sha256 as planSha256, StableJsonTemplate, stableJson } from '../../src/plan/hash.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -41,22 +41,29 @@ test('hash: a memo shared by many containers gives the same key digests as none'
   assert.notEqual(keyHashes(other, memo)['image'], keyHashes(input, memo)['image']);
 });
 
-test('hash: a stable JSON template filled with the slots is the stable JSON of the whole record', () => {
-  const fixed = {
+test('hash: a stable JSON template filled with strings is the stable JSON of the record with the strings in its slots', () => {
+  const name = new JsonSlot(0);
+  const unit = new JsonSlot(1);
+  const record = (n: unknown, u: unknown) => ({
     Image: 'redis:7',
-    HostConfig: { Binds: ['b:/b'], CapAdd: ['X'] },
+    HostConfig: { Binds: ['b:/b'], CapAdd: ['X'], Nothing: [undefined, null] },
     Env: ['A=1'],
     'corral:joins': [{ n: 1 }],
     Skip: undefined,
-  };
-  const template = new StableJsonTemplate(fixed, ['name', 'Labels', 'Hostname']);
-  const labels = { z: '1', a: '2', 'io.x': '3' };
-  assert.equal(template.fill(['s-a-1', labels, 's-a-1']), stableJson({ ...fixed, name: 's-a-1', Labels: labels, Hostname: 's-a-1' }));
-  assert.equal(template.fill(['s-a-2', labels, undefined]), stableJson({ ...fixed, name: 's-a-2', Labels: labels }));
-  assert.equal(template.fill([undefined, undefined, undefined]), stableJson(fixed));
-  // A slot replaces a fixed key of the same name, wherever it sorts.
-  const withHostname = new StableJsonTemplate({ Hostname: 'fixed', Image: 'x' }, ['name', 'Hostname']);
-  assert.equal(withHostname.fill(['n', 'own']), '{"Hostname":"own","Image":"x","name":"n"}');
-  assert.equal(withHostname.fill(['n', undefined]), '{"Image":"x","name":"n"}');
-  assert.equal(new StableJsonTemplate({}, []).fill([]), '{}');
+    Labels: { z: '1', 'io.unit': u, a: '2', 'io.x': '3' },
+    name: n,
+    Hostname: n,
+  });
+  const template = new StableJsonTemplate(record(name, unit));
+  assert.equal(template.fill(['s-a-1', 's-a-1']), stableJson(record('s-a-1', 's-a-1')));
+  assert.equal(template.fill(['s-a-2', 's-"a"\\-2']), stableJson(record('s-a-2', 's-"a"\\-2')));
+  // Slots first, last, in an array, and none.
+  const edges = (v: unknown) => ({ a: v, m: [v, 'x', v], z: { y: v } });
+  assert.equal(new StableJsonTemplate(edges(name)).fill(['é\n']), stableJson(edges('é\n')));
+  // A value given as its stable JSON text.
+  const networking = { EndpointsConfig: { 'corral-s': { Aliases: ['a', 'b'] } } };
+  const withText = new StableJsonTemplate({ N: new JsonText(stableJson(networking)), name });
+  assert.equal(withText.fill(['n']), stableJson({ N: networking, name: 'n' }));
+  assert.equal(new StableJsonTemplate({ b: [1, { c: true }], a: null }).fill([]), stableJson({ b: [1, { c: true }], a: null }));
+  assert.equal(new StableJsonTemplate({}).fill([]), '{}');
 });
