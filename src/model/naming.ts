@@ -3,8 +3,12 @@ import { RancherLabel } from './labels.js';
 
 /** `<stack>-<service>-<n>`, or `<stack>-<primary>-<sidekick>-<n>` for a sidekick. */
 export function containerName(stack: string, service: string, instance: number, primary?: string): string {
-  const parts = primary === undefined || primary === service ? [stack, service] : [stack, primary, service];
-  return [...parts, String(instance)].join('-');
+  return containerNamePrefix(stack, service, primary) + instance;
+}
+
+/** A container's name without its instance number: `<stack>-<service>-`, or `<stack>-<primary>-<sidekick>-`. */
+export function containerNamePrefix(stack: string, service: string, primary?: string): string {
+  return primary === undefined || primary === service ? `${stack}-${service}-` : `${stack}-${primary}-${service}-`;
 }
 
 /**

@@ -27,7 +27,7 @@ const SCAN_SHARE = 8;
 export function allocate(rules: readonly Rule[], fleet: Fleet): Allocation {
   if (fleet.order.size === 0) return { failed: [] };
   // Hard rules first, as Cattle sorted them, so "the first failing soft rule" follows label order.
-  let active = [...rules.filter((r) => r.hard), ...rules.filter((r) => !r.hard)];
+  let active = hardFirst(rules) ? rules : [...rules.filter((r) => r.hard), ...rules.filter((r) => !r.hard)];
   for (;;) {
     const winner = firstPassing(active, fleet);
     if (winner !== undefined) return { host: winner };
@@ -38,14 +38,25 @@ export function allocate(rules: readonly Rule[], fleet: Fleet): Allocation {
   }
 }
 
+/** Whether no soft rule comes before a hard one. */
+function hardFirst(rules: readonly Rule[]): boolean {
+  for (let at = 1; at < rules.length; at++) if ((rules[at] as Rule).hard && !(rules[at - 1] as Rule).hard) return false;
+  return true;
+}
+
 /** The first candidate, in order, passing every rule. */
 function firstPassing(rules: readonly Rule[], fleet: Fleet): number | undefined {
-  const passesAll = (host: number) => rules.every((rule) => rule.passes(host));
+  const passesAll = (host: number) => {
+    for (const rule of rules) if (!rule.passes(host)) return false;
+    return true;
+  };
   // A host passing a rule that fails untouched hosts is one of that rule's touched hosts.
-  const narrowest = rules
-    .filter((rule) => !rule.passesUntouched)
-    .map((rule) => rule.touched())
-    .reduce<HostSet | undefined>((best, hosts) => (best === undefined || hosts.size < best.size ? hosts : best), undefined);
+  let narrowest: HostSet | undefined;
+  for (const rule of rules) {
+    if (rule.passesUntouched) continue;
+    const hosts = rule.touched();
+    if (narrowest === undefined || hosts.size < narrowest.size) narrowest = hosts;
+  }
   if (narrowest === undefined || narrowest.size * SCAN_SHARE >= fleet.order.size) return fleet.order.first(passesAll);
   let winner: number | undefined;
   for (const host of narrowest.keys()) {

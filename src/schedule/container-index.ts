@@ -3,19 +3,24 @@
  * container_label and container rules ask, answered without scanning the containers of every
  * host. Only the label keys some rule names are indexed, and names only when a rule asks for one.
  * Keys, values and names are held lowercased, as the rules compare them. Pure, mutable.
+ *
+ * The host counts of a label value or name, once asked for or counted, stay the same map for the
+ * life of the index (emptied, never dropped): a rule holding it sees later placements.
  */
-import type { LabelLookup } from './unit-labels.js';
+import type { ServiceLabels } from './unit-labels.js';
 
 /** Hosts (by number) mapped to how many matching containers each holds; only hosts with at least one. */
 export type HostCounts = ReadonlyMap<number, number>;
 
-const NONE: HostCounts = new Map();
 /** Not a label key (keys are lowercased, and this one is not lowercase). */
 const NOT_INDEXED = '\u0000NOT INDEXED';
 
-export interface IndexedContainer {
-  name: string;
-  labels: LabelLookup;
+/** One container of a deployment unit, for any instance number. */
+export interface UnitMember {
+  /** The container's name lowercased, without its instance number (model/naming.ts: containerNamePrefix). */
+  namePrefix: string;
+  /** Its labels once created. */
+  labels: ServiceLabels;
 }
 
 export class ContainerIndex {
@@ -25,81 +30,98 @@ export class ContainerIndex {
   private readonly byName = new Map<string, Map<number, number>>();
   /** Raw Docker label key → the indexed key it lowercases to, or NOT_INDEXED. */
   private readonly keyOf = new Map<string, string>();
+  private readonly labelKeys: readonly string[];
+  /** Scratch for addObserved: indexed key, raw value, … (kept to spare an array per container). */
+  private readonly found: string[] = [];
 
   /**
    * @param labelKeys the lowercased label keys rules look for
    * @param names whether a rule looks for container names
    */
   constructor(
-    private readonly labelKeys: ReadonlySet<string>,
+    labelKeys: ReadonlySet<string>,
     private readonly names: boolean,
-  ) {}
+  ) {
+    this.labelKeys = [...labelKeys];
+    for (const key of this.labelKeys) this.byLabel.set(key, new Map());
+  }
 
-  /** Hosts holding a container whose label `key` (lowercased) has the value (lowercased). */
+  /** Whether anything is indexed at all. */
+  get indexes(): boolean {
+    return this.names || this.labelKeys.length > 0;
+  }
+
+  /** Hosts holding a container whose label `key` (lowercased) has the value (lowercased); live (see the header) when the key is indexed. */
   hostsWithLabel(key: string, value: string): HostCounts {
-    return this.byLabel.get(key)?.get(value) ?? NONE;
+    const values = this.byLabel.get(key);
+    return values ? hostsOf(values, value) : new Map();
   }
 
-  /** Hosts holding a container with this (lowercased) name. */
+  /** Hosts holding a container with this (lowercased) name; live when names are indexed. */
   hostsWithName(name: string): HostCounts {
-    return this.byName.get(name) ?? NONE;
-  }
-
-  /** An observed container: labels as Docker reports them (any case). */
-  addObserved(host: number, name: string, labels: Readonly<Record<string, string>>): void {
-    if (this.labelKeys.size > 0) this.countLabels(host, this.indexedLabels(labels), 1);
-    if (this.names) this.countName(host, name, 1);
-  }
-
-  /** A container placed by this run (`delta` 1), or taken back (`delta` -1). */
-  count(host: number, container: IndexedContainer, delta: 1 | -1): void {
-    if (this.labelKeys.size > 0) this.countLabels(host, container.labels, delta);
-    if (this.names) this.countName(host, container.name, delta);
-  }
-
-  /** The indexed keys among Docker's labels, lowercased; a later key wins over an earlier one that lowercases the same. */
-  private indexedLabels(labels: Readonly<Record<string, string>>): Map<string, string> {
-    const picked = new Map<string, string>();
-    for (const rawKey in labels) {
-      const key = this.indexedKey(rawKey);
-      if (key !== undefined) picked.set(key, (labels[rawKey] as string).toLowerCase());
-    }
-    return picked;
+    return hostsOf(this.byName, name);
   }
 
   /**
-   * The indexed key a Docker label key lowercases to, or undefined; remembered per raw key, as
+   * An observed container: labels as Docker reports them (any case). Of several keys that
+   * lowercase to the same indexed key, the last one (in object order) counts.
+   */
+  addObserved(host: number, name: string, labels: Readonly<Record<string, string>>): void {
+    if (this.labelKeys.length > 0) this.addObservedLabels(host, labels);
+    if (this.names) changeCount(hostsOf(this.byName, name.toLowerCase()), host, 1);
+  }
+
+  /** The containers of a unit instance placed by this run (`delta` 1), or taken back (`delta` -1). */
+  countUnit(host: number, members: readonly UnitMember[], instance: number, delta: 1 | -1): void {
+    for (const member of members) {
+      for (const key of this.labelKeys) {
+        const value = member.labels.valueFor(key, instance);
+        if (value !== undefined) changeCount(hostsOf(this.byLabel.get(key) as Map<string, Map<number, number>>, value), host, delta);
+      }
+      if (this.names) changeCount(hostsOf(this.byName, member.namePrefix + instance), host, delta);
+    }
+  }
+
+  private addObservedLabels(host: number, labels: Readonly<Record<string, string>>): void {
+    const found = this.found;
+    found.length = 0;
+    for (const rawKey in labels) {
+      const key = this.indexedKey(rawKey);
+      if (key !== NOT_INDEXED) found.push(key, labels[rawKey] as string);
+    }
+    for (let at = 0; at < found.length; at += 2) {
+      const key = found[at] as string;
+      if (foundLater(found, key, at + 2)) continue; // a later key of another case wins
+      const values = this.byLabel.get(key) as Map<string, Map<number, number>>;
+      changeCount(hostsOf(values, (found[at + 1] as string).toLowerCase()), host, 1);
+    }
+  }
+
+  /**
+   * The indexed key a Docker label key lowercases to, or NOT_INDEXED; remembered per raw key, as
    * the containers of a fleet share a few dozen label keys between them.
    */
-  private indexedKey(rawKey: string): string | undefined {
+  private indexedKey(rawKey: string): string {
     let key = this.keyOf.get(rawKey);
     if (key === undefined) {
       const lowered = rawKey.toLowerCase();
-      this.keyOf.set(rawKey, (key = this.labelKeys.has(lowered) ? lowered : NOT_INDEXED));
+      this.keyOf.set(rawKey, (key = this.byLabel.has(lowered) ? lowered : NOT_INDEXED));
     }
-    return key === NOT_INDEXED ? undefined : key;
+    return key;
   }
+}
 
-  private countLabels(host: number, labels: LabelLookup, delta: number): void {
-    for (const key of this.labelKeys) {
-      const value = labels.get(key);
-      if (value === undefined) continue;
-      let values = this.byLabel.get(key);
-      if (!values) this.byLabel.set(key, (values = new Map()));
-      let hosts = values.get(value);
-      if (!hosts) values.set(value, (hosts = new Map()));
-      changeCount(hosts, host, delta);
-      if (hosts.size === 0) values.delete(value);
-    }
-  }
+/** Whether `key` is among the keys (even positions) of `found` from `from` on. */
+function foundLater(found: readonly string[], key: string, from: number): boolean {
+  for (let at = from; at < found.length; at += 2) if (found[at] === key) return true;
+  return false;
+}
 
-  private countName(host: number, name: string, delta: number): void {
-    const lowered = name.toLowerCase();
-    let hosts = this.byName.get(lowered);
-    if (!hosts) this.byName.set(lowered, (hosts = new Map()));
-    changeCount(hosts, host, delta);
-    if (hosts.size === 0) this.byName.delete(lowered);
-  }
+/** The host counts of `value`, made empty when it has none yet. */
+function hostsOf(byValue: Map<string, Map<number, number>>, value: string): Map<number, number> {
+  let hosts = byValue.get(value);
+  if (!hosts) byValue.set(value, (hosts = new Map()));
+  return hosts;
 }
 
 function changeCount(hosts: Map<number, number>, host: number, delta: number): void {

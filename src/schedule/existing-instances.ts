@@ -32,15 +32,38 @@ export interface Memory {
 
 const NONE: InstanceHosts = new Map();
 
-type ByUnit = Map<string, Map<string, Map<number, number>>>;
+/**
+ * `stack` → `unit` → instance → host id; the first copy recorded for a number stays. The
+ * containers of a host come grouped by stack, so the last stack's units are kept at hand.
+ */
+class ByUnit {
+  private readonly stacks = new Map<string, Map<string, Map<number, number>>>();
+  private lastStack?: string;
+  private lastUnits?: Map<string, Map<number, number>>;
+
+  /** Records the copy unless the number already has one. */
+  claim(owner: { stack: string; unit: string; instance: number }, host: number): void {
+    let units = owner.stack === this.lastStack ? this.lastUnits : this.stacks.get(owner.stack);
+    if (!units) this.stacks.set(owner.stack, (units = new Map()));
+    this.lastStack = owner.stack;
+    this.lastUnits = units;
+    let instances = units.get(owner.unit);
+    if (!instances) units.set(owner.unit, (instances = new Map()));
+    if (!instances.has(owner.instance)) instances.set(owner.instance, host);
+  }
+
+  get(stack: string, unit: string): InstanceHosts {
+    return this.stacks.get(stack)?.get(unit) ?? NONE;
+  }
+}
 
 export class ExistingInstances {
   /** `stack` → `unit` → instance → host id of the copy that stays. */
-  private readonly staying: ByUnit = new Map();
+  private readonly staying = new ByUnit();
   /** Copies on hosts unreachable beyond the grace, first by host name. */
-  private readonly lost: ByUnit = new Map();
+  private readonly lost = new ByUnit();
   /** Copies on reachable hosts that were replaced elsewhere while the host was away. */
-  private readonly replacedCopies: ByUnit = new Map();
+  private readonly replacedCopies = new ByUnit();
   private readonly absences = new Map<number, Absence>();
 
   constructor(fleet: Fleet, memory: Memory) {
@@ -59,7 +82,7 @@ export class ExistingInstances {
     for (const host of reachable) {
       const marks = marksOf(host.name);
       for (const { owner } of host.observed) {
-        if (owner && !(marks && holds(marks, owner.stack, owner.unit, owner.instance))) claim(this.staying, owner, host.id);
+        if (owner && !(marks && holds(marks, owner.stack, owner.unit, owner.instance))) this.staying.claim(owner, host.id);
       }
     }
     for (const host of reachable) {
@@ -67,17 +90,17 @@ export class ExistingInstances {
       if (!marks) continue;
       for (const { owner } of host.observed) {
         if (!owner || !holds(marks, owner.stack, owner.unit, owner.instance)) continue;
-        claim(this.staying, owner, host.id);
-        claim(this.replacedCopies, owner, host.id);
+        this.staying.claim(owner, host.id);
+        this.replacedCopies.claim(owner, host.id);
       }
     }
     // Unreachable hosts: what observe still reports of them (usually nothing), and what they held when last read.
     for (const host of fleet.hosts.filter((h) => !h.reachable)) {
       const into = this.absences.get(host.id)?.beyondGrace ? this.lost : this.staying;
-      for (const { owner } of host.observed) if (owner) claim(into, owner, host.id);
+      for (const { owner } of host.observed) if (owner) into.claim(owner, host.id);
       for (const [stack, byUnit] of Object.entries(memory.known[host.name]?.units ?? {})) {
         for (const [unit, instances] of Object.entries(byUnit)) {
-          for (const instance of instances) claim(into, { stack, unit, instance }, host.id);
+          for (const instance of instances) into.claim({ stack, unit, instance }, host.id);
         }
       }
     }
@@ -85,30 +108,21 @@ export class ExistingInstances {
 
   /** The copies that stay, by instance number. */
   of(stack: string, unit: string): InstanceHosts {
-    return this.staying.get(stack)?.get(unit) ?? NONE;
+    return this.staying.get(stack, unit);
   }
 
   /** Copies on hosts unreachable for longer than the grace. */
   lostOf(stack: string, unit: string): InstanceHosts {
-    return this.lost.get(stack)?.get(unit) ?? NONE;
+    return this.lost.get(stack, unit);
   }
 
   /** Copies on reachable hosts that were replaced elsewhere while their host was away. */
   replacedOf(stack: string, unit: string): InstanceHosts {
-    return this.replacedCopies.get(stack)?.get(unit) ?? NONE;
+    return this.replacedCopies.get(stack, unit);
   }
 
   /** How long an unreachable host has been away, when corral saw it before. */
   absence(host: number): Absence | undefined {
     return this.absences.get(host);
   }
-}
-
-/** Records the copy unless the number already has one. */
-function claim(into: ByUnit, owner: { stack: string; unit: string; instance: number }, host: number): void {
-  let units = into.get(owner.stack);
-  if (!units) into.set(owner.stack, (units = new Map()));
-  let instances = units.get(owner.unit);
-  if (!instances) units.set(owner.unit, (instances = new Map()));
-  if (!instances.has(owner.instance)) instances.set(owner.instance, host);
 }

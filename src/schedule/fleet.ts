@@ -13,7 +13,7 @@
  */
 import type { ObservedContainer, ObservedHost } from '../model/observed.js';
 import { type LabelItem, parseRequireAny } from './constraints.js';
-import { ContainerIndex, type IndexedContainer } from './container-index.js';
+import { ContainerIndex, type UnitMember } from './container-index.js';
 import { FewestContainersFirst } from './host-order.js';
 
 export interface FleetHost {
@@ -44,12 +44,13 @@ export class Fleet {
   readonly hosts: readonly FleetHost[];
   /** Reachable hosts in the allocator's order. */
   readonly order: FewestContainersFirst;
-  readonly containers: ContainerIndex;
   /** Hosts with a `require_any` label, ascending. */
   readonly requireAnyHosts: readonly number[];
   /** Host label key → value → hosts, ascending. */
   private readonly byLabel = new Map<string, Map<string, Set<number>>>();
-  private readonly journal: { host: number; containers: readonly IndexedContainer[] }[] = [];
+  private readonly journal: Placement[] = [];
+  private readonly needs: IndexNeeds;
+  private index?: ContainerIndex;
 
   constructor(observed: readonly ObservedHost[], needs: IndexNeeds) {
     const byName = [...observed].sort((a, b) => compareNames(a.name, b.name));
@@ -63,10 +64,7 @@ export class Fleet {
       for (const [key, value] of host.labels) this.hostSet(key, value).add(host.id);
     }
     this.requireAnyHosts = this.hosts.filter((h) => h.requireAny.length > 0).map((h) => h.id);
-    this.containers = new ContainerIndex(needs.containerLabelKeys, needs.containerNames);
-    for (const host of this.hosts) {
-      for (const container of host.observed) this.containers.addObserved(host.id, container.name, container.labels);
-    }
+    this.needs = needs;
     this.order = new FewestContainersFirst(
       this.hosts.map((h) => h.observed.length),
       (id) => this.hosts[id]?.reachable === true,
@@ -84,11 +82,25 @@ export class Fleet {
     return this.byLabel.get(key)?.get(value) ?? NO_HOSTS;
   }
 
+  /** The containers observed and placed so far, indexed for the rules (on first use). */
+  get containers(): ContainerIndex {
+    if (this.index) return this.index;
+    const index = new ContainerIndex(this.needs.containerLabelKeys, this.needs.containerNames);
+    if (index.indexes) {
+      for (const host of this.hosts) {
+        for (const container of host.observed) index.addObserved(host.id, container.name, container.labels);
+      }
+      for (const placed of this.journal) index.countUnit(placed.host, placed.members, placed.instance, 1);
+    }
+    this.index = index;
+    return index;
+  }
+
   /** Tentatively put a unit instance's containers on a host. */
-  place(host: number, containers: readonly IndexedContainer[]): void {
-    this.journal.push({ host, containers });
-    for (const container of containers) this.containers.count(host, container, 1);
-    this.order.add(host, containers.length);
+  place(host: number, members: readonly UnitMember[], instance: number): void {
+    this.journal.push({ host, members, instance });
+    this.index?.countUnit(host, members, instance, 1);
+    this.order.add(host, members.length);
   }
 
   /** A point to roll back to. */
@@ -101,8 +113,8 @@ export class Fleet {
     while (this.journal.length > mark) {
       const placed = this.journal.pop();
       if (!placed) break;
-      for (const container of placed.containers) this.containers.count(placed.host, container, -1);
-      this.order.add(placed.host, -placed.containers.length);
+      this.index?.countUnit(placed.host, placed.members, placed.instance, -1);
+      this.order.add(placed.host, -placed.members.length);
     }
   }
 
@@ -115,11 +127,21 @@ export class Fleet {
   }
 }
 
+/** A unit instance placed by this run. */
+interface Placement {
+  host: number;
+  members: readonly UnitMember[];
+  instance: number;
+}
+
 /** The containers (stack, service, instance) of which a kept predecessor's successor exists, when any kept one does. */
 function succeededInstances(hosts: readonly ObservedHost[]): ReadonlySet<string> {
-  const all = hosts.flatMap((h) => h.containers);
-  if (!all.some((c) => c.owner?.kept)) return new Set();
-  return new Set(all.filter((c) => c.owner && !c.owner.kept).map((c) => instanceKey(c)));
+  if (!hosts.some((h) => h.containers.some((c) => c.owner?.kept))) return new Set();
+  const succeeded = new Set<string>();
+  for (const host of hosts) {
+    for (const c of host.containers) if (c.owner && !c.owner.kept) succeeded.add(instanceKey(c));
+  }
+  return succeeded;
 }
 
 /** A kept predecessor whose successor exists. */

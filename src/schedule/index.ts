@@ -15,23 +15,25 @@
  *
  * The fleet (fleet.ts) is indexed once and updated as units are placed, so the work grows with
  * the instances placed and the hosts their rules can touch, not with every host per instance.
+ * What depends on a stack alone (its units, their parsed rules and container labels) is worked
+ * out once per stack object; an instance that stays where it is costs a few lookups.
  */
 
 import { DEFAULT_HOST_DOWN_GRACE_MS } from '../config/host-down-grace.js';
 import { type DesiredService, type DesiredStack, primaryServices, unitServices } from '../model/desired.js';
 import type { KnownHosts } from '../model/known-hosts.js';
 import { SchedulingLabel } from '../model/labels.js';
-import { containerName } from '../model/naming.js';
+import { containerNamePrefix } from '../model/naming.js';
 import type { ObservedHost } from '../model/observed.js';
 import type { HeldInstance, ReplacedCopy, RescheduledInstance, StackPlacement, UnitInstance } from '../model/placement.js';
 import { memoizedPerObject } from '../util/memo.js';
 import { type Allocation, allocate } from './allocate.js';
 import { type AffinityConstraint, isHard, parseAffinityLabels } from './constraints.js';
-import type { IndexedContainer } from './container-index.js';
+import type { UnitMember } from './container-index.js';
 import { ExistingInstances, type InstanceHosts } from './existing-instances.js';
 import { compareNames, Fleet, type FleetHost, type IndexNeeds } from './fleet.js';
 import { acceptsUnit, constraintRule, passes, type Rule } from './match.js';
-import { ServiceLabels } from './unit-labels.js';
+import { type LabelLookup, ServiceLabels } from './unit-labels.js';
 
 export interface ScheduleOptions {
   /** What each host held when it was last read (kept in the state directory); none by default. */
@@ -48,10 +50,10 @@ export function scheduleStacks(
   options: ScheduleOptions = {},
 ): StackPlacement[] {
   const unitsOfStacks = stacks.map(unitsOf);
-  const fleet = new Fleet(hosts, indexNeeds(unitsOfStacks.flat()));
+  const fleet = new Fleet(hosts, indexNeeds(unitsOfStacks));
   const graceMs = options.hostDownGraceMs ?? DEFAULT_HOST_DOWN_GRACE_MS;
   const existing = new ExistingInstances(fleet, { known: options.known ?? {}, now: options.now ?? new Date(0), hostDownGraceMs: graceMs });
-  return stacks.map((stack, at) => scheduleStack(stack, unitsOfStacks[at] ?? [], { fleet, existing, graceMs }));
+  return stacks.map((stack, at) => scheduleStack(stack, unitsOfStacks[at]?.units ?? [], { fleet, existing, graceMs }));
 }
 
 /** A primary service with its sidekicks, and the affinity rules of all of them merged (as Cattle merged them). */
@@ -60,9 +62,23 @@ interface Unit {
   primary: DesiredService;
   services: DesiredService[];
   constraints: AffinityConstraint[];
+  /** The constraints, hard ones first (each kind in label order), as the allocator tries them; `hard` of them are hard. */
+  byHardness: AffinityConstraint[];
+  hard: number;
+  /** The host_label constraints: all (a global unit's), and the hard ones (that an instance staying on its host must pass). */
+  hostRules: AffinityConstraint[];
+  hardHostRules: AffinityConstraint[];
   warnings: string[];
-  /** Each service's labels once created; made when first needed. */
-  labels?: ServiceLabels[];
+  /** Each service's container; made when first placed. */
+  members?: UnitMember[];
+}
+
+/** A stack's units in scheduling order, and what their rules ask of the container index. */
+interface StackUnits {
+  units: readonly Unit[];
+  /** Lowercased keys of container_label rules. */
+  containerLabelKeys: readonly string[];
+  containerNames: boolean;
 }
 
 interface Scheduling {
@@ -72,7 +88,8 @@ interface Scheduling {
   graceMs: number;
 }
 
-interface Placed {
+/** What a stack's units add up to while they are placed. */
+interface Outcome {
   instances: UnitInstance[];
   errors: string[];
   warnings: string[];
@@ -84,33 +101,29 @@ interface Placed {
 /** The stack's placement; its containers stay in the fleet unless the stack fails. */
 function scheduleStack(stack: DesiredStack, units: readonly Unit[], scheduling: Scheduling): StackPlacement {
   const { fleet } = scheduling;
-  const placement: StackPlacement = { stack: stack.name, instances: [], errors: [], warnings: [] };
-  const held: HeldInstance[] = [];
-  const rescheduled: RescheduledInstance[] = [];
-  const replaced: ReplacedCopy[] = [];
+  const out: Outcome = { instances: [], errors: [], warnings: [], held: [], rescheduled: [], replaced: [] };
   const stackMark = fleet.mark();
   for (const unit of units) {
     const unitMark = fleet.mark();
-    const placed = unit.primary.global ? placeGlobal(unit, scheduling) : placeScaled(unit, scheduling);
-    if (placed.errors.length > 0) fleet.rollback(unitMark);
-    placement.instances.push(...placed.instances);
-    placement.errors.push(...placed.errors);
-    placement.warnings.push(...unit.warnings, ...placed.warnings);
-    held.push(...placed.held);
-    rescheduled.push(...placed.rescheduled);
-    replaced.push(...placed.replaced);
+    for (const warning of unit.warnings) out.warnings.push(warning);
+    const placed = unit.primary.global ? placeGlobal(unit, scheduling, out) : placeScaled(unit, scheduling, out);
+    if (!placed) fleet.rollback(unitMark);
   }
-  if (placement.errors.length > 0) {
+  const placement: StackPlacement = { stack: stack.name, instances: out.instances, errors: out.errors, warnings: out.warnings };
+  if (out.errors.length > 0) {
     fleet.rollback(stackMark);
     placement.instances = [];
     return placement;
   }
-  const byUnit = (a: UnitInstance, b: UnitInstance) => compareNames(a.service, b.service) || a.instance - b.instance;
   placement.instances.sort(byUnit);
-  if (held.length > 0) placement.held = held.sort(byUnit);
-  if (rescheduled.length > 0) placement.rescheduled = rescheduled.sort(byUnit);
-  if (replaced.length > 0) placement.replaced = replaced.sort(byUnit);
+  if (out.held.length > 0) placement.held = out.held.sort(byUnit);
+  if (out.rescheduled.length > 0) placement.rescheduled = out.rescheduled.sort(byUnit);
+  if (out.replaced.length > 0) placement.replaced = out.replaced.sort(byUnit);
   return placement;
+}
+
+function byUnit(a: UnitInstance, b: UnitInstance): number {
+  return compareNames(a.service, b.service) || a.instance - b.instance;
 }
 
 /**
@@ -119,30 +132,9 @@ function scheduleStack(stack: DesiredStack, units: readonly Unit[], scheduling: 
  * stack objects), so the daemon's passes between two revisions parse each stack's affinity rules
  * once, not once per pass.
  */
-const unitsOf = memoizedPerObject((stack: DesiredStack): readonly Unit[] =>
-  schedulingOrder(stack).map((primary) => deploymentUnit(stack, primary)),
-);
-
-/** Global units first (their hosts follow from host labels alone), then the others; each in name order. */
-function schedulingOrder(stack: DesiredStack): DesiredService[] {
-  const primaries = primaryServices(stack);
-  return [...primaries.filter((s) => s.global), ...primaries.filter((s) => !s.global)];
-}
-
-function deploymentUnit(stack: DesiredStack, primary: DesiredService): Unit {
-  const services = unitServices(stack, primary);
-  const macros = { stackName: stack.name, serviceName: primary.name, stackServices: Object.keys(stack.services) };
-  const unit: Unit = { stack: stack.name, primary, services, constraints: [], warnings: [] };
-  for (const service of services) {
-    const parsed = parseAffinityLabels(service.compose.labels, macros);
-    unit.warnings.push(...parsed.warnings.map((warning) => `service ${service.name}: ${warning}`));
-    unit.constraints.push(...parsed.constraints.filter((c) => !unit.constraints.some((known) => known.text === c.text)));
-  }
-  return unit;
-}
-
-/** The container label keys and names that any unit's rules look for. */
-function indexNeeds(units: readonly Unit[]): IndexNeeds {
+const unitsOf = memoizedPerObject((stack: DesiredStack): StackUnits => {
+  const stackServices = Object.keys(stack.services);
+  const units = schedulingOrder(stack).map((primary) => deploymentUnit(stack, primary, stackServices));
   const containerLabelKeys = new Set<string>();
   let containerNames = false;
   for (const { constraints } of units) {
@@ -151,6 +143,48 @@ function indexNeeds(units: readonly Unit[]): IndexNeeds {
       if (c.kind === 'container') containerNames = true;
     }
   }
+  return { units, containerLabelKeys: [...containerLabelKeys], containerNames };
+});
+
+/** Global units first (their hosts follow from host labels alone), then the others; each in name order. */
+function schedulingOrder(stack: DesiredStack): DesiredService[] {
+  const primaries = primaryServices(stack);
+  return [...primaries.filter((s) => s.global), ...primaries.filter((s) => !s.global)];
+}
+
+function deploymentUnit(stack: DesiredStack, primary: DesiredService, stackServices: readonly string[]): Unit {
+  const services = unitServices(stack, primary);
+  const macros = { stackName: stack.name, serviceName: primary.name, stackServices };
+  const constraints: AffinityConstraint[] = [];
+  const warnings: string[] = [];
+  for (const service of services) {
+    const parsed = parseAffinityLabels(service.compose.labels, macros);
+    for (const warning of parsed.warnings) warnings.push(`service ${service.name}: ${warning}`);
+    for (const c of parsed.constraints) if (!constraints.some((known) => known.text === c.text)) constraints.push(c);
+  }
+  const hardOnes = constraints.filter(isHard);
+  const hostRules = constraints.filter((c) => c.kind === 'host_label');
+  return {
+    stack: stack.name,
+    primary,
+    services,
+    constraints,
+    byHardness: [...hardOnes, ...constraints.filter((c) => !isHard(c))],
+    hard: hardOnes.length,
+    hostRules,
+    hardHostRules: hostRules.filter(isHard),
+    warnings,
+  };
+}
+
+/** The container label keys and names that any unit's rules look for. */
+function indexNeeds(stacks: readonly StackUnits[]): IndexNeeds {
+  const containerLabelKeys = new Set<string>();
+  let containerNames = false;
+  for (const stack of stacks) {
+    for (const key of stack.containerLabelKeys) containerLabelKeys.add(key);
+    containerNames ||= stack.containerNames;
+  }
   return { containerLabelKeys, containerNames };
 }
 
@@ -158,113 +192,136 @@ function indexNeeds(units: readonly Unit[]): IndexNeeds {
  * `scale` instances. Existing instances keep their number and host (the lowest
  * numbers survive a scale down); one on an unreachable host is left alone; one
  * whose host no longer passes the hard host rules is placed again. New instances
- * take the lowest free numbers.
+ * take the lowest free numbers. False when an instance cannot be placed (its error is in `out`).
  */
-function placeScaled(unit: Unit, scheduling: Scheduling): Placed {
+function placeScaled(unit: Unit, scheduling: Scheduling, out: Outcome): boolean {
   const { fleet, existing } = scheduling;
   const scale = Math.max(0, unit.primary.scale);
-  const kept = [...existing.of(unit.stack, unit.primary.name)].sort(([a], [b]) => a - b).slice(0, scale);
-  const instances: UnitInstance[] = [];
-  const held: HeldInstance[] = [];
-  const toPlace: number[] = [];
-  for (const [instance, hostId] of kept) {
-    const host = fleet.host(hostId);
-    if (!host.reachable) held.push(...heldInstance(unit, instance, host, scheduling, false));
-    if (!host.reachable || staysOn(unit, instance, host, fleet)) instances.push(unitInstance(unit, instance, host.name));
-    else toPlace.push(instance);
+  const existingHosts = existing.of(unit.stack, unit.primary.name);
+  const kept = lowestNumbers(existingHosts, scale);
+  const unitFrom = out.instances.length;
+  let toPlace: number[] | undefined;
+  for (const instance of kept) {
+    const host = fleet.host(existingHosts.get(instance) as number);
+    if (!host.reachable) heldInstance(unit, instance, host, scheduling, false, out.held);
+    if (!host.reachable || staysOn(unit, instance, host, fleet)) out.instances.push(unitInstance(unit, instance, host.name));
+    else (toPlace ??= []).push(instance);
   }
-  toPlace.push(
-    ...lowestFree(
-      kept.map(([instance]) => instance),
-      scale - kept.length,
-    ),
-  );
-  for (const instance of toPlace.sort((a, b) => a - b)) {
-    const containers = unitContainers(unit, instance);
-    const rules = [...unit.constraints.map((c) => constraintRule(c, fleet)), requireAnyRule(containers, fleet)];
-    const allocation = allocate(rules, fleet);
-    if (!('host' in allocation)) return failedUnit(unschedulable(unit, instance, allocation));
-    instances.push(unitInstance(unit, instance, fleet.host(allocation.host).name));
-    fleet.place(allocation.host, containers);
+  if (kept.length < scale) toPlace = [...(toPlace ?? []), ...lowestFree(kept, scale - kept.length)];
+  if (toPlace) {
+    const members = membersOf(unit);
+    const rules = unit.byHardness.map((c) => constraintRule(c, fleet));
+    for (const instance of toPlace.sort((a, b) => a - b)) {
+      const allocation = allocate(withRequireAny(rules, unit, instance, fleet), fleet);
+      if (!('host' in allocation)) {
+        out.errors.push(unschedulable(unit, instance, allocation));
+        return false;
+      }
+      out.instances.push(unitInstance(unit, instance, fleet.host(allocation.host).name));
+      fleet.place(allocation.host, members, instance);
+    }
   }
-  return { instances, errors: [], warnings: [], held, ...movedAndReplaced(unit, instances, scheduling) };
+  movedAndReplaced(unit, out.instances, unitFrom, scheduling, out);
+  return true;
 }
 
-function failedUnit(error: string): Placed {
-  return { instances: [], errors: [error], warnings: [], held: [], rescheduled: [], replaced: [] };
+/** The `count` lowest instance numbers of a unit, ascending. */
+function lowestNumbers(instances: InstanceHosts, count: number): number[] {
+  const numbers = [...instances.keys()];
+  let ascending = true;
+  for (let at = 1; at < numbers.length && ascending; at++) ascending = (numbers[at - 1] as number) < (numbers[at] as number);
+  if (!ascending) numbers.sort((a, b) => a - b);
+  if (numbers.length > count) numbers.length = count;
+  return numbers;
 }
 
-/** Instances now on reachable hosts whose copy on a host down for too long was lost, and returned copies that go. */
+/** The constraints' rules, with the hosts' require_any after the hard ones when any host has one. */
+function withRequireAny(rules: readonly Rule[], unit: Unit, instance: number, fleet: Fleet): readonly Rule[] {
+  if (fleet.requireAnyHosts.length === 0) return rules;
+  return [...rules.slice(0, unit.hard), requireAnyRule(instanceLabels(unit, instance), fleet), ...rules.slice(unit.hard)];
+}
+
+/** Instances of the unit (from `from` in `instances`) now on reachable hosts whose copy on a host down for too long was lost, and returned copies that go. */
 function movedAndReplaced(
   unit: Unit,
   instances: readonly UnitInstance[],
+  from: number,
   { fleet, existing }: Scheduling,
-): { rescheduled: RescheduledInstance[]; replaced: ReplacedCopy[] } {
+  out: Outcome,
+): void {
   const lost = existing.lostOf(unit.stack, unit.primary.name);
   const replacedCopies = existing.replacedOf(unit.stack, unit.primary.name);
-  const rescheduled: RescheduledInstance[] = [];
-  const replaced: ReplacedCopy[] = [];
-  for (const placed of instances) {
+  if (lost.size === 0 && replacedCopies.size === 0) return;
+  for (let at = from; at < instances.length; at++) {
+    const placed = instances[at] as UnitInstance;
     const lostOn = lost.get(placed.instance);
     const absence = lostOn === undefined ? undefined : existing.absence(lostOn);
     if (lostOn !== undefined && absence && placed.host !== fleet.host(lostOn).name)
-      rescheduled.push({ ...placed, from: fleet.host(lostOn).name, lastSeen: absence.lastSeen });
+      out.rescheduled.push({ ...placed, from: fleet.host(lostOn).name, lastSeen: absence.lastSeen });
     const replacedOn = replacedCopies.get(placed.instance);
     if (replacedOn !== undefined && fleet.host(replacedOn).name !== placed.host)
-      replaced.push({ service: placed.service, instance: placed.instance, host: fleet.host(replacedOn).name, keptOn: placed.host });
+      out.replaced.push({ service: placed.service, instance: placed.instance, host: fleet.host(replacedOn).name, keptOn: placed.host });
   }
-  return { rescheduled, replaced };
 }
 
-/** An instance left on an unreachable host corral saw before, with the time it has left there. */
-function heldInstance(unit: Unit, instance: number, host: FleetHost, { existing, graceMs }: Scheduling, global: boolean): HeldInstance[] {
+/** An instance left on an unreachable host corral saw before, with the time it has left there, added to `held`. */
+function heldInstance(
+  unit: Unit,
+  instance: number,
+  host: FleetHost,
+  { existing, graceMs }: Scheduling,
+  global: boolean,
+  held: HeldInstance[],
+): void {
   const absence = existing.absence(host.id);
-  if (!absence) return [];
-  const held: HeldInstance = { ...unitInstance(unit, instance, host.name), lastSeen: absence.lastSeen };
-  if (global) return [held];
-  held.rescheduleInMs = Math.max(0, graceMs - absence.downForMs);
-  held.rescheduleAt = new Date(Date.parse(absence.lastSeen) + graceMs).toISOString();
-  return [held];
+  if (!absence) return;
+  const one: HeldInstance = { ...unitInstance(unit, instance, host.name), lastSeen: absence.lastSeen };
+  if (!global) {
+    one.rescheduleInMs = Math.max(0, graceMs - absence.downForMs);
+    one.rescheduleAt = new Date(Date.parse(absence.lastSeen) + graceMs).toISOString();
+  }
+  held.push(one);
 }
 
 /**
  * One instance on every reachable host passing every host_label rule (soft ones
  * count as hard) and its require_any; container rules do not apply. A host keeps
  * the instance number it already runs; a new host gets the lowest free number.
- * An unreachable host keeps its instance.
+ * An unreachable host keeps its instance. Never fails: no eligible host is a warning.
  */
-function placeGlobal(unit: Unit, scheduling: Scheduling): Placed {
+function placeGlobal(unit: Unit, scheduling: Scheduling, out: Outcome): boolean {
   const { fleet, existing } = scheduling;
-  const hostRules = unit.constraints.filter((c) => c.kind === 'host_label');
+  const hostRules = unit.hostRules;
   const eligible = (host: FleetHost, instance: number) =>
     host.reachable && hostRules.every((c) => passes(c, fleet, host.id)) && acceptsInstance(host, unit, instance);
   const existingByHost = lowestInstancePerHost(
     withLost(existing.of(unit.stack, unit.primary.name), existing.lostOf(unit.stack, unit.primary.name)),
   );
-  const instances: UnitInstance[] = [];
-  const held: HeldInstance[] = [];
+  const unitFrom = out.instances.length;
   for (const [hostId, instance] of [...existingByHost].sort(([a], [b]) => a - b)) {
     const host = fleet.host(hostId);
-    if (!host.reachable) held.push(...heldInstance(unit, instance, host, scheduling, true));
-    if (!host.reachable || eligible(host, instance)) instances.push(unitInstance(unit, instance, host.name));
+    if (!host.reachable) heldInstance(unit, instance, host, scheduling, true, out.held);
+    if (!host.reachable || eligible(host, instance)) out.instances.push(unitInstance(unit, instance, host.name));
   }
-  const numbers = new FreeNumbers(instances.map((i) => i.instance));
-  for (const hostId of globalCandidates(hostRules, fleet)) {
-    if (existingByHost.has(hostId)) continue;
+  const numbers = new FreeNumbers(out.instances.slice(unitFrom).map((i) => i.instance));
+  const add = (hostId: number) => {
+    if (existingByHost.has(hostId)) return;
     const host = fleet.host(hostId);
     const instance = numbers.lowest();
-    if (!eligible(host, instance)) continue;
+    if (!eligible(host, instance)) return;
     numbers.take(instance);
-    instances.push(unitInstance(unit, instance, host.name));
-    fleet.place(hostId, unitContainers(unit, instance));
+    out.instances.push(unitInstance(unit, instance, host.name));
+    fleet.place(hostId, membersOf(unit), instance);
+  };
+  const candidates = globalCandidates(hostRules, fleet);
+  if (candidates) for (const hostId of candidates) add(hostId);
+  else for (let hostId = 0; hostId < fleet.hosts.length; hostId++) add(hostId);
+  if (out.instances.length === unitFrom) {
+    out.warnings.push(
+      `service ${unit.primary.name}: global, but no reachable host is eligible (its host_label rules, the hosts' ${SchedulingLabel.requireAny})`,
+    );
   }
-  const warnings =
-    instances.length === 0
-      ? [
-          `service ${unit.primary.name}: global, but no reachable host is eligible (its host_label rules, the hosts' ${SchedulingLabel.requireAny})`,
-        ]
-      : [];
-  return { instances, errors: [], warnings, held, rescheduled: [], replaced: [] };
+  return true;
 }
 
 /** A global unit keeps its instance on a host however long the host is away: the lost copies count too. */
@@ -277,11 +334,12 @@ function withLost(staying: InstanceHosts, lost: InstanceHosts): InstanceHosts {
 
 /**
  * Hosts that may be eligible for a global unit, in name order: when the unit requires host
- * labels (must or prefer: soft counts as hard here), the hosts of its rarest one; otherwise all.
+ * labels (must or prefer: soft counts as hard here), the hosts of its rarest one; otherwise
+ * undefined (all of them).
  */
-function globalCandidates(hostRules: readonly AffinityConstraint[], fleet: Fleet): Iterable<number> {
+function globalCandidates(hostRules: readonly AffinityConstraint[], fleet: Fleet): Iterable<number> | undefined {
   const required = hostRules.filter((c) => c.op === 'must' || c.op === 'prefer');
-  if (required.length === 0) return fleet.hosts.map((h) => h.id);
+  if (required.length === 0) return undefined;
   const sets = required.map((c) => (c.key === undefined ? new Set<number>() : fleet.hostsWithLabel(c.key, c.value)));
   const rarest = sets.reduce((best, hosts) => (hosts.size < best.size ? hosts : best));
   return [...rarest].sort((a, b) => a - b);
@@ -298,29 +356,31 @@ function lowestInstancePerHost(instances: InstanceHosts): Map<number, number> {
 
 /** Stable placement: an instance stays unless its host now fails a hard host_label rule or its require_any. */
 function staysOn(unit: Unit, instance: number, host: FleetHost, fleet: Fleet): boolean {
-  const hostRules = unit.constraints.filter((c) => c.kind === 'host_label' && isHard(c));
-  return hostRules.every((c) => passes(c, fleet, host.id)) && acceptsInstance(host, unit, instance);
+  for (const c of unit.hardHostRules) if (!passes(c, fleet, host.id)) return false;
+  return acceptsInstance(host, unit, instance);
 }
 
 /** The host's require_any, for an instance of the unit (labels are only made when the host has one). */
 function acceptsInstance(host: FleetHost, unit: Unit, instance: number): boolean {
   if (host.requireAny.length === 0) return true;
-  return acceptsUnit(
-    host,
-    unitContainers(unit, instance).map((c) => c.labels),
-  );
+  return acceptsUnit(host, instanceLabels(unit, instance));
 }
 
-/** The containers an instance of the unit will have, with the labels they will carry once created. */
-function unitContainers(unit: Unit, instance: number): IndexedContainer[] {
-  unit.labels ??= unit.services.map(
-    (service) => new ServiceLabels(service.compose.labels, unit.stack, service.name, primaryOf(unit, service)),
-  );
-  const labels = unit.labels;
-  return unit.services.map((service, at) => ({
-    name: containerName(unit.stack, service.name, instance, primaryOf(unit, service)),
-    labels: (labels[at] as ServiceLabels).forInstance(instance),
-  }));
+/** The unit's containers, each with its name (less the instance number) and the labels it will carry once created. */
+function membersOf(unit: Unit): UnitMember[] {
+  unit.members ??= unit.services.map((service) => {
+    const primary = primaryOf(unit, service);
+    return {
+      namePrefix: containerNamePrefix(unit.stack, service.name, primary).toLowerCase(),
+      labels: new ServiceLabels(service.compose.labels, unit.stack, service.name, primary),
+    };
+  });
+  return unit.members;
+}
+
+/** The labels an instance's containers will carry once created. */
+function instanceLabels(unit: Unit, instance: number): LabelLookup[] {
+  return membersOf(unit).map((member) => member.labels.forInstance(instance));
 }
 
 /** The unit's primary for a sidekick; undefined for the primary itself. */
@@ -329,15 +389,18 @@ function primaryOf(unit: Unit, service: DesiredService): string | undefined {
 }
 
 /** require_any touches only the hosts that have the label and would refuse this unit's containers. */
-function requireAnyRule(containers: readonly IndexedContainer[], fleet: Fleet): Rule {
-  const labels = containers.map((c) => c.labels);
+function requireAnyRule(labels: readonly LabelLookup[], fleet: Fleet): Rule {
   const accepts = (host: number) => acceptsUnit(fleet.host(host), labels);
+  let refusing: Set<number> | undefined;
   return {
     text: `${SchedulingLabel.requireAny} (host label: containers must carry one of its labels)`,
     hard: true,
     passes: accepts,
     passesUntouched: true,
-    touched: () => new Set(fleet.requireAnyHosts.filter((host) => !accepts(host))),
+    touched: () => {
+      refusing ??= new Set(fleet.requireAnyHosts.filter((host) => !accepts(host)));
+      return refusing;
+    },
   };
 }
 
@@ -352,10 +415,16 @@ function unitInstance(unit: Unit, instance: number, host: string): UnitInstance 
   return { service: unit.primary.name, instance, host };
 }
 
-/** The `count` lowest numbers ≥ 1 not in `used`. */
+/** The `count` lowest numbers ≥ 1 not in `used` (ascending). */
 function lowestFree(used: readonly number[], count: number): number[] {
-  const numbers = new FreeNumbers(used);
-  return Array.from({ length: Math.max(0, count) }, () => numbers.take(numbers.lowest()));
+  const free: number[] = [];
+  let next = 1;
+  for (const taken of used) {
+    for (; next < taken && free.length < count; next++) free.push(next);
+    if (next === taken) next++;
+  }
+  for (; free.length < count; next++) free.push(next);
+  return free;
 }
 
 /** Instance numbers ≥ 1 handed out lowest first; taking numbers only ever raises the lowest free one. */

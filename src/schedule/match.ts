@@ -30,19 +30,36 @@ export interface Rule {
 }
 
 /**
- * The rule for one constraint. It reads the indexes as they are when it is made: make a new
- * one after the fleet changes.
+ * The rule for one constraint. It follows the fleet as units are placed (the indexes' host sets
+ * are live), so one rule serves every instance of a unit.
  */
 export function constraintRule(constraint: AffinityConstraint, fleet: Fleet): Rule {
-  const holders = holdersOf(constraint, fleet);
-  const wanted = wantsMatch(constraint);
-  return {
-    text: constraint.text,
-    hard: isHard(constraint),
-    passes: (host) => holders.has(host) === wanted,
-    passesUntouched: !wanted,
-    touched: () => holders,
-  };
+  return new ConstraintRule(constraint, holdersOf(constraint, fleet));
+}
+
+class ConstraintRule implements Rule {
+  readonly text: string;
+  readonly hard: boolean;
+  readonly passesUntouched: boolean;
+  private readonly wanted: boolean;
+
+  constructor(
+    constraint: AffinityConstraint,
+    private readonly holders: HostSet,
+  ) {
+    this.text = constraint.text;
+    this.hard = isHard(constraint);
+    this.wanted = wantsMatch(constraint);
+    this.passesUntouched = !this.wanted;
+  }
+
+  passes(host: number): boolean {
+    return this.holders.has(host) === this.wanted;
+  }
+
+  touched(): HostSet {
+    return this.holders;
+  }
 }
 
 /** Does the host pass the constraint? */

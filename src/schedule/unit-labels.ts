@@ -5,7 +5,7 @@
  * differs, so an instance's labels are the service's with that one value filled in. Pure.
  */
 import { RancherLabel } from '../model/labels.js';
-import { deploymentUnitId, rancherSystemLabels } from '../model/naming.js';
+import { containerNamePrefix, rancherSystemLabels } from '../model/naming.js';
 import { mergeRecords } from '../util/records.js';
 import { lowercased } from './fleet.js';
 
@@ -22,26 +22,26 @@ export class ServiceLabels {
   private readonly base: ReadonlyMap<string, string>;
   /** Whether the deployment unit label comes from the system labels (a service label of another case can win). */
   private readonly unitLabelIsSystem: boolean;
-  /** The unit's primary service. */
-  private readonly unit: string;
+  /** The deployment unit id lowercased, without its instance number. */
+  private readonly unitIdPrefix: string;
 
-  constructor(
-    own: Readonly<Record<string, string>>,
-    private readonly stack: string,
-    service: string,
-    primary: string | undefined,
-  ) {
+  constructor(own: Readonly<Record<string, string>>, stack: string, service: string, primary: string | undefined) {
     const merged = mergeRecords(own, rancherSystemLabels(stack, service, 1, primary));
     this.base = lowercased(merged);
     // As in `lowercased`, the last key (in object order) that lowercases to the unit key wins.
     const unitKeys = Object.keys(merged).filter((key) => key.toLowerCase() === UNIT_KEY);
     this.unitLabelIsSystem = unitKeys[unitKeys.length - 1] === RancherLabel.deploymentUnit;
-    this.unit = primary ?? service;
+    this.unitIdPrefix = containerNamePrefix(stack, primary ?? service).toLowerCase();
   }
 
   forInstance(instance: number): LabelLookup {
     if (!this.unitLabelIsSystem) return this.base;
-    return new InstanceLabels(this.base, deploymentUnitId(this.stack, this.unit, instance).toLowerCase());
+    return new InstanceLabels(this.base, this.unitIdPrefix + instance);
+  }
+
+  /** The value of one label (key lowercased) on an instance's container, without making its whole lookup. */
+  valueFor(key: string, instance: number): string | undefined {
+    return key === UNIT_KEY && this.unitLabelIsSystem ? this.unitIdPrefix + instance : this.base.get(key);
   }
 }
 

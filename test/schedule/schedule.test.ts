@@ -428,6 +428,29 @@ test('scale up keeps existing instances where they are and adds the lowest free 
   assert.deepEqual(where(one([stack('s', service('web', { scale: 4 }))], hosts)), ['web-1@h2', 'web-2@h1', 'web-3@h1', 'web-4@h3']);
 });
 
+test('scale: numbers found out of order are kept lowest first, and the gaps filled lowest first', () => {
+  const hosts = [host('h1', { containers: [existing('s', 'web', 5)] }), host('h2', { containers: [existing('s', 'web', 2)] }), host('h3')];
+  assert.deepEqual(where(one([stack('s', service('web', { scale: 1 }))], hosts)), ['web-2@h2']);
+  assert.deepEqual(where(one([stack('s', service('web', { scale: 4 }))], hosts)), ['web-1@h3', 'web-2@h2', 'web-3@h1', 'web-5@h1']);
+});
+
+test('remembered per stack: the same stack objects scheduled again follow the fleet of each call', () => {
+  const s = stack('s', service('db', { scale: 2, labels: SELF_NE }));
+  assert.deepEqual(where(one([s], threeHosts())), ['db-1@h1', 'db-2@h2']);
+  const busy = [host('h1', { containers: [existing('o', 'x', 1)] }), host('h2'), host('h3')];
+  assert.deepEqual(where(one([s], busy)), ['db-1@h2', 'db-2@h3']);
+  assert.deepEqual(where(one([s], [host('h1', { containers: [existing('s', 'db', 2)] }), host('h2')])), ['db-1@h2', 'db-2@h1']);
+});
+
+test("remembered per stack: one stack's parsed rules never serve another's services of the same name and labels", () => {
+  const a = stack('a', service('db', { scale: 2, labels: SELF_NE }));
+  const b = stack('b', service('db', { scale: 2, labels: SELF_NE }));
+  // Each stack's db avoids its own db only: b's fit beside a's on two hosts.
+  const [pa, pb] = scheduleStacks([a, b], [host('h1'), host('h2')]);
+  assert.deepEqual(where(pa), ['db-1@h1', 'db-2@h2']);
+  assert.deepEqual(where(pb), ['db-1@h1', 'db-2@h2']);
+});
+
 test('scale down drops the highest numbers first', () => {
   const hosts = [
     host('h1', { containers: [existing('s', 'web', 1), existing('s', 'web', 4)] }),
