@@ -29,7 +29,7 @@ export interface ContainerDecision {
   action: Action;
   cause: string;
   /** Networks to connect the container to once it exists: joins for external_links, or ones a kept container lost. */
-  connects: Connect[];
+  connects: readonly Connect[];
 }
 
 export interface Connect {
@@ -63,6 +63,7 @@ export function pairWithPredecessors(
   predecessors: readonly ObservedContainer[],
   rollingBack: RollbackRecord | undefined,
 ): void {
+  if (predecessors.length === 0 && !rollingBack) return;
   for (const d of unit.containers) {
     const predecessor = predecessors.find((p) => p.host === unit.instance.host && p.owner?.service === d.service.name);
     if (predecessor) d.predecessor = predecessor;
@@ -125,46 +126,90 @@ export function decideUnit(
   networking: Networking,
   notes: PlanNote[],
 ): UnitDecision {
-  const services = unitServices(stack, primary);
-  const unitNames = Object.fromEntries(services.map((s) => [s.name, containerName(stack.name, s.name, instance.instance, s.primary)]));
-  const decisions = services.map((service): ContainerDecision => {
+  const naming = unitNaming(stack, primary, instance.instance);
+  const ofUnit = live.ofUnit(primary.name, instance.instance);
+  const decisions: ContainerDecision[] = [];
+  for (const service of naming.services) {
     const spec = specs.spec({
       stack,
       service,
       instance: instance.instance,
-      unitNames,
-      linkAliases: linkAliases.get(service.name) ?? [],
+      unitNames: naming.names,
+      linkAliases: linkAliases.get(service.name) ?? NO_NAMES,
       networkDriver: networking.networkDriver,
       externalNetworks: networking.externalNetworks,
-      hostNames: networking.hostNames.get(service.name) ?? [],
+      hostNames: networking.hostNames.get(service.name) ?? NO_NAMES,
     });
-    const existing = live.ofUnit(primary.name, instance.instance).find((c) => c.host === host.name && c.owner?.service === service.name);
-    const decided = decideContainer(spec, existing, primary, instance, live);
-    const { action, cause } =
-      decided.action === 'keep' && existing ? (healthDecision(service, existing, live.containers, notes) ?? decided) : decided;
-    const decision: ContainerDecision = { service, spec, action, cause, connects: [] };
-    if (existing) decision.existing = existing;
-    return decision;
-  });
+    const existing = ofUnit.find((c) => c.host === host.name && c.owner?.service === service.name);
+    decisions.push(decideContainer(service, spec, existing, primary, instance, live, notes));
+  }
   propagateReplacements(decisions);
-  for (const d of decisions) d.connects = connectsOf(d, stack, host, linkAliases.get(d.service.name) ?? []);
-  return { instance, unitId: deploymentUnitId(stack.name, primary.name, instance.instance), containers: dependencyOrder(decisions) };
+  for (const d of decisions) d.connects = connectsOf(d, stack, host, linkAliases.get(d.service.name) ?? NO_NAMES);
+  return { instance, unitId: naming.unitId, containers: dependencyOrder(decisions) };
+}
+
+const NO_NAMES: readonly string[] = [];
+const NO_CONNECTS: readonly Connect[] = [];
+
+/** The services of a unit instance and their container names: the same for every plan of the stack object. */
+interface UnitNaming {
+  /** The primary first, then its sidekicks. */
+  services: readonly DesiredService[];
+  /** Service → container name, for this instance. */
+  names: Record<string, string>;
+  /** `<stack>-<primary>-<instance>`. */
+  unitId: string;
+}
+
+/** Per stack object: primary service → instance → its naming. */
+const NAMINGS = new WeakMap<DesiredStack, Map<string, Map<number, UnitNaming>>>();
+
+function unitNaming(stack: DesiredStack, primary: DesiredService, instance: number): UnitNaming {
+  let byPrimary = NAMINGS.get(stack);
+  if (!byPrimary) NAMINGS.set(stack, (byPrimary = new Map()));
+  let byInstance = byPrimary.get(primary.name);
+  if (!byInstance) byPrimary.set(primary.name, (byInstance = new Map()));
+  let naming = byInstance.get(instance);
+  if (!naming) {
+    const services = unitServices(stack, primary);
+    const names = Object.fromEntries(services.map((s) => [s.name, containerName(stack.name, s.name, instance, s.primary)]));
+    naming = { services, names, unitId: deploymentUnitId(stack.name, primary.name, instance) };
+    byInstance.set(instance, naming);
+  }
+  return naming;
 }
 
 function decideContainer(
+  service: DesiredService,
   spec: ContainerPlanSpec,
   existing: ObservedContainer | undefined,
   primary: DesiredService,
   instance: UnitInstance,
   live: StackLive,
-): { action: Action; cause: string } {
-  if (!existing) return { action: 'create', cause: createCause(primary, instance, live) };
-  if (existing.owner?.configHash !== spec.hash) return { action: 'replace', cause: configChangeCause(existing, spec) };
-  if (existing.state === 'dead') return { action: 'replace', cause: 'dead, recreate' };
-  if (existing.state === 'created') return { action: 'start', cause: 'created, start' };
-  if (existing.state !== 'exited') return { action: 'keep', cause: '' };
-  if (spec.shared.startOnce && existing.exitCode === 0) return { action: 'keep', cause: '' };
-  return { action: 'start', cause: existing.exitCode === undefined ? 'exited, restart' : `exited (${existing.exitCode}), restart` };
+  notes: PlanNote[],
+): ContainerDecision {
+  let action: Action = 'keep';
+  let cause = '';
+  if (!existing) {
+    action = 'create';
+    cause = createCause(primary, instance, live);
+  } else if (existing.owner?.configHash !== spec.hash) {
+    action = 'replace';
+    cause = configChangeCause(existing, spec);
+  } else if (existing.state === 'dead') {
+    action = 'replace';
+    cause = 'dead, recreate';
+  } else if (existing.state === 'created') {
+    action = 'start';
+    cause = 'created, start';
+  } else if (existing.state === 'exited' && !(spec.shared.startOnce && existing.exitCode === 0)) {
+    action = 'start';
+    cause = existing.exitCode === undefined ? 'exited, restart' : `exited (${existing.exitCode}), restart`;
+  } else {
+    const health = healthDecision(service, existing, live.containers, notes);
+    if (health) ({ action, cause } = health);
+  }
+  return { service, spec, existing, predecessor: undefined, action, cause, connects: NO_CONNECTS };
 }
 
 /**
@@ -181,8 +226,9 @@ function healthDecision(
   notes: PlanNote[],
 ): { action: Action; cause: string } | undefined {
   const check = service.healthCheck;
+  if (!check || existing.state !== 'running') return undefined;
   const health = checkedHealth(existing, service);
-  if (!check || existing.state !== 'running' || health?.word !== 'unhealthy') return undefined;
+  if (health?.word !== 'unhealthy') return undefined;
   if (check.strategy === 'none') {
     notes.push({ level: 'info', message: `${existing.name} is unhealthy (${health.detail}); health_check strategy none: left as is` });
     return undefined;
@@ -237,7 +283,11 @@ function configChangeCause(existing: ObservedContainer, spec: ContainerPlanSpec)
  * A new container joins the networks of its external_links once created. A kept one is connected
  * again to any network of its own it is observed without (its host left the swarm and came back).
  */
-function connectsOf(d: ContainerDecision, stack: DesiredStack, host: ObservedHost, linkAliases: readonly string[]): Connect[] {
+function connectsOf(d: ContainerDecision, stack: DesiredStack, host: ObservedHost, linkAliases: readonly string[]): readonly Connect[] {
+  const { network } = d.spec.shared;
+  // Most containers: nothing to join, and a kept one is on its network.
+  if (d.spec.shared.joins.length === 0 && (renews(d) || !network || !d.existing?.networks || d.existing.networks.includes(network)))
+    return NO_CONNECTS;
   const placeOf = (name: string): NetworkPlace =>
     d.spec.shared.networkDriver === 'overlay' ? { driver: 'overlay', name } : { driver: 'bridge', host: host.name, name };
   const joins = d.spec.shared.joins.map(
@@ -266,6 +316,7 @@ function connectsOf(d: ContainerDecision, stack: DesiredStack, host: ObservedHos
 
 /** A container that shares the volumes or network of one that is created or replaced must be replaced too. */
 function propagateReplacements(decisions: ContainerDecision[]): void {
+  if (decisions.every((d) => d.spec.shared.references.length === 0)) return;
   let changed = true;
   while (changed) {
     changed = false;

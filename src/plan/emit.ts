@@ -6,7 +6,7 @@
 import { type DesiredService, GATE_TIMEOUT_MS, UPGRADE_DEFAULTS } from '../model/desired.js';
 import { containerName, keptName } from '../model/naming.js';
 import type { ObservedContainer } from '../model/observed.js';
-import { type ContainerDecision, isRestoring, placeOfOwn, renews, type UnitDecision } from './decide.js';
+import { type ContainerDecision, isRestoring, renews, type UnitDecision } from './decide.js';
 import type { NetworkBook, NewOperation } from './network-book.js';
 import { isOverlayNetworkName, overlayNetworkName, stackNetworkName } from './networks.js';
 import type { ObservedIndex } from './observed-index.js';
@@ -23,10 +23,15 @@ export interface EmitShared {
 /** The upgrade's part of a stack's plan beyond its batches. */
 export interface Transaction {
   /** Units an unfinished upgrade (in progress elsewhere, or interrupted) already moved to the desired configuration: gated again, before any batch. */
-  resumed: UnitDecision[];
+  resumed: readonly UnitDecision[];
   /** Kept predecessors removed once every gate passed. */
-  finished: ObservedContainer[];
+  finished: readonly ObservedContainer[];
 }
+
+/** No upgrade left over from an earlier pass. */
+export const NO_TRANSACTION: Transaction = { resumed: [], finished: [] };
+const NO_CONTAINERS: readonly ObservedContainer[] = [];
+const NO_IDS: readonly string[] = [];
 
 /**
  * Per host: networks, volumes and image pulls first, then each unit's containers, then removals.
@@ -34,99 +39,76 @@ export interface Transaction {
  * networks are handed to the network book, which removes them once nothing uses them. Every stop,
  * removal and create of the stack waits for every pull of the stack (so a container's network
  * connects, which follow its create, do too); network creates and a kept container's reconnect do not.
+ * A stack whose units are all left as they are (a pass with nothing to do) only tells the network
+ * book which networks it uses and looks for networks it left.
  */
 export function emitStackOperations(
   stack: string,
   batches: readonly UpgradeBatch[],
-  units: UnitDecision[],
-  removals: ObservedContainer[],
+  units: readonly UnitDecision[],
+  removals: readonly ObservedContainer[],
   shared: EmitShared,
-  stackLive: ObservedContainer[],
+  stackLive: readonly ObservedContainer[],
   ops: Operations,
   causeOf: (c: ObservedContainer) => string,
   stackRemoved: boolean,
   notes: PlanNote[],
-  transaction: Transaction = { resumed: [], finished: [] },
+  transaction: Transaction = NO_TRANSACTION,
 ): void {
   const { index, networks } = shared;
-  const add = (op: NewOperation) => ops.add(op);
   const bridge = stackNetworkName(stack);
   const overlay = overlayNetworkName(stack);
-  const infra = new Map<string, Map<string, string>>();
-  const unitsByHost = groupBy(units, (u) => u.instance.host);
-  const decisions = units.flatMap((u) => u.containers);
+  let createsOnOverlay = false;
+  let usesOwnOverlay = false;
+  /** Hosts where a container is created or connected to a network: they get networks, volumes and pulls first. */
+  let preparing: Set<string> | undefined;
+  /** Containers this plan replaces: they leave their networks too. */
+  let replaced: ObservedContainer[] | undefined;
   for (const unit of units) {
+    const host = unit.instance.host;
+    let used: string | undefined;
     for (const d of unit.containers) {
-      if (d.spec.shared.network) networks.use(placeOfOwn(d, d.spec.shared.network, unit.instance.host));
+      const { network, networkDriver } = d.spec.shared;
+      // A unit's containers share their stack's network: told to the book once.
+      if (network && network !== used) {
+        if (networkDriver === 'overlay') networks.useOverlay(network);
+        else networks.useBridge(host, network);
+        if (network === overlay) usesOwnOverlay = true;
+        used = network;
+      }
       for (const c of d.connects) networks.use(c.place);
+      const renewed = renews(d);
+      if (renewed && networkDriver === 'overlay') createsOnOverlay = true;
+      if (renewed || d.connects.length > 0) (preparing ??= new Set()).add(host);
+      if (d.action === 'replace' && d.existing) (replaced ??= []).push(d.existing);
     }
   }
-  const overlayId = decisions.some((d) => d.spec.shared.networkDriver === 'overlay' && renews(d))
+  const overlayId = createsOnOverlay
     ? networks.ensure(
         { driver: 'overlay', name: overlay },
         stack,
         stack,
         "missing, create (the stack's overlay network, across the swarm)",
-        add,
+        ops.add,
       )
     : undefined;
-  for (const host of index.inObservedOrder(unitsByHost.keys())) {
-    if (!host.reachable) continue;
-    const hostDecisions = (unitsByHost.get(host.name) ?? []).flatMap((u) => u.containers);
-    const renewed = hostDecisions.filter(renews);
-    const ids = new Map<string, string>();
-    if (overlayId) ids.set(`network:${overlay}`, overlayId);
-    if (renewed.some((d) => d.spec.shared.network === bridge)) {
-      const id = networks.ensure({ driver: 'bridge', host: host.name, name: bridge }, stack, stack, 'missing, create', add);
-      if (id) ids.set(`network:${bridge}`, id);
-    }
-    for (const connect of hostDecisions.flatMap((d) => d.connects)) {
-      const cause = connect.owner === stack ? 'missing, create' : `network of stack ${connect.owner}, for external_links`;
-      const id = networks.ensure(connect.place, connect.owner, stack, cause, add);
-      if (id) ids.set(`network:${connect.place.name}`, id);
-    }
-    for (const volume of renewed.flatMap((d) => d.spec.shared.volumes)) {
-      if (index.hasVolume(host, volume.Name) || ids.has(`volume:${volume.Name}`)) continue;
-      ids.set(
-        `volume:${volume.Name}`,
-        ops.add({
-          host: host.name,
-          stack,
-          dependsOn: [],
-          kind: 'CreateVolume',
-          target: volume.Name,
-          cause: 'missing, create (volumes are kept when the stack is removed)',
-          volume,
-        }),
-      );
-    }
-    for (const d of renewed) {
-      if (ids.has(`image:${d.spec.shared.image}`) || d.spec.shared.image === '') continue;
-      const cause = d.spec.shared.pullAlways
-        ? 'pull_image: always'
-        : index.hasImage(host, d.spec.shared.image)
-          ? undefined
-          : `missing on ${host.name}`;
-      if (cause)
-        ids.set(
-          `image:${d.spec.shared.image}`,
-          ops.add({ host: host.name, stack, dependsOn: [], kind: 'PullImage', target: d.spec.shared.image, cause }),
-        );
-    }
-    infra.set(host.name, ids);
-  }
   // Pull first: no container of the stack is stopped, removed or created before every new image
   // is on every host that runs it, so a failed pull (a mistyped tag) changes nothing.
-  const pulls = [...infra.values()].flatMap((ids) => [...ids].filter(([key]) => key.startsWith('image:')).map(([, id]) => id));
-  const upgrading = new Set([...batches.flatMap((b) => b.units), ...transaction.resumed]);
-  if (upgrading.size > 0) ops.markUpgrade(pulls);
-  for (const unit of units.filter((u) => !upgrading.has(u))) {
+  const pulls: string[] = [];
+  const infra = preparing ? prepareHosts(stack, units, preparing, overlayId, shared, ops, pulls) : undefined;
+  const upgrading =
+    batches.length > 0 || transaction.resumed.length > 0
+      ? new Set([...batches.flatMap((b) => b.units), ...transaction.resumed])
+      : undefined;
+  if (upgrading) ops.markUpgrade(pulls);
+  for (const unit of units) {
+    if (upgrading?.has(unit)) continue;
     if (isRestoring(unit)) emitRestore(unit, stack, ops);
-    else emitUnit(unit, stack, infra.get(unit.instance.host) ?? new Map(), pulls, ops);
+    else if (!isLeftAsIs(unit)) emitUnit(unit, stack, infra?.get(unit.instance.host), pulls, ops);
   }
   // An interrupted upgrade's units already on the new configuration are gated again, before any batch.
   const resumedGates = transaction.resumed.map((unit) => {
-    const started = emitUnit(unit, stack, infra.get(unit.instance.host) ?? new Map(), pulls, ops, { upgrade: true });
+    const started = emitUnit(unit, stack, infra?.get(unit.instance.host), pulls, ops, { upgrade: true });
     return emitGate(unit, resumedBatch(unit), started, stack, ops);
   });
   // An upgrade goes batch by batch: each batch's old containers stop only once the previous batch
@@ -137,7 +119,7 @@ export function emitStackOperations(
   for (const batch of batches) {
     const gates = batch.units.map((unit) => {
       const startFirst = startFirstFor(unit, batch.service, notes);
-      const { started, kept } = emitUpgradedUnit(unit, stack, infra.get(unit.instance.host) ?? new Map(), after, ops, startFirst);
+      const { started, kept } = emitUpgradedUnit(unit, stack, infra?.get(unit.instance.host), after, ops, startFirst);
       const gate = emitGate(unit, batch, started, stack, ops);
       renamed.push(...kept.map((k) => k.container));
       // start_first: the old container runs on until its successor passed the gate.
@@ -150,47 +132,143 @@ export function emitStackOperations(
   // The upgrade is done once every gate passed: the kept predecessors go.
   for (const container of renamed) emitKeptRemoval(container, keptName(container.name), stack, passed, ops);
   for (const container of transaction.finished) {
-    const cause = upgrading.size > 0 ? 'kept during the upgrade; the upgrade is done' : 'kept during an upgrade that is over';
+    const cause = upgrading ? 'kept during the upgrade; the upgrade is done' : 'kept during an upgrade that is over';
     emitRemoval(container, stack, cause, [...pulls, ...passed], ops);
   }
   for (const container of sortForRemoval(removals)) emitRemoval(container, stack, causeOf(container), pulls, ops);
   // Containers replaced by this plan leave their network too; a container whose networks were
   // not observed counts as staying on the one its host uses.
-  const gone = [
-    ...removals,
-    ...transaction.finished,
-    ...decisions.filter((d) => d.action === 'replace' && d.existing).map((d) => d.existing as ObservedContainer),
-  ];
-  const goneSet = new Set(gone);
-  const staying = stackLive.filter((c) => !goneSet.has(c));
+  const gone =
+    removals.length + transaction.finished.length + (replaced?.length ?? 0) === 0
+      ? NO_CONTAINERS
+      : [...removals, ...transaction.finished, ...(replaced ?? [])];
+  const goneSet = gone.length > 0 ? new Set(gone) : undefined;
+  const staying = goneSet ? stackLive.filter((c) => !goneSet.has(c)) : stackLive;
   const removalIds = (onHost?: string) =>
     gone
       .filter((c) => onHost === undefined || c.host === onHost)
       .map((c) => ops.removalOf(c.id))
       .filter((id): id is string => id !== undefined);
   for (const host of index.hostsWithNetwork(bridge)) {
-    const planned = (unitsByHost.get(host.name) ?? []).some((u) => u.containers.some((d) => d.spec.shared.network === bridge));
-    const used = staying.some((c) => c.host === host.name && (c.networks?.includes(bridge) ?? true));
-    if (used || planned) continue;
+    // Used by a container planned on it (this stack's, or one joining it for external_links: the book keeps it then).
+    if (networks.plansBridge(host.name, bridge)) continue;
+    if (staying.some((c) => c.host === host.name && (c.networks?.includes(bridge) ?? true))) continue;
     const cause = stackRemoved ? 'stack removed from git' : `no container of the stack left on ${host.name}`;
     networks.proposeRemoval(stack, { driver: 'bridge', host: host.name, name: bridge }, removalIds(host.name), cause, notes, stackRemoved);
   }
-  proposeOverlayRemoval(stack, decisions, staying, removalIds(), shared, notes, stackRemoved);
+  proposeOverlayRemoval(stack, usesOwnOverlay, staying, removalIds, shared, notes, stackRemoved);
+}
+
+/** The operations a host's new containers of the stack wait for: the networks, volumes and image pulls this plan makes there. */
+class HostInfra {
+  private networks: Map<string, string> | undefined;
+  private volumes: Map<string, string> | undefined;
+  private images: Map<string, string> | undefined;
+
+  network(name: string): string | undefined {
+    return this.networks?.get(name);
+  }
+  volume(name: string): string | undefined {
+    return this.volumes?.get(name);
+  }
+  image(name: string): string | undefined {
+    return this.images?.get(name);
+  }
+  setNetwork(name: string, id: string): void {
+    (this.networks ??= new Map()).set(name, id);
+  }
+  setVolume(name: string, id: string): void {
+    (this.volumes ??= new Map()).set(name, id);
+  }
+  setImage(name: string, id: string): void {
+    (this.images ??= new Map()).set(name, id);
+  }
+}
+
+/**
+ * The networks, volumes and pulls of the hosts where the stack creates or connects containers, host
+ * by host in observation order: the stack's network, the networks joined, volumes, then images
+ * missing (each pull's id added to `pulls`).
+ */
+function prepareHosts(
+  stack: string,
+  units: readonly UnitDecision[],
+  hostNames: ReadonlySet<string>,
+  overlayId: string | undefined,
+  { index, networks }: EmitShared,
+  ops: Operations,
+  pulls: string[],
+): Map<string, HostInfra> {
+  const bridge = stackNetworkName(stack);
+  const unitsByHost = groupBy(units, (u) => u.instance.host);
+  const infra = new Map<string, HostInfra>();
+  for (const host of index.inObservedOrder(hostNames)) {
+    if (!host.reachable) continue;
+    const ids = new HostInfra();
+    infra.set(host.name, ids);
+    const hostUnits = unitsByHost.get(host.name) ?? [];
+    if (overlayId) ids.setNetwork(overlayNetworkName(stack), overlayId);
+    if (hostUnits.some((u) => u.containers.some((d) => renews(d) && d.spec.shared.network === bridge))) {
+      const id = networks.ensure({ driver: 'bridge', host: host.name, name: bridge }, stack, stack, 'missing, create', ops.add);
+      if (id) ids.setNetwork(bridge, id);
+    }
+    for (const unit of hostUnits) {
+      for (const d of unit.containers) {
+        for (const connect of d.connects) {
+          const cause = connect.owner === stack ? 'missing, create' : `network of stack ${connect.owner}, for external_links`;
+          const id = networks.ensure(connect.place, connect.owner, stack, cause, ops.add);
+          if (id) ids.setNetwork(connect.place.name, id);
+        }
+      }
+    }
+    for (const unit of hostUnits) {
+      for (const d of unit.containers) {
+        if (!renews(d)) continue;
+        for (const volume of d.spec.shared.volumes) {
+          if (index.hasVolume(host, volume.Name) || ids.volume(volume.Name)) continue;
+          ids.setVolume(
+            volume.Name,
+            ops.add({
+              host: host.name,
+              stack,
+              dependsOn: [],
+              kind: 'CreateVolume',
+              target: volume.Name,
+              cause: 'missing, create (volumes are kept when the stack is removed)',
+              volume,
+            }),
+          );
+        }
+      }
+    }
+    for (const unit of hostUnits) {
+      for (const d of unit.containers) {
+        const image = d.spec.shared.image;
+        if (!renews(d) || image === '' || ids.image(image)) continue;
+        const cause = d.spec.shared.pullAlways ? 'pull_image: always' : index.hasImage(host, image) ? undefined : `missing on ${host.name}`;
+        if (!cause) continue;
+        const id = ops.add({ host: host.name, stack, dependsOn: [], kind: 'PullImage', target: image, cause });
+        ids.setImage(image, id);
+        pulls.push(id);
+      }
+    }
+  }
+  return infra;
 }
 
 /** The stack's overlay network goes once no container of the stack is on it, and no overlay host is out of sight. */
 function proposeOverlayRemoval(
   stack: string,
-  decisions: ContainerDecision[],
-  staying: ObservedContainer[],
-  removalIds: string[],
+  usedByThePlan: boolean,
+  staying: readonly ObservedContainer[],
+  removalIds: () => string[],
   { index, networks }: EmitShared,
   notes: PlanNote[],
   stackRemoved: boolean,
 ): void {
   const overlay = overlayNetworkName(stack);
   if (!networks.swarm.networks.has(overlay)) return;
-  if (decisions.some((d) => d.spec.shared.network === overlay)) return;
+  if (usedByThePlan) return;
   const onIt = (c: ObservedContainer) => c.networks?.includes(overlay) ?? index.host(c.host)?.network === 'overlay';
   if (staying.some(onIt)) return;
   const unseen = index.unreachable.filter((h) => h.network === 'overlay').map((h) => h.name);
@@ -199,11 +277,11 @@ function proposeOverlayRemoval(
     return;
   }
   const cause = stackRemoved ? 'stack removed from git' : 'no container of the stack uses it';
-  networks.proposeRemoval(stack, { driver: 'overlay', name: overlay }, removalIds, cause, notes, stackRemoved);
+  networks.proposeRemoval(stack, { driver: 'overlay', name: overlay }, removalIds(), cause, notes, stackRemoved);
 }
 
 /** Scale down highest instance first; by service, then instance descending. */
-function sortForRemoval(containers: ObservedContainer[]): ObservedContainer[] {
+function sortForRemoval(containers: readonly ObservedContainer[]): ObservedContainer[] {
   return [...containers].sort(
     (a, b) =>
       (a.owner?.unit ?? '').localeCompare(b.owner?.unit ?? '') ||
@@ -217,7 +295,7 @@ function emitRemoval(
   container: ObservedContainer,
   stack: string,
   cause: string,
-  dependsOn: string[],
+  dependsOn: readonly string[],
   ops: Operations,
   unit?: string,
 ): string {
@@ -230,8 +308,8 @@ function emitRemoval(
     );
   };
   const needsStop = container.state === 'running' || container.state === 'restarting' || container.state === 'paused';
-  const stopId = needsStop ? op('StopContainer', dependsOn) : undefined;
-  return op('RemoveContainer', stopId ? [stopId] : dependsOn);
+  const stopId = needsStop ? op('StopContainer', [...dependsOn]) : undefined;
+  return op('RemoveContainer', stopId ? [stopId] : [...dependsOn]);
 }
 
 /** A replaced container moved out of its name's way and kept until the upgrade is done. */
@@ -255,105 +333,154 @@ interface UnitMode {
 function emitUpgradedUnit(
   unit: UnitDecision,
   stack: string,
-  infra: Map<string, string>,
+  infra: HostInfra | undefined,
   after: readonly string[],
   ops: Operations,
   startFirst: boolean,
-): { started: Map<string, string>; kept: KeptContainer[] } {
+): { started: readonly (string | undefined)[]; kept: KeptContainer[] } {
   const kept: KeptContainer[] = [];
   const started = emitUnit(unit, stack, infra, after, ops, { upgrade: true, keepReplaced: true, startFirst }, kept);
   return { started, kept };
 }
 
+/** A unit whose containers all stay as they are, connected to what they should be: nothing to emit. */
+function isLeftAsIs(unit: UnitDecision): boolean {
+  for (const d of unit.containers) if (d.action !== 'keep' || d.connects.length > 0) return false;
+  return true;
+}
+
+const PLAIN: UnitMode = {};
+const NOTHING_STARTED: readonly (string | undefined)[] = [];
+
 /**
- * Emits the unit's operations, each stop, removal, rename and create after `after`; returns each
- * started container's start operation by service. Containers kept (mode.keepReplaced) are added to `kept`.
+ * Emits the unit's operations, each stop, removal, rename and create after `after`; returns the
+ * start operation of each container, by its position in the unit. Containers kept
+ * (mode.keepReplaced) are added to `kept`.
  */
 function emitUnit(
   unit: UnitDecision,
   stack: string,
-  infra: Map<string, string>,
+  infra: HostInfra | undefined,
   after: readonly string[],
   ops: Operations,
-  mode: UnitMode = {},
-  kept: KeptContainer[] = [],
-): Map<string, string> {
-  // A unit left as it is (most of them, in a pass with nothing to do) has nothing to emit.
-  if (unit.containers.every((d) => d.action === 'keep' && d.connects.length === 0)) return new Map();
+  mode: UnitMode = PLAIN,
+  kept?: KeptContainer[],
+): readonly (string | undefined)[] {
+  if (isLeftAsIs(unit)) return NOTHING_STARTED;
+  const containers = unit.containers;
   const first = ops.list.length;
   const host = unit.instance.host;
-  const removed = new Map<string, string>();
-  const created = new Map<string, string>();
-  const started = new Map<string, string>();
-  // Old containers go in reverse dependency order: a container before the one whose network or volumes it uses.
-  for (const d of [...unit.containers].reverse().filter((c) => c.action === 'replace' && c.existing)) {
-    const dependents = unit.containers
-      .filter((o) => o.spec.shared.references.includes(d.service.name))
-      .map((o) => removed.get(o.service.name))
-      .filter((id): id is string => id !== undefined);
-    dependents.push(...after);
-    const existing = d.existing as ObservedContainer;
-    if (mode.keepReplaced && !d.predecessor) {
-      const renameId = emitKeep(existing, stack, unit.unitId, d.cause, dependents, ops, mode.startFirst === true);
-      kept.push({ container: existing, renameId });
-      removed.set(d.service.name, renameId);
-    } else removed.set(d.service.name, emitRemoval(existing, stack, d.cause, dependents, ops, unit.unitId));
+  const removed = emitReplacedRemovals(unit, stack, after, ops, mode, kept);
+  const created: (string | undefined)[] = [];
+  for (let at = 0; at < containers.length; at++) {
+    const d = containers[at] as ContainerDecision;
+    if (!renews(d)) continue;
+    const { network, volumes, references } = d.spec.shared;
+    const dependsOn: string[] = [];
+    if (network) pushId(dependsOn, infra?.network(network));
+    for (const volume of volumes) pushId(dependsOn, infra?.volume(volume.Name));
+    for (const id of after) dependsOn.push(id);
+    pushId(dependsOn, removed?.[at]);
+    for (const reference of references) pushId(dependsOn, idOfService(created, containers, reference));
+    created[at] = ops.add({
+      kind: 'CreateContainer',
+      host,
+      target: d.spec.name,
+      stack,
+      dependsOn,
+      cause: d.cause,
+      unit: unit.unitId,
+      container: d.spec.create,
+      configHash: d.spec.hash,
+    });
   }
-  for (const d of unit.containers.filter(renews)) {
-    const dependsOn = [
-      ...(d.spec.shared.network ? [infra.get(`network:${d.spec.shared.network}`)] : []),
-      ...d.spec.shared.volumes.map((v) => infra.get(`volume:${v.Name}`)),
-      ...after,
-      removed.get(d.service.name),
-      ...d.spec.shared.references.map((r) => created.get(r)),
-    ].filter((id): id is string => id !== undefined);
-    created.set(
-      d.service.name,
-      ops.add({
-        kind: 'CreateContainer',
-        host,
-        target: d.spec.name,
-        stack,
-        dependsOn,
-        cause: d.cause,
-        unit: unit.unitId,
-        container: d.spec.create,
-        configHash: d.spec.hash,
-      }),
-    );
-  }
-  const connected = new Map<string, string[]>();
-  for (const d of unit.containers.filter((c) => c.connects.length > 0)) {
-    const createId = created.get(d.service.name);
-    const containerId = !createId && d.existing ? { containerId: d.existing.id } : {};
-    const ids = d.connects.map((connect) =>
-      ops.add({
+  let connected: string[][] | undefined;
+  for (let at = 0; at < containers.length; at++) {
+    const d = containers[at] as ContainerDecision;
+    if (d.connects.length === 0) continue;
+    const createId = created[at];
+    const ids: string[] = [];
+    for (const connect of d.connects) {
+      const dependsOn: string[] = [];
+      pushId(dependsOn, createId);
+      pushId(dependsOn, infra?.network(connect.place.name));
+      const connection: NewOperation = {
         kind: 'ConnectNetwork',
         host,
         target: d.spec.name,
         stack,
-        dependsOn: [createId, infra.get(`network:${connect.place.name}`)].filter((id): id is string => id !== undefined),
+        dependsOn,
         cause: connect.cause,
         unit: unit.unitId,
         network: connect.place.name,
         endpoint: connect.endpoint,
-        ...containerId,
-      }),
-    );
-    connected.set(d.service.name, ids);
+      };
+      if (!createId && d.existing) connection.containerId = d.existing.id;
+      ids.push(ops.add(connection));
+    }
+    (connected ??= [])[at] = ids;
   }
-  for (const d of unit.containers.filter((c) => c.action !== 'keep')) {
-    const createId = created.get(d.service.name);
-    const dependsOn = [createId, ...(connected.get(d.service.name) ?? []), ...d.spec.shared.references.map((r) => started.get(r))].filter(
-      (id): id is string => id !== undefined,
-    );
+  const started: (string | undefined)[] = [];
+  for (let at = 0; at < containers.length; at++) {
+    const d = containers[at] as ContainerDecision;
+    if (d.action === 'keep') continue;
+    const createId = created[at];
+    const dependsOn: string[] = [];
+    pushId(dependsOn, createId);
+    for (const id of connected?.[at] ?? NO_IDS) dependsOn.push(id);
+    for (const reference of d.spec.shared.references) pushId(dependsOn, idOfService(started, containers, reference));
     const cause = createId ? (d.action === 'replace' ? 'replaced, start' : 'created, start') : d.cause;
     const start: NewOperation = { kind: 'StartContainer', host, target: d.spec.name, stack, dependsOn, cause, unit: unit.unitId };
     if (d.action === 'start' && d.existing) start.containerId = d.existing.id;
-    started.set(d.service.name, ops.add(start));
+    started[at] = ops.add(start);
   }
-  if (mode.upgrade) ops.markUpgrade(ops.list.slice(first).map((op) => op.id));
+  if (mode.upgrade) ops.markUpgradeSince(first);
   return started;
+}
+
+/**
+ * The unit's replaced containers go (or are kept, mode.keepReplaced) in reverse dependency order: a
+ * container before the one whose network or volumes it uses. Returns each one's removal (or
+ * rename), by its position in the unit; undefined when none is replaced.
+ */
+function emitReplacedRemovals(
+  unit: UnitDecision,
+  stack: string,
+  after: readonly string[],
+  ops: Operations,
+  mode: UnitMode,
+  kept: KeptContainer[] | undefined,
+): (string | undefined)[] | undefined {
+  const containers = unit.containers;
+  let removed: (string | undefined)[] | undefined;
+  for (let at = containers.length - 1; at >= 0; at--) {
+    const d = containers[at] as ContainerDecision;
+    const existing = d.existing;
+    if (d.action !== 'replace' || !existing) continue;
+    removed ??= [];
+    const dependsOn: string[] = [];
+    for (let other = 0; other < containers.length; other++) {
+      const id = removed[other];
+      if (id !== undefined && containers[other]?.spec.shared.references.includes(d.service.name)) dependsOn.push(id);
+    }
+    for (const id of after) dependsOn.push(id);
+    if (mode.keepReplaced && !d.predecessor) {
+      const renameId = emitKeep(existing, stack, unit.unitId, d.cause, dependsOn, ops, mode.startFirst === true);
+      kept?.push({ container: existing, renameId });
+      removed[at] = renameId;
+    } else removed[at] = emitRemoval(existing, stack, d.cause, dependsOn, ops, unit.unitId);
+  }
+  return removed;
+}
+
+function pushId(ids: string[], id: string | undefined): void {
+  if (id !== undefined) ids.push(id);
+}
+
+/** The id at the position of the unit's container of `service`, if any. */
+function idOfService(ids: readonly (string | undefined)[], containers: readonly ContainerDecision[], service: string): string | undefined {
+  for (let at = 0; at < containers.length; at++) if (containers[at]?.service.name === service) return ids[at];
+  return undefined;
 }
 
 /**
@@ -415,7 +542,7 @@ function emitKeptRemoval(container: ObservedContainer, name: string, stack: stri
     stack,
     ...(unit ? { unit } : {}),
     containerId: container.id,
-    dependsOn: passed,
+    dependsOn: [...passed],
     cause: 'kept during the upgrade; the upgrade is done',
   });
 }
@@ -504,7 +631,13 @@ function resumedBatch(unit: UnitDecision): UpgradeBatch {
 }
 
 /** The gate after a unit of a batch: its new container (the primary's, or the first renewed one) must turn ready. */
-function emitGate(unit: UnitDecision, batch: UpgradeBatch, started: Map<string, string>, stack: string, ops: Operations): string {
+function emitGate(
+  unit: UnitDecision,
+  batch: UpgradeBatch,
+  started: readonly (string | undefined)[],
+  stack: string,
+  ops: Operations,
+): string {
   const renewed = unit.containers.filter(renews);
   const waited = renewed.find((d) => d.service.name === batch.service.name) ?? renewed[0] ?? unit.containers[0];
   const strategy = batch.service.upgrade ?? UPGRADE_DEFAULTS;
@@ -516,7 +649,7 @@ function emitGate(unit: UnitDecision, batch: UpgradeBatch, started: Map<string, 
     timeoutMs: waited?.service.healthCheck?.initializingTimeoutMs ?? GATE_TIMEOUT_MS,
     thenWaitMs: batch.batch < batch.batches ? strategy.intervalMs : 0,
   };
-  const startId = waited ? started.get(waited.service.name) : undefined;
+  const startId = waited ? started[unit.containers.indexOf(waited)] : undefined;
   return ops.add({
     kind: 'AwaitReady',
     upgrade: true,

@@ -16,11 +16,14 @@
  */
 import type { DesiredStack } from '../model/desired.js';
 import type { StackPlacement } from '../model/placement.js';
-import { externalLinksOf, onHostNetwork, onStackNetwork, serviceAliases, serviceHosts } from './networks.js';
+import { memoizedPerObject } from '../util/memo.js';
+import { externalLinksOf, onHostNetwork, onStackNetwork, serviceAliases, servicesByName } from './networks.js';
 
 export interface HostNamesInput {
   stack: DesiredStack;
   placement: StackPlacement;
+  /** Service → its hosts in the placement (networks.ts serviceHosts). */
+  serviceHosts: ReadonlyMap<string, readonly string[]>;
   /** Service → the aliases `links: [svc:alias]` of the stack give it. */
   linkAliases: ReadonlyMap<string, readonly string[]>;
   /** The host's configured `address:`; undefined for a host corral does not know. */
@@ -31,16 +34,17 @@ export interface HostNamesInput {
 
 export interface HostNames {
   /** Service on the stack network → its `name:address` entries (none: not in the map). */
-  byService: Map<string, string[]>;
-  warnings: string[];
+  byService: ReadonlyMap<string, readonly string[]>;
+  warnings: readonly string[];
 }
 
 export function hostNetworkNames(input: HostNamesInput): HostNames {
   const { stack } = input;
+  if (!mayNameHostServices(stack)) return NO_HOST_NAMES;
   const warnings: string[] = [];
-  const hostsOf = serviceHosts(stack, input.placement);
+  const hostsOf = input.serviceHosts;
   const own: string[] = [];
-  for (const service of Object.values(stack.services).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const service of servicesByName(stack)) {
     if (!onHostNetwork(service)) continue;
     const names = serviceAliases(stack.name, service, input.linkAliases.get(service.name) ?? []);
     own.push(...entries(names, hostsOf.get(service.name) ?? [], input, service.name, warnings));
@@ -59,6 +63,13 @@ export function hostNetworkNames(input: HostNamesInput): HostNames {
   }
   return { byService, warnings: [...new Set(warnings)] };
 }
+
+const NO_HOST_NAMES: HostNames = { byService: new Map(), warnings: [] };
+
+/** The stack has a host-network service, or links to another stack's services (which may be one); remembered per stack object. */
+const mayNameHostServices = memoizedPerObject((stack: DesiredStack) =>
+  Object.values(stack.services).some((service) => onHostNetwork(service) || externalLinksOf(service, stack.name).length > 0),
+);
 
 /** `name:address` for each name and each host with a usable address; a warning for each host without one. */
 function entries(names: readonly string[], hosts: readonly string[], input: HostNamesInput, label: string, warnings: string[]): string[] {

@@ -40,7 +40,9 @@ interface RemovalCandidate {
 }
 
 export class NetworkBook {
-  private readonly created = new Map<string, string>();
+  /** The operations creating networks in this plan: overlays by name, bridges by host and name. */
+  private readonly createdOverlays = new Map<string, string>();
+  private readonly createdBridges = new Map<string, Map<string, string>>();
   /** Networks a container is planned to use: overlays by name, bridges by host and name (no key strings made per container). */
   private readonly plannedOverlays = new Set<string>();
   private readonly plannedBridges = new Map<string, Set<string>>();
@@ -65,11 +67,12 @@ export class NetworkBook {
    * missing; undefined when it exists (or no manager can create an overlay: the plan gates that).
    */
   ensure(place: NetworkPlace, owner: string, forStack: string, cause: string, add: AddOperation): string | undefined {
-    if (this.exists(place)) return undefined;
-    const key = placeKey(place);
-    const known = this.created.get(key);
+    const overlay = place.driver === 'overlay';
+    const created = overlay ? this.createdOverlays : this.createdBridgesOn(place.host ?? '');
+    const known = created.get(place.name);
     if (known) return known;
-    const host = place.driver === 'overlay' ? this.swarm.manager?.name : place.host;
+    if (this.exists(place)) return undefined;
+    const host = overlay ? this.swarm.manager?.name : place.host;
     if (host === undefined) return undefined;
     const network: NetworkSpec = {
       Name: place.name,
@@ -78,25 +81,42 @@ export class NetworkBook {
       Labels: { [CorralLabel.managed]: 'true', [CorralLabel.stack]: owner },
     };
     const id = add({ kind: 'CreateNetwork', host, target: place.name, stack: forStack, dependsOn: [], cause, network });
-    this.created.set(key, id);
+    created.set(place.name, id);
     return id;
+  }
+
+  private createdBridgesOn(host: string): Map<string, string> {
+    let created = this.createdBridges.get(host);
+    if (!created) this.createdBridges.set(host, (created = new Map()));
+    return created;
   }
 
   /** A container planned to use the network (created, kept or joining): it is not removed. */
   use(place: NetworkPlace): void {
-    if (place.driver === 'overlay') {
-      this.plannedOverlays.add(place.name);
-      return;
-    }
-    const host = place.host ?? '';
+    if (place.driver === 'overlay') this.useOverlay(place.name);
+    else this.useBridge(place.host ?? '', place.name);
+  }
+
+  /** A container planned to use the swarm's overlay network `name`. */
+  useOverlay(name: string): void {
+    this.plannedOverlays.add(name);
+  }
+
+  /** A container planned to use the bridge network `name` on `host`. */
+  useBridge(host: string, name: string): void {
     let names = this.plannedBridges.get(host);
     if (!names) this.plannedBridges.set(host, (names = new Set()));
-    names.add(place.name);
+    names.add(name);
+  }
+
+  /** Whether a container planned so far uses the bridge network `name` on `host`. */
+  plansBridge(host: string, name: string): boolean {
+    return this.plannedBridges.get(host)?.has(name) === true;
   }
 
   private isPlanned(place: NetworkPlace): boolean {
     if (place.driver === 'overlay') return this.plannedOverlays.has(place.name);
-    return this.plannedBridges.get(place.host ?? '')?.has(place.name) === true;
+    return this.plansBridge(place.host ?? '', place.name);
   }
 
   /** Remove the network once its stack's containers (and any other stack's on it) are gone, if nothing else uses it. */

@@ -18,6 +18,7 @@
  */
 import type { DesiredService, DesiredStack } from '../model/desired.js';
 import type { StackPlacement } from '../model/placement.js';
+import { memoizedPerObject } from '../util/memo.js';
 
 export type NetworkDriver = 'bridge' | 'overlay';
 
@@ -81,8 +82,8 @@ export function malformedExternalLinks(service: DesiredService): string[] {
   );
 }
 
-/** Services of the same stack this service links to (`links: [db]`, `links: [db:database]`). */
-export function linkedServicesOf(service: DesiredService): string[] {
+/** Services of the same stack this service links to (`links: [db]`, `links: [db:database]`); remembered per service object. */
+export const linkedServicesOf = memoizedPerObject((service: DesiredService): readonly string[] => {
   return [
     ...new Set(
       listOf(service.compose['links'])
@@ -90,7 +91,7 @@ export function linkedServicesOf(service: DesiredService): string[] {
         .map((l) => l.split(':')[0] ?? ''),
     ),
   ].filter((name) => name !== '');
-}
+});
 
 /** A container's own aliases on its stack network. */
 export function serviceAliases(stack: string, service: DesiredService, linkAliases: readonly string[]): string[] {
@@ -123,6 +124,11 @@ export function onStackNetwork(service: DesiredService): boolean {
   const mode = networkModeOf(service);
   return !['host', 'none', 'bridge'].includes(mode) && !/^(container|service):/.test(mode);
 }
+
+/** The services of a stack in name order; remembered per stack object. */
+export const servicesByName = memoizedPerObject((stack: DesiredStack): readonly DesiredService[] =>
+  Object.values(stack.services).sort((a, b) => a.name.localeCompare(b.name)),
+);
 
 /** Service → the hosts of its deployment units, in placement order (a sidekick runs where its primary runs). */
 export function serviceHosts(stack: DesiredStack, placement: StackPlacement): Map<string, string[]> {

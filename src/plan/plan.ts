@@ -31,11 +31,11 @@ import type { HeldInstance, StackPlacement } from '../model/placement.js';
 import { formatDuration } from '../util/duration.js';
 import { memoizedPerObject } from '../util/memo.js';
 import { ContainerSpecs, type SpecCache } from './container-specs.js';
-import { decideUnit, isResumed, needsSwarm, pairWithPredecessors, placeOfOwn, type UnitDecision } from './decide.js';
-import { type EmitShared, emitStackOperations, type Transaction } from './emit.js';
+import { decideUnit, isResumed, type Networking, needsSwarm, pairWithPredecessors, placeOfOwn, type UnitDecision } from './decide.js';
+import { type EmitShared, emitStackOperations, NO_TRANSACTION, type Transaction } from './emit.js';
 import { hostNetworkNames } from './host-names.js';
 import { NetworkBook, type NetworkPlace } from './network-book.js';
-import { externalLinksOf, type NetworkDriver, networkNameFor, onHostNetwork } from './networks.js';
+import { externalLinksOf, type NetworkDriver, networkNameFor, onHostNetwork, serviceHosts } from './networks.js';
 import { ObservedIndex } from './observed-index.js';
 import { Operations } from './operations.js';
 import { reachabilityNotes } from './reach.js';
@@ -166,50 +166,52 @@ function planDesiredStack(
   }
   const refusal = upgradeRefusal(stack, stackLive);
   if (refusal) return { stack: stack.name, actionable: false, notes: [{ level: 'error', message: refusal }] };
-  notes.push(...placement.warnings.map((message): PlanNote => ({ level: 'warning', message })));
+  for (const message of placement.warnings) notes.push({ level: 'warning', message });
   const live = new StackLive(stackLive, placement);
   const record = shared.rolledBack.get(stack.name);
   const rollingBack = record && record.key === desiredStackKey(stack) ? record : undefined;
   const kept = new Set<ObservedContainer>();
   const units: UnitDecision[] = [];
   const linkAliases = linkAliasesByService(stack);
+  const hostsOfService = serviceHosts(stack, placement);
   const hostNames = hostNetworkNames({
     stack,
     placement,
+    serviceHosts: hostsOfService,
     linkAliases,
     addressOf: (name) => index.host(name)?.address,
     otherHostService: (other, service) =>
       otherOnHostNetwork(other, service, shared) ? otherStackHosts(other, service, shared) : undefined,
   });
   const warnings = new Set<string>(hostNames.warnings);
+  const networkingOf = networkingFor(stack, shared, hostNames.byService);
   for (const instance of placement.instances) {
     const primary = stack.services[instance.service];
     const host = index.host(instance.host);
-    const unitId = deploymentUnitId(stack.name, instance.service, instance.instance);
-    const liveOfUnit = live.ofUnit(instance.service, instance.instance);
     const predecessors = live.keptOf(instance.service, instance.instance);
-    if (!primary || !host) {
-      notes.push({ level: 'error', message: `${unitId}: placed on unknown host "${instance.host}" or for an unknown service; left as is` });
-      for (const c of [...liveOfUnit, ...predecessors]) kept.add(c);
+    if (!primary || !host?.reachable) {
+      const unitId = deploymentUnitId(stack.name, instance.service, instance.instance);
+      notes.push(
+        !primary || !host
+          ? { level: 'error', message: `${unitId}: placed on unknown host "${instance.host}" or for an unknown service; left as is` }
+          : { level: 'degraded', message: heldMessage(unitId, host, live.heldAt(instance.service, instance.instance)) },
+      );
+      for (const c of live.ofUnit(instance.service, instance.instance)) kept.add(c);
+      for (const c of predecessors) kept.add(c);
       continue;
     }
-    if (!host.reachable) {
-      notes.push({ level: 'degraded', message: heldMessage(unitId, host, live.heldAt(instance.service, instance.instance)) });
-      for (const c of [...liveOfUnit, ...predecessors]) kept.add(c);
-      continue;
-    }
-    const networking = {
-      networkDriver: driverOf(host),
-      externalNetworks: externalNetworksFor(stack, host, shared),
-      hostNames: hostNames.byService,
-    };
-    const unit = decideUnit(stack, primary, instance, host, live, linkAliases, shared.specs, networking, notes);
+    const unit = decideUnit(stack, primary, instance, host, live, linkAliases, shared.specs, networkingOf(host), notes);
     pairWithPredecessors(unit, predecessors, rollingBack);
     for (const d of unit.containers) for (const w of d.spec.shared.warnings) warnings.add(`service ${d.service.name}: ${w}`);
     const swarmProblem = needsSwarm(unit) && !shared.networks.swarm.members.has(host.name) ? swarmProblemOf(host, shared) : undefined;
     if (swarmProblem) {
-      notes.push({ level: 'degraded', message: `${unitId}: ${swarmProblem}; ${liveOfUnit.length > 0 ? 'left as is' : 'not created'}` });
-      for (const c of [...liveOfUnit, ...predecessors]) kept.add(c);
+      const liveOfUnit = live.ofUnit(instance.service, instance.instance);
+      notes.push({
+        level: 'degraded',
+        message: `${unit.unitId}: ${swarmProblem}; ${liveOfUnit.length > 0 ? 'left as is' : 'not created'}`,
+      });
+      for (const c of liveOfUnit) kept.add(c);
+      for (const c of predecessors) kept.add(c);
       // Still the stack's: its overlay network stays for it.
       for (const d of unit.containers) if (d.spec.shared.network) shared.networks.use(placeOfOwn(d, d.spec.shared.network, host.name));
       continue;
@@ -220,29 +222,32 @@ function planDesiredStack(
     }
     units.push(unit);
   }
-  notes.unshift(...[...warnings].map((message): PlanNote => ({ level: 'warning', message })));
-  notes.push(
-    ...reachabilityNotes({
-      stack,
-      placement,
-      hostByName: (name) => index.host(name),
-      swarm: shared.networks.swarm,
-      otherStackHosts: (other, service) => otherStackHosts(other, service, shared),
-      otherOnHostNetwork: (other, service) => otherOnHostNetwork(other, service, shared),
-    }),
-  );
+  if (warnings.size > 0) notes.unshift(...[...warnings].map((message): PlanNote => ({ level: 'warning', message })));
+  const reach = reachabilityNotes({
+    stack,
+    placement,
+    serviceHosts: hostsOfService,
+    hostByName: (name) => index.host(name),
+    swarm: shared.networks.swarm,
+    otherStackHosts: (other, service) => otherStackHosts(other, service, shared),
+    otherOnHostNetwork: (other, service) => otherOnHostNetwork(other, service, shared),
+  });
+  for (const note of reach) notes.push(note);
   for (const moved of placement.rescheduled ?? []) {
     const message = `${deploymentUnitId(stack.name, moved.service, moved.instance)}: rescheduled on ${moved.host}: ${moved.from} has been unreachable since ${moved.lastSeen}, longer than host_down_grace`;
     notes.push({ level: 'info', message });
   }
   const removals = live.containers.filter((c) => !kept.has(c));
   const { batches, held } = upgradeBatches(stack, units, notes);
-  const emitted = units.filter((u) => !held.has(u));
-  const transaction: Transaction = {
-    resumed: emitted.filter(isResumed),
-    // Every kept predecessor not restored goes once the upgrade is done (all of them, when no upgrade is left).
-    finished: live.kept.filter((p) => !kept.has(p)),
-  };
+  const emitted = held.size === 0 ? units : units.filter((u) => !held.has(u));
+  const transaction: Transaction =
+    live.kept.length === 0
+      ? NO_TRANSACTION
+      : {
+          resumed: emitted.filter(isResumed),
+          // Every kept predecessor not restored goes once the upgrade is done (all of them, when no upgrade is left).
+          finished: live.kept.filter((p) => !kept.has(p)),
+        };
   const attempt: UpgradeAttempt | undefined =
     batches.length + transaction.resumed.length > 0
       ? {
@@ -252,7 +257,7 @@ function planDesiredStack(
           ...(stack.revision ? { revision: stack.revision } : {}),
         }
       : undefined;
-  notes.push(...transactionNotes(attempt, transaction, rollingBack));
+  if (attempt || rollingBack) notes.push(...transactionNotes(attempt, transaction, rollingBack));
   emitStackOperations(
     stack.name,
     batches,
@@ -266,12 +271,29 @@ function planDesiredStack(
     notes,
     transaction,
   );
-  return {
-    stack: stack.name,
-    actionable: true,
-    notes,
-    ...(attempt ? { upgrade: attempt } : {}),
-    ...(rollingBack ? { rolledBack: rollingBack } : {}),
+  const result: StackPlan = { stack: stack.name, actionable: true, notes };
+  if (attempt) result.upgrade = attempt;
+  if (rollingBack) result.rolledBack = rollingBack;
+  return result;
+}
+
+/**
+ * The networking of the stack's containers on a host: its kind of network, the other stacks'
+ * networks they join there, the host-network names. The same object for every host of a kind
+ * when the stack links to no other stack.
+ */
+function networkingFor(
+  stack: DesiredStack,
+  shared: Shared,
+  hostNames: ReadonlyMap<string, readonly string[]>,
+): (host: ObservedHost) => Networking {
+  if (hasExternalLinks(stack))
+    return (host) => ({ networkDriver: driverOf(host), externalNetworks: externalNetworksFor(stack, host, shared), hostNames });
+  const byDriver: Partial<Record<NetworkDriver, Networking>> = {};
+  return (host) => {
+    const networkDriver = driverOf(host);
+    byDriver[networkDriver] ??= { networkDriver, externalNetworks: NO_NETWORKS, hostNames };
+    return byDriver[networkDriver];
   };
 }
 

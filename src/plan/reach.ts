@@ -18,7 +18,7 @@ import {
   networkModeOf,
   onHostNetwork,
   onStackNetwork,
-  serviceHosts,
+  servicesByName,
 } from './networks.js';
 import type { SwarmView } from './swarm.js';
 import type { PlanNote } from './types.js';
@@ -29,6 +29,8 @@ export type ServiceHostsOf = (stack: string, service: string) => readonly string
 export interface ReachInput {
   stack: DesiredStack;
   placement: StackPlacement;
+  /** Service → its hosts in the placement (networks.ts serviceHosts). */
+  serviceHosts: ReadonlyMap<string, readonly string[]>;
   hostByName: (name: string) => ObservedHost | undefined;
   swarm: SwarmView;
   /** Hosts of another stack's service (its placement, or where its containers are). */
@@ -39,9 +41,9 @@ export interface ReachInput {
 
 export function reachabilityNotes(input: ReachInput): PlanNote[] {
   const { stack } = input;
-  const hostsOf = serviceHosts(stack, input.placement);
+  const hostsOf = input.serviceHosts;
   const notes: PlanNote[] = [];
-  for (const client of Object.values(stack.services).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const client of servicesByName(stack)) {
     if (!onStackNetwork(client)) continue;
     const clientHosts = hostsOf.get(client.name) ?? [];
     if (clientHosts.length === 0) continue;
@@ -102,6 +104,7 @@ function why(input: ReachInput, hosts: readonly string[]): string {
   return `${outside.join(', ')} ${outside.length === 1 ? 'is' : 'are'} not in the swarm`;
 }
 
-function uniqueTargets(links: readonly ExternalLink[]): ExternalLink[] {
+function uniqueTargets(links: readonly ExternalLink[]): readonly ExternalLink[] {
+  if (links.length < 2) return links;
   return links.filter((link, at) => links.findIndex((l) => l.stack === link.stack && l.service === link.service) === at);
 }

@@ -26,12 +26,15 @@ export interface UpgradeBatch {
  * An upgrade whose earlier batch left a new container that is not ready (stopped, restarting,
  * unhealthy) is held: no further batch starts until a new commit fixes or reverts it.
  */
+const NO_UPGRADE = { batches: [], held: new Set<UnitDecision>() } as const;
+
 export function upgradeBatches(
   stack: DesiredStack,
   units: UnitDecision[],
   notes: PlanNote[],
-): { batches: UpgradeBatch[]; held: Set<UnitDecision> } {
+): { batches: readonly UpgradeBatch[]; held: ReadonlySet<UnitDecision> } {
   const upgraded = units.filter(isUpgrading);
+  if (upgraded.length === 0) return NO_UPGRADE;
   const byService = groupBy(upgraded, (u) => u.instance.service);
   const batches: UpgradeBatch[] = [];
   const held = new Set<UnitDecision>();

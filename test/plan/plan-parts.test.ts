@@ -1,0 +1,143 @@
+/** The plan's bookkeeping parts on their own: the network book, the numbered operation list, a stack's live containers. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ObservedContainer } from '../../src/model/observed.js';
+import type { StackPlacement } from '../../src/model/placement.js';
+import { NetworkBook } from '../../src/plan/network-book.js';
+import { ObservedIndex } from '../../src/plan/observed-index.js';
+import { Operations } from '../../src/plan/operations.js';
+import { StackLive } from '../../src/plan/stack-live.js';
+import { swarmView } from '../../src/plan/swarm.js';
+import type { PlanNote } from '../../src/plan/types.js';
+import { host, swarmHosts } from './fixtures.js';
+
+function book(hosts = [host('h1'), host('h2', { networks: ['corral-b'] })]): { networks: NetworkBook; ops: Operations } {
+  const observed = { hosts };
+  return { networks: new NetworkBook(new ObservedIndex(observed), swarmView(hosts)), ops: new Operations() };
+}
+
+test('the network book creates each missing bridge once per host, for every stack that needs it, and nothing that exists', () => {
+  const { networks, ops } = book();
+  const first = networks.ensure({ driver: 'bridge', host: 'h1', name: 'corral-a' }, 'a', 'a', 'missing, create', ops.add);
+  const again = networks.ensure({ driver: 'bridge', host: 'h1', name: 'corral-a' }, 'a', 'b', 'for external_links', ops.add);
+  const otherHost = networks.ensure({ driver: 'bridge', host: 'h2', name: 'corral-a' }, 'a', 'a', 'missing, create', ops.add);
+  const existing = networks.ensure({ driver: 'bridge', host: 'h2', name: 'corral-b' }, 'b', 'b', 'missing, create', ops.add);
+  assert.equal(first, '#1');
+  assert.equal(again, '#1', 'the same creation, not a second one');
+  assert.equal(otherHost, '#2');
+  assert.equal(existing, undefined);
+  assert.deepEqual(
+    ops.list.map((op) => [op.id, op.kind, op.host, op.target, op.stack]),
+    [
+      ['#1', 'CreateNetwork', 'h1', 'corral-a', 'a'],
+      ['#2', 'CreateNetwork', 'h2', 'corral-a', 'a'],
+    ],
+  );
+  const created = ops.list[0];
+  assert.ok(created?.kind === 'CreateNetwork');
+  assert.deepEqual(created.network, {
+    Name: 'corral-a',
+    Driver: 'bridge',
+    Labels: { 'io.corral.managed': 'true', 'io.corral.stack': 'a' },
+  });
+});
+
+test('the network book creates an overlay once, through the swarm manager', () => {
+  const { networks, ops } = book(swarmHosts(['h1', 'h2']));
+  const place = { driver: 'overlay' as const, name: 'corral-a_overlay' };
+  assert.equal(networks.ensure(place, 'a', 'a', 'missing, create', ops.add), '#1');
+  assert.equal(networks.ensure(place, 'a', 'b', 'for external_links', ops.add), '#1');
+  assert.deepEqual(
+    ops.list.map((op) => [op.kind, op.host, op.target]),
+    [['CreateNetwork', 'h1', 'corral-a_overlay']],
+  );
+});
+
+test('a network removal is dropped when a container of any stack is planned on it, on that host only', () => {
+  const hosts = [host('h1', { networks: ['corral-a'] }), host('h2', { networks: ['corral-a'] })];
+  const { networks, ops } = book(hosts);
+  const notes: PlanNote[] = [];
+  networks.useBridge('h1', 'corral-a');
+  assert.equal(networks.plansBridge('h1', 'corral-a'), true);
+  assert.equal(networks.plansBridge('h2', 'corral-a'), false);
+  networks.proposeRemoval('a', { driver: 'bridge', host: 'h1', name: 'corral-a' }, [], 'unused', notes, false);
+  networks.proposeRemoval('a', { driver: 'bridge', host: 'h2', name: 'corral-a' }, [], 'unused', notes, false);
+  networks.finish(ops.add, () => undefined);
+  assert.deepEqual(
+    ops.list.map((op) => [op.kind, op.host, op.target]),
+    [['RemoveNetwork', 'h2', 'corral-a']],
+  );
+});
+
+test('operations are numbered in order; their dependencies come without duplicates, in id order', () => {
+  const ops = new Operations();
+  const base = { host: 'h1', stack: 's', cause: 'c', kind: 'PullImage' as const };
+  const ids = Array.from({ length: 12 }, (_, at) => ops.add({ ...base, target: `i${at}`, dependsOn: [] }));
+  assert.deepEqual(ids.slice(0, 3), ['#1', '#2', '#3']);
+  const ascending = ['#2', '#10', '#11'];
+  ops.add({ ...base, target: 'x', dependsOn: ascending });
+  assert.equal(ops.list[12]?.dependsOn, ascending, 'already in order: kept as given');
+  ops.add({ ...base, target: 'y', dependsOn: ['#11', '#2', '#10', '#2'] });
+  assert.deepEqual(ops.list[13]?.dependsOn, ['#2', '#10', '#11']);
+  assert.equal(ops.list[13]?.id, '#14');
+});
+
+test('operations from a position on are marked as an upgrade; a removal is found by its container', () => {
+  const ops = new Operations();
+  ops.add({ host: 'h1', stack: 's', cause: 'c', kind: 'PullImage', target: 'i', dependsOn: [] });
+  const removal = ops.add({ host: 'h1', stack: 's', cause: 'c', kind: 'RemoveContainer', target: 'x', containerId: 'c1', dependsOn: [] });
+  ops.add({ host: 'h1', stack: 's', cause: 'c', kind: 'StartContainer', target: 'y', dependsOn: [] });
+  ops.markUpgradeSince(1);
+  assert.deepEqual(
+    ops.list.map((op) => op.upgrade),
+    [undefined, true, true],
+  );
+  assert.equal(ops.removalOf('c1'), removal);
+  assert.equal(ops.removalOf('c2'), undefined);
+});
+
+function container(name: string, unit: string, service: string, instance: number, hostName: string, kept = false): ObservedContainer {
+  return {
+    id: `id-${name}`,
+    name,
+    host: hostName,
+    image: 'img',
+    labels: {},
+    state: 'running',
+    ports: [],
+    owner: { stack: 's', service, unit, instance, configHash: 'h', ...(kept ? { kept: true } : {}) },
+  } as ObservedContainer;
+}
+
+test("a stack's live containers are found by unit and instance, its kept predecessors apart", () => {
+  const web1 = container('s-web-1', 'web', 'web', 1, 'h1');
+  const log1 = container('s-web-log-1', 'web', 'log', 1, 'h1');
+  const web2 = container('s-web-2', 'web', 'web', 2, 'h2');
+  const kept1 = container('s-web-1-prev', 'web', 'web', 1, 'h1', true);
+  const placement: StackPlacement = {
+    stack: 's',
+    instances: [
+      { service: 'web', instance: 1, host: 'h1' },
+      { service: 'web', instance: 1, host: 'h3' },
+      { service: 'web', instance: 3, host: 'h2' },
+    ],
+    errors: [],
+    warnings: [],
+    held: [{ service: 'web', instance: 2, host: 'h2', lastSeen: 't' }],
+  } as StackPlacement;
+  const live = new StackLive([web1, log1, kept1, web2], placement);
+  assert.deepEqual(live.containers, [web1, log1, web2]);
+  assert.deepEqual(live.kept, [kept1]);
+  assert.deepEqual(live.ofUnit('web', 1), [web1, log1]);
+  assert.deepEqual(live.ofUnit('web', 4), []);
+  assert.deepEqual(live.keptOf('web', 1), [kept1]);
+  assert.deepEqual(live.keptOf('web', 2), []);
+  assert.equal(live.placedAt('web', 1)?.host, 'h1', 'the first placement of an instance');
+  assert.equal(live.placedAt('web', 2), undefined);
+  assert.equal(live.heldAt('web', 2)?.lastSeen, 't');
+  assert.equal(live.heldAt('web', 1), undefined);
+  assert.equal(live.rescheduledAt('web', 1), undefined);
+  assert.equal(live.replacedCopyAt('web', 1, 'h1'), undefined);
+  assert.deepEqual([...live.liveInstances('web')], [1, 2]);
+  assert.equal(live.desiredCount('web'), 3);
+});
