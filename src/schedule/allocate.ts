@@ -12,10 +12,14 @@
 import type { Fleet } from './fleet.js';
 import type { HostSet, Rule } from './match.js';
 
-export type Allocation =
-  | { host: number }
-  /** `failed` is empty when there was no reachable host at all. */
-  | { failed: Rule[]; closest?: string };
+/** No host for the instance: `failed` is empty when there was no reachable host at all. */
+export interface Unplaced {
+  failed: Rule[];
+  closest?: string;
+}
+
+/** The host picked, or why none was. */
+export type Allocation = number | Unplaced;
 
 /**
  * When a rule that fails untouched hosts touches fewer than 1/SCAN_SHARE of the candidates,
@@ -30,7 +34,7 @@ export function allocate(rules: readonly Rule[], fleet: Fleet): Allocation {
   let active = hardFirst(rules) ? rules : [...rules.filter((r) => r.hard), ...rules.filter((r) => !r.hard)];
   for (;;) {
     const winner = firstPassing(active, fleet);
-    if (winner !== undefined) return { host: winner };
+    if (winner !== undefined) return winner;
     const closest = closestHost(active, fleet);
     const softRule = closest.failed.find((rule) => !rule.hard);
     if (!softRule) return { failed: closest.failed, closest: fleet.host(closest.host).name };
@@ -46,10 +50,6 @@ function hardFirst(rules: readonly Rule[]): boolean {
 
 /** The first candidate, in order, passing every rule. */
 function firstPassing(rules: readonly Rule[], fleet: Fleet): number | undefined {
-  const passesAll = (host: number) => {
-    for (const rule of rules) if (!rule.passes(host)) return false;
-    return true;
-  };
   // A host passing a rule that fails untouched hosts is one of that rule's touched hosts.
   let narrowest: HostSet | undefined;
   for (const rule of rules) {
@@ -57,13 +57,18 @@ function firstPassing(rules: readonly Rule[], fleet: Fleet): number | undefined 
     const hosts = rule.touched();
     if (narrowest === undefined || hosts.size < narrowest.size) narrowest = hosts;
   }
-  if (narrowest === undefined || narrowest.size * SCAN_SHARE >= fleet.order.size) return fleet.order.first(passesAll);
+  if (narrowest === undefined || narrowest.size * SCAN_SHARE >= fleet.order.size) return fleet.order.first(passesAll, rules);
   let winner: number | undefined;
   for (const host of narrowest.keys()) {
-    if (!fleet.order.includes(host) || !passesAll(host)) continue;
+    if (!fleet.order.includes(host) || !passesAll(host, rules)) continue;
     if (winner === undefined || fleet.order.before(host, winner)) winner = host;
   }
   return winner;
+}
+
+function passesAll(host: number, rules: readonly Rule[]): boolean {
+  for (const rule of rules) if (!rule.passes(host)) return false;
+  return true;
 }
 
 interface Attempt {

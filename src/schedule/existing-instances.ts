@@ -34,7 +34,8 @@ const NONE: InstanceHosts = new Map();
 
 /**
  * `stack` → `unit` → instance → host id; the first copy recorded for a number stays. The
- * containers of a host come grouped by stack, so the last stack's units are kept at hand.
+ * containers of a host come grouped by stack, and the scheduler asks for one stack's units after
+ * another, so the last stack's units are kept at hand.
  */
 class ByUnit {
   private readonly stacks = new Map<string, Map<string, Map<number, number>>>();
@@ -53,7 +54,11 @@ class ByUnit {
   }
 
   get(stack: string, unit: string): InstanceHosts {
-    return this.stacks.get(stack)?.get(unit) ?? NONE;
+    if (stack !== this.lastStack) {
+      this.lastStack = stack;
+      this.lastUnits = this.stacks.get(stack);
+    }
+    return this.lastUnits?.get(unit) ?? NONE;
   }
 }
 

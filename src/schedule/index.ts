@@ -27,7 +27,7 @@ import { containerNamePrefix } from '../model/naming.js';
 import type { ObservedHost } from '../model/observed.js';
 import type { HeldInstance, ReplacedCopy, RescheduledInstance, StackPlacement, UnitInstance } from '../model/placement.js';
 import { memoizedPerObject } from '../util/memo.js';
-import { type Allocation, allocate } from './allocate.js';
+import { allocate, type Unplaced } from './allocate.js';
 import { type AffinityConstraint, isHard, parseAffinityLabels } from './constraints.js';
 import type { UnitMember } from './container-index.js';
 import { ExistingInstances, type InstanceHosts } from './existing-instances.js';
@@ -88,20 +88,20 @@ interface Scheduling {
   graceMs: number;
 }
 
-/** What a stack's units add up to while they are placed. */
+/** What a stack's units add up to while they are placed; the lists of hosts that are away are made when needed. */
 interface Outcome {
   instances: UnitInstance[];
   errors: string[];
   warnings: string[];
-  held: HeldInstance[];
-  rescheduled: RescheduledInstance[];
-  replaced: ReplacedCopy[];
+  held?: HeldInstance[];
+  rescheduled?: RescheduledInstance[];
+  replaced?: ReplacedCopy[];
 }
 
 /** The stack's placement; its containers stay in the fleet unless the stack fails. */
 function scheduleStack(stack: DesiredStack, units: readonly Unit[], scheduling: Scheduling): StackPlacement {
   const { fleet } = scheduling;
-  const out: Outcome = { instances: [], errors: [], warnings: [], held: [], rescheduled: [], replaced: [] };
+  const out: Outcome = { instances: [], errors: [], warnings: [] };
   const stackMark = fleet.mark();
   for (const unit of units) {
     const unitMark = fleet.mark();
@@ -115,11 +115,19 @@ function scheduleStack(stack: DesiredStack, units: readonly Unit[], scheduling: 
     placement.instances = [];
     return placement;
   }
-  placement.instances.sort(byUnit);
-  if (out.held.length > 0) placement.held = out.held.sort(byUnit);
-  if (out.rescheduled.length > 0) placement.rescheduled = out.rescheduled.sort(byUnit);
-  if (out.replaced.length > 0) placement.replaced = out.replaced.sort(byUnit);
+  sortByUnit(placement.instances);
+  if (out.held) placement.held = sortByUnit(out.held);
+  if (out.rescheduled) placement.rescheduled = sortByUnit(out.rescheduled);
+  if (out.replaced) placement.replaced = sortByUnit(out.replaced);
   return placement;
+}
+
+/** Sorted by service, then instance (sort makes a work array even when there is nothing to move: most lists come in order). */
+function sortByUnit<T extends UnitInstance>(instances: T[]): T[] {
+  for (let at = 1; at < instances.length; at++) {
+    if (byUnit(instances[at - 1] as T, instances[at] as T) > 0) return instances.sort(byUnit);
+  }
+  return instances;
 }
 
 function byUnit(a: UnitInstance, b: UnitInstance): number {
@@ -200,34 +208,39 @@ function placeScaled(unit: Unit, scheduling: Scheduling, out: Outcome): boolean 
   const existingHosts = existing.of(unit.stack, unit.primary.name);
   const kept = lowestNumbers(existingHosts, scale);
   const unitFrom = out.instances.length;
-  let toPlace: number[] | undefined;
+  let moved: number[] | undefined;
   for (const instance of kept) {
     const host = fleet.host(existingHosts.get(instance) as number);
-    if (!host.reachable) heldInstance(unit, instance, host, scheduling, false, out.held);
+    if (!host.reachable) heldInstance(unit, instance, host, scheduling, false, (out.held ??= []));
     if (!host.reachable || staysOn(unit, instance, host, fleet)) out.instances.push(unitInstance(unit, instance, host.name));
-    else (toPlace ??= []).push(instance);
+    else (moved ??= []).push(instance);
   }
-  if (kept.length < scale) toPlace = [...(toPlace ?? []), ...lowestFree(kept, scale - kept.length)];
+  const added = kept.length < scale ? lowestFree(kept, scale - kept.length) : undefined;
+  const toPlace = moved && added ? [...moved, ...added].sort((a, b) => a - b) : (moved ?? added);
   if (toPlace) {
     const members = membersOf(unit);
     const rules = unit.byHardness.map((c) => constraintRule(c, fleet));
-    for (const instance of toPlace.sort((a, b) => a - b)) {
+    for (const instance of toPlace) {
       const allocation = allocate(withRequireAny(rules, unit, instance, fleet), fleet);
-      if (!('host' in allocation)) {
+      if (typeof allocation !== 'number') {
         out.errors.push(unschedulable(unit, instance, allocation));
         return false;
       }
-      out.instances.push(unitInstance(unit, instance, fleet.host(allocation.host).name));
-      fleet.place(allocation.host, members, instance);
+      out.instances.push(unitInstance(unit, instance, fleet.host(allocation).name));
+      fleet.place(allocation, members, instance);
     }
   }
   movedAndReplaced(unit, out.instances, unitFrom, scheduling, out);
   return true;
 }
 
+const NO_NUMBERS: readonly number[] = [];
+
 /** The `count` lowest instance numbers of a unit, ascending. */
-function lowestNumbers(instances: InstanceHosts, count: number): number[] {
-  const numbers = [...instances.keys()];
+function lowestNumbers(instances: InstanceHosts, count: number): readonly number[] {
+  if (instances.size === 0) return NO_NUMBERS;
+  const numbers: number[] = [];
+  for (const instance of instances.keys()) numbers.push(instance);
   let ascending = true;
   for (let at = 1; at < numbers.length && ascending; at++) ascending = (numbers[at - 1] as number) < (numbers[at] as number);
   if (!ascending) numbers.sort((a, b) => a - b);
@@ -257,10 +270,15 @@ function movedAndReplaced(
     const lostOn = lost.get(placed.instance);
     const absence = lostOn === undefined ? undefined : existing.absence(lostOn);
     if (lostOn !== undefined && absence && placed.host !== fleet.host(lostOn).name)
-      out.rescheduled.push({ ...placed, from: fleet.host(lostOn).name, lastSeen: absence.lastSeen });
+      (out.rescheduled ??= []).push({ ...placed, from: fleet.host(lostOn).name, lastSeen: absence.lastSeen });
     const replacedOn = replacedCopies.get(placed.instance);
     if (replacedOn !== undefined && fleet.host(replacedOn).name !== placed.host)
-      out.replaced.push({ service: placed.service, instance: placed.instance, host: fleet.host(replacedOn).name, keptOn: placed.host });
+      (out.replaced ??= []).push({
+        service: placed.service,
+        instance: placed.instance,
+        host: fleet.host(replacedOn).name,
+        keptOn: placed.host,
+      });
   }
 }
 
@@ -300,7 +318,7 @@ function placeGlobal(unit: Unit, scheduling: Scheduling, out: Outcome): boolean 
   const unitFrom = out.instances.length;
   for (const [hostId, instance] of [...existingByHost].sort(([a], [b]) => a - b)) {
     const host = fleet.host(hostId);
-    if (!host.reachable) heldInstance(unit, instance, host, scheduling, true, out.held);
+    if (!host.reachable) heldInstance(unit, instance, host, scheduling, true, (out.held ??= []));
     if (!host.reachable || eligible(host, instance)) out.instances.push(unitInstance(unit, instance, host.name));
   }
   const numbers = new FreeNumbers(out.instances.slice(unitFrom).map((i) => i.instance));
@@ -404,7 +422,7 @@ function requireAnyRule(labels: readonly LabelLookup[], fleet: Fleet): Rule {
   };
 }
 
-function unschedulable(unit: Unit, instance: number, allocation: Exclude<Allocation, { host: number }>): string {
+function unschedulable(unit: Unit, instance: number, allocation: Unplaced): string {
   const service = `service ${unit.primary.name}`;
   if (allocation.failed.length === 0) return `${service}: no reachable host to place instance ${instance} on`;
   const rules = allocation.failed.map((rule) => rule.text).join(', ');
@@ -417,13 +435,14 @@ function unitInstance(unit: Unit, instance: number, host: string): UnitInstance 
 
 /** The `count` lowest numbers ≥ 1 not in `used` (ascending). */
 function lowestFree(used: readonly number[], count: number): number[] {
-  const free: number[] = [];
+  const free: number[] = new Array(count);
+  let found = 0;
   let next = 1;
   for (const taken of used) {
-    for (; next < taken && free.length < count; next++) free.push(next);
+    for (; next < taken && found < count; next++) free[found++] = next;
     if (next === taken) next++;
   }
-  for (; free.length < count; next++) free.push(next);
+  for (; found < count; next++) free[found++] = next;
   return free;
 }
 

@@ -49,3 +49,26 @@ test('host order: first stops at the first host accepted', () => {
     undefined,
   );
 });
+
+test('host order: the same as sorting by (containers, host) after any placements, across 32-host words', () => {
+  const hostCount = 100;
+  const member = (host: number) => host % 7 !== 3;
+  const counts = Array.from({ length: hostCount }, (_, host) => (host * 37) % 5);
+  const hosts = new FewestContainersFirst(counts, member);
+  const expected = () =>
+    counts
+      .map((count, host) => ({ count, host }))
+      .filter(({ host }) => member(host))
+      .sort((a, b) => a.count - b.count || a.host - b.host)
+      .map(({ host }) => host);
+  let seed = 7;
+  for (let step = 0; step < 500; step++) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    const host = seed % hostCount;
+    const delta = step % 5 === 4 && (counts[host] ?? 0) > 0 ? -1 : 1 + (seed % 3);
+    counts[host] = (counts[host] ?? 0) + delta;
+    hosts.add(host, delta);
+    if (step % 50 === 0 || host === 31 || host === 63) assert.deepEqual(order(hosts), expected(), `after step ${step}`);
+  }
+  assert.deepEqual(order(hosts), expected());
+});
