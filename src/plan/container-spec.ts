@@ -499,7 +499,7 @@ export function hashedRequest(shared: ServiceSpec): StableJsonTemplate {
   if (shared.joins.length > 0) hashed['corral:joins'] = shared.joins;
   const labels: Record<string, unknown> = appLabels(shared.stack, shared.service, 0);
   labels[RancherLabel.deploymentUnit] = UNIT_SLOT;
-  hashed['Labels'] = labels;
+  hashed['Labels'] = new StableJsonTemplate(labels);
   hashed['name'] = NAME_SLOT;
   if (shared.hostnameIsName) hashed['Hostname'] = NAME_SLOT;
   return new StableJsonTemplate(hashed);

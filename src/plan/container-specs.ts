@@ -109,7 +109,8 @@ function networkingKey(ctx: ContainerContext): string {
   const driver = ctx.networkDriver ?? 'bridge';
   const external = ctx.externalNetworks;
   const hostNames = ctx.hostNames;
-  if ((external === undefined || external.size === 0) && (hostNames === undefined || hostNames.length === 0)) return `${driver}||`;
+  if ((external === undefined || external.size === 0) && (hostNames === undefined || hostNames.length === 0))
+    return driver === 'bridge' ? 'bridge||' : 'overlay||';
   let joined = '';
   if (external) for (const [stack, network] of external) joined += `${joined === '' ? '' : ','}${stack}=${network}`;
   return `${driver}|${joined}|${(hostNames ?? []).join(',')}`;

@@ -70,6 +70,7 @@ export function changedKeys(before: Record<string, string>, after: Record<string
  * this text for every container it hashes.
  */
 export function stableJson(value: unknown): string {
+  if (typeof value === 'string') return jsonString(value);
   if (typeof value !== 'object' || value === null) return JSON.stringify(value ?? null);
   if (Array.isArray(value)) {
     let text = '[';
@@ -83,9 +84,35 @@ export function stableJson(value: unknown): string {
   for (const key of keys) {
     const item = record[key];
     if (item === undefined) continue;
-    text += `${text.length === 1 ? '' : ','}${JSON.stringify(key)}:${stableJson(item)}`;
+    text += `${text.length === 1 ? '' : ','}${keyText(key)}${stableJson(item)}`;
   }
   return `${text}}`;
+}
+
+/** What JSON.stringify escapes in a string: a quote, a backslash, a control character, a (lone) surrogate. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what JSON escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** `JSON.stringify(text)`, without its cost (several times a quoted copy) where nothing needs escaping. */
+export function jsonString(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
+/**
+ * `"key":` by key, remembered: the keys of the objects a plan writes come from a small vocabulary
+ * (Docker's fields, label keys, compose keys), written again for every container and service.
+ * Bounded, so that keys a user invents cannot grow it without end.
+ */
+const keyTexts = new Map<string, string>();
+const KEY_TEXTS_MAX = 10_000;
+
+function keyText(key: string): string {
+  let text = keyTexts.get(key);
+  if (text === undefined) {
+    text = `${jsonString(key)}:`;
+    if (keyTexts.size < KEY_TEXTS_MAX) keyTexts.set(key, text);
+  }
+  return text;
 }
 
 /** Where a StableJsonTemplate's record has a value that `fill` gives: the string `values[index]`. */
@@ -102,8 +129,10 @@ export class JsonText {
  * The stable JSON of records that share all but a few string values: the record is written once
  * with JsonSlot markers where those values go, and `fill` puts the strings in. The result is
  * exactly `stableJson` of the record with each slot replaced by its string, so a hash of it means
- * what the hash of the whole record means. Used for the instances of one service, which differ
- * only in their name and deployment unit.
+ * what the hash of the whole record means. Slots are values of the record itself; one deeper is in
+ * a template of its own made for the record that holds it (a value of the record), as the
+ * deployment unit label is in the Labels of a service's hashed request. Used for the instances of
+ * one service, which differ only in their name and deployment unit.
  */
 export class StableJsonTemplate {
   /** The text around the slots: one more than `#slots`. */
@@ -112,7 +141,32 @@ export class StableJsonTemplate {
   readonly #slots: number[] = [];
 
   constructor(record: Readonly<Record<string, unknown>>) {
-    this.#texts.push(writeTemplate(record, '', this.#texts, this.#slots));
+    // Pieces joined at each slot: adding short pieces to one long string would copy it each time.
+    let pieces = ['{'];
+    let first = true;
+    for (const key of Object.keys(record).sort()) {
+      const value = record[key];
+      if (value === undefined) continue;
+      if (!first) pieces.push(',');
+      pieces.push(keyText(key));
+      first = false;
+      if (value instanceof JsonSlot) {
+        this.#texts.push(pieces.join(''));
+        this.#slots.push(value.index);
+        pieces = [];
+      } else if (value instanceof StableJsonTemplate) {
+        pieces.push(value.#texts[0] as string);
+        for (let i = 0; i < value.#slots.length; i++) {
+          this.#texts.push(pieces.join(''));
+          this.#slots.push(value.#slots[i] as number);
+          pieces = [value.#texts[i + 1] as string];
+        }
+      } else {
+        pieces.push(value instanceof JsonText ? value.json : stableJson(value));
+      }
+    }
+    pieces.push('}');
+    this.#texts.push(pieces.join(''));
   }
 
   /** The stable JSON of the record with `values[slot.index]` in each slot. */
@@ -120,38 +174,9 @@ export class StableJsonTemplate {
     const texts = this.#texts;
     const slots = this.#slots;
     let text = texts[0] as string;
-    for (let i = 0; i < slots.length; i++) text += JSON.stringify(values[slots[i] as number]) + (texts[i + 1] as string);
+    for (let i = 0; i < slots.length; i++) text += jsonString(values[slots[i] as number] as string) + (texts[i + 1] as string);
     return text;
   }
-}
-
-/**
- * Appends the stable JSON of `value` (as stableJson writes it) to `text` and returns the text
- * written since the last slot: at a slot, the text so far goes to `texts` and the slot to `slots`.
- */
-function writeTemplate(value: unknown, text: string, texts: string[], slots: number[]): string {
-  if (typeof value !== 'object' || value === null) return text + JSON.stringify(value ?? null);
-  if (value instanceof JsonText) return text + value.json;
-  if (value instanceof JsonSlot) {
-    texts.push(text);
-    slots.push(value.index);
-    return '';
-  }
-  if (Array.isArray(value)) {
-    text += '[';
-    for (let i = 0; i < value.length; i++) text = writeTemplate(value[i] ?? null, i === 0 ? text : `${text},`, texts, slots);
-    return `${text}]`;
-  }
-  const record = value as Record<string, unknown>;
-  let first = true;
-  text += '{';
-  for (const key of Object.keys(record).sort()) {
-    const item = record[key];
-    if (item === undefined) continue;
-    text = writeTemplate(item, `${text}${first ? '' : ','}${JSON.stringify(key)}:`, texts, slots);
-    first = false;
-  }
-  return `${text}}`;
 }
 
 // crypto.hash (Node ≥ 20.12) digests in one call, without a Hash object per text.

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import { HashMemo, JsonSlot, JsonText, keyHashes, sha256 as planSha256, StableJsonTemplate, stableJson } from '../../src/plan/hash.js';
+import {
+  HashMemo,
+  JsonSlot,
+  JsonText,
+  jsonString,
+  keyHashes,
+  sha256 as planSha256,
+  StableJsonTemplate,
+  stableJson,
+} from '../../src/plan/hash.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -44,26 +53,57 @@ test('hash: a memo shared by many containers gives the same key digests as none'
 test('hash: a stable JSON template filled with strings is the stable JSON of the record with the strings in its slots', () => {
   const name = new JsonSlot(0);
   const unit = new JsonSlot(1);
-  const record = (n: unknown, u: unknown) => ({
+  const labels = (u: unknown) => ({ z: '1', 'io.unit': u, a: '2', 'io.x': '3', skip: undefined });
+  const record = (n: unknown, l: unknown) => ({
     Image: 'redis:7',
     HostConfig: { Binds: ['b:/b'], CapAdd: ['X'], Nothing: [undefined, null] },
     Env: ['A=1'],
     'corral:joins': [{ n: 1 }],
     Skip: undefined,
-    Labels: { z: '1', 'io.unit': u, a: '2', 'io.x': '3' },
+    Labels: l,
     name: n,
     Hostname: n,
   });
-  const template = new StableJsonTemplate(record(name, unit));
-  assert.equal(template.fill(['s-a-1', 's-a-1']), stableJson(record('s-a-1', 's-a-1')));
-  assert.equal(template.fill(['s-a-2', 's-"a"\\-2']), stableJson(record('s-a-2', 's-"a"\\-2')));
-  // Slots first, last, in an array, and none.
-  const edges = (v: unknown) => ({ a: v, m: [v, 'x', v], z: { y: v } });
-  assert.equal(new StableJsonTemplate(edges(name)).fill(['é\n']), stableJson(edges('é\n')));
+  const template = new StableJsonTemplate(record(name, new StableJsonTemplate(labels(unit))));
+  assert.equal(template.fill(['s-a-1', 's-a-1']), stableJson(record('s-a-1', labels('s-a-1'))));
+  assert.equal(template.fill(['s-a-2', 's-"a"\\-2']), stableJson(record('s-a-2', labels('s-"a"\\-2'))));
+  // Slots first and last, a nested template first, last and alone, and no slot at all.
+  const edges = (v: unknown, inner: unknown) => ({ a: v, m: ['x', 1], y: inner, z: v });
+  const inner = (v: unknown) => ({ b: v, c: v });
+  assert.equal(
+    new StableJsonTemplate(edges(name, new StableJsonTemplate(inner(unit)))).fill(['é\n', 'u']),
+    stableJson(edges('é\n', inner('u'))),
+  );
+  assert.equal(new StableJsonTemplate({ a: new StableJsonTemplate({ b: name }) }).fill(['n']), '{"a":{"b":"n"}}');
+  assert.equal(new StableJsonTemplate({ a: new StableJsonTemplate({}), b: 1 }).fill([]), '{"a":{},"b":1}');
+  assert.equal(new StableJsonTemplate({ b: [1, { c: true }], a: null }).fill([]), stableJson({ b: [1, { c: true }], a: null }));
+  assert.equal(new StableJsonTemplate({}).fill([]), '{}');
   // A value given as its stable JSON text.
   const networking = { EndpointsConfig: { 'corral-s': { Aliases: ['a', 'b'] } } };
   const withText = new StableJsonTemplate({ N: new JsonText(stableJson(networking)), name });
   assert.equal(withText.fill(['n']), stableJson({ N: networking, name: 'n' }));
-  assert.equal(new StableJsonTemplate({ b: [1, { c: true }], a: null }).fill([]), stableJson({ b: [1, { c: true }], a: null }));
-  assert.equal(new StableJsonTemplate({}).fill([]), '{}');
+});
+
+test('hash: strings and keys are written as JSON.stringify writes them, escapes included', () => {
+  const texts = [
+    '',
+    'plain',
+    'a"b',
+    'back\\slash',
+    'line\nfeed',
+    '\u0000',
+    '\u001f',
+    '\u007f',
+    '\u2028',
+    'é',
+    '😀',
+    '\ud800',
+    'x\udfff',
+    '%s{}',
+  ];
+  for (const text of texts) {
+    assert.equal(jsonString(text), JSON.stringify(text), JSON.stringify(text));
+    assert.equal(stableJson({ [text]: text }), JSON.stringify({ [text]: text }), JSON.stringify(text));
+    assert.equal(new StableJsonTemplate({ [text]: new JsonSlot(0) }).fill([text]), JSON.stringify({ [text]: text }));
+  }
 });
