@@ -2,13 +2,15 @@
  * Container specs for one plan, worked out once per service where the instances can only
  * differ in name and labels: a service that refers to no container of its deployment unit
  * (no volumes_from, network_mode or net) gets the same config, key hashes, warnings and the
- * stable JSON of its request's other fields for every instance on hosts with the same networking
- * (network: setting, other stacks' networks to join) — a ServiceSpec; its config hash, of the
- * whole create request, is per instance, made from that JSON and the instance's name and labels
- * without building the request, which is built only for a container the plan creates. Each
+ * stable JSON of its request (with slots for the name and the deployment unit label) for every
+ * instance on hosts with the same networking (network: setting, other stacks' networks to join) —
+ * a ServiceSpec; its config hash, of the whole create request, is per instance, made from that
+ * JSON and the instance's name and deployment unit without building the request, which is built
+ * only for a container the plan creates, from the service's request and labels templates. Each
  * instance gets its own top level of the create body and its own labels; the nested parts
  * (HostConfig, Cmd, …) are shared between the instances' operations, so nothing may change a
- * plan's create bodies in place (apply and redaction do not).
+ * plan's create bodies in place (apply and redaction do not). The JSON is kept while its stack is
+ * planned (`planning`), not for the whole plan.
  *
  * A SpecCache keeps the specs between plans of the same desired stacks (the passes of `corral run`
  * between two revisions, the plan before and after an apply): a spec depends only on its stack,

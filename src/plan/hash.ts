@@ -7,8 +7,10 @@
  * a top-level volume declaration changed, a system label — changes it, and nothing else does.
  * Beside it, a short hash per compose key (and per top-level volume declaration used) is stored
  * in a label, so a replace can say which keys changed. The instances of a service hash the stable
- * JSON of their shared fields made once (StableJsonTemplate), which is the same text, so the hash
- * means the same as when each request was built and hashed whole. Pure.
+ * JSON of their request made once with slots for what differs — the name (and Hostname, when it
+ * is the name) and the deployment unit label (StableJsonTemplate) — which is the same text, so the
+ * hash means the same as when each request was built and hashed whole. Pure (the `"key":` texts
+ * of object keys are remembered, bounded, for every plan).
  */
 import * as crypto from 'node:crypto';
 
