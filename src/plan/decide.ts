@@ -9,6 +9,7 @@ import { containerName, deploymentUnitId } from '../model/naming.js';
 import type { ObservedContainer, ObservedHost } from '../model/observed.js';
 import type { UnitInstance } from '../model/placement.js';
 import { checkedHealth, isRecovering } from '../status/container-health.js';
+import { memoizedPerObject } from '../util/memo.js';
 import type { ContainerPlanSpec } from './container-spec.js';
 import type { ContainerSpecs } from './container-specs.js';
 import { changedKeys, parseKeyHashes } from './hash.js';
@@ -85,15 +86,18 @@ export function pairWithPredecessors(
 
 /** A unit some of whose containers come back from being kept. */
 export function isRestoring(unit: UnitDecision): boolean {
-  return unit.containers.some((d) => d.action === 'restore');
+  for (const d of unit.containers) if (d.action === 'restore') return true;
+  return false;
 }
 
 /** A unit whose containers change configuration: an upgrade (batched, gated, its old containers kept). */
 export function isUpgrading(unit: UnitDecision): boolean {
   if (isRestoring(unit)) return false;
-  return unit.containers.some(
-    (d) => (d.action === 'replace' && d.existing?.owner?.configHash !== d.spec.hash) || (d.action === 'create' && d.predecessor),
-  );
+  for (const d of unit.containers) {
+    if (d.action === 'replace' && d.existing?.owner?.configHash !== d.spec.hash) return true;
+    if (d.action === 'create' && d.predecessor) return true;
+  }
+  return false;
 }
 
 /** A unit already on the desired configuration whose old containers are still kept: an upgrade not finished (in progress elsewhere, or interrupted); its gate is waited for again. */
@@ -103,9 +107,11 @@ export function isResumed(unit: UnitDecision): boolean {
 
 /** The unit creates, starts or connects something on the swarm's overlay networks. */
 export function needsSwarm(unit: UnitDecision): boolean {
-  return unit.containers.some(
-    (d) => (d.spec.shared.networkDriver === 'overlay' && d.action !== 'keep') || d.connects.some((c) => c.place.driver === 'overlay'),
-  );
+  for (const d of unit.containers) {
+    if (d.spec.shared.networkDriver === 'overlay' && d.action !== 'keep') return true;
+    for (const c of d.connects) if (c.place.driver === 'overlay') return true;
+  }
+  return false;
 }
 
 export interface Networking {
@@ -115,18 +121,27 @@ export interface Networking {
   hostNames: ReadonlyMap<string, readonly string[]>;
 }
 
+/** What deciding the units of one stack reads and adds to, made once per stack. */
+export interface StackDecisions {
+  stack: DesiredStack;
+  live: StackLive;
+  /** Service → the aliases `links: [svc:alias]` of the stack give it. */
+  linkAliases: ReadonlyMap<string, readonly string[]>;
+  specs: ContainerSpecs;
+  /** The stack's notes (health strategies add to them). */
+  notes: PlanNote[];
+  /** unitNamings(stack). */
+  namings: UnitNamings;
+}
+
 export function decideUnit(
-  stack: DesiredStack,
+  { stack, live, linkAliases, specs, notes, namings }: StackDecisions,
   primary: DesiredService,
   instance: UnitInstance,
   host: ObservedHost,
-  live: StackLive,
-  linkAliases: ReadonlyMap<string, readonly string[]>,
-  specs: ContainerSpecs,
   networking: Networking,
-  notes: PlanNote[],
 ): UnitDecision {
-  const naming = unitNaming(stack, primary, instance.instance);
+  const naming = unitNaming(namings, stack, primary, instance.instance);
   const ofUnit = live.ofUnit(primary.name, instance.instance);
   const decisions: ContainerDecision[] = [];
   for (const service of naming.services) {
@@ -140,12 +155,24 @@ export function decideUnit(
       externalNetworks: networking.externalNetworks,
       hostNames: networking.hostNames.get(service.name) ?? NO_NAMES,
     });
-    const existing = ofUnit.find((c) => c.host === host.name && c.owner?.service === service.name);
+    const existing = containerOf(ofUnit, host.name, service.name);
     decisions.push(decideContainer(service, spec, existing, primary, instance, live, notes));
   }
   propagateReplacements(decisions);
   for (const d of decisions) d.connects = connectsOf(d, stack, host, linkAliases.get(d.service.name) ?? NO_NAMES);
   return { instance, unitId: naming.unitId, containers: dependencyOrder(decisions) };
+}
+
+/** The unit's container of the service on the host. */
+function containerOf(ofUnit: readonly ObservedContainer[], host: string, service: string): ObservedContainer | undefined {
+  for (const c of ofUnit) if (c.host === host && c.owner?.service === service) return c;
+  return undefined;
+}
+
+/** Some container of the unit needs another's volumes or network (volumes_from, network_mode container:). */
+function hasReferences(decisions: readonly ContainerDecision[]): boolean {
+  for (const d of decisions) if (d.spec.shared.references.length > 0) return true;
+  return false;
 }
 
 const NO_NAMES: readonly string[] = [];
@@ -161,12 +188,13 @@ interface UnitNaming {
   unitId: string;
 }
 
-/** Per stack object: primary service → instance → its naming. */
-const NAMINGS = new WeakMap<DesiredStack, Map<string, Map<number, UnitNaming>>>();
+/** A stack's unit namings: primary service → instance → its naming. */
+export type UnitNamings = Map<string, Map<number, UnitNaming>>;
 
-function unitNaming(stack: DesiredStack, primary: DesiredService, instance: number): UnitNaming {
-  let byPrimary = NAMINGS.get(stack);
-  if (!byPrimary) NAMINGS.set(stack, (byPrimary = new Map()));
+/** The namings of the stack's units, kept with the stack object (the passes between two revisions name them again). */
+export const unitNamings = memoizedPerObject((_stack: DesiredStack): UnitNamings => new Map());
+
+function unitNaming(byPrimary: UnitNamings, stack: DesiredStack, primary: DesiredService, instance: number): UnitNaming {
   let byInstance = byPrimary.get(primary.name);
   if (!byInstance) byPrimary.set(primary.name, (byInstance = new Map()));
   let naming = byInstance.get(instance);
@@ -316,7 +344,7 @@ function connectsOf(d: ContainerDecision, stack: DesiredStack, host: ObservedHos
 
 /** A container that shares the volumes or network of one that is created or replaced must be replaced too. */
 function propagateReplacements(decisions: ContainerDecision[]): void {
-  if (decisions.every((d) => d.spec.shared.references.length === 0)) return;
+  if (!hasReferences(decisions)) return;
   let changed = true;
   while (changed) {
     changed = false;
@@ -333,7 +361,7 @@ function propagateReplacements(decisions: ContainerDecision[]): void {
 
 /** Referenced containers before the ones that reference them; otherwise the unit's order (primary first). */
 function dependencyOrder(decisions: ContainerDecision[]): ContainerDecision[] {
-  if (decisions.every((d) => d.spec.shared.references.length === 0)) return decisions;
+  if (!hasReferences(decisions)) return decisions;
   const ordered: ContainerDecision[] = [];
   const visit = (d: ContainerDecision, path: Set<ContainerDecision>) => {
     if (ordered.includes(d) || path.has(d)) return;

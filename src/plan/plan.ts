@@ -31,7 +31,17 @@ import type { HeldInstance, StackPlacement } from '../model/placement.js';
 import { formatDuration } from '../util/duration.js';
 import { memoizedPerObject } from '../util/memo.js';
 import { ContainerSpecs, type SpecCache } from './container-specs.js';
-import { decideUnit, isResumed, type Networking, needsSwarm, pairWithPredecessors, placeOfOwn, type UnitDecision } from './decide.js';
+import {
+  decideUnit,
+  isResumed,
+  type Networking,
+  needsSwarm,
+  pairWithPredecessors,
+  placeOfOwn,
+  type StackDecisions,
+  type UnitDecision,
+  unitNamings,
+} from './decide.js';
 import { type EmitShared, emitStackOperations, NO_TRANSACTION, type Transaction } from './emit.js';
 import { hostNetworkNames } from './host-names.js';
 import { NetworkBook, type NetworkPlace } from './network-book.js';
@@ -185,6 +195,7 @@ function planDesiredStack(
   });
   const warnings = new Set<string>(hostNames.warnings);
   const networkingOf = networkingFor(stack, shared, hostNames.byService);
+  const deciding: StackDecisions = { stack, live, linkAliases, specs: shared.specs, notes, namings: unitNamings(stack) };
   for (const instance of placement.instances) {
     const primary = stack.services[instance.service];
     const host = index.host(instance.host);
@@ -200,7 +211,7 @@ function planDesiredStack(
       for (const c of predecessors) kept.add(c);
       continue;
     }
-    const unit = decideUnit(stack, primary, instance, host, live, linkAliases, shared.specs, networkingOf(host), notes);
+    const unit = decideUnit(deciding, primary, instance, host, networkingOf(host));
     pairWithPredecessors(unit, predecessors, rollingBack);
     for (const d of unit.containers) for (const w of d.spec.shared.warnings) warnings.add(`service ${d.service.name}: ${w}`);
     const swarmProblem = needsSwarm(unit) && !shared.networks.swarm.members.has(host.name) ? swarmProblemOf(host, shared) : undefined;
