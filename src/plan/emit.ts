@@ -159,29 +159,41 @@ export function emitStackOperations(
   proposeOverlayRemoval(stack, usesOwnOverlay, staying, removalIds, shared, notes, stackRemoved);
 }
 
-/** The operations a host's new containers of the stack wait for: the networks, volumes and image pulls this plan makes there. */
+/**
+ * The operations a host's new containers of the stack wait for: the networks, volumes and image
+ * pulls this plan makes there. A handful per host: kept in one short list, not in maps.
+ */
 class HostInfra {
-  private networks: Map<string, string> | undefined;
-  private volumes: Map<string, string> | undefined;
-  private images: Map<string, string> | undefined;
+  private readonly entries: { kind: 'network' | 'volume' | 'image'; name: string; id: string }[] = [];
 
   network(name: string): string | undefined {
-    return this.networks?.get(name);
+    return this.find('network', name);
   }
   volume(name: string): string | undefined {
-    return this.volumes?.get(name);
+    return this.find('volume', name);
   }
   image(name: string): string | undefined {
-    return this.images?.get(name);
+    return this.find('image', name);
   }
   setNetwork(name: string, id: string): void {
-    (this.networks ??= new Map()).set(name, id);
+    this.set('network', name, id);
   }
   setVolume(name: string, id: string): void {
-    (this.volumes ??= new Map()).set(name, id);
+    this.set('volume', name, id);
   }
   setImage(name: string, id: string): void {
-    (this.images ??= new Map()).set(name, id);
+    this.set('image', name, id);
+  }
+
+  private find(kind: 'network' | 'volume' | 'image', name: string): string | undefined {
+    for (const entry of this.entries) if (entry.kind === kind && entry.name === name) return entry.id;
+    return undefined;
+  }
+
+  private set(kind: 'network' | 'volume' | 'image', name: string, id: string): void {
+    const known = this.entries.find((entry) => entry.kind === kind && entry.name === name);
+    if (known) known.id = id;
+    else this.entries.push({ kind, name, id });
   }
 }
 

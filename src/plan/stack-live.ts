@@ -8,8 +8,8 @@
 import type { ObservedContainer } from '../model/observed.js';
 import type { HeldInstance, ReplacedCopy, RescheduledInstance, StackPlacement, UnitInstance } from '../model/placement.js';
 
-/** `unit` → instance → value. */
-type ByUnitInstance<T> = Map<string, Map<number, T>>;
+/** `unit` → instance → value (instances are whole numbers from 1: an array by instance). */
+type ByUnitInstance<T> = Map<string, (T | undefined)[]>;
 
 const NONE: readonly ObservedContainer[] = [];
 
@@ -20,8 +20,8 @@ export class StackLive {
   readonly kept: readonly ObservedContainer[];
   /** The unit instance's containers, in the stack's order. */
   private readonly byUnitInstance: ByUnitInstance<ObservedContainer[]> = new Map();
-  /** The unit instance's kept predecessors. */
-  private readonly keptByUnitInstance: ByUnitInstance<ObservedContainer[]> = new Map();
+  /** The unit instance's kept predecessors (none in most stacks: made when there are some). */
+  private keptByUnitInstance: ByUnitInstance<ObservedContainer[]> | undefined;
   // The rest is made when first asked for, or when the placement has any: most stacks need none of it.
   /** The first placed instance of each unit instance. */
   private placed: ByUnitInstance<UnitInstance> | undefined;
@@ -44,7 +44,7 @@ export class StackLive {
       if (owner?.kept) kept.push(container);
       else containers.push(container);
       if (!owner) continue;
-      const byKey = owner.kept ? this.keptByUnitInstance : this.byUnitInstance;
+      const byKey: ByUnitInstance<ObservedContainer[]> = owner.kept ? (this.keptByUnitInstance ??= new Map()) : this.byUnitInstance;
       const list = lookup(byKey, owner.unit, owner.instance);
       if (list) list.push(container);
       else remember(byKey, owner.unit, owner.instance, [container]);
@@ -79,7 +79,7 @@ export class StackLive {
 
   /** The kept predecessors of a unit instance (an upgrade not finished yet), on any host. */
   keptOf(unit: string, instance: number): readonly ObservedContainer[] {
-    return this.kept.length === 0 ? NONE : (lookup(this.keptByUnitInstance, unit, instance) ?? NONE);
+    return (this.keptByUnitInstance && lookup(this.keptByUnitInstance, unit, instance)) ?? NONE;
   }
 
   /** Where the scheduler placed a unit instance, if it did. */
@@ -119,11 +119,11 @@ export class StackLive {
 }
 
 function lookup<T>(map: ByUnitInstance<T>, unit: string, instance: number): T | undefined {
-  return map.get(unit)?.get(instance);
+  return map.get(unit)?.[instance];
 }
 
 function remember<T>(map: ByUnitInstance<T>, unit: string, instance: number, value: T): void {
   let byInstance = map.get(unit);
-  if (!byInstance) map.set(unit, (byInstance = new Map()));
-  byInstance.set(instance, value);
+  if (!byInstance) map.set(unit, (byInstance = []));
+  byInstance[instance] = value;
 }
