@@ -15,6 +15,7 @@ import { keyValueMap, stringMap } from '../util/values.js';
 import { type Parsed, parseDuration, parsePort, parseSize, parseVolumeMount, splitShellWords, stringList } from './compose-values.js';
 import { formatKeyHashes, HashMemo, JsonSlot, JsonText, keyHashes, StableJsonTemplate, sha256, stableJson } from './hash.js';
 import {
+  type ExternalLink,
   externalLinksOf,
   externalLinkTarget,
   malformedExternalLinks,
@@ -242,14 +243,18 @@ const APPLIED: Record<string, Handler> = {
   entrypoint: (value, b, key) => commandLike('Entrypoint', value, b, key),
   environment: (value, b) => {
     const environment = value as Record<string, string | null>;
-    const unset = Object.keys(environment).filter((k) => environment[k] === null);
+    const env: string[] = [];
+    const unset: string[] = [];
+    for (const key of Object.keys(environment)) {
+      const variable = environment[key];
+      if (variable === null) unset.push(key);
+      else env.push(`${key}=${variable}`);
+    }
     if (unset.length > 0)
       b.warnings.push(
         `environment: ${unset.join(', ')} ha${unset.length === 1 ? 's' : 've'} no value (compose would take it from the shell); not set`,
       );
-    b.config['Env'] = Object.entries(environment)
-      .filter(([, v]) => v !== null)
-      .map(([k, v]) => `${k}=${v}`);
+    b.config['Env'] = env;
   },
   labels: () => undefined, // written with the system and ownership labels below
   hostname: direct('Hostname', 'config', asString),
@@ -415,8 +420,9 @@ export function serviceSpec(ctx: ContainerContext, hashMemo: HashMemo = new Hash
   if (network && driver === 'overlay') keyInputs['network'] = driver;
   const hostNames = network ? addHostNames(b, ctx.hostNames ?? []) : [];
   if (hostNames.length > 0) keyInputs['host_names'] = hostNames;
-  const joins = network ? externalJoins(ctx) : [];
-  if (externalLinksOf(service, stack.name).length > 0) {
+  const links = externalLinksOf(service, stack.name);
+  const joins = network && links.length > 0 ? externalJoins(links, ctx.externalNetworks) : [];
+  if (links.length > 0) {
     if (network) keyInputs['external_links'] = joins;
     else b.warnings.push(`external_links: ${name} is not on the stack network (network_mode ${b.networkMode}); not applied`);
   }
@@ -580,10 +586,10 @@ function aliasesOf(ctx: ContainerContext): string[] {
 }
 
 /** One join per linked stack that is in the repository, with a Docker link per alias, in the order written. */
-function externalJoins(ctx: ContainerContext): NetworkJoin[] {
+function externalJoins(links: readonly ExternalLink[], externalNetworks: ContainerContext['externalNetworks']): NetworkJoin[] {
   const joins: NetworkJoin[] = [];
-  for (const link of externalLinksOf(ctx.service, ctx.stack.name)) {
-    const network = ctx.externalNetworks?.get(link.stack);
+  for (const link of links) {
+    const network = externalNetworks?.get(link.stack);
     if (network === undefined) continue;
     const join = joins.find((j) => j.network === network);
     if (join) join.links.push(externalLinkTarget(link));

@@ -143,32 +143,30 @@ export class StableJsonTemplate {
   readonly #slots: number[] = [];
 
   constructor(record: Readonly<Record<string, unknown>>) {
-    // Pieces joined at each slot: adding short pieces to one long string would copy it each time.
-    let pieces = ['{'];
+    let text = '{';
     let first = true;
     for (const key of Object.keys(record).sort()) {
       const value = record[key];
       if (value === undefined) continue;
-      if (!first) pieces.push(',');
-      pieces.push(keyText(key));
+      // A key and its value are joined before they are added: a short piece added to a long text copies the text.
+      const head = first ? keyText(key) : `,${keyText(key)}`;
       first = false;
       if (value instanceof JsonSlot) {
-        this.#texts.push(pieces.join(''));
+        this.#texts.push(text + head);
         this.#slots.push(value.index);
-        pieces = [];
+        text = '';
       } else if (value instanceof StableJsonTemplate) {
-        pieces.push(value.#texts[0] as string);
+        text += head + value.#texts[0];
         for (let i = 0; i < value.#slots.length; i++) {
-          this.#texts.push(pieces.join(''));
+          this.#texts.push(text);
           this.#slots.push(value.#slots[i] as number);
-          pieces = [value.#texts[i + 1] as string];
+          text = value.#texts[i + 1] as string;
         }
       } else {
-        pieces.push(value instanceof JsonText ? value.json : stableJson(value));
+        text += head + (value instanceof JsonText ? value.json : stableJson(value));
       }
     }
-    pieces.push('}');
-    this.#texts.push(pieces.join(''));
+    this.#texts.push(`${text}}`);
   }
 
   /** The stable JSON of the record with `values[slot.index]` in each slot. */
