@@ -9,8 +9,15 @@
  */
 import type { ServiceLabels } from './unit-labels.js';
 
-/** Hosts (by number) mapped to how many matching containers each holds; only hosts with at least one. */
-export type HostCounts = ReadonlyMap<number, number>;
+/** Hosts (by number) holding matching containers, and how many each holds; only hosts with at least one. */
+export interface HostCounts {
+  readonly size: number;
+  has(host: number): boolean;
+  /** The hosts, in no particular order. */
+  keys(): Iterable<number>;
+  /** How many matching containers the host holds. */
+  count(host: number): number;
+}
 
 /** Not a label key (keys are lowercased, and this one is not lowercase). */
 const NOT_INDEXED = '\u0000NOT INDEXED';
@@ -25,9 +32,9 @@ export interface UnitMember {
 
 export class ContainerIndex {
   /** label key → label value → host → containers. */
-  private readonly byLabel = new Map<string, Map<string, Map<number, number>>>();
+  private readonly byLabel = new Map<string, Map<string, HostTally>>();
   /** lowercased container name → host → containers. */
-  private readonly byName = new Map<string, Map<number, number>>();
+  private readonly byName = new Map<string, HostTally>();
   /** Raw Docker label key → the indexed key it lowercases to, or NOT_INDEXED. */
   private readonly keyOf = new Map<string, string>();
   private readonly labelKeys: readonly string[];
@@ -54,7 +61,7 @@ export class ContainerIndex {
   /** Hosts holding a container whose label `key` (lowercased) has the value (lowercased); live (see the header) when the key is indexed. */
   hostsWithLabel(key: string, value: string): HostCounts {
     const values = this.byLabel.get(key);
-    return values ? hostsOf(values, value) : new Map();
+    return values ? hostsOf(values, value) : new HostTally();
   }
 
   /** Hosts holding a container with this (lowercased) name; live when names are indexed. */
@@ -68,7 +75,7 @@ export class ContainerIndex {
    */
   addObserved(host: number, name: string, labels: Readonly<Record<string, string>>): void {
     if (this.labelKeys.length > 0) this.addObservedLabels(host, labels);
-    if (this.names) changeCount(hostsOf(this.byName, name.toLowerCase()), host, 1);
+    if (this.names) hostsOf(this.byName, name.toLowerCase()).change(host, 1);
   }
 
   /** The containers of a unit instance placed by this run (`delta` 1), or taken back (`delta` -1). */
@@ -76,9 +83,9 @@ export class ContainerIndex {
     for (const member of members) {
       for (const key of this.labelKeys) {
         const value = member.labels.valueFor(key, instance);
-        if (value !== undefined) changeCount(hostsOf(this.byLabel.get(key) as Map<string, Map<number, number>>, value), host, delta);
+        if (value !== undefined) hostsOf(this.byLabel.get(key) as Map<string, HostTally>, value).change(host, delta);
       }
-      if (this.names) changeCount(hostsOf(this.byName, member.namePrefix + instance), host, delta);
+      if (this.names) hostsOf(this.byName, member.namePrefix + instance).change(host, delta);
     }
   }
 
@@ -92,8 +99,8 @@ export class ContainerIndex {
     for (let at = 0; at < found.length; at += 2) {
       const key = found[at] as string;
       if (foundLater(found, key, at + 2)) continue; // a later key of another case wins
-      const values = this.byLabel.get(key) as Map<string, Map<number, number>>;
-      changeCount(hostsOf(values, (found[at + 1] as string).toLowerCase()), host, 1);
+      const values = this.byLabel.get(key) as Map<string, HostTally>;
+      hostsOf(values, (found[at + 1] as string).toLowerCase()).change(host, 1);
     }
   }
 
@@ -118,14 +125,68 @@ function foundLater(found: readonly string[], key: string, from: number): boolea
 }
 
 /** The host counts of `value`, made empty when it has none yet. */
-function hostsOf(byValue: Map<string, Map<number, number>>, value: string): Map<number, number> {
+function hostsOf(byValue: Map<string, HostTally>, value: string): HostTally {
   let hosts = byValue.get(value);
-  if (!hosts) byValue.set(value, (hosts = new Map()));
+  if (!hosts) byValue.set(value, (hosts = new HostTally()));
   return hosts;
 }
 
-function changeCount(hosts: Map<number, number>, host: number, delta: number): void {
-  const count = (hosts.get(host) ?? 0) + delta;
-  if (count > 0) hosts.set(host, count);
-  else hosts.delete(host);
+/**
+ * The counts of one label value or name. Most are held by one or two hosts (a service's own
+ * label, on its instances' hosts): those two are kept in fields, the others in a map made when
+ * needed — tens of thousands of values, where a map each made most of the index's garbage.
+ */
+export class HostTally implements HostCounts {
+  /** A host number, or -1 for none. */
+  private hostA = -1;
+  private countA = 0;
+  private hostB = -1;
+  private countB = 0;
+  private more?: Map<number, number>;
+
+  get size(): number {
+    return (this.hostA >= 0 ? 1 : 0) + (this.hostB >= 0 ? 1 : 0) + (this.more?.size ?? 0);
+  }
+
+  has(host: number): boolean {
+    return host >= 0 && (host === this.hostA || host === this.hostB || this.more?.has(host) === true);
+  }
+
+  count(host: number): number {
+    if (host < 0) return 0;
+    if (host === this.hostA) return this.countA;
+    if (host === this.hostB) return this.countB;
+    return this.more?.get(host) ?? 0;
+  }
+
+  keys(): number[] {
+    const hosts: number[] = [];
+    if (this.hostA >= 0) hosts.push(this.hostA);
+    if (this.hostB >= 0) hosts.push(this.hostB);
+    if (this.more) for (const host of this.more.keys()) hosts.push(host);
+    return hosts;
+  }
+
+  /** `delta` matching containers more (fewer when negative) on the host; a host left with none is dropped. */
+  change(host: number, delta: number): void {
+    if (host === this.hostA) {
+      this.countA += delta;
+      if (this.countA <= 0) this.hostA = -1;
+    } else if (host === this.hostB) {
+      this.countB += delta;
+      if (this.countB <= 0) this.hostB = -1;
+    } else if (this.more?.has(host)) {
+      const count = (this.more.get(host) as number) + delta;
+      if (count > 0) this.more.set(host, count);
+      else this.more.delete(host);
+    } else if (delta > 0) {
+      if (this.hostA < 0) {
+        this.hostA = host;
+        this.countA = delta;
+      } else if (this.hostB < 0) {
+        this.hostB = host;
+        this.countB = delta;
+      } else (this.more ??= new Map()).set(host, delta);
+    }
+  }
 }

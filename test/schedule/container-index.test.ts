@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ContainerIndex, type UnitMember } from '../../src/schedule/container-index.js';
+import { ContainerIndex, type HostCounts, HostTally, type UnitMember } from '../../src/schedule/container-index.js';
 import { ServiceLabels } from '../../src/schedule/unit-labels.js';
 
 const STACK_SERVICE = 'io.rancher.stack_service.name';
 const UNIT = 'io.rancher.service.deployment.unit';
-const counts = (map: ReadonlyMap<number, number>) => Object.fromEntries(map);
+const counts = (hosts: HostCounts) => Object.fromEntries([...hosts.keys()].sort((a, b) => a - b).map((host) => [host, hosts.count(host)]));
 
 test('container index: observed labels of any case count under the indexed key, values lowercased, the last key of a case wins', () => {
   const index = new ContainerIndex(new Set(['app']), false);
@@ -55,4 +55,26 @@ test('unit labels: one value per instance is the value of the whole lookup', () 
       }
     }
   }
+});
+
+test('host tally: the same counts as a map, through two hosts in fields and more in a map, any order of changes', () => {
+  const tally = new HostTally();
+  const reference = new Map<number, number>();
+  let seed = 11;
+  for (let step = 0; step < 2000; step++) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    const host = seed % 6;
+    const delta = seed % 3 === 0 ? -1 : 1;
+    tally.change(host, delta);
+    const count = (reference.get(host) ?? 0) + delta;
+    if (count > 0) reference.set(host, count);
+    else reference.delete(host);
+    assert.equal(tally.size, reference.size, `size after step ${step}`);
+    for (let other = 0; other < 6; other++) {
+      assert.equal(tally.has(other), reference.has(other));
+      assert.equal(tally.count(other), reference.get(other) ?? 0);
+    }
+    assert.deepEqual([...tally.keys()].sort(), [...reference.keys()].sort());
+  }
+  assert.equal(tally.has(-1), false);
 });
