@@ -6,6 +6,7 @@
 import { type DesiredService, GATE_TIMEOUT_MS, UPGRADE_DEFAULTS } from '../model/desired.js';
 import { containerName, keptName } from '../model/naming.js';
 import type { ObservedContainer } from '../model/observed.js';
+import { groupBy } from '../util/records.js';
 import { type ContainerDecision, isRestoring, renews, type UnitDecision } from './decide.js';
 import type { NetworkBook, NewOperation } from './network-book.js';
 import { isOverlayNetworkName, overlayNetworkName, stackNetworkName } from './networks.js';
@@ -685,14 +686,4 @@ function gateCause(gate: ReadinessGate, service: DesiredService | undefined): st
   if (gate.batch === 0)
     return `unfinished upgrade of ${service?.primary ?? service?.name ?? gate.service}, gate: ${check}, within ${seconds(gate.timeoutMs)}`;
   return `batch ${gate.batch}/${gate.batches} of ${service?.primary ?? service?.name ?? gate.service}, gate: ${check}, within ${seconds(gate.timeoutMs)}${then}`;
-}
-
-export function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const group = groups.get(keyOf(item));
-    if (group) group.push(item);
-    else groups.set(keyOf(item), [item]);
-  }
-  return groups;
 }

@@ -6,8 +6,8 @@
 import { type DesiredService, type DesiredStack, UPGRADE_DEFAULTS } from '../model/desired.js';
 import { checkedHealth } from '../status/container-health.js';
 import { memoizedPerObject } from '../util/memo.js';
+import { groupBy } from '../util/records.js';
 import { isResumed, isUpgrading, type UnitDecision } from './decide.js';
-import { groupBy } from './emit.js';
 import type { PlanNote } from './types.js';
 
 export interface UpgradeBatch {

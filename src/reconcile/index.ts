@@ -42,6 +42,7 @@ import type { StackHistoryStore } from '../state/stack-history-store.js';
 import { gateVerdict } from '../status/container-health.js';
 import { type StackStatus, SyncStatus, stackStatus } from '../status/stack-status.js';
 import { RollbackSteps, rollbackEnded, rollbackStarted, type UpgradeStep, UpgradeSteps } from '../status/upgrade-steps.js';
+import { groupBy } from '../util/records.js';
 import { recordHistory } from './history.js';
 import { failedUpgrades } from './rollback.js';
 
@@ -357,16 +358,6 @@ function outcomes(
     const converged = stackPlan.actionable && applyErrors.length === 0 && !degraded && status.sync === SyncStatus.Synced;
     return { stack: name, converged, operations, notes: stackPlan.notes, status };
   });
-}
-
-function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const group = groups.get(keyOf(item));
-    if (group) group.push(item);
-    else groups.set(keyOf(item), [item]);
-  }
-  return groups;
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Copying string-keyed records without object spread: in the per-container loops of schedule
- * and plan, `{ ...a, ...b }` costs many times a plain copy on Node 20 (see docs/benchmarks.md).
- * Pure.
+ * and plan, `{ ...a, ...b }` costs many times a plain copy on Node 20 (see docs/benchmarks.md);
+ * and grouping items by a key. Pure.
  */
 
 /** Copies the source's own enumerable keys onto the target, as `{ ...target, ...source }` would (a `__proto__` key stays data). */
@@ -19,4 +19,16 @@ export function mergeRecords<V>(...sources: readonly Readonly<Record<string, V>>
   const merged: Record<string, V> = {};
   for (const source of sources) copyInto(merged, source);
   return merged;
+}
+
+/** The items by the key each has, in their order within each group and the keys' order of first appearance. */
+export function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
 }
