@@ -503,7 +503,7 @@ export function hashedRequest(shared: ServiceSpec): StableJsonTemplate {
       `{"EndpointsConfig":{${JSON.stringify(shared.network)}:{"Aliases":${stableJson(shared.aliases)}}}}`,
     );
   if (shared.joins.length > 0) hashed['corral:joins'] = shared.joins;
-  const labels: Record<string, unknown> = appLabels(shared.stack, shared.service, 0);
+  const labels: Record<string, unknown> = appLabels(shared.stack, shared.service);
   labels[RancherLabel.deploymentUnit] = UNIT_SLOT;
   hashed['Labels'] = new StableJsonTemplate(labels);
   hashed['name'] = NAME_SLOT;
@@ -545,33 +545,31 @@ function requestTemplate(shared: ServiceSpec): Record<string, unknown> {
   return request;
 }
 
-/** The labels of the service's containers, in their order, with instance 0's deployment unit, instance and hash. */
+/**
+ * The labels of the service's containers, in their order; the instance's own (its deployment
+ * unit, instance number and config hash) are placeholders that createRequest sets.
+ */
 function labelsTemplate(shared: ServiceSpec): Record<string, string> {
-  const { stack, service } = shared;
-  const labels = appLabels(stack, service, 0);
-  return copyInto(labels, ownershipLabels(stack, service.name, service.primary ?? service.name, 0, '', shared.keyHashesLabel));
+  return copyInto(appLabels(shared.stack, shared.service), ownershipLabels(shared.stack, shared.service, shared.keyHashesLabel));
 }
 
-/** What Docker gets as labels besides corral's own: the service's labels, then Rancher's system labels. */
-export function appLabels(stack: DesiredStack, service: DesiredService, instance: number): Record<string, string> {
-  return mergeRecords(service.compose.labels, rancherSystemLabels(stack.name, service.name, instance, service.primary));
+/**
+ * What Docker gets as labels besides corral's own: the service's labels, then Rancher's system
+ * labels, with instance 0's deployment unit (each instance's is set in its place).
+ */
+function appLabels(stack: DesiredStack, service: DesiredService): Record<string, string> {
+  return mergeRecords(service.compose.labels, rancherSystemLabels(stack.name, service.name, 0, service.primary));
 }
 
-function ownershipLabels(
-  stack: DesiredStack,
-  service: string,
-  primary: string,
-  instance: number,
-  hash: string,
-  keyHashesLabel: string,
-): Record<string, string> {
+/** corral's own labels, with empty instance and config hash (set per instance, in their place). */
+function ownershipLabels(stack: DesiredStack, service: DesiredService, keyHashesLabel: string): Record<string, string> {
   const ownership: Record<string, string> = {
     [CorralLabel.managed]: 'true',
     [CorralLabel.stack]: stack.name,
-    [CorralLabel.service]: service,
-    [CorralLabel.unit]: primary,
-    [CorralLabel.instance]: String(instance),
-    [CorralLabel.configHash]: hash,
+    [CorralLabel.service]: service.name,
+    [CorralLabel.unit]: service.primary ?? service.name,
+    [CorralLabel.instance]: '',
+    [CorralLabel.configHash]: '',
     [CorralLabel.configKeys]: keyHashesLabel,
     [CorralLabel.template]: `${stack.template.catalog}/${stack.template.template}`,
     [CorralLabel.templateVersion]: stack.template.version,
