@@ -3,10 +3,14 @@
  * (bench/synthetic.ts) on H hosts, in process, no Docker.
  *  - cold: every host empty, every container to create;
  *  - no-op: the cold plan applied in memory and planned again, which must give 0 operations;
+ *  - cold, every create body built: a create operation's body (the Docker request) and config
+ *    hash are built when first read (by apply), not by the plan; this is the time to read them all
+ *    after each cold plan, which `corral sync` pays as it applies the plan;
  *  - no-op, steady: the same, with the container specs kept from an earlier plan of the same
  *    desired stacks (a SpecCache), as `corral run` plans between two revisions.
  * Prints the schedule / plan split per case, then as its last line
- * `{"stacks":N,"hosts":H,"coldMs":…,"noopMs":…,"noopSteadyMs":…,"peakRssMB":…}` (medians of R runs; peak RSS of the process).
+ * `{"stacks":N,"hosts":H,"coldMs":…,"coldBodiesMs":…,"noopMs":…,"noopSteadyMs":…,"peakRssMB":…}`
+ * (medians of R runs; coldMs is the plan alone, coldBodiesMs the reading of its bodies after it; peak RSS of the process).
  */
 import { parseArgs } from 'node:util';
 import type { DesiredStack } from '../src/model/desired.js';
@@ -40,9 +44,33 @@ interface Timing {
   /** CPU time of the process (every thread: the garbage collector's helpers too). */
   cpuMs: number;
   operations: number;
+  /** After a cold plan (measured apart from it): reading every create operation's body and config hash. */
+  bodies?: { ms: number; cpuMs: number; creates: number };
 }
 
-function scheduleAndPlan(desired: readonly DesiredStack[], observed: ObservedState, specCache?: SpecCache): { timing: Timing; plan: Plan } {
+/** Reads every create operation's body and config hash, as apply does: they are built when first read. */
+function buildBodies(operations: Plan['operations']): Timing['bodies'] {
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  let creates = 0;
+  let labels = 0;
+  for (const op of operations) {
+    if (op.kind !== 'CreateContainer') continue;
+    creates++;
+    labels += Object.keys(op.container.Labels).length + op.configHash.length;
+  }
+  const ms = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  if (creates > 0 && labels === 0) throw new Error('create operations without labels');
+  return { ms, cpuMs: (cpu.user + cpu.system) / 1000, creates };
+}
+
+function scheduleAndPlan(
+  desired: readonly DesiredStack[],
+  observed: ObservedState,
+  specCache?: SpecCache,
+  withBodies = false,
+): { timing: Timing; plan: Plan } {
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const placements = scheduleStacks(desired, observed.hosts);
@@ -56,6 +84,7 @@ function scheduleAndPlan(desired: readonly DesiredStack[], observed: ObservedSta
     totalMs: planned - started,
     cpuMs: (cpu.user + cpu.system) / 1000,
     operations: result.operations.length,
+    ...(withBodies ? { bodies: buildBodies(result.operations) } : {}),
   };
   return { timing, plan: result };
 }
@@ -64,13 +93,18 @@ function scheduleAndPlan(desired: readonly DesiredStack[], observed: ObservedSta
  * `runs` timings, and the plan of the first run (the others are dropped at once, so that they do not weigh on the next).
  * With `specCache`, every run plans with it (filled by an earlier plan); without, each run starts with none.
  */
-function measure(desired: readonly DesiredStack[], observed: ObservedState, specCache?: SpecCache): { timings: Timing[]; plan: Plan } {
+function measure(
+  desired: readonly DesiredStack[],
+  observed: ObservedState,
+  specCache?: SpecCache,
+  withBodies = false,
+): { timings: Timing[]; plan: Plan } {
   globalThis.gc?.();
-  const first = scheduleAndPlan(desired, observed, specCache);
+  const first = scheduleAndPlan(desired, observed, specCache, withBodies);
   const timings = [first.timing];
   while (timings.length < runs) {
     globalThis.gc?.();
-    timings.push(scheduleAndPlan(desired, observed, specCache).timing);
+    timings.push(scheduleAndPlan(desired, observed, specCache, withBodies).timing);
   }
   return { timings, plan: first.plan };
 }
@@ -85,10 +119,22 @@ function summary(label: string, timings: Timing[]): number {
   return median(timings.map((t) => t.totalMs));
 }
 
+/** The reading of each cold plan's create bodies, on its own line (it is not in the cold plan's time). */
+function bodiesSummary(timings: Timing[]): number {
+  const bodies = timings.flatMap((t) => (t.bodies ? [t.bodies] : []));
+  const ms = (pick: (b: NonNullable<Timing['bodies']>) => number) => Math.round(median(bodies.map(pick)));
+  console.log(
+    `cold, every create body built: ${ms((b) => b.ms)} ms (runs: ${bodies.map((b) => Math.round(b.ms)).join(', ')}; ` +
+      `CPU ${ms((b) => b.cpuMs)} ms); ${bodies[0]?.creates ?? 0} create operations read after the plan`,
+  );
+  return median(bodies.map((b) => b.ms));
+}
+
 const desired = syntheticStacks(stackCount, hostCount).sort((a, b) => a.name.localeCompare(b.name));
 const empty: ObservedState = { hosts: syntheticHosts(hostCount) };
-const cold = measure(desired, empty);
+const cold = measure(desired, empty, undefined, true);
 const coldMs = summary(`cold ${stackCount} stacks × ${hostCount} hosts`, cold.timings);
+const coldBodiesMs = bodiesSummary(cold.timings);
 const coldPlan = cold.plan;
 const failed = coldPlan.stacks.filter((s) => !s.actionable);
 if (failed.length > 0) throw new Error(`${failed.length} stacks not actionable, e.g. ${JSON.stringify(failed[0])}`);
@@ -114,6 +160,7 @@ console.log(
     stacks: stackCount,
     hosts: hostCount,
     coldMs: Math.round(coldMs),
+    coldBodiesMs: Math.round(coldBodiesMs),
     noopMs: Math.round(noopMs),
     noopSteadyMs: Math.round(noopSteadyMs),
     peakRssMB,

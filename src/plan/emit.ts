@@ -11,7 +11,7 @@ import { type ContainerDecision, isRestoring, renews, type UnitDecision } from '
 import type { NetworkBook, NewOperation } from './network-book.js';
 import { isOverlayNetworkName, overlayNetworkName, stackNetworkName } from './networks.js';
 import type { ObservedIndex } from './observed-index.js';
-import type { Operations } from './operations.js';
+import { createContainerOperation, type Operations } from './operations.js';
 import type { PlanNote, ReadinessGate } from './types.js';
 import type { UpgradeBatch } from './upgrade-batches.js';
 
@@ -395,17 +395,10 @@ function emitUnit(
     for (const id of after) dependsOn.push(id);
     pushId(dependsOn, removed?.[at]);
     for (const reference of references) pushId(dependsOn, idOfService(created, containers, reference));
-    created[at] = ops.add({
-      kind: 'CreateContainer',
-      host,
-      target: d.spec.name,
-      stack,
-      dependsOn,
-      cause: d.cause,
-      unit: unit.unitId,
-      container: d.spec.create,
-      configHash: d.spec.hash,
-    });
+    // The body and config hash are built when first read (by apply, JSON, …), not here.
+    created[at] = ops.add(
+      createContainerOperation({ host, target: d.spec.name, stack, dependsOn, cause: d.cause, unit: unit.unitId }, d.spec),
+    );
   }
   let connected: string[][] | undefined;
   for (let at = 0; at < containers.length; at++) {

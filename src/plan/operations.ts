@@ -1,9 +1,67 @@
 /**
  * The operations of one plan as they are emitted: numbered `#1`, `#2`, … in plan order, with the
- * removal of each container remembered for the operations that must wait for it. Pure.
+ * removal of each container remembered for the operations that must wait for it. A create's body
+ * and config hash are read from its container spec when first asked for (createContainerOperation).
+ * Pure.
  */
 import type { NewOperation } from './network-book.js';
-import type { Operation } from './types.js';
+import type { ContainerCreateSpec, Operation } from './types.js';
+
+/** What a create operation reads its body and config hash from: a container spec (./container-spec.ts), which builds each once. */
+export interface CreateSource {
+  readonly create: ContainerCreateSpec;
+  readonly hash: string;
+}
+
+type CreateOperation = Extract<NewOperation, { kind: 'CreateContainer' }>;
+/** A create operation's fields but its body and config hash. */
+export type CreateFields = Omit<CreateOperation, 'kind' | 'container' | 'configHash'> & { unit: string };
+
+/** Where a create operation keeps its spec: a symbol, not enumerable, so no JSON, spread, Object.keys or clone sees it. */
+const SOURCE = Symbol('createSource');
+type WithSource = CreateOperation & { [SOURCE]: CreateSource };
+
+/**
+ * `container` and `configHash` of a create operation: own, enumerable accessors, shared by every
+ * create (so the operations share one shape), that read the spec when asked — the spec builds its
+ * request and hash once. Set (a test, a caller that changes a copy), either becomes a plain value.
+ */
+const CONTAINER_ACCESSOR: PropertyDescriptor = {
+  get(this: WithSource): ContainerCreateSpec {
+    return this[SOURCE].create;
+  },
+  set(this: WithSource, value: ContainerCreateSpec): void {
+    Object.defineProperty(this, 'container', { value, writable: true, enumerable: true, configurable: true });
+  },
+  enumerable: true,
+  configurable: true,
+};
+const CONFIG_HASH_ACCESSOR: PropertyDescriptor = {
+  get(this: WithSource): string {
+    return this[SOURCE].hash;
+  },
+  set(this: WithSource, value: string): void {
+    Object.defineProperty(this, 'configHash', { value, writable: true, enumerable: true, configurable: true });
+  },
+  enumerable: true,
+  configurable: true,
+};
+
+/**
+ * A CreateContainer operation whose body (`container`) and `configHash` are built when first read
+ * (by the executor, JSON, a spread, redaction): the plan decides where and why, the body is a pure
+ * function of the spec. Its keys, their order and values are those of the object literal
+ * `{ kind, host, target, stack, dependsOn, cause, unit, container, configHash }`.
+ */
+export function createContainerOperation(fields: CreateFields, source: CreateSource): CreateOperation {
+  const { host, target, stack, dependsOn, cause, unit } = fields;
+  const op = { kind: 'CreateContainer', host, target, stack, dependsOn, cause, unit } as Omit<CreateOperation, 'container' | 'configHash'>;
+  // One defineProperty each: about half the cost of one defineProperties with both.
+  Object.defineProperty(op, SOURCE, { value: source });
+  Object.defineProperty(op, 'container', CONTAINER_ACCESSOR);
+  Object.defineProperty(op, 'configHash', CONFIG_HASH_ACCESSOR);
+  return op as CreateOperation;
+}
 
 /** The number of an operation id (`#12` → 12), read without making a string. */
 function idNumber(id: string): number {

@@ -1,4 +1,8 @@
-/** A plan: ordered Docker operations with dependencies and causes, computed without I/O. */
+/**
+ * A plan: ordered Docker operations with dependencies and causes, computed without I/O. A create's
+ * body (`container`) and `configHash` are built when first read, from its container spec
+ * (./operations.ts): the plan decides which container goes where and why.
+ */
 import type { RollbackRecord, UpgradeAttempt } from '../model/upgrade.js';
 
 export const OperationKind = {
@@ -85,6 +89,7 @@ export type Operation =
   | (OperationBase & { kind: 'RemoveNetwork' })
   | (OperationBase & { kind: 'CreateVolume'; volume: VolumeSpec })
   | (OperationBase & { kind: 'PullImage' })
+  /** `container` and `configHash` are own, enumerable accessors, built from the spec when first read (JSON, spread and apply see plain values). */
   | (OperationBase & { kind: 'CreateContainer'; container: ContainerCreateSpec; configHash: string })
   | (OperationBase & { kind: 'ConnectNetwork'; network: string; endpoint: EndpointSpec; containerId?: string })
   | (OperationBase & { kind: 'StartContainer'; containerId?: string })
