@@ -161,20 +161,37 @@ export class ServiceSpec implements ServiceSpecFields {
 
 /**
  * One container's spec: its name, its config hash, and what its service's instances share
- * (`shared`). The create request is built when first asked for — a plan asks only for the
- * containers it creates — and is the same request whenever it is built. Its hash is the SHA-256
- * of that request's stable JSON without corral's labels (see sealedHash), worked out without
- * building it.
+ * (`shared`). The config hash is made when first read — a plan reads it where a container exists
+ * (to compare) and for a create's label — from the stable JSON of the service's hashed request,
+ * which the spec holds until then: the SHA-256 of the create request's stable JSON without
+ * corral's labels (see hashedRequest), worked out without building the request. The create
+ * request is built when first asked for — a plan asks only for the containers it creates — and is
+ * the same request whenever it is built.
  */
 export class ContainerPlanSpec {
   #create?: ContainerCreateSpec;
+  #hash?: string;
+  /** The hashed request's template, until the hash is made. */
+  #hashed?: StableJsonTemplate;
 
   constructor(
     readonly shared: ServiceSpec,
     readonly name: string,
     readonly instance: number,
-    readonly hash: string,
-  ) {}
+    hashed: StableJsonTemplate,
+  ) {
+    this.#hashed = hashed;
+  }
+
+  /** The config hash (io.corral.config-hash): the SHA-256 of the hashed request with this instance's name and deployment unit. */
+  get hash(): string {
+    if (this.#hash === undefined) {
+      const hashed = this.#hashed as StableJsonTemplate;
+      this.#hash = sha256(hashed.fill([this.name, deploymentUnitOf(this.shared, this.instance)]));
+      this.#hashed = undefined;
+    }
+    return this.#hash;
+  }
 
   /** The body of Docker's `POST /containers/create`, corral's labels included. */
   get create(): ContainerCreateSpec {
@@ -469,15 +486,14 @@ function endpointsConfig(network: string, aliases: string[]): Record<string, unk
 /**
  * The spec of the context's instance of a service, from what its instances share and the stable
  * JSON of their hashed request (`hashedRequest(shared)`, made once for the instances planned
- * together and not kept with the spec: a plan holds every spec until it is done).
+ * together; each spec holds it only until its hash is made).
  */
 export function instanceSpec(
   shared: ServiceSpec,
   ctx: ContainerContext,
   hashed: StableJsonTemplate = hashedRequest(shared),
 ): ContainerPlanSpec {
-  const name = ctx.unitNames[shared.service.name] ?? shared.service.name;
-  return new ContainerPlanSpec(shared, name, ctx.instance, sha256(hashed.fill([name, deploymentUnitOf(shared, ctx.instance)])));
+  return new ContainerPlanSpec(shared, ctx.unitNames[shared.service.name] ?? shared.service.name, ctx.instance, hashed);
 }
 
 /** The slots of the hashed request: the container's name (and Hostname, when it is the name), and its deployment unit label. */

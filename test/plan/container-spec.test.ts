@@ -447,3 +447,33 @@ test('specs of one plan: the instances of a service share their request but writ
   assert.notEqual(others[0]?.create.Labels, first.create.Labels);
   assert.notEqual(others[0]?.create, first.create);
 });
+
+test('a config hash made when first read, after its stack was planned and another stack was, is the hash of the whole request', () => {
+  const shop = stack('shop', {
+    web: { ports: ['80'], command: 'run', labels: { 'io.rancher.container.hostname_override': 'container_name' } },
+    db: { image: 'postgres:16', volumes: ['data:/var/lib/postgresql/data'] },
+  });
+  const other = stack('other', { web: { command: 'serve' } });
+  const specs = new ContainerSpecs();
+  const ctx = (s: typeof shop, service: string, instance: number) => ({
+    stack: s,
+    service: s.services[service]!,
+    instance,
+    unitNames: { [service]: `${s.name}-${service}-${instance}` },
+    linkAliases: [],
+  });
+  const planned = specs.planning(shop, () => [1, 2].flatMap((i) => [specs.spec(ctx(shop, 'web', i)), specs.spec(ctx(shop, 'db', i))]));
+  const otherSpec = specs.planning(other, () => specs.spec(ctx(other, 'web', 1)));
+  // Read only now, in the reverse order, the create requests first (their label reads the hash).
+  for (const spec of [...planned].reverse()) {
+    const alone = containerSpec(ctx(shop, spec.shared.service.name, spec.instance));
+    assert.equal(spec.create.Labels['io.corral.config-hash'], alone.hash, spec.name);
+    assert.equal(spec.hash, alone.hash, spec.name);
+    assert.equal(spec.hash, wholeRequestHash(spec), spec.name);
+    assert.ok(spec.create.Labels['io.corral.config-keys']?.includes('command=') || spec.shared.service.name === 'db', spec.name);
+  }
+  assert.equal(otherSpec.hash, containerSpec(ctx(other, 'web', 1)).hash);
+  assert.equal(new Set(planned.map((spec) => spec.hash)).size, 4);
+  // A hash read twice is the same string.
+  assert.equal(planned[0]?.hash, planned[0]?.hash);
+});
