@@ -10,7 +10,9 @@
  * instance gets its own top level of the create body and its own labels; the nested parts
  * (HostConfig, Cmd, …) are shared between the instances' operations, so nothing may change a
  * plan's create bodies in place (apply and redaction do not). The JSON is kept while its stack is
- * planned (`planning`), not for the whole plan.
+ * planned (`planning`), and after that only by a spec whose hash was not read yet. Without a
+ * SpecCache, a stack's specs are kept while it is planned, then only by the operations that refer
+ * to them: a fresh plan's specs for containers it leaves alone die young.
  *
  * A SpecCache keeps the specs between plans of the same desired stacks (the passes of `corral run`
  * between two revisions, the plan before and after an apply): a spec depends only on its stack,
@@ -41,52 +43,86 @@ interface NetworkingSpecs {
   byInstance: Map<number, ContainerPlanSpec>;
 }
 
-/** Specs by stack and service, kept from one plan to the next. */
-export class SpecCache {
-  private readonly byStack = new WeakMap<DesiredStack, Map<DesiredService, Map<string, NetworkingSpecs>>>();
+/** One stack's specs: by service and networking. */
+class StackSpecs {
+  readonly #byService = new Map<DesiredService, Map<string, NetworkingSpecs>>();
 
   /** The specs of the service's instances on hosts with the given networking. */
-  of(stack: DesiredStack, service: DesiredService, networking: string): NetworkingSpecs {
-    let byService = this.byStack.get(stack);
-    if (!byService) this.byStack.set(stack, (byService = new Map()));
-    let byNetworking = byService.get(service);
-    if (!byNetworking) byService.set(service, (byNetworking = new Map()));
+  of(service: DesiredService, networking: string): NetworkingSpecs {
+    let byNetworking = this.#byService.get(service);
+    if (!byNetworking) this.#byService.set(service, (byNetworking = new Map()));
     let specs = byNetworking.get(networking);
     if (!specs) byNetworking.set(networking, (specs = { shared: undefined, byInstance: new Map() }));
     return specs;
   }
 }
 
+/** Specs by stack and service, kept from one plan to the next. */
+export class SpecCache {
+  readonly #byStack = new WeakMap<DesiredStack, StackSpecs>();
+
+  /** The stack's specs. */
+  of(stack: DesiredStack): StackSpecs {
+    let specs = this.#byStack.get(stack);
+    if (!specs) this.#byStack.set(stack, (specs = new StackSpecs()));
+    return specs;
+  }
+
+  forget(stack: DesiredStack): void {
+    this.#byStack.delete(stack);
+  }
+}
+
 export class ContainerSpecs {
   private readonly hashMemo = new HashMemo();
-  /** The stack `planning` runs for, and the stable JSON of its services' hashed requests, made as they are needed. */
-  private planned: { stack: DesiredStack; hashed: Map<ServiceSpec, StableJsonTemplate> } | undefined;
+  /**
+   * The stack `planning` runs for, its specs, and the stable JSON of its services' hashed
+   * requests, made as they are needed.
+   */
+  private planned: { stack: DesiredStack; specs: StackSpecs; hashed: Map<ServiceSpec, StableJsonTemplate> } | undefined;
 
-  /** `cache`: specs of earlier plans of the same stacks; a new one (for this plan alone) by default. */
-  constructor(private readonly cache: SpecCache = new SpecCache()) {}
+  private readonly cache: SpecCache;
+  /** The specs are the caller's cache, kept for later plans; otherwise a stack's are forgotten when its planning ends. */
+  private readonly keeps: boolean;
+
+  /**
+   * `cache`: specs of earlier plans of the same stacks, kept and added to. Without one, a stack's
+   * specs are kept until its `planning` returns, and then only by what refers to them (the
+   * operations of the containers it creates): most of a plan's specs then die young, where a
+   * cache for the whole plan kept every one of them until the plan was done.
+   */
+  constructor(cache?: SpecCache) {
+    this.cache = cache ?? new SpecCache();
+    this.keeps = cache !== undefined;
+  }
 
   /**
    * Runs `plan`, which asks for the specs of `stack`'s containers: the stable JSON of a service's
    * hashed request is made once for its instances while `plan` runs, and dropped when it returns
-   * (a plan holds every spec until it is done, and that text is the largest part of a spec).
-   * Outside it, each instance's spec makes it again.
+   * (a spec whose hash is not read by then holds it until it is). Outside it, each instance's spec
+   * makes it again.
    */
   planning<T>(stack: DesiredStack, plan: () => T): T {
     const outer = this.planned;
-    this.planned = { stack, hashed: new Map() };
+    this.planned = { stack, specs: this.cache.of(stack), hashed: new Map() };
     try {
       return plan();
     } finally {
       this.planned = outer;
+      if (!this.keeps) this.cache.forget(stack);
     }
   }
 
   /** The spec `containerSpec(ctx)` gives: from the cache, or made (from what the service's instances share when it can) and cached. */
   spec(ctx: ContainerContext): ContainerPlanSpec {
-    const specs = this.cache.of(ctx.stack, ctx.service, networkingKey(ctx));
+    const specs = this.specsOf(ctx.stack).of(ctx.service, networkingKey(ctx));
     let spec = specs.byInstance.get(ctx.instance);
     if (!spec) specs.byInstance.set(ctx.instance, (spec = this.make(ctx, specs)));
     return spec;
+  }
+
+  private specsOf(stack: DesiredStack): StackSpecs {
+    return this.planned?.stack === stack ? this.planned.specs : this.cache.of(stack);
   }
 
   private make(ctx: ContainerContext, specs: NetworkingSpecs): ContainerPlanSpec {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { parseDuration, parsePort, parseSize, parseVolumeMount, splitShellWords } from '../../src/plan/compose-values.js';
 import { containerSpec } from '../../src/plan/container-spec.js';
-import { ContainerSpecs } from '../../src/plan/container-specs.js';
+import { ContainerSpecs, SpecCache } from '../../src/plan/container-specs.js';
 import { changedKeys, stableJson } from '../../src/plan/hash.js';
 import { stack } from './fixtures.js';
 
@@ -476,4 +476,30 @@ test('a config hash made when first read, after its stack was planned and anothe
   assert.equal(new Set(planned.map((spec) => spec.hash)).size, 4);
   // A hash read twice is the same string.
   assert.equal(planned[0]?.hash, planned[0]?.hash);
+});
+
+test("without a spec cache a stack's specs are kept while it is planned; with one, from plan to plan", () => {
+  const s = stack('shop', { web: { command: 'run' } });
+  const ctx = (instance: number) => ({
+    stack: s,
+    service: s.services['web']!,
+    instance,
+    unitNames: { web: `shop-web-${instance}` },
+    linkAliases: [],
+  });
+  const fresh = new ContainerSpecs();
+  const [first, again] = fresh.planning(s, () => [fresh.spec(ctx(1)), fresh.spec(ctx(1))]);
+  assert.equal(again, first);
+  const later = fresh.planning(s, () => fresh.spec(ctx(1)));
+  assert.notEqual(later, first);
+  assert.equal(later.hash, first.hash);
+  assert.deepEqual(later.create, first.create);
+  const cache = new SpecCache();
+  const before = new ContainerSpecs(cache);
+  const cached = before.planning(s, () => before.spec(ctx(2)));
+  const after = new ContainerSpecs(cache);
+  assert.equal(
+    after.planning(s, () => after.spec(ctx(2))),
+    cached,
+  );
 });
