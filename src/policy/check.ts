@@ -1,14 +1,16 @@
 /**
  * Checks a rendered stack against the operators' policy, on the final Docker create request
- * of each of its containers (built by plan's containerSpec, as apply would send it), plus
- * scale and the volumes the stack would create. Pure: data in, violations out.
+ * of each of its containers, plus scale and the volumes the stack would create. What it checks of
+ * a request — its image and HostConfig — is its service's spec (plan's serviceSpec), whose `host`
+ * is the very object a create request carries as HostConfig, as apply would send it; the request
+ * itself (labels, per-key hashes) is not built. Pure: data in, violations out.
  *
  * Fail-closed: a HostConfig field this module does not know is a violation, so a key that
  * container-spec learns to apply later is refused until the policy knows what it grants.
  */
 import { type DesiredService, type DesiredStack, primaryServices, unitServices } from '../model/desired.js';
 import { containerName } from '../model/naming.js';
-import { type ContainerPlanSpec, containerSpec } from '../plan/container-spec.js';
+import { type ServiceSpec, serviceSpec } from '../plan/container-spec.js';
 import type { VolumeSpec } from '../plan/types.js';
 import { cleanAbsolutePath, isUnderPath } from '../util/paths.js';
 import { type Grant, type Policy, templateKey } from './types.js';
@@ -33,7 +35,7 @@ interface Effective {
   grantHint: string;
 }
 
-type Check = (value: unknown, spec: ContainerPlanSpec, unit: ReadonlySet<string>, policy: Effective) => Finding[];
+type Check = (value: unknown, spec: ServiceSpec, unit: ReadonlySet<string>, policy: Effective) => Finding[];
 type Finding = Omit<PolicyViolation, 'service'>;
 
 const NAMESPACE_NAMES: Partial<Record<Grant, string>> = {
@@ -63,7 +65,7 @@ const HOST_CONFIG_CHECKS: Record<string, Check | undefined> = {
   UTSMode: (value, _s, unit, p) => namespaceMode(value, 'uts', 'host_uts', [''], unit, p),
   UsernsMode: (value, _s, unit, p) => namespaceMode(value, 'userns_mode', 'host_userns', [''], unit, p),
   NetworkMode: (value, spec, unit, p) =>
-    value === spec.shared.network ? [] : namespaceMode(value, 'network_mode', 'host_network', ['none', 'bridge'], unit, p),
+    value === spec.network ? [] : namespaceMode(value, 'network_mode', 'host_network', ['none', 'bridge'], unit, p),
   Devices: (value, _s, _u, p) => {
     const devices = Array.isArray(value) ? value.map((d) => String((d as { PathOnHost?: unknown }).PathOnHost)) : [];
     return devices.length > 0 ? needs(p, 'devices', 'devices', devices.join(', '), `host devices ${devices.join(', ')}`) : [];
@@ -127,8 +129,8 @@ export function checkStackPolicy(stack: DesiredStack, policy: Policy): PolicyVio
     const unitNames = Object.fromEntries(services.map((s) => [s.name, containerName(stack.name, s.name, 1, s.primary)]));
     const unit = new Set(Object.values(unitNames));
     for (const service of services) {
-      const spec = containerSpec({ stack, service, instance: 1, unitNames, linkAliases: [] });
-      const findings = [...checkCreateRequest(spec, unit, effective), ...spec.shared.volumes.flatMap((v) => checkVolume(v, effective))];
+      const spec = serviceSpec({ stack, service, instance: 1, unitNames, linkAliases: [] });
+      const findings = [...checkCreateRequest(spec, unit, effective), ...spec.volumes.flatMap((v) => checkVolume(v, effective))];
       violations.push(...findings.map((f) => ({ service: service.name, ...f })));
     }
   }
@@ -156,12 +158,12 @@ function checkScale(primary: DesiredService, policy: Effective): Finding[] {
 /** Keys whose unreadable entries would otherwise be dropped unchecked (a mount the policy never saw). */
 const MUST_BE_READABLE = new Set(['volumes']);
 
-function checkCreateRequest(spec: ContainerPlanSpec, unit: ReadonlySet<string>, policy: Effective): Finding[] {
-  const findings = checkImage(spec.shared.image, policy);
-  for (const { key, problem } of spec.shared.notApplied.filter((n) => MUST_BE_READABLE.has(n.key))) {
+function checkCreateRequest(spec: ServiceSpec, unit: ReadonlySet<string>, policy: Effective): Finding[] {
+  const findings = checkImage(spec.image, policy);
+  for (const { key, problem } of spec.notApplied.filter((n) => MUST_BE_READABLE.has(n.key))) {
     findings.push({ key, rule: 'unreadable', value: problem, message: `${problem}: a mount that cannot be read is refused, not dropped` });
   }
-  for (const [field, value] of Object.entries(spec.create.HostConfig)) {
+  for (const [field, value] of Object.entries(spec.host)) {
     if (value === undefined || value === null) continue;
     if (!Object.hasOwn(HOST_CONFIG_CHECKS, field)) {
       findings.push({
@@ -203,10 +205,10 @@ function namespaceMode(
   return [{ key, rule: 'unknown', value: mode, message: `${JSON.stringify(mode)} is not a mode the policy knows; refused` }];
 }
 
-function checkBind(bind: string, spec: ContainerPlanSpec, policy: Effective): Finding[] {
+function checkBind(bind: string, spec: ServiceSpec, policy: Effective): Finding[] {
   const [source = ''] = bind.split(':');
   if (!source.startsWith('/')) {
-    if (spec.shared.volumes.some((v) => v.Name === source)) return [];
+    if (spec.volumes.some((v) => v.Name === source)) return [];
     return needs(
       policy,
       'external_volumes',

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatDiagnostic } from '../../src/model/diagnostics.js';
-import { DEFAULT_POLICY, normalizedReference, type Policy } from '../../src/policy/index.js';
+import { containerSpec, serviceSpec } from '../../src/plan/container-spec.js';
+import { checkStackPolicy, DEFAULT_POLICY, normalizedReference, type Policy } from '../../src/policy/index.js';
 import { loadDesiredState } from '../../src/render/index.js';
+import { stack } from '../plan/fixtures.js';
 
 const CATALOG_CONFIG = 'name: t\nversion: 1.0.0\n';
 const QUESTIONS =
@@ -248,3 +250,39 @@ function helloTemplate(): [string, string][] {
     ['catalog/templates/hello/0/rancher-compose.yml', '.catalog:\n  version: 1.0.0\n'],
   ];
 }
+
+test("what the policy checks is each container's create request: its service's HostConfig is the request's, field for field", () => {
+  const s = stack(
+    's',
+    {
+      web: {
+        privileged: true,
+        cap_add: ['NET_ADMIN'],
+        security_opt: ['seccomp=unconfined', 'no-new-privileges'],
+        devices: ['/dev/fuse'],
+        volumes: ['/srv/data:/data', 'cache:/cache', 'outside:/outside'],
+        pid: 'host',
+        sysctls: { 'net.core.somaxconn': '1024' },
+        sidekicks: ['log'],
+      },
+      log: { volumes_from: ['web'], network_mode: 'container:web' },
+    },
+    { outside: { external: true } },
+  );
+  const unitNames = { web: 's-web-1', log: 's-web-log-1' };
+  for (const service of ['web', 'log']) {
+    const ctx = { stack: s, service: s.services[service]!, instance: 1, unitNames, linkAliases: [] };
+    assert.deepEqual(serviceSpec(ctx).host, containerSpec(ctx).create.HostConfig, service);
+  }
+  const found = checkStackPolicy(s, policy()).map((v) => `${v.service} ${v.key} ${v.rule} ${v.value}`);
+  assert.deepEqual(found, [
+    'web privileged privileged true',
+    'web cap_add capabilities NET_ADMIN',
+    'web security_opt security_opt seccomp=unconfined',
+    'web devices devices /dev/fuse',
+    'web volumes bind_mounts /srv/data',
+    'web volumes external_volumes outside',
+    'web pid host_pid host',
+    'web sysctls sysctls net.core.somaxconn',
+  ]);
+});
