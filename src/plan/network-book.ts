@@ -39,13 +39,60 @@ interface RemovalCandidate {
   stackRemoved: boolean;
 }
 
+/** Up to this many hosts a bridge network's hosts are scanned in a list; beyond, a map by host is made. */
+const FEW_HOSTS = 8;
+
+/**
+ * One bridge network name across the plan: the hosts where a container is planned on it, and
+ * the operation creating it on each host. A stack's network is on a handful of hosts: they are
+ * kept in short parallel lists (a map by host once there are more than FEW_HOSTS, as for a global
+ * service), so that the plan makes one record per network instead of growing a set per host.
+ */
+class BridgeHosts {
+  private readonly hosts: string[] = [];
+  /** Per host (same position): whether a container is planned on it, and the operation creating the network there. */
+  private readonly planned: boolean[] = [];
+  private readonly created: (string | undefined)[] = [];
+  private positions: Map<string, number> | undefined;
+
+  use(host: string): void {
+    this.planned[this.positionOf(host, true)] = true;
+  }
+
+  plans(host: string): boolean {
+    const at = this.positionOf(host, false);
+    return at >= 0 && this.planned[at] === true;
+  }
+
+  createdOn(host: string): string | undefined {
+    const at = this.positionOf(host, false);
+    return at >= 0 ? this.created[at] : undefined;
+  }
+
+  setCreated(host: string, id: string): void {
+    this.created[this.positionOf(host, true)] = id;
+  }
+
+  /** The host's position in the lists; -1 when absent, unless `add`. */
+  private positionOf(host: string, add: boolean): number {
+    const at = this.positions ? (this.positions.get(host) ?? -1) : this.hosts.indexOf(host);
+    if (at >= 0 || !add) return at;
+    const added = this.hosts.length;
+    this.hosts.push(host);
+    this.planned.push(false);
+    this.created.push(undefined);
+    if (this.positions) this.positions.set(host, added);
+    else if (added >= FEW_HOSTS) this.positions = new Map(this.hosts.map((name, position) => [name, position]));
+    return added;
+  }
+}
+
 export class NetworkBook {
-  /** The operations creating networks in this plan: overlays by name, bridges by host and name. */
+  /** Overlays: the operation creating each in this plan, and those a container is planned to use, by name. */
   private readonly createdOverlays = new Map<string, string>();
-  private readonly createdBridges = new Map<string, Map<string, string>>();
-  /** Networks a container is planned to use: overlays by name, bridges by host and name (no key strings made per container). */
   private readonly plannedOverlays = new Set<string>();
-  private readonly plannedBridges = new Map<string, Set<string>>();
+  /** Bridges by name, each with its hosts (no key string made per host and network). */
+  private readonly bridges = new Map<string, BridgeHosts>();
   private readonly candidates: RemovalCandidate[] = [];
   /** `swarm|<network>` and `<host>|<network>` → the containers attached, built when first needed. */
   private attached: Map<string, ObservedContainer[]> | undefined;
@@ -67,28 +114,34 @@ export class NetworkBook {
    * missing; undefined when it exists (or no manager can create an overlay: the plan gates that).
    */
   ensure(place: NetworkPlace, owner: string, forStack: string, cause: string, add: AddOperation): string | undefined {
-    const overlay = place.driver === 'overlay';
-    const created = overlay ? this.createdOverlays : this.createdBridgesOn(place.host ?? '');
-    const known = created.get(place.name);
+    if (place.driver === 'overlay') return this.ensureOverlay(place, owner, forStack, cause, add);
+    const host = place.host ?? '';
+    const bridge = this.bridge(place.name);
+    const known = bridge.createdOn(host);
     if (known) return known;
     if (this.exists(place)) return undefined;
-    const host = overlay ? this.swarm.manager?.name : place.host;
-    if (host === undefined) return undefined;
-    const network: NetworkSpec = {
-      Name: place.name,
-      Driver: place.driver,
-      ...(place.driver === 'overlay' ? { Attachable: true } : {}),
-      Labels: { [CorralLabel.managed]: 'true', [CorralLabel.stack]: owner },
-    };
+    const network: NetworkSpec = { Name: place.name, Driver: 'bridge', Labels: networkLabels(owner) };
     const id = add({ kind: 'CreateNetwork', host, target: place.name, stack: forStack, dependsOn: [], cause, network });
-    created.set(place.name, id);
+    bridge.setCreated(host, id);
     return id;
   }
 
-  private createdBridgesOn(host: string): Map<string, string> {
-    let created = this.createdBridges.get(host);
-    if (!created) this.createdBridges.set(host, (created = new Map()));
-    return created;
+  private ensureOverlay(place: NetworkPlace, owner: string, forStack: string, cause: string, add: AddOperation): string | undefined {
+    const known = this.createdOverlays.get(place.name);
+    if (known) return known;
+    if (this.exists(place)) return undefined;
+    const host = this.swarm.manager?.name;
+    if (host === undefined) return undefined;
+    const network: NetworkSpec = { Name: place.name, Driver: 'overlay', Attachable: true, Labels: networkLabels(owner) };
+    const id = add({ kind: 'CreateNetwork', host, target: place.name, stack: forStack, dependsOn: [], cause, network });
+    this.createdOverlays.set(place.name, id);
+    return id;
+  }
+
+  private bridge(name: string): BridgeHosts {
+    let hosts = this.bridges.get(name);
+    if (!hosts) this.bridges.set(name, (hosts = new BridgeHosts()));
+    return hosts;
   }
 
   /** A container planned to use the network (created, kept or joining): it is not removed. */
@@ -104,14 +157,12 @@ export class NetworkBook {
 
   /** A container planned to use the bridge network `name` on `host`. */
   useBridge(host: string, name: string): void {
-    let names = this.plannedBridges.get(host);
-    if (!names) this.plannedBridges.set(host, (names = new Set()));
-    names.add(name);
+    this.bridge(name).use(host);
   }
 
   /** Whether a container planned so far uses the bridge network `name` on `host`. */
   plansBridge(host: string, name: string): boolean {
-    return this.plannedBridges.get(host)?.has(name) === true;
+    return this.bridges.get(name)?.plans(host) === true;
   }
 
   private isPlanned(place: NetworkPlace): boolean {
@@ -173,6 +224,11 @@ export class NetworkBook {
     }
     return this.attached.get(placeKey(place)) ?? [];
   }
+}
+
+/** The labels of a network corral creates: managed, and the stack that owns it. */
+function networkLabels(owner: string): Record<string, string> {
+  return { [CorralLabel.managed]: 'true', [CorralLabel.stack]: owner };
 }
 
 function placeKey(place: NetworkPlace): string {

@@ -69,6 +69,30 @@ test('a network removal is dropped when a container of any stack is planned on i
   );
 });
 
+test('the network book keeps a bridge used and created on many hosts (a global service) apart per host, before and after it indexes them', () => {
+  const names = Array.from({ length: 20 }, (_, at) => `h${at + 1}`);
+  const { networks, ops } = book(names.map((name) => host(name)));
+  const ids: (string | undefined)[] = [];
+  for (const [at, name] of names.entries()) {
+    if (at % 2 === 0) networks.useBridge(name, 'corral-g');
+    ids.push(networks.ensure({ driver: 'bridge', host: name, name: 'corral-g' }, 'g', 'g', 'missing, create', ops.add));
+    // Asked again at every size: the same creation, and only the hosts used so far are planned.
+    for (const [before, other] of names.slice(0, at + 1).entries()) {
+      assert.equal(networks.ensure({ driver: 'bridge', host: other, name: 'corral-g' }, 'g', 'x', 'again', ops.add), ids[before]);
+      assert.equal(networks.plansBridge(other, 'corral-g'), before % 2 === 0, `${other} after ${name}`);
+    }
+    assert.equal(networks.plansBridge(names[at + 1] ?? 'h99', 'corral-g'), false);
+  }
+  assert.deepEqual(
+    ids,
+    names.map((_, at) => `#${at + 1}`),
+  );
+  assert.equal(ops.list.length, 20, 'one creation per host');
+  assert.equal(networks.plansBridge('h1', 'corral-other'), false);
+  for (const name of names.filter((_, at) => at % 2 === 1)) networks.use({ driver: 'bridge', host: name, name: 'corral-g' });
+  for (const name of names) assert.equal(networks.plansBridge(name, 'corral-g'), true);
+});
+
 test('operations are numbered in order; their dependencies come without duplicates, in id order', () => {
   const ops = new Operations();
   const base = { host: 'h1', stack: 's', cause: 'c', kind: 'PullImage' as const };
