@@ -24,14 +24,30 @@ export class ObservedIndex {
   constructor(private readonly observed: ObservedState) {
     this.hostsByName = new Map(observed.hosts.map((h) => [h.name, h]));
     this.unreachable = observed.hosts.filter((h) => !h.reachable);
-    observed.hosts.forEach((host, at) => {
+    // A host's containers come mostly grouped by stack: the last stack's list is kept at hand.
+    let lastStack: string | undefined;
+    let lastList: ObservedContainer[] | undefined;
+    for (let at = 0; at < observed.hosts.length; at++) {
+      const host = observed.hosts[at] as ObservedHost;
       if (!this.position.has(host.name)) this.position.set(host.name, at);
-      if (!host.reachable) return;
+      if (!host.reachable) continue;
       for (const container of host.containers) {
-        if (container.owner) append(this.liveByStack, container.owner.stack, container);
+        const stack = container.owner?.stack;
+        if (stack === undefined) continue;
+        if (stack !== lastStack || !lastList) {
+          lastStack = stack;
+          lastList = this.liveByStack.get(stack);
+          if (!lastList) this.liveByStack.set(stack, (lastList = []));
+        }
+        lastList.push(container);
       }
-      for (const network of new Set(host.networks)) append(this.networkHosts, network, host);
-    });
+      for (const network of host.networks) {
+        const hosts = this.networkHosts.get(network);
+        if (!hosts) this.networkHosts.set(network, [host]);
+        // A host can have two networks of one name: it is listed once.
+        else if (hosts[hosts.length - 1] !== host) hosts.push(host);
+      }
+    }
   }
 
   host(name: string): ObservedHost | undefined {

@@ -49,10 +49,11 @@ export class Fleet {
   /** Host label key → value → hosts, ascending. */
   private readonly byLabel = new Map<string, Map<string, Set<number>>>();
   private readonly journal: Placement[] = [];
-  private readonly needs: IndexNeeds;
+  /** Asked when the container index is first needed (a pass that keeps every instance where it is never asks). */
+  private readonly needs: () => IndexNeeds;
   private index?: ContainerIndex;
 
-  constructor(observed: readonly ObservedHost[], needs: IndexNeeds) {
+  constructor(observed: readonly ObservedHost[], needs: () => IndexNeeds) {
     const byName = [...observed].sort((a, b) => compareNames(a.name, b.name));
     const succeeded = succeededInstances(byName);
     this.hosts = byName.map((host, id) => {
@@ -85,7 +86,8 @@ export class Fleet {
   /** The containers observed and placed so far, indexed for the rules (on first use). */
   get containers(): ContainerIndex {
     if (this.index) return this.index;
-    const index = new ContainerIndex(this.needs.containerLabelKeys, this.needs.containerNames);
+    const needs = this.needs();
+    const index = new ContainerIndex(needs.containerLabelKeys, needs.containerNames);
     if (index.indexes) {
       for (const host of this.hosts) {
         for (const container of host.observed) index.addObserved(host.id, container.name, container.labels);

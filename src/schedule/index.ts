@@ -50,7 +50,7 @@ export function scheduleStacks(
   options: ScheduleOptions = {},
 ): StackPlacement[] {
   const unitsOfStacks = stacks.map(unitsOf);
-  const fleet = new Fleet(hosts, indexNeeds(unitsOfStacks));
+  const fleet = new Fleet(hosts, () => indexNeeds(unitsOfStacks));
   const graceMs = options.hostDownGraceMs ?? DEFAULT_HOST_DOWN_GRACE_MS;
   const existing = new ExistingInstances(fleet, { known: options.known ?? {}, now: options.now ?? new Date(0), hostDownGraceMs: graceMs });
   return stacks.map((stack, at) => scheduleStack(stack, unitsOfStacks[at]?.units ?? [], { fleet, existing, graceMs }));
