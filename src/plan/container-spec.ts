@@ -160,35 +160,62 @@ export class ServiceSpec implements ServiceSpecFields {
 }
 
 /**
+ * The stable JSON of services' hashed requests (hashedRequest), each made when an instance's hash
+ * is first read and kept for the instances of the service while it is `open` — while the stack is
+ * planned (./container-specs.ts). Once closed it keeps none: a hash read later (a create's
+ * label, when its request is built after the plan) makes its service's again (about 20 µs).
+ */
+export class HashedRequests {
+  #byService: Map<ServiceSpec, StableJsonTemplate> | undefined;
+
+  constructor(open = true) {
+    this.#byService = open ? new Map() : undefined;
+  }
+
+  of(shared: ServiceSpec): StableJsonTemplate {
+    if (this.#byService === undefined) return hashedRequest(shared);
+    let hashed = this.#byService.get(shared);
+    if (!hashed) this.#byService.set(shared, (hashed = hashedRequest(shared)));
+    return hashed;
+  }
+
+  close(): void {
+    this.#byService = undefined;
+  }
+}
+
+const CLOSED = new HashedRequests(false);
+
+/**
  * One container's spec: its name, its config hash, and what its service's instances share
  * (`shared`). The config hash is made when first read — a plan reads it where a container exists
- * (to compare) and for a create's label — from the stable JSON of the service's hashed request,
- * which the spec holds until then: the SHA-256 of the create request's stable JSON without
- * corral's labels (see hashedRequest), worked out without building the request. The create
- * request is built when first asked for — a plan asks only for the containers it creates — and is
- * the same request whenever it is built.
+ * (to compare), and a create reads it for its label — from the stable JSON of the service's
+ * hashed request (HashedRequests): the SHA-256 of the create request's stable JSON without
+ * corral's labels (see hashedRequest), worked out without building the request. A cold plan
+ * hashes nothing. The create request is built when first asked for — a plan asks only for the
+ * containers it creates — and is the same request whenever it is built.
  */
 export class ContainerPlanSpec {
   #create?: ContainerCreateSpec;
   #hash?: string;
-  /** The hashed request's template, until the hash is made. */
-  #hashed?: StableJsonTemplate;
+  /** Where the hash's text comes from, until the hash is made. */
+  #hashedRequests?: HashedRequests;
 
   constructor(
     readonly shared: ServiceSpec,
     readonly name: string,
     readonly instance: number,
-    hashed: StableJsonTemplate,
+    hashedRequests: HashedRequests = CLOSED,
   ) {
-    this.#hashed = hashed;
+    this.#hashedRequests = hashedRequests;
   }
 
   /** The config hash (io.corral.config-hash): the SHA-256 of the hashed request with this instance's name and deployment unit. */
   get hash(): string {
     if (this.#hash === undefined) {
-      const hashed = this.#hashed as StableJsonTemplate;
+      const hashed = (this.#hashedRequests ?? CLOSED).of(this.shared);
       this.#hash = sha256(hashed.fill([this.name, deploymentUnitOf(this.shared, this.instance)]));
-      this.#hashed = undefined;
+      this.#hashedRequests = undefined;
     }
     return this.#hash;
   }
@@ -484,16 +511,11 @@ function endpointsConfig(network: string, aliases: string[]): Record<string, unk
 }
 
 /**
- * The spec of the context's instance of a service, from what its instances share and the stable
- * JSON of their hashed request (`hashedRequest(shared)`, made once for the instances planned
- * together; each spec holds it only until its hash is made).
+ * The spec of the context's instance of a service, from what its instances share; its hash is
+ * made from the service's hashed request as `hashedRequests` has it when first read.
  */
-export function instanceSpec(
-  shared: ServiceSpec,
-  ctx: ContainerContext,
-  hashed: StableJsonTemplate = hashedRequest(shared),
-): ContainerPlanSpec {
-  return new ContainerPlanSpec(shared, ctx.unitNames[shared.service.name] ?? shared.service.name, ctx.instance, hashed);
+export function instanceSpec(shared: ServiceSpec, ctx: ContainerContext, hashedRequests = new HashedRequests()): ContainerPlanSpec {
+  return new ContainerPlanSpec(shared, ctx.unitNames[shared.service.name] ?? shared.service.name, ctx.instance, hashedRequests);
 }
 
 /** The slots of the hashed request: the container's name (and Hostname, when it is the name), and its deployment unit label. */

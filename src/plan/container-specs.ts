@@ -9,8 +9,10 @@
  * only for a container the plan creates, from the service's request and labels templates. Each
  * instance gets its own top level of the create body and its own labels; the nested parts
  * (HostConfig, Cmd, …) are shared between the instances' operations, so nothing may change a
- * plan's create bodies in place (apply and redaction do not). The JSON is kept while its stack is
- * planned (`planning`), and after that only by a spec whose hash was not read yet. Without a
+ * plan's create bodies in place (apply and redaction do not). The JSON is made when the first
+ * instance's hash is read and kept while its stack is planned (`planning`); a hash read after that
+ * (a create's, when its request is built) makes it again, so a cold plan, which compares nothing,
+ * makes none and keeps none. Without a
  * SpecCache, a stack's specs are kept while it is planned, then only by the operations that refer
  * to them: a fresh plan's specs for containers it leaves alone die young.
  *
@@ -25,12 +27,12 @@ import {
   type ContainerContext,
   type ContainerPlanSpec,
   containerSpec,
-  hashedRequest,
+  HashedRequests,
   instanceSpec,
   type ServiceSpec,
   serviceSpec,
 } from './container-spec.js';
-import { HashMemo, type StableJsonTemplate } from './hash.js';
+import { HashMemo } from './hash.js';
 
 /** Keys whose value names containers of the unit, so that the spec depends on the instance. */
 const UNIT_REFERENCES = ['volumes_from', 'network_mode', 'net'];
@@ -79,7 +81,7 @@ export class ContainerSpecs {
    * The stack `planning` runs for, its specs, and the stable JSON of its services' hashed
    * requests, made as they are needed.
    */
-  private planned: { stack: DesiredStack; specs: StackSpecs; hashed: Map<ServiceSpec, StableJsonTemplate> } | undefined;
+  private planned: { stack: DesiredStack; specs: StackSpecs; hashed: HashedRequests } | undefined;
 
   private readonly cache: SpecCache;
   /** The specs are the caller's cache, kept for later plans; otherwise a stack's are forgotten when its planning ends. */
@@ -98,16 +100,18 @@ export class ContainerSpecs {
 
   /**
    * Runs `plan`, which asks for the specs of `stack`'s containers: the stable JSON of a service's
-   * hashed request is made once for its instances while `plan` runs, and dropped when it returns
-   * (a spec whose hash is not read by then holds it until it is). Outside it, each instance's spec
+   * hashed request is made once for its instances whose hash is read while `plan` runs, and
+   * dropped when it returns (HashedRequests). A hash read later, or of a spec made outside it,
    * makes it again.
    */
   planning<T>(stack: DesiredStack, plan: () => T): T {
     const outer = this.planned;
-    this.planned = { stack, specs: this.cache.of(stack), hashed: new Map() };
+    const planned = { stack, specs: this.cache.of(stack), hashed: new HashedRequests() };
+    this.planned = planned;
     try {
       return plan();
     } finally {
+      planned.hashed.close();
       this.planned = outer;
       if (!this.keeps) this.cache.forget(stack);
     }
@@ -128,14 +132,7 @@ export class ContainerSpecs {
   private make(ctx: ContainerContext, specs: NetworkingSpecs): ContainerPlanSpec {
     if (refersToUnit(ctx.service)) return containerSpec(ctx, this.hashMemo);
     specs.shared ??= serviceSpec(ctx, this.hashMemo);
-    return instanceSpec(specs.shared, ctx, this.hashedRequestOf(specs.shared));
-  }
-
-  private hashedRequestOf(shared: ServiceSpec): StableJsonTemplate {
-    if (this.planned?.stack !== shared.stack) return hashedRequest(shared);
-    let hashed = this.planned.hashed.get(shared);
-    if (!hashed) this.planned.hashed.set(shared, (hashed = hashedRequest(shared)));
-    return hashed;
+    return instanceSpec(specs.shared, ctx, this.planned?.stack === ctx.stack ? this.planned.hashed : undefined);
   }
 }
 
