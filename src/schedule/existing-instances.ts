@@ -33,32 +33,42 @@ export interface Memory {
 const NONE: InstanceHosts = new Map();
 
 /**
- * `stack` → `unit` → instance → host id; the first copy recorded for a number stays. The
- * containers of a host come grouped by stack, and the scheduler asks for one stack's units after
- * another, so the last stack's units are kept at hand.
+ * `stack` → its copies in the order claimed, flat: unit, instance, host id, unit, … (a stack has a
+ * handful); the first copy claimed for a number stays. A unit's instances are gathered when the
+ * scheduler asks for them, once per unit, so that a pass holds one short list per stack instead
+ * of maps per stack, unit and instance. The containers of a host come grouped by stack, and the
+ * scheduler asks for one stack's units after another, so the last stack's list is kept at hand.
  */
 class ByUnit {
-  private readonly stacks = new Map<string, Map<string, Map<number, number>>>();
+  private readonly stacks = new Map<string, (string | number)[]>();
   private lastStack?: string;
-  private lastUnits?: Map<string, Map<number, number>>;
+  private lastCopies?: (string | number)[];
 
-  /** Records the copy unless the number already has one. */
+  /** Records the copy (it stays unless the number already has one). */
   claim(owner: { stack: string; unit: string; instance: number }, host: number): void {
-    let units = owner.stack === this.lastStack ? this.lastUnits : this.stacks.get(owner.stack);
-    if (!units) this.stacks.set(owner.stack, (units = new Map()));
+    let copies = owner.stack === this.lastStack ? this.lastCopies : this.stacks.get(owner.stack);
+    if (!copies) this.stacks.set(owner.stack, (copies = []));
     this.lastStack = owner.stack;
-    this.lastUnits = units;
-    let instances = units.get(owner.unit);
-    if (!instances) units.set(owner.unit, (instances = new Map()));
-    if (!instances.has(owner.instance)) instances.set(owner.instance, host);
+    this.lastCopies = copies;
+    copies.push(owner.unit, owner.instance, host);
   }
 
   get(stack: string, unit: string): InstanceHosts {
+    if (this.stacks.size === 0) return NONE;
     if (stack !== this.lastStack) {
       this.lastStack = stack;
-      this.lastUnits = this.stacks.get(stack);
+      this.lastCopies = this.stacks.get(stack);
     }
-    return this.lastUnits?.get(unit) ?? NONE;
+    const copies = this.lastCopies;
+    if (!copies) return NONE;
+    let instances: Map<number, number> | undefined;
+    for (let at = 0; at < copies.length; at += 3) {
+      if (copies[at] !== unit) continue;
+      const instance = copies[at + 1] as number;
+      instances ??= new Map();
+      if (!instances.has(instance)) instances.set(instance, copies[at + 2] as number);
+    }
+    return instances ?? NONE;
   }
 }
 
