@@ -19,7 +19,7 @@ const KEY_HASH_LENGTH = 8;
 /** A short SHA-256 of each key's stable JSON; undefined values are left out. */
 export function keyHashes(input: Record<string, unknown>, memo: HashMemo = new HashMemo()): Record<string, string> {
   const keys: Record<string, string> = {};
-  for (const key of Object.keys(input).sort()) {
+  for (const key of sortedKeys(input)) {
     const value = input[key];
     if (value === undefined) continue;
     keys[key] = memo.sha256(stableJson(value)).slice(0, KEY_HASH_LENGTH);
@@ -80,8 +80,7 @@ export function stableJson(value: unknown): string {
     return `${text}]`;
   }
   const record = value as Record<string, unknown>;
-  // Code-unit order, as `<` compares keys.
-  const keys = Object.keys(record).sort();
+  const keys = sortedKeys(record);
   let text = '{';
   for (const key of keys) {
     const item = record[key];
@@ -89,6 +88,26 @@ export function stableJson(value: unknown): string {
     text += `${text.length === 1 ? '' : ','}${keyText(key)}${stableJson(item)}`;
   }
   return `${text}}`;
+}
+
+/** Above this many keys, sortedKeys leaves the order to Array#sort. */
+const INSERTION_SORT_MAX = 24;
+
+/**
+ * The record's keys in code-unit order, as `Array#sort` orders strings. Most records a plan writes
+ * have a few keys: an insertion sort in place allocates nothing, where `sort` allocates its work
+ * arrays on every call (about a fifth of what a fresh plan allocated).
+ */
+export function sortedKeys(record: object): string[] {
+  const keys = Object.keys(record);
+  if (keys.length > INSERTION_SORT_MAX) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i] as string;
+    let j = i - 1;
+    for (; j >= 0 && (keys[j] as string) > key; j--) keys[j + 1] = keys[j] as string;
+    keys[j + 1] = key;
+  }
+  return keys;
 }
 
 /** What JSON.stringify escapes in a string: a quote, a backslash, a control character, a (lone) surrogate. */
@@ -145,7 +164,7 @@ export class StableJsonTemplate {
   constructor(record: Readonly<Record<string, unknown>>) {
     let text = '{';
     let first = true;
-    for (const key of Object.keys(record).sort()) {
+    for (const key of sortedKeys(record)) {
       const value = record[key];
       if (value === undefined) continue;
       // A key and its value are joined before they are added: a short piece added to a long text copies the text.

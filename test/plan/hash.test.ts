@@ -9,6 +9,7 @@ import {
   keyHashes,
   sha256 as planSha256,
   StableJsonTemplate,
+  sortedKeys,
   stableJson,
 } from '../../src/plan/hash.js';
 
@@ -106,4 +107,34 @@ test('hash: strings and keys are written as JSON.stringify writes them, escapes 
     assert.equal(stableJson({ [text]: text }), JSON.stringify({ [text]: text }), JSON.stringify(text));
     assert.equal(new StableJsonTemplate({ [text]: new JsonSlot(0) }).fill([text]), JSON.stringify({ [text]: text }));
   }
+});
+
+test('sortedKeys orders keys as Array#sort does: code units, digits, case, non-ASCII, surrogates, small and large records', () => {
+  const pool = [
+    'b',
+    'a',
+    'B',
+    'A',
+    '10',
+    '9',
+    '0',
+    'é',
+    'e',
+    'Z',
+    '\u{1F600}',
+    '\uffff',
+    '\ud800',
+    '',
+    'a.b',
+    'a-b',
+    'a_b',
+    'io.rancher.x',
+    'io.corral.y',
+  ];
+  for (const size of [0, 1, 2, 5, 24, 25, 60]) {
+    const record: Record<string, number> = {};
+    for (let i = 0; i < size; i++) record[`${pool[(i * 7) % pool.length]}${i >= pool.length ? i : ''}`] = i;
+    assert.deepEqual(sortedKeys(record), Object.keys(record).sort(), `${size} keys`);
+  }
+  assert.deepEqual(sortedKeys({ z: 1, y: 2, x: 3 }), ['x', 'y', 'z']);
 });
