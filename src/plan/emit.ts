@@ -397,7 +397,10 @@ function emitUnit(
     for (const reference of references) pushId(dependsOn, idOfService(created, containers, reference));
     // The body and config hash are built when first read (by apply, JSON, …), not here.
     created[at] = ops.add(
-      createContainerOperation({ host, target: d.spec.name, stack, dependsOn, cause: d.cause, unit: unit.unitId }, d.spec),
+      createContainerOperation(
+        { host, target: d.spec.name, stack, dependsOn: exactly(dependsOn), cause: d.cause, unit: unit.unitId },
+        d.spec,
+      ),
     );
   }
   let connected: string[][] | undefined;
@@ -415,7 +418,7 @@ function emitUnit(
         host,
         target: d.spec.name,
         stack,
-        dependsOn,
+        dependsOn: exactly(dependsOn),
         cause: connect.cause,
         unit: unit.unitId,
         network: connect.place.name,
@@ -436,7 +439,15 @@ function emitUnit(
     for (const id of connected?.[at] ?? NO_IDS) dependsOn.push(id);
     for (const reference of d.spec.shared.references) pushId(dependsOn, idOfService(started, containers, reference));
     const cause = createId ? (d.action === 'replace' ? 'replaced, start' : 'created, start') : d.cause;
-    const start: NewOperation = { kind: 'StartContainer', host, target: d.spec.name, stack, dependsOn, cause, unit: unit.unitId };
+    const start: NewOperation = {
+      kind: 'StartContainer',
+      host,
+      target: d.spec.name,
+      stack,
+      dependsOn: exactly(dependsOn),
+      cause,
+      unit: unit.unitId,
+    };
     if (d.action === 'start' && d.existing) start.containerId = d.existing.id;
     started[at] = ops.add(start);
   }
@@ -471,12 +482,20 @@ function emitReplacedRemovals(
     }
     for (const id of after) dependsOn.push(id);
     if (mode.keepReplaced && !d.predecessor) {
-      const renameId = emitKeep(existing, stack, unit.unitId, d.cause, dependsOn, ops, mode.startFirst === true);
+      const renameId = emitKeep(existing, stack, unit.unitId, d.cause, exactly(dependsOn), ops, mode.startFirst === true);
       kept?.push({ container: existing, renameId });
       removed[at] = renameId;
     } else removed[at] = emitRemoval(existing, stack, d.cause, dependsOn, ops, unit.unitId);
   }
   return removed;
+}
+
+/**
+ * The ids in an array of their own size: an array grown by push from empty has room for 16, and
+ * the plan keeps each operation's until it is done (the one grown dies young).
+ */
+function exactly(ids: string[]): string[] {
+  return ids.length === 0 ? ids : ids.slice();
 }
 
 function pushId(ids: string[], id: string | undefined): void {

@@ -76,6 +76,9 @@ function ascending(ids: readonly string[]): boolean {
   return true;
 }
 
+/** The dependencies of every operation that has none: one frozen list, not an array per operation kept until the plan is done. */
+const NO_DEPENDENCIES: string[] = Object.freeze([]) as unknown as string[];
+
 /** Accumulates operations, numbering them `#1`, `#2`, … in plan order. */
 export class Operations {
   readonly list: Operation[] = [];
@@ -85,12 +88,14 @@ export class Operations {
   /**
    * Adds the operation (the object itself, numbered) and returns its id. Its `dependsOn` becomes
    * the operation's: pass an array that nothing else holds or changes. Duplicates are dropped and
-   * the ids sorted. Bound, so that it can be handed on as a function.
+   * the ids sorted; an empty list becomes one shared, frozen list. Bound, so that it can be handed
+   * on as a function.
    */
   readonly add = (op: NewOperation): string => {
     const id = `#${this.list.length + 1}`;
     const operation = op as Operation;
-    if (op.dependsOn.length > 1 && !ascending(op.dependsOn))
+    if (op.dependsOn.length === 0) operation.dependsOn = NO_DEPENDENCIES;
+    else if (op.dependsOn.length > 1 && !ascending(op.dependsOn))
       operation.dependsOn = [...new Set(op.dependsOn)].sort((a, b) => idNumber(a) - idNumber(b));
     operation.id = id;
     this.list.push(operation);

@@ -93,6 +93,22 @@ test('the network book keeps a bridge used and created on many hosts (a global s
   for (const name of names) assert.equal(networks.plansBridge(name, 'corral-g'), true);
 });
 
+test('operations without dependencies share one frozen empty list, which no one can change', () => {
+  const ops = new Operations();
+  const base = { host: 'h1', stack: 's', cause: 'c', kind: 'PullImage' as const };
+  ops.add({ ...base, target: 'a', dependsOn: [] });
+  ops.add({ ...base, target: 'b', dependsOn: [] });
+  ops.add({ ...base, target: 'c', dependsOn: ['#1'] });
+  const [a, b, c] = ops.list;
+  assert.equal(a?.dependsOn, b?.dependsOn);
+  assert.ok(Object.isFrozen(a?.dependsOn));
+  assert.throws(() => a?.dependsOn.push('#9'), TypeError);
+  assert.deepEqual(a?.dependsOn, []);
+  assert.equal(JSON.stringify(a), JSON.stringify({ ...base, target: 'a', dependsOn: [], id: '#1' }));
+  assert.deepEqual(c?.dependsOn, ['#1']);
+  assert.equal(Object.isFrozen(c?.dependsOn), false);
+});
+
 test('operations are numbered in order; their dependencies come without duplicates, in id order', () => {
   const ops = new Operations();
   const base = { host: 'h1', stack: 's', cause: 'c', kind: 'PullImage' as const };
