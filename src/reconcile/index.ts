@@ -32,7 +32,7 @@ import type { RollbackRecord } from '../model/upgrade.js';
 import type { ClientOptions } from '../observe/client.js';
 import type { Fence } from '../observe/fenced-agent.js';
 import { dockerClient, OBSERVE_TIMEOUT_MS, observe, toObservedContainer } from '../observe/index.js';
-import { type PlanOptions, plan, SpecCache } from '../plan/index.js';
+import { type PlanOptions, plan, type SpecCache } from '../plan/index.js';
 import type { Plan, PlanNote } from '../plan/types.js';
 import { type ScheduleOptions, scheduleStacks } from '../schedule/index.js';
 import { type MovedInstance, rememberPass } from '../state/known-hosts.js';
@@ -94,8 +94,10 @@ export interface ReconcileInput {
    */
   observation?: Promise<ObservedState>;
   /**
-   * Container specs kept between passes over the same desired stacks (the daemon's); without it,
-   * the pass keeps them only between its plan before and its plan after the apply.
+   * Container specs kept between passes over the same desired stacks (the daemon's). Without it,
+   * each of the pass's plans makes its own and keeps a stack's only while it plans that stack: a
+   * one-off pass (`corral plan`, `corral sync --once`) plans once when nothing changes, and a plan
+   * after an apply costs little beside the apply's Docker requests.
    */
   specCache?: SpecCache;
 }
@@ -165,7 +167,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
     failedStacks: (input.failed ?? []).map((f) => f.stack),
     ...(input.only ? { only: input.only } : {}),
     rolledBack,
-    specCache: input.specCache ?? new SpecCache(),
+    ...(input.specCache ? { specCache: input.specCache } : {}),
   };
   let begun = input.observation;
   const look = async () => {
