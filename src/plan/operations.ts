@@ -22,30 +22,27 @@ const SOURCE = Symbol('createSource');
 type WithSource = CreateOperation & { [SOURCE]: CreateSource };
 
 /**
- * `container` and `configHash` of a create operation: own, enumerable accessors, shared by every
- * create (so the operations share one shape), that read the spec when asked — the spec builds its
- * request and hash once. Set (a test, a caller that changes a copy), either becomes a plain value.
+ * An own, enumerable accessor for a create operation's `key`, shared by every create (so the
+ * operations share one shape), that reads the spec when asked — the spec builds its request and
+ * hash once. Set (a test, a caller that changes a copy), it becomes a plain value.
  */
-const CONTAINER_ACCESSOR: PropertyDescriptor = {
-  get(this: WithSource): ContainerCreateSpec {
-    return this[SOURCE].create;
-  },
-  set(this: WithSource, value: ContainerCreateSpec): void {
-    Object.defineProperty(this, 'container', { value, writable: true, enumerable: true, configurable: true });
-  },
-  enumerable: true,
-  configurable: true,
-};
-const CONFIG_HASH_ACCESSOR: PropertyDescriptor = {
-  get(this: WithSource): string {
-    return this[SOURCE].hash;
-  },
-  set(this: WithSource, value: string): void {
-    Object.defineProperty(this, 'configHash', { value, writable: true, enumerable: true, configurable: true });
-  },
-  enumerable: true,
-  configurable: true,
-};
+function readFromSource<K extends 'container' | 'configHash'>(
+  key: K,
+  read: (source: CreateSource) => CreateOperation[K],
+): PropertyDescriptor {
+  return {
+    get(this: WithSource): CreateOperation[K] {
+      return read(this[SOURCE]);
+    },
+    set(this: WithSource, value: CreateOperation[K]): void {
+      Object.defineProperty(this, key, { value, writable: true, enumerable: true, configurable: true });
+    },
+    enumerable: true,
+    configurable: true,
+  };
+}
+const CONTAINER_ACCESSOR = readFromSource('container', (source) => source.create);
+const CONFIG_HASH_ACCESSOR = readFromSource('configHash', (source) => source.hash);
 
 /**
  * A CreateContainer operation whose body (`container`) and `configHash` are built when first read

@@ -9,18 +9,7 @@ import { type ReachInput, reachabilityNotes } from '../../src/plan/reach.js';
 import { NO_SWARM } from '../../src/plan/swarm.js';
 import type { PlanNote } from '../../src/plan/types.js';
 import { desiredStack } from '../fixtures/desired.js';
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function randomFrom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { randomFrom } from '../fixtures/random.js';
 
 function referenceNotes(input: ReachInput): PlanNote[] {
   const { stack } = input;

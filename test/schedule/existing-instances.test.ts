@@ -5,18 +5,7 @@ import { holds, type KnownHosts } from '../../src/model/known-hosts.js';
 import type { ObservedContainer, ObservedHost } from '../../src/model/observed.js';
 import { ExistingInstances } from '../../src/schedule/existing-instances.js';
 import { Fleet } from '../../src/schedule/fleet.js';
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function randomFrom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { randomFrom } from '../fixtures/random.js';
 
 const STACKS = ['a', 'b', 'c'];
 const UNITS = ['db', 'web'];
