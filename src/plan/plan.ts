@@ -27,7 +27,7 @@
 import type { DesiredStack } from '../model/desired.js';
 import { deploymentUnitId } from '../model/naming.js';
 import type { ObservedContainer, ObservedHost, ObservedState } from '../model/observed.js';
-import type { HeldInstance, StackPlacement } from '../model/placement.js';
+import type { HeldInstance, StackPlacement, UnitInstance } from '../model/placement.js';
 import { formatDuration } from '../util/duration.js';
 import { memoizedPerObject } from '../util/memo.js';
 import { ContainerSpecs, type SpecCache } from './container-specs.js';
@@ -155,6 +155,23 @@ interface Shared extends EmitShared {
   rolledBack: ReadonlyMap<string, RollbackRecord>;
 }
 
+/** One stack's planning: what its steps read, and the notes they add to. */
+interface StackPlanning {
+  stack: DesiredStack;
+  placement: StackPlacement;
+  shared: Shared;
+  live: StackLive;
+  notes: PlanNote[];
+  /** The stack's last rolled-back upgrade, while the stack is still that upgrade's desired state: the plan restores. */
+  rollingBack: RollbackRecord | undefined;
+}
+
+/** The units decided on reachable hosts, and the live containers that stay (decided on, or left as they are). */
+interface Decided {
+  units: UnitDecision[];
+  kept: Set<ObservedContainer>;
+}
+
 function planDesiredStack(
   stack: DesiredStack,
   placement: StackPlacement | undefined,
@@ -162,112 +179,24 @@ function planDesiredStack(
   stackLive: ObservedContainer[],
   ops: Operations,
 ): StackPlan {
-  const { index } = shared;
-  const notes: PlanNote[] = [];
   if (!placement)
-    return {
-      stack: stack.name,
-      actionable: false,
-      notes: [{ level: 'error', message: 'the scheduler returned no placement; nothing of the stack is changed' }],
-    };
-  if (placement.errors.length > 0) {
-    const errors = placement.errors.map((message): PlanNote => ({ level: 'error', message: `not scheduled: ${message}` }));
-    return { stack: stack.name, actionable: false, notes: [...errors, { level: 'error', message: 'nothing of the stack is changed' }] };
-  }
-  const refusal = upgradeRefusal(stack, stackLive);
-  if (refusal) return { stack: stack.name, actionable: false, notes: [{ level: 'error', message: refusal }] };
-  for (const message of placement.warnings) notes.push({ level: 'warning', message });
+    return unplanned(stack, [{ level: 'error', message: 'the scheduler returned no placement; nothing of the stack is changed' }]);
+  const refusal = refusalOf(stack, placement, stackLive);
+  if (refusal) return unplanned(stack, refusal);
   const live = new StackLive(stackLive, placement);
   const record = shared.rolledBack.get(stack.name);
   const rollingBack = record && record.key === desiredStackKey(stack) ? record : undefined;
-  const kept = new Set<ObservedContainer>();
-  const units: UnitDecision[] = [];
-  const linkAliases = linkAliasesByService(stack);
+  const notes = placement.warnings.map((message): PlanNote => ({ level: 'warning', message }));
+  const planning: StackPlanning = { stack, placement, shared, live, notes, rollingBack };
   const hostsOfService = serviceHosts(stack, placement);
-  const hostNames = hostNetworkNames({
-    stack,
-    placement,
-    serviceHosts: hostsOfService,
-    linkAliases,
-    addressOf: (name) => index.host(name)?.address,
-    otherHostService: (other, service) =>
-      otherOnHostNetwork(other, service, shared) ? otherStackHosts(other, service, shared) : undefined,
-  });
-  const warnings = new Set<string>(hostNames.warnings);
-  const networkingOf = networkingFor(stack, shared, hostNames.byService);
-  const deciding: StackDecisions = { stack, live, linkAliases, specs: shared.specs, notes, namings: unitNamings(stack) };
-  for (const instance of placement.instances) {
-    const primary = stack.services[instance.service];
-    const host = index.host(instance.host);
-    const predecessors = live.keptOf(instance.service, instance.instance);
-    if (!primary || !host?.reachable) {
-      const unitId = deploymentUnitId(stack.name, instance.service, instance.instance);
-      notes.push(
-        !primary || !host
-          ? { level: 'error', message: `${unitId}: placed on unknown host "${instance.host}" or for an unknown service; left as is` }
-          : { level: 'degraded', message: heldMessage(unitId, host, live.heldAt(instance.service, instance.instance)) },
-      );
-      for (const c of live.ofUnit(instance.service, instance.instance)) kept.add(c);
-      for (const c of predecessors) kept.add(c);
-      continue;
-    }
-    const unit = decideUnit(deciding, primary, instance, host, networkingOf(host));
-    pairWithPredecessors(unit, predecessors, rollingBack);
-    for (const d of unit.containers) for (const w of d.spec.shared.warnings) warnings.add(`service ${d.service.name}: ${w}`);
-    const swarmProblem = needsSwarm(unit) && !shared.networks.swarm.members.has(host.name) ? swarmProblemOf(host, shared) : undefined;
-    if (swarmProblem) {
-      const liveOfUnit = live.ofUnit(instance.service, instance.instance);
-      notes.push({
-        level: 'degraded',
-        message: `${unit.unitId}: ${swarmProblem}; ${liveOfUnit.length > 0 ? 'left as is' : 'not created'}`,
-      });
-      for (const c of liveOfUnit) kept.add(c);
-      for (const c of predecessors) kept.add(c);
-      // Still the stack's: its overlay network stays for it.
-      for (const d of unit.containers) if (d.spec.shared.network) shared.networks.use(placeOfOwn(d, d.spec.shared.network, host.name));
-      continue;
-    }
-    for (const d of unit.containers) {
-      if (d.existing) kept.add(d.existing);
-      if (d.predecessor && d.action === 'restore') kept.add(d.predecessor);
-    }
-    units.push(unit);
-  }
-  if (warnings.size > 0) notes.unshift(...[...warnings].map((message): PlanNote => ({ level: 'warning', message })));
-  const reach = reachabilityNotes({
-    stack,
-    placement,
-    serviceHosts: hostsOfService,
-    hostByName: (name) => index.host(name),
-    swarm: shared.networks.swarm,
-    otherStackHosts: (other, service) => otherStackHosts(other, service, shared),
-    otherOnHostNetwork: (other, service) => otherOnHostNetwork(other, service, shared),
-  });
-  for (const note of reach) notes.push(note);
-  for (const moved of placement.rescheduled ?? []) {
-    const message = `${deploymentUnitId(stack.name, moved.service, moved.instance)}: rescheduled on ${moved.host}: ${moved.from} has been unreachable since ${moved.lastSeen}, longer than host_down_grace`;
-    notes.push({ level: 'info', message });
-  }
+  const { units, kept } = decideInstances(planning, hostsOfService);
+  for (const note of reachNotes(planning, hostsOfService)) notes.push(note);
+  for (const note of rescheduledNotes(stack, placement)) notes.push(note);
   const removals = live.containers.filter((c) => !kept.has(c));
   const { batches, held } = upgradeBatches(stack, units, notes);
   const emitted = held.size === 0 ? units : units.filter((u) => !held.has(u));
-  const transaction: Transaction =
-    live.kept.length === 0
-      ? NO_TRANSACTION
-      : {
-          resumed: emitted.filter(isResumed),
-          // Every kept predecessor not restored goes once the upgrade is done (all of them, when no upgrade is left).
-          finished: live.kept.filter((p) => !kept.has(p)),
-        };
-  const attempt: UpgradeAttempt | undefined =
-    batches.length + transaction.resumed.length > 0
-      ? {
-          key: desiredStackKey(stack),
-          template: stack.template.template,
-          version: stack.template.version,
-          ...(stack.revision ? { revision: stack.revision } : {}),
-        }
-      : undefined;
+  const transaction = transactionOf(live, emitted, kept);
+  const attempt = batches.length + transaction.resumed.length > 0 ? upgradeAttempt(stack) : undefined;
   if (attempt || rollingBack) notes.push(...transactionNotes(attempt, transaction, rollingBack));
   emitStackOperations(
     stack.name,
@@ -286,6 +215,140 @@ function planDesiredStack(
   if (attempt) result.upgrade = attempt;
   if (rollingBack) result.rolledBack = rollingBack;
   return result;
+}
+
+/** The plan of a stack of which nothing is changed, and why. */
+function unplanned(stack: DesiredStack, notes: PlanNote[]): StackPlan {
+  return { stack: stack.name, actionable: false, notes };
+}
+
+/** Why nothing of the stack may be changed (it did not schedule, or an upgrade is refused), or undefined. */
+function refusalOf(stack: DesiredStack, placement: StackPlacement, stackLive: readonly ObservedContainer[]): PlanNote[] | undefined {
+  if (placement.errors.length > 0) {
+    const errors = placement.errors.map((message): PlanNote => ({ level: 'error', message: `not scheduled: ${message}` }));
+    return [...errors, { level: 'error', message: 'nothing of the stack is changed' }];
+  }
+  const refusal = upgradeRefusal(stack, stackLive);
+  return refusal ? [{ level: 'error', message: refusal }] : undefined;
+}
+
+/**
+ * Each placed unit instance's containers, decided on its host: an instance on an unknown or
+ * unreachable host, or needing a swarm its host is not in, is left as it is and noted. The
+ * warnings of the services' specs go first in the stack's notes.
+ */
+function decideInstances(planning: StackPlanning, hostsOfService: ReadonlyMap<string, readonly string[]>): Decided {
+  const { stack, placement, shared, live, notes } = planning;
+  const linkAliases = linkAliasesByService(stack);
+  const hostNames = hostNetworkNames({
+    stack,
+    placement,
+    serviceHosts: hostsOfService,
+    linkAliases,
+    addressOf: (name) => shared.index.host(name)?.address,
+    otherHostService: (other, service) =>
+      otherOnHostNetwork(other, service, shared) ? otherStackHosts(other, service, shared) : undefined,
+  });
+  const warnings = new Set<string>(hostNames.warnings);
+  const networkingOf = networkingFor(stack, shared, hostNames.byService);
+  const deciding: StackDecisions = { stack, live, linkAliases, specs: shared.specs, notes, namings: unitNamings(stack) };
+  const decided: Decided = { units: [], kept: new Set() };
+  for (const instance of placement.instances) {
+    const primary = stack.services[instance.service];
+    const host = shared.index.host(instance.host);
+    const predecessors = live.keptOf(instance.service, instance.instance);
+    if (!primary || !host?.reachable) {
+      notes.push(notDecidedNote(planning, instance, primary !== undefined, host));
+      keepAll(decided.kept, live.ofUnit(instance.service, instance.instance), predecessors);
+      continue;
+    }
+    const unit = decideUnit(deciding, primary, instance, host, networkingOf(host));
+    pairWithPredecessors(unit, predecessors, planning.rollingBack);
+    for (const d of unit.containers) for (const w of d.spec.shared.warnings) warnings.add(`service ${d.service.name}: ${w}`);
+    if (heldOutOfSwarm(planning, unit, instance, host, predecessors, decided.kept)) continue;
+    for (const d of unit.containers) {
+      if (d.existing) decided.kept.add(d.existing);
+      if (d.predecessor && d.action === 'restore') decided.kept.add(d.predecessor);
+    }
+    decided.units.push(unit);
+  }
+  if (warnings.size > 0) notes.unshift(...[...warnings].map((message): PlanNote => ({ level: 'warning', message })));
+  return decided;
+}
+
+function keepAll(kept: Set<ObservedContainer>, ...lists: (readonly ObservedContainer[])[]): void {
+  for (const list of lists) for (const c of list) kept.add(c);
+}
+
+/** Why an instance is left as it is: placed for an unknown service or on an unknown host (an error), or its host unreachable (degraded). */
+function notDecidedNote(planning: StackPlanning, instance: UnitInstance, knownService: boolean, host: ObservedHost | undefined): PlanNote {
+  const unitId = deploymentUnitId(planning.stack.name, instance.service, instance.instance);
+  if (!knownService || !host)
+    return { level: 'error', message: `${unitId}: placed on unknown host "${instance.host}" or for an unknown service; left as is` };
+  return { level: 'degraded', message: heldMessage(unitId, host, planning.live.heldAt(instance.service, instance.instance)) };
+}
+
+/**
+ * Whether the unit needs the swarm on a host outside it: then its containers are left as they are
+ * (none is created), the stack's notes say why, and its overlay network stays for it.
+ */
+function heldOutOfSwarm(
+  planning: StackPlanning,
+  unit: UnitDecision,
+  instance: UnitInstance,
+  host: ObservedHost,
+  predecessors: readonly ObservedContainer[],
+  kept: Set<ObservedContainer>,
+): boolean {
+  const { shared, live, notes } = planning;
+  const swarmProblem = needsSwarm(unit) && !shared.networks.swarm.members.has(host.name) ? swarmProblemOf(host, shared) : undefined;
+  if (!swarmProblem) return false;
+  const liveOfUnit = live.ofUnit(instance.service, instance.instance);
+  notes.push({ level: 'degraded', message: `${unit.unitId}: ${swarmProblem}; ${liveOfUnit.length > 0 ? 'left as is' : 'not created'}` });
+  keepAll(kept, liveOfUnit, predecessors);
+  for (const d of unit.containers) if (d.spec.shared.network) shared.networks.use(placeOfOwn(d, d.spec.shared.network, host.name));
+  return true;
+}
+
+/** Links between the stack's services that cannot reach across its hosts (reach.ts). */
+function reachNotes(planning: StackPlanning, hostsOfService: ReadonlyMap<string, readonly string[]>): readonly PlanNote[] {
+  const { stack, placement, shared } = planning;
+  return reachabilityNotes({
+    stack,
+    placement,
+    serviceHosts: hostsOfService,
+    hostByName: (name) => shared.index.host(name),
+    swarm: shared.networks.swarm,
+    otherStackHosts: (other, service) => otherStackHosts(other, service, shared),
+    otherOnHostNetwork: (other, service) => otherOnHostNetwork(other, service, shared),
+  });
+}
+
+function rescheduledNotes(stack: DesiredStack, placement: StackPlacement): PlanNote[] {
+  return (placement.rescheduled ?? []).map((moved) => ({
+    level: 'info',
+    message: `${deploymentUnitId(stack.name, moved.service, moved.instance)}: rescheduled on ${moved.host}: ${moved.from} has been unreachable since ${moved.lastSeen}, longer than host_down_grace`,
+  }));
+}
+
+/** The upgrade begun before and resumed, and the kept predecessors that go once it is done. */
+function transactionOf(live: StackLive, emitted: readonly UnitDecision[], kept: ReadonlySet<ObservedContainer>): Transaction {
+  if (live.kept.length === 0) return NO_TRANSACTION;
+  return {
+    resumed: emitted.filter(isResumed),
+    // Every kept predecessor not restored goes once the upgrade is done (all of them, when no upgrade is left).
+    finished: live.kept.filter((p) => !kept.has(p)),
+  };
+}
+
+/** The upgrade the stack's plan tries: what a rollback would remember it by. */
+function upgradeAttempt(stack: DesiredStack): UpgradeAttempt {
+  return {
+    key: desiredStackKey(stack),
+    template: stack.template.template,
+    version: stack.template.version,
+    ...(stack.revision ? { revision: stack.revision } : {}),
+  };
 }
 
 /**
