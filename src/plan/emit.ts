@@ -29,6 +29,22 @@ export interface Transaction {
   finished: readonly ObservedContainer[];
 }
 
+/** What one stack's operations are emitted from (plan.ts): its decisions, the containers that go, and the notes to add to. */
+export interface StackEmission {
+  stack: string;
+  batches: readonly UpgradeBatch[];
+  units: readonly UnitDecision[];
+  /** Live containers the plan removes (not decided on, not kept). */
+  removals: readonly ObservedContainer[];
+  /** Every live container of the stack. */
+  stackLive: readonly ObservedContainer[];
+  causeOf: (c: ObservedContainer) => string;
+  /** The whole stack is removed from git (pruned). */
+  stackRemoved: boolean;
+  notes: PlanNote[];
+  transaction: Transaction;
+}
+
 /** No upgrade left over from an earlier pass. */
 export const NO_TRANSACTION: Transaction = { resumed: [], finished: [] };
 const NO_CONTAINERS: readonly ObservedContainer[] = [];
@@ -43,50 +59,12 @@ const NO_IDS: readonly string[] = [];
  * A stack whose units are all left as they are (a pass with nothing to do) only tells the network
  * book which networks it uses and looks for networks it left.
  */
-export function emitStackOperations(
-  stack: string,
-  batches: readonly UpgradeBatch[],
-  units: readonly UnitDecision[],
-  removals: readonly ObservedContainer[],
-  shared: EmitShared,
-  stackLive: readonly ObservedContainer[],
-  ops: Operations,
-  causeOf: (c: ObservedContainer) => string,
-  stackRemoved: boolean,
-  notes: PlanNote[],
-  transaction: Transaction = NO_TRANSACTION,
-): void {
-  const { index, networks } = shared;
-  const bridge = stackNetworkName(stack);
-  const overlay = overlayNetworkName(stack);
-  let createsOnOverlay = false;
-  let usesOwnOverlay = false;
-  /** Hosts where a container is created or connected to a network: they get networks, volumes and pulls first. */
-  let preparing: Set<string> | undefined;
-  /** Containers this plan replaces: they leave their networks too. */
-  let replaced: ObservedContainer[] | undefined;
-  for (const unit of units) {
-    const host = unit.instance.host;
-    let used: string | undefined;
-    for (const d of unit.containers) {
-      const { network, networkDriver } = d.spec.shared;
-      // A unit's containers share their stack's network: told to the book once.
-      if (network && network !== used) {
-        if (networkDriver === 'overlay') networks.useOverlay(network);
-        else networks.useBridge(host, network);
-        if (network === overlay) usesOwnOverlay = true;
-        used = network;
-      }
-      for (const c of d.connects) networks.use(c.place);
-      const renewed = renews(d);
-      if (renewed && networkDriver === 'overlay') createsOnOverlay = true;
-      if (renewed || d.connects.length > 0) (preparing ??= new Set()).add(host);
-      if (d.action === 'replace' && d.existing) (replaced ??= []).push(d.existing);
-    }
-  }
-  const overlayId = createsOnOverlay
-    ? networks.ensure(
-        { driver: 'overlay', name: overlay },
+export function emitStackOperations(emission: StackEmission, shared: EmitShared, ops: Operations): void {
+  const { stack, batches, units, transaction } = emission;
+  const use = bookNetworkUse(stack, units, shared.networks);
+  const overlayId = use.createsOnOverlay
+    ? shared.networks.ensure(
+        { driver: 'overlay', name: overlayNetworkName(stack) },
         stack,
         stack,
         "missing, create (the stack's overlay network, across the swarm)",
@@ -96,7 +74,7 @@ export function emitStackOperations(
   // Pull first: no container of the stack is stopped, removed or created before every new image
   // is on every host that runs it, so a failed pull (a mistyped tag) changes nothing.
   const pulls: string[] = [];
-  const infra = preparing ? prepareHosts(stack, units, preparing, overlayId, shared, ops, pulls) : undefined;
+  const infra = use.preparing ? prepareHosts(stack, units, use.preparing, overlayId, shared, ops, pulls) : undefined;
   const upgrading =
     batches.length > 0 || transaction.resumed.length > 0
       ? new Set([...batches.flatMap((b) => b.units), ...transaction.resumed])
@@ -107,13 +85,64 @@ export function emitStackOperations(
     if (isRestoring(unit)) emitRestore(unit, stack, ops);
     else if (!isLeftAsIs(unit)) emitUnit(unit, stack, infra?.get(unit.instance.host), pulls, ops);
   }
-  // An interrupted upgrade's units already on the new configuration are gated again, before any batch.
+  emitUpgrade(emission, upgrading !== undefined, infra, pulls, ops);
+  for (const container of sortForRemoval(emission.removals)) emitRemoval(container, stack, emission.causeOf(container), pulls, ops);
+  proposeNetworkRemovals(emission, use, shared, ops);
+}
+
+/** Which networks the stack's units use, told to the network book, and what that asks of the plan. */
+interface NetworkUse {
+  /** A container is created or replaced on an overlay network: the stack's overlay comes first. */
+  createsOnOverlay: boolean;
+  usesOwnOverlay: boolean;
+  /** Hosts where a container is created or connected to a network: they get networks, volumes and pulls first. */
+  preparing: Set<string> | undefined;
+  /** Containers this plan replaces: they leave their networks too. */
+  replaced: ObservedContainer[] | undefined;
+}
+
+function bookNetworkUse(stack: string, units: readonly UnitDecision[], networks: NetworkBook): NetworkUse {
+  const overlay = overlayNetworkName(stack);
+  const use: NetworkUse = { createsOnOverlay: false, usesOwnOverlay: false, preparing: undefined, replaced: undefined };
+  for (const unit of units) {
+    const host = unit.instance.host;
+    let used: string | undefined;
+    for (const d of unit.containers) {
+      const { network, networkDriver } = d.spec.shared;
+      // A unit's containers share their stack's network: told to the book once.
+      if (network && network !== used) {
+        if (networkDriver === 'overlay') networks.useOverlay(network);
+        else networks.useBridge(host, network);
+        if (network === overlay) use.usesOwnOverlay = true;
+        used = network;
+      }
+      for (const c of d.connects) networks.use(c.place);
+      const renewed = renews(d);
+      if (renewed && networkDriver === 'overlay') use.createsOnOverlay = true;
+      if (renewed || d.connects.length > 0) (use.preparing ??= new Set()).add(host);
+      if (d.action === 'replace' && d.existing) (use.replaced ??= []).push(d.existing);
+    }
+  }
+  return use;
+}
+
+/**
+ * An interrupted upgrade's units already on the new configuration are gated again, before any
+ * batch; then the upgrade goes batch by batch: each batch's old containers stop only once the
+ * previous batch passed its gates, and are kept under another name until the whole upgrade
+ * passed. Then the kept predecessors go.
+ */
+function emitUpgrade(
+  { stack, batches, transaction, notes }: StackEmission,
+  upgrading: boolean,
+  infra: Map<string, HostInfra> | undefined,
+  pulls: readonly string[],
+  ops: Operations,
+): void {
   const resumedGates = transaction.resumed.map((unit) => {
     const started = emitUnit(unit, stack, infra?.get(unit.instance.host), pulls, ops, { upgrade: true });
     return emitGate(unit, resumedBatch(unit), started, stack, ops);
   });
-  // An upgrade goes batch by batch: each batch's old containers stop only once the previous batch
-  // passed its gates. They are kept under another name until the whole upgrade passed.
   let after: readonly string[] = [...pulls, ...resumedGates];
   const passed: string[] = [...resumedGates];
   const renamed: ObservedContainer[] = [];
@@ -136,13 +165,20 @@ export function emitStackOperations(
     const cause = upgrading ? 'kept during the upgrade; the upgrade is done' : 'kept during an upgrade that is over';
     emitRemoval(container, stack, cause, [...pulls, ...passed], ops);
   }
-  for (const container of sortForRemoval(removals)) emitRemoval(container, stack, causeOf(container), pulls, ops);
-  // Containers replaced by this plan leave their network too; a container whose networks were
-  // not observed counts as staying on the one its host uses.
+}
+
+/**
+ * The stack's networks that no container will use once the plan is applied, proposed to the
+ * network book for removal. Containers removed or replaced by this plan leave their networks; a
+ * container whose networks were not observed counts as staying on the one its host uses.
+ */
+function proposeNetworkRemovals(emission: StackEmission, use: NetworkUse, shared: EmitShared, ops: Operations): void {
+  const { stack, removals, transaction, stackLive, stackRemoved, notes } = emission;
+  const bridge = stackNetworkName(stack);
   const gone =
-    removals.length + transaction.finished.length + (replaced?.length ?? 0) === 0
+    removals.length + transaction.finished.length + (use.replaced?.length ?? 0) === 0
       ? NO_CONTAINERS
-      : [...removals, ...transaction.finished, ...(replaced ?? [])];
+      : [...removals, ...transaction.finished, ...(use.replaced ?? [])];
   const goneSet = gone.length > 0 ? new Set(gone) : undefined;
   const staying = goneSet ? stackLive.filter((c) => !goneSet.has(c)) : stackLive;
   const removalIds = (onHost?: string) =>
@@ -150,14 +186,21 @@ export function emitStackOperations(
       .filter((c) => onHost === undefined || c.host === onHost)
       .map((c) => ops.removalOf(c.id))
       .filter((id): id is string => id !== undefined);
-  for (const host of index.hostsWithNetwork(bridge)) {
+  for (const host of shared.index.hostsWithNetwork(bridge)) {
     // Used by a container planned on it (this stack's, or one joining it for external_links: the book keeps it then).
-    if (networks.plansBridge(host.name, bridge)) continue;
+    if (shared.networks.plansBridge(host.name, bridge)) continue;
     if (staying.some((c) => c.host === host.name && (c.networks?.includes(bridge) ?? true))) continue;
     const cause = stackRemoved ? 'stack removed from git' : `no container of the stack left on ${host.name}`;
-    networks.proposeRemoval(stack, { driver: 'bridge', host: host.name, name: bridge }, removalIds(host.name), cause, notes, stackRemoved);
+    shared.networks.proposeRemoval(
+      stack,
+      { driver: 'bridge', host: host.name, name: bridge },
+      removalIds(host.name),
+      cause,
+      notes,
+      stackRemoved,
+    );
   }
-  proposeOverlayRemoval(stack, usesOwnOverlay, staying, removalIds, shared, notes, stackRemoved);
+  proposeOverlayRemoval(stack, use.usesOwnOverlay, staying, removalIds, shared, notes, stackRemoved);
 }
 
 /**

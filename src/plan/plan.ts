@@ -42,7 +42,7 @@ import {
   type UnitDecision,
   unitNamings,
 } from './decide.js';
-import { type EmitShared, emitStackOperations, NO_TRANSACTION, type Transaction } from './emit.js';
+import { type EmitShared, emitStackOperations, NO_TRANSACTION, type StackEmission, type Transaction } from './emit.js';
 import { hostNetworkNames } from './host-names.js';
 import { NetworkBook, type NetworkPlace } from './network-book.js';
 import { externalLinksOf, type NetworkDriver, networkNameFor, onHostNetwork, serviceHosts } from './networks.js';
@@ -198,19 +198,18 @@ function planDesiredStack(
   const transaction = transactionOf(live, emitted, kept);
   const attempt = batches.length + transaction.resumed.length > 0 ? upgradeAttempt(stack) : undefined;
   if (attempt || rollingBack) notes.push(...transactionNotes(attempt, transaction, rollingBack));
-  emitStackOperations(
-    stack.name,
+  const emission: StackEmission = {
+    stack: stack.name,
     batches,
-    emitted,
+    units: emitted,
     removals,
-    shared,
     stackLive,
-    ops,
-    (c) => removalCause(c, stack, live),
-    false,
+    causeOf: (c) => removalCause(c, stack, live),
+    stackRemoved: false,
     notes,
     transaction,
-  );
+  };
+  emitStackOperations(emission, shared, ops);
   const result: StackPlan = { stack: stack.name, actionable: true, notes };
   if (attempt) result.upgrade = attempt;
   if (rollingBack) result.rolledBack = rollingBack;
@@ -505,6 +504,17 @@ function pruneStack(name: string, shared: Shared, stackLive: ObservedContainer[]
   const volumes = shared.index.volumesOf(name);
   const notes: PlanNote[] =
     volumes.length > 0 ? [{ level: 'info', message: `volumes kept (corral never removes volumes): ${volumes.join(', ')}` }] : [];
-  emitStackOperations(name, [], [], stackLive, shared, stackLive, ops, () => 'stack removed from git', true, notes);
+  const emission: StackEmission = {
+    stack: name,
+    batches: [],
+    units: [],
+    removals: stackLive,
+    stackLive,
+    causeOf: () => 'stack removed from git',
+    stackRemoved: true,
+    notes,
+    transaction: NO_TRANSACTION,
+  };
+  emitStackOperations(emission, shared, ops);
   return { stack: name, actionable: true, notes };
 }
