@@ -667,7 +667,7 @@ function startFirstFor(unit: UnitDecision, service: DesiredService, notes: PlanN
 
 /** Why the new container cannot run beside the old one on its host, or undefined. */
 function hostPortClash(d: ContainerDecision): string | undefined {
-  const hostConfig = d.spec.create.HostConfig;
+  const hostConfig = d.spec.shared.host; // the create request's HostConfig, without building the request
   if (hostConfig['NetworkMode'] === 'host') return `${d.spec.name} uses the host's network`;
   const bindings = (hostConfig['PortBindings'] ?? {}) as Record<string, { HostPort?: string }[] | undefined>;
   const wanted = Object.values(bindings)
