@@ -186,6 +186,7 @@ export class StableJsonTemplate {
       }
     }
     this.#texts.push(`${text}}`);
+    for (const piece of this.#texts) flatten(piece);
   }
 
   /** The stable JSON of the record with `values[slot.index]` in each slot. */
@@ -196,6 +197,15 @@ export class StableJsonTemplate {
     for (let i = 0; i < slots.length; i++) text += jsonString(values[slots[i] as number] as string) + (texts[i + 1] as string);
     return text;
   }
+}
+
+/**
+ * Makes V8 store a text built by `+=` as one string. Such a text is a tree of its pieces; reading
+ * a character turns the tree into one string in place, once. Unflattened, a template's text is
+ * walked again within every instance's text that is hashed (about a fifth of the hashing time).
+ */
+function flatten(text: string): void {
+  text.charCodeAt(0);
 }
 
 // crypto.hash (Node ≥ 20.12) digests in one call, without a Hash object per text.
