@@ -58,8 +58,8 @@ export interface ServiceSpecFields {
   aliases: string[];
   /** io.rancher.container.hostname_override: container_name. */
   hostnameIsName: boolean;
-  /** The compose values (and resolved values) the request is built from, for the per-key hashes. */
-  keyInputs: Record<string, unknown>;
+  /** What the per-key hashes are made of besides the compose values applied and the fields below (keyInputs). */
+  keyExtras: KeyExtras;
   hashMemo: HashMemo;
   /** Services of the unit this container needs first (volumes_from, network_mode container:). */
   references: string[];
@@ -90,7 +90,7 @@ export class ServiceSpec implements ServiceSpecFields {
   readonly host: Record<string, unknown>;
   readonly aliases: string[];
   readonly hostnameIsName: boolean;
-  readonly keyInputs: Record<string, unknown>;
+  readonly keyExtras: KeyExtras;
   readonly hashMemo: HashMemo;
   readonly references: string[];
   readonly network: string | undefined;
@@ -115,7 +115,7 @@ export class ServiceSpec implements ServiceSpecFields {
     this.host = fields.host;
     this.aliases = fields.aliases;
     this.hostnameIsName = fields.hostnameIsName;
-    this.keyInputs = fields.keyInputs;
+    this.keyExtras = fields.keyExtras;
     this.hashMemo = fields.hashMemo;
     this.references = fields.references;
     this.network = fields.network;
@@ -126,6 +126,14 @@ export class ServiceSpec implements ServiceSpecFields {
     this.startOnce = fields.startOnce;
     this.warnings = fields.warnings;
     this.notApplied = fields.notApplied;
+  }
+
+  /**
+   * The compose values (and resolved values) the request is built from, for the per-key hashes:
+   * made when they are, since a plan that leaves the service's containers alone reads neither.
+   */
+  get keyInputs(): Record<string, unknown> {
+    return keyInputsOf(this);
   }
 
   /** Short hash per compose key (and per top-level volume declaration used), made when first asked for (a create or a replace's cause). */
@@ -157,6 +165,37 @@ export class ServiceSpec implements ServiceSpecFields {
     this.#labelsTemplate ??= labelsTemplate(this);
     return this.#labelsTemplate;
   }
+}
+
+/** What keyInputsOf needs besides a ServiceSpec's fields. */
+export interface KeyExtras {
+  /** Values that replace the compose value in the hash, where the applied value is resolved (Builder.resolved). */
+  resolved: Record<string, unknown>;
+  /** The host-network names added to /etc/hosts (addHostNames). */
+  hostNames: string[];
+  /** The service links to other stacks (external_links, or links naming a stack). */
+  linksOtherStacks: boolean;
+}
+
+/**
+ * The per-key hash inputs: each compose key applied with its value (in the compose order), the
+ * resolved values over them, then the aliases, an overlay network, the host names and the joins
+ * for external links, each where the container has them.
+ */
+function keyInputsOf(spec: ServiceSpec): Record<string, unknown> {
+  const { compose } = spec.service;
+  const { resolved, hostNames, linksOtherStacks } = spec.keyExtras;
+  const inputs: Record<string, unknown> = {};
+  for (const key of Object.keys(compose)) {
+    const value = compose[key];
+    if (value !== undefined && value !== null && APPLIED[key]) inputs[key] = value;
+  }
+  Object.assign(inputs, resolved);
+  if (spec.network) inputs['aliases'] = spec.aliases;
+  if (spec.network && spec.networkDriver === 'overlay') inputs['network'] = spec.networkDriver;
+  if (hostNames.length > 0) inputs['host_names'] = hostNames;
+  if (linksOtherStacks && spec.network) inputs['external_links'] = spec.joins;
+  return inputs;
 }
 
 /**
@@ -444,39 +483,31 @@ export function serviceSpec(ctx: ContainerContext, hashMemo: HashMemo = new Hash
   const { stack, service } = ctx;
   const name = ctx.unitNames[service.name] ?? service.name;
   const b: Builder = { ctx, config: {}, host: {}, resolved: {}, references: [], volumes: [], warnings: [], notApplied: [] };
-  const keyInputs: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(service.compose)) {
+  const { compose } = service;
+  // Object.keys, not Object.entries: no [key, value] array per key (a fresh plan makes a spec for every service).
+  for (const key of Object.keys(compose)) {
+    const value = compose[key];
     if (value === undefined || value === null) continue;
     const handler = APPLIED[key];
-    if (handler) {
-      handler(value, b, key);
-      keyInputs[key] = value;
-    } else {
-      b.warnings.push(`${key}: ${NOT_APPLIED[key] ?? 'not supported by corral'}; ignored`);
-    }
+    if (handler) handler(value, b, key);
+    else b.warnings.push(`${key}: ${NOT_APPLIED[key] ?? 'not supported by corral'}; ignored`);
   }
-  if (!service.compose.image) b.warnings.push('image: missing; the container cannot be created');
-  Object.assign(keyInputs, b.resolved);
+  if (!compose.image) b.warnings.push('image: missing; the container cannot be created');
   const network = joinNetwork(b, name);
   const driver = ctx.networkDriver ?? 'bridge';
   const aliases = network ? aliasesOf(ctx) : [];
-  if (network) keyInputs['aliases'] = aliases;
-  if (network && driver === 'overlay') keyInputs['network'] = driver;
   const hostNames = network ? addHostNames(b, ctx.hostNames ?? []) : [];
-  if (hostNames.length > 0) keyInputs['host_names'] = hostNames;
   const links = externalLinksOf(service, stack.name);
   const joins = network && links.length > 0 ? externalJoins(links, ctx.externalNetworks) : [];
-  if (links.length > 0) {
-    if (network) keyInputs['external_links'] = joins;
-    else b.warnings.push(`external_links: ${name} is not on the stack network (network_mode ${b.networkMode}); not applied`);
-  }
+  if (links.length > 0 && !network)
+    b.warnings.push(`external_links: ${name} is not on the stack network (network_mode ${b.networkMode}); not applied`);
   const labels = service.compose.labels;
   const startOnce = (labels[SchedulingLabel.startOnce] ?? '').toLowerCase() === 'true';
   b.host['RestartPolicy'] ??= startOnce ? NO_RESTART : RESTART_UNLESS_STOPPED;
   const hostnameIsName = labels[SchedulingLabel.hostnameOverride] === 'container_name';
   // Each instance sets it to its own name, in this place among the fields.
   if (hostnameIsName) b.config['Hostname'] = '';
-  const image = String(service.compose.image ?? '');
+  const image = String(compose.image ?? '');
   return new ServiceSpec({
     stack,
     service,
@@ -484,9 +515,9 @@ export function serviceSpec(ctx: ContainerContext, hashMemo: HashMemo = new Hash
     config: b.config,
     host: b.host,
     hostnameIsName,
-    keyInputs,
+    keyExtras: { resolved: b.resolved, hostNames, linksOtherStacks: links.length > 0 },
     hashMemo,
-    references: [...new Set(b.references)],
+    references: b.references.length < 2 ? b.references : [...new Set(b.references)],
     joins,
     volumes: b.volumes,
     pullAlways: (labels[SchedulingLabel.pullImage] ?? '').toLowerCase() === 'always',

@@ -5,7 +5,7 @@ import { parseDuration, parsePort, parseSize, parseVolumeMount, splitShellWords 
 import { containerSpec } from '../../src/plan/container-spec.js';
 import { ContainerSpecs, SpecCache } from '../../src/plan/container-specs.js';
 import { changedKeys, stableJson } from '../../src/plan/hash.js';
-import { stack } from './fixtures.js';
+import { IMAGE, stack } from './fixtures.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -502,4 +502,58 @@ test("without a spec cache a stack's specs are kept while it is planned; with on
     after.planning(s, () => after.spec(ctx(2))),
     cached,
   );
+});
+
+test('the per-key hash inputs: the compose keys applied, resolved values over them, then aliases, overlay network, host names and joins', () => {
+  const s = stack(
+    'shop',
+    {
+      web: { command: 'run', volumes: ['data:/data'], links: ['other/api'], x_unknown: 'no', labels: { 'io.rancher.sidekicks': 'log' } },
+      log: { volumes_from: ['web'], network_mode: 'service:web' },
+    },
+    { data: { driver: 'local' } },
+  );
+  const specOf = (service: string) =>
+    containerSpec({
+      stack: s,
+      service: s.services[service]!,
+      instance: 2,
+      unitNames: { web: 'shop-web-2', log: 'shop-web-log-2' },
+      linkAliases: [],
+      networkDriver: 'overlay',
+      externalNetworks: new Map([['other', 'corral-other_overlay']]),
+      hostNames: ['cache:10.0.0.9'],
+    });
+  const web = specOf('web');
+  assert.deepEqual(web.shared.keyInputs, {
+    image: IMAGE,
+    command: 'run',
+    volumes: ['data:/data'],
+    links: ['other/api'],
+    labels: { 'io.rancher.sidekicks': 'log' },
+    environment: {},
+    'volume data': { driver: 'local' },
+    aliases: ['web', 'web.shop'],
+    network: 'overlay',
+    host_names: ['cache:10.0.0.9'],
+    external_links: [{ network: 'corral-other_overlay', stack: 'other', links: ['api.other:api'] }],
+  });
+  const log = specOf('log');
+  assert.deepEqual(log.shared.keyInputs, {
+    image: IMAGE,
+    volumes_from: ['shop-web-2'],
+    network_mode: 'container:shop-web-2',
+    labels: {},
+    environment: {},
+  });
+  assert.deepEqual(Object.keys(log.shared.keyHashes), ['environment', 'image', 'labels', 'network_mode', 'volumes_from']);
+});
+
+test('parsePort and parseVolumeMount give the same result for a text again, and for the same value written as a number', () => {
+  assert.deepEqual(parsePort('8080:80'), parsePort('8080:80'));
+  assert.deepEqual(parsePort(8080), parsePort('8080'));
+  assert.deepEqual(parsePort('80/xdp'), { problem: '"80/xdp": the protocol must be tcp, udp or sctp' });
+  assert.deepEqual(parsePort('80/xdp'), { problem: '"80/xdp": the protocol must be tcp, udp or sctp' });
+  assert.deepEqual(parseVolumeMount('data:/data:ro'), { value: { kind: 'named', source: 'data', target: '/data', mode: 'ro' } });
+  assert.deepEqual(parseVolumeMount('data:/data:ro'), { value: { kind: 'named', source: 'data', target: '/data', mode: 'ro' } });
 });
