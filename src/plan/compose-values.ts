@@ -2,6 +2,7 @@
  * Parsers for docker-compose value syntaxes (ports, volumes, durations, sizes, command
  * strings), each returning Docker API values or a problem message naming what is accepted.
  */
+import { memoizedPerText } from '../util/memo.js';
 import { cleanAbsolutePath } from '../util/paths.js';
 import { isPlainObject } from '../util/values.js';
 
@@ -85,9 +86,19 @@ export interface PortMapping {
   hostPort: string;
 }
 
-/** One `ports:` entry: `80`, `8080:80`, `127.0.0.1:8080:80/udp`, `8000-8001:9000-9001`, or the long syntax. */
+/**
+ * One `ports:` entry: `80`, `8080:80`, `127.0.0.1:8080:80/udp`, `8000-8001:9000-9001`, or the long
+ * syntax. The result may be shared (one per text): callers must not change it.
+ */
 export function parsePort(entry: unknown): Parsed<PortMapping[]> {
-  if (isPlainObject(entry)) return parseLongPort(entry);
+  if (typeof entry === 'string') return parsePortText(entry);
+  return isPlainObject(entry) ? parseLongPort(entry) : parseShortPort(entry);
+}
+
+/** Entries written as text, remembered: the services of one template publish the same ports, and a plan reads every service's. */
+const parsePortText = memoizedPerText(parseShortPort);
+
+function parseShortPort(entry: unknown): Parsed<PortMapping[]> {
   const text = String(entry).trim();
   const [address = '', protocol = 'tcp', ...extra] = text.split('/');
   if (extra.length > 0 || !['tcp', 'udp', 'sctp'].includes(protocol))
@@ -141,9 +152,17 @@ export type VolumeMount =
 /**
  * One `volumes:` entry of a service: `/data`, `name:/data[:ro]`, `/host:/data[:ro,z]`, or the long syntax.
  * A bind mount's host path is cleaned (`/srv/app/../../etc` is `/etc`), so that what is checked is what Docker gets.
+ * The result may be shared (one per text): callers must not change it.
  */
 export function parseVolumeMount(entry: unknown): Parsed<VolumeMount> {
-  if (isPlainObject(entry)) return parseLongVolume(entry);
+  if (typeof entry === 'string') return parseVolumeText(entry);
+  return isPlainObject(entry) ? parseLongVolume(entry) : parseShortVolume(entry);
+}
+
+/** Entries written as text, remembered, as parsePortText. */
+const parseVolumeText = memoizedPerText(parseShortVolume);
+
+function parseShortVolume(entry: unknown): Parsed<VolumeMount> {
   const [first = '', second, mode = '', ...extra] = String(entry).split(':');
   if (extra.length > 0) return { problem: `${JSON.stringify(entry)}: expected [source:]target[:mode]` };
   if (second === undefined)
