@@ -670,6 +670,7 @@ function externalJoins(links: readonly ExternalLink[], externalNetworks: Contain
  * itself is left to it: /etc/hosts answers with the first line). Returns the entries added.
  */
 function addHostNames(b: Builder, hostNames: readonly string[]): string[] {
+  if (hostNames.length === 0) return [];
   const own = (b.host['ExtraHosts'] as string[] | undefined) ?? [];
   const named = new Set(own.map((entry) => entry.split(':')[0]));
   const added = hostNames.filter((entry) => !named.has(entry.split(':')[0]));
