@@ -344,7 +344,7 @@ function connectsOf(d: ContainerDecision, stack: DesiredStack, host: ObservedHos
 
 /** A container that shares the volumes or network of one that is created or replaced must be replaced too. */
 function propagateReplacements(decisions: ContainerDecision[]): void {
-  if (!hasReferences(decisions)) return;
+  if (!hasReferences(decisions) || !decisions.some(renews)) return;
   let changed = true;
   while (changed) {
     changed = false;
@@ -361,7 +361,7 @@ function propagateReplacements(decisions: ContainerDecision[]): void {
 
 /** Referenced containers before the ones that reference them; otherwise the unit's order (primary first). */
 function dependencyOrder(decisions: ContainerDecision[]): ContainerDecision[] {
-  if (!hasReferences(decisions)) return decisions;
+  if (!hasReferences(decisions) || referencesComeFirst(decisions)) return decisions;
   const ordered: ContainerDecision[] = [];
   const visit = (d: ContainerDecision, path: Set<ContainerDecision>) => {
     if (ordered.includes(d) || path.has(d)) return;
@@ -371,6 +371,17 @@ function dependencyOrder(decisions: ContainerDecision[]): ContainerDecision[] {
   };
   for (const d of decisions) visit(d, new Set());
   return ordered;
+}
+
+/** Every container a container references is before it already (a sidekick after its primary): the order needs no change. */
+function referencesComeFirst(decisions: readonly ContainerDecision[]): boolean {
+  for (let i = 0; i < decisions.length; i++) {
+    for (const target of (decisions[i] as ContainerDecision).spec.shared.references) {
+      const at = decisions.findIndex((t) => t.service.name === target);
+      if (at >= i) return false;
+    }
+  }
+  return true;
 }
 
 /** The container is created, new or again (replace). */

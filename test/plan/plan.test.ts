@@ -96,6 +96,23 @@ test('a deployment unit: volume, pull of a missing image, sidekicks after the co
   );
 });
 
+test("a primary that uses its sidekick's volumes: the sidekick is created and started first", () => {
+  const unit = stack('db', {
+    main: { sidekicks: ['data'], volumes_from: ['data'], labels: { 'io.rancher.sidekicks': 'data' } },
+    data: { command: 'sleep 1' },
+  });
+  assert.equal(
+    planText([unit], [placement('db', [['main', 1, 'h1']])], [host('h1')]),
+    `stack db
+  #1 h1 CreateNetwork corral-db: missing, create
+  #2 h1 CreateContainer db-main-data-1 (unit db-main-1) after #1: scale 0 → 1
+  #3 h1 CreateContainer db-main-1 after #1,#2: scale 0 → 1
+  #4 h1 StartContainer db-main-data-1 (unit db-main-1) after #2: created, start
+  #5 h1 StartContainer db-main-1 after #3,#4: created, start
+`,
+  );
+});
+
 test('a changed image replaces the container and the sidekicks that share its volumes or network, as one unit', () => {
   const changed = redisUnit('redis:7.2');
   const observed = host('h1', {
