@@ -11,18 +11,18 @@ export type AffinityOp = 'must' | 'must_not' | 'prefer' | 'prefer_not';
 
 /** One item of an `io.rancher.scheduler.affinity:<kind><suffix>` label. */
 export interface AffinityConstraint {
-  kind: AffinityKind;
-  op: AffinityOp;
+  readonly kind: AffinityKind;
+  readonly op: AffinityOp;
   /**
    * Lowercased label key for host_label / container_label. Undefined for `container`
    * (the value is a container name) and for an item written without `=`, which,
    * as in Cattle, matches no label at all.
    */
-  key?: string;
+  readonly key?: string;
   /** Lowercased label value, or container name for `container`. */
-  value: string;
+  readonly value: string;
   /** How messages show it: `host_label zone=a (must)`. */
-  text: string;
+  readonly text: string;
 }
 
 /** `io.rancher.scheduler.require_any` item: a label the placed containers may carry. */
@@ -47,6 +47,7 @@ const OPS = new Map<string, AffinityOp>([
   ['_soft', 'prefer'],
   ['_soft_ne', 'prefer_not'],
 ]);
+const SUFFIXES: Record<AffinityOp, string> = { must: '', must_not: '_ne', prefer: '_soft', prefer_not: '_soft_ne' };
 const OP_WORDS: Record<AffinityOp, string> = { must: 'must', must_not: 'must not', prefer: 'prefer', prefer_not: 'prefer not' };
 // `container` is a prefix of `container_label`, so the longer kind is tried first, as in Cattle.
 const KINDS: readonly AffinityKind[] = ['container_label', 'container', 'host_label'];
@@ -60,40 +61,113 @@ export function wantsMatch(constraint: AffinityConstraint): boolean {
 }
 
 /**
+ * A parsed item. Its text is made when a message asks for it: the rules of 10,000 stacks are
+ * remembered for as long as the stacks live (schedule/index.ts), and their texts were most of that.
+ * (kind, op, key, value) say all the text does: two items have the same text when they are the same.
+ */
+class Constraint implements AffinityConstraint {
+  constructor(
+    readonly kind: AffinityKind,
+    readonly op: AffinityOp,
+    readonly key: string | undefined,
+    readonly value: string,
+  ) {}
+
+  get text(): string {
+    const item = this.key === undefined ? this.value : `${this.key}=${this.value}`;
+    return `${this.kind}${SUFFIXES[this.op]} ${item} (${OP_WORDS[this.op]})`;
+  }
+}
+
+/** Whether two constraints are the same rule (the same text). */
+export function sameConstraint(a: AffinityConstraint, b: AffinityConstraint): boolean {
+  return a.kind === b.kind && a.op === b.op && a.key === b.key && a.value === b.value;
+}
+
+export interface ParsedLabels {
+  constraints: AffinityConstraint[];
+  warnings: string[];
+}
+
+/**
  * Every affinity rule in a service's labels. Label keys and values are lowercased,
  * `${stack_name}` / `${service_name}` expanded, comma lists split into one rule per
  * item (blank items skipped, items trimmed). Unknown kinds or suffixes are warnings.
+ * With `shared`, a label whose rules do not depend on the stack is parsed once for all.
  */
-export function parseAffinityLabels(
-  labels: Record<string, string>,
-  macros: MacroValues,
-): { constraints: AffinityConstraint[]; warnings: string[] } {
+export function parseAffinityLabels(labels: Record<string, string>, macros: MacroValues, shared?: SharedLabelRules): ParsedLabels {
   const constraints: AffinityConstraint[] = [];
   const warnings: string[] = [];
-  for (const [labelKey, labelValue] of Object.entries(labels)) {
-    const key = labelKey.toLowerCase();
-    if (!key.startsWith(SchedulingLabel.affinityPrefix)) continue;
-    const rule = key.slice(SchedulingLabel.affinityPrefix.length);
-    const kind = KINDS.find((k) => rule.startsWith(k));
-    const suffix = kind === undefined ? rule : rule.slice(kind.length);
-    const op = OPS.get(suffix);
-    if (kind === undefined || op === undefined) {
-      warnings.push(
+  for (const labelKey of Object.keys(labels)) {
+    const labelValue = labels[labelKey] as string;
+    const parsed = shared ? shared.rulesOf(labelKey, labelValue, macros) : parseLabel(labelKey, labelValue, macros);
+    for (const c of parsed.constraints) constraints.push(c);
+    for (const w of parsed.warnings) warnings.push(w);
+  }
+  return { constraints, warnings };
+}
+
+/** One label's rules (none when it is no affinity label). */
+function parseLabel(labelKey: string, labelValue: string, macros: MacroValues, keys?: Map<string, string>): ParsedLabels {
+  const key = labelKey.toLowerCase();
+  if (!key.startsWith(SchedulingLabel.affinityPrefix)) return NO_RULES;
+  const rule = key.slice(SchedulingLabel.affinityPrefix.length);
+  const kind = KINDS.find((k) => rule.startsWith(k));
+  const suffix = kind === undefined ? rule : rule.slice(kind.length);
+  const op = OPS.get(suffix);
+  if (kind === undefined || op === undefined) {
+    return {
+      constraints: [],
+      warnings: [
         `label ${labelKey} is not a scheduling rule and is ignored; accepted: ${SchedulingLabel.affinityPrefix}<host_label|container_label|container>[_ne|_soft|_soft_ne]`,
+      ],
+    };
+  }
+  const constraints: AffinityConstraint[] = [];
+  const warnings: string[] = [];
+  for (const item of commaList(expandMacros(labelValue.toLowerCase(), macros))) {
+    const parsed = parseItem(kind, op, item, macros, keys);
+    constraints.push(parsed);
+    if (kind !== 'container' && parsed.key === undefined) {
+      warnings.push(
+        `label ${labelKey}: "${item}" is not key=value; as in Cattle it matches no label, so "${parsed.text}" ${wantsMatch(parsed) ? 'no host passes' : 'every host passes'}`,
       );
-      continue;
-    }
-    for (const item of commaList(expandMacros(labelValue.toLowerCase(), macros))) {
-      const parsed = parseItem(kind, op, suffix, item, macros);
-      constraints.push(parsed);
-      if (kind !== 'container' && parsed.key === undefined) {
-        warnings.push(
-          `label ${labelKey}: "${item}" is not key=value; as in Cattle it matches no label, so "${parsed.text}" ${wantsMatch(parsed) ? 'no host passes' : 'every host passes'}`,
-        );
-      }
     }
   }
   return { constraints, warnings };
+}
+
+/**
+ * The labels' rules for one scheduling pass, shared between services. Stacks rendered from one
+ * template carry the same label texts; a label without `${...}` and without the short
+ * stack_service.name form (whose meaning depends on the stack's services) parses to the same
+ * rules in every stack, so it is parsed once and its rules (never changed) are shared.
+ */
+export class SharedLabelRules {
+  /** Label key → label value → its rules; NO_RULES for a label that is no affinity label, PER_STACK when they depend on the stack. */
+  private readonly known = new Map<string, Map<string, ParsedLabels | typeof PER_STACK>>();
+  /** The rules' label keys, one string each. */
+  private readonly keys = new Map<string, string>();
+
+  rulesOf(labelKey: string, labelValue: string, macros: MacroValues): ParsedLabels {
+    let byValue = this.known.get(labelKey);
+    if (!byValue) this.known.set(labelKey, (byValue = new Map()));
+    const known = byValue.get(labelValue);
+    if (known === PER_STACK) return parseLabel(labelKey, labelValue, macros, this.keys);
+    if (known !== undefined) return known;
+    const parsed = parseLabel(labelKey, labelValue, macros, this.keys);
+    byValue.set(labelValue, dependsOnStack(labelValue, parsed) ? PER_STACK : parsed);
+    return parsed;
+  }
+}
+
+const PER_STACK = 'per stack';
+const NO_RULES: ParsedLabels = { constraints: [], warnings: [] };
+
+function dependsOnStack(labelValue: string, parsed: ParsedLabels): boolean {
+  return (
+    labelValue.includes('${') || parsed.constraints.some((c) => c.kind === 'container_label' && c.key === RancherLabel.stackServiceName)
+  );
 }
 
 /** The host label `io.rancher.scheduler.require_any`: `k=v` or bare `k` items, comma-separated, lowercased. */
@@ -105,13 +179,20 @@ export function parseRequireAny(hostLabels: ReadonlyMap<string, string>): LabelI
   });
 }
 
-function parseItem(kind: AffinityKind, op: AffinityOp, suffix: string, item: string, macros: MacroValues): AffinityConstraint {
-  const text = `${kind}${suffix} ${item} (${OP_WORDS[op]})`;
-  if (kind === 'container') return { kind, op, value: item, text };
+/** `keys`: one string per label key, kept instead of a slice of the item (which holds on to the whole item). */
+function parseItem(kind: AffinityKind, op: AffinityOp, item: string, macros: MacroValues, keys?: Map<string, string>): AffinityConstraint {
+  if (kind === 'container') return new Constraint(kind, op, undefined, item);
   const [key, value] = splitOnce(item, '=');
-  if (value === undefined) return { kind, op, value: item, text };
+  if (value === undefined) return new Constraint(kind, op, undefined, item);
   const normalised = kind === 'container_label' ? qualifyServiceName(key, value, macros) : value;
-  return { kind, op, key, value: normalised, text: `${kind}${suffix} ${key}=${normalised} (${OP_WORDS[op]})` };
+  return new Constraint(kind, op, keys ? interned(keys, key) : key, normalised);
+}
+
+function interned(strings: Map<string, string>, text: string): string {
+  const known = strings.get(text);
+  if (known !== undefined) return known;
+  strings.set(text, text);
+  return text;
 }
 
 /** Cattle's short form: `io.rancher.stack_service.name=db` means `<stack>/db` when db is a service of the stack. */

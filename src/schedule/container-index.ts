@@ -25,9 +25,9 @@ const NOT_INDEXED = '\u0000NOT INDEXED';
 /** One container of a deployment unit, for any instance number. */
 export interface UnitMember {
   /** The container's name lowercased, without its instance number (model/naming.ts: containerNamePrefix). */
-  namePrefix: string;
+  readonly namePrefix: string;
   /** Its labels once created. */
-  labels: ServiceLabels;
+  readonly labels: ServiceLabels;
 }
 
 export class ContainerIndex {

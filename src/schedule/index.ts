@@ -26,9 +26,8 @@ import { SchedulingLabel } from '../model/labels.js';
 import { containerNamePrefix } from '../model/naming.js';
 import type { ObservedHost } from '../model/observed.js';
 import type { HeldInstance, ReplacedCopy, RescheduledInstance, StackPlacement, UnitInstance } from '../model/placement.js';
-import { memoizedPerObject } from '../util/memo.js';
 import { allocate, type Unplaced } from './allocate.js';
-import { type AffinityConstraint, isHard, parseAffinityLabels } from './constraints.js';
+import { type AffinityConstraint, isHard, parseAffinityLabels, SharedLabelRules, sameConstraint } from './constraints.js';
 import type { UnitMember } from './container-index.js';
 import { ExistingInstances, type InstanceHosts } from './existing-instances.js';
 import { compareNames, Fleet, type FleetHost, type IndexNeeds } from './fleet.js';
@@ -49,7 +48,8 @@ export function scheduleStacks(
   hosts: readonly ObservedHost[],
   options: ScheduleOptions = {},
 ): StackPlacement[] {
-  const unitsOfStacks = stacks.map(unitsOf);
+  const sharedRules = new SharedLabelRules();
+  const unitsOfStacks = stacks.map((stack) => unitsOf(stack, sharedRules));
   const fleet = new Fleet(hosts, () => indexNeeds(unitsOfStacks));
   const graceMs = options.hostDownGraceMs ?? DEFAULT_HOST_DOWN_GRACE_MS;
   const existing = new ExistingInstances(fleet, { known: options.known ?? {}, now: options.now ?? new Date(0), hostDownGraceMs: graceMs });
@@ -61,16 +61,16 @@ interface Unit {
   stack: string;
   primary: DesiredService;
   services: DesiredService[];
-  constraints: AffinityConstraint[];
+  constraints: readonly AffinityConstraint[];
   /** The constraints, hard ones first (each kind in label order), as the allocator tries them; `hard` of them are hard. */
-  byHardness: AffinityConstraint[];
+  byHardness: readonly AffinityConstraint[];
   hard: number;
   /** The host_label constraints: all (a global unit's), and the hard ones (that an instance staying on its host must pass). */
-  hostRules: AffinityConstraint[];
-  hardHostRules: AffinityConstraint[];
-  warnings: string[];
-  /** Each service's container; made when first placed. */
-  members?: UnitMember[];
+  hostRules: readonly AffinityConstraint[];
+  hardHostRules: readonly AffinityConstraint[];
+  warnings: readonly string[];
+  /** Each service's container; made when first placed (the property is there from the start: adding one costs a property store per unit). */
+  members: UnitMember[] | undefined;
 }
 
 /** A stack's units in scheduling order, and what their rules ask of the container index. */
@@ -138,11 +138,20 @@ function byUnit(a: UnitInstance, b: UnitInstance): number {
  * The deployment units of each stack scheduled so far, in scheduling order. They depend on the
  * stack alone, and a desired stack does not change once rendered (a new revision renders new
  * stack objects), so the daemon's passes between two revisions parse each stack's affinity rules
- * once, not once per pass.
+ * once, not once per pass. They live as long as the stacks (through the whole plan), so a unit
+ * holds as little as it can: rules shared between stacks (`sharedRules`), empty lists shared.
  */
-const unitsOf = memoizedPerObject((stack: DesiredStack): StackUnits => {
+function unitsOf(stack: DesiredStack, sharedRules: SharedLabelRules): StackUnits {
+  let units = unitsByStack.get(stack);
+  if (!units) unitsByStack.set(stack, (units = stackUnits(stack, sharedRules)));
+  return units;
+}
+
+const unitsByStack = new WeakMap<DesiredStack, StackUnits>();
+
+function stackUnits(stack: DesiredStack, sharedRules: SharedLabelRules): StackUnits {
   const stackServices = Object.keys(stack.services);
-  const units = schedulingOrder(stack).map((primary) => deploymentUnit(stack, primary, stackServices));
+  const units = schedulingOrder(stack).map((primary) => deploymentUnit(stack, primary, stackServices, sharedRules));
   const containerLabelKeys = new Set<string>();
   let containerNames = false;
   for (const { constraints } of units) {
@@ -151,8 +160,8 @@ const unitsOf = memoizedPerObject((stack: DesiredStack): StackUnits => {
       if (c.kind === 'container') containerNames = true;
     }
   }
-  return { units, containerLabelKeys: [...containerLabelKeys], containerNames };
-});
+  return { units, containerLabelKeys: containerLabelKeys.size === 0 ? NONE : [...containerLabelKeys], containerNames };
+}
 
 /** Global units first (their hosts follow from host labels alone), then the others; each in name order. */
 function schedulingOrder(stack: DesiredStack): DesiredService[] {
@@ -160,29 +169,58 @@ function schedulingOrder(stack: DesiredStack): DesiredService[] {
   return [...primaries.filter((s) => s.global), ...primaries.filter((s) => !s.global)];
 }
 
-function deploymentUnit(stack: DesiredStack, primary: DesiredService, stackServices: readonly string[]): Unit {
+function deploymentUnit(
+  stack: DesiredStack,
+  primary: DesiredService,
+  stackServices: readonly string[],
+  sharedRules: SharedLabelRules,
+): Unit {
   const services = unitServices(stack, primary);
   const macros = { stackName: stack.name, serviceName: primary.name, stackServices };
   const constraints: AffinityConstraint[] = [];
   const warnings: string[] = [];
   for (const service of services) {
-    const parsed = parseAffinityLabels(service.compose.labels, macros);
+    const parsed = parseAffinityLabels(service.compose.labels, macros, sharedRules);
     for (const warning of parsed.warnings) warnings.push(`service ${service.name}: ${warning}`);
-    for (const c of parsed.constraints) if (!constraints.some((known) => known.text === c.text)) constraints.push(c);
+    for (const c of parsed.constraints) if (!constraints.some((known) => sameConstraint(known, c))) constraints.push(c);
   }
-  const hardOnes = constraints.filter(isHard);
-  const hostRules = constraints.filter((c) => c.kind === 'host_label');
+  const rules = orNone(constraints);
+  const hard = rules.filter(isHard).length;
+  const hostRules = onlyThose(rules, (c) => c.kind === 'host_label');
   return {
     stack: stack.name,
     primary,
     services,
-    constraints,
-    byHardness: [...hardOnes, ...constraints.filter((c) => !isHard(c))],
-    hard: hardOnes.length,
+    constraints: rules,
+    byHardness: hardFirst(rules, hard),
+    hard,
     hostRules,
-    hardHostRules: hostRules.filter(isHard),
-    warnings,
+    hardHostRules: onlyThose(hostRules, isHard),
+    warnings: orNone(warnings),
+    members: undefined,
   };
+}
+
+/** An empty list, shared by the units that have none of a kind. */
+const NONE: readonly never[] = [];
+
+/** NONE, or the items in a list of their length (one grown by push from empty has room for 17). */
+function orNone<T>(items: readonly T[]): readonly T[] {
+  return items.length === 0 ? NONE : items.slice();
+}
+
+/** The items `keep` takes: the list itself when it takes all, NONE when none. */
+function onlyThose<T>(items: readonly T[], keep: (item: T) => boolean): readonly T[] {
+  const kept = items.filter(keep);
+  return kept.length === items.length ? items : orNone(kept);
+}
+
+/** The constraints with the hard ones first, each kind in label order (the list itself when it is so already). */
+function hardFirst(constraints: readonly AffinityConstraint[], hard: number): readonly AffinityConstraint[] {
+  let inOrder = true;
+  for (let at = 0; at < hard && inOrder; at++) inOrder = isHard(constraints[at] as AffinityConstraint);
+  if (inOrder) return constraints;
+  return [...constraints.filter(isHard), ...constraints.filter((c) => !isHard(c))];
 }
 
 /** The container label keys and names that any unit's rules look for. */
@@ -386,14 +424,27 @@ function acceptsInstance(host: FleetHost, unit: Unit, instance: number): boolean
 
 /** The unit's containers, each with its name (less the instance number) and the labels it will carry once created. */
 function membersOf(unit: Unit): UnitMember[] {
-  unit.members ??= unit.services.map((service) => {
-    const primary = primaryOf(unit, service);
-    return {
-      namePrefix: containerNamePrefix(unit.stack, service.name, primary).toLowerCase(),
-      labels: new ServiceLabels(service.compose.labels, unit.stack, service.name, primary),
-    };
-  });
+  unit.members ??= unit.services.map((service) => new Member(unit.stack, service, primaryOf(unit, service)));
   return unit.members;
+}
+
+/** A unit's container; its name is only made for `container` rules (members live as long as their stack). */
+class Member implements UnitMember {
+  readonly labels: ServiceLabels;
+  private prefix?: string;
+
+  constructor(
+    private readonly stack: string,
+    private readonly service: DesiredService,
+    private readonly primary: string | undefined,
+  ) {
+    this.labels = new ServiceLabels(service.compose.labels, stack, service.name, primary);
+  }
+
+  get namePrefix(): string {
+    this.prefix ??= containerNamePrefix(this.stack, this.service.name, this.primary).toLowerCase();
+    return this.prefix;
+  }
 }
 
 /** The labels an instance's containers will carry once created. */

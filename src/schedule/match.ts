@@ -20,7 +20,7 @@ export interface HostSet {
 
 /** A rule a host passes or fails; hard rules are never dropped. */
 export interface Rule {
-  text: string;
+  readonly text: string;
   hard: boolean;
   passes(host: number): boolean;
   /** The outcome on a host outside `touched()`. */
@@ -38,16 +38,14 @@ export function constraintRule(constraint: AffinityConstraint, fleet: Fleet): Ru
 }
 
 class ConstraintRule implements Rule {
-  readonly text: string;
   readonly hard: boolean;
   readonly passesUntouched: boolean;
   private readonly wanted: boolean;
 
   constructor(
-    constraint: AffinityConstraint,
+    private readonly constraint: AffinityConstraint,
     private readonly holders: HostSet,
   ) {
-    this.text = constraint.text;
     this.hard = isHard(constraint);
     this.wanted = wantsMatch(constraint);
     this.passesUntouched = !this.wanted;
@@ -59,6 +57,11 @@ class ConstraintRule implements Rule {
 
   touched(): HostSet {
     return this.holders;
+  }
+
+  /** Made when an error names the rule. */
+  get text(): string {
+    return this.constraint.text;
   }
 }
 
