@@ -16,9 +16,10 @@ export class ObservedIndex {
   private readonly position = new Map<string, number>();
   /** Network name → reachable hosts that have it, in observation order. */
   private readonly networkHosts = new Map<string, ObservedHost[]>();
-  private readonly networkSets = new Map<ObservedHost, ReadonlySet<string>>();
-  private readonly volumeSets = new Map<ObservedHost, ReadonlySet<string>>();
-  private readonly imageSets = new Map<ObservedHost, ReadonlySet<string>>();
+  /** Per host, what it has, made when first asked for (one lookup per question, not one per kind). */
+  private readonly hostSets = new Map<ObservedHost, HostSets>();
+  /** Image reference → normalized: a plan asks about the same few references for every container. */
+  private readonly normalizedRefs = new Map<string, string>();
   private volumesByPrefix: Map<string, string[]> | undefined;
 
   constructor(private readonly observed: ObservedState) {
@@ -85,16 +86,24 @@ export class ObservedIndex {
   }
 
   hasNetwork(host: ObservedHost, network: string): boolean {
-    return memo(this.networkSets, host, () => new Set(host.networks)).has(network);
+    return this.setsOf(host).networks().has(network);
   }
 
   hasVolume(host: ObservedHost, volume: string): boolean {
-    return memo(this.volumeSets, host, () => new Set(host.volumes)).has(volume);
+    return this.setsOf(host).volumes().has(volume);
   }
 
   /** `redis` and `docker.io/library/redis:latest` are the same image. */
   hasImage(host: ObservedHost, ref: string): boolean {
-    return memo(this.imageSets, host, () => new Set(host.images.map(normalizeImageRef))).has(normalizeImageRef(ref));
+    let normalized = this.normalizedRefs.get(ref);
+    if (normalized === undefined) this.normalizedRefs.set(ref, (normalized = normalizeImageRef(ref)));
+    return this.setsOf(host).images().has(normalized);
+  }
+
+  private setsOf(host: ObservedHost): HostSets {
+    let sets = this.hostSets.get(host);
+    if (!sets) this.hostSets.set(host, (sets = new HostSets(host)));
+    return sets;
   }
 
   /** `<volume> on <host>` for every volume named `<stack>_…`, on any host, reachable or not. */
@@ -125,8 +134,26 @@ function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else map.set(key, [value]);
 }
 
-function memo<K, V>(map: Map<K, V>, key: K, make: () => V): V {
-  let value = map.get(key);
-  if (value === undefined) map.set(key, (value = make()));
-  return value;
+/** A host's networks, volumes and images as sets, each made when first asked for. */
+class HostSets {
+  private networkSet?: ReadonlySet<string>;
+  private volumeSet?: ReadonlySet<string>;
+  private imageSet?: ReadonlySet<string>;
+
+  constructor(private readonly host: ObservedHost) {}
+
+  networks(): ReadonlySet<string> {
+    this.networkSet ??= new Set(this.host.networks);
+    return this.networkSet;
+  }
+
+  volumes(): ReadonlySet<string> {
+    this.volumeSet ??= new Set(this.host.volumes);
+    return this.volumeSet;
+  }
+
+  images(): ReadonlySet<string> {
+    this.imageSet ??= new Set(this.host.images.map(normalizeImageRef));
+    return this.imageSet;
+  }
 }
