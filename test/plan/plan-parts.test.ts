@@ -181,3 +181,24 @@ test("a stack's live containers are found by unit and instance, its kept predece
   assert.deepEqual([...live.liveInstances('web')], [1, 2]);
   assert.equal(live.desiredCount('web'), 3);
 });
+
+test('observed index: hosts named in any order come in observation order, names of no host left out', () => {
+  const hosts = [host('h3'), host('h1', { reachable: false }), host('h2'), host('h0')];
+  const index = new ObservedIndex({ hosts });
+  const order = (names: Iterable<string>) => index.inObservedOrder(names).map((h) => h.name);
+  assert.deepEqual(order(['h0', 'h9', 'h2', 'h3', 'h1']), ['h3', 'h1', 'h2', 'h0']);
+  assert.deepEqual(order(new Set(['h2', 'h3'])), ['h3', 'h2']);
+  assert.deepEqual(order([]), []);
+  assert.equal(index.inObservedOrder(['h2'])[0], hosts[2]);
+});
+
+test('observed index: images compare normalized (docker.io/library and :latest), asked for twice', () => {
+  const index = new ObservedIndex({ hosts: [host('h1', { images: ['docker.io/library/redis:latest', 'busybox:1'] })] });
+  const h1 = index.host('h1');
+  assert.ok(h1);
+  for (let round = 0; round < 2; round++) {
+    assert.equal(index.hasImage(h1, 'redis'), true);
+    assert.equal(index.hasImage(h1, 'library/busybox:1'), true);
+    assert.equal(index.hasImage(h1, 'busybox'), false);
+  }
+});
