@@ -60,7 +60,6 @@ export function scheduleStacks(
 interface Unit {
   stack: string;
   primary: DesiredService;
-  services: DesiredService[];
   constraints: readonly AffinityConstraint[];
   /** The constraints, hard ones first (each kind in label order), as the allocator tries them; `hard` of them are hard. */
   byHardness: readonly AffinityConstraint[];
@@ -69,8 +68,8 @@ interface Unit {
   hostRules: readonly AffinityConstraint[];
   hardHostRules: readonly AffinityConstraint[];
   warnings: readonly string[];
-  /** Each service's container; made when first placed (the property is there from the start: adding one costs a property store per unit). */
-  members: UnitMember[] | undefined;
+  /** Each service's container (the primary's first), with its service. */
+  members: readonly UnitMember[];
 }
 
 /** A stack's units in scheduling order, and what their rules ask of the container index. */
@@ -115,7 +114,8 @@ function scheduleStack(stack: DesiredStack, units: readonly Unit[], scheduling: 
     placement.instances = [];
     return placement;
   }
-  sortByUnit(placement.instances);
+  // A list of its length: one grown by push from empty has room for 17, and placements live through the plan.
+  placement.instances = sortByUnit(out.instances).slice();
   if (out.held) placement.held = sortByUnit(out.held);
   if (out.rescheduled) placement.rescheduled = sortByUnit(out.rescheduled);
   if (out.replaced) placement.replaced = sortByUnit(out.replaced);
@@ -190,14 +190,13 @@ function deploymentUnit(
   return {
     stack: stack.name,
     primary,
-    services,
+    members: services.map((service) => new Member(stack.name, service, service === primary ? undefined : primary.name)),
     constraints: rules,
     byHardness: hardFirst(rules, hard),
     hard,
     hostRules,
     hardHostRules: onlyThose(hostRules, isHard),
     warnings: orNone(warnings),
-    members: undefined,
   };
 }
 
@@ -256,7 +255,7 @@ function placeScaled(unit: Unit, scheduling: Scheduling, out: Outcome): boolean 
   const added = kept.length < scale ? lowestFree(kept, scale - kept.length) : undefined;
   const toPlace = moved && added ? [...moved, ...added].sort((a, b) => a - b) : (moved ?? added);
   if (toPlace) {
-    const members = membersOf(unit);
+    const members = unit.members;
     const rules = unit.byHardness.map((c) => constraintRule(c, fleet));
     for (const instance of toPlace) {
       const allocation = allocate(withRequireAny(rules, unit, instance, fleet), fleet);
@@ -367,7 +366,7 @@ function placeGlobal(unit: Unit, scheduling: Scheduling, out: Outcome): boolean 
     if (!eligible(host, instance)) return;
     numbers.take(instance);
     out.instances.push(unitInstance(unit, instance, host.name));
-    fleet.place(hostId, membersOf(unit), instance);
+    fleet.place(hostId, unit.members, instance);
   };
   const candidates = globalCandidates(hostRules, fleet);
   if (candidates) for (const hostId of candidates) add(hostId);
@@ -422,13 +421,10 @@ function acceptsInstance(host: FleetHost, unit: Unit, instance: number): boolean
   return acceptsUnit(host, instanceLabels(unit, instance));
 }
 
-/** The unit's containers, each with its name (less the instance number) and the labels it will carry once created. */
-function membersOf(unit: Unit): UnitMember[] {
-  unit.members ??= unit.services.map((service) => new Member(unit.stack, service, primaryOf(unit, service)));
-  return unit.members;
-}
-
-/** A unit's container; its name is only made for `container` rules (members live as long as their stack). */
+/**
+ * A unit's container: the labels it will carry once created, and its name (less the instance
+ * number), made only for `container` rules (members live as long as their stack).
+ */
 class Member implements UnitMember {
   readonly labels: ServiceLabels;
   private prefix?: string;
@@ -449,12 +445,7 @@ class Member implements UnitMember {
 
 /** The labels an instance's containers will carry once created. */
 function instanceLabels(unit: Unit, instance: number): LabelLookup[] {
-  return membersOf(unit).map((member) => member.labels.forInstance(instance));
-}
-
-/** The unit's primary for a sidekick; undefined for the primary itself. */
-function primaryOf(unit: Unit, service: DesiredService): string | undefined {
-  return service === unit.primary ? undefined : unit.primary.name;
+  return unit.members.map((member) => member.labels.forInstance(instance));
 }
 
 /** require_any touches only the hosts that have the label and would refuse this unit's containers. */
