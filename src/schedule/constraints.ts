@@ -139,13 +139,15 @@ function parseLabel(labelKey: string, labelValue: string, macros: MacroValues, k
 
 /**
  * The labels' rules for one scheduling pass, shared between services. Stacks rendered from one
- * template carry the same label texts; a label without `${...}` and without the short
- * stack_service.name form (whose meaning depends on the stack's services) parses to the same
- * rules in every stack, so it is parsed once and its rules (never changed) are shared.
+ * template carry the same label texts. A label without `${...}` and without the short
+ * stack_service.name form (whose meaning depends on the stack's services) parses to the same rules
+ * in every stack: it is parsed once and its rules (never changed) are shared. One with macros in
+ * item values only is split into items once; each stack then only expands the values (see
+ * LabelItems for when that is the same as parsing the expanded text).
  */
 export class SharedLabelRules {
-  /** Label key → label value → its rules; NO_RULES for a label that is no affinity label, PER_STACK when they depend on the stack. */
-  private readonly known = new Map<string, Map<string, ParsedLabels | typeof PER_STACK>>();
+  /** Label key → label value → its rules, or its items when they depend on the stack. */
+  private readonly known = new Map<string, Map<string, ParsedLabels | LabelItems | typeof PER_STACK>>();
   /** The rules' label keys, one string each. */
   private readonly keys = new Map<string, string>();
 
@@ -153,10 +155,11 @@ export class SharedLabelRules {
     let byValue = this.known.get(labelKey);
     if (!byValue) this.known.set(labelKey, (byValue = new Map()));
     const known = byValue.get(labelValue);
+    if (known instanceof LabelItems) return known.rulesFor(macros, this.keys) ?? parseLabel(labelKey, labelValue, macros, this.keys);
     if (known === PER_STACK) return parseLabel(labelKey, labelValue, macros, this.keys);
     if (known !== undefined) return known;
     const parsed = parseLabel(labelKey, labelValue, macros, this.keys);
-    byValue.set(labelValue, dependsOnStack(labelValue, parsed) ? PER_STACK : parsed);
+    byValue.set(labelValue, dependsOnStack(labelValue, parsed) ? (LabelItems.of(labelKey, labelValue) ?? PER_STACK) : parsed);
     return parsed;
   }
 }
@@ -165,9 +168,59 @@ const PER_STACK = 'per stack';
 const NO_RULES: ParsedLabels = { constraints: [], warnings: [] };
 
 function dependsOnStack(labelValue: string, parsed: ParsedLabels): boolean {
+  if (parsed === NO_RULES) return false;
   return (
     labelValue.includes('${') || parsed.constraints.some((c) => c.kind === 'container_label' && c.key === RancherLabel.stackServiceName)
   );
+}
+
+/**
+ * An affinity label's items split before its macros are expanded: `key=value` items whose keys
+ * have no macro. Expanding each value then gives the items of the expanded text when the macro
+ * values hold no comma, `=`, `$` or white space and are not empty (the items split, trim and divide
+ * at the same places); for other values rulesFor gives undefined and the text is parsed.
+ */
+class LabelItems {
+  private constructor(
+    private readonly kind: AffinityKind,
+    private readonly op: AffinityOp,
+    /** key, value with macros, key, … */
+    private readonly items: readonly string[],
+  ) {}
+
+  /** Undefined when the label is no rule, or has an item without `=` (a warning naming the item) or a macro in a key. */
+  static of(labelKey: string, labelValue: string): LabelItems | undefined {
+    const lowered = labelKey.toLowerCase();
+    if (!lowered.startsWith(SchedulingLabel.affinityPrefix)) return undefined;
+    const rule = lowered.slice(SchedulingLabel.affinityPrefix.length);
+    const kind = KINDS.find((k) => rule.startsWith(k));
+    const op = kind === undefined ? undefined : OPS.get(rule.slice(kind.length));
+    if (kind === undefined || kind === 'container' || op === undefined) return undefined;
+    const items: string[] = [];
+    for (const item of commaList(labelValue.toLowerCase())) {
+      const [key, value] = splitOnce(item, '=');
+      if (value === undefined || key.includes('$')) return undefined;
+      items.push(key, value);
+    }
+    return new LabelItems(kind, op, items);
+  }
+
+  rulesFor(macros: MacroValues, keys: Map<string, string>): ParsedLabels | undefined {
+    if (!plainMacroValue(macros.stackName) || !plainMacroValue(macros.serviceName)) return undefined;
+    const constraints: AffinityConstraint[] = [];
+    for (let at = 0; at < this.items.length; at += 2) {
+      const key = interned(keys, this.items[at] as string);
+      const value = expandMacros(this.items[at + 1] as string, macros);
+      constraints.push(
+        new Constraint(this.kind, this.op, key, this.kind === 'container_label' ? qualifyServiceName(key, value, macros) : value),
+      );
+    }
+    return { constraints, warnings: [] };
+  }
+}
+
+function plainMacroValue(value: string): boolean {
+  return value !== '' && !/[,=$\s]/.test(value);
 }
 
 /** The host label `io.rancher.scheduler.require_any`: `k=v` or bare `k` items, comma-separated, lowercased. */
@@ -203,5 +256,9 @@ function qualifyServiceName(key: string, value: string, macros: MacroValues): st
 }
 
 function expandMacros(value: string, macros: MacroValues): string {
-  return value.split('${stack_name}').join(macros.stackName.toLowerCase()).split('${service_name}').join(macros.serviceName.toLowerCase());
+  if (!value.includes('${')) return value;
+  // Replaced through functions: a replacement string would read `$&`, `$1`, … in the macro values.
+  const stackName = macros.stackName.toLowerCase();
+  const serviceName = macros.serviceName.toLowerCase();
+  return value.replaceAll('${stack_name}', () => stackName).replaceAll('${service_name}', () => serviceName);
 }

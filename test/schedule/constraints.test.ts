@@ -8,16 +8,24 @@ const labelSets: Record<string, string>[] = [
   { [`${AFFINITY}container_label_ne`]: 'io.rancher.stack_service.name=${stack_name}/${service_name}' },
   { [`${AFFINITY}host_label`]: 'Zone=A, disk=SSD,,', [`${AFFINITY}container_label_soft`]: 'io.rancher.stack_service.name=db' },
   { [`${AFFINITY}host_label_soft_ne`]: 'ssd', [`${AFFINITY}not_host_label`]: 'lb=0', other: 'x' },
+  { [`${AFFINITY}host_label`]: ' rack = ${stack_name} , ,zone=${service_name}-${stack_name}=x', note: '${stack_name}' },
+  { [`${AFFINITY}container_label_ne`]: 'io.rancher.stack_service.name=${service_name},${stack_name}.app=1' },
+  { [`${AFFINITY}host_label_ne`]: 'tier=${stack_name},${service_name}', [`${AFFINITY}host_label_soft`]: ',,' },
   {
     [`${AFFINITY}container`]: '${STACK_NAME}-db-1',
     [`${AFFINITY}container_label`]: 'app=${service_name},io.rancher.stack_service.name=a/b',
   },
 ];
 
+// The last ones hold what splitting before expanding would get wrong: they are parsed whole.
 const stacks: MacroValues[] = [
   { stackName: 'One', serviceName: 'web', stackServices: ['web', 'db'] },
   { stackName: 'two', serviceName: 'Web', stackServices: ['web'] },
   { stackName: 'three', serviceName: 'cache', stackServices: ['db', 'cache'] },
+  { stackName: 'a,b', serviceName: 'web', stackServices: ['web'] },
+  { stackName: 'x=y', serviceName: 'we b', stackServices: ['web'] },
+  { stackName: '${service_name}', serviceName: 'web', stackServices: ['web'] },
+  { stackName: '', serviceName: ' ', stackServices: [] },
 ];
 
 const described = (parsed: ReturnType<typeof parseAffinityLabels>) => ({
