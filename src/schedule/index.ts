@@ -68,7 +68,7 @@ interface Unit {
   hostRules: readonly AffinityConstraint[];
   hardHostRules: readonly AffinityConstraint[];
   warnings: readonly string[];
-  /** Each service's container (the primary's first), with its service. */
+  /** Each service's container, the primary's first. */
   members: readonly UnitMember[];
 }
 
