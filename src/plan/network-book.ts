@@ -13,6 +13,7 @@ import { CorralLabel } from '../model/labels.js';
 import type { ObservedContainer } from '../model/observed.js';
 import type { NetworkDriver } from './networks.js';
 import type { ObservedIndex } from './observed-index.js';
+import { NO_DEPENDENCIES } from './operations.js';
 import type { SwarmView } from './swarm.js';
 import type { NetworkSpec, Operation, PlanNote } from './types.js';
 
@@ -49,6 +50,12 @@ const FEW_HOSTS = 8;
  * service), so that the plan makes one record per network instead of growing a set per host.
  */
 class BridgeHosts {
+  /**
+   * The body of every create of this network, frozen: the same on every host (its name and owner),
+   * so a stack's creates on its five hosts, or a global service's on hundreds, share one. Nothing
+   * reads it to change it (apply sends a copy).
+   */
+  spec: NetworkSpec | undefined;
   private readonly hosts: string[] = [];
   /** Per host (same position): whether a container is planned on it, and the operation creating the network there. */
   private readonly planned: boolean[] = [];
@@ -93,6 +100,12 @@ export class NetworkBook {
   private readonly plannedOverlays = new Set<string>();
   /** Bridges by name, each with its hosts (no key string made per host and network). */
   private readonly bridges = new Map<string, BridgeHosts>();
+  /**
+   * The bridge looked up last: a stack asks for its own network once per unit and once per host
+   * in a row, and a lookup in a map of every stack's network costs more than comparing one name.
+   */
+  private lastBridgeName: string | undefined;
+  private lastBridge: BridgeHosts | undefined;
   private readonly candidates: RemovalCandidate[] = [];
   /** `swarm|<network>` and `<host>|<network>` → the containers attached, built when first needed. */
   private attached: Map<string, ObservedContainer[]> | undefined;
@@ -106,7 +119,8 @@ export class NetworkBook {
   exists(place: NetworkPlace): boolean {
     if (place.driver === 'overlay') return this.swarm.networks.has(place.name);
     const host = place.host === undefined ? undefined : this.index.host(place.host);
-    return host !== undefined && this.index.hasNetwork(host, place.name);
+    // An empty host (a cold plan's every host) has no network to look for.
+    return host !== undefined && host.networks.length > 0 && this.index.hasNetwork(host, place.name);
   }
 
   /**
@@ -120,8 +134,10 @@ export class NetworkBook {
     const known = bridge.createdOn(host);
     if (known) return known;
     if (this.exists(place)) return undefined;
-    const network: NetworkSpec = { Name: place.name, Driver: 'bridge', Labels: networkLabels(owner) };
-    const id = add({ kind: 'CreateNetwork', host, target: place.name, stack: forStack, dependsOn: [], cause, network });
+    if (bridge.spec?.Labels[CorralLabel.stack] !== owner)
+      bridge.spec = frozenNetworkSpec({ Name: place.name, Driver: 'bridge', Labels: networkLabels(owner) });
+    const network = bridge.spec;
+    const id = add({ kind: 'CreateNetwork', host, target: place.name, stack: forStack, dependsOn: NO_DEPENDENCIES, cause, network });
     bridge.setCreated(host, id);
     return id;
   }
@@ -133,14 +149,17 @@ export class NetworkBook {
     const host = this.swarm.manager?.name;
     if (host === undefined) return undefined;
     const network: NetworkSpec = { Name: place.name, Driver: 'overlay', Attachable: true, Labels: networkLabels(owner) };
-    const id = add({ kind: 'CreateNetwork', host, target: place.name, stack: forStack, dependsOn: [], cause, network });
+    const id = add({ kind: 'CreateNetwork', host, target: place.name, stack: forStack, dependsOn: NO_DEPENDENCIES, cause, network });
     this.createdOverlays.set(place.name, id);
     return id;
   }
 
   private bridge(name: string): BridgeHosts {
+    if (name === this.lastBridgeName && this.lastBridge) return this.lastBridge;
     let hosts = this.bridges.get(name);
     if (!hosts) this.bridges.set(name, (hosts = new BridgeHosts()));
+    this.lastBridgeName = name;
+    this.lastBridge = hosts;
     return hosts;
   }
 
@@ -224,6 +243,12 @@ export class NetworkBook {
     }
     return this.attached.get(placeKey(place)) ?? [];
   }
+}
+
+/** A network body shared by the operations creating it on several hosts: frozen, so that no reader changes it for the others. */
+function frozenNetworkSpec(spec: NetworkSpec): NetworkSpec {
+  Object.freeze(spec.Labels);
+  return Object.freeze(spec);
 }
 
 /** The labels of a network corral creates: managed, and the stack that owns it. */

@@ -41,6 +41,7 @@ function readFromSource<K extends 'container' | 'configHash'>(
     configurable: true,
   };
 }
+const SOURCE_DESCRIPTOR: PropertyDescriptor = { value: undefined };
 const CONTAINER_ACCESSOR = readFromSource('container', (source) => source.create);
 const CONFIG_HASH_ACCESSOR = readFromSource('configHash', (source) => source.hash);
 
@@ -53,8 +54,11 @@ const CONFIG_HASH_ACCESSOR = readFromSource('configHash', (source) => source.has
 export function createContainerOperation(fields: CreateFields, source: CreateSource): CreateOperation {
   const { host, target, stack, dependsOn, cause, unit } = fields;
   const op = { kind: 'CreateContainer', host, target, stack, dependsOn, cause, unit } as Omit<CreateOperation, 'container' | 'configHash'>;
-  // One defineProperty each: about half the cost of one defineProperties with both.
-  Object.defineProperty(op, SOURCE, { value: source });
+  // One defineProperty each: about half the cost of one defineProperties with both. The source's
+  // descriptor is one object, filled for the call and emptied after, not one per create.
+  SOURCE_DESCRIPTOR.value = source;
+  Object.defineProperty(op, SOURCE, SOURCE_DESCRIPTOR);
+  SOURCE_DESCRIPTOR.value = undefined;
   Object.defineProperty(op, 'container', CONTAINER_ACCESSOR);
   Object.defineProperty(op, 'configHash', CONFIG_HASH_ACCESSOR);
   return op as CreateOperation;
@@ -74,7 +78,7 @@ function ascending(ids: readonly string[]): boolean {
 }
 
 /** The dependencies of every operation that has none: one frozen list, not an array per operation kept until the plan is done. */
-const NO_DEPENDENCIES: string[] = Object.freeze([]) as unknown as string[];
+export const NO_DEPENDENCIES: string[] = Object.freeze([]) as unknown as string[];
 
 /** Accumulates operations, numbering them `#1`, `#2`, … in plan order. */
 export class Operations {

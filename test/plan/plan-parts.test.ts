@@ -6,10 +6,11 @@ import type { StackPlacement } from '../../src/model/placement.js';
 import { NetworkBook } from '../../src/plan/network-book.js';
 import { ObservedIndex } from '../../src/plan/observed-index.js';
 import { Operations } from '../../src/plan/operations.js';
+import { plan } from '../../src/plan/plan.js';
 import { StackLive } from '../../src/plan/stack-live.js';
 import { swarmView } from '../../src/plan/swarm.js';
 import type { PlanNote } from '../../src/plan/types.js';
-import { host, swarmHosts } from './fixtures.js';
+import { host, placement, stack, swarmHosts } from './fixtures.js';
 
 function book(hosts = [host('h1'), host('h2', { networks: ['corral-b'] })]): { networks: NetworkBook; ops: Operations } {
   const observed = { hosts };
@@ -40,6 +41,41 @@ test('the network book creates each missing bridge once per host, for every stac
     Driver: 'bridge',
     Labels: { 'io.corral.managed': 'true', 'io.corral.stack': 'a' },
   });
+});
+
+test("a bridge's creates on several hosts share one frozen body: no reader can change it for another host", () => {
+  const { networks, ops } = book([host('h1'), host('h2'), host('h3')]);
+  for (const name of ['h1', 'h2'])
+    networks.ensure({ driver: 'bridge', host: name, name: 'corral-a' }, 'a', 'a', 'missing, create', ops.add);
+  networks.ensure({ driver: 'bridge', host: 'h3', name: 'corral-b' }, 'b', 'b', 'missing, create', ops.add);
+  const [h1, h2, other] = ops.list;
+  assert.ok(h1?.kind === 'CreateNetwork' && h2?.kind === 'CreateNetwork' && other?.kind === 'CreateNetwork');
+  assert.equal(h1.network, h2.network, 'one body for the hosts of one network');
+  assert.notEqual(h1.network, other.network);
+  assert.ok(Object.isFrozen(h1.network) && Object.isFrozen(h1.network.Labels));
+  assert.throws(() => {
+    (h1.network.Labels as Record<string, string>)['io.corral.stack'] = 'x';
+  }, TypeError);
+  assert.throws(() => {
+    (h1.network as { Name: string }).Name = 'x';
+  }, TypeError);
+  assert.deepEqual(h2.network, { Name: 'corral-a', Driver: 'bridge', Labels: { 'io.corral.managed': 'true', 'io.corral.stack': 'a' } });
+  assert.equal(other.network.Labels['io.corral.stack'], 'b');
+});
+
+test('the network book keeps bridges of several names apart when they are asked for in turn', () => {
+  const { networks, ops } = book([host('h1'), host('h2')]);
+  const ids = ['corral-a', 'corral-b', 'corral-a', 'corral-b'].map((name, at) =>
+    networks.ensure({ driver: 'bridge', host: at < 2 ? 'h1' : 'h2', name }, name.slice(7), name.slice(7), 'missing, create', ops.add),
+  );
+  assert.deepEqual(ids, ['#1', '#2', '#3', '#4']);
+  networks.useBridge('h1', 'corral-a');
+  networks.useBridge('h2', 'corral-b');
+  assert.deepEqual(
+    [networks.plansBridge('h1', 'corral-a'), networks.plansBridge('h1', 'corral-b'), networks.plansBridge('h2', 'corral-b')],
+    [true, false, true],
+  );
+  assert.equal(networks.ensure({ driver: 'bridge', host: 'h1', name: 'corral-a' }, 'a', 'a', 'missing, create', ops.add), '#1');
 });
 
 test('the network book creates an overlay once, through the swarm manager', () => {
@@ -107,6 +143,37 @@ test('operations without dependencies share one frozen empty list, which no one 
   assert.equal(JSON.stringify(a), JSON.stringify({ ...base, target: 'a', dependsOn: [], id: '#1' }));
   assert.deepEqual(c?.dependsOn, ['#1']);
   assert.equal(Object.isFrozen(c?.dependsOn), false);
+});
+
+test("a plan's operations each have their own list of dependencies (gathered in one place, copied out)", () => {
+  const desired = stack('w', { app: { scale: 2, sidekicks: ['log'], volumes_from: ['log'] }, log: { volumes: ['data:/data'] } });
+  const result = plan(
+    [desired],
+    [
+      placement('w', [
+        ['app', 1, 'h1'],
+        ['app', 2, 'h2'],
+      ]),
+    ],
+    { hosts: [host('h1'), host('h2')] },
+    { prune: true },
+  );
+  const lists = result.operations.map((op) => op.dependsOn).filter((ids) => ids.length > 0);
+  assert.equal(new Set(lists).size, lists.length, 'no two operations share a non-empty list');
+  const creates = result.operations.filter((op) => op.kind === 'CreateContainer');
+  assert.deepEqual(
+    creates.map((op) => [op.target, op.dependsOn.length]),
+    [
+      ['w-app-log-1', 2],
+      ['w-app-1', 2],
+      ['w-app-log-2', 2],
+      ['w-app-2', 2],
+    ],
+    "each create waits for its stack's network and its volume, or for the container whose volumes it uses",
+  );
+  const [first, second] = creates;
+  first?.dependsOn.push('#999');
+  assert.equal(second?.dependsOn.includes('#999'), false);
 });
 
 test('operations are numbered in order; their dependencies come without duplicates, in id order', () => {
