@@ -67,7 +67,7 @@ export function emitStackOperations(emission: StackEmission, shared: EmitShared,
         stack,
         stack,
         "missing, create (the stack's overlay network, across the swarm)",
-        ops.add,
+        ops,
       )
     : undefined;
   // Pull first: no container of the stack is stopped, removed or created before every new image
@@ -276,7 +276,7 @@ function prepareHosts(
     infra.set(name, ids);
     if (overlay && overlayId) ids.setNetwork(overlay, overlayId);
     if (createsOnNetwork(units, name, bridge)) {
-      const id = networks.ensure({ driver: 'bridge', host: name, name: bridge }, stack, stack, 'missing, create', ops.add);
+      const id = networks.ensure({ driver: 'bridge', host: name, name: bridge }, stack, stack, 'missing, create', ops);
       if (id) ids.setNetwork(bridge, id);
     }
     for (const unit of units) {
@@ -284,7 +284,7 @@ function prepareHosts(
       for (const d of unit.containers) {
         for (const connect of d.connects) {
           const cause = connect.owner === stack ? 'missing, create' : `network of stack ${connect.owner}, for external_links`;
-          const id = networks.ensure(connect.place, connect.owner, stack, cause, ops.add);
+          const id = networks.ensure(connect.place, connect.owner, stack, cause, ops);
           if (id) ids.setNetwork(connect.place.name, id);
         }
       }
@@ -305,6 +305,7 @@ function prepareHosts(
             target: volume.Name,
             cause: VOLUME_CAUSE,
             volume,
+            id: ops.nextId,
           });
           ids.setVolume(volume.Name, id);
         }
@@ -506,17 +507,15 @@ function emitUnit(
     dependsOn.addAll(connected?.[at] ?? NO_IDS);
     for (const reference of d.spec.shared.references) dependsOn.add(idOfService(started, containers, reference));
     const cause = createId ? (d.action === 'replace' ? 'replaced, start' : 'created, start') : d.cause;
-    const start: NewOperation = {
-      kind: 'StartContainer',
-      host,
-      target: d.spec.name,
-      stack,
-      dependsOn: dependsOn.take(),
-      cause,
-      unit: unit.unitId,
-    };
-    if (d.action === 'start' && d.existing) start.containerId = d.existing.id;
-    started[at] = ops.add(start);
+    const target = d.spec.name;
+    const unitId = unit.unitId;
+    const containerId = d.action === 'start' ? d.existing?.id : undefined;
+    // Made with its id (its last key, after containerId when there is one): see Operations.nextId.
+    started[at] = ops.add(
+      containerId === undefined
+        ? { kind: 'StartContainer', host, target, stack, dependsOn: dependsOn.take(), cause, unit: unitId, id: ops.nextId }
+        : { kind: 'StartContainer', host, target, stack, dependsOn: dependsOn.take(), cause, unit: unitId, containerId, id: ops.nextId },
+    );
   }
   if (mode.upgrade) ops.markUpgradeSince(first);
   return started;

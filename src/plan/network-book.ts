@@ -13,13 +13,16 @@ import { CorralLabel } from '../model/labels.js';
 import type { ObservedContainer } from '../model/observed.js';
 import type { NetworkDriver } from './networks.js';
 import type { ObservedIndex } from './observed-index.js';
-import { NO_DEPENDENCIES } from './operations.js';
+import { NO_DEPENDENCIES, type Operations } from './operations.js';
 import type { SwarmView } from './swarm.js';
 import type { NetworkSpec, Operation, PlanNote } from './types.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-export type NewOperation = DistributiveOmit<Operation, 'id'>;
+/** An operation to add: its id is given when it is added (or made with it, Operations.nextId). */
+export type NewOperation = DistributiveOmit<Operation, 'id'> & { id?: string };
 export type AddOperation = (op: NewOperation) => string;
+/** Where the book adds the networks it creates (Operations). */
+type NumberedOperations = Pick<Operations, 'add' | 'nextId'>;
 
 /** Where a network lives: one host for a bridge, the whole swarm for an overlay. */
 export interface NetworkPlace {
@@ -127,8 +130,8 @@ export class NetworkBook {
    * The id of the operation creating the network in this plan, adding it when the network is
    * missing; undefined when it exists (or no manager can create an overlay: the plan gates that).
    */
-  ensure(place: NetworkPlace, owner: string, forStack: string, cause: string, add: AddOperation): string | undefined {
-    if (place.driver === 'overlay') return this.ensureOverlay(place, owner, forStack, cause, add);
+  ensure(place: NetworkPlace, owner: string, forStack: string, cause: string, ops: NumberedOperations): string | undefined {
+    if (place.driver === 'overlay') return this.ensureOverlay(place, owner, forStack, cause, ops);
     const host = place.host ?? '';
     const bridge = this.bridge(place.name);
     const known = bridge.createdOn(host);
@@ -137,19 +140,37 @@ export class NetworkBook {
     if (bridge.spec?.Labels[CorralLabel.stack] !== owner)
       bridge.spec = frozenNetworkSpec({ Name: place.name, Driver: 'bridge', Labels: networkLabels(owner) });
     const network = bridge.spec;
-    const id = add({ kind: 'CreateNetwork', host, target: place.name, stack: forStack, dependsOn: NO_DEPENDENCIES, cause, network });
+    const id = ops.add({
+      kind: 'CreateNetwork',
+      host,
+      target: place.name,
+      stack: forStack,
+      dependsOn: NO_DEPENDENCIES,
+      cause,
+      network,
+      id: ops.nextId,
+    });
     bridge.setCreated(host, id);
     return id;
   }
 
-  private ensureOverlay(place: NetworkPlace, owner: string, forStack: string, cause: string, add: AddOperation): string | undefined {
+  private ensureOverlay(place: NetworkPlace, owner: string, forStack: string, cause: string, ops: NumberedOperations): string | undefined {
     const known = this.createdOverlays.get(place.name);
     if (known) return known;
     if (this.exists(place)) return undefined;
     const host = this.swarm.manager?.name;
     if (host === undefined) return undefined;
     const network: NetworkSpec = { Name: place.name, Driver: 'overlay', Attachable: true, Labels: networkLabels(owner) };
-    const id = add({ kind: 'CreateNetwork', host, target: place.name, stack: forStack, dependsOn: NO_DEPENDENCIES, cause, network });
+    const id = ops.add({
+      kind: 'CreateNetwork',
+      host,
+      target: place.name,
+      stack: forStack,
+      dependsOn: NO_DEPENDENCIES,
+      cause,
+      network,
+      id: ops.nextId,
+    });
     this.createdOverlays.set(place.name, id);
     return id;
   }

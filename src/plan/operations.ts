@@ -85,20 +85,34 @@ export class Operations {
   readonly list: Operation[] = [];
   /** Container id → the operation that removes it. */
   private readonly removals = new Map<string, string>();
+  /** The id of the operation added next, once asked for (nextId). */
+  private reservedId: string | undefined;
 
   /**
-   * Adds the operation (the object itself, numbered) and returns its id. Its `dependsOn` becomes
-   * the operation's: pass an array that nothing else holds or changes. Duplicates are dropped and
-   * the ids sorted; an empty list becomes one shared, frozen list. Bound, so that it can be handed
-   * on as a function.
+   * The id the next operation added gets. An operation made with it as its last key
+   * (`{ …, id: ops.nextId }`) is one object of its size; one given its id when added grows a second
+   * store for that key (40 bytes, and one more object to collect, for each of the 185,000
+   * operations of a cold plan at 10,000 stacks). Read it just before adding the operation.
+   */
+  get nextId(): string {
+    this.reservedId ??= `#${this.list.length + 1}`;
+    return this.reservedId;
+  }
+
+  /**
+   * Adds the operation (the object itself, numbered) and returns its id; an `id` it was made with
+   * (nextId) is set right if it is not. Its `dependsOn` becomes the operation's: pass an array that
+   * nothing else holds or changes. Duplicates are dropped and the ids sorted; an empty list becomes
+   * one shared, frozen list. Bound, so that it can be handed on as a function.
    */
   readonly add = (op: NewOperation): string => {
-    const id = `#${this.list.length + 1}`;
+    const id = this.reservedId ?? `#${this.list.length + 1}`;
+    this.reservedId = undefined;
     const operation = op as Operation;
     if (op.dependsOn.length === 0) operation.dependsOn = NO_DEPENDENCIES;
     else if (op.dependsOn.length > 1 && !ascending(op.dependsOn))
       operation.dependsOn = [...new Set(op.dependsOn)].sort((a, b) => idNumber(a) - idNumber(b));
-    operation.id = id;
+    if (operation.id !== id) operation.id = id;
     this.list.push(operation);
     if (op.kind === 'RemoveContainer') this.removals.set(op.containerId, id);
     return id;

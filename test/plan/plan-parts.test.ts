@@ -10,7 +10,7 @@ import { plan } from '../../src/plan/plan.js';
 import { StackLive } from '../../src/plan/stack-live.js';
 import { swarmView } from '../../src/plan/swarm.js';
 import type { PlanNote } from '../../src/plan/types.js';
-import { host, placement, stack, swarmHosts } from './fixtures.js';
+import { host, live, placement, stack, swarmHosts } from './fixtures.js';
 
 function book(hosts = [host('h1'), host('h2', { networks: ['corral-b'] })]): { networks: NetworkBook; ops: Operations } {
   const observed = { hosts };
@@ -19,10 +19,10 @@ function book(hosts = [host('h1'), host('h2', { networks: ['corral-b'] })]): { n
 
 test('the network book creates each missing bridge once per host, for every stack that needs it, and nothing that exists', () => {
   const { networks, ops } = book();
-  const first = networks.ensure({ driver: 'bridge', host: 'h1', name: 'corral-a' }, 'a', 'a', 'missing, create', ops.add);
-  const again = networks.ensure({ driver: 'bridge', host: 'h1', name: 'corral-a' }, 'a', 'b', 'for external_links', ops.add);
-  const otherHost = networks.ensure({ driver: 'bridge', host: 'h2', name: 'corral-a' }, 'a', 'a', 'missing, create', ops.add);
-  const existing = networks.ensure({ driver: 'bridge', host: 'h2', name: 'corral-b' }, 'b', 'b', 'missing, create', ops.add);
+  const first = networks.ensure({ driver: 'bridge', host: 'h1', name: 'corral-a' }, 'a', 'a', 'missing, create', ops);
+  const again = networks.ensure({ driver: 'bridge', host: 'h1', name: 'corral-a' }, 'a', 'b', 'for external_links', ops);
+  const otherHost = networks.ensure({ driver: 'bridge', host: 'h2', name: 'corral-a' }, 'a', 'a', 'missing, create', ops);
+  const existing = networks.ensure({ driver: 'bridge', host: 'h2', name: 'corral-b' }, 'b', 'b', 'missing, create', ops);
   assert.equal(first, '#1');
   assert.equal(again, '#1', 'the same creation, not a second one');
   assert.equal(otherHost, '#2');
@@ -45,9 +45,8 @@ test('the network book creates each missing bridge once per host, for every stac
 
 test("a bridge's creates on several hosts share one frozen body: no reader can change it for another host", () => {
   const { networks, ops } = book([host('h1'), host('h2'), host('h3')]);
-  for (const name of ['h1', 'h2'])
-    networks.ensure({ driver: 'bridge', host: name, name: 'corral-a' }, 'a', 'a', 'missing, create', ops.add);
-  networks.ensure({ driver: 'bridge', host: 'h3', name: 'corral-b' }, 'b', 'b', 'missing, create', ops.add);
+  for (const name of ['h1', 'h2']) networks.ensure({ driver: 'bridge', host: name, name: 'corral-a' }, 'a', 'a', 'missing, create', ops);
+  networks.ensure({ driver: 'bridge', host: 'h3', name: 'corral-b' }, 'b', 'b', 'missing, create', ops);
   const [h1, h2, other] = ops.list;
   assert.ok(h1?.kind === 'CreateNetwork' && h2?.kind === 'CreateNetwork' && other?.kind === 'CreateNetwork');
   assert.equal(h1.network, h2.network, 'one body for the hosts of one network');
@@ -66,7 +65,7 @@ test("a bridge's creates on several hosts share one frozen body: no reader can c
 test('the network book keeps bridges of several names apart when they are asked for in turn', () => {
   const { networks, ops } = book([host('h1'), host('h2')]);
   const ids = ['corral-a', 'corral-b', 'corral-a', 'corral-b'].map((name, at) =>
-    networks.ensure({ driver: 'bridge', host: at < 2 ? 'h1' : 'h2', name }, name.slice(7), name.slice(7), 'missing, create', ops.add),
+    networks.ensure({ driver: 'bridge', host: at < 2 ? 'h1' : 'h2', name }, name.slice(7), name.slice(7), 'missing, create', ops),
   );
   assert.deepEqual(ids, ['#1', '#2', '#3', '#4']);
   networks.useBridge('h1', 'corral-a');
@@ -75,14 +74,14 @@ test('the network book keeps bridges of several names apart when they are asked 
     [networks.plansBridge('h1', 'corral-a'), networks.plansBridge('h1', 'corral-b'), networks.plansBridge('h2', 'corral-b')],
     [true, false, true],
   );
-  assert.equal(networks.ensure({ driver: 'bridge', host: 'h1', name: 'corral-a' }, 'a', 'a', 'missing, create', ops.add), '#1');
+  assert.equal(networks.ensure({ driver: 'bridge', host: 'h1', name: 'corral-a' }, 'a', 'a', 'missing, create', ops), '#1');
 });
 
 test('the network book creates an overlay once, through the swarm manager', () => {
   const { networks, ops } = book(swarmHosts(['h1', 'h2']));
   const place = { driver: 'overlay' as const, name: 'corral-a_overlay' };
-  assert.equal(networks.ensure(place, 'a', 'a', 'missing, create', ops.add), '#1');
-  assert.equal(networks.ensure(place, 'a', 'b', 'for external_links', ops.add), '#1');
+  assert.equal(networks.ensure(place, 'a', 'a', 'missing, create', ops), '#1');
+  assert.equal(networks.ensure(place, 'a', 'b', 'for external_links', ops), '#1');
   assert.deepEqual(
     ops.list.map((op) => [op.kind, op.host, op.target]),
     [['CreateNetwork', 'h1', 'corral-a_overlay']],
@@ -111,10 +110,10 @@ test('the network book keeps a bridge used and created on many hosts (a global s
   const ids: (string | undefined)[] = [];
   for (const [at, name] of names.entries()) {
     if (at % 2 === 0) networks.useBridge(name, 'corral-g');
-    ids.push(networks.ensure({ driver: 'bridge', host: name, name: 'corral-g' }, 'g', 'g', 'missing, create', ops.add));
+    ids.push(networks.ensure({ driver: 'bridge', host: name, name: 'corral-g' }, 'g', 'g', 'missing, create', ops));
     // Asked again at every size: the same creation, and only the hosts used so far are planned.
     for (const [before, other] of names.slice(0, at + 1).entries()) {
-      assert.equal(networks.ensure({ driver: 'bridge', host: other, name: 'corral-g' }, 'g', 'x', 'again', ops.add), ids[before]);
+      assert.equal(networks.ensure({ driver: 'bridge', host: other, name: 'corral-g' }, 'g', 'x', 'again', ops), ids[before]);
       assert.equal(networks.plansBridge(other, 'corral-g'), before % 2 === 0, `${other} after ${name}`);
     }
     assert.equal(networks.plansBridge(names[at + 1] ?? 'h99', 'corral-g'), false);
@@ -174,6 +173,52 @@ test("a plan's operations each have their own list of dependencies (gathered in 
   const [first, second] = creates;
   first?.dependsOn.push('#999');
   assert.equal(second?.dependsOn.includes('#999'), false);
+});
+
+test('an operation made with the next id keeps it as its last key; one made without, or with a stale one, gets the right one', () => {
+  const ops = new Operations();
+  const start = { kind: 'StartContainer' as const, host: 'h1', target: 'a', stack: 's', dependsOn: [], cause: 'c', id: ops.nextId };
+  assert.equal(ops.nextId, '#1', 'the same id until one is added');
+  assert.equal(ops.add(start), '#1');
+  const stale = { kind: 'PullImage' as const, host: 'h1', target: 'i', stack: 's', dependsOn: [], cause: 'c', id: '#1' };
+  assert.equal(ops.add(stale), '#2');
+  assert.equal(ops.add({ kind: 'PullImage', host: 'h1', target: 'j', stack: 's', dependsOn: [], cause: 'c' }), '#3');
+  const reserved = ops.nextId;
+  assert.equal(ops.add({ kind: 'PullImage', host: 'h1', target: 'k', stack: 's', dependsOn: [], cause: 'c' }), reserved);
+  assert.deepEqual(
+    ops.list.map((op) => [op.id, op.target, Object.keys(op).at(-1)]),
+    [
+      ['#1', 'a', 'id'],
+      ['#2', 'i', 'id'],
+      ['#3', 'j', 'id'],
+      ['#4', 'k', 'id'],
+    ],
+  );
+});
+
+test("a start of an existing container names it before its id, as a start of a new one ends with its id (the JSON's key order)", () => {
+  const desired = stack('w', { app: {} });
+  const exited = live(desired, 'app', 1, 'h1', { state: 'exited', exitCode: 1 });
+  const result = plan(
+    [desired],
+    [
+      placement('w', [
+        ['app', 1, 'h1'],
+        ['app', 2, 'h2'],
+      ]),
+    ],
+    { hosts: [host('h1', { networks: ['corral-w'], containers: exited }), host('h2')] },
+    { prune: true },
+  );
+  const starts = result.operations.filter((op) => op.kind === 'StartContainer');
+  assert.deepEqual(
+    starts.map((op) => [op.target, Object.keys(op).join(',')]),
+    [
+      ['w-app-1', 'kind,host,target,stack,dependsOn,cause,unit,containerId,id'],
+      ['w-app-2', 'kind,host,target,stack,dependsOn,cause,unit,id'],
+    ],
+  );
+  assert.equal(starts[0]?.kind === 'StartContainer' && starts[0].containerId, exited[0]?.id);
 });
 
 test('operations are numbered in order; their dependencies come without duplicates, in id order', () => {
