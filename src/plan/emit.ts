@@ -138,6 +138,8 @@ function emitUpgrade(
   pulls: readonly string[],
   ops: Operations,
 ): void {
+  // No upgrade and nothing kept from one (every stack of a cold plan): no lists to make.
+  if (batches.length === 0 && transaction.resumed.length === 0 && transaction.finished.length === 0) return;
   const resumedGates = transaction.resumed.map((unit) => {
     const started = emitUnit(unit, stack, infra?.get(unit.instance.host), pulls, ops, { upgrade: true });
     return emitGate(unit, resumedBatch(unit), started, stack, ops);
@@ -208,7 +210,8 @@ function proposeNetworkRemovals(emission: StackEmission, use: NetworkUse, shared
  * not in maps or an object per entry.
  */
 class HostInfra {
-  private readonly entries: string[] = [];
+  /** Made at its size with the first entry (most hosts get only the stack's network): one grown by push from empty has room for 17. */
+  private entries: string[] | undefined;
 
   network(name: string): string | undefined {
     return this.find('network', name);
@@ -230,19 +233,20 @@ class HostInfra {
   }
 
   private at(kind: InfraKind, name: string): number {
-    const entries = this.entries;
+    const entries = this.entries ?? NO_IDS;
     for (let at = 0; at < entries.length; at += 3) if (entries[at] === kind && entries[at + 1] === name) return at;
     return -1;
   }
 
   private find(kind: InfraKind, name: string): string | undefined {
     const at = this.at(kind, name);
-    return at < 0 ? undefined : this.entries[at + 2];
+    return at < 0 ? undefined : this.entries?.[at + 2];
   }
 
   private set(kind: InfraKind, name: string, id: string): void {
     const at = this.at(kind, name);
-    if (at >= 0) this.entries[at + 2] = id;
+    if (!this.entries) this.entries = [kind, name, id];
+    else if (at >= 0) this.entries[at + 2] = id;
     else this.entries.push(kind, name, id);
   }
 }
