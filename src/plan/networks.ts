@@ -95,13 +95,15 @@ export const linkedServicesOf = memoizedPerObject((service: DesiredService): rea
 
 /** A container's own aliases on its stack network. */
 export function serviceAliases(stack: string, service: DesiredService, linkAliases: readonly string[]): string[] {
-  const aliases = [
-    service.name,
-    `${service.name}.${stack}`,
-    ...(service.primary ? [`${service.name}.${service.primary}`] : []),
-    ...linkAliases,
-  ];
-  return [...new Set(aliases)];
+  // Each once, in this order; a handful, so looked for in the list (no set and spread per service spec).
+  const aliases = [service.name, `${service.name}.${stack}`];
+  if (service.primary) addOnce(aliases, `${service.name}.${service.primary}`);
+  for (const alias of linkAliases) addOnce(aliases, alias);
+  return aliases;
+}
+
+function addOnce(list: string[], item: string): void {
+  if (!list.includes(item)) list.push(item);
 }
 
 /** The Docker link that lets one container resolve `alias` to every container of another stack's service. */

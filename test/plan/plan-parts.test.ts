@@ -1,9 +1,11 @@
 /** The plan's bookkeeping parts on their own: the network book, the numbered operation list, a stack's live containers. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { DesiredService } from '../../src/model/desired.js';
 import type { ObservedContainer } from '../../src/model/observed.js';
 import type { StackPlacement } from '../../src/model/placement.js';
 import { NetworkBook } from '../../src/plan/network-book.js';
+import { serviceAliases } from '../../src/plan/networks.js';
 import { ObservedIndex } from '../../src/plan/observed-index.js';
 import { Operations } from '../../src/plan/operations.js';
 import { plan } from '../../src/plan/plan.js';
@@ -313,4 +315,20 @@ test('observed index: images compare normalized (docker.io/library and :latest),
     assert.equal(index.hasImage(h1, 'library/busybox:1'), true);
     assert.equal(index.hasImage(h1, 'busybox'), false);
   }
+});
+
+test("a container's aliases on its stack network: its name, name.stack, name.primary for a sidekick, then link aliases, each once in that order", () => {
+  const service = (name: string, primary?: string): DesiredService => ({
+    name,
+    compose: { labels: {}, environment: {} },
+    rancher: {},
+    scale: 1,
+    global: false,
+    sidekicks: [],
+    ...(primary ? { primary } : {}),
+  });
+  assert.deepEqual(serviceAliases('s', service('db'), []), ['db', 'db.s']);
+  assert.deepEqual(serviceAliases('s', service('db'), ['database', 'db', 'database', 'data']), ['db', 'db.s', 'database', 'data']);
+  assert.deepEqual(serviceAliases('s', service('log', 'web'), ['log.web', 'x']), ['log', 'log.s', 'log.web', 'x']);
+  assert.deepEqual(serviceAliases('web', service('log', 'web'), []), ['log', 'log.web'], 'a sidekick of a service named as its stack');
 });
