@@ -138,13 +138,17 @@ export function serviceHosts(stack: DesiredStack, placement: StackPlacement): Ma
   for (const instance of placement.instances) {
     const primary = stack.services[instance.service];
     if (!primary) continue;
-    for (const name of [primary.name, ...primary.sidekicks]) {
-      const list = hosts.get(name) ?? [];
-      if (!list.includes(instance.host)) list.push(instance.host);
-      hosts.set(name, list);
-    }
+    // Once per instance of every stack: no list of the unit's members made each time.
+    addHost(hosts, primary.name, instance.host);
+    for (const sidekick of primary.sidekicks) addHost(hosts, sidekick, instance.host);
   }
   return hosts;
+}
+
+function addHost(hosts: Map<string, string[]>, service: string, host: string): void {
+  const list = hosts.get(service);
+  if (!list) hosts.set(service, [host]);
+  else if (!list.includes(host)) list.push(host);
 }
 
 function listOf(value: unknown): string[] {

@@ -323,8 +323,9 @@ function reachNotes(planning: StackPlanning, hostsOfService: ReadonlyMap<string,
   });
 }
 
-function rescheduledNotes(stack: DesiredStack, placement: StackPlacement): PlanNote[] {
-  return (placement.rescheduled ?? []).map((moved) => ({
+function rescheduledNotes(stack: DesiredStack, placement: StackPlacement): readonly PlanNote[] {
+  if (!placement.rescheduled?.length) return NO_NOTES;
+  return placement.rescheduled.map((moved) => ({
     level: 'info',
     message: `${deploymentUnitId(stack.name, moved.service, moved.instance)}: rescheduled on ${moved.host}: ${moved.from} has been unreachable since ${moved.lastSeen}, longer than host_down_grace`,
   }));
@@ -432,6 +433,7 @@ function externalNetworksFor(stack: DesiredStack, host: ObservedHost, shared: Sh
 }
 
 const NO_NETWORKS: ReadonlyMap<string, string> = new Map();
+const NO_NOTES: readonly PlanNote[] = [];
 
 const hasExternalLinks = memoizedPerObject((stack: DesiredStack) =>
   Object.values(stack.services).some((service) => externalLinksOf(service, stack.name).length > 0),

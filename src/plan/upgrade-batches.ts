@@ -33,8 +33,8 @@ export function upgradeBatches(
   units: UnitDecision[],
   notes: PlanNote[],
 ): { batches: readonly UpgradeBatch[]; held: ReadonlySet<UnitDecision> } {
+  if (!units.some(isUpgrading)) return NO_UPGRADE; // most stacks of most plans: no list made
   const upgraded = units.filter(isUpgrading);
-  if (upgraded.length === 0) return NO_UPGRADE;
   const byService = groupBy(upgraded, (u) => u.instance.service);
   const batches: UpgradeBatch[] = [];
   const held = new Set<UnitDecision>();
