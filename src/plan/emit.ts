@@ -280,7 +280,7 @@ function prepareHosts(
     infra.set(name, ids);
     if (overlay && overlayId) ids.setNetwork(overlay, overlayId);
     if (createsOnNetwork(units, name, bridge)) {
-      const id = networks.ensure({ driver: 'bridge', host: name, name: bridge }, stack, stack, 'missing, create', ops);
+      const id = networks.ensureBridge(name, bridge, stack, stack, 'missing, create', ops);
       if (id) ids.setNetwork(bridge, id);
     }
     for (const unit of units) {

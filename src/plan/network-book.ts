@@ -121,9 +121,13 @@ export class NetworkBook {
   /** Whether the network exists now (an overlay in the swarm, a bridge on its host). */
   exists(place: NetworkPlace): boolean {
     if (place.driver === 'overlay') return this.swarm.networks.has(place.name);
-    const host = place.host === undefined ? undefined : this.index.host(place.host);
+    return place.host !== undefined && this.bridgeExists(place.host, place.name);
+  }
+
+  private bridgeExists(hostName: string, name: string): boolean {
+    const host = this.index.host(hostName);
     // An empty host (a cold plan's every host) has no network to look for.
-    return host !== undefined && host.networks.length > 0 && this.index.hasNetwork(host, place.name);
+    return host !== undefined && host.networks.length > 0 && this.index.hasNetwork(host, name);
   }
 
   /**
@@ -132,18 +136,22 @@ export class NetworkBook {
    */
   ensure(place: NetworkPlace, owner: string, forStack: string, cause: string, ops: NumberedOperations): string | undefined {
     if (place.driver === 'overlay') return this.ensureOverlay(place, owner, forStack, cause, ops);
-    const host = place.host ?? '';
-    const bridge = this.bridge(place.name);
+    return this.ensureBridge(place.host ?? '', place.name, owner, forStack, cause, ops);
+  }
+
+  /** ensure for the bridge `name` on `host`, without a place made for it (once per host of every stack a plan creates). */
+  ensureBridge(host: string, name: string, owner: string, forStack: string, cause: string, ops: NumberedOperations): string | undefined {
+    const bridge = this.bridge(name);
     const known = bridge.createdOn(host);
     if (known) return known;
-    if (this.exists(place)) return undefined;
+    if (this.bridgeExists(host, name)) return undefined;
     if (bridge.spec?.Labels[CorralLabel.stack] !== owner)
-      bridge.spec = frozenNetworkSpec({ Name: place.name, Driver: 'bridge', Labels: networkLabels(owner) });
+      bridge.spec = frozenNetworkSpec({ Name: name, Driver: 'bridge', Labels: networkLabels(owner) });
     const network = bridge.spec;
     const id = ops.add({
       kind: 'CreateNetwork',
       host,
-      target: place.name,
+      target: name,
       stack: forStack,
       dependsOn: NO_DEPENDENCIES,
       cause,
