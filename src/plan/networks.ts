@@ -97,9 +97,11 @@ export const linkedServicesOf = memoizedPerObject((service: DesiredService): rea
 export function serviceAliases(stack: string, service: DesiredService, linkAliases: readonly string[]): string[] {
   // Each once, in this order; a handful, so looked for in the list (no set and spread per service spec).
   const aliases = [service.name, `${service.name}.${stack}`];
+  if (!service.primary && linkAliases.length === 0) return aliases;
   if (service.primary) addOnce(aliases, `${service.name}.${service.primary}`);
   for (const alias of linkAliases) addOnce(aliases, alias);
-  return aliases;
+  // A copy of its size: the list grown by push has room for 19, and every service spec keeps its aliases.
+  return aliases.slice();
 }
 
 function addOnce(list: string[], item: string): void {
