@@ -63,6 +63,15 @@ function viaAgent(
   return { ...options, agent: timed } as Docker.DockerOptions;
 }
 
+/**
+ * Ends every request and connection of the clients (their agents'): a command that failed before it
+ * needed the hosts' answers ends at once, instead of waiting for an unreachable host's timeout.
+ * Each request ends with an error, which observeHost reports as the host unreachable.
+ */
+export function closeClients(clients: Iterable<Docker>): void {
+  for (const docker of clients) (docker.modem as { agent?: Agent }).agent?.destroy();
+}
+
 function readTlsFile(endpoint: Extract<DockerEndpoint, { kind: 'tcp' }>, which: 'ca' | 'cert' | 'key'): Buffer {
   const path = endpoint.tls?.[which] ?? '';
   try {

@@ -15,7 +15,7 @@ import { toObservedContainer } from './containers.js';
 import { observeSwarm, type SwarmInfo } from './swarm.js';
 import { describeTransportError } from './transport-errors.js';
 
-export { dockerClient } from './client.js';
+export { closeClients, dockerClient } from './client.js';
 export { parseOwnership, toObservedContainer } from './containers.js';
 export { describeError } from './transport-errors.js';
 

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
+import { OBSERVE_TIMEOUT_MS } from '../../src/observe/index.js';
 import { encryptAnswer, generateKeyPair } from '../../src/secrets/age.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -329,5 +331,28 @@ test('a wrong call is reported once, with a hint and no stack trace', () => {
     assert.equal(stderr.match(/^corral: /gm)?.length, 1, stderr);
     assert.match(stderr, /Run 'corral --help' for usage\.\n$/);
     noStackTrace(stderr);
+  }
+});
+
+test('plan and sync that fail to read the repository end at once, without waiting for a host that does not answer', async () => {
+  // A host that accepts the connection and never answers: its observation would time out after OBSERVE_TIMEOUT_MS.
+  const silent = createServer(() => undefined);
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const { port } = silent.address() as AddressInfo;
+  const dir = mkdtempSync(join(tmpdir(), 'corral-cli-'));
+  const config = join(dir, 'corral.yml');
+  writeFileSync(config, `hosts:\n  - name: silent\n    docker: tcp://127.0.0.1:${port}\n`);
+  try {
+    for (const command of [['plan'], ['sync', '--once']]) {
+      const started = performance.now();
+      const { code, stderr } = run([...command, '--repo', join(dir, 'missing'), '--config', config, '--state-dir', dir]);
+      const elapsedMs = performance.now() - started;
+      assert.equal(code, 1, command.join(' '));
+      assert.match(stderr, /--repo .*missing: no such directory/);
+      assert.ok(elapsedMs < OBSERVE_TIMEOUT_MS - 1000, `${command.join(' ')} took ${Math.round(elapsedMs)} ms`);
+    }
+  } finally {
+    silent.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -4,6 +4,7 @@ import type { CorralConfig } from '../../config/config.js';
 import { formatDiagnostic } from '../../model/diagnostics.js';
 import type { ObservedState } from '../../model/observed.js';
 import { redactString, redactValue, stackSecretValues } from '../../model/redact.js';
+import { closeClients } from '../../observe/index.js';
 import { formatPlan } from '../../plan/index.js';
 import { beginObservation, type DockerClients, reconcile } from '../../reconcile/index.js';
 import type { DesiredState } from '../../render/index.js';
@@ -40,8 +41,14 @@ export interface SyncInputs {
 export async function readSyncInputs(args: RepoArgs): Promise<SyncInputs> {
   const config = await readConfig(args.config);
   const early = beginObservation(config.hosts);
-  const { state, files } = await readRepository(args, config, 'none');
-  return { config, early, state, prune: files.size > 0, secrets: stackSecretValues(state.stacks) };
+  try {
+    const { state, files } = await readRepository(args, config, 'none');
+    return { config, early, state, prune: files.size > 0, secrets: stackSecretValues(state.stacks) };
+  } catch (err) {
+    // The command ends with this error: the hosts' answers are not wanted, and a host that does not answer would hold it until its timeout.
+    closeClients(early.clients.observe.values());
+    throw err;
+  }
 }
 
 export function renderFailures(state: DesiredState, only?: string | readonly string[]): string {
