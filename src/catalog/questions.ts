@@ -20,6 +20,7 @@
  *   as a variable, and could override an operator's `${X:-default}`.
  */
 import { type Diagnostic, error, warning } from '../model/diagnostics.js';
+import { ownValue } from '../util/records.js';
 import { isPlainObject, scalarText } from '../util/values.js';
 
 export const QUESTION_TYPES = [
@@ -263,7 +264,7 @@ function assignOptions(question: Question, raw: unknown, report: Report): void {
 export function validateAnswers(questions: Question[], answers: Record<string, string>, file: string): Diagnostic[] {
   const declared = new Set(questions.map((q) => q.variable));
   const diagnostics = questions.flatMap((question) => {
-    const problem = answerProblem(question, answerOf(answers, question.variable));
+    const problem = answerProblem(question, ownValue(answers, question.variable));
     return problem === undefined
       ? []
       : [error(file, `answers.${question.variable}: ${problem} (${ruleSummary(question)})`, { field: `answers.${question.variable}` })];
@@ -441,7 +442,7 @@ function isIpv6(answer: string): boolean {
 export function resolveVariables(questions: Question[], answers: Record<string, string>): Record<string, string> {
   const resolved = new Map(Object.entries(answers));
   for (const question of questions) {
-    if (answerOf(answers, question.variable) === undefined) resolved.set(question.variable, question.default ?? '');
+    if (ownValue(answers, question.variable) === undefined) resolved.set(question.variable, question.default ?? '');
   }
   return Object.fromEntries(resolved);
 }
@@ -500,10 +501,6 @@ function fitText(base: string, q: Question): string {
   const padding = Array<string>(Math.max(0, Math.max(1, q.minLength ?? 1) - kept.length)).fill(filler);
   const padded = [...kept, ...padding];
   return padded.slice(0, q.maxLength ?? padded.length).join('');
-}
-
-function answerOf(answers: Record<string, string>, variable: string): string | undefined {
-  return Object.hasOwn(answers, variable) ? answers[variable] : undefined;
 }
 
 function isNonScalar(value: unknown): boolean {

@@ -10,7 +10,7 @@
 import type { DesiredService, DesiredStack } from '../model/desired.js';
 import { CorralLabel, RancherLabel, SchedulingLabel } from '../model/labels.js';
 import { deploymentUnitId, rancherSystemLabels } from '../model/naming.js';
-import { copyInto, mergeRecords } from '../util/records.js';
+import { copyInto, mergeRecords, ownValue } from '../util/records.js';
 import { keyValueMap, stringMap } from '../util/values.js';
 import { type Parsed, parseDuration, parsePort, parseSize, parseVolumeMount, splitShellWords, stringList } from './compose-values.js';
 import { formatKeyHashes, HashMemo, JsonSlot, JsonText, keyHashes, StableJsonTemplate, sha256, stableJson } from './hash.js';
@@ -188,7 +188,7 @@ function keyInputsOf(spec: ServiceSpec): Record<string, unknown> {
   const inputs: Record<string, unknown> = {};
   for (const key of Object.keys(compose)) {
     const value = compose[key];
-    if (value !== undefined && value !== null && APPLIED[key]) inputs[key] = value;
+    if (value !== undefined && value !== null && ownValue(APPLIED, key)) inputs[key] = value;
   }
   Object.assign(inputs, resolved);
   if (spec.network) inputs['aliases'] = spec.aliases;
@@ -488,9 +488,10 @@ export function serviceSpec(ctx: ContainerContext, hashMemo: HashMemo = new Hash
   for (const key of Object.keys(compose)) {
     const value = compose[key];
     if (value === undefined || value === null) continue;
-    const handler = APPLIED[key];
+    // Own keys only: a compose key named like an Object.prototype member (constructor, __proto__) is unsupported, not applied.
+    const handler = ownValue(APPLIED, key);
     if (handler) handler(value, b, key);
-    else b.warnings.push(`${key}: ${NOT_APPLIED[key] ?? 'not supported by corral'}; ignored`);
+    else b.warnings.push(`${key}: ${ownValue(NOT_APPLIED, key) ?? 'not supported by corral'}; ignored`);
   }
   if (!compose.image) b.warnings.push('image: missing; the container cannot be created');
   const network = joinNetwork(b, name);

@@ -119,20 +119,40 @@ const HOST_CONFIG_CHECKS: Record<string, Check | undefined> = {
   VolumeDriver: undefined,
 };
 
+/** A service's spec as its first deployment unit has it, and the names of that unit's containers. */
+export interface FirstUnitSpec {
+  service: DesiredService;
+  spec: ServiceSpec;
+  unit: ReadonlySet<string>;
+}
+
+/**
+ * The spec of every service of the stack in its first deployment unit (instance 1, no link
+ * aliases), primaries in order, each followed by its sidekicks: what render-time checks read
+ * (the policy, and the compose values corral does not apply).
+ */
+export function firstUnitSpecs(stack: DesiredStack): FirstUnitSpec[] {
+  const specs: FirstUnitSpec[] = [];
+  for (const primary of primaryServices(stack)) {
+    const services = unitServices(stack, primary);
+    const unitNames = Object.fromEntries(services.map((s) => [s.name, containerName(stack.name, s.name, 1, s.primary)]));
+    const unit = new Set(Object.values(unitNames));
+    for (const service of services)
+      specs.push({ service, spec: serviceSpec({ stack, service, instance: 1, unitNames, linkAliases: [] }), unit });
+  }
+  return specs;
+}
+
 /** Every violation of the policy by the stack: its containers' create requests, scale and volumes. */
-export function checkStackPolicy(stack: DesiredStack, policy: Policy): PolicyViolation[] {
+export function checkStackPolicy(stack: DesiredStack, policy: Policy, specs = firstUnitSpecs(stack)): PolicyViolation[] {
   const effective = effectivePolicy(stack, policy);
   const violations: PolicyViolation[] = [];
   for (const primary of primaryServices(stack)) {
     violations.push(...checkScale(primary, effective).map((f) => ({ service: primary.name, ...f })));
-    const services = unitServices(stack, primary);
-    const unitNames = Object.fromEntries(services.map((s) => [s.name, containerName(stack.name, s.name, 1, s.primary)]));
-    const unit = new Set(Object.values(unitNames));
-    for (const service of services) {
-      const spec = serviceSpec({ stack, service, instance: 1, unitNames, linkAliases: [] });
-      const findings = [...checkCreateRequest(spec, unit, effective), ...spec.volumes.flatMap((v) => checkVolume(v, effective))];
-      violations.push(...findings.map((f) => ({ service: service.name, ...f })));
-    }
+  }
+  for (const { service, spec, unit } of specs) {
+    const findings = [...checkCreateRequest(spec, unit, effective), ...spec.volumes.flatMap((v) => checkVolume(v, effective))];
+    violations.push(...findings.map((f) => ({ service: service.name, ...f })));
   }
   return dedupe(violations);
 }

@@ -8,10 +8,17 @@ import { loadCatalog } from '../catalog/loader.js';
 import { validateAnswers } from '../catalog/questions.js';
 import type { Catalog, CatalogTemplate, TemplateVersion } from '../catalog/types.js';
 import type { DesiredStack } from '../model/desired.js';
-import { atLine, type Diagnostic, error, hasErrors } from '../model/diagnostics.js';
+import { atLine, type Diagnostic, error, hasErrors, warning } from '../model/diagnostics.js';
 import type { FileTree } from '../model/files.js';
 import { redactString } from '../model/redact.js';
-import { checkStackPolicy, DEFAULT_POLICY, type Policy, type PolicyViolation } from '../policy/index.js';
+import {
+  checkStackPolicy,
+  DEFAULT_POLICY,
+  type FirstUnitSpec,
+  firstUnitSpecs,
+  type Policy,
+  type PolicyViolation,
+} from '../policy/index.js';
 import { openAnswers, type PlaintextSecrets, type SecretAnswers } from '../secrets/answers.js';
 import { readStackRequest, type StackRequest, type StackRequestResult, stackFolders } from '../stacks/request.js';
 import { cleanAbsolutePath } from '../util/paths.js';
@@ -158,9 +165,26 @@ function resolveStack(
   const diagnostics = redact([...answerDiagnostics, ...rendered.diagnostics]);
   if (!rendered.stack) return { diagnostics };
   const stack = { ...rendered.stack, warnings: redact(rendered.stack.warnings), ignoredKeys: redact(rendered.stack.ignoredKeys) };
-  const violations = checkStackPolicy(stack, options.policy ?? DEFAULT_POLICY);
+  const specs = firstUnitSpecs(stack);
+  const violations = checkStackPolicy(stack, options.policy ?? DEFAULT_POLICY, specs);
   diagnostics.push(...redact(violations.map((v) => policyDiagnostic(v, request, stack))));
+  // A refused stack is not deployed: what would not be applied of it is moot (and a refused unreadable mount would be said twice).
+  if (violations.length === 0) diagnostics.push(...redact(notAppliedWarnings(specs, request, version.dockerCompose.path)));
   return { stack, diagnostics };
+}
+
+/**
+ * What corral will not apply of the services' compose values (an unsupported key, a port that is
+ * not a mapping), as warnings on the stack request, naming the template's compose file: shown by
+ * `corral validate`, so that a merge request shows them before a plan does. Each once, where a
+ * sidekick is in several units.
+ */
+function notAppliedWarnings(specs: readonly FirstUnitSpec[], request: StackRequest, composeFile: string): Diagnostic[] {
+  const messages = new Set<string>();
+  for (const { service, spec } of specs) {
+    for (const text of spec.warnings) messages.add(`service "${service.name}": ${text} (${composeFile})`);
+  }
+  return [...messages].map((message) => warning(request.file, message, { field: 'template', ...atLine(request.templateLine) }));
 }
 
 /**

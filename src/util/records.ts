@@ -14,6 +14,11 @@ export function copyInto<V>(target: Record<string, V>, source: Readonly<Record<s
   return target;
 }
 
+/** `record[key]` when the record has that key itself: a key such as `constructor` or `__proto__` does not reach Object.prototype. */
+export function ownValue<V>(record: Readonly<Record<string, V>>, key: string): V | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 /** `{ ...a, ...b, … }` for records. */
 export function mergeRecords<V>(...sources: readonly Readonly<Record<string, V>>[]): Record<string, V> {
   const merged: Record<string, V> = {};

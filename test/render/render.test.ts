@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DesiredStack } from '../../src/model/desired.js';
+import { formatDiagnostic } from '../../src/model/diagnostics.js';
 import { MASK, redactStack } from '../../src/model/redact.js';
 import { DEFAULT_POLICY } from '../../src/policy/index.js';
 import { loadDesiredState } from '../../src/render/index.js';
@@ -214,4 +215,43 @@ test('compose v2 named volumes and labels/environment lists are normalised', () 
   assert.deepEqual(stack.services['db']?.compose.labels, { a: '1', b: '' });
   assert.deepEqual(stack.services['db']?.compose.environment, { X: '1', Y: null });
   assert.deepEqual(stack.volumes, { data: { driver: 'local' }, cache: {} });
+});
+
+test("what corral will not apply of a service's compose values is a warning on the stack request, each once; a key named like an Object member is one of them", () => {
+  const compose = [
+    'services:',
+    '  web:',
+    '    image: nginx',
+    '    ports: ["${port}"]',
+    '    frobnicate: 1',
+    '    constructor: x',
+    '    __proto__: {a: 1}',
+    '    labels: {io.rancher.sidekicks: log}',
+    '  log:',
+    '    image: busybox',
+    '    toString: y',
+    '',
+  ].join('\n');
+  const state = loadDesiredState(
+    new Map([
+      ['catalog/templates/odd/config.yml', 'name: odd\nversion: 1.0.0\n'],
+      ['catalog/templates/odd/0/docker-compose.yml', `version: "2"\n${compose}`],
+      [
+        'catalog/templates/odd/0/rancher-compose.yml',
+        '.catalog:\n  version: 1.0.0\n  questions:\n    - variable: port\n      type: string\n',
+      ],
+      ['stacks/s/stack.yml', 'template: odd\nanswers:\n  port: "99999"\n'],
+    ]),
+  );
+  const stack = only(state, 's');
+  assert.equal(stack.services['web']?.compose['frobnicate'], 1);
+  const composeFile = 'catalog/templates/odd/0/docker-compose.yml';
+  const warnings = (state.stackDiagnostics['s'] ?? []).filter((d) => d.file === 'stacks/s/stack.yml').map(formatDiagnostic);
+  assert.deepEqual(warnings, [
+    `stacks/s/stack.yml:1: warning: service "web": ports: "99999" is not a port mapping; expected [[ip:]host_port:]container_port[/protocol], ports or equal-length ranges; not applied (${composeFile})`,
+    `stacks/s/stack.yml:1: warning: service "web": frobnicate: not supported by corral; ignored (${composeFile})`,
+    `stacks/s/stack.yml:1: warning: service "web": constructor: not supported by corral; ignored (${composeFile})`,
+    `stacks/s/stack.yml:1: warning: service "web": __proto__: not supported by corral; ignored (${composeFile})`,
+    `stacks/s/stack.yml:1: warning: service "log": toString: not supported by corral; ignored (${composeFile})`,
+  ]);
 });
