@@ -5,7 +5,8 @@
  */
 import { type DesiredService, GATE_TIMEOUT_MS, UPGRADE_DEFAULTS } from '../model/desired.js';
 import { containerName, keptName } from '../model/naming.js';
-import type { ObservedContainer } from '../model/observed.js';
+import type { ObservedContainer, ObservedHost } from '../model/observed.js';
+import { groupBy } from '../util/records.js';
 import { type ContainerDecision, isRestoring, renews, type UnitDecision } from './decide.js';
 import type { NetworkBook, NewOperation } from './network-book.js';
 import { isOverlayNetworkName, overlayNetworkName, stackNetworkName } from './networks.js';
@@ -258,86 +259,112 @@ const VOLUME_CAUSE = 'missing, create (volumes are kept when the stack is remove
 /**
  * The networks, volumes and pulls of the hosts where the stack creates or connects containers, host
  * by host in observation order: the stack's network, the networks joined, volumes, then images
- * missing (each pull's id added to `pulls`). A stack has a unit or two per host: each host's are
- * found by going through the stack's units, not grouped in a map of lists per stack.
+ * missing (each pull's id added to `pulls`).
  */
 function prepareHosts(
   stack: string,
   units: readonly UnitDecision[],
   hostNames: ReadonlySet<string>,
   overlayId: string | undefined,
-  { index, networks }: EmitShared,
+  shared: EmitShared,
   ops: Operations,
   pulls: string[],
 ): Map<string, HostInfra> {
-  const bridge = stackNetworkName(stack);
-  const overlay = overlayId ? overlayNetworkName(stack) : undefined;
+  const unitsByHost = groupBy(units, (u) => u.instance.host);
   const infra = new Map<string, HostInfra>();
-  for (const host of index.inObservedOrder(hostNames)) {
+  for (const host of shared.index.inObservedOrder(hostNames)) {
     if (!host.reachable) continue;
-    const name = host.name;
     const ids = new HostInfra();
-    infra.set(name, ids);
-    if (overlay && overlayId) ids.setNetwork(overlay, overlayId);
-    if (createsOnNetwork(units, name, bridge)) {
-      const id = networks.ensureBridge(name, bridge, stack, stack, 'missing, create', ops);
-      if (id) ids.setNetwork(bridge, id);
-    }
-    for (const unit of units) {
-      if (unit.instance.host !== name) continue;
-      for (const d of unit.containers) {
-        for (const connect of d.connects) {
-          const cause = connect.owner === stack ? 'missing, create' : `network of stack ${connect.owner}, for external_links`;
-          const id = networks.ensure(connect.place, connect.owner, stack, cause, ops);
-          if (id) ids.setNetwork(connect.place.name, id);
-        }
-      }
-    }
-    // An empty host (every host of a cold plan) has no volume to look for.
-    const mayHaveVolumes = host.volumes.length > 0;
-    for (const unit of units) {
-      if (unit.instance.host !== name) continue;
-      for (const d of unit.containers) {
-        if (!renews(d)) continue;
-        for (const volume of d.spec.shared.volumes) {
-          if ((mayHaveVolumes && index.hasVolume(host, volume.Name)) || ids.volume(volume.Name)) continue;
-          const id = ops.add({
-            host: name,
-            stack,
-            dependsOn: NO_DEPENDENCIES,
-            kind: 'CreateVolume',
-            target: volume.Name,
-            cause: VOLUME_CAUSE,
-            volume,
-            id: ops.nextId,
-          });
-          ids.setVolume(volume.Name, id);
-        }
-      }
-    }
-    for (const unit of units) {
-      if (unit.instance.host !== name) continue;
-      for (const d of unit.containers) {
-        const image = d.spec.shared.image;
-        if (!renews(d) || image === '' || ids.image(image)) continue;
-        const cause = d.spec.shared.pullAlways ? 'pull_image: always' : index.hasImage(host, image) ? undefined : `missing on ${name}`;
-        if (!cause) continue;
-        const id = ops.add({ host: name, stack, dependsOn: NO_DEPENDENCIES, kind: 'PullImage', target: image, cause });
-        ids.setImage(image, id);
-        pulls.push(id);
-      }
-    }
+    infra.set(host.name, ids);
+    if (overlayId) ids.setNetwork(overlayNetworkName(stack), overlayId);
+    const hostUnits = unitsByHost.get(host.name) ?? NO_UNITS;
+    prepareNetworks(stack, host.name, hostUnits, shared.networks, ops, ids);
+    createVolumes(stack, host, hostUnits, shared.index, ops, ids);
+    pullImages(stack, host, hostUnits, shared.index, ops, ids, pulls);
   }
   return infra;
 }
 
-/** Whether a unit on the host creates (or replaces) a container on the network. */
-function createsOnNetwork(units: readonly UnitDecision[], host: string, network: string): boolean {
-  for (const unit of units) {
-    if (unit.instance.host !== host) continue;
-    for (const d of unit.containers) if (renews(d) && d.spec.shared.network === network) return true;
+const NO_UNITS: readonly UnitDecision[] = Object.freeze([]);
+
+/** The stack's network where a unit on the host creates a container on it, and the networks its containers join. */
+function prepareNetworks(
+  stack: string,
+  host: string,
+  hostUnits: readonly UnitDecision[],
+  networks: NetworkBook,
+  ops: Operations,
+  ids: HostInfra,
+): void {
+  const bridge = stackNetworkName(stack);
+  if (hostUnits.some((u) => u.containers.some((d) => renews(d) && d.spec.shared.network === bridge))) {
+    const id = networks.ensureBridge(host, bridge, stack, stack, 'missing, create', ops);
+    if (id) ids.setNetwork(bridge, id);
   }
-  return false;
+  for (const unit of hostUnits) {
+    for (const d of unit.containers) {
+      for (const connect of d.connects) {
+        const cause = connect.owner === stack ? 'missing, create' : `network of stack ${connect.owner}, for external_links`;
+        const id = networks.ensure(connect.place, connect.owner, stack, cause, ops);
+        if (id) ids.setNetwork(connect.place.name, id);
+      }
+    }
+  }
+}
+
+/** The volumes the host's new containers mount that it does not have. */
+function createVolumes(
+  stack: string,
+  host: ObservedHost,
+  hostUnits: readonly UnitDecision[],
+  index: ObservedIndex,
+  ops: Operations,
+  ids: HostInfra,
+): void {
+  // An empty host (every host of a cold plan) has no volume to look for.
+  const mayHaveVolumes = host.volumes.length > 0;
+  for (const unit of hostUnits) {
+    for (const d of unit.containers) {
+      if (!renews(d)) continue;
+      for (const volume of d.spec.shared.volumes) {
+        if ((mayHaveVolumes && index.hasVolume(host, volume.Name)) || ids.volume(volume.Name)) continue;
+        const id = ops.add({
+          host: host.name,
+          stack,
+          dependsOn: NO_DEPENDENCIES,
+          kind: 'CreateVolume',
+          target: volume.Name,
+          cause: VOLUME_CAUSE,
+          volume,
+          id: ops.nextId,
+        });
+        ids.setVolume(volume.Name, id);
+      }
+    }
+  }
+}
+
+/** A pull of each image the host's new containers need and it does not have (or that is pulled always). */
+function pullImages(
+  stack: string,
+  host: ObservedHost,
+  hostUnits: readonly UnitDecision[],
+  index: ObservedIndex,
+  ops: Operations,
+  ids: HostInfra,
+  pulls: string[],
+): void {
+  for (const unit of hostUnits) {
+    for (const d of unit.containers) {
+      const image = d.spec.shared.image;
+      if (!renews(d) || image === '' || ids.image(image)) continue;
+      const cause = d.spec.shared.pullAlways ? 'pull_image: always' : index.hasImage(host, image) ? undefined : `missing on ${host.name}`;
+      if (!cause) continue;
+      const id = ops.add({ host: host.name, stack, dependsOn: NO_DEPENDENCIES, kind: 'PullImage', target: image, cause });
+      ids.setImage(image, id);
+      pulls.push(id);
+    }
+  }
 }
 
 /** The stack's overlay network goes once no container of the stack is on it, and no overlay host is out of sight. */
@@ -545,14 +572,14 @@ function emitReplacedRemovals(
     const existing = d.existing;
     if (d.action !== 'replace' || !existing) continue;
     removed ??= [];
-    const dependsOn: string[] = [];
+    const gathered = gathering.start();
     for (let other = 0; other < containers.length; other++) {
-      const id = removed[other];
-      if (id !== undefined && containers[other]?.spec.shared.references.includes(d.service.name)) dependsOn.push(id);
+      if (containers[other]?.spec.shared.references.includes(d.service.name)) gathered.add(removed[other]);
     }
-    for (const id of after) dependsOn.push(id);
+    gathered.addAll(after);
+    const dependsOn = gathered.take();
     if (mode.keepReplaced && !d.predecessor) {
-      const renameId = emitKeep(existing, stack, unit.unitId, d.cause, exactly(dependsOn), ops, mode.startFirst === true);
+      const renameId = emitKeep(existing, stack, unit.unitId, d.cause, dependsOn, ops, mode.startFirst === true);
       kept?.push({ container: existing, renameId });
       removed[at] = renameId;
     } else removed[at] = emitRemoval(existing, stack, d.cause, dependsOn, ops, unit.unitId);
@@ -561,24 +588,20 @@ function emitReplacedRemovals(
 }
 
 /**
- * The ids in an array of their own size: an array grown by push from empty has room for 16, and
- * the plan keeps each operation's until it is done (the one grown dies young).
- */
-function exactly(ids: string[]): string[] {
-  return ids.length === 0 ? ids : ids.slice();
-}
-
-/**
  * One operation's dependencies, gathered and then copied into an array of their own size (the
  * operation keeps it until the plan is done). One gathering serves every operation of the plan,
  * in turn: an array grown by push from empty per operation (room for 17 ids, dying young) was a
- * tenth of what a cold plan allocated. `take` before the next `start`.
+ * tenth of what a cold plan allocated. Each `start` is followed by its `take` before the next
+ * `start`, which throws otherwise (two operations' dependencies would mix).
  */
 class Gathering {
   private readonly ids: string[] = [];
   private count = 0;
+  private open = false;
 
   start(): this {
+    if (this.open) throw new Error('emit: dependencies gathered for two operations at once');
+    this.open = true;
     this.count = 0;
     return this;
   }
@@ -589,6 +612,7 @@ class Gathering {
     for (const id of ids) this.ids[this.count++] = id;
   }
   take(): string[] {
+    this.open = false;
     return this.count === 0 ? NO_DEPENDENCIES : this.ids.slice(0, this.count);
   }
 }
