@@ -20,8 +20,9 @@ export function memoizedPerObject<K extends object, V>(derive: (key: K) => V): (
 }
 
 /**
- * `derive`, remembered per text for the first `max` texts it is given (later ones are worked out
- * each time), so that texts a user writes cannot grow it without end.
+ * `derive`, remembered per text, at most `max` texts at a time: once full, what it holds is dropped
+ * and it fills again with the texts asked for from then on (the texts of the current revision, in
+ * a daemon that lives through many), so that texts a user writes cannot grow it without end.
  */
 export function memoizedPerText<V>(derive: (text: string) => V, max = 10_000): (text: string) => V {
   const known = new Map<string, V>();
@@ -29,7 +30,8 @@ export function memoizedPerText<V>(derive: (text: string) => V, max = 10_000): (
     let value = known.get(text);
     if (value === undefined && !known.has(text)) {
       value = derive(text);
-      if (known.size < max) known.set(text, value);
+      if (known.size >= max) known.clear();
+      known.set(text, value);
     }
     return value as V;
   };

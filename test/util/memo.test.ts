@@ -30,10 +30,11 @@ describe('memoizedPerText', () => {
     assert.deepEqual(asked, ['abc', '']);
   });
 
-  it('remembers no more than `max` texts: later ones are worked out each time', () => {
+  it('remembers no more than `max` texts: once full it starts again with the texts asked for next', () => {
     const asked: string[] = [];
     const derive = memoizedPerText((text: string) => asked.push(text), 2);
-    for (const text of ['a', 'b', 'c', 'a', 'b', 'c']) derive(text);
-    assert.deepEqual(asked, ['a', 'b', 'c', 'c']);
+    for (const text of ['a', 'b', 'a', 'c', 'c', 'a', 'a', 'b']) derive(text);
+    // a and b fill it; c empties it and is kept; a is kept beside c; b empties it again.
+    assert.deepEqual(asked, ['a', 'b', 'c', 'a', 'b']);
   });
 });
