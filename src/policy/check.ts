@@ -119,9 +119,10 @@ const HOST_CONFIG_CHECKS: Record<string, Check | undefined> = {
   VolumeDriver: undefined,
 };
 
-/** A service's spec as its first deployment unit has it, and the names of that unit's containers. */
+/** A service's spec as its first deployment unit has it, the unit's primary, and the names of the unit's containers. */
 export interface FirstUnitSpec {
   service: DesiredService;
+  primary: DesiredService;
   spec: ServiceSpec;
   unit: ReadonlySet<string>;
 }
@@ -137,8 +138,9 @@ export function firstUnitSpecs(stack: DesiredStack): FirstUnitSpec[] {
     const services = unitServices(stack, primary);
     const unitNames = Object.fromEntries(services.map((s) => [s.name, containerName(stack.name, s.name, 1, s.primary)]));
     const unit = new Set(Object.values(unitNames));
-    for (const service of services)
-      specs.push({ service, spec: serviceSpec({ stack, service, instance: 1, unitNames, linkAliases: [] }), unit });
+    for (const service of services) {
+      specs.push({ service, primary, spec: serviceSpec({ stack, service, instance: 1, unitNames, linkAliases: [] }), unit });
+    }
   }
   return specs;
 }
@@ -147,10 +149,9 @@ export function firstUnitSpecs(stack: DesiredStack): FirstUnitSpec[] {
 export function checkStackPolicy(stack: DesiredStack, policy: Policy, specs = firstUnitSpecs(stack)): PolicyViolation[] {
   const effective = effectivePolicy(stack, policy);
   const violations: PolicyViolation[] = [];
-  for (const primary of primaryServices(stack)) {
-    violations.push(...checkScale(primary, effective).map((f) => ({ service: primary.name, ...f })));
-  }
-  for (const { service, spec, unit } of specs) {
+  for (const { service, primary, spec, unit } of specs) {
+    // A unit's primary comes first in it: its scale, then the requests of its unit.
+    if (service === primary) violations.push(...checkScale(primary, effective).map((f) => ({ service: primary.name, ...f })));
     const findings = [...checkCreateRequest(spec, unit, effective), ...spec.volumes.flatMap((v) => checkVolume(v, effective))];
     violations.push(...findings.map((f) => ({ service: service.name, ...f })));
   }

@@ -286,3 +286,19 @@ test("what the policy checks is each container's create request: its service's H
     'web sysctls sysctls net.core.somaxconn',
   ]);
 });
+
+test("violations come unit by unit: a primary's scale, then its unit's requests, then the next primary's", () => {
+  const twoUnits = stack('s', {
+    a: { scale: 9, privileged: true, sidekicks: ['a-log'], labels: { 'io.rancher.sidekicks': 'a-log' } },
+    'a-log': { pid: 'host' },
+    b: { scale: 9, cap_add: ['NET_ADMIN'] },
+  });
+  const found = checkStackPolicy(twoUnits, policy({ maxScale: 5 })).map((v) => `${v.service} ${v.key} ${v.rule}`);
+  assert.deepEqual(found, [
+    'a scale max_scale',
+    'a privileged privileged',
+    'a-log pid host_pid',
+    'b scale max_scale',
+    'b cap_add capabilities',
+  ]);
+});
