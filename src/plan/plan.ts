@@ -48,7 +48,7 @@ import { NetworkBook, type NetworkPlace } from './network-book.js';
 import { externalLinksOf, type NetworkDriver, networkNameFor, onHostNetwork, serviceHosts } from './networks.js';
 import { ObservedIndex } from './observed-index.js';
 import { Operations } from './operations.js';
-import { reachabilityNotes } from './reach.js';
+import { NO_NOTES, reachabilityNotes } from './reach.js';
 import { desiredStackKey } from './stack-key.js';
 import { StackLive } from './stack-live.js';
 import { addressPoolNotes, swarmView } from './swarm.js';
@@ -433,7 +433,6 @@ function externalNetworksFor(stack: DesiredStack, host: ObservedHost, shared: Sh
 }
 
 const NO_NETWORKS: ReadonlyMap<string, string> = new Map();
-const NO_NOTES: readonly PlanNote[] = [];
 
 const hasExternalLinks = memoizedPerObject((stack: DesiredStack) =>
   Object.values(stack.services).some((service) => externalLinksOf(service, stack.name).length > 0),

@@ -53,7 +53,8 @@ interface ClientLinks {
   checks: readonly LinkCheck[];
 }
 
-const NO_NOTES: readonly PlanNote[] = [];
+/** No notes, one list shared by every stack without any (never added to). */
+export const NO_NOTES: readonly PlanNote[] = [];
 
 export function reachabilityNotes(input: ReachInput): readonly PlanNote[] {
   const clients = linkChecksOf(input.stack);

@@ -47,7 +47,8 @@ const OPS = new Map<string, AffinityOp>([
   ['_soft', 'prefer'],
   ['_soft_ne', 'prefer_not'],
 ]);
-const SUFFIXES: Record<AffinityOp, string> = { must: '', must_not: '_ne', prefer: '_soft', prefer_not: '_soft_ne' };
+/** The label suffix of each op, for a rule's text: OPS read the other way. */
+const SUFFIXES = Object.fromEntries([...OPS].map(([suffix, op]) => [op, suffix])) as Record<AffinityOp, string>;
 const OP_WORDS: Record<AffinityOp, string> = { must: 'must', must_not: 'must not', prefer: 'prefer', prefer_not: 'prefer not' };
 // `container` is a prefix of `container_label`, so the longer kind is tried first, as in Cattle.
 const KINDS: readonly AffinityKind[] = ['container_label', 'container', 'host_label'];
