@@ -277,35 +277,38 @@ function prepareHosts(
     const ids = new HostInfra();
     infra.set(host.name, ids);
     if (overlayId) ids.setNetwork(overlayNetworkName(stack), overlayId);
-    const hostUnits = unitsByHost.get(host.name) ?? NO_UNITS;
-    prepareNetworks(stack, host.name, hostUnits, shared.networks, ops, ids);
-    createVolumes(stack, host, hostUnits, shared.index, ops, ids);
-    pullImages(stack, host, hostUnits, shared.index, ops, ids, pulls);
+    const at: HostPreparation = { stack, host, units: unitsByHost.get(host.name) ?? NO_UNITS, shared, ops, ids };
+    prepareNetworks(at);
+    createVolumes(at);
+    pullImages(at, pulls);
   }
   return infra;
+}
+
+/** One host's share of prepareHosts: the stack's units on it, and the ids of what they need there. */
+interface HostPreparation {
+  stack: string;
+  host: ObservedHost;
+  units: readonly UnitDecision[];
+  shared: EmitShared;
+  ops: Operations;
+  ids: HostInfra;
 }
 
 const NO_UNITS: readonly UnitDecision[] = Object.freeze([]);
 
 /** The stack's network where a unit on the host creates a container on it, and the networks its containers join. */
-function prepareNetworks(
-  stack: string,
-  host: string,
-  hostUnits: readonly UnitDecision[],
-  networks: NetworkBook,
-  ops: Operations,
-  ids: HostInfra,
-): void {
+function prepareNetworks({ stack, host, units, shared, ops, ids }: HostPreparation): void {
   const bridge = stackNetworkName(stack);
-  if (hostUnits.some((u) => u.containers.some((d) => renews(d) && d.spec.shared.network === bridge))) {
-    const id = networks.ensureBridge(host, bridge, stack, stack, 'missing, create', ops);
+  if (units.some((u) => u.containers.some((d) => renews(d) && d.spec.shared.network === bridge))) {
+    const id = shared.networks.ensureBridge(host.name, bridge, stack, stack, 'missing, create', ops);
     if (id) ids.setNetwork(bridge, id);
   }
-  for (const unit of hostUnits) {
+  for (const unit of units) {
     for (const d of unit.containers) {
       for (const connect of d.connects) {
         const cause = connect.owner === stack ? 'missing, create' : `network of stack ${connect.owner}, for external_links`;
-        const id = networks.ensure(connect.place, connect.owner, stack, cause, ops);
+        const id = shared.networks.ensure(connect.place, connect.owner, stack, cause, ops);
         if (id) ids.setNetwork(connect.place.name, id);
       }
     }
@@ -313,21 +316,14 @@ function prepareNetworks(
 }
 
 /** The volumes the host's new containers mount that it does not have. */
-function createVolumes(
-  stack: string,
-  host: ObservedHost,
-  hostUnits: readonly UnitDecision[],
-  index: ObservedIndex,
-  ops: Operations,
-  ids: HostInfra,
-): void {
+function createVolumes({ stack, host, units, shared, ops, ids }: HostPreparation): void {
   // An empty host (every host of a cold plan) has no volume to look for.
   const mayHaveVolumes = host.volumes.length > 0;
-  for (const unit of hostUnits) {
+  for (const unit of units) {
     for (const d of unit.containers) {
       if (!renews(d)) continue;
       for (const volume of d.spec.shared.volumes) {
-        if ((mayHaveVolumes && index.hasVolume(host, volume.Name)) || ids.volume(volume.Name)) continue;
+        if ((mayHaveVolumes && shared.index.hasVolume(host, volume.Name)) || ids.volume(volume.Name)) continue;
         const id = ops.add({
           host: host.name,
           stack,
@@ -344,21 +340,17 @@ function createVolumes(
   }
 }
 
-/** A pull of each image the host's new containers need and it does not have (or that is pulled always). */
-function pullImages(
-  stack: string,
-  host: ObservedHost,
-  hostUnits: readonly UnitDecision[],
-  index: ObservedIndex,
-  ops: Operations,
-  ids: HostInfra,
-  pulls: string[],
-): void {
-  for (const unit of hostUnits) {
+/** A pull of each image the host's new containers need and it does not have (or that is pulled always); their ids added to `pulls`. */
+function pullImages({ stack, host, units, shared, ops, ids }: HostPreparation, pulls: string[]): void {
+  for (const unit of units) {
     for (const d of unit.containers) {
       const image = d.spec.shared.image;
       if (!renews(d) || image === '' || ids.image(image)) continue;
-      const cause = d.spec.shared.pullAlways ? 'pull_image: always' : index.hasImage(host, image) ? undefined : `missing on ${host.name}`;
+      const cause = d.spec.shared.pullAlways
+        ? 'pull_image: always'
+        : shared.index.hasImage(host, image)
+          ? undefined
+          : `missing on ${host.name}`;
       if (!cause) continue;
       const id = ops.add({ host: host.name, stack, dependsOn: NO_DEPENDENCIES, kind: 'PullImage', target: image, cause });
       ids.setImage(image, id);
