@@ -147,17 +147,7 @@ export class NetworkBook {
     if (this.bridgeExists(host, name)) return undefined;
     if (bridge.spec?.Labels[CorralLabel.stack] !== owner)
       bridge.spec = frozenNetworkSpec({ Name: name, Driver: 'bridge', Labels: networkLabels(owner) });
-    const network = bridge.spec;
-    const id = ops.add({
-      kind: 'CreateNetwork',
-      host,
-      target: name,
-      stack: forStack,
-      dependsOn: NO_DEPENDENCIES,
-      cause,
-      network,
-      id: ops.nextId,
-    });
+    const id = addNetworkCreate(host, bridge.spec, forStack, cause, ops);
     bridge.setCreated(host, id);
     return id;
   }
@@ -169,16 +159,7 @@ export class NetworkBook {
     const host = this.swarm.manager?.name;
     if (host === undefined) return undefined;
     const network: NetworkSpec = { Name: place.name, Driver: 'overlay', Attachable: true, Labels: networkLabels(owner) };
-    const id = ops.add({
-      kind: 'CreateNetwork',
-      host,
-      target: place.name,
-      stack: forStack,
-      dependsOn: NO_DEPENDENCIES,
-      cause,
-      network,
-      id: ops.nextId,
-    });
+    const id = addNetworkCreate(host, network, forStack, cause, ops);
     this.createdOverlays.set(place.name, id);
     return id;
   }
@@ -272,6 +253,12 @@ export class NetworkBook {
     }
     return this.attached.get(placeKey(place)) ?? [];
   }
+}
+
+/** Adds the creation of `network` on `host`, made with its id (Operations.nextId); returns the id. */
+function addNetworkCreate(host: string, network: NetworkSpec, forStack: string, cause: string, ops: NumberedOperations): string {
+  const { Name: target } = network;
+  return ops.add({ kind: 'CreateNetwork', host, target, stack: forStack, dependsOn: NO_DEPENDENCIES, cause, network, id: ops.nextId });
 }
 
 /** A network body shared by the operations creating it on several hosts: frozen, so that no reader changes it for the others. */

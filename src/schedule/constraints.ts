@@ -108,15 +108,21 @@ export function parseAffinityLabels(labels: Record<string, string>, macros: Macr
   return { constraints, warnings };
 }
 
-/** One label's rules (none when it is no affinity label). */
-function parseLabel(labelKey: string, labelValue: string, macros: MacroValues, keys?: Map<string, string>): ParsedLabels {
+/** The kind and op an affinity label's key names; `'no rule'` when it is no affinity label, undefined when it is one corral does not know. */
+function affinityRuleOf(labelKey: string): { kind: AffinityKind; op: AffinityOp } | 'no rule' | undefined {
   const key = labelKey.toLowerCase();
-  if (!key.startsWith(SchedulingLabel.affinityPrefix)) return NO_RULES;
+  if (!key.startsWith(SchedulingLabel.affinityPrefix)) return 'no rule';
   const rule = key.slice(SchedulingLabel.affinityPrefix.length);
   const kind = KINDS.find((k) => rule.startsWith(k));
-  const suffix = kind === undefined ? rule : rule.slice(kind.length);
-  const op = OPS.get(suffix);
-  if (kind === undefined || op === undefined) {
+  const op = kind === undefined ? undefined : OPS.get(rule.slice(kind.length));
+  return kind === undefined || op === undefined ? undefined : { kind, op };
+}
+
+/** One label's rules (none when it is no affinity label). */
+function parseLabel(labelKey: string, labelValue: string, macros: MacroValues, keys?: Map<string, string>): ParsedLabels {
+  const named = affinityRuleOf(labelKey);
+  if (named === 'no rule') return NO_RULES;
+  if (named === undefined) {
     return {
       constraints: [],
       warnings: [
@@ -124,6 +130,7 @@ function parseLabel(labelKey: string, labelValue: string, macros: MacroValues, k
       ],
     };
   }
+  const { kind, op } = named;
   const constraints: AffinityConstraint[] = [];
   const warnings: string[] = [];
   for (const item of commaList(expandMacros(labelValue.toLowerCase(), macros))) {
@@ -191,19 +198,15 @@ class LabelItems {
 
   /** Undefined when the label is no rule, or has an item without `=` (a warning naming the item) or a macro in a key. */
   static of(labelKey: string, labelValue: string): LabelItems | undefined {
-    const lowered = labelKey.toLowerCase();
-    if (!lowered.startsWith(SchedulingLabel.affinityPrefix)) return undefined;
-    const rule = lowered.slice(SchedulingLabel.affinityPrefix.length);
-    const kind = KINDS.find((k) => rule.startsWith(k));
-    const op = kind === undefined ? undefined : OPS.get(rule.slice(kind.length));
-    if (kind === undefined || kind === 'container' || op === undefined) return undefined;
+    const named = affinityRuleOf(labelKey);
+    if (named === 'no rule' || named === undefined || named.kind === 'container') return undefined;
     const items: string[] = [];
     for (const item of commaList(labelValue.toLowerCase())) {
       const [key, value] = splitOnce(item, '=');
       if (value === undefined || key.includes('$')) return undefined;
       items.push(key, value);
     }
-    return new LabelItems(kind, op, items);
+    return new LabelItems(named.kind, named.op, items);
   }
 
   rulesFor(macros: MacroValues, keys: Map<string, string>): ParsedLabels | undefined {
