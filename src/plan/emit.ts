@@ -272,12 +272,14 @@ function prepareHosts(
 ): Map<string, HostInfra> {
   const unitsByHost = groupBy(units, (u) => u.instance.host);
   const infra = new Map<string, HostInfra>();
+  const bridge = stackNetworkName(stack);
+  const overlay = overlayNetworkName(stack);
   for (const host of shared.index.inObservedOrder(hostNames)) {
     if (!host.reachable) continue;
     const ids = new HostInfra();
     infra.set(host.name, ids);
-    if (overlayId) ids.setNetwork(overlayNetworkName(stack), overlayId);
-    const at: HostPreparation = { stack, host, units: unitsByHost.get(host.name) ?? NO_UNITS, shared, ops, ids };
+    if (overlayId) ids.setNetwork(overlay, overlayId);
+    const at: HostPreparation = { stack, bridge, host, units: unitsByHost.get(host.name) ?? NO_UNITS, shared, ops, ids };
     prepareNetworks(at);
     createVolumes(at);
     pullImages(at, pulls);
@@ -288,6 +290,8 @@ function prepareHosts(
 /** One host's share of prepareHosts: the stack's units on it, and the ids of what they need there. */
 interface HostPreparation {
   stack: string;
+  /** The stack's bridge network (stackNetworkName). */
+  bridge: string;
   host: ObservedHost;
   units: readonly UnitDecision[];
   shared: EmitShared;
@@ -298,9 +302,8 @@ interface HostPreparation {
 const NO_UNITS: readonly UnitDecision[] = Object.freeze([]);
 
 /** The stack's network where a unit on the host creates a container on it, and the networks its containers join. */
-function prepareNetworks({ stack, host, units, shared, ops, ids }: HostPreparation): void {
-  const bridge = stackNetworkName(stack);
-  if (units.some((u) => u.containers.some((d) => renews(d) && d.spec.shared.network === bridge))) {
+function prepareNetworks({ stack, bridge, host, units, shared, ops, ids }: HostPreparation): void {
+  if (createsOn(units, bridge)) {
     const id = shared.networks.ensureBridge(host.name, bridge, stack, stack, 'missing, create', ops);
     if (id) ids.setNetwork(bridge, id);
   }
@@ -313,6 +316,12 @@ function prepareNetworks({ stack, host, units, shared, ops, ids }: HostPreparati
       }
     }
   }
+}
+
+/** Whether one of the units creates or replaces a container on the network. */
+function createsOn(units: readonly UnitDecision[], network: string): boolean {
+  for (const unit of units) for (const d of unit.containers) if (renews(d) && d.spec.shared.network === network) return true;
+  return false;
 }
 
 /** The volumes the host's new containers mount that it does not have. */
