@@ -37,20 +37,19 @@ export class StackLive {
     stackContainers: readonly ObservedContainer[],
     private readonly placement: StackPlacement,
   ) {
-    const containers: ObservedContainer[] = [];
-    const kept: ObservedContainer[] = [];
+    let kept: ObservedContainer[] | undefined;
     for (const container of stackContainers) {
       const owner = container.owner;
-      if (owner?.kept) kept.push(container);
-      else containers.push(container);
+      if (owner?.kept) (kept ??= []).push(container);
       if (!owner) continue;
       const byKey: ByUnitInstance<ObservedContainer[]> = owner.kept ? (this.keptByUnitInstance ??= new Map()) : this.byUnitInstance;
       const list = lookup(byKey, owner.unit, owner.instance);
       if (list) list.push(container);
       else remember(byKey, owner.unit, owner.instance, [container]);
     }
-    this.containers = containers;
-    this.kept = kept;
+    // Most stacks have no kept predecessor: their containers are the list given, not a copy.
+    this.containers = kept ? stackContainers.filter((c) => !c.owner?.kept) : stackContainers;
+    this.kept = kept ?? NONE;
     for (const held of placement.held ?? []) remember((this.held ??= new Map()), held.service, held.instance, held);
     for (const moved of placement.rescheduled ?? []) remember((this.rescheduled ??= new Map()), moved.service, moved.instance, moved);
     for (const copy of placement.replaced ?? [])

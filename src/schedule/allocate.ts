@@ -71,31 +71,55 @@ function passesAll(host: number, rules: readonly Rule[]): boolean {
   return true;
 }
 
+/** How many rules a candidate fails. */
 interface Attempt {
   host: number;
-  failed: Rule[];
   hardFailures: number;
+  failures: number;
 }
 
-/** The candidate failing the fewest hard rules, then the fewest rules; the earlier candidate on a tie. */
-function closestHost(rules: readonly Rule[], fleet: Fleet): Attempt {
-  const touched = new Set<number>();
+/**
+ * The candidate failing the fewest hard rules, then the fewest rules; the earlier candidate on a
+ * tie (a strict order, so the candidates may come in any order, and twice). Only the closest
+ * one's failed rules are listed.
+ */
+function closestHost(rules: readonly Rule[], fleet: Fleet): { host: number; failed: Rule[] } {
+  let best: Attempt | undefined;
   for (const rule of rules) {
-    for (const host of rule.touched().keys()) if (fleet.order.includes(host)) touched.add(host);
+    for (const host of rule.touched().keys()) {
+      if (!fleet.order.includes(host)) continue;
+      const next = attempt(rules, host);
+      if (best === undefined || closer(next, best, fleet)) best = next;
+    }
   }
-  const attempts = [...touched].map((host) => attempt(rules, host));
-  const untouched = fleet.order.first((host) => !touched.has(host));
-  if (untouched !== undefined) attempts.push(attempt(rules, untouched));
-  return attempts.reduce((best, next) => (closer(next, best, fleet) ? next : best));
+  const untouched = fleet.order.first(touchedByNone, rules);
+  if (untouched !== undefined) {
+    const next = attempt(rules, untouched);
+    if (best === undefined || closer(next, best, fleet)) best = next;
+  }
+  if (best === undefined) throw new Error('no candidate host');
+  const host = best.host;
+  return { host, failed: rules.filter((rule) => !rule.passes(host)) };
+}
+
+function touchedByNone(host: number, rules: readonly Rule[]): boolean {
+  for (const rule of rules) if (rule.touched().has(host)) return false;
+  return true;
 }
 
 function attempt(rules: readonly Rule[], host: number): Attempt {
-  const failed = rules.filter((rule) => !rule.passes(host));
-  return { host, failed, hardFailures: failed.filter((rule) => rule.hard).length };
+  let hardFailures = 0;
+  let failures = 0;
+  for (const rule of rules) {
+    if (rule.passes(host)) continue;
+    failures++;
+    if (rule.hard) hardFailures++;
+  }
+  return { host, hardFailures, failures };
 }
 
 function closer(a: Attempt, b: Attempt, fleet: Fleet): boolean {
   if (a.hardFailures !== b.hardFailures) return a.hardFailures < b.hardFailures;
-  if (a.failed.length !== b.failed.length) return a.failed.length < b.failed.length;
+  if (a.failures !== b.failures) return a.failures < b.failures;
   return fleet.order.before(a.host, b.host);
 }

@@ -294,6 +294,11 @@ test("a stack's live containers are found by unit and instance, its kept predece
   assert.equal(live.replacedCopyAt('web', 1, 'h1'), undefined);
   assert.deepEqual([...live.liveInstances('web')], [1, 2]);
   assert.equal(live.desiredCount('web'), 3);
+  const withoutKept = new StackLive([web1, log1, web2], placement);
+  assert.deepEqual(withoutKept.containers, [web1, log1, web2]);
+  assert.deepEqual(withoutKept.kept, []);
+  assert.deepEqual(withoutKept.keptOf('web', 1), []);
+  assert.deepEqual(withoutKept.ofUnit('web', 1), [web1, log1]);
 });
 
 test('observed index: hosts named in any order come in observation order, names of no host left out', () => {
