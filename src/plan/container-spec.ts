@@ -13,7 +13,7 @@ import { deploymentUnitId, rancherSystemLabels } from '../model/naming.js';
 import { copyInto, mergeRecords, ownValue } from '../util/records.js';
 import { keyValueMap, stringMap } from '../util/values.js';
 import { type Parsed, parseDuration, parsePort, parseSize, parseVolumeMount, splitShellWords, stringList } from './compose-values.js';
-import { formatKeyHashes, HashMemo, JsonSlot, JsonText, keyHashes, StableJsonTemplate, sha256, stableJson } from './hash.js';
+import { formatKeyHashes, HashMemo, JsonSlot, JsonText, jsonString, keyHashes, StableJsonTemplate, sha256, stableJson } from './hash.js';
 import {
   type ExternalLink,
   externalLinksOf,
@@ -570,7 +570,7 @@ export function hashedRequest(shared: ServiceSpec): StableJsonTemplate {
   // As the stable JSON of networkingConfig, which is made only for a create.
   if (shared.network !== undefined)
     hashed['NetworkingConfig'] = new JsonText(
-      `{"EndpointsConfig":{${JSON.stringify(shared.network)}:{"Aliases":${stableJson(shared.aliases)}}}}`,
+      `{"EndpointsConfig":{${jsonString(shared.network)}:{"Aliases":${stableJson(shared.aliases)}}}}`,
     );
   if (shared.joins.length > 0) hashed['corral:joins'] = shared.joins;
   const labels: Record<string, unknown> = appLabels(shared.stack, shared.service);

@@ -37,24 +37,30 @@ import { HashMemo } from './hash.js';
 /** Keys whose value names containers of the unit, so that the spec depends on the instance. */
 const UNIT_REFERENCES = ['volumes_from', 'network_mode', 'net'];
 
-/** One service's specs on hosts of one networking (networkingKey). */
+/** One service's specs on hosts of one networking. */
 interface NetworkingSpecs {
+  /** networkingKey of the hosts. */
+  networking: string;
   /** What the instances share; undefined for a service whose spec is each instance's own (refersToUnit). */
   shared: ServiceSpec | undefined;
-  /** Instance number → its spec. */
-  byInstance: Map<number, ContainerPlanSpec>;
+  /** Instance number → its spec (instances are whole numbers from 1). */
+  byInstance: (ContainerPlanSpec | undefined)[];
 }
 
-/** One stack's specs: by service and networking. */
+/**
+ * One stack's specs: by service, then networking. A service's containers are on hosts of one or
+ * a few networkings, so these are a short list searched in turn, not a Map per service.
+ */
 class StackSpecs {
-  readonly #byService = new Map<DesiredService, Map<string, NetworkingSpecs>>();
+  readonly #byService = new Map<DesiredService, NetworkingSpecs[]>();
 
   /** The specs of the service's instances on hosts with the given networking. */
   of(service: DesiredService, networking: string): NetworkingSpecs {
-    let byNetworking = this.#byService.get(service);
-    if (!byNetworking) this.#byService.set(service, (byNetworking = new Map()));
-    let specs = byNetworking.get(networking);
-    if (!specs) byNetworking.set(networking, (specs = { shared: undefined, byInstance: new Map() }));
+    let ofService = this.#byService.get(service);
+    if (!ofService) this.#byService.set(service, (ofService = []));
+    for (const specs of ofService) if (specs.networking === networking) return specs;
+    const specs: NetworkingSpecs = { networking, shared: undefined, byInstance: [] };
+    ofService.push(specs);
     return specs;
   }
 }
@@ -120,8 +126,8 @@ export class ContainerSpecs {
   /** The spec `containerSpec(ctx)` gives: from the cache, or made (from what the service's instances share when it can) and cached. */
   spec(ctx: ContainerContext): ContainerPlanSpec {
     const specs = this.specsOf(ctx.stack).of(ctx.service, networkingKey(ctx));
-    let spec = specs.byInstance.get(ctx.instance);
-    if (!spec) specs.byInstance.set(ctx.instance, (spec = this.make(ctx, specs)));
+    let spec = specs.byInstance[ctx.instance];
+    if (!spec) specs.byInstance[ctx.instance] = spec = this.make(ctx, specs);
     return spec;
   }
 

@@ -188,21 +188,30 @@ interface UnitNaming {
   unitId: string;
 }
 
-/** A stack's unit namings: primary service → instance → its naming. */
-export type UnitNamings = Map<string, Map<number, UnitNaming>>;
+/** The namings of one primary's unit instances. */
+interface PrimaryNamings {
+  /** The unit's services, the same for every instance. */
+  services: readonly DesiredService[];
+  /** Instance number → its naming (instances are whole numbers from 1). */
+  byInstance: (UnitNaming | undefined)[];
+}
+
+/** A stack's unit namings, by primary service. */
+export type UnitNamings = Map<string, PrimaryNamings>;
 
 /** The namings of the stack's units, kept with the stack object (the passes between two revisions name them again). */
 export const unitNamings = memoizedPerObject((_stack: DesiredStack): UnitNamings => new Map());
 
 function unitNaming(byPrimary: UnitNamings, stack: DesiredStack, primary: DesiredService, instance: number): UnitNaming {
-  let byInstance = byPrimary.get(primary.name);
-  if (!byInstance) byPrimary.set(primary.name, (byInstance = new Map()));
-  let naming = byInstance.get(instance);
+  let ofPrimary = byPrimary.get(primary.name);
+  if (!ofPrimary) byPrimary.set(primary.name, (ofPrimary = { services: unitServices(stack, primary), byInstance: [] }));
+  let naming = ofPrimary.byInstance[instance];
   if (!naming) {
-    const services = unitServices(stack, primary);
-    const names = Object.fromEntries(services.map((s) => [s.name, containerName(stack.name, s.name, instance, s.primary)]));
-    naming = { services, names, unitId: deploymentUnitId(stack.name, primary.name, instance) };
-    byInstance.set(instance, naming);
+    const names: Record<string, string> = {};
+    // By assignment, as the stack's services record is built (render/compose.ts): no service is named `__proto__`.
+    for (const s of ofPrimary.services) names[s.name] = containerName(stack.name, s.name, instance, s.primary);
+    naming = { services: ofPrimary.services, names, unitId: deploymentUnitId(stack.name, primary.name, instance) };
+    ofPrimary.byInstance[instance] = naming;
   }
   return naming;
 }
@@ -291,14 +300,21 @@ function healthDecision(
 function createCause(primary: DesiredService, instance: UnitInstance, live: StackLive): string {
   const moved = live.rescheduledAt(instance.service, instance.instance);
   if (moved) return `rescheduled from ${moved.from} (unreachable since ${moved.lastSeen})`;
+  for (const c of live.ofUnit(primary.name, instance.instance))
+    if (c.host !== instance.host) return `placed on ${instance.host} now (was on ${c.host})`;
   const liveInstances = live.liveInstances(primary.name);
-  const desiredCount = live.desiredCount(primary.name);
-  const elsewhere = live.ofUnit(primary.name, instance.instance).find((c) => c.host !== instance.host);
-  if (elsewhere) return `placed on ${instance.host} now (was on ${elsewhere.host})`;
   if (liveInstances.has(instance.instance)) return 'missing, create';
-  if (liveInstances.size < desiredCount && instance.instance > Math.max(0, ...liveInstances))
+  const desiredCount = live.desiredCount(primary.name);
+  if (liveInstances.size < desiredCount && instance.instance > highest(liveInstances))
     return `scale ${liveInstances.size} → ${desiredCount}`;
   return 'missing, create';
+}
+
+/** The highest of the instance numbers, 0 for none. */
+function highest(instances: ReadonlySet<number>): number {
+  let max = 0;
+  for (const instance of instances) if (instance > max) max = instance;
+  return max;
 }
 
 function configChangeCause(existing: ObservedContainer, spec: ContainerPlanSpec): string {

@@ -73,7 +73,7 @@ export function changedKeys(before: Record<string, string>, after: Record<string
  */
 export function stableJson(value: unknown): string {
   if (typeof value === 'string') return jsonString(value);
-  if (typeof value !== 'object' || value === null) return JSON.stringify(value ?? null);
+  if (typeof value !== 'object' || value === null) return scalarJson(value);
   if (Array.isArray(value)) {
     let text = '[';
     for (let i = 0; i < value.length; i++) text += (i === 0 ? '' : ',') + stableJson(value[i] ?? null);
@@ -82,12 +82,21 @@ export function stableJson(value: unknown): string {
   const record = value as Record<string, unknown>;
   const keys = sortedKeys(record);
   let text = '{';
+  let first = true;
   for (const key of keys) {
     const item = record[key];
     if (item === undefined) continue;
-    text += `${text.length === 1 ? '' : ','}${keyText(key)}${stableJson(item)}`;
+    text += keyText(key, first) + stableJson(item);
+    first = false;
   }
   return `${text}}`;
+}
+
+/** A value that is neither a string nor an object (nor null) as JSON.stringify writes it; numbers and booleans without its cost. */
+function scalarJson(value: unknown): string {
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  return JSON.stringify(value ?? null);
 }
 
 /** Above this many keys, sortedKeys leaves the order to Array#sort. */
@@ -120,20 +129,28 @@ export function jsonString(text: string): string {
 }
 
 /**
- * `"key":` by key, remembered: the keys of the objects a plan writes come from a small vocabulary
- * (Docker's fields, label keys, compose keys), written again for every container and service.
- * Bounded, so that keys a user invents cannot grow it without end.
+ * `"key":` and `,"key":` by key, remembered: the keys of the objects a plan writes come from a
+ * small vocabulary (Docker's fields, label keys, compose keys), written again for every container
+ * and service. Bounded, so that keys a user invents cannot grow it without end.
  */
-const keyTexts = new Map<string, string>();
+const keyTexts = new Map<string, KeyTexts>();
 const KEY_TEXTS_MAX = 10_000;
 
-function keyText(key: string): string {
-  let text = keyTexts.get(key);
-  if (text === undefined) {
-    text = `${jsonString(key)}:`;
-    if (keyTexts.size < KEY_TEXTS_MAX) keyTexts.set(key, text);
+/** A key's text in an object: as its first key, and after another. */
+interface KeyTexts {
+  first: string;
+  next: string;
+}
+
+/** `"key":` for the object's first key, `,"key":` for the others. */
+function keyText(key: string, first: boolean): string {
+  let texts = keyTexts.get(key);
+  if (texts === undefined) {
+    const text = `${jsonString(key)}:`;
+    texts = { first: text, next: `,${text}` };
+    if (keyTexts.size < KEY_TEXTS_MAX) keyTexts.set(key, texts);
   }
-  return text;
+  return first ? texts.first : texts.next;
 }
 
 /** Where a StableJsonTemplate's record has a value that `fill` gives: the string `values[index]`. */
@@ -170,7 +187,7 @@ export class StableJsonTemplate {
       const value = record[key];
       if (value === undefined) continue;
       // A key and its value are joined before they are added: a short piece added to a long text copies the text.
-      const head = first ? keyText(key) : `,${keyText(key)}`;
+      const head = keyText(key, first);
       first = false;
       if (value instanceof JsonSlot) {
         this.#texts.push(text + head);

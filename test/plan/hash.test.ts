@@ -109,6 +109,15 @@ test('hash: strings and keys are written as JSON.stringify writes them, escapes 
   }
 });
 
+test('hash: numbers, booleans and null are written as JSON.stringify writes them, inside records and arrays too', () => {
+  const scalars = [0, -0, 1, -1.5, 1e21, 1e-7, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY, -Infinity, true, false, null];
+  for (const value of scalars) {
+    assert.equal(stableJson(value), JSON.stringify(value), String(value));
+    assert.equal(stableJson({ a: value, b: [value, undefined] }), JSON.stringify({ a: value, b: [value, null] }), String(value));
+  }
+  assert.equal(stableJson(undefined), 'null');
+});
+
 test('sortedKeys orders keys as Array#sort does: code units, digits, case, non-ASCII, surrogates, small and large records', () => {
   const pool = [
     'b',
