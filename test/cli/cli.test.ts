@@ -338,18 +338,38 @@ test('plan and sync that fail to read the repository end at once, without waitin
   // A host that accepts the connection and never answers: its observation would time out after OBSERVE_TIMEOUT_MS.
   const silent = createServer(() => undefined);
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-  const { port } = silent.address() as AddressInfo;
+  // A host that refuses the connection at once: the same command's time with nothing to wait for.
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const closedPort = (closed.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
   const dir = mkdtempSync(join(tmpdir(), 'corral-cli-'));
-  const config = join(dir, 'corral.yml');
-  writeFileSync(config, `hosts:\n  - name: silent\n    docker: tcp://127.0.0.1:${port}\n`);
+  const configFor = (name: string, port: number) => {
+    const config = join(dir, `${name}.yml`);
+    writeFileSync(config, `hosts:\n  - name: ${name}\n    docker: tcp://127.0.0.1:${port}\n`);
+    return config;
+  };
+  const silentConfig = configFor('silent', (silent.address() as AddressInfo).port);
+  const refusingConfig = configFor('refusing', closedPort);
+  const timed = (command: string[], config: string) => {
+    const started = performance.now();
+    const result = run([...command, '--repo', join(dir, 'missing'), '--config', config, '--state-dir', dir]);
+    return { ...result, elapsedMs: performance.now() - started };
+  };
   try {
     for (const command of [['plan'], ['sync', '--once']]) {
-      const started = performance.now();
-      const { code, stderr } = run([...command, '--repo', join(dir, 'missing'), '--config', config, '--state-dir', dir]);
-      const elapsedMs = performance.now() - started;
+      // Compared with the same command against a refusing host, run just before, so that a loaded
+      // machine's slower start-up weighs on both: waiting for the silent host would add its timeout.
+      const baseline = timed(command, refusingConfig);
+      const { code, stderr, elapsedMs } = timed(command, silentConfig);
+      assert.equal(baseline.code, 1, `${command.join(' ')} (refusing host): ${baseline.stderr}`);
       assert.equal(code, 1, command.join(' '));
       assert.match(stderr, /--repo .*missing: no such directory/);
-      assert.ok(elapsedMs < OBSERVE_TIMEOUT_MS - 1000, `${command.join(' ')} took ${Math.round(elapsedMs)} ms`);
+      const waitedMs = elapsedMs - baseline.elapsedMs;
+      assert.ok(
+        waitedMs < OBSERVE_TIMEOUT_MS / 2,
+        `${command.join(' ')} took ${Math.round(elapsedMs)} ms with a silent host, ${Math.round(baseline.elapsedMs)} ms with a refusing one`,
+      );
     }
   } finally {
     silent.close();
