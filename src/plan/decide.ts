@@ -207,9 +207,10 @@ function unitNaming(byPrimary: UnitNamings, stack: DesiredStack, primary: Desire
   if (!ofPrimary) byPrimary.set(primary.name, (ofPrimary = { services: unitServices(stack, primary), byInstance: [] }));
   let naming = ofPrimary.byInstance[instance];
   if (!naming) {
-    const names: Record<string, string> = {};
-    // By assignment, as the stack's services record is built (render/compose.ts): no service is named `__proto__`.
-    for (const s of ofPrimary.services) names[s.name] = containerName(stack.name, s.name, instance, s.primary);
+    // Own keys whatever a service is called (`__proto__` too): made once per unit instance, kept with the stack.
+    const names: Record<string, string> = Object.fromEntries(
+      ofPrimary.services.map((s) => [s.name, containerName(stack.name, s.name, instance, s.primary)]),
+    );
     naming = { services: ofPrimary.services, names, unitId: deploymentUnitId(stack.name, primary.name, instance) };
     ofPrimary.byInstance[instance] = naming;
   }

@@ -7,6 +7,9 @@ import type { ObservedContainer, ObservedHost, ObservedState } from '../model/ob
 import { stackNetworkName } from './container-spec.js';
 import { normalizeImageRef } from './images.js';
 
+/** What liveOf gives for a stack without containers: one frozen list. */
+const NO_CONTAINERS: readonly ObservedContainer[] = Object.freeze([]);
+
 export class ObservedIndex {
   readonly unreachable: readonly ObservedHost[];
   /** Owned containers on reachable hosts, by stack, in host then container order. */
@@ -68,8 +71,8 @@ export class ObservedIndex {
   }
 
   /** The stack's containers on reachable hosts. */
-  liveOf(stack: string): ObservedContainer[] {
-    return this.liveByStack.get(stack) ?? [];
+  liveOf(stack: string): readonly ObservedContainer[] {
+    return this.liveByStack.get(stack) ?? NO_CONTAINERS;
   }
 
   /** Reachable hosts that have the network, in observation order. */

@@ -176,7 +176,7 @@ function planDesiredStack(
   stack: DesiredStack,
   placement: StackPlacement | undefined,
   shared: Shared,
-  stackLive: ObservedContainer[],
+  stackLive: readonly ObservedContainer[],
   ops: Operations,
 ): StackPlan {
   if (!placement)
@@ -501,7 +501,7 @@ function removalCause(container: ObservedContainer, stack: DesiredStack, live: S
   return `scale ${live.liveInstances(unit).size} → ${live.desiredCount(unit)}`;
 }
 
-function pruneStack(name: string, shared: Shared, stackLive: ObservedContainer[], ops: Operations): StackPlan {
+function pruneStack(name: string, shared: Shared, stackLive: readonly ObservedContainer[], ops: Operations): StackPlan {
   const volumes = shared.index.volumesOf(name);
   const notes: PlanNote[] =
     volumes.length > 0 ? [{ level: 'info', message: `volumes kept (corral never removes volumes): ${volumes.join(', ')}` }] : [];

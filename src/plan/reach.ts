@@ -156,6 +156,9 @@ function distinct(first: readonly string[], second: readonly string[], keep: (na
 /** Lists up to this long are searched instead of hashed. */
 const SHORT = 16;
 
+/** Lists up to this long are sorted by insertion. */
+const INSERTION_SORT_MAX = 16;
+
 /**
  * The names sorted (as `sort()` sorts strings: by UTF-16 code units, as `<` compares them), without
  * a copy or a sort when they already are. A short list is sorted by insertion into its copy: V8's
@@ -164,7 +167,7 @@ const SHORT = 16;
 function inNameOrder(names: readonly string[]): readonly string[] {
   for (let at = 1; at < names.length; at++) {
     if ((names[at - 1] as string) <= (names[at] as string)) continue;
-    return names.length > SHORT ? [...names].sort() : insertionSorted(names);
+    return names.length > INSERTION_SORT_MAX ? [...names].sort() : insertionSorted(names);
   }
   return names;
 }

@@ -11,7 +11,7 @@ import type { HeldInstance, ReplacedCopy, RescheduledInstance, StackPlacement, U
 /** `unit` → instance → value (instances are whole numbers from 1: an array by instance). */
 type ByUnitInstance<T> = Map<string, (T | undefined)[]>;
 
-const NONE: readonly ObservedContainer[] = [];
+const NONE: readonly ObservedContainer[] = Object.freeze([]);
 
 export class StackLive {
   /** The stack's containers, not the kept predecessors. */

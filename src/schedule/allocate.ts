@@ -85,9 +85,9 @@ interface Attempt {
  */
 function closestHost(rules: readonly Rule[], fleet: Fleet): { host: number; failed: Rule[] } {
   let best: Attempt | undefined;
-  for (const rule of rules) {
-    for (const host of rule.touched().keys()) {
-      if (!fleet.order.includes(host)) continue;
+  for (let at = 0; at < rules.length; at++) {
+    for (const host of (rules[at] as Rule).touched().keys()) {
+      if (!fleet.order.includes(host) || touchedBefore(rules, at, host)) continue;
       const next = attempt(rules, host);
       if (best === undefined || closer(next, best, fleet)) best = next;
     }
@@ -100,6 +100,12 @@ function closestHost(rules: readonly Rule[], fleet: Fleet): { host: number; fail
   if (best === undefined) throw new Error('no candidate host');
   const host = best.host;
   return { host, failed: rules.filter((rule) => !rule.passes(host)) };
+}
+
+/** Whether one of the first `count` rules touches the host (which was scored with that rule). */
+function touchedBefore(rules: readonly Rule[], count: number, host: number): boolean {
+  for (let at = 0; at < count; at++) if ((rules[at] as Rule).touched().has(host)) return true;
+  return false;
 }
 
 function touchedByNone(host: number, rules: readonly Rule[]): boolean {
