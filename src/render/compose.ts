@@ -7,6 +7,7 @@
 import type { ComposeService, DesiredService } from '../model/desired.js';
 import { type Diagnostic, error, warning } from '../model/diagnostics.js';
 import { SchedulingLabel } from '../model/labels.js';
+import { ownValue } from '../util/records.js';
 import { commaList, isPlainObject, keyValueMap, stringMap } from '../util/values.js';
 import { parseHealthCheck } from './health-check.js';
 import { parseUpgradeStrategy } from './upgrade-strategy.js';
@@ -72,6 +73,11 @@ function servicesOf(document: unknown, file: string, diagnostics: Diagnostic[]):
   const services: Record<string, Record<string, unknown>> = {};
   for (const [name, value] of Object.entries(serviceMap as Record<string, unknown>)) {
     if (CATALOG_SECTION.has(name) || name.startsWith('x-')) continue;
+    if (name === '__proto__') {
+      // Assigned, it would become the services record's prototype rather than a service of it.
+      diagnostics.push(error(file, 'service "__proto__": not a usable service name; rename the service', { field: name }));
+      continue;
+    }
     if (value === null) {
       services[name] = {};
       continue;
@@ -136,7 +142,8 @@ function readScale(value: unknown, file: string, service: string, diagnostics: D
 function linkSidekicks(services: Record<string, DesiredService>, file: string, diagnostics: Diagnostic[]): void {
   for (const primary of Object.values(services)) {
     for (const sidekickName of primary.sidekicks) {
-      const sidekick = services[sidekickName];
+      // Own keys only: a label naming `toString` or `constructor` must not find Object.prototype's members.
+      const sidekick = ownValue(services, sidekickName);
       if (!sidekick) {
         diagnostics.push(
           error(

@@ -200,6 +200,28 @@ test('a sidekick that is not a service, and a bad scale, fail the stack naming t
   );
 });
 
+test('a service named __proto__ and a sidekick named like an Object member fail the stack with a message, not a TypeError', () => {
+  const state = loadDesiredState(
+    repo({
+      'catalog/templates/proto/config.yml': 'name: proto\n',
+      'catalog/templates/proto/0/docker-compose.yml':
+        'web:\n  image: nginx\n  labels:\n    io.rancher.sidekicks: toString\n__proto__:\n  image: nginx\nconstructor:\n  image: nginx\n',
+      'catalog/templates/proto/0/rancher-compose.yml': '.catalog:\n  version: 1.0.0\n',
+      'stacks/p/stack.yml': 'template: proto\n',
+    }),
+  );
+  const messages = state.failed[0]?.diagnostics.map((d) => `${d.file} ${d.field}: ${d.message}`) ?? [];
+  assert.ok(!messages.some((m) => m.includes('TypeError')), messages.join('\n'));
+  assert.ok(
+    messages.some((m) => m.includes('docker-compose.yml __proto__: service "__proto__": not a usable service name')),
+    messages.join('\n'),
+  );
+  assert.ok(
+    messages.some((m) => m.includes('lists sidekick "toString"') && m.includes('services: web, constructor')),
+    messages.join('\n'),
+  );
+});
+
 test('compose v2 named volumes and labels/environment lists are normalised', () => {
   const state = loadDesiredState(
     repo({
