@@ -728,12 +728,13 @@ function setNetworkMode(mode: string, b: Builder, key: string): void {
 
 /** A service of the same deployment unit resolves to its container of this instance; anything else is a container name. */
 function resolveUnitReference(target: string, b: Builder, key: string): string {
-  const inUnit = b.ctx.unitNames[target];
+  // Own keys only: a volumes_from or network_mode naming `valueOf` is a container name, not Object.prototype's member.
+  const inUnit = ownValue(b.ctx.unitNames, target);
   if (inUnit) {
     b.references.push(target);
     return inUnit;
   }
-  if (target in b.ctx.stack.services) {
+  if (Object.hasOwn(b.ctx.stack.services, target)) {
     b.warnings.push(
       `${key}: "${target}" is a service of the stack but not of this deployment unit (${SchedulingLabel.sidekicks}); it is used as a container name, which may not exist on this host`,
     );
@@ -766,7 +767,7 @@ function addMount(b: Builder, mount: ReturnType<typeof parseVolumeMount> extends
 
 /** A named volume is stack-scoped (`<stack>_<name>`) unless the stack declares it external. */
 function namedVolume(b: Builder, name: string): string {
-  const declared = b.ctx.stack.volumes[name] ?? {};
+  const declared = ownValue(b.ctx.stack.volumes, name) ?? {};
   b.resolved[`volume ${name}`] = declared;
   const external = declared['external'];
   if (external === true || (typeof external === 'object' && external !== null)) {

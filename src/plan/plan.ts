@@ -30,6 +30,7 @@ import type { ObservedContainer, ObservedHost, ObservedState } from '../model/ob
 import type { HeldInstance, StackPlacement, UnitInstance } from '../model/placement.js';
 import { formatDuration } from '../util/duration.js';
 import { memoizedPerObject } from '../util/memo.js';
+import { ownValue } from '../util/records.js';
 import { ContainerSpecs, type SpecCache } from './container-specs.js';
 import {
   decideUnit,
@@ -456,7 +457,8 @@ function otherStackHosts(other: string, service: string, shared: Shared): string
 
 /** Another stack's service is on its host's network, as the repository says. */
 function otherOnHostNetwork(other: string, service: string, shared: Shared): boolean {
-  const target = shared.desiredByName.get(other)?.services[service];
+  const services = shared.desiredByName.get(other)?.services;
+  const target = services && ownValue(services, service);
   return target !== undefined && onHostNetwork(target);
 }
 
@@ -488,7 +490,7 @@ function linkAliasesOf(stack: DesiredStack): ReadonlyMap<string, readonly string
 function removalCause(container: ObservedContainer, stack: DesiredStack, live: StackLive): string {
   const owner = container.owner;
   if (!owner) return 'not desired';
-  const service = stack.services[owner.service];
+  const service = ownValue(stack.services, owner.service);
   if (!service) return 'service removed from git';
   const unit = service.primary ?? service.name;
   if (owner.unit !== unit) return `now in the deployment unit of ${unit}`;

@@ -13,6 +13,7 @@ import type { DesiredStack } from '../model/desired.js';
 import type { ObservedHost } from '../model/observed.js';
 import type { StackPlacement } from '../model/placement.js';
 import { memoizedPerObject } from '../util/memo.js';
+import { ownValue } from '../util/records.js';
 import {
   type ExternalLink,
   externalLinksOf,
@@ -95,7 +96,7 @@ const linkChecksOf = memoizedPerObject((stack: DesiredStack): readonly ClientLin
     if (!onStackNetwork(client)) continue;
     const checks: LinkCheck[] = [];
     for (const targetName of linkedServicesOf(client)) {
-      const target = stack.services[targetName];
+      const target = ownValue(stack.services, targetName);
       if (!target || onHostNetwork(target)) continue;
       if (onStackNetwork(target)) checks.push({ kind: 'own', target: targetName });
       else

@@ -36,10 +36,10 @@ export function buildServices(documents: ComposeDocuments): ComposeModel {
   const rancher = documents.rancher ? servicesOf(documents.rancher.value, documents.rancher.file, diagnostics) : undefined;
   const services: Record<string, DesiredService> = {};
   for (const [name, raw] of Object.entries(docker.services)) {
-    const rancherKeys = rancher?.services[name] ?? {};
+    const rancherKeys = (rancher && ownValue(rancher.services, name)) ?? {};
     services[name] = buildService(name, raw, rancherKeys, documents, diagnostics, ignoredKeys);
   }
-  for (const name of Object.keys(rancher?.services ?? {}).filter((n) => !(n in docker.services))) {
+  for (const name of Object.keys(rancher?.services ?? {}).filter((n) => !Object.hasOwn(docker.services, n))) {
     diagnostics.push(
       warning(
         documents.rancher?.file ?? '',
@@ -183,7 +183,7 @@ function namedVolumes(
           : isPlainObject(mount) && mount['type'] === 'volume'
             ? String(mount['source'] ?? '')
             : '';
-      if (/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(source) && mountHasTarget(mount) && !(source in volumes)) volumes[source] = {};
+      if (/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(source) && mountHasTarget(mount) && !Object.hasOwn(volumes, source)) volumes[source] = {};
     }
   }
   return volumes;

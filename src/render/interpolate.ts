@@ -6,6 +6,7 @@
  * never scanned again, and their total size has a budget (a reference repeated many times to a
  * large answer fails the stack instead of filling memory).
  */
+import { ownValue } from '../util/records.js';
 
 export interface InterpolationProblem {
   /** Dotted path of the value, e.g. `web.environment.DB_HOST`. */
@@ -71,7 +72,7 @@ export function interpolateString(
     const match = BRACED.exec(braced ?? '');
     if (!match) return whole;
     const [, name = '', colon, operator, argument = ''] = match;
-    const value = variables[name];
+    const value = ownValue(variables, name);
     const missing = value === undefined || (colon === ':' && value === '');
     if (!operator) return spend(lookup(name, variables, problems, field));
     if (!missing) return spend(value ?? '');
@@ -82,7 +83,7 @@ export function interpolateString(
 }
 
 function lookup(name: string, variables: Readonly<Record<string, string>>, problems: InterpolationProblem[], field: string): string {
-  const value = variables[name];
+  const value = ownValue(variables, name);
   if (value !== undefined) return value;
   problems.push({
     field,
