@@ -14,6 +14,7 @@ import type { ObservedHost } from '../model/observed.js';
 import type { StackPlacement } from '../model/placement.js';
 import { memoizedPerObject } from '../util/memo.js';
 import { ownValue } from '../util/records.js';
+import { sortInPlace } from '../util/sort.js';
 import {
   type ExternalLink,
   externalLinksOf,
@@ -157,31 +158,16 @@ function distinct(first: readonly string[], second: readonly string[], keep: (na
 /** Lists up to this long are searched instead of hashed. */
 const SHORT = 16;
 
-/** Lists up to this long are sorted by insertion. */
-const INSERTION_SORT_MAX = 16;
-
 /**
- * The names sorted (as `sort()` sorts strings: by UTF-16 code units, as `<` compares them), without
- * a copy or a sort when they already are. A short list is sorted by insertion into its copy: V8's
- * sort makes a work array of about 1.6 KB a call, and a note sorts one or two lists of two to four.
+ * The names sorted (as `sort()` sorts strings: by UTF-16 code units), without a copy or a sort
+ * when they already are; a note sorts one or two lists of two to four.
  */
 function inNameOrder(names: readonly string[]): readonly string[] {
   for (let at = 1; at < names.length; at++) {
     if ((names[at - 1] as string) <= (names[at] as string)) continue;
-    return names.length > INSERTION_SORT_MAX ? [...names].sort() : insertionSorted(names);
+    return sortInPlace(names.slice());
   }
   return names;
-}
-
-function insertionSorted(names: readonly string[]): string[] {
-  const sorted = names.slice();
-  for (let at = 1; at < sorted.length; at++) {
-    const name = sorted[at] as string;
-    let to = at;
-    for (; to > 0 && (sorted[to - 1] as string) > name; to--) sorted[to] = sorted[to - 1] as string;
-    sorted[to] = name;
-  }
-  return sorted;
 }
 
 function uniqueTargets(links: readonly ExternalLink[]): readonly ExternalLink[] {
