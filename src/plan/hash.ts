@@ -13,6 +13,7 @@
  * of object keys are remembered, bounded, for every plan).
  */
 import * as crypto from 'node:crypto';
+import { memoizedPerText } from '../util/memo.js';
 import { sortInPlace } from '../util/sort.js';
 
 const KEY_HASH_LENGTH = 8;
@@ -114,28 +115,25 @@ export function jsonString(text: string): string {
   return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
 }
 
-/**
- * `"key":` and `,"key":` by key, remembered: the keys of the objects a plan writes come from a
- * small vocabulary (Docker's fields, label keys, compose keys), written again for every container
- * and service. Bounded, so that keys a user invents cannot grow it without end.
- */
-const keyTexts = new Map<string, KeyTexts>();
-const KEY_TEXTS_MAX = 10_000;
-
 /** A key's text in an object: as its first key, and after another. */
 interface KeyTexts {
   first: string;
   next: string;
 }
 
+/**
+ * `"key":` and `,"key":` by key, remembered: the keys of the objects a plan writes come from a
+ * small vocabulary (Docker's fields, label keys, compose keys), written again for every container
+ * and service. Bounded (memoizedPerText), so that keys a user invents cannot grow it without end.
+ */
+const keyTexts = memoizedPerText((key: string): KeyTexts => {
+  const text = `${jsonString(key)}:`;
+  return { first: text, next: `,${text}` };
+});
+
 /** `"key":` for the object's first key, `,"key":` for the others. */
 function keyText(key: string, first: boolean): string {
-  let texts = keyTexts.get(key);
-  if (texts === undefined) {
-    const text = `${jsonString(key)}:`;
-    texts = { first: text, next: `,${text}` };
-    if (keyTexts.size < KEY_TEXTS_MAX) keyTexts.set(key, texts);
-  }
+  const texts = keyTexts(key);
   return first ? texts.first : texts.next;
 }
 
