@@ -9,6 +9,7 @@ import { containerName, deploymentUnitId } from '../model/naming.js';
 import type { ObservedContainer, ObservedHost } from '../model/observed.js';
 import type { UnitInstance } from '../model/placement.js';
 import { checkedHealth, isRecovering } from '../status/container-health.js';
+import { EMPTY_LIST } from '../util/lists.js';
 import { memoizedPerObject } from '../util/memo.js';
 import type { ContainerPlanSpec } from './container-spec.js';
 import type { ContainerSpecs } from './container-specs.js';
@@ -150,16 +151,16 @@ export function decideUnit(
       service,
       instance: instance.instance,
       unitNames: naming.names,
-      linkAliases: linkAliases.get(service.name) ?? NO_NAMES,
+      linkAliases: linkAliases.get(service.name) ?? EMPTY_LIST,
       networkDriver: networking.networkDriver,
       externalNetworks: networking.externalNetworks,
-      hostNames: networking.hostNames.get(service.name) ?? NO_NAMES,
+      hostNames: networking.hostNames.get(service.name) ?? EMPTY_LIST,
     });
     const existing = containerOf(ofUnit, host.name, service.name);
     decisions.push(decideContainer(service, spec, existing, primary, instance, live, notes));
   }
   propagateReplacements(decisions);
-  for (const d of decisions) d.connects = connectsOf(d, stack, host, linkAliases.get(d.service.name) ?? NO_NAMES);
+  for (const d of decisions) d.connects = connectsOf(d, stack, host, linkAliases.get(d.service.name) ?? EMPTY_LIST);
   return { instance, unitId: naming.unitId, containers: dependencyOrder(decisions) };
 }
 
@@ -174,9 +175,6 @@ function hasReferences(decisions: readonly ContainerDecision[]): boolean {
   for (const d of decisions) if (d.spec.shared.references.length > 0) return true;
   return false;
 }
-
-const NO_NAMES: readonly string[] = [];
-const NO_CONNECTS: readonly Connect[] = [];
 
 /** The services of a unit instance and their container names: the same for every plan of the stack object. */
 interface UnitNaming {
@@ -247,7 +245,7 @@ function decideContainer(
     const health = healthDecision(service, existing, live.containers, notes);
     if (health) ({ action, cause } = health);
   }
-  return { service, spec, existing, predecessor: undefined, action, cause, connects: NO_CONNECTS };
+  return { service, spec, existing, predecessor: undefined, action, cause, connects: EMPTY_LIST };
 }
 
 /**
@@ -332,7 +330,7 @@ function connectsOf(d: ContainerDecision, stack: DesiredStack, host: ObservedHos
   const { network } = d.spec.shared;
   // Most containers: nothing to join, and a kept one is on its network.
   if (d.spec.shared.joins.length === 0 && (renews(d) || !network || !d.existing?.networks || d.existing.networks.includes(network)))
-    return NO_CONNECTS;
+    return EMPTY_LIST;
   const placeOf = (name: string): NetworkPlace =>
     d.spec.shared.networkDriver === 'overlay' ? { driver: 'overlay', name } : { driver: 'bridge', host: host.name, name };
   const joins = d.spec.shared.joins.map(

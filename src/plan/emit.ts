@@ -6,6 +6,7 @@
 import { type DesiredService, GATE_TIMEOUT_MS, UPGRADE_DEFAULTS } from '../model/desired.js';
 import { containerName, keptName } from '../model/naming.js';
 import type { ObservedContainer, ObservedHost } from '../model/observed.js';
+import { EMPTY_LIST } from '../util/lists.js';
 import { groupBy } from '../util/records.js';
 import { type ContainerDecision, isRestoring, renews, type UnitDecision } from './decide.js';
 import type { NetworkBook, NewOperation } from './network-book.js';
@@ -47,8 +48,6 @@ export interface StackEmission {
 
 /** No upgrade left over from an earlier pass. */
 export const NO_TRANSACTION: Transaction = { resumed: [], finished: [] };
-const NO_CONTAINERS: readonly ObservedContainer[] = [];
-const NO_IDS: readonly string[] = [];
 
 /**
  * Per host: networks, volumes and image pulls first, then each unit's containers, then removals.
@@ -179,7 +178,7 @@ function proposeNetworkRemovals(emission: StackEmission, use: NetworkUse, shared
   const bridge = stackNetworkName(stack);
   const gone =
     removals.length + transaction.finished.length + (use.replaced?.length ?? 0) === 0
-      ? NO_CONTAINERS
+      ? EMPTY_LIST
       : [...removals, ...transaction.finished, ...(use.replaced ?? [])];
   const goneSet = gone.length > 0 ? new Set(gone) : undefined;
   const staying = goneSet ? stackLive.filter((c) => !goneSet.has(c)) : stackLive;
@@ -234,7 +233,7 @@ class HostInfra {
   }
 
   private at(kind: InfraKind, name: string): number {
-    const entries = this.entries ?? NO_IDS;
+    const entries = this.entries ?? EMPTY_LIST;
     for (let at = 0; at < entries.length; at += 3) if (entries[at] === kind && entries[at + 1] === name) return at;
     return -1;
   }
@@ -279,7 +278,7 @@ function prepareHosts(
     const ids = new HostInfra();
     infra.set(host.name, ids);
     if (overlayId) ids.setNetwork(overlay, overlayId);
-    const at: HostPreparation = { stack, bridge, host, units: unitsByHost.get(host.name) ?? NO_UNITS, shared, ops, ids };
+    const at: HostPreparation = { stack, bridge, host, units: unitsByHost.get(host.name) ?? EMPTY_LIST, shared, ops, ids };
     prepareNetworks(at);
     createVolumes(at);
     pullImages(at, pulls);
@@ -298,8 +297,6 @@ interface HostPreparation {
   ops: Operations;
   ids: HostInfra;
 }
-
-const NO_UNITS: readonly UnitDecision[] = Object.freeze([]);
 
 /** The stack's network where a unit on the host creates a container on it, and the networks its containers join. */
 function prepareNetworks({ stack, bridge, host, units, shared, ops, ids }: HostPreparation): void {
@@ -536,7 +533,7 @@ function emitUnit(
     const createId = created[at];
     const dependsOn = gathering.start();
     dependsOn.add(createId);
-    dependsOn.addAll(connected?.[at] ?? NO_IDS);
+    dependsOn.addAll(connected?.[at] ?? EMPTY_LIST);
     for (const reference of d.spec.shared.references) dependsOn.add(idOfService(started, containers, reference));
     const cause = createId ? (d.action === 'replace' ? 'replaced, start' : 'created, start') : d.cause;
     const target = d.spec.name;

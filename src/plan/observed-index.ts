@@ -4,11 +4,11 @@
  * a network, and per-host sets of volumes and images. Pure.
  */
 import type { ObservedContainer, ObservedHost, ObservedState } from '../model/observed.js';
+import { EMPTY_LIST } from '../util/lists.js';
 import { stackNetworkName } from './container-spec.js';
 import { normalizeImageRef } from './images.js';
 
 /** What liveOf gives for a stack without containers: one frozen list. */
-const NO_CONTAINERS: readonly ObservedContainer[] = Object.freeze([]);
 
 export class ObservedIndex {
   readonly unreachable: readonly ObservedHost[];
@@ -72,7 +72,7 @@ export class ObservedIndex {
 
   /** The stack's containers on reachable hosts. */
   liveOf(stack: string): readonly ObservedContainer[] {
-    return this.liveByStack.get(stack) ?? NO_CONTAINERS;
+    return this.liveByStack.get(stack) ?? EMPTY_LIST;
   }
 
   /** Reachable hosts that have the network, in observation order. */

@@ -7,11 +7,10 @@
  */
 import type { ObservedContainer } from '../model/observed.js';
 import type { HeldInstance, ReplacedCopy, RescheduledInstance, StackPlacement, UnitInstance } from '../model/placement.js';
+import { EMPTY_LIST } from '../util/lists.js';
 
 /** `unit` → instance → value (instances are whole numbers from 1: an array by instance). */
 type ByUnitInstance<T> = Map<string, (T | undefined)[]>;
-
-const NONE: readonly ObservedContainer[] = Object.freeze([]);
 
 export class StackLive {
   /** The stack's containers, not the kept predecessors. */
@@ -49,7 +48,7 @@ export class StackLive {
     }
     // Most stacks have no kept predecessor: their containers are the list given, not a copy.
     this.containers = kept ? stackContainers.filter((c) => !c.owner?.kept) : stackContainers;
-    this.kept = kept ?? NONE;
+    this.kept = kept ?? EMPTY_LIST;
     for (const held of placement.held ?? []) remember((this.held ??= new Map()), held.service, held.instance, held);
     for (const moved of placement.rescheduled ?? []) remember((this.rescheduled ??= new Map()), moved.service, moved.instance, moved);
     for (const copy of placement.replaced ?? [])
@@ -73,12 +72,12 @@ export class StackLive {
 
   /** The live containers of a unit instance (the primary and its sidekicks), on any host. */
   ofUnit(unit: string, instance: number): readonly ObservedContainer[] {
-    return lookup(this.byUnitInstance, unit, instance) ?? NONE;
+    return lookup(this.byUnitInstance, unit, instance) ?? EMPTY_LIST;
   }
 
   /** The kept predecessors of a unit instance (an upgrade not finished yet), on any host. */
   keptOf(unit: string, instance: number): readonly ObservedContainer[] {
-    return (this.keptByUnitInstance && lookup(this.keptByUnitInstance, unit, instance)) ?? NONE;
+    return (this.keptByUnitInstance && lookup(this.keptByUnitInstance, unit, instance)) ?? EMPTY_LIST;
   }
 
   /** Where the scheduler placed a unit instance, if it did. */

@@ -26,6 +26,7 @@ import { SchedulingLabel } from '../model/labels.js';
 import { containerNamePrefix } from '../model/naming.js';
 import type { ObservedHost } from '../model/observed.js';
 import type { HeldInstance, ReplacedCopy, RescheduledInstance, StackPlacement, UnitInstance } from '../model/placement.js';
+import { EMPTY_LIST } from '../util/lists.js';
 import { allocate, type Unplaced } from './allocate.js';
 import { type AffinityConstraint, isHard, parseAffinityLabels, SharedLabelRules, sameConstraint } from './constraints.js';
 import type { UnitMember } from './container-index.js';
@@ -160,7 +161,7 @@ function stackUnits(stack: DesiredStack, sharedRules: SharedLabelRules): StackUn
       if (c.kind === 'container') containerNames = true;
     }
   }
-  return { units, containerLabelKeys: containerLabelKeys.size === 0 ? NONE : [...containerLabelKeys], containerNames };
+  return { units, containerLabelKeys: containerLabelKeys.size === 0 ? EMPTY_LIST : [...containerLabelKeys], containerNames };
 }
 
 /** Global units first (their hosts follow from host labels alone), then the others; each in name order. */
@@ -201,14 +202,13 @@ function deploymentUnit(
 }
 
 /** An empty list, shared by the units that have none of a kind. */
-const NONE: readonly never[] = [];
 
-/** NONE, or the items in a list of their length (one grown by push from empty has room for 17). */
+/** EMPTY_LIST, or the items in a list of their length (one grown by push from empty has room for 17). */
 function orNone<T>(items: readonly T[]): readonly T[] {
-  return items.length === 0 ? NONE : items.slice();
+  return items.length === 0 ? EMPTY_LIST : items.slice();
 }
 
-/** The items `keep` takes: the list itself when it takes all, NONE when none. */
+/** The items `keep` takes: the list itself when it takes all, EMPTY_LIST when none. */
 function onlyThose<T>(items: readonly T[], keep: (item: T) => boolean): readonly T[] {
   const kept = items.filter(keep);
   return kept.length === items.length ? items : orNone(kept);
@@ -271,11 +271,9 @@ function placeScaled(unit: Unit, scheduling: Scheduling, out: Outcome): boolean 
   return true;
 }
 
-const NO_NUMBERS: readonly number[] = [];
-
 /** The `count` lowest instance numbers of a unit, ascending. */
 function lowestNumbers(instances: InstanceHosts, count: number): readonly number[] {
-  if (instances.size === 0) return NO_NUMBERS;
+  if (instances.size === 0) return EMPTY_LIST;
   const numbers: number[] = [];
   for (const instance of instances.keys()) numbers.push(instance);
   let ascending = true;
