@@ -34,6 +34,11 @@ export function redactString(text: string, secrets: readonly string[]): string {
   return pattern ? text.replace(pattern, MASK) : text;
 }
 
+/** The text without an access token, as written and as it appears URL-encoded (in a clone URL, in an error from git). */
+export function redactToken(text: string, token: string | undefined): string {
+  return token ? redactString(text, [token, encodeURIComponent(token)]) : text;
+}
+
 function redactWith(value: unknown, pattern: RegExp): unknown {
   if (typeof value === 'string') return value.replace(pattern, MASK);
   if (Array.isArray(value)) return value.map((item) => redactWith(item, pattern));

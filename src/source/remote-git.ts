@@ -11,7 +11,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { join, resolve } from 'node:path';
 import git, { type GitAuth, type HttpClient } from 'isomorphic-git';
 import nodeHttp from 'isomorphic-git/http/node';
-import { redactString } from '../model/redact.js';
+import { redactToken } from '../model/redact.js';
 import { BranchHeadSource } from './branch-head.js';
 import type { GitCredentials } from './types.js';
 
@@ -151,8 +151,7 @@ export class RemoteGitSource extends BranchHeadSource {
   }
 
   private redact(text: string): string {
-    const token = this.options.credentials?.token;
-    return token ? redactString(text, [token, encodeURIComponent(token)]) : text;
+    return redactToken(text, this.options.credentials?.token);
   }
 }
 

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import git, { type GitAuth, type HttpClient, type TreeEntry } from 'isomorphic-git';
 import nodeHttp from 'isomorphic-git/http/node';
 import type { GitProvider, RequestsConfig } from '../config/requests.js';
-import { redactString } from '../model/redact.js';
+import { redactToken } from '../model/redact.js';
 import { SerialQueue } from '../source/serial.js';
 import { PublishError, type PublishRequest, type PublishResult, type RequestPublisher } from './app.js';
 import { META } from './request.js';
@@ -175,8 +175,7 @@ export class RequestBranchPublisher implements RequestPublisher {
   }
 
   private redact(text: string): string {
-    const token = this.options.token;
-    return token ? redactString(text, [token, encodeURIComponent(token)]) : text;
+    return redactToken(text, this.options.token);
   }
 }
 

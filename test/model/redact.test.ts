@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MASK, redactString, redactValue } from '../../src/model/redact.js';
+import { MASK, redactString, redactToken, redactValue } from '../../src/model/redact.js';
 
 test('secrets are masked in any letter case (the scheduler quotes label values lowercased), regex characters and all', () => {
   const secret = 'Pa$$(w)o.rd*[1]';
@@ -18,4 +18,14 @@ test('redactValue masks every string of a nested value and keeps its shape', () 
     n: 3,
     nested: { message: `${MASK} failed` },
   });
+});
+
+test('redactToken masks an access token as written and URL-encoded, and leaves the text alone without one', () => {
+  const token = 'ghp_a/b+c=d';
+  const url = `https://corral:${encodeURIComponent(token)}@git.example/ops/catalog.git`;
+  assert.equal(
+    redactToken(`clone of ${url} failed: bad credentials ${token}`, token),
+    `clone of https://corral:${MASK}@git.example/ops/catalog.git failed: bad credentials ${MASK}`,
+  );
+  assert.equal(redactToken('no token here', undefined), 'no token here');
 });
