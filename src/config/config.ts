@@ -222,7 +222,7 @@ function portOr(endpoint: { port: number }, url: string, fallback: number): numb
   return /:\d+\/?$/.test(url) ? endpoint.port : fallback;
 }
 
-export function parseEndpoint(url: string): { endpoint: DockerEndpoint } | { problem: string } {
+function parseEndpoint(url: string): { endpoint: DockerEndpoint } | { problem: string } {
   if (url.startsWith('unix://')) {
     const socketPath = url.slice('unix://'.length);
     if (!socketPath.startsWith('/')) return { problem: `${JSON.stringify(url)} needs an absolute socket path` };

@@ -4,7 +4,7 @@
  * from every line before it is written.
  */
 import winston from 'winston';
-import { redactString, redactValue } from '../model/redact.js';
+import { redactValue } from '../model/redact.js';
 
 export type LogFormat = 'text' | 'json';
 
@@ -15,12 +15,8 @@ export function registerSecrets(values: Iterable<string>): void {
   for (const value of values) if (value.length >= 4) secrets.add(value);
 }
 
-export function scrub(text: string): string {
-  return redactString(text, [...secrets]);
-}
-
 /** Every registered secret, replaced in every string of `value` (structurally: a secret with quotes or backslashes is found too). */
-export function scrubValue<T>(value: T): T {
+function scrubValue<T>(value: T): T {
   return redactValue(value, [...secrets]) as T;
 }
 

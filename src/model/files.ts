@@ -28,9 +28,3 @@ export function unreadReason(text: string | undefined): string | undefined {
     ? `the file is ${size} bytes, more than the ${MAX_TEXT_BYTES} (1 MiB) corral reads`
     : 'the file is not UTF-8 text (binary content or a NUL byte)';
 }
-
-/** Paths in the tree under `dir/` (no trailing slash), relative to `dir`. */
-export function listUnder(files: FileTree, dir: string): string[] {
-  const prefix = dir === '' ? '' : `${dir}/`;
-  return [...files.keys()].filter((path) => path.startsWith(prefix)).map((path) => path.slice(prefix.length));
-}

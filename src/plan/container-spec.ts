@@ -563,7 +563,7 @@ const UNIT_SLOT = new JsonSlot(1);
  * what is the instance's own — its name (and Hostname, when it is the name) and its deployment
  * unit label, the one label that names the instance.
  */
-export function hashedRequest(shared: ServiceSpec): StableJsonTemplate {
+function hashedRequest(shared: ServiceSpec): StableJsonTemplate {
   const hashed = copyInto<unknown>({}, shared.config);
   hashed['Image'] = shared.image;
   hashed['HostConfig'] = shared.host;

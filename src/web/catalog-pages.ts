@@ -14,12 +14,12 @@ export interface CatalogQuery {
   category: string;
 }
 
-export function templateUrl(template: CatalogTemplate, version?: TemplateVersion): string {
+function templateUrl(template: CatalogTemplate, version?: TemplateVersion): string {
   const base = `/catalog/${encodeURIComponent(template.catalog)}/${encodeURIComponent(template.id)}`;
   return version ? `${base}?version=${encodeURIComponent(version.folder)}` : base;
 }
 
-export function iconUrl(template: CatalogTemplate): string {
+function iconUrl(template: CatalogTemplate): string {
   return `/icons/${encodeURIComponent(template.catalog)}/${encodeURIComponent(template.id)}`;
 }
 

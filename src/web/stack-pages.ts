@@ -24,7 +24,7 @@ function servicesOf(status: StackStatus): ServiceView[] {
   return status.services as readonly ServiceView[] as ServiceView[];
 }
 
-export function endpointText(endpoint: Endpoint): string {
+function endpointText(endpoint: Endpoint): string {
   return `${endpoint.address || endpoint.host}:${endpoint.port}`;
 }
 

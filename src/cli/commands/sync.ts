@@ -63,7 +63,7 @@ export const syncCommand: CommandBody<SyncArgs> = {
   },
 };
 
-export function formatOutcome(outcome: StackOutcome): string {
+function formatOutcome(outcome: StackOutcome): string {
   const { status } = outcome;
   const lines = [`stack ${outcome.stack}: ${status.sync}, ${status.health}${outcome.converged ? '' : ` — ${status.message}`}`];
   lines.push(...outcome.notes.map((n) => `  ${n.level}: ${n.message}`));
