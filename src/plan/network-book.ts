@@ -11,6 +11,7 @@
  */
 import { CorralLabel } from '../model/labels.js';
 import type { ObservedContainer } from '../model/observed.js';
+import { EMPTY_LIST } from '../util/lists.js';
 import type { NetworkDriver } from './networks.js';
 import type { ObservedIndex } from './observed-index.js';
 import { NO_DEPENDENCIES, type Operations } from './operations.js';
@@ -110,8 +111,8 @@ export class NetworkBook {
   private lastBridgeName: string | undefined;
   private lastBridge: BridgeHosts | undefined;
   private readonly candidates: RemovalCandidate[] = [];
-  /** `swarm|<network>` and `<host>|<network>` → the containers attached, built when first needed. */
-  private attached: Map<string, ObservedContainer[]> | undefined;
+  /** The containers observed attached to each network, built when first needed. */
+  private attached: AttachedContainers | undefined;
 
   constructor(
     private readonly index: ObservedIndex,
@@ -236,23 +237,39 @@ export class NetworkBook {
   }
 
   /** Containers on reachable hosts observed attached to the network (on its host, for a bridge). */
-  private attachedContainers(place: NetworkPlace): ObservedContainer[] {
-    if (!this.attached) {
-      this.attached = new Map();
-      for (const host of this.index.reachableHosts()) {
-        for (const container of host.containers) {
-          for (const network of container.networks ?? []) {
-            for (const key of [`swarm|${network}`, `${host.name}|${network}`]) {
-              const list = this.attached.get(key);
-              if (list) list.push(container);
-              else this.attached.set(key, [container]);
-            }
-          }
-        }
+  private attachedContainers(place: NetworkPlace): readonly ObservedContainer[] {
+    this.attached ??= attachedContainers(this.index);
+    const byNetwork = place.driver === 'overlay' ? this.attached.inSwarm : this.attached.byHost.get(place.host ?? '');
+    return byNetwork?.get(place.name) ?? EMPTY_LIST;
+  }
+}
+
+/** Containers by the network they are attached to: on any host (an overlay spans the swarm), and on each host (a bridge is the host's). */
+interface AttachedContainers {
+  inSwarm: Map<string, ObservedContainer[]>;
+  byHost: Map<string, Map<string, ObservedContainer[]>>;
+}
+
+/** The containers on the reachable hosts by the networks they are attached to. */
+function attachedContainers(index: ObservedIndex): AttachedContainers {
+  const attached: AttachedContainers = { inSwarm: new Map(), byHost: new Map() };
+  for (const host of index.reachableHosts()) {
+    const onHost = new Map<string, ObservedContainer[]>();
+    attached.byHost.set(host.name, onHost);
+    for (const container of host.containers) {
+      for (const network of container.networks ?? []) {
+        addTo(attached.inSwarm, network, container);
+        addTo(onHost, network, container);
       }
     }
-    return this.attached.get(placeKey(place)) ?? [];
   }
+  return attached;
+}
+
+function addTo(byNetwork: Map<string, ObservedContainer[]>, network: string, container: ObservedContainer): void {
+  const list = byNetwork.get(network);
+  if (list) list.push(container);
+  else byNetwork.set(network, [container]);
 }
 
 /** Adds the creation of `network` on `host`, made with its id (Operations.nextId); returns the id. */
@@ -270,8 +287,4 @@ function frozenNetworkSpec(spec: NetworkSpec): NetworkSpec {
 /** The labels of a network corral creates: managed, and the stack that owns it. */
 function networkLabels(owner: string): Record<string, string> {
   return { [CorralLabel.managed]: 'true', [CorralLabel.stack]: owner };
-}
-
-function placeKey(place: NetworkPlace): string {
-  return place.driver === 'overlay' ? `swarm|${place.name}` : `${place.host ?? ''}|${place.name}`;
 }
