@@ -22,6 +22,7 @@ import {
 import { openAnswers, type PlaintextSecrets, type SecretAnswers } from '../secrets/answers.js';
 import { readStackRequest, type StackRequest, type StackRequestResult, stackFolders } from '../stacks/request.js';
 import { cleanAbsolutePath } from '../util/paths.js';
+import { ownValue } from '../util/records.js';
 import { renderStack } from './render-stack.js';
 
 export const DEFAULT_CATALOG = 'library';
@@ -134,7 +135,8 @@ function resolveStack(
   options: DesiredStateOptions,
 ): { stack?: DesiredStack; diagnostics: Diagnostic[] } {
   const catalogName = request.catalog ?? DEFAULT_CATALOG;
-  const unavailable = options.unavailableCatalogs?.[catalogName];
+  // Own keys only: a stack asking for catalog `constructor` gets "unknown catalog", not Object's constructor as the reason.
+  const unavailable = options.unavailableCatalogs && ownValue(options.unavailableCatalogs, catalogName);
   if (unavailable !== undefined)
     return { diagnostics: [error(request.file, `catalog "${catalogName}" cannot be read: ${unavailable}`, { field: 'template' })] };
   const found = findTemplateVersion(request, catalogs);

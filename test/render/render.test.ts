@@ -133,6 +133,25 @@ test('bad stacks fail alone with a message naming file, field and what is accept
   );
 });
 
+test('a catalog, template or version named like an Object member (constructor, toString) gets the ordinary unknown-name message', () => {
+  const state = loadDesiredState(
+    repo({
+      'stacks/cat/stack.yml': 'template: constructor:web\n',
+      'stacks/tpl/stack.yml': 'template: toString\n',
+      'stacks/ver/stack.yml': 'template: web\nversion: constructor\n',
+    }),
+    { unavailableCatalogs: { broken: 'no such directory' } },
+  );
+  assert.deepEqual(
+    state.failed.map((f) => [f.stack, f.diagnostics.map((d) => `${d.file} ${d.field}: ${d.message}`)]),
+    [
+      ['cat', ['stacks/cat/stack.yml template: unknown catalog "constructor"; configured catalogs: library']],
+      ['tpl', ['stacks/tpl/stack.yml template: unknown template "toString" in catalog "library"; available: web']],
+      ['ver', ['stacks/ver/stack.yml version: template "web" has no version "constructor"; available: 1.0.0 (folder 0), 2.0.0 (folder 1)']],
+    ],
+  );
+});
+
 test('a YAML error in a rendered compose file names the file and fails only that stack', () => {
   const state = loadDesiredState(
     repo({
