@@ -201,7 +201,7 @@ function policyDiagnostic(violation: PolicyViolation, request: StackRequest, sta
     answers
       .filter(([, value]) => value.length >= 2 && (violation.value.includes(value) || violation.value.includes(cleanedIfPath(value))))
       .sort(([, a], [, b]) => b.length - a.length)[0];
-  const location = source ? request.answerLocations[source[0]] : undefined;
+  const location = source ? ownValue(request.answerLocations, source[0]) : undefined;
   const fromAnswer = source ? ` (from answers.${source[0]})` : '';
   const message = `service "${violation.service}": ${violation.key}: ${redactString(violation.message, secrets)}${fromAnswer}`;
   const line = location?.line ?? request.templateLine;
@@ -249,7 +249,8 @@ export function findTemplateVersion(
 /** Points a diagnostic about `answers.X` at the line where X was answered. */
 function locateAnswer(diagnostic: Diagnostic, request: StackRequest): Diagnostic {
   const variable = diagnostic.field?.startsWith('answers.') ? diagnostic.field.slice('answers.'.length) : undefined;
-  const location = variable === undefined ? undefined : request.answerLocations[variable];
+  // Own keys only: an unanswered question `constructor` has no location, not Object's constructor as one.
+  const location = variable === undefined ? undefined : ownValue(request.answerLocations, variable);
   if (!location) return diagnostic;
   return { ...diagnostic, file: location.file, ...atLine(location.line) };
 }

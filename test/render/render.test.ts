@@ -152,6 +152,25 @@ test('a catalog, template or version named like an Object member (constructor, t
   );
 });
 
+test('an unanswered question named like an Object member (constructor) is reported in stack.yml, like any other', () => {
+  const questions = '  questions:\n    - variable: constructor\n      type: int\n      required: true\n    - variable: port\n      type: int\n      required: true\n';
+  const state = loadDesiredState(
+    repo({
+      'catalog/templates/q/config.yml': 'name: q\n',
+      'catalog/templates/q/0/docker-compose.yml': 'web:\n  image: nginx\n',
+      'catalog/templates/q/0/rancher-compose.yml': `.catalog:\n  version: 1.0.0\n${questions}`,
+      'stacks/q/stack.yml': 'template: q\n',
+    }),
+  );
+  assert.deepEqual(
+    state.failed[0]?.diagnostics.map((d) => [d.file, d.field, d.message]),
+    [
+      ['stacks/q/stack.yml', 'answers.constructor', 'answers.constructor: required, but no answer was given and the question has no default (int, required)'],
+      ['stacks/q/stack.yml', 'answers.port', 'answers.port: required, but no answer was given and the question has no default (int, required)'],
+    ],
+  );
+});
+
 test('a YAML error in a rendered compose file names the file and fails only that stack', () => {
   const state = loadDesiredState(
     repo({
