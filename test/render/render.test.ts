@@ -153,7 +153,8 @@ test('a catalog, template or version named like an Object member (constructor, t
 });
 
 test('an unanswered question named like an Object member (constructor) is reported in stack.yml, like any other', () => {
-  const questions = '  questions:\n    - variable: constructor\n      type: int\n      required: true\n    - variable: port\n      type: int\n      required: true\n';
+  const questions =
+    '  questions:\n    - variable: constructor\n      type: int\n      required: true\n    - variable: port\n      type: int\n      required: true\n';
   const state = loadDesiredState(
     repo({
       'catalog/templates/q/config.yml': 'name: q\n',
@@ -165,8 +166,48 @@ test('an unanswered question named like an Object member (constructor) is report
   assert.deepEqual(
     state.failed[0]?.diagnostics.map((d) => [d.file, d.field, d.message]),
     [
-      ['stacks/q/stack.yml', 'answers.constructor', 'answers.constructor: required, but no answer was given and the question has no default (int, required)'],
-      ['stacks/q/stack.yml', 'answers.port', 'answers.port: required, but no answer was given and the question has no default (int, required)'],
+      [
+        'stacks/q/stack.yml',
+        'answers.constructor',
+        'answers.constructor: required, but no answer was given and the question has no default (int, required)',
+      ],
+      [
+        'stacks/q/stack.yml',
+        'answers.port',
+        'answers.port: required, but no answer was given and the question has no default (int, required)',
+      ],
+    ],
+  );
+});
+
+test('an answers.txt line constructor=… answers the question of that name, or gets the unknown-question message where there is none', () => {
+  const state = loadDesiredState(
+    repo({
+      'catalog/templates/c/config.yml': 'name: c\n',
+      'catalog/templates/c/0/docker-compose.yml': 'web:\n  image: nginx\n  environment:\n    SIZE: ${constructor}\n',
+      'catalog/templates/c/0/rancher-compose.yml':
+        '.catalog:\n  version: 1.0.0\n  questions:\n    - variable: constructor\n      type: int\n',
+      'stacks/asked/stack.yml': 'template: c\n',
+      'stacks/asked/answers.txt': 'constructor=3\n',
+      'stacks/unasked/stack.yml': 'template: web\n',
+      'stacks/unasked/answers.txt': 'tag=b\nconstructor=3\n',
+    }),
+  );
+  assert.deepEqual(only(state, 'asked').services['web']?.compose.environment, { SIZE: '3' });
+  assert.deepEqual(
+    state.failed.map((f) => [f.stack, f.diagnostics.map((d) => [d.file, d.line, d.field, d.message])]),
+    [
+      [
+        'unasked',
+        [
+          [
+            'stacks/unasked/answers.txt',
+            2,
+            'answers.constructor',
+            'answers.constructor: no question of this template version declares "constructor"; declared: scale, tag, db_password, note',
+          ],
+        ],
+      ],
     ],
   );
 });
