@@ -7,7 +7,7 @@
 import type { ComposeService, DesiredService } from '../model/desired.js';
 import { type Diagnostic, error, warning } from '../model/diagnostics.js';
 import { SchedulingLabel } from '../model/labels.js';
-import { ownValue } from '../util/records.js';
+import { ownValue, setOwn } from '../util/records.js';
 import { commaList, isPlainObject, keyValueMap, stringMap } from '../util/values.js';
 import { parseHealthCheck } from './health-check.js';
 import { parseUpgradeStrategy } from './upgrade-strategy.js';
@@ -36,6 +36,11 @@ export function buildServices(documents: ComposeDocuments): ComposeModel {
   const rancher = documents.rancher ? servicesOf(documents.rancher.value, documents.rancher.file, diagnostics) : undefined;
   const services: Record<string, DesiredService> = {};
   for (const [name, raw] of Object.entries(docker.services)) {
+    if (name === '__proto__') {
+      // Assigned, it would become the services record's prototype rather than a service of it.
+      diagnostics.push(error(documents.docker.file, 'service "__proto__": not a usable service name; rename the service', { field: name }));
+      continue;
+    }
     const rancherKeys = (rancher && ownValue(rancher.services, name)) ?? {};
     services[name] = buildService(name, raw, rancherKeys, documents, diagnostics, ignoredKeys);
   }
@@ -73,20 +78,16 @@ function servicesOf(document: unknown, file: string, diagnostics: Diagnostic[]):
   const services: Record<string, Record<string, unknown>> = {};
   for (const [name, value] of Object.entries(serviceMap as Record<string, unknown>)) {
     if (CATALOG_SECTION.has(name) || name.startsWith('x-')) continue;
-    if (name === '__proto__') {
-      // Assigned, it would become the services record's prototype rather than a service of it.
-      diagnostics.push(error(file, 'service "__proto__": not a usable service name; rename the service', { field: name }));
-      continue;
-    }
     if (value === null) {
-      services[name] = {};
+      setOwn(services, name, {});
       continue;
     }
     if (!isPlainObject(value)) {
       diagnostics.push(error(file, `service "${name}" must be a mapping of settings (image, ports, ...)`, { field: name }));
       continue;
     }
-    services[name] = value;
+    // A `__proto__` entry stays an entry: refused in docker-compose.yml, warned about like any other rancher-only one.
+    setOwn(services, name, value);
   }
   const ignoredTopLevel = isV2
     ? Object.keys(document)

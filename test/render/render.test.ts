@@ -212,6 +212,32 @@ test('an answers.txt line constructor=… answers the question of that name, or 
   );
 });
 
+test('a rancher-compose.yml entry __proto__ is warned about like any other service that is not in docker-compose.yml', () => {
+  const state = loadDesiredState(
+    repo({
+      'catalog/templates/r/config.yml': 'name: r\n',
+      'catalog/templates/r/0/docker-compose.yml': 'web:\n  image: nginx\n',
+      'catalog/templates/r/0/rancher-compose.yml': '.catalog:\n  version: 1.0.0\n__proto__:\n  scale: 2\nghost:\n  scale: 2\n',
+      'stacks/r/stack.yml': 'template: r\n',
+    }),
+  );
+  const stack = only(state, 'r');
+  assert.deepEqual(Object.keys(stack.services), ['web']);
+  assert.equal(stack.services['web']?.scale, 1);
+  const file = 'catalog/templates/r/0/rancher-compose.yml';
+  assert.deepEqual(
+    stack.warnings.map((d) => [d.file, d.field, d.message]),
+    [
+      [
+        file,
+        '__proto__',
+        'service "__proto__" has rancher-compose settings but is not in catalog/templates/r/0/docker-compose.yml: ignored',
+      ],
+      [file, 'ghost', 'service "ghost" has rancher-compose settings but is not in catalog/templates/r/0/docker-compose.yml: ignored'],
+    ],
+  );
+});
+
 test('a YAML error in a rendered compose file names the file and fails only that stack', () => {
   const state = loadDesiredState(
     repo({
