@@ -54,6 +54,7 @@ export function buildServices(documents: ComposeDocuments): ComposeModel {
     );
   }
   linkSidekicks(services, documents.docker.file, diagnostics);
+  checkLinks(services, documents.docker.file, diagnostics);
   for (const key of [...docker.ignoredTopLevel, ...(rancher?.ignoredTopLevel ?? [])]) {
     ignoredKeys.push(warning(key.file, `top-level key "${key.key}" is kept but not acted on by corral`, { field: key.key }));
   }
@@ -167,6 +168,35 @@ function linkSidekicks(services: Record<string, DesiredService>, file: string, d
       }
     }
   }
+}
+
+/**
+ * A `links` entry to a service of this stack (`db`, `db:alias`) that the stack does not have fails
+ * the stack, as docker-compose refuses it; `<stack>/<service>` entries link to other stacks.
+ */
+function checkLinks(services: Record<string, DesiredService>, file: string, diagnostics: Diagnostic[]): void {
+  for (const service of Object.values(services)) {
+    const missing = new Set(
+      linkEntries(service.compose['links'])
+        .filter((link) => !link.includes('/'))
+        .map((link) => link.split(':')[0] ?? '')
+        .filter((target) => !Object.hasOwn(services, target)),
+    );
+    for (const target of missing) {
+      diagnostics.push(
+        error(
+          file,
+          `service "${service.name}" links to "${target}", which is not a service of this stack; services: ${Object.keys(services).join(', ')} (a service of another stack is linked as <stack>/<service>)`,
+          { field: `${service.name}.links` },
+        ),
+      );
+    }
+  }
+}
+
+function linkEntries(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String);
+  return typeof value === 'string' && value !== '' ? [value] : [];
 }
 
 /** Declared volumes plus every named volume a service mounts (`name:/path`). */

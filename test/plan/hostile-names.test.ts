@@ -15,11 +15,13 @@ const COMPOSE = `web:
     GREETING: \${toString}
   links:
     - toString
-    - hasOwnProperty:alias
+    - constructor:hasOwnProperty
 constructor:
   image: nginx
   volumes_from:
     - valueOf
+toString:
+  image: nginx
 `;
 
 function render(compose: string) {
@@ -45,7 +47,7 @@ const host: ObservedHost = {
   volumes: [],
 };
 
-test('links, volumes, volumes_from and variables named like Object members (toString, valueOf, …) are names like any other, and the stack is planned', () => {
+test('services, links, link aliases, volumes, volumes_from and variables named like Object members (toString, valueOf, …) are names like any other, and the stack is planned', () => {
   const state = render(COMPOSE);
   assert.deepEqual(state.failed, []);
   assert.ok(
@@ -54,13 +56,16 @@ test('links, volumes, volumes_from and variables named like Object members (toSt
   );
   const [stack] = state.stacks;
   assert.ok(stack);
-  assert.deepEqual(Object.keys(stack.services), ['web', 'constructor']);
+  assert.deepEqual(Object.keys(stack.services), ['web', 'constructor', 'toString']);
   const planned = plan(state.stacks, scheduleStacks(state.stacks, [host]), { hosts: [host] }, { prune: true });
   const creates = planned.operations.filter((op) => op.kind === 'CreateContainer').map((op) => op.target);
-  assert.deepEqual(creates.sort(), ['n-constructor-1', 'n-web-1']);
+  assert.deepEqual(creates.sort(), ['n-constructor-1', 'n-toString-1', 'n-web-1']);
   const constructorCreate = planned.operations.find((op) => op.kind === 'CreateContainer' && op.target === 'n-constructor-1');
   assert.ok(constructorCreate?.kind === 'CreateContainer');
   assert.deepEqual(constructorCreate.container.HostConfig?.VolumesFrom, ['valueOf']);
+  assert.deepEqual(constructorCreate.container.NetworkingConfig, {
+    EndpointsConfig: { 'corral-n': { Aliases: ['constructor', 'constructor.n', 'hasOwnProperty'] } },
+  });
   const webCreate = planned.operations.find((op) => op.kind === 'CreateContainer' && op.target === 'n-web-1');
   assert.ok(webCreate?.kind === 'CreateContainer');
   assert.deepEqual(webCreate.container.HostConfig?.Binds, ['n_valueOf:/data']);

@@ -238,6 +238,39 @@ test('a rancher-compose.yml entry __proto__ is warned about like any other servi
   );
 });
 
+test('a link to a service the stack does not have fails the stack, naming the compose file, the service, links and the services there are', () => {
+  const state = loadDesiredState(
+    repo({
+      'catalog/templates/l/config.yml': 'name: l\n',
+      'catalog/templates/l/0/docker-compose.yml':
+        'web:\n  image: nginx\n  links:\n    - db:database\n    - ghost\n    - ghost:spook\n    - toString\n    - other/db:remote\ndb:\n  image: postgres\n',
+      'catalog/templates/l/0/rancher-compose.yml': '.catalog:\n  version: 1.0.0\n',
+      'catalog/templates/l/1/docker-compose.yml': 'web:\n  image: nginx\n  links: [db:database, other/db]\ndb:\n  image: postgres\n',
+      'catalog/templates/l/1/rancher-compose.yml': '.catalog:\n  version: 2.0.0\n',
+      'stacks/ghost/stack.yml': 'template: l\nversion: 1.0.0\n',
+      'stacks/fine/stack.yml': 'template: l\nversion: 2.0.0\n',
+    }),
+  );
+  assert.deepEqual(
+    state.stacks.map((s) => s.name),
+    ['fine'],
+  );
+  const file = 'catalog/templates/l/0/docker-compose.yml';
+  const services = 'services: web, db (a service of another stack is linked as <stack>/<service>)';
+  assert.deepEqual(
+    state.failed.map((f) => [f.stack, f.diagnostics.map((d) => [d.file, d.field, d.message])]),
+    [
+      [
+        'ghost',
+        [
+          [file, 'web.links', `service "web" links to "ghost", which is not a service of this stack; ${services}`],
+          [file, 'web.links', `service "web" links to "toString", which is not a service of this stack; ${services}`],
+        ],
+      ],
+    ],
+  );
+});
+
 test('a YAML error in a rendered compose file names the file and fails only that stack', () => {
   const state = loadDesiredState(
     repo({
