@@ -2,10 +2,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ObservedHost } from '../../src/model/observed.js';
-import { plan } from '../../src/plan/index.js';
+import { formatPlan, plan } from '../../src/plan/index.js';
 import { DEFAULT_POLICY } from '../../src/policy/index.js';
 import { loadDesiredState } from '../../src/render/index.js';
 import { scheduleStacks } from '../../src/schedule/index.js';
+import { host as fixtureHost, placement, stack } from './fixtures.js';
 
 const COMPOSE = `web:
   image: nginx
@@ -71,4 +72,25 @@ test('services, links, link aliases, volumes, volumes_from and variables named l
   assert.deepEqual(webCreate.container.HostConfig?.Binds, ['n_valueOf:/data']);
   assert.deepEqual(webCreate.container.Env, ['GREETING=']);
   assert.match(webCreate.configHash, /^[0-9a-f]{64}$/);
+});
+
+test('a unit placed for a service named like an Object member that the stack lacks is an error note, and links to such names are not followed; the rest is planned', () => {
+  const desired = stack('s', { web: { links: ['hasOwnProperty', 'valueOf:alias', 'constructor:alias'] } });
+  const placements = [
+    placement('s', [
+      ['constructor', 1, 'h1'],
+      ['toString', 1, 'h1'],
+      ['web', 1, 'h1'],
+    ]),
+  ];
+  assert.equal(
+    formatPlan(plan([desired], placements, { hosts: [fixtureHost('h1')] }, { prune: true })),
+    `stack s
+  error: s-constructor-1: placed on unknown host "h1" or for an unknown service; left as is
+  error: s-toString-1: placed on unknown host "h1" or for an unknown service; left as is
+  #1 h1 CreateNetwork corral-s: missing, create
+  #2 h1 CreateContainer s-web-1 after #1: scale 0 → 1
+  #3 h1 StartContainer s-web-1 after #2: created, start
+`,
+  );
 });
