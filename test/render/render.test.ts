@@ -47,6 +47,15 @@ function only(state: ReturnType<typeof loadDesiredState>, name: string): Desired
   return stack;
 }
 
+/** Template `id` with version folder `folder` made of these compose files (a `.catalog` section with `version` only by default). */
+function templateFiles(id: string, dockerCompose: string, rancherCompose = '.catalog:\n  version: 1.0.0\n', folder = '0') {
+  return {
+    [`catalog/templates/${id}/config.yml`]: `name: ${id}\n`,
+    [`catalog/templates/${id}/${folder}/docker-compose.yml`]: dockerCompose,
+    [`catalog/templates/${id}/${folder}/rancher-compose.yml`]: rancherCompose,
+  };
+}
+
 test('renders a v1 compose stack: defaults, interpolation, rancher keys merged, sidekicks linked', () => {
   const state = loadDesiredState(
     repo({ 'stacks/s1/stack.yml': 'template: web\nversion: 1.0.0\nanswers:\n  tag: b\n  db_password: hunter2\n' }),
@@ -157,9 +166,7 @@ test('an unanswered question named like an Object member (constructor) is report
     '  questions:\n    - variable: constructor\n      type: int\n      required: true\n    - variable: port\n      type: int\n      required: true\n';
   const state = loadDesiredState(
     repo({
-      'catalog/templates/q/config.yml': 'name: q\n',
-      'catalog/templates/q/0/docker-compose.yml': 'web:\n  image: nginx\n',
-      'catalog/templates/q/0/rancher-compose.yml': `.catalog:\n  version: 1.0.0\n${questions}`,
+      ...templateFiles('q', 'web:\n  image: nginx\n', `.catalog:\n  version: 1.0.0\n${questions}`),
       'stacks/q/stack.yml': 'template: q\n',
     }),
   );
@@ -183,10 +190,11 @@ test('an unanswered question named like an Object member (constructor) is report
 test('an answers.txt line constructor=… answers the question of that name, or gets the unknown-question message where there is none', () => {
   const state = loadDesiredState(
     repo({
-      'catalog/templates/c/config.yml': 'name: c\n',
-      'catalog/templates/c/0/docker-compose.yml': 'web:\n  image: nginx\n  environment:\n    SIZE: ${constructor}\n',
-      'catalog/templates/c/0/rancher-compose.yml':
+      ...templateFiles(
+        'c',
+        'web:\n  image: nginx\n  environment:\n    SIZE: ${constructor}\n',
         '.catalog:\n  version: 1.0.0\n  questions:\n    - variable: constructor\n      type: int\n',
+      ),
       'stacks/asked/stack.yml': 'template: c\n',
       'stacks/asked/answers.txt': 'constructor=3\n',
       'stacks/unasked/stack.yml': 'template: web\n',
@@ -215,9 +223,7 @@ test('an answers.txt line constructor=… answers the question of that name, or 
 test('a rancher-compose.yml entry __proto__ is warned about like any other service that is not in docker-compose.yml', () => {
   const state = loadDesiredState(
     repo({
-      'catalog/templates/r/config.yml': 'name: r\n',
-      'catalog/templates/r/0/docker-compose.yml': 'web:\n  image: nginx\n',
-      'catalog/templates/r/0/rancher-compose.yml': '.catalog:\n  version: 1.0.0\n__proto__:\n  scale: 2\nghost:\n  scale: 2\n',
+      ...templateFiles('r', 'web:\n  image: nginx\n', '.catalog:\n  version: 1.0.0\n__proto__:\n  scale: 2\nghost:\n  scale: 2\n'),
       'stacks/r/stack.yml': 'template: r\n',
     }),
   );
@@ -241,12 +247,16 @@ test('a rancher-compose.yml entry __proto__ is warned about like any other servi
 test('a link to a service the stack does not have fails the stack, naming the compose file, the service, links and the services there are', () => {
   const state = loadDesiredState(
     repo({
-      'catalog/templates/l/config.yml': 'name: l\n',
-      'catalog/templates/l/0/docker-compose.yml':
+      ...templateFiles(
+        'l',
         'web:\n  image: nginx\n  links:\n    - db:database\n    - ghost\n    - ghost:spook\n    - toString\n    - other/db:remote\ndb:\n  image: postgres\n',
-      'catalog/templates/l/0/rancher-compose.yml': '.catalog:\n  version: 1.0.0\n',
-      'catalog/templates/l/1/docker-compose.yml': 'web:\n  image: nginx\n  links: [db:database, other/db]\ndb:\n  image: postgres\n',
-      'catalog/templates/l/1/rancher-compose.yml': '.catalog:\n  version: 2.0.0\n',
+      ),
+      ...templateFiles(
+        'l',
+        'web:\n  image: nginx\n  links: [db:database, other/db]\ndb:\n  image: postgres\n',
+        '.catalog:\n  version: 2.0.0\n',
+        '1',
+      ),
       'stacks/ghost/stack.yml': 'template: l\nversion: 1.0.0\n',
       'stacks/fine/stack.yml': 'template: l\nversion: 2.0.0\n',
     }),
