@@ -19,6 +19,7 @@
 import type { DesiredService, DesiredStack } from '../model/desired.js';
 import type { StackPlacement } from '../model/placement.js';
 import { memoizedPerObject } from '../util/memo.js';
+import { ownValue } from '../util/records.js';
 
 export type NetworkDriver = 'bridge' | 'overlay';
 
@@ -129,6 +130,14 @@ export function onStackNetwork(service: DesiredService): boolean {
   return !['host', 'none', 'bridge'].includes(mode) && !/^(container|service):/.test(mode);
 }
 
+/**
+ * The stack's service of that name, for a name from outside the services record (a placement, an
+ * observed container's label, a link): own keys only, so `constructor` or `__proto__` is no service.
+ */
+export function serviceNamed(stack: DesiredStack, name: string): DesiredService | undefined {
+  return ownValue(stack.services, name);
+}
+
 /** The services of a stack in name order; remembered per stack object. */
 export const servicesByName = memoizedPerObject((stack: DesiredStack): readonly DesiredService[] =>
   Object.values(stack.services).sort((a, b) => a.name.localeCompare(b.name)),
@@ -138,7 +147,7 @@ export const servicesByName = memoizedPerObject((stack: DesiredStack): readonly 
 export function serviceHosts(stack: DesiredStack, placement: StackPlacement): Map<string, string[]> {
   const hosts = new Map<string, string[]>();
   for (const instance of placement.instances) {
-    const primary = stack.services[instance.service];
+    const primary = serviceNamed(stack, instance.service);
     if (!primary) continue;
     // Once per instance of every stack: no list of the unit's members made each time.
     addHost(hosts, primary.name, instance.host);

@@ -30,7 +30,6 @@ import type { ObservedContainer, ObservedHost, ObservedState } from '../model/ob
 import type { HeldInstance, StackPlacement, UnitInstance } from '../model/placement.js';
 import { formatDuration } from '../util/duration.js';
 import { memoizedPerObject } from '../util/memo.js';
-import { ownValue } from '../util/records.js';
 import { ContainerSpecs, type SpecCache } from './container-specs.js';
 import {
   decideUnit,
@@ -46,7 +45,7 @@ import {
 import { type EmitShared, emitStackOperations, NO_TRANSACTION, type StackEmission, type Transaction } from './emit.js';
 import { hostNetworkNames } from './host-names.js';
 import { NetworkBook, type NetworkPlace } from './network-book.js';
-import { externalLinksOf, type NetworkDriver, networkNameFor, onHostNetwork, serviceHosts } from './networks.js';
+import { externalLinksOf, type NetworkDriver, networkNameFor, onHostNetwork, serviceHosts, serviceNamed } from './networks.js';
 import { ObservedIndex } from './observed-index.js';
 import { Operations } from './operations.js';
 import { NO_NOTES, reachabilityNotes } from './reach.js';
@@ -254,7 +253,7 @@ function decideInstances(planning: StackPlanning, hostsOfService: ReadonlyMap<st
   const deciding: StackDecisions = { stack, live, linkAliases, specs: shared.specs, notes, namings: unitNamings(stack) };
   const decided: Decided = { units: [], kept: new Set() };
   for (const instance of placement.instances) {
-    const primary = stack.services[instance.service];
+    const primary = serviceNamed(stack, instance.service);
     const host = shared.index.host(instance.host);
     const predecessors = live.keptOf(instance.service, instance.instance);
     if (!primary || !host?.reachable) {
@@ -457,8 +456,8 @@ function otherStackHosts(other: string, service: string, shared: Shared): string
 
 /** Another stack's service is on its host's network, as the repository says. */
 function otherOnHostNetwork(other: string, service: string, shared: Shared): boolean {
-  const services = shared.desiredByName.get(other)?.services;
-  const target = services && ownValue(services, service);
+  const otherStack = shared.desiredByName.get(other);
+  const target = otherStack && serviceNamed(otherStack, service);
   return target !== undefined && onHostNetwork(target);
 }
 
@@ -480,7 +479,7 @@ function linkAliasesOf(stack: DesiredStack): ReadonlyMap<string, readonly string
     const links = Array.isArray(service.compose['links']) ? service.compose['links'].map(String) : [];
     for (const link of links.filter((l) => !l.includes('/'))) {
       const [target = '', alias] = link.split(':');
-      if (!alias || alias === target || !(target in stack.services)) continue;
+      if (!alias || alias === target || !serviceNamed(stack, target)) continue;
       aliases.set(target, [...new Set([...(aliases.get(target) ?? []), alias])].sort());
     }
   }
@@ -490,7 +489,7 @@ function linkAliasesOf(stack: DesiredStack): ReadonlyMap<string, readonly string
 function removalCause(container: ObservedContainer, stack: DesiredStack, live: StackLive): string {
   const owner = container.owner;
   if (!owner) return 'not desired';
-  const service = ownValue(stack.services, owner.service);
+  const service = serviceNamed(stack, owner.service);
   if (!service) return 'service removed from git';
   const unit = service.primary ?? service.name;
   if (owner.unit !== unit) return `now in the deployment unit of ${unit}`;

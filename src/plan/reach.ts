@@ -13,7 +13,6 @@ import type { DesiredStack } from '../model/desired.js';
 import type { ObservedHost } from '../model/observed.js';
 import type { StackPlacement } from '../model/placement.js';
 import { memoizedPerObject } from '../util/memo.js';
-import { ownValue } from '../util/records.js';
 import { sortInPlace } from '../util/sort.js';
 import {
   type ExternalLink,
@@ -22,6 +21,7 @@ import {
   networkModeOf,
   onHostNetwork,
   onStackNetwork,
+  serviceNamed,
   servicesByName,
 } from './networks.js';
 import type { SwarmView } from './swarm.js';
@@ -97,7 +97,7 @@ const linkChecksOf = memoizedPerObject((stack: DesiredStack): readonly ClientLin
     if (!onStackNetwork(client)) continue;
     const checks: LinkCheck[] = [];
     for (const targetName of linkedServicesOf(client)) {
-      const target = ownValue(stack.services, targetName);
+      const target = serviceNamed(stack, targetName);
       if (!target || onHostNetwork(target)) continue;
       if (onStackNetwork(target)) checks.push({ kind: 'own', target: targetName });
       else

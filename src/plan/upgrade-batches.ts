@@ -8,6 +8,7 @@ import { checkedHealth } from '../status/container-health.js';
 import { memoizedPerObject } from '../util/memo.js';
 import { groupBy } from '../util/records.js';
 import { isResumed, isUpgrading, type UnitDecision } from './decide.js';
+import { serviceNamed } from './networks.js';
 import type { PlanNote } from './types.js';
 
 export interface UpgradeBatch {
@@ -76,7 +77,8 @@ function newButNotReady(units: UnitDecision[]): string | undefined {
 const serviceOrder = memoizedPerObject(primariesInDependencyOrder);
 
 function primariesInDependencyOrder(stack: DesiredStack): readonly string[] {
-  const primaryOf = (name: string) => stack.services[name]?.primary ?? name;
+  // The names include link and volumes_from targets, written by the template's author.
+  const primaryOf = (name: string) => serviceNamed(stack, name)?.primary ?? name;
   const primaries = Object.values(stack.services)
     .filter((s) => s.primary === undefined)
     .map((s) => s.name)

@@ -7,7 +7,7 @@
 import type { ComposeService, DesiredService } from '../model/desired.js';
 import { type Diagnostic, error, warning } from '../model/diagnostics.js';
 import { SchedulingLabel } from '../model/labels.js';
-import { ownValue } from '../util/records.js';
+import { ownValue, setOwn } from '../util/records.js';
 import { commaList, isPlainObject, keyValueMap, stringMap } from '../util/values.js';
 import { parseHealthCheck } from './health-check.js';
 import { parseUpgradeStrategy } from './upgrade-strategy.js';
@@ -36,6 +36,11 @@ export function buildServices(documents: ComposeDocuments): ComposeModel {
   const rancher = documents.rancher ? servicesOf(documents.rancher.value, documents.rancher.file, diagnostics) : undefined;
   const services: Record<string, DesiredService> = {};
   for (const [name, raw] of Object.entries(docker.services)) {
+    if (name === '__proto__') {
+      // Assigned, it would become the services record's prototype rather than a service of it.
+      diagnostics.push(error(documents.docker.file, 'service "__proto__": not a usable service name; rename the service', { field: name }));
+      continue;
+    }
     const rancherKeys = (rancher && ownValue(rancher.services, name)) ?? {};
     services[name] = buildService(name, raw, rancherKeys, documents, diagnostics, ignoredKeys);
   }
@@ -49,6 +54,7 @@ export function buildServices(documents: ComposeDocuments): ComposeModel {
     );
   }
   linkSidekicks(services, documents.docker.file, diagnostics);
+  checkLinks(services, documents.docker.file, diagnostics);
   for (const key of [...docker.ignoredTopLevel, ...(rancher?.ignoredTopLevel ?? [])]) {
     ignoredKeys.push(warning(key.file, `top-level key "${key.key}" is kept but not acted on by corral`, { field: key.key }));
   }
@@ -73,20 +79,16 @@ function servicesOf(document: unknown, file: string, diagnostics: Diagnostic[]):
   const services: Record<string, Record<string, unknown>> = {};
   for (const [name, value] of Object.entries(serviceMap as Record<string, unknown>)) {
     if (CATALOG_SECTION.has(name) || name.startsWith('x-')) continue;
-    if (name === '__proto__') {
-      // Assigned, it would become the services record's prototype rather than a service of it.
-      diagnostics.push(error(file, 'service "__proto__": not a usable service name; rename the service', { field: name }));
-      continue;
-    }
     if (value === null) {
-      services[name] = {};
+      setOwn(services, name, {});
       continue;
     }
     if (!isPlainObject(value)) {
       diagnostics.push(error(file, `service "${name}" must be a mapping of settings (image, ports, ...)`, { field: name }));
       continue;
     }
-    services[name] = value;
+    // A `__proto__` entry stays an entry: refused in docker-compose.yml, warned about like any other rancher-only one.
+    setOwn(services, name, value);
   }
   const ignoredTopLevel = isV2
     ? Object.keys(document)
@@ -166,6 +168,35 @@ function linkSidekicks(services: Record<string, DesiredService>, file: string, d
       }
     }
   }
+}
+
+/**
+ * A `links` entry to a service of this stack (`db`, `db:alias`) that the stack does not have fails
+ * the stack, as docker-compose refuses it; `<stack>/<service>` entries link to other stacks.
+ */
+function checkLinks(services: Record<string, DesiredService>, file: string, diagnostics: Diagnostic[]): void {
+  for (const service of Object.values(services)) {
+    const missing = new Set(
+      linkEntries(service.compose['links'])
+        .filter((link) => !link.includes('/'))
+        .map((link) => link.split(':')[0] ?? '')
+        .filter((target) => !Object.hasOwn(services, target)),
+    );
+    for (const target of missing) {
+      diagnostics.push(
+        error(
+          file,
+          `service "${service.name}" links to "${target}", which is not a service of this stack; services: ${Object.keys(services).join(', ')} (a service of another stack is linked as <stack>/<service>)`,
+          { field: `${service.name}.links` },
+        ),
+      );
+    }
+  }
+}
+
+function linkEntries(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String);
+  return typeof value === 'string' && value !== '' ? [value] : [];
 }
 
 /** Declared volumes plus every named volume a service mounts (`name:/path`). */

@@ -22,6 +22,7 @@ import {
 import { openAnswers, type PlaintextSecrets, type SecretAnswers } from '../secrets/answers.js';
 import { readStackRequest, type StackRequest, type StackRequestResult, stackFolders } from '../stacks/request.js';
 import { cleanAbsolutePath } from '../util/paths.js';
+import { ownValue } from '../util/records.js';
 import { renderStack } from './render-stack.js';
 
 export const DEFAULT_CATALOG = 'library';
@@ -134,7 +135,8 @@ function resolveStack(
   options: DesiredStateOptions,
 ): { stack?: DesiredStack; diagnostics: Diagnostic[] } {
   const catalogName = request.catalog ?? DEFAULT_CATALOG;
-  const unavailable = options.unavailableCatalogs?.[catalogName];
+  // Own keys only: a stack asking for catalog `constructor` gets "unknown catalog", not Object's constructor as the reason.
+  const unavailable = options.unavailableCatalogs && ownValue(options.unavailableCatalogs, catalogName);
   if (unavailable !== undefined)
     return { diagnostics: [error(request.file, `catalog "${catalogName}" cannot be read: ${unavailable}`, { field: 'template' })] };
   const found = findTemplateVersion(request, catalogs);
@@ -199,7 +201,7 @@ function policyDiagnostic(violation: PolicyViolation, request: StackRequest, sta
     answers
       .filter(([, value]) => value.length >= 2 && (violation.value.includes(value) || violation.value.includes(cleanedIfPath(value))))
       .sort(([, a], [, b]) => b.length - a.length)[0];
-  const location = source ? request.answerLocations[source[0]] : undefined;
+  const location = source ? ownValue(request.answerLocations, source[0]) : undefined;
   const fromAnswer = source ? ` (from answers.${source[0]})` : '';
   const message = `service "${violation.service}": ${violation.key}: ${redactString(violation.message, secrets)}${fromAnswer}`;
   const line = location?.line ?? request.templateLine;
@@ -247,7 +249,8 @@ export function findTemplateVersion(
 /** Points a diagnostic about `answers.X` at the line where X was answered. */
 function locateAnswer(diagnostic: Diagnostic, request: StackRequest): Diagnostic {
   const variable = diagnostic.field?.startsWith('answers.') ? diagnostic.field.slice('answers.'.length) : undefined;
-  const location = variable === undefined ? undefined : request.answerLocations[variable];
+  // Own keys only: an unanswered question `constructor` has no location, not Object's constructor as one.
+  const location = variable === undefined ? undefined : ownValue(request.answerLocations, variable);
   if (!location) return diagnostic;
   return { ...diagnostic, file: location.file, ...atLine(location.line) };
 }

@@ -4,6 +4,7 @@
  */
 import { atLine, type Diagnostic, error, hasErrors } from '../model/diagnostics.js';
 import { type FileTree, unreadReason } from '../model/files.js';
+import { ownValue, setOwn } from '../util/records.js';
 import { isPlainObject, scalarText, splitOnce } from '../util/values.js';
 import { type ParsedYaml, parseYaml } from '../util/yaml.js';
 
@@ -211,8 +212,8 @@ function readYamlAnswers(
       diagnostics.push(error(file, `answers.${variable} must be a single value (string, number or boolean), not a list or mapping`, where));
       continue;
     }
-    answers[variable] = text;
-    locations[variable] = { file, ...atLine(where.line) };
+    setOwn(answers, variable, text);
+    setOwn(locations, variable, { file, ...atLine(where.line) });
   }
 }
 
@@ -233,7 +234,8 @@ function readAnswersText(
       diagnostics.push(error(file, malformedLineMessage(value !== undefined), { line }));
       return;
     }
-    const previous = locations[variable];
+    // Own keys only: `constructor=…` is a first answer, not one that Object.prototype already gave.
+    const previous = ownValue(locations, variable);
     if (previous) {
       const where = previous.line === undefined ? previous.file : `${previous.file}:${previous.line}`;
       diagnostics.push(
@@ -241,8 +243,8 @@ function readAnswersText(
       );
       return;
     }
-    answers[variable] = value;
-    locations[variable] = { file, line };
+    setOwn(answers, variable, value);
+    setOwn(locations, variable, { file, line });
   });
 }
 

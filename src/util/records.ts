@@ -6,12 +6,14 @@
 
 /** Copies the source's own enumerable keys onto the target, as `{ ...target, ...source }` would (a `__proto__` key stays data). */
 export function copyInto<V>(target: Record<string, V>, source: Readonly<Record<string, V>>): Record<string, V> {
-  for (const key of Object.keys(source)) {
-    const value = source[key] as V;
-    if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-    else target[key] = value;
-  }
+  for (const key of Object.keys(source)) setOwn(target, key, source[key] as V);
   return target;
+}
+
+/** `record[key] = value`, except that a `__proto__` key becomes data of the record rather than its prototype. */
+export function setOwn<V>(record: Record<string, V>, key: string, value: V): void {
+  if (key === '__proto__') Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  else record[key] = value;
 }
 
 /** `record[key]` when the record has that key itself: a key such as `constructor` or `__proto__` does not reach Object.prototype. */

@@ -47,6 +47,15 @@ function only(state: ReturnType<typeof loadDesiredState>, name: string): Desired
   return stack;
 }
 
+/** Template `id` with version folder `folder` made of these compose files (a `.catalog` section with `version` only by default). */
+function templateFiles(id: string, dockerCompose: string, rancherCompose = '.catalog:\n  version: 1.0.0\n', folder = '0') {
+  return {
+    [`catalog/templates/${id}/config.yml`]: `name: ${id}\n`,
+    [`catalog/templates/${id}/${folder}/docker-compose.yml`]: dockerCompose,
+    [`catalog/templates/${id}/${folder}/rancher-compose.yml`]: rancherCompose,
+  };
+}
+
 test('renders a v1 compose stack: defaults, interpolation, rancher keys merged, sidekicks linked', () => {
   const state = loadDesiredState(
     repo({ 'stacks/s1/stack.yml': 'template: web\nversion: 1.0.0\nanswers:\n  tag: b\n  db_password: hunter2\n' }),
@@ -129,6 +138,145 @@ test('bad stacks fail alone with a message naming file, field and what is accept
     [
       ['stacks/badanswer/stack.yml', 3, 'answers.scale'],
       ['stacks/badanswer/stack.yml', 4, 'answers.tag'],
+    ],
+  );
+});
+
+test('a catalog, template or version named like an Object member (constructor, toString) gets the ordinary unknown-name message', () => {
+  const state = loadDesiredState(
+    repo({
+      'stacks/cat/stack.yml': 'template: constructor:web\n',
+      'stacks/tpl/stack.yml': 'template: toString\n',
+      'stacks/ver/stack.yml': 'template: web\nversion: constructor\n',
+    }),
+    { unavailableCatalogs: { broken: 'no such directory' } },
+  );
+  assert.deepEqual(
+    state.failed.map((f) => [f.stack, f.diagnostics.map((d) => `${d.file} ${d.field}: ${d.message}`)]),
+    [
+      ['cat', ['stacks/cat/stack.yml template: unknown catalog "constructor"; configured catalogs: library']],
+      ['tpl', ['stacks/tpl/stack.yml template: unknown template "toString" in catalog "library"; available: web']],
+      ['ver', ['stacks/ver/stack.yml version: template "web" has no version "constructor"; available: 1.0.0 (folder 0), 2.0.0 (folder 1)']],
+    ],
+  );
+});
+
+test('an unanswered question named like an Object member (constructor) is reported in stack.yml, like any other', () => {
+  const questions =
+    '  questions:\n    - variable: constructor\n      type: int\n      required: true\n    - variable: port\n      type: int\n      required: true\n';
+  const state = loadDesiredState(
+    repo({
+      ...templateFiles('q', 'web:\n  image: nginx\n', `.catalog:\n  version: 1.0.0\n${questions}`),
+      'stacks/q/stack.yml': 'template: q\n',
+    }),
+  );
+  assert.deepEqual(
+    state.failed[0]?.diagnostics.map((d) => [d.file, d.field, d.message]),
+    [
+      [
+        'stacks/q/stack.yml',
+        'answers.constructor',
+        'answers.constructor: required, but no answer was given and the question has no default (int, required)',
+      ],
+      [
+        'stacks/q/stack.yml',
+        'answers.port',
+        'answers.port: required, but no answer was given and the question has no default (int, required)',
+      ],
+    ],
+  );
+});
+
+test('an answers.txt line constructor=… answers the question of that name, or gets the unknown-question message where there is none', () => {
+  const state = loadDesiredState(
+    repo({
+      ...templateFiles(
+        'c',
+        'web:\n  image: nginx\n  environment:\n    SIZE: ${constructor}\n',
+        '.catalog:\n  version: 1.0.0\n  questions:\n    - variable: constructor\n      type: int\n',
+      ),
+      'stacks/asked/stack.yml': 'template: c\n',
+      'stacks/asked/answers.txt': 'constructor=3\n',
+      'stacks/unasked/stack.yml': 'template: web\n',
+      'stacks/unasked/answers.txt': 'tag=b\nconstructor=3\n',
+    }),
+  );
+  assert.deepEqual(only(state, 'asked').services['web']?.compose.environment, { SIZE: '3' });
+  assert.deepEqual(
+    state.failed.map((f) => [f.stack, f.diagnostics.map((d) => [d.file, d.line, d.field, d.message])]),
+    [
+      [
+        'unasked',
+        [
+          [
+            'stacks/unasked/answers.txt',
+            2,
+            'answers.constructor',
+            'answers.constructor: no question of this template version declares "constructor"; declared: scale, tag, db_password, note',
+          ],
+        ],
+      ],
+    ],
+  );
+});
+
+test('a rancher-compose.yml entry __proto__ is warned about like any other service that is not in docker-compose.yml', () => {
+  const state = loadDesiredState(
+    repo({
+      ...templateFiles('r', 'web:\n  image: nginx\n', '.catalog:\n  version: 1.0.0\n__proto__:\n  scale: 2\nghost:\n  scale: 2\n'),
+      'stacks/r/stack.yml': 'template: r\n',
+    }),
+  );
+  const stack = only(state, 'r');
+  assert.deepEqual(Object.keys(stack.services), ['web']);
+  assert.equal(stack.services['web']?.scale, 1);
+  const file = 'catalog/templates/r/0/rancher-compose.yml';
+  assert.deepEqual(
+    stack.warnings.map((d) => [d.file, d.field, d.message]),
+    [
+      [
+        file,
+        '__proto__',
+        'service "__proto__" has rancher-compose settings but is not in catalog/templates/r/0/docker-compose.yml: ignored',
+      ],
+      [file, 'ghost', 'service "ghost" has rancher-compose settings but is not in catalog/templates/r/0/docker-compose.yml: ignored'],
+    ],
+  );
+});
+
+test('a link to a service the stack does not have fails the stack, naming the compose file, the service, links and the services there are', () => {
+  const state = loadDesiredState(
+    repo({
+      ...templateFiles(
+        'l',
+        'web:\n  image: nginx\n  links:\n    - db:database\n    - ghost\n    - ghost:spook\n    - toString\n    - other/db:remote\ndb:\n  image: postgres\n',
+      ),
+      ...templateFiles(
+        'l',
+        'web:\n  image: nginx\n  links: [db:database, other/db]\ndb:\n  image: postgres\n',
+        '.catalog:\n  version: 2.0.0\n',
+        '1',
+      ),
+      'stacks/ghost/stack.yml': 'template: l\nversion: 1.0.0\n',
+      'stacks/fine/stack.yml': 'template: l\nversion: 2.0.0\n',
+    }),
+  );
+  assert.deepEqual(
+    state.stacks.map((s) => s.name),
+    ['fine'],
+  );
+  const file = 'catalog/templates/l/0/docker-compose.yml';
+  const services = 'services: web, db (a service of another stack is linked as <stack>/<service>)';
+  assert.deepEqual(
+    state.failed.map((f) => [f.stack, f.diagnostics.map((d) => [d.file, d.field, d.message])]),
+    [
+      [
+        'ghost',
+        [
+          [file, 'web.links', `service "web" links to "ghost", which is not a service of this stack; ${services}`],
+          [file, 'web.links', `service "web" links to "toString", which is not a service of this stack; ${services}`],
+        ],
+      ],
     ],
   );
 });

@@ -111,3 +111,34 @@ test('an unknown key in stack.yml is an error (a reviewer could think it does so
   assert.equal(result?.diagnostics[0]?.severity, 'error');
   assert.match(result?.diagnostics[0]?.message ?? '', /^unknown key "anwsers"; a stack request has only template, version and answers$/);
 });
+
+test('answers named like Object members (constructor, __proto__, toString) are ordinary answers, in stack.yml and answers.txt alike', () => {
+  const [result] = read({
+    'stacks/a/stack.yml': 'template: web\nanswers:\n  __proto__: a\n  valueOf: b\n',
+    'stacks/a/answers.txt': 'constructor=1\ntoString=2\nfile=3\n',
+  });
+  assert.deepEqual(result?.diagnostics, []);
+  assert.deepEqual(Object.entries(result?.request?.answers ?? {}), [
+    ['__proto__', 'a'],
+    ['valueOf', 'b'],
+    ['constructor', '1'],
+    ['toString', '2'],
+    ['file', '3'],
+  ]);
+  assert.deepEqual(result?.request?.answerLocations['constructor'], { file: 'stacks/a/answers.txt', line: 1 });
+  assert.deepEqual(Object.getOwnPropertyDescriptor(result?.request?.answerLocations ?? {}, '__proto__')?.value, {
+    file: 'stacks/a/stack.yml',
+    line: 3,
+  });
+});
+
+test('a variable named constructor answered in stack.yml and answers.txt is answered twice, naming both places', () => {
+  const [result] = read({
+    'stacks/a/stack.yml': 'template: web\nanswers:\n  constructor: 80\n',
+    'stacks/a/answers.txt': 'constructor=81\n',
+  });
+  assert.deepEqual(
+    result?.diagnostics.map((d) => [d.file, d.line, d.message]),
+    [['stacks/a/answers.txt', 1, 'constructor is answered twice (also at stacks/a/stack.yml:3): keep one answer']],
+  );
+});
