@@ -18,6 +18,7 @@ import { constraintsOf, isSecretType, placeholderAnswer, type Question, type Que
 import { type Diagnostic, error, warning } from '../model/diagnostics.js';
 import type { FileTree } from '../model/files.js';
 import { readStackRequests, type StackRequest } from '../stacks/request.js';
+import { setOwn } from '../util/records.js';
 import type { Decrypted } from './age.js';
 import { isEncryptedAnswer, parseEncryptedAnswer } from './format.js';
 
@@ -94,7 +95,7 @@ export function openAnswers(
       if (question && MUST_BE_ENCRYPTED.has(question.type) && written !== '' && plaintextSecrets !== 'allow')
         report(error, plaintextMessage(question));
       if (question && isSecretType(question.type)) secretValues.push(written);
-      answers[variable] = written;
+      setOwn(answers, variable, written);
       continue;
     }
     const opened = openOne(question, written, secrets);
@@ -105,7 +106,7 @@ export function openAnswers(
     }
     if (opened.unchecked) report(warning, opened.unchecked);
     else secretValues.push(opened.value);
-    answers[variable] = opened.value;
+    setOwn(answers, variable, opened.value);
   }
   return { answers, diagnostics, secretValues: secretValues.filter((v) => v !== ''), unopened };
 }

@@ -187,7 +187,7 @@ test('an unanswered question named like an Object member (constructor) is report
   );
 });
 
-test('an answers.txt line constructor=… answers the question of that name, or gets the unknown-question message where there is none', () => {
+test('an answers.txt line constructor=… or __proto__=… answers the question of that name, or gets the unknown-question message where there is none', () => {
   const state = loadDesiredState(
     repo({
       ...templateFiles(
@@ -198,7 +198,7 @@ test('an answers.txt line constructor=… answers the question of that name, or 
       'stacks/asked/stack.yml': 'template: c\n',
       'stacks/asked/answers.txt': 'constructor=3\n',
       'stacks/unasked/stack.yml': 'template: web\n',
-      'stacks/unasked/answers.txt': 'tag=b\nconstructor=3\n',
+      'stacks/unasked/answers.txt': 'tag=b\nconstructor=3\n__proto__=4\n',
     }),
   );
   assert.deepEqual(only(state, 'asked').services['web']?.compose.environment, { SIZE: '3' });
@@ -213,6 +213,12 @@ test('an answers.txt line constructor=… answers the question of that name, or 
             2,
             'answers.constructor',
             'answers.constructor: no question of this template version declares "constructor"; declared: scale, tag, db_password, note',
+          ],
+          [
+            'stacks/unasked/answers.txt',
+            3,
+            'answers.__proto__',
+            'answers.__proto__: no question of this template version declares "__proto__"; declared: scale, tag, db_password, note',
           ],
         ],
       ],
