@@ -12,7 +12,7 @@
  */
 import type Docker from 'dockerode';
 import type { HostConfig } from '../config/config.js';
-import type { DesiredService, DesiredStack } from '../model/desired.js';
+import { type DesiredService, type DesiredStack, serviceNamed } from '../model/desired.js';
 import type { ContainerRuntime, HealthCheckSpec, ProbeState } from '../model/health.js';
 import type { ObservedContainer, ObservedState } from '../model/observed.js';
 import { ProbeAgent } from '../observe/probe-agent.js';
@@ -85,6 +85,7 @@ export class HealthMonitor {
   track(observed: ObservedState, desired: readonly DesiredStack[]): void {
     if (this.stopped) return;
     const seen = new Set<string>();
+    const stacksByName = new Map(desired.map((stack) => [stack.name, stack]));
     for (const host of observed.hosts) {
       if (!host.reachable) {
         for (const entry of this.entries.values()) if (entry.host === host.name) seen.add(entry.id);
@@ -93,8 +94,8 @@ export class HealthMonitor {
       for (const container of host.containers) {
         if (!container.owner || (container.state !== 'running' && container.state !== 'restarting')) continue;
         seen.add(container.id);
-        const service = desired.find((s) => s.name === container.owner?.stack)?.services[container.owner.service];
-        this.follow(container, service);
+        const stack = stacksByName.get(container.owner.stack);
+        this.follow(container, stack && serviceNamed(stack, container.owner.service));
       }
     }
     const now = this.now();

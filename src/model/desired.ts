@@ -2,6 +2,8 @@
  * The desired state of a stack: what render produces from the GitOps repository.
  * Plain data, JSON-serialisable, no methods, so it can be printed, hashed and compared.
  */
+
+import { ownValue } from '../util/records.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { HealthCheckSpec } from './health.js';
 
@@ -86,9 +88,18 @@ export interface DesiredStack {
   warnings: Diagnostic[];
 }
 
+/**
+ * The stack's service of that name, for a name from outside the services record (a placement, an
+ * observed container's label, a link, a sidekick label): own keys only, so `constructor` or
+ * `__proto__` is no service.
+ */
+export function serviceNamed(stack: DesiredStack, name: string): DesiredService | undefined {
+  return ownValue(stack.services, name);
+}
+
 /** The deployment unit of a primary service: the primary and its sidekicks, always on one host. */
 export function unitServices(stack: DesiredStack, primary: DesiredService): DesiredService[] {
-  const sidekicks = primary.sidekicks.map((name) => stack.services[name]).filter((s): s is DesiredService => s !== undefined);
+  const sidekicks = primary.sidekicks.map((name) => serviceNamed(stack, name)).filter((s): s is DesiredService => s !== undefined);
   return [primary, ...sidekicks];
 }
 

@@ -16,10 +16,9 @@
  * Docker link `<service>.<stack>:<alias>` that only this container resolves: the other stack's
  * containers are not changed, and no other container of either stack gains a way in.
  */
-import type { DesiredService, DesiredStack } from '../model/desired.js';
+import { type DesiredService, type DesiredStack, serviceNamed } from '../model/desired.js';
 import type { StackPlacement } from '../model/placement.js';
 import { memoizedPerObject } from '../util/memo.js';
-import { ownValue } from '../util/records.js';
 
 export type NetworkDriver = 'bridge' | 'overlay';
 
@@ -128,14 +127,6 @@ export function onHostNetwork(service: DesiredService): boolean {
 export function onStackNetwork(service: DesiredService): boolean {
   const mode = networkModeOf(service);
   return !['host', 'none', 'bridge'].includes(mode) && !/^(container|service):/.test(mode);
-}
-
-/**
- * The stack's service of that name, for a name from outside the services record (a placement, an
- * observed container's label, a link): own keys only, so `constructor` or `__proto__` is no service.
- */
-export function serviceNamed(stack: DesiredStack, name: string): DesiredService | undefined {
-  return ownValue(stack.services, name);
 }
 
 /** The services of a stack in name order; remembered per stack object. */

@@ -24,7 +24,7 @@
  * containers on the stack network (host-names.ts).
  */
 
-import type { DesiredStack } from '../model/desired.js';
+import { type DesiredStack, serviceNamed } from '../model/desired.js';
 import { deploymentUnitId } from '../model/naming.js';
 import type { ObservedContainer, ObservedHost, ObservedState } from '../model/observed.js';
 import type { HeldInstance, StackPlacement, UnitInstance } from '../model/placement.js';
@@ -45,7 +45,7 @@ import {
 import { type EmitShared, emitStackOperations, NO_TRANSACTION, type StackEmission, type Transaction } from './emit.js';
 import { hostNetworkNames } from './host-names.js';
 import { NetworkBook, type NetworkPlace } from './network-book.js';
-import { externalLinksOf, type NetworkDriver, networkNameFor, onHostNetwork, serviceHosts, serviceNamed } from './networks.js';
+import { externalLinksOf, type NetworkDriver, networkNameFor, onHostNetwork, serviceHosts } from './networks.js';
 import { ObservedIndex } from './observed-index.js';
 import { Operations } from './operations.js';
 import { NO_NOTES, reachabilityNotes } from './reach.js';

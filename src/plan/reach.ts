@@ -9,7 +9,7 @@
  * (its names are /etc/hosts entries, ./host-names.ts) and is not checked. A client whose target it cannot reach gets a `degraded` note, so that the
  * stack's health says why instead of a silent Healthy: `web on h1 cannot reach db on h3 (...)`.
  */
-import type { DesiredStack } from '../model/desired.js';
+import { type DesiredStack, serviceNamed } from '../model/desired.js';
 import type { ObservedHost } from '../model/observed.js';
 import type { StackPlacement } from '../model/placement.js';
 import { memoizedPerObject } from '../util/memo.js';
@@ -21,7 +21,6 @@ import {
   networkModeOf,
   onHostNetwork,
   onStackNetwork,
-  serviceNamed,
   servicesByName,
 } from './networks.js';
 import type { SwarmView } from './swarm.js';

@@ -3,12 +3,11 @@
  * and cut by upgrade_strategy.batch_size; held while an earlier batch left a new container not ready. Pure.
  */
 
-import { type DesiredService, type DesiredStack, UPGRADE_DEFAULTS } from '../model/desired.js';
+import { type DesiredService, type DesiredStack, serviceNamed, UPGRADE_DEFAULTS } from '../model/desired.js';
 import { checkedHealth } from '../status/container-health.js';
 import { memoizedPerObject } from '../util/memo.js';
 import { groupBy } from '../util/records.js';
 import { isResumed, isUpgrading, type UnitDecision } from './decide.js';
-import { serviceNamed } from './networks.js';
 import type { PlanNote } from './types.js';
 
 export interface UpgradeBatch {

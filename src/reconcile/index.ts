@@ -23,7 +23,7 @@ import type { Readiness } from '../apply/gate.js';
 import { type ApplyOptions, apply, type OperationResult } from '../apply/index.js';
 import type { HostConfig } from '../config/config.js';
 import { DEFAULT_HOST_DOWN_GRACE_MS } from '../config/host-down-grace.js';
-import type { DesiredService, DesiredStack } from '../model/desired.js';
+import { type DesiredService, type DesiredStack, serviceNamed } from '../model/desired.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { KnownHosts } from '../model/known-hosts.js';
 import type { ObservedContainer, ObservedState } from '../model/observed.js';
@@ -380,7 +380,8 @@ function readinessReader(input: ReconcileInput, clients: DockerClients): Readine
   const now = () => (input.now?.() ?? new Date()).getTime();
   return async (op) => {
     const docker = clients.observe.get(op.host);
-    const service = input.desired.find((s) => s.name === op.stack)?.services[op.gate.service];
+    const stack = input.desired.find((s) => s.name === op.stack);
+    const service = stack && serviceNamed(stack, op.gate.service);
     if (!docker) return { ready: false, detail: `no Docker client for host ${op.host}` };
     const found = await docker.listContainers({ all: true, filters: { name: [op.target] } });
     const info = found.find((c) => c.Names.includes(`/${op.target}`));
