@@ -19,6 +19,7 @@
 import { type DesiredService, type DesiredStack, serviceNamed } from '../model/desired.js';
 import type { StackPlacement } from '../model/placement.js';
 import { memoizedPerObject } from '../util/memo.js';
+import { listItems } from '../util/values.js';
 
 export type NetworkDriver = 'bridge' | 'overlay';
 
@@ -62,7 +63,7 @@ export function externalLinksOf(service: DesiredService, ownStack: string): read
 }
 
 function parseExternalLinks(service: DesiredService, ownStack: string): ExternalLink[] {
-  const entries = [...listOf(service.compose['external_links']), ...listOf(service.compose['links']).filter((l) => l.includes('/'))];
+  const entries = [...listItems(service.compose['external_links']), ...listItems(service.compose['links']).filter((l) => l.includes('/'))];
   const links: ExternalLink[] = [];
   for (const entry of entries) {
     const match = /^([a-z0-9][a-z0-9-]*)\/([A-Za-z0-9][A-Za-z0-9_.-]*)(?::([A-Za-z0-9][A-Za-z0-9_.-]*))?$/.exec(entry);
@@ -77,7 +78,7 @@ function parseExternalLinks(service: DesiredService, ownStack: string): External
 
 /** external_links entries that are not `<stack>/<service>[:alias]`, for a warning. */
 export function malformedExternalLinks(service: DesiredService): string[] {
-  return listOf(service.compose['external_links']).filter(
+  return listItems(service.compose['external_links']).filter(
     (entry) => !/^[a-z0-9][a-z0-9-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*(?::[A-Za-z0-9][A-Za-z0-9_.-]*)?$/.test(entry),
   );
 }
@@ -86,7 +87,7 @@ export function malformedExternalLinks(service: DesiredService): string[] {
 export const linkedServicesOf = memoizedPerObject((service: DesiredService): readonly string[] => {
   return [
     ...new Set(
-      listOf(service.compose['links'])
+      listItems(service.compose['links'])
         .filter((l) => !l.includes('/'))
         .map((l) => l.split(':')[0] ?? ''),
     ),
@@ -151,10 +152,4 @@ function addHost(hosts: Map<string, string[]>, service: string, host: string): v
   const list = hosts.get(service);
   if (!list) hosts.set(service, [host]);
   else if (!list.includes(host)) list.push(host);
-}
-
-function listOf(value: unknown): string[] {
-  if (Array.isArray(value)) return value.map(String);
-  if (typeof value === 'string' && value !== '') return [value];
-  return [];
 }

@@ -8,7 +8,7 @@ import type { ComposeService, DesiredService } from '../model/desired.js';
 import { type Diagnostic, error, warning } from '../model/diagnostics.js';
 import { SchedulingLabel } from '../model/labels.js';
 import { ownValue, setOwn } from '../util/records.js';
-import { commaList, isPlainObject, keyValueMap, stringMap } from '../util/values.js';
+import { commaList, isPlainObject, keyValueMap, listItems, stringMap } from '../util/values.js';
 import { parseHealthCheck } from './health-check.js';
 import { parseUpgradeStrategy } from './upgrade-strategy.js';
 
@@ -177,7 +177,7 @@ function linkSidekicks(services: Record<string, DesiredService>, file: string, d
 function checkLinks(services: Record<string, DesiredService>, file: string, diagnostics: Diagnostic[]): void {
   for (const service of Object.values(services)) {
     const missing = new Set(
-      linkEntries(service.compose['links'])
+      listItems(service.compose['links'])
         .filter((link) => !link.includes('/'))
         .map((link) => link.split(':')[0] ?? '')
         .filter((target) => !Object.hasOwn(services, target)),
@@ -192,11 +192,6 @@ function checkLinks(services: Record<string, DesiredService>, file: string, diag
       );
     }
   }
-}
-
-function linkEntries(value: unknown): string[] {
-  if (Array.isArray(value)) return value.map(String);
-  return typeof value === 'string' && value !== '' ? [value] : [];
 }
 
 /** Declared volumes plus every named volume a service mounts (`name:/path`). */

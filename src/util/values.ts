@@ -58,3 +58,9 @@ export function keyValueMap<T>(items: readonly unknown[], separator: string, mis
     }),
   );
 }
+
+/** A compose list written as a list or as one non-empty string (`links: db`), as its items' texts; anything else → []. */
+export function listItems(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String);
+  return typeof value === 'string' && value !== '' ? [value] : [];
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { commaList, isPlainObject, keyValueMap, scalarText, splitOnce, stringMap } from '../../src/util/values.js';
+import { commaList, isPlainObject, keyValueMap, listItems, scalarText, splitOnce, stringMap } from '../../src/util/values.js';
 
 test('isPlainObject: a mapping, not null, a list or a scalar', () => {
   assert.equal(isPlainObject({ a: 1 }), true);
@@ -41,4 +41,11 @@ test('commaList: items trimmed, empty ones dropped', () => {
   assert.deepEqual(commaList(' a, b,,c , '), ['a', 'b', 'c']);
   assert.deepEqual(commaList(''), []);
   assert.deepEqual(commaList(undefined), []);
+});
+
+test('listItems reads a compose list written as a list or as one string', () => {
+  assert.deepEqual(listItems(['db', 'cache:redis', 8080]), ['db', 'cache:redis', '8080']);
+  assert.deepEqual(listItems('db'), ['db']);
+  for (const nothing of ['', undefined, null, 3, { db: 'x' }])
+    assert.deepEqual(listItems(nothing), [], `${JSON.stringify(nothing)} is no list`);
 });
