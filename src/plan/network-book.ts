@@ -12,6 +12,7 @@
 import { CorralLabel } from '../model/labels.js';
 import type { ObservedContainer } from '../model/observed.js';
 import { EMPTY_LIST } from '../util/lists.js';
+import { appendTo } from '../util/records.js';
 import type { NetworkDriver } from './networks.js';
 import type { ObservedIndex } from './observed-index.js';
 import { NO_DEPENDENCIES, type Operations } from './operations.js';
@@ -258,18 +259,12 @@ function attachedContainers(index: ObservedIndex): AttachedContainers {
     attached.byHost.set(host.name, onHost);
     for (const container of host.containers) {
       for (const network of container.networks ?? []) {
-        addTo(attached.inSwarm, network, container);
-        addTo(onHost, network, container);
+        appendTo(attached.inSwarm, network, container);
+        appendTo(onHost, network, container);
       }
     }
   }
   return attached;
-}
-
-function addTo(byNetwork: Map<string, ObservedContainer[]>, network: string, container: ObservedContainer): void {
-  const list = byNetwork.get(network);
-  if (list) list.push(container);
-  else byNetwork.set(network, [container]);
 }
 
 /** Adds the creation of `network` on `host`, made with its id (Operations.nextId); returns the id. */

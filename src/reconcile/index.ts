@@ -41,6 +41,7 @@ import type { RollbacksStore } from '../state/rollbacks-store.js';
 import type { StackHistoryStore } from '../state/stack-history-store.js';
 import { gateVerdict } from '../status/container-health.js';
 import { type StackStatus, SyncStatus, stackStatus } from '../status/stack-status.js';
+import { StatusSources } from '../status/status-sources.js';
 import { RollbackSteps, rollbackEnded, rollbackStarted, type UpgradeStep, UpgradeSteps } from '../status/upgrade-steps.js';
 import { groupBy } from '../util/records.js';
 import { recordHistory } from './history.js';
@@ -335,11 +336,12 @@ function outcomes(
   const desiredByName = new Map(input.desired.map((s) => [s.name, s]));
   const failedByName = new Map((input.failed ?? []).map((f) => [f.stack, f]));
   const placementOf = new Map(placements.map((p) => [p.stack, p]));
+  const sources = new StatusSources(after, remaining);
   return done.stacks.map((stackPlan) => {
     const name = stackPlan.stack;
     const operations = resultsOf.get(name) ?? [];
     const applyErrors = applyErrorsOf(rolledBackNow.has(name) ? operations.filter((r) => !upgradeResults.has(r)) : operations);
-    const rolledBack = remaining.stacks.find((s) => s.stack === name)?.rolledBack;
+    const rolledBack = sources.planOf(name)?.rolledBack;
     const desired = desiredByName.get(name);
     const placement = placementOf.get(name);
     const renderErrors = failedByName.get(name)?.diagnostics.filter((d) => d.severity === 'error');
@@ -349,6 +351,7 @@ function outcomes(
       ...(renderErrors?.length ? { renderErrors } : {}),
       observed: after,
       plan: remaining,
+      sources,
       notes: stackPlan.notes,
       ...(applyErrors.length ? { applyErrors } : {}),
       ...(placement ? { placement } : {}),

@@ -9,6 +9,7 @@ import type { DesiredStack } from '../model/desired.js';
 import { redactString, stackSecretValues } from '../model/redact.js';
 import type { RollbackRecord } from '../model/upgrade.js';
 import type { Plan } from '../plan/types.js';
+import { groupBy } from '../util/records.js';
 
 export function failedUpgrades(
   plan: Plan,
@@ -17,13 +18,18 @@ export function failedUpgrades(
   now: Date,
 ): Map<string, RollbackRecord> {
   const failures = new Map<string, RollbackRecord>();
+  const failedUpgrades = groupBy(
+    results.filter((r) => r.operation.upgrade && r.status === 'failed'),
+    (r) => r.operation.stack,
+  );
+  const desiredByName = new Map(desired.map((s) => [s.name, s]));
   for (const stackPlan of plan.stacks) {
     const attempt = stackPlan.upgrade;
     if (!attempt) continue;
-    const failed = results.find((r) => r.operation.stack === stackPlan.stack && r.operation.upgrade && r.status === 'failed');
+    const failed = failedUpgrades.get(stackPlan.stack)?.[0];
     if (!failed) continue;
     const { kind, target, host } = failed.operation;
-    const stack = desired.find((s) => s.name === stackPlan.stack);
+    const stack = desiredByName.get(stackPlan.stack);
     const cause = redactString(`${kind} ${target} on ${host}: ${failed.error ?? 'failed'}`, stack ? stackSecretValues([stack]) : []);
     failures.set(stackPlan.stack, { ...attempt, cause, time: now.toISOString() });
   }

@@ -20,6 +20,7 @@ import type { StackPlacement } from '../model/placement.js';
 import type { RollbackRecord } from '../model/upgrade.js';
 import type { Plan, PlanNote } from '../plan/types.js';
 import { type ContainerHealthReport, containerHealth, type HealthSource } from './container-health.js';
+import { StatusSources } from './status-sources.js';
 import { type ContainerHealthWord, type HealthCounts, HealthStatus, SyncStatus, serviceHealth, worstHealth } from './words.js';
 
 export { HealthStatus, SyncStatus } from './words.js';
@@ -128,12 +129,18 @@ export interface StatusInput {
   rolledBack?: RollbackRecord;
   /** The time (ms since the epoch), for how long containers have run. */
   nowMs: number;
+  /**
+   * `observed` and `plan` grouped by stack: made once for a pass that reports many stacks (made
+   * for this stack alone when not given). Must be made from this input's observed and plan.
+   */
+  sources?: StatusSources;
 }
 
 export function stackStatus(input: StatusInput): StackStatus {
-  const containers = containersOf(input.name, input.observed);
+  const sources = input.sources ?? new StatusSources(input.observed, input.plan);
+  const containers = sources.containersOf(input.name);
   const services = input.desired ? serviceStatuses(input.desired, containers, input.nowMs) : [];
-  const unreachable = input.observed.hosts.filter((h) => !h.reachable && h.containers.some((c) => c.owner?.stack === input.name));
+  const unreachable = sources.unreachableHostsOf(input.name);
   const waiting = waitingUnits(input.name, input.placement);
   const rescheduled = rescheduledUnits(input.name, input.placement);
   const hostsDown = unreachable.length + waiting.length;
@@ -144,7 +151,7 @@ export function stackStatus(input: StatusInput): StackStatus {
     ...appliedRevision(containers),
     ...(input.desired ? { template: input.desired.template.template, version: input.desired.template.version } : {}),
     services,
-    endpoints: endpointsOf(containers, input.observed),
+    endpoints: endpointsOf(containers, sources),
     ...(waiting.length ? { waiting } : {}),
     ...(rescheduled.length ? { rescheduled } : {}),
     events: input.events ?? [],
@@ -152,9 +159,9 @@ export function stackStatus(input: StatusInput): StackStatus {
   const health = input.desired
     ? worstHealth([...services.map((s) => s.health), ...(hostsDown + degradedNotes.length > 0 ? [HealthStatus.Degraded] : [])])
     : HealthStatus.Unknown;
-  const failure = failureOf(input);
+  const failure = failureOf(input, sources);
   if (failure) return { ...base, sync: SyncStatus.Failed, health, message: failure, lastError: failure };
-  const pending = (input.plan?.operations ?? []).filter((op) => op.stack === input.name);
+  const pending = sources.pendingOf(input.name);
   if (input.rolledBack) {
     const state = pending.length > 0 ? `rolling back, ${pending.length} change(s) pending; ` : '';
     return {
@@ -251,20 +258,15 @@ export function rescheduledText(r: RescheduledUnit): string {
   return `${r.unit} rescheduled on ${r.host} (${r.from} unreachable since ${r.lastSeen})`;
 }
 
-function failureOf(input: StatusInput): string | undefined {
+function failureOf(input: StatusInput, sources: StatusSources): string | undefined {
   if (input.renderErrors?.length) return input.renderErrors.map(diagnosticText).join('; ');
-  const planErrors = input.plan?.stacks.find((s) => s.stack === input.name)?.notes.filter((n) => n.level === 'error') ?? [];
+  const planErrors = sources.planOf(input.name)?.notes.filter((n) => n.level === 'error') ?? [];
   if (planErrors.length) return planErrors.map((n) => n.message).join('; ');
   if (input.applyErrors?.length) return input.applyErrors.join('; ');
   return undefined;
 }
 
-/** The stack's containers; not the ones an upgrade keeps until it is done (they are no instances of the revision). */
-function containersOf(stack: string, observed: ObservedState): ObservedContainer[] {
-  return observed.hosts.flatMap((h) => h.containers.filter((c) => c.owner?.stack === stack && !c.owner.kept));
-}
-
-function serviceStatuses(desired: DesiredStack, containers: ObservedContainer[], nowMs: number): ServiceStatus[] {
+function serviceStatuses(desired: DesiredStack, containers: readonly ObservedContainer[], nowMs: number): ServiceStatus[] {
   return Object.values(desired.services)
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((service) => {
@@ -338,12 +340,11 @@ function problemText(s: ServiceStatus): string {
   return s.running < s.desired ? `; ${s.desired - s.running} not running` : '';
 }
 
-function endpointsOf(containers: ObservedContainer[], observed: ObservedState): Endpoint[] {
-  const addressOf = new Map(observed.hosts.map((h) => [h.name, h.address]));
+function endpointsOf(containers: readonly ObservedContainer[], sources: StatusSources): Endpoint[] {
   const seen = new Set<string>();
   const endpoints: Endpoint[] = [];
   for (const c of containers) {
-    const address = addressOf.get(c.host) ?? '';
+    const address = sources.addressOf(c.host);
     for (const port of c.ports) {
       if (port.publicPort === undefined || !c.owner || !sameFamily(port.ip, address)) continue;
       const endpoint = {
@@ -373,7 +374,7 @@ function sameFamily(bindingIp: string | undefined, hostAddress: string): boolean
   return bindingIp.includes(':') === hostAddress.includes(':');
 }
 
-function appliedRevision(containers: ObservedContainer[]): { appliedRevision?: string } {
+function appliedRevision(containers: readonly ObservedContainer[]): { appliedRevision?: string } {
   const revisions = [...new Set(containers.map((c) => c.owner?.revision).filter((r): r is string => !!r))];
   return revisions.length === 1 && revisions[0] ? { appliedRevision: revisions[0] } : {};
 }

@@ -31,11 +31,13 @@ export function mergeRecords<V>(...sources: readonly Readonly<Record<string, V>>
 /** The items by the key each has, in their order within each group and the keys' order of first appearance. */
 export function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group) group.push(item);
-    else groups.set(key, [item]);
-  }
+  for (const item of items) appendTo(groups, keyOf(item), item);
   return groups;
+}
+
+/** Adds the item at the end of the key's list, made when it is the key's first. */
+export function appendTo<K, T>(lists: Map<K, T[]>, key: K, item: T): void {
+  const list = lists.get(key);
+  if (list) list.push(item);
+  else lists.set(key, [item]);
 }

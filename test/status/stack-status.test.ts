@@ -4,6 +4,7 @@ import type { DesiredService, DesiredStack } from '../../src/model/desired.js';
 import type { ObservedContainer, ObservedHost } from '../../src/model/observed.js';
 import type { Plan } from '../../src/plan/types.js';
 import { stackStatus } from '../../src/status/stack-status.js';
+import { StatusSources } from '../../src/status/status-sources.js';
 import { desiredStack } from '../fixtures/desired.js';
 
 function service(name: string, scale: number, extra: Partial<DesiredService> = {}): DesiredService {
@@ -277,4 +278,71 @@ test('a rolled-back upgrade: RolledBack, naming the version, the revision and th
     status.services[0]?.containers.map((c) => c.name),
     ['web-web-1'],
   );
+});
+
+test("one pass's statuses read the observation and plan grouped by stack: each stack sees only its own containers, hosts and changes", () => {
+  const of = (owner: string, c: ObservedContainer, kept = false): ObservedContainer => ({
+    ...c,
+    id: `${owner}-${c.id}`,
+    name: `${owner}-${c.name}`,
+    owner: { ...(c.owner as NonNullable<ObservedContainer['owner']>), stack: owner, ...(kept ? { kept: true } : {}) },
+  });
+  const observed = {
+    hosts: [
+      host('h1', '10.0.0.1', [
+        of('web', container('h1', 'web', 1, 'running', 8080)),
+        of('shop', container('h1', 'web', 1, 'running', 8081)),
+      ]),
+      host('h2', '10.0.0.2', [of('shop', container('h2', 'web', 2)), of('shop', container('h2', 'web', 3), true)], false),
+      host('h3', '10.0.0.3', [of('web', container('h3', 'web', 2, 'running', 8080))]),
+    ],
+  };
+  const plan: Plan = {
+    stacks: [
+      { stack: 'web', actionable: true, notes: [] },
+      {
+        stack: 'docs',
+        actionable: false,
+        notes: [{ level: 'error', message: 'no host matches io.rancher.scheduler.affinity:host_label' }],
+      },
+    ],
+    operations: [
+      {
+        id: '#1',
+        kind: 'StartContainer',
+        host: 'h1',
+        target: 'shop-web-web-1',
+        stack: 'shop',
+        dependsOn: [],
+        cause: 'exited (1), restart',
+      },
+      { id: '#2', kind: 'PullImage', host: 'h3', target: 'busybox', stack: 'docs', dependsOn: [], cause: 'missing, pull' },
+    ],
+  };
+  const sources = new StatusSources(observed, plan);
+  const statusOf = (name: string, shared?: StatusSources) =>
+    stackStatus({ name, desired: stack([service('web', 2)]), plan, nowMs: 0, observed, ...(shared ? { sources: shared } : {}) });
+  for (const name of ['web', 'shop', 'docs'])
+    assert.deepEqual(statusOf(name, sources), statusOf(name), `${name}: the same with the pass's sources`);
+  const web = statusOf('web', sources);
+  assert.deepEqual([web.sync, web.health], ['Synced', 'Healthy']);
+  assert.deepEqual(
+    web.endpoints.map((e) => `${e.address}:${e.port}`),
+    ['10.0.0.1:8080', '10.0.0.3:8080'],
+  );
+  const shop = statusOf('shop', sources);
+  assert.equal(shop.sync, 'OutOfSync');
+  assert.equal(shop.message, '1 change(s) pending: exited (1), restart');
+  assert.deepEqual(
+    shop.services[0]?.containers.map((c) => c.name),
+    ['shop-web-web-1', 'shop-web-web-2'],
+    'the kept container is no instance of the revision',
+  );
+  assert.deepEqual(
+    sources.unreachableHostsOf('shop').map((h) => h.name),
+    ['h2'],
+    'a host is listed once, however many of the stack it held',
+  );
+  const docs = statusOf('docs', sources);
+  assert.deepEqual([docs.sync, docs.message], ['Failed', 'no host matches io.rancher.scheduler.affinity:host_label']);
 });
