@@ -7,9 +7,10 @@
  *    hash are built when first read (by apply), not by the plan; this is the time to read them all
  *    after each cold plan, which `corral sync` pays as it applies the plan;
  *  - no-op, steady: the same, with the container specs kept from an earlier plan of the same
- *    desired stacks (a SpecCache), as `corral run` plans between two revisions.
+ *    desired stacks (a SpecCache), as `corral run` plans between two revisions;
+ *  - status: the status of every stack after the no-op, as a pass reports them (not in the plan's time).
  * Prints the schedule / plan split per case, then as its last line
- * `{"stacks":N,"hosts":H,"coldMs":…,"coldBodiesMs":…,"noopMs":…,"noopSteadyMs":…,"peakRssMB":…}`
+ * `{"stacks":N,"hosts":H,"coldMs":…,"coldBodiesMs":…,"noopMs":…,"noopSteadyMs":…,"statusMs":…,"peakRssMB":…}`
  * (medians of R runs; coldMs is the plan alone, coldBodiesMs the reading of its bodies after it; peak RSS of the process).
  */
 import { parseArgs } from 'node:util';
@@ -17,6 +18,8 @@ import type { DesiredStack } from '../src/model/desired.js';
 import type { ObservedState } from '../src/model/observed.js';
 import { type Plan, plan, SpecCache } from '../src/plan/index.js';
 import { scheduleStacks } from '../src/schedule/index.js';
+import { SyncStatus, stackStatus } from '../src/status/stack-status.js';
+import { StatusSources } from '../src/status/status-sources.js';
 import { median } from './doc.js';
 import { applyInMemory, syntheticHosts, syntheticStacks } from './synthetic.js';
 
@@ -154,6 +157,33 @@ const steady = measure(desired, converged, specCache);
 const noopSteadyMs = summary('no-op, steady (specs kept from the previous pass)', steady.timings);
 if (steady.plan.operations.length !== 0) throw new Error(`the steady no-op plan has ${steady.plan.operations.length} operations`);
 
+/** The status of every stack after a no-op pass, as reconcile reports them: one StatusSources for the pass. */
+function statusesMs(noopPlan: Plan): number {
+  const desiredByName = new Map(desired.map((stack) => [stack.name, stack]));
+  const started = performance.now();
+  const sources = new StatusSources(converged, noopPlan);
+  let synced = 0;
+  for (const stackPlan of noopPlan.stacks) {
+    const stackDesired = desiredByName.get(stackPlan.stack);
+    const status = stackStatus({
+      name: stackPlan.stack,
+      ...(stackDesired ? { desired: stackDesired } : {}),
+      observed: converged,
+      plan: noopPlan,
+      notes: stackPlan.notes,
+      nowMs: Date.now(),
+      sources,
+    });
+    if (status.sync === SyncStatus.Synced) synced++;
+  }
+  const ms = performance.now() - started;
+  if (synced !== stackCount) throw new Error(`${stackCount - synced} of ${stackCount} stacks not Synced after the no-op`);
+  return ms;
+}
+const statusRuns = Array.from({ length: runs }, () => statusesMs(noop.plan));
+const statusMs = median(statusRuns);
+console.log(`status of every stack after the no-op: ${Math.round(statusMs)} ms (runs: ${statusRuns.map(Math.round).join(', ')})`);
+
 const peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
 console.log(
   JSON.stringify({
@@ -163,6 +193,7 @@ console.log(
     coldBodiesMs: Math.round(coldBodiesMs),
     noopMs: Math.round(noopMs),
     noopSteadyMs: Math.round(noopSteadyMs),
+    statusMs: Math.round(statusMs),
     peakRssMB,
   }),
 );
