@@ -42,7 +42,7 @@ import type { StackHistoryStore } from '../state/stack-history-store.js';
 import { gateVerdict } from '../status/container-health.js';
 import { type StackStatus, SyncStatus, stackStatus } from '../status/stack-status.js';
 import { StatusSources } from '../status/status-sources.js';
-import { RollbackSteps, rollbackEnded, rollbackStarted, type UpgradeStep, UpgradeSteps } from '../status/upgrade-steps.js';
+import { RollbackSteps, rollbackStarted, rollbacksEnded, type UpgradeStep, UpgradeSteps } from '../status/upgrade-steps.js';
 import { groupBy } from '../util/records.js';
 import { recordHistory } from './history.js';
 import { failedUpgrades } from './rollback.js';
@@ -234,7 +234,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
         },
       })),
     );
-    for (const stack of failures.keys()) tell([rollbackEnded(stack, rollbackResults)]);
+    tell(rollbacksEnded(failures.keys(), rollbackResults));
   }
   // Nothing sent to Docker (a no-op pass): the first observation is the hosts' state after it,
   // and a second one would only cost a round of requests and a plan.
@@ -381,9 +381,11 @@ function applyErrorsOf(operations: readonly OperationResult[]): string[] {
 /** Reads a gate's container (inspected, with the daemon's probe state when there is one) and judges it. */
 function readinessReader(input: ReconcileInput, clients: DockerClients): Readiness {
   const now = () => (input.now?.() ?? new Date()).getTime();
+  // Made once per pass (stack names are folder names: unique): a gate looks its stack up, not through every stack.
+  const desiredByName = new Map(input.desired.map((s) => [s.name, s]));
   return async (op) => {
     const docker = clients.observe.get(op.host);
-    const stack = input.desired.find((s) => s.name === op.stack);
+    const stack = desiredByName.get(op.stack);
     const service = stack && serviceNamed(stack, op.gate.service);
     if (!docker) return { ready: false, detail: `no Docker client for host ${op.host}` };
     const found = await docker.listContainers({ all: true, filters: { name: [op.target] } });

@@ -10,6 +10,7 @@
 import type { OperationResult } from '../apply/index.js';
 import type { RollbackRecord } from '../model/upgrade.js';
 import type { Operation, Plan } from '../plan/types.js';
+import { groupBy } from '../util/records.js';
 
 export interface UpgradeStep {
   stack: string;
@@ -216,9 +217,21 @@ export function rollbackStarted(stack: string, record: RollbackRecord): UpgradeS
   return { stack, level: 'warn', message: `upgrade to ${record.template} ${record.version} failed (${record.cause}): rolling back` };
 }
 
-/** The rollback's own operations have run: the old containers are back, or what could not be done (the next pass goes on with it). */
-export function rollbackEnded(stack: string, results: readonly OperationResult[]): UpgradeStep {
-  const own = results.filter((r) => r.operation.stack === stack);
+/**
+ * The end of each stack's rollback, from the results of the rollback's plan (every stack's): read
+ * grouped by stack once, where a search of every result per stack grew with the square of the
+ * stacks when an upgrade failed on many (a registry that is down).
+ */
+export function rollbacksEnded(stacks: Iterable<string>, results: readonly OperationResult[]): UpgradeStep[] {
+  const resultsOf = groupBy(results, (r) => r.operation.stack);
+  return [...stacks].map((stack) => rollbackEnded(stack, resultsOf.get(stack) ?? []));
+}
+
+/**
+ * The rollback's own operations have run: the old containers are back, or what could not be done
+ * (the next pass goes on with it). `own`: the results of this stack's rollback operations.
+ */
+export function rollbackEnded(stack: string, own: readonly OperationResult[]): UpgradeStep {
   const failed = own.filter((r) => r.status === 'failed');
   if (failed.length === 0)
     return {

@@ -5,7 +5,7 @@ import type { OperationResult } from '../../src/apply/index.js';
 import { plan } from '../../src/plan/index.js';
 import { desiredStackKey } from '../../src/plan/stack-key.js';
 import type { Operation } from '../../src/plan/types.js';
-import { RollbackSteps, rollbackEnded, rollbackStarted, UpgradeSteps } from '../../src/status/upgrade-steps.js';
+import { RollbackSteps, rollbackEnded, rollbackStarted, rollbacksEnded, UpgradeSteps } from '../../src/status/upgrade-steps.js';
 import { host, IMAGE, live, placement, stack } from '../plan/fixtures.js';
 
 /** web at scale 3, image web:1 → web:2, batch_size 2: two batches (units 1+2, then 3). */
@@ -130,8 +130,7 @@ test('a rollback: begun with the version and the cause; ended with the old conta
   });
   const p = upgradePlan();
   const [first, second] = p.operations as [Operation, Operation];
-  const other = { ...first, stack: 'other' };
-  assert.deepEqual(rollbackEnded('shop', [ok(first), ok(second), ok(other)]), {
+  assert.deepEqual(rollbackEnded('shop', [ok(first), ok(second)]), {
     stack: 'shop',
     level: 'info',
     message: 'rolled back: the containers it ran are back (2 operations)',
@@ -139,6 +138,25 @@ test('a rollback: begun with the version and the cause; ended with the old conta
   assert.equal(
     rollbackEnded('shop', [ok(first), { operation: second, status: 'failed', error: 'no such container', durationMs: 1 }]).message,
     `rollback incomplete: 1 of 2 operations failed (${second.kind} ${second.target} on ${second.host}: no such container); the next pass goes on with it`,
+  );
+});
+
+test("the end of several stacks' rollbacks: each counts only its own operations, whatever the order of the results", () => {
+  const [first, second] = upgradePlan().operations as [Operation, Operation];
+  const cart = (op: Operation): Operation => ({ ...op, stack: 'cart' });
+  const failed: OperationResult = { operation: cart(second), status: 'failed', error: 'no such container', durationMs: 1 };
+  const results = [ok(first), ok(cart(first)), ok(second), failed, ok({ ...first, stack: 'idle' })];
+  assert.deepEqual(
+    rollbacksEnded(['shop', 'cart', 'gone'], results).map((step) => [step.stack, step.level, step.message]),
+    [
+      ['shop', 'info', 'rolled back: the containers it ran are back (2 operations)'],
+      [
+        'cart',
+        'warn',
+        `rollback incomplete: 1 of 2 operations failed (${second.kind} ${second.target} on ${second.host}: no such container); the next pass goes on with it`,
+      ],
+      ['gone', 'info', 'rolled back: the containers it ran are back (0 operations)'],
+    ],
   );
 });
 
