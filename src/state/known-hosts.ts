@@ -12,6 +12,7 @@
  */
 import { holds, type KnownHost, type KnownHosts, type UnitInstances } from '../model/known-hosts.js';
 import type { ObservedState } from '../model/observed.js';
+import { groupBy } from '../util/records.js';
 
 /** An instance moved off an unreachable host. */
 export interface MovedInstance {
@@ -23,6 +24,8 @@ export interface MovedInstance {
 
 export function rememberPass(previous: KnownHosts, observed: ObservedState, moved: readonly MovedInstance[], now: Date): KnownHosts {
   const heldBy = reachableHolders(observed);
+  // Grouped once: each unreachable host reads its own, not every instance moved in the pass.
+  const movedFrom = groupBy(moved, (m) => m.from);
   const next: Record<string, KnownHost> = {};
   for (const host of observed.hosts) {
     const before = previous[host.name];
@@ -35,7 +38,7 @@ export function rememberPass(previous: KnownHosts, observed: ObservedState, move
       next[host.name] = { lastSeen: now.toISOString(), units, replaced };
     } else if (before) {
       const replaced = copyInstances(before.replaced);
-      for (const m of moved.filter((m) => m.from === host.name)) add(replaced, m.stack, m.unit, m.instance);
+      for (const m of movedFrom.get(host.name) ?? []) add(replaced, m.stack, m.unit, m.instance);
       next[host.name] = { lastSeen: before.lastSeen, units: before.units, replaced };
     }
   }

@@ -50,6 +50,22 @@ test('remember: a host that cannot be read keeps what it held when last read, an
   assert.deepEqual(known['h2'], { lastSeen: EARLIER, units: { s: { web: [2] } }, replaced: { s: { web: [2] } } });
 });
 
+test('remember: each unreachable host marks only the instances moved off it, whatever the order they were moved in', () => {
+  const before: KnownHosts = {
+    h2: { lastSeen: EARLIER, units: { s: { web: [2] } }, replaced: {} },
+    h3: { lastSeen: EARLIER, units: { s: { web: [1] }, t: { db: [1] } }, replaced: { t: { db: [1] } } },
+  };
+  const moved = [
+    { stack: 's', unit: 'web', instance: 1, from: 'h3' },
+    { stack: 's', unit: 'web', instance: 2, from: 'h2' },
+    { stack: 'u', unit: 'api', instance: 4, from: 'h4' },
+  ];
+  const known = rememberPass(before, { hosts: [host('h1'), host('h2', [], false), host('h3', [], false)] }, moved, NOW);
+  assert.deepEqual(known['h2']?.replaced, { s: { web: [2] } });
+  assert.deepEqual(known['h3']?.replaced, { t: { db: [1] }, s: { web: [1] } });
+  assert.equal(known['h4'], undefined);
+});
+
 test('remember: a host never read that cannot be read is not remembered; a host no longer configured is forgotten', () => {
   const before: KnownHosts = { gone: { lastSeen: EARLIER, units: {}, replaced: {} } };
   assert.deepEqual(rememberPass(before, { hosts: [host('h2', [], false)] }, [], NOW), {});
