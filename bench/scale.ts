@@ -8,9 +8,10 @@
  *    after each cold plan, which `corral sync` pays as it applies the plan;
  *  - no-op, steady: the same, with the container specs kept from an earlier plan of the same
  *    desired stacks (a SpecCache), as `corral run` plans between two revisions;
- *  - status: the status of every stack after the no-op, as a pass reports them (not in the plan's time).
+ *  - status: the status of every stack after the no-op, as a pass reports them (not in the plan's time);
+ *  - memory: what corral remembers of its hosts after the no-op's observation, as every pass updates it.
  * Prints the schedule / plan split per case, then as its last line
- * `{"stacks":N,"hosts":H,"coldMs":…,"coldBodiesMs":…,"noopMs":…,"noopSteadyMs":…,"statusMs":…,"peakRssMB":…}`
+ * `{"stacks":N,"hosts":H,"coldMs":…,"coldBodiesMs":…,"noopMs":…,"noopSteadyMs":…,"statusMs":…,"memoryMs":…,"peakRssMB":…}`
  * (medians of R runs; coldMs is the plan alone, coldBodiesMs the reading of its bodies after it; peak RSS of the process).
  */
 import { parseArgs } from 'node:util';
@@ -18,6 +19,7 @@ import type { DesiredStack } from '../src/model/desired.js';
 import type { ObservedState } from '../src/model/observed.js';
 import { type Plan, plan, SpecCache } from '../src/plan/index.js';
 import { scheduleStacks } from '../src/schedule/index.js';
+import { rememberPass } from '../src/state/known-hosts.js';
 import { SyncStatus, stackStatus } from '../src/status/stack-status.js';
 import { StatusSources } from '../src/status/status-sources.js';
 import { median } from './doc.js';
@@ -184,6 +186,20 @@ const statusRuns = Array.from({ length: runs }, () => statusesMs(noop.plan));
 const statusMs = median(statusRuns);
 console.log(`status of every stack after the no-op: ${Math.round(statusMs)} ms (runs: ${statusRuns.map(Math.round).join(', ')})`);
 
+/** What corral remembers of its hosts after the no-op's observation (state/known-hosts.ts), as every pass updates it: the second pass's, from the first's. */
+function hostMemoryMs(): number {
+  const first = rememberPass({}, converged, [], new Date());
+  const started = performance.now();
+  const second = rememberPass(first, converged, [], new Date());
+  const ms = performance.now() - started;
+  const remembered = Object.keys(second).length;
+  if (remembered !== hostCount) throw new Error(`${remembered} of ${hostCount} hosts remembered after the no-op`);
+  return ms;
+}
+const memoryRuns = Array.from({ length: runs }, hostMemoryMs);
+const memoryMs = median(memoryRuns);
+console.log(`hosts remembered after the no-op: ${Math.round(memoryMs)} ms (runs: ${memoryRuns.map(Math.round).join(', ')})`);
+
 const peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
 console.log(
   JSON.stringify({
@@ -194,6 +210,7 @@ console.log(
     noopMs: Math.round(noopMs),
     noopSteadyMs: Math.round(noopSteadyMs),
     statusMs: Math.round(statusMs),
+    memoryMs: Math.round(memoryMs),
     peakRssMB,
   }),
 );
