@@ -9,15 +9,19 @@ import { redactValue } from '../model/redact.js';
 export type LogFormat = 'text' | 'json';
 
 const secrets = new Set<string>();
+/** The registered secrets as one list, made again only when one is added: redaction indexes a list once (model/redact). */
+let secretList: readonly string[] = [];
 
 /** Registers values that must never appear in a log line. Short values are ignored (too many false hits). */
 export function registerSecrets(values: Iterable<string>): void {
+  const before = secrets.size;
   for (const value of values) if (value.length >= 4) secrets.add(value);
+  if (secrets.size !== before) secretList = [...secrets];
 }
 
 /** Every registered secret, replaced in every string of `value` (structurally: a secret with quotes or backslashes is found too). */
 function scrubValue<T>(value: T): T {
-  return redactValue(value, [...secrets]) as T;
+  return redactValue(value, secretList) as T;
 }
 
 const scrubSecrets = winston.format((info) => {

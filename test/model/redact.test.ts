@@ -29,3 +29,40 @@ test('redactToken masks an access token as written and URL-encoded, and leaves t
   );
   assert.equal(redactToken('no token here', undefined), 'no token here');
 });
+
+/** The regular expression the mask replaced: every secret, longest first, in any letter case. */
+function maskedByPattern(text: string, secrets: readonly string[]): string {
+  const distinct = [...new Set(secrets.filter((secret) => secret !== ''))].sort((a, b) => b.length - a.length);
+  if (distinct.length === 0) return text;
+  return text.replace(new RegExp(distinct.map((secret) => secret.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|'), 'giu'), MASK);
+}
+
+test('the mask hides what one pattern of every secret (longest first, any letter case) hides, on random texts and secrets', () => {
+  let seed = 7;
+  const random = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const alphabet = 'abAB.$*-1';
+  const word = (length: number) => Array.from({ length }, () => alphabet[random(alphabet.length)]).join('');
+  for (let round = 0; round < 2000; round++) {
+    const secrets = Array.from({ length: 1 + random(6) }, () => word(1 + random(7)));
+    const text = Array.from({ length: random(6) }, () =>
+      random(2) ? secrets[random(secrets.length)]?.toUpperCase() : word(random(5)),
+    ).join(word(random(3)));
+    assert.equal(
+      redactString(text, secrets),
+      maskedByPattern(text, secrets),
+      `secrets ${JSON.stringify(secrets)}, text ${JSON.stringify(text)}`,
+    );
+  }
+});
+
+test('thousands of secrets are each found in a long text, in any letter case, and nothing else is masked', () => {
+  const secrets = Array.from({ length: 5000 }, (_, i) => `Pw${i.toString(36)}x${(i * 7919).toString(36)}`);
+  const text = secrets.map((secret, i) => `stack s${i}: ${i % 2 ? secret.toLowerCase() : secret.toUpperCase()} ok`).join('\n');
+  const masked = redactString(text, secrets);
+  assert.equal(masked.split(MASK).length - 1, 5000);
+  assert.equal(masked.split('\n')[42], `stack s42: ${MASK} ok`);
+  assert.equal(redactString('Pw', secrets), 'Pw', 'a prefix of a secret is no secret');
+});
