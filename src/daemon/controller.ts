@@ -268,9 +268,10 @@ export class Controller implements ApiController {
     this.reportHostNotes(result.plan.hosts ?? []);
     const leading = this.leading();
     this.reportMemory(result);
+    // One set, not a search of every operation per stack: 10,000 stacks with 90,000 operations pending took 26 s.
+    const withChanges = new Set(result.plan.operations.map((op) => op.stack));
     for (const outcome of result.stacks) {
-      const pending = result.plan.operations.some((op) => op.stack === outcome.stack);
-      if (pending && leading) this.runLane(outcome.stack, reasons);
+      if (withChanges.has(outcome.stack) && leading) this.runLane(outcome.stack, reasons);
       else if (!this.lanes.has(outcome.stack)) this.record(outcome, await this.historyOf(outcome.stack));
     }
     this.forgetGoneStacks();
