@@ -174,6 +174,7 @@ export class LeaderElection implements Leadership {
     if (holder && holder.lease === leaseId) this.leadUnderLease(holder.createRevision);
     else {
       this.holder = holder?.value;
+      this.leadsAgainOnRenewal = false;
       this.stepDown(holder ? `${holder.value} holds the election key` : 'the election key changed hands');
     }
     this.watchKey(revision);
