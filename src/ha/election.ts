@@ -10,6 +10,15 @@
  * is checked before each Docker operation, so a leader cut off from etcd stops before the lease
  * could expire and a standby take over. A leader that steps down forgets its lease and takes a new
  * one; the old key stays until etcd expires it, so nobody leads twice at once.
+ *
+ * One exception: a leader whose fence closed only because no renewal was confirmed in time keeps
+ * its lease. On a loaded machine the event loop stalls for seconds (measured at load 12 to 20 on
+ * 2 CPUs: 2 to 3.5 s often, up to 8 s), so the keep-alive leaves late, or its answer is read after
+ * the deadline's timer ran, while the lease is still alive in etcd. The replica steps down (its
+ * fence is closed), renews at once, and leads again as soon as etcd renews that same lease (the
+ * key read meanwhile does not make it lead): etcd never renews an expired lease, so a renewal
+ * proves the key stayed under it and nobody else led meanwhile. If etcd answers that the lease is
+ * gone (the stall outlasted it), it is forgotten as above.
  */
 import { performance } from 'node:perf_hooks';
 import type winston from 'winston';
@@ -49,6 +58,10 @@ export class LeaderElection implements Leadership {
   /** Set by a wake-up that came while the loop was not asleep: the next sleep returns at once. */
   private woken = false;
   private keepAliveTimer?: NodeJS.Timeout;
+  /** A keep-alive was sent and has not been answered (or failed) yet. */
+  private renewing = false;
+  /** Stepped down at the deadline with the lease kept: a renewal of it makes this replica lead again. */
+  private leadsAgainOnRenewal = false;
   private deadlineTimer?: NodeJS.Timeout;
   private cancelWatch?: () => void;
   private lastProblem?: string;
@@ -158,9 +171,10 @@ export class LeaderElection implements Leadership {
       holder = created.created ? { value: this.replica, lease: leaseId, createRevision: created.revision } : created.holder;
     }
     if (this.stopped || leaseId !== this.leaseId) return;
-    if (holder && holder.lease === leaseId) this.becomeLeader(holder.createRevision);
+    if (holder && holder.lease === leaseId) this.leadUnderLease(holder.createRevision);
     else {
       this.holder = holder?.value;
+      this.leadsAgainOnRenewal = false;
       this.stepDown(holder ? `${holder.value} holds the election key` : 'the election key changed hands');
     }
     this.watchKey(revision);
@@ -216,8 +230,11 @@ export class LeaderElection implements Leadership {
     if (!leaseId || this.stopped) return;
     const interval = keepAliveIntervalMs(this.options.config.leaseTtlSeconds);
     const sentAt = this.now();
+    this.renewing = true;
     try {
-      const ttlSeconds = await this.options.etcd.keepAlive(leaseId);
+      const ttlSeconds = await this.options.etcd.keepAlive(leaseId).finally(() => {
+        this.renewing = false;
+      });
       if (leaseId !== this.leaseId) return;
       if (ttlSeconds <= 0) {
         this.forgetLease();
@@ -226,8 +243,11 @@ export class LeaderElection implements Leadership {
         return;
       }
       this.fenceState.renewed(sentAt, ttlSeconds);
+      const fenceOpen = this.fenceState.holds(this.now());
+      // An answer read after the fence closed (the event loop stalled) is followed by another at once.
+      this.scheduleKeepAlive(fenceOpen ? interval : 0);
       this.armDeadline();
-      this.scheduleKeepAlive(interval);
+      if (fenceOpen && this.leadsAgainOnRenewal) this.wakeUp();
     } catch (err) {
       if (leaseId !== this.leaseId) return;
       this.reportProblem(`cannot renew the lease: ${message(err)}`);
@@ -241,21 +261,25 @@ export class LeaderElection implements Leadership {
     }
   }
 
-  /** A leader steps down when the fence closes, even if no keep-alive answer ever comes back. */
+  /**
+   * A leader steps down when the fence closes, even if no keep-alive answer ever comes back. It
+   * keeps the lease and renews it at once (unless a renewal is on its way): see the file's comment.
+   */
   private armDeadline(): void {
     clearTimeout(this.deadlineTimer);
     if (this.current !== 'leader') return;
     this.deadlineTimer = setTimeout(() => {
       if (this.current !== 'leader' || this.fenceState.holds(this.now())) return;
-      this.forgetLease();
       this.stepDown('the lease could not be renewed before its deadline');
-      this.wakeUp();
+      this.leadsAgainOnRenewal = true;
+      if (!this.renewing) this.scheduleKeepAlive(0);
     }, this.fenceState.remainingMs(this.now()) + 1);
   }
 
   /** The lease is no longer used: a new one is taken; etcd expires the old one (and the key it holds). */
   private forgetLease(): void {
     this.leaseId = undefined;
+    this.leadsAgainOnRenewal = false;
     this.fenceState.revoke();
     clearTimeout(this.keepAliveTimer);
     clearTimeout(this.deadlineTimer);
@@ -265,10 +289,18 @@ export class LeaderElection implements Leadership {
 
   private becomeLeader(term: string): void {
     this.holder = this.replica;
+    this.leadsAgainOnRenewal = false;
     if (this.current === 'leader') return;
     this.current = 'leader';
     this.armDeadline();
     this.changed({ role: 'leader', leader: this.replica, reason: 'this replica holds the election key' }, { term });
+  }
+
+  /** The key is under this replica's lease; it leads while the fence holds, else once a renewal reopens it. */
+  private leadUnderLease(term: string): void {
+    if (this.fenceState.holds(this.now())) return this.becomeLeader(term);
+    this.holder = this.replica;
+    this.leadsAgainOnRenewal = true;
   }
 
   private stepDown(reason: string): void {

@@ -177,11 +177,13 @@ export class EtcdGateway {
 
   private once(path: string, body: string): Promise<unknown> {
     return new Promise((resolve, reject) => {
+      let answered = false;
       const request = this.send(path, body, { agent: this.agent }, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('error', reject);
         response.on('end', () => {
+          answered = true;
           clearTimeout(timer);
           const text = Buffer.concat(chunks).toString('utf8');
           const answer = parseJson(text);
@@ -193,7 +195,12 @@ export class EtcdGateway {
           reject(new EtcdAnswerError(`etcd answered HTTP ${status}: ${message}`));
         });
       });
-      const timer = setTimeout(() => request.destroy(new Error(`no answer within ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
+      // After a stall of the event loop, timers run before the sockets are read: the answer may be
+      // waiting. setImmediate runs after they were read, so a timely answer is not called late.
+      const giveUp = () => {
+        if (!answered) request.destroy(new Error(`no answer within ${this.options.timeoutMs} ms`));
+      };
+      const timer = setTimeout(() => setImmediate(giveUp), this.options.timeoutMs);
       request.on('error', (err) => {
         clearTimeout(timer);
         reject(err);
