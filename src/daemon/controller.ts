@@ -103,7 +103,7 @@ export class Controller implements ApiController {
   /** The files of the last revision read. */
   private files?: FileTree;
   /** Secret values of the current desired state, scrubbed from every status. */
-  private secretValues: string[] = [];
+  private secretValues: readonly string[] = [];
   private revision?: string;
   private fetchError?: string;
   /** The source reported a change that has not been loaded yet. */

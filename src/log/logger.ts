@@ -16,7 +16,7 @@ let secretList: readonly string[] = [];
 export function registerSecrets(values: Iterable<string>): void {
   const before = secrets.size;
   for (const value of values) if (value.length >= 4) secrets.add(value);
-  if (secrets.size !== before) secretList = [...secrets];
+  if (secrets.size !== before) secretList = Object.freeze([...secrets]);
 }
 
 /** Every registered secret, replaced in every string of `value` (structurally: a secret with quotes or backslashes is found too). */

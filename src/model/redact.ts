@@ -18,9 +18,9 @@ export function redactStack(stack: DesiredStack): DesiredStack {
 }
 
 /** The values of every stack's secret variables (decrypted answers among them), for scrubbing output. */
-export function stackSecretValues(stacks: readonly DesiredStack[]): string[] {
+export function stackSecretValues(stacks: readonly DesiredStack[]): readonly string[] {
   const values = stacks.flatMap((stack) => stack.secretVariables.map((name) => stack.variables[name] ?? ''));
-  return [...new Set(values.filter((value) => value !== ''))];
+  return Object.freeze([...new Set(values.filter((value) => value !== ''))]);
 }
 
 /** Replaces every occurrence of a secret in any string of `value` (longest secrets first, in any letter case). */
@@ -39,7 +39,9 @@ export function redactToken(text: string, token: string | undefined): string {
 
 /**
  * The mask of a list of secrets, made once per list object: the daemon and the CLI hide the same
- * list (every stack's secrets) in every status, step and line they show.
+ * list (every stack's secrets) in every status, step and line they show. So a list given to
+ * redactString or redactValue must not change afterwards (the lists made here and by the logger
+ * and the answers are frozen).
  */
 const masks = new WeakMap<readonly string[], SecretMask>();
 
@@ -53,25 +55,27 @@ function secretMask(secrets: readonly string[]): SecretMask {
 const PREFIX = 4;
 
 /**
- * Finds secrets in a text in any letter case (compared lowercased: the scheduler quotes label
- * values lowercased, so a secret that reached a label must be found lowercased too), the longest
- * one first where several start at the same place. The secrets are indexed by their first
- * characters, so a text costs about its length whatever the number of secrets: one regular
- * expression alternating between them all cost the number of secrets at every position of the
- * text (10,000 secrets: 0.7 s per stack status, and past about 1,000 far worse).
+ * Finds secrets in a text in any letter case (both case-folded: the scheduler quotes label values
+ * lowercased, so a secret that reached a label must be found lowercased too), the longest one
+ * first where several start at the same place. The secrets are indexed by their first PREFIX
+ * folded characters, so a place in the text is compared only with the secrets that start as it
+ * does: a text costs about its length times the secrets that share a prefix found in it (a few,
+ * unless thousands share one, as tokens of one kind do). One regular expression alternating
+ * between every secret cost the number of secrets at every place of the text (10,000 secrets:
+ * 0.7 s per stack status, and past about 1,000 far worse).
  */
-export class SecretMask {
-  /** Lowercased secrets of PREFIX characters or more by their first PREFIX characters, longest first. */
+class SecretMask {
+  /** Folded secrets of PREFIX characters or more by their first PREFIX characters, longest first. */
   readonly #byPrefix = new Map<string, string[]>();
-  /** Lowercased secrets shorter than PREFIX, and their lengths, longest first. */
+  /** Folded secrets shorter than PREFIX, and their lengths, longest first. */
   readonly #short = new Set<string>();
   readonly #shortLengths: number[] = [];
-  /** The first character of every secret, lowercased: most places in a text start none. */
+  /** The first character of every folded secret: most places in a text start none. */
   readonly #firstCodes = new Set<number>();
   readonly #shortest: number;
 
   constructor(secrets: readonly string[]) {
-    const distinct = [...new Set(secrets.filter((secret) => secret !== '').map(lowercased))].sort((a, b) => b.length - a.length);
+    const distinct = [...new Set(secrets.filter((secret) => secret !== '').map(folded))].sort((a, b) => b.length - a.length);
     for (const secret of distinct) {
       this.#firstCodes.add(secret.charCodeAt(0));
       if (secret.length < PREFIX) {
@@ -90,11 +94,11 @@ export class SecretMask {
   /** The text with every secret in it replaced by MASK. */
   string(text: string): string {
     if (text.length < this.#shortest) return text;
-    const lower = lowercased(text);
+    const fold = folded(text);
     let shown = '';
     let copied = 0;
-    for (let at = 0; at <= lower.length - this.#shortest; ) {
-      const length = this.#firstCodes.has(lower.charCodeAt(at)) ? this.#secretAt(lower, at) : 0;
+    for (let at = 0; at <= fold.length - this.#shortest; ) {
+      const length = this.#firstCodes.has(fold.charCodeAt(at)) ? this.#secretAt(fold, at) : 0;
       if (length === 0) {
         at++;
         continue;
@@ -117,26 +121,34 @@ export class SecretMask {
     return value;
   }
 
-  /** The length of the longest secret that starts at `at` in the lowercased text; 0 for none. */
-  #secretAt(lower: string, at: number): number {
-    const candidates = at + PREFIX <= lower.length ? this.#byPrefix.get(lower.slice(at, at + PREFIX)) : undefined;
-    if (candidates) for (const secret of candidates) if (lower.startsWith(secret, at)) return secret.length;
-    for (const length of this.#shortLengths) if (this.#short.has(lower.slice(at, at + length))) return length;
+  /** The length of the longest secret that starts at `at` in the folded text; 0 for none. */
+  #secretAt(fold: string, at: number): number {
+    const candidates = at + PREFIX <= fold.length ? this.#byPrefix.get(fold.slice(at, at + PREFIX)) : undefined;
+    if (candidates) for (const secret of candidates) if (fold.startsWith(secret, at)) return secret.length;
+    for (const length of this.#shortLengths) if (this.#short.has(fold.slice(at, at + length))) return length;
     return 0;
   }
 }
 
 /**
- * The text lowercased with each character at its place: a character whose lowercase is longer
- * (İ) is kept as it is, so that places in the lowercased text are places in the text.
+ * The text with each character case-folded on its own (uppercased, then lowercased), where that
+ * keeps its length, else lowercased, else as it is; so that places in the folded text are places
+ * in the text, and every spelling of a letter folds alike (Σ, σ and final ς; ſ and s; ẞ and ß),
+ * as a case-insensitive pattern compares them. Not the whole text's toLowerCase: that writes Σ as
+ * σ or ς depending on its neighbours. ASCII text, the usual, is lowercased at once.
  */
-function lowercased(text: string): string {
-  const lower = text.toLowerCase();
-  if (lower.length === text.length) return lower;
-  let kept = '';
-  for (const character of text) {
-    const characterLower = character.toLowerCase();
-    kept += characterLower.length === character.length ? characterLower : character;
-  }
-  return kept;
+function folded(text: string): string {
+  if (ASCII.test(text)) return text.toLowerCase();
+  let fold = '';
+  for (const character of text) fold += foldedCharacter(character);
+  return fold;
+}
+
+const ASCII = /^[\x00-\x7f]*$/;
+
+function foldedCharacter(character: string): string {
+  const upperLower = character.toUpperCase().toLowerCase();
+  if (upperLower.length === character.length) return upperLower;
+  const lower = character.toLowerCase();
+  return lower.length === character.length ? lower : character;
 }

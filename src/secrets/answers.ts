@@ -72,7 +72,7 @@ export interface OpenedAnswers {
   answers: Record<string, string>;
   diagnostics: Diagnostic[];
   /** Values of the stack's secret answers, to be scrubbed from anything shown. */
-  secretValues: string[];
+  secretValues: readonly string[];
   /** Encrypted answers that could not be opened (already reported): not to be checked further. */
   unopened: string[];
 }
@@ -108,7 +108,7 @@ export function openAnswers(
     else secretValues.push(opened.value);
     setOwn(answers, variable, opened.value);
   }
-  return { answers, diagnostics, secretValues: secretValues.filter((v) => v !== ''), unopened };
+  return { answers, diagnostics, secretValues: Object.freeze(secretValues.filter((v) => v !== '')), unopened };
 }
 
 type Opened = { value: string; unchecked?: string } | { problem: string };

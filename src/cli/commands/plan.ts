@@ -34,7 +34,7 @@ export interface SyncInputs {
   /** Prune only from a repository that was read: an empty tree (wrong --repo?) prunes nothing. */
   prune: boolean;
   /** Every secret value of the desired state: whatever is printed is scrubbed of them. */
-  secrets: string[];
+  secrets: readonly string[];
 }
 
 /** The config and the desired state; the hosts are observed while the repository is read (reconcile's `observation`). */
