@@ -60,8 +60,12 @@ export class LeaderElection implements Leadership {
   private keepAliveTimer?: NodeJS.Timeout;
   /** A keep-alive was sent and has not been answered (or failed) yet. */
   private renewing = false;
-  /** Stepped down at the deadline with the lease kept: a renewal of it makes this replica lead again. */
-  private leadsAgainOnRenewal = false;
+  /**
+   * Stepped down at the deadline with the lease kept: until this time (this.now()), a renewal that
+   * reopens the fence makes this replica lead again. After it, the lease is given up, so that
+   * renewals that keep coming back late cannot hold the key with nobody leading.
+   */
+  private leadAgainUntil?: number;
   private deadlineTimer?: NodeJS.Timeout;
   private cancelWatch?: () => void;
   private lastProblem?: string;
@@ -174,7 +178,7 @@ export class LeaderElection implements Leadership {
     if (holder && holder.lease === leaseId) this.leadUnderLease(holder.createRevision);
     else {
       this.holder = holder?.value;
-      this.leadsAgainOnRenewal = false;
+      this.leadAgainUntil = undefined;
       this.stepDown(holder ? `${holder.value} holds the election key` : 'the election key changed hands');
     }
     this.watchKey(revision);
@@ -244,10 +248,14 @@ export class LeaderElection implements Leadership {
       }
       this.fenceState.renewed(sentAt, ttlSeconds);
       const fenceOpen = this.fenceState.holds(this.now());
+      if (!fenceOpen && this.leadAgainUntil !== undefined && this.now() > this.leadAgainUntil) {
+        this.giveUpLease(leaseId);
+        return;
+      }
       // An answer read after the fence closed (the event loop stalled) is followed by another at once.
       this.scheduleKeepAlive(fenceOpen ? interval : 0);
       this.armDeadline();
-      if (fenceOpen && this.leadsAgainOnRenewal) this.wakeUp();
+      if (fenceOpen && this.leadAgainUntil !== undefined) this.wakeUp();
     } catch (err) {
       if (leaseId !== this.leaseId) return;
       this.reportProblem(`cannot renew the lease: ${message(err)}`);
@@ -270,16 +278,32 @@ export class LeaderElection implements Leadership {
     if (this.current !== 'leader') return;
     this.deadlineTimer = setTimeout(() => {
       if (this.current !== 'leader' || this.fenceState.holds(this.now())) return;
+      // It keeps the key, but leads nothing until a renewal reopens its fence.
+      this.holder = undefined;
       this.stepDown('the lease could not be renewed before its deadline');
-      this.leadsAgainOnRenewal = true;
+      this.leadAgainUntil = this.now() + this.leaseTtlMs();
       if (!this.renewing) this.scheduleKeepAlive(0);
     }, this.fenceState.remainingMs(this.now()) + 1);
+  }
+
+  /**
+   * Renewals kept coming back after the fence had closed for a whole TTL: the lease is revoked, so
+   * that etcd deletes the key and a standby (or this replica, with a new lease) takes it.
+   */
+  private giveUpLease(leaseId: string): void {
+    this.options.logger.warn('gave up the lease: its renewals kept coming back too late to lead again', { replica: this.replica });
+    this.forgetLease();
+    void this.resign(leaseId).then(() => this.wakeUp());
+  }
+
+  private leaseTtlMs(): number {
+    return this.options.config.leaseTtlSeconds * 1000;
   }
 
   /** The lease is no longer used: a new one is taken; etcd expires the old one (and the key it holds). */
   private forgetLease(): void {
     this.leaseId = undefined;
-    this.leadsAgainOnRenewal = false;
+    this.leadAgainUntil = undefined;
     this.fenceState.revoke();
     clearTimeout(this.keepAliveTimer);
     clearTimeout(this.deadlineTimer);
@@ -289,18 +313,21 @@ export class LeaderElection implements Leadership {
 
   private becomeLeader(term: string): void {
     this.holder = this.replica;
-    this.leadsAgainOnRenewal = false;
+    this.leadAgainUntil = undefined;
     if (this.current === 'leader') return;
     this.current = 'leader';
     this.armDeadline();
     this.changed({ role: 'leader', leader: this.replica, reason: 'this replica holds the election key' }, { term });
   }
 
-  /** The key is under this replica's lease; it leads while the fence holds, else once a renewal reopens it. */
+  /**
+   * The key is under this replica's lease; it leads while the fence holds, else once a renewal
+   * reopens it (within a TTL). Meanwhile nobody leads: the holder is not named.
+   */
   private leadUnderLease(term: string): void {
     if (this.fenceState.holds(this.now())) return this.becomeLeader(term);
-    this.holder = this.replica;
-    this.leadsAgainOnRenewal = true;
+    this.holder = undefined;
+    this.leadAgainUntil ??= this.now() + this.leaseTtlMs();
   }
 
   private stepDown(reason: string): void {

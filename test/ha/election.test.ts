@@ -16,6 +16,11 @@ const MARGIN_MS = 200;
 class FakeEtcd {
   grants = 0;
   keepAlives = 0;
+  keepAlivesAnswered = 0;
+  getsAnswered = 0;
+  revokes = 0;
+  /** Keep-alives of the first lease are answered this late (ms): each after the fence has closed. */
+  firstLeaseAnswersAfterMs = 0;
   /** While set, keep-alives are answered only when `releaseKeepAlives` is called (etcd or the network is slow). */
   holdKeepAlives = false;
   private held: (() => void)[] = [];
@@ -28,10 +33,16 @@ class FakeEtcd {
     return later({ id: String(this.grants), ttlSeconds: TTL_S });
   }
 
-  keepAlive(): Promise<number> {
+  keepAlive(lease: string): Promise<number> {
     this.keepAlives += 1;
-    if (!this.holdKeepAlives) return later(TTL_S);
-    return new Promise((resolve) => this.held.push(() => resolve(TTL_S)));
+    const answered = (ttl: number) => {
+      this.keepAlivesAnswered += 1;
+      return ttl;
+    };
+    if (lease === '1' && this.firstLeaseAnswersAfterMs > 0)
+      return new Promise((resolve) => setTimeout(() => resolve(answered(TTL_S)), this.firstLeaseAnswersAfterMs));
+    if (!this.holdKeepAlives) return later(TTL_S).then(answered);
+    return new Promise((resolve) => this.held.push(() => resolve(answered(TTL_S))));
   }
 
   releaseKeepAlives(): void {
@@ -40,7 +51,10 @@ class FakeEtcd {
   }
 
   get(): Promise<{ revision: string; kv?: KeyValue }> {
-    return later({ revision: String(this.revision), ...(this.kv ? { kv: this.kv } : {}) });
+    return later({ revision: String(this.revision), ...(this.kv ? { kv: this.kv } : {}) }).then((read) => {
+      this.getsAnswered += 1;
+      return read;
+    });
   }
 
   createIfAbsent(_key: string, value: string, lease: string): Promise<CreateResult> {
@@ -60,7 +74,10 @@ class FakeEtcd {
     for (const end of this.watchEnds.splice(0)) end('the watch stream ended');
   }
 
-  revoke(): Promise<void> {
+  /** Revoking the lease that holds the key deletes the key, as etcd does. */
+  revoke(lease: string): Promise<void> {
+    this.revokes += 1;
+    if (this.kv?.lease === lease) this.kv = undefined;
     return later(undefined);
   }
 
@@ -102,8 +119,8 @@ test('a leader whose event loop stalled past its fence (not past its lease) step
   const { election, changes } = electionOn(etcd, 'stalled');
   try {
     await until('it leads', () => election.role() === 'leader');
-    const renewed = etcd.keepAlives;
-    await until('a keep-alive was answered', () => etcd.keepAlives > renewed);
+    const renewed = etcd.keepAlivesAnswered;
+    await until('a keep-alive was answered', () => etcd.keepAlivesAnswered > renewed);
     await new Promise((resolve) => setTimeout(resolve, 20));
     // Synchronous work on a starved CPU: the fence (sent + TTL - margin) closes meanwhile, the lease (sent + TTL) does not.
     const stalledUntil = performance.now() + TTL_S * 1000 - MARGIN_MS / 2;
@@ -129,9 +146,11 @@ test('a leader that stepped down with its lease kept does not lead on reading th
     await until('it leads', () => election.role() === 'leader');
     etcd.holdKeepAlives = true;
     await until('its fence closed', () => election.role() === 'standby');
+    const reads = etcd.getsAnswered;
     etcd.endWatches();
     // The watch's end makes it read the key (250 ms later): still under its lease, but unconfirmed.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await until('it read the key again', () => etcd.getsAnswered > reads);
+    await new Promise((resolve) => setTimeout(resolve, 20));
     assert.deepEqual(
       changes.map((c) => c.role),
       ['leader', 'standby'],
@@ -140,6 +159,26 @@ test('a leader that stepped down with its lease kept does not lead on reading th
     etcd.releaseKeepAlives();
     await until('it leads again', () => election.role() === 'leader');
     assert.equal(etcd.grants, 1, 'the same lease, renewed: no new one');
+  } finally {
+    await election.stop();
+  }
+});
+
+test('a replica whose renewals keep coming back after its fence closed gives its lease up after a TTL, so the key does not stay held with nobody leading', async () => {
+  const etcd = new FakeEtcd();
+  const { election, changes } = electionOn(etcd, 'late');
+  try {
+    await until('it leads', () => election.role() === 'leader');
+    // Each renewal of the first lease is answered after TTL - margin (the fence closed) but before the TTL (etcd keeps it).
+    etcd.firstLeaseAnswersAfterMs = TTL_S * 1000 - MARGIN_MS / 2;
+    await until('it stepped down', () => election.role() === 'standby');
+    assert.equal(election.leader(), undefined, 'nobody leads while it waits for a renewal in time');
+    await until('it gave the first lease up', () => etcd.revokes === 1, 5000);
+    await until('it leads under a new lease', () => election.role() === 'leader' && etcd.grants === 2, 5000);
+    assert.deepEqual(
+      changes.map((c) => c.role),
+      ['leader', 'standby', 'leader'],
+    );
   } finally {
     await election.stop();
   }
