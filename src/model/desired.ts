@@ -4,6 +4,7 @@
  */
 
 import { ownValue } from '../util/records.js';
+import { listItems } from '../util/values.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { HealthCheckSpec } from './health.js';
 
@@ -95,6 +96,14 @@ export interface DesiredStack {
  */
 export function serviceNamed(stack: DesiredStack, name: string): DesiredService | undefined {
   return ownValue(stack.services, name);
+}
+
+/**
+ * The services of its own stack that a service's `links` name (`db`, `db:alias` → db), each once,
+ * in the order written; `<stack>/<service>` entries link to other stacks and are not among them.
+ */
+export function linkTargets(service: DesiredService): string[] {
+  return [...new Set(listItems(service.compose['links']).flatMap((link) => (link.includes('/') ? [] : [link.split(':')[0] ?? ''])))];
 }
 
 /** The deployment unit of a primary service: the primary and its sidekicks, always on one host. */

@@ -16,7 +16,7 @@
  * Docker link `<service>.<stack>:<alias>` that only this container resolves: the other stack's
  * containers are not changed, and no other container of either stack gains a way in.
  */
-import { type DesiredService, type DesiredStack, serviceNamed } from '../model/desired.js';
+import { type DesiredService, type DesiredStack, linkTargets, serviceNamed } from '../model/desired.js';
 import type { StackPlacement } from '../model/placement.js';
 import { memoizedPerObject } from '../util/memo.js';
 import { listItems } from '../util/values.js';
@@ -84,15 +84,9 @@ export function malformedExternalLinks(service: DesiredService): string[] {
 }
 
 /** Services of the same stack this service links to (`links: [db]`, `links: [db:database]`); remembered per service object. */
-export const linkedServicesOf = memoizedPerObject((service: DesiredService): readonly string[] => {
-  return [
-    ...new Set(
-      listItems(service.compose['links'])
-        .filter((l) => !l.includes('/'))
-        .map((l) => l.split(':')[0] ?? ''),
-    ),
-  ].filter((name) => name !== '');
-});
+export const linkedServicesOf = memoizedPerObject((service: DesiredService): readonly string[] =>
+  linkTargets(service).filter((name) => name !== ''),
+);
 
 /** A container's own aliases on its stack network. */
 export function serviceAliases(stack: string, service: DesiredService, linkAliases: readonly string[]): string[] {

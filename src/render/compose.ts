@@ -4,7 +4,7 @@
  * environment to maps, and merges each service's rancher-compose keys.
  */
 
-import type { ComposeService, DesiredService } from '../model/desired.js';
+import { type ComposeService, type DesiredService, linkTargets } from '../model/desired.js';
 import { type Diagnostic, error, warning } from '../model/diagnostics.js';
 import { SchedulingLabel } from '../model/labels.js';
 import { ownValue, setOwn } from '../util/records.js';
@@ -176,12 +176,7 @@ function linkSidekicks(services: Record<string, DesiredService>, file: string, d
  */
 function checkLinks(services: Record<string, DesiredService>, file: string, diagnostics: Diagnostic[]): void {
   for (const service of Object.values(services)) {
-    const missing = new Set(
-      listItems(service.compose['links'])
-        .filter((link) => !link.includes('/'))
-        .map((link) => link.split(':')[0] ?? '')
-        .filter((target) => !Object.hasOwn(services, target)),
-    );
+    const missing = linkTargets(service).filter((target) => !Object.hasOwn(services, target));
     for (const target of missing) {
       diagnostics.push(
         error(

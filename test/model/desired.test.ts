@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { type DesiredService, serviceNamed, unitServices } from '../../src/model/desired.js';
+import { type DesiredService, linkTargets, serviceNamed, unitServices } from '../../src/model/desired.js';
 import { desiredStack } from '../fixtures/desired.js';
 
 const service = (name: string, sidekicks: string[] = []): DesiredService => ({
@@ -26,4 +26,14 @@ test("unitServices gives the primary and the sidekicks the stack has, and no Obj
     unitServices(stack, web).map((s) => s.name),
     ['web', 'log'],
   );
+});
+
+test("linkTargets names the stack's own services a service links to, once each, without aliases or other stacks' services", () => {
+  const linking = (links: unknown): DesiredService => ({
+    ...service('web'),
+    compose: { labels: {}, environment: {}, links } as DesiredService['compose'],
+  });
+  assert.deepEqual(linkTargets(linking(['db:database', 'cache', 'db', 'other/api', 'other/api:api'])), ['db', 'cache']);
+  assert.deepEqual(linkTargets(linking('db')), ['db']);
+  assert.deepEqual(linkTargets(linking(undefined)), []);
 });

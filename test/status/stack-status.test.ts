@@ -295,6 +295,7 @@ test("one pass's statuses read the observation and plan grouped by stack: each s
       ]),
       host('h2', '10.0.0.2', [of('shop', container('h2', 'web', 2)), of('shop', container('h2', 'web', 3), true)], false),
       host('h3', '10.0.0.3', [of('web', container('h3', 'web', 2, 'running', 8080))]),
+      host('h4', '10.0.0.4', [of('web', container('h4', 'web', 3), true)], false),
     ],
   };
   const plan: Plan = {
@@ -320,17 +321,19 @@ test("one pass's statuses read the observation and plan grouped by stack: each s
     ],
   };
   const sources = new StatusSources(observed, plan);
-  const statusOf = (name: string, shared?: StatusSources) =>
-    stackStatus({ name, desired: stack([service('web', 2)]), plan, nowMs: 0, observed, ...(shared ? { sources: shared } : {}) });
-  for (const name of ['web', 'shop', 'docs'])
-    assert.deepEqual(statusOf(name, sources), statusOf(name), `${name}: the same with the pass's sources`);
-  const web = statusOf('web', sources);
-  assert.deepEqual([web.sync, web.health], ['Synced', 'Healthy']);
+  const statusOf = (name: string) => stackStatus({ name, desired: stack([service('web', 2)]), plan, nowMs: 0, observed, sources });
+  const web = statusOf('web');
+  assert.deepEqual(
+    [web.sync, web.health],
+    ['Unknown', 'Degraded'],
+    'an unreachable host that held only a kept container of the stack still counts',
+  );
+  assert.match(web.message, /^host h4 \(connection refused\) unreachable/);
   assert.deepEqual(
     web.endpoints.map((e) => `${e.address}:${e.port}`),
     ['10.0.0.1:8080', '10.0.0.3:8080'],
   );
-  const shop = statusOf('shop', sources);
+  const shop = statusOf('shop');
   assert.equal(shop.sync, 'OutOfSync');
   assert.equal(shop.message, '1 change(s) pending: exited (1), restart');
   assert.deepEqual(
@@ -343,6 +346,6 @@ test("one pass's statuses read the observation and plan grouped by stack: each s
     ['h2'],
     'a host is listed once, however many of the stack it held',
   );
-  const docs = statusOf('docs', sources);
+  const docs = statusOf('docs');
   assert.deepEqual([docs.sync, docs.message], ['Failed', 'no host matches io.rancher.scheduler.affinity:host_label']);
 });
