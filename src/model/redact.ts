@@ -138,13 +138,13 @@ class SecretMask {
  * σ or ς depending on its neighbours. ASCII text, the usual, is lowercased at once.
  */
 function folded(text: string): string {
-  if (ASCII.test(text)) return text.toLowerCase();
+  if (!NON_ASCII.test(text)) return text.toLowerCase();
   let fold = '';
   for (const character of text) fold += foldedCharacter(character);
   return fold;
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
+const NON_ASCII = /\P{ASCII}/u;
 
 function foldedCharacter(character: string): string {
   const upperLower = character.toUpperCase().toLowerCase();

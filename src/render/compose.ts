@@ -8,7 +8,7 @@ import { type ComposeService, type DesiredService, linkTargets } from '../model/
 import { type Diagnostic, error, warning } from '../model/diagnostics.js';
 import { SchedulingLabel } from '../model/labels.js';
 import { ownValue, setOwn } from '../util/records.js';
-import { commaList, isPlainObject, keyValueMap, listItems, stringMap } from '../util/values.js';
+import { commaList, isPlainObject, keyValueMap, stringMap } from '../util/values.js';
 import { parseHealthCheck } from './health-check.js';
 import { parseUpgradeStrategy } from './upgrade-strategy.js';
 
