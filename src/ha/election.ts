@@ -277,7 +277,9 @@ export class LeaderElection implements Leadership {
     clearTimeout(this.deadlineTimer);
     if (this.current !== 'leader') return;
     this.deadlineTimer = setTimeout(() => {
-      if (this.current !== 'leader' || this.fenceState.holds(this.now())) return;
+      if (this.current !== 'leader') return;
+      // A timer may fire a fraction of a millisecond before the clock reaches its time: look again then.
+      if (this.fenceState.holds(this.now())) return this.armDeadline();
       // It keeps the key, but leads nothing until a renewal reopens its fence.
       this.holder = undefined;
       this.stepDown('the lease could not be renewed before its deadline');
