@@ -18,7 +18,9 @@
  * fence is closed), renews at once, and leads again as soon as etcd renews that same lease (the
  * key read meanwhile does not make it lead): etcd never renews an expired lease, so a renewal
  * proves the key stayed under it and nobody else led meanwhile. If etcd answers that the lease is
- * gone (the stall outlasted it), it is forgotten as above.
+ * gone (the stall outlasted it), it is forgotten as above; if no renewal has reopened the fence
+ * within a TTL (renewals that keep coming back just too late), it is given up (revoked), so that
+ * the key never stays held with nobody leading.
  */
 import { performance } from 'node:perf_hooks';
 import type winston from 'winston';
@@ -295,6 +297,7 @@ export class LeaderElection implements Leadership {
   private giveUpLease(leaseId: string): void {
     this.options.logger.warn('gave up the lease: its renewals kept coming back too late to lead again', { replica: this.replica });
     this.forgetLease();
+    this.stepDown('the lease was given up: its renewals kept coming back too late');
     void this.resign(leaseId).then(() => this.wakeUp());
   }
 
@@ -329,6 +332,7 @@ export class LeaderElection implements Leadership {
   private leadUnderLease(term: string): void {
     if (this.fenceState.holds(this.now())) return this.becomeLeader(term);
     this.holder = undefined;
+    this.stepDown('the lease could not be renewed before its deadline');
     this.leadAgainUntil ??= this.now() + this.leaseTtlMs();
   }
 

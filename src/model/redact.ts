@@ -38,14 +38,15 @@ export function redactToken(text: string, token: string | undefined): string {
 }
 
 /**
- * The mask of a list of secrets, made once per list object: the daemon and the CLI hide the same
- * list (every stack's secrets) in every status, step and line they show. So a list given to
- * redactString or redactValue must not change afterwards (the lists made here and by the logger
- * and the answers are frozen).
+ * The mask of a frozen list of secrets, made once per list: the daemon and the CLI hide the same
+ * list (every stack's secrets, frozen where it is made) in every status, step and line they show.
+ * A list that is not frozen could change after its mask is made: it gets a mask of its own.
  */
 const masks = new WeakMap<readonly string[], SecretMask>();
 
 function secretMask(secrets: readonly string[]): SecretMask {
+  // Only a frozen list cannot change after its mask is made.
+  if (!Object.isFrozen(secrets)) return new SecretMask(secrets);
   let mask = masks.get(secrets);
   if (!mask) masks.set(secrets, (mask = new SecretMask(secrets)));
   return mask;
@@ -135,18 +136,28 @@ class SecretMask {
  * keeps its length, else lowercased, else as it is; so that places in the folded text are places
  * in the text, and every spelling of a letter folds alike (Σ, σ and final ς; ſ and s; ẞ and ß),
  * as a case-insensitive pattern compares them. Not the whole text's toLowerCase: that writes Σ as
- * σ or ς depending on its neighbours. ASCII text, the usual, is lowercased at once.
+ * σ or ς depending on its neighbours. ASCII text, the usual, is lowercased at once; in other text,
+ * the non-ASCII characters are folded one by one and the ASCII letters lowercased.
  */
 function folded(text: string): string {
   if (!NON_ASCII.test(text)) return text.toLowerCase();
-  let fold = '';
-  for (const character of text) fold += foldedCharacter(character);
-  return fold;
+  return text.replace(NON_ASCII_CHARACTERS, foldedCharacter).replace(ASCII_UPPERCASE, (letters) => letters.toLowerCase());
 }
 
 const NON_ASCII = /\P{ASCII}/u;
+const NON_ASCII_CHARACTERS = /\P{ASCII}/gu;
+const ASCII_UPPERCASE = /[A-Z]+/g;
+
+/** Letters whose two forms fold apart character by character (each uppercases to several), which a case-insensitive pattern matches. */
+const FOLD_EXCEPTIONS = new Map([
+  ['\u1fd3', '\u0390'],
+  ['\u1fe3', '\u03b0'],
+  ['\ufb05', '\ufb06'],
+]);
 
 function foldedCharacter(character: string): string {
+  const exception = FOLD_EXCEPTIONS.get(character);
+  if (exception !== undefined) return exception;
   const upperLower = character.toUpperCase().toLowerCase();
   if (upperLower.length === character.length) return upperLower;
   const lower = character.toLowerCase();

@@ -71,4 +71,12 @@ test('a secret is found as written and in any letter case, whatever the letters 
   assert.equal(redactString('token=passΣword', ['passΣ']), `token=${MASK}word`);
   assert.equal(redactString('LABEL=ΚΩΔΙΚΟΣ', ['κωδικοσ']), `LABEL=${MASK}`);
   assert.equal(redactString('label=maſter', ['MASTER']), `label=${MASK}`);
+  assert.equal(redactString('x \u1fd3 y \ufb05', ['\u0390', '\ufb06']), `x ${MASK} y ${MASK}`, 'letters that fold apart one by one');
+});
+
+test('a list of secrets that is not frozen is read again each time: one added later is masked too', () => {
+  const secrets = ['alpha-secret'];
+  assert.equal(redactString('alpha-secret bravo-secret', secrets), `${MASK} bravo-secret`);
+  secrets.push('bravo-secret');
+  assert.equal(redactString('alpha-secret bravo-secret', secrets), `${MASK} ${MASK}`);
 });
