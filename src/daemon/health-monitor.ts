@@ -85,12 +85,12 @@ export class HealthMonitor {
   track(observed: ObservedState, desired: readonly DesiredStack[]): void {
     if (this.stopped) return;
     const seen = new Set<string>();
+    // The containers followed on a host that cannot be read are kept as they are: one look through them for all such hosts.
+    const unreachable = new Set(observed.hosts.filter((host) => !host.reachable).map((host) => host.name));
+    if (unreachable.size > 0) for (const entry of this.entries.values()) if (unreachable.has(entry.host)) seen.add(entry.id);
     const stacksByName = new Map(desired.map((stack) => [stack.name, stack]));
     for (const host of observed.hosts) {
-      if (!host.reachable) {
-        for (const entry of this.entries.values()) if (entry.host === host.name) seen.add(entry.id);
-        continue;
-      }
+      if (!host.reachable) continue;
       for (const container of host.containers) {
         if (!container.owner || (container.state !== 'running' && container.state !== 'restarting')) continue;
         seen.add(container.id);
