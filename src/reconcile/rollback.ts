@@ -18,7 +18,8 @@ export function failedUpgrades(
   now: Date,
 ): Map<string, RollbackRecord> {
   const failures = new Map<string, RollbackRecord>();
-  const failedUpgrades = groupBy(
+  // The failed upgrade operations by stack, grouped once (not searched per stack).
+  const failedByStack = groupBy(
     results.filter((r) => r.operation.upgrade && r.status === 'failed'),
     (r) => r.operation.stack,
   );
@@ -26,7 +27,7 @@ export function failedUpgrades(
   for (const stackPlan of plan.stacks) {
     const attempt = stackPlan.upgrade;
     if (!attempt) continue;
-    const failed = failedUpgrades.get(stackPlan.stack)?.[0];
+    const failed = failedByStack.get(stackPlan.stack)?.[0];
     if (!failed) continue;
     const { kind, target, host } = failed.operation;
     const stack = desiredByName.get(stackPlan.stack);
