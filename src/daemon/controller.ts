@@ -5,11 +5,13 @@
  * - The coordinator, one at a time, reads the repository and its catalogs (requestFetch)
  *   and runs full checks (requestFullCheck: fetch, then a dry run over every stack). Requests
  *   that arrive while it works are merged into one more round.
- * - Each stack converges in a lane of its own: a new revision that changes a stack, a full
- *   check that finds changes pending for it, or a request for it (requestSync, a Docker event)
- *   starts its lane. Lanes of different stacks run side by side, at most MAX_PARALLEL_PASSES at
- *   once, so a slow pull or stop in one stack never holds up another; a lane runs one pass at a
- *   time, and requests during a pass make it run exactly once more.
+ * - Stacks converge in stack passes: a new revision that changes a stack, a full check that
+ *   finds changes pending for it, or a request for it (requestSync, a Docker event) asks for
+ *   one. A pass takes every stack waiting that no other pass holds, so a revision that changes
+ *   many stacks costs one pass (one observation of the hosts, one schedule), not one per stack.
+ *   Passes run side by side, at most MAX_PARALLEL_PASSES at once, so a stack asked for while
+ *   another pass runs (a slow pull, an upgrade's gate) is not held up by it; a stack is in one
+ *   pass at a time, and requests while it is in one make it run exactly once more.
  * - A failed fetch keeps the last good revision and never prunes; a failed pass is logged and
  *   the next request tries again. stop() finishes the passes in flight and drops queued work.
  * - Secret answers' values are scrubbed from logs and statuses. Time comes from the injected
@@ -57,7 +59,6 @@ import type { ContainerEvent } from './docker-events.js';
 import { instrumentDockerClient } from './docker-metrics.js';
 import { type HealthChange, HealthMonitor } from './health-monitor.js';
 import { DaemonMetrics, type FetchResult, type PassKind, type WebhookResult } from './metrics.js';
-import { Slots } from './slots.js';
 
 /** Events kept per stack: an upgrade of 6 units makes about 45 (its operations and its steps). */
 const EVENTS_KEPT = 50;
@@ -110,8 +111,14 @@ export class Controller implements ApiController {
   private loadPending = false;
   private pending?: Work;
   private running?: Promise<void>;
-  private readonly lanes = new Map<string, { again: boolean; done: Promise<void> }>();
-  private readonly slots = new Slots(MAX_PARALLEL_PASSES);
+  /** Stacks asked for that no pass has taken yet, with why. */
+  private readonly waiting = new Map<string, Set<string>>();
+  /** Stacks in a pass now. */
+  private readonly converging = new Set<string>();
+  /** Stack passes in flight. */
+  private readonly passes = new Set<Promise<void>>();
+  /** Passes start in a microtask, so that the requests of one loop (a new revision's stacks) share a pass. */
+  private startQueued = false;
   private stopping = false;
   private readonly clock: Clock;
   private readonly reconcile: (input: ReconcileInput) => Promise<ReconcileResult>;
@@ -147,8 +154,8 @@ export class Controller implements ApiController {
   }
 
   requestSync(stack?: string, reason = stack ? `sync of ${stack} requested` : 'sync requested'): void {
-    // A standby has no lanes: it refreshes every status with a dry run instead.
-    if (stack && this.leading()) this.runLane(stack, [reason]);
+    // A standby runs no stack passes: it refreshes every status with a dry run instead.
+    if (stack && this.leading()) this.requestPass([stack], [reason]);
     else this.enqueue({ fetch: false, full: true, reasons: [reason] });
   }
 
@@ -159,9 +166,7 @@ export class Controller implements ApiController {
 
   /** Resolves when the queue is empty and no pass is running. */
   async idle(): Promise<void> {
-    while (this.running || this.lanes.size > 0) {
-      await Promise.all([this.running, ...[...this.lanes.values()].map((lane) => lane.done)]);
-    }
+    while (this.running || this.passes.size > 0 || this.startQueued) await Promise.all([this.running, ...this.passes]);
   }
 
   /** A Docker event of a managed container: the health monitor follows (re)starts and removals. */
@@ -173,7 +178,7 @@ export class Controller implements ApiController {
   async stop(): Promise<void> {
     this.stopping = true;
     this.pending = undefined;
-    for (const lane of this.lanes.values()) lane.again = false;
+    this.waiting.clear();
     await this.idle();
     await this.health.stop();
   }
@@ -224,9 +229,9 @@ export class Controller implements ApiController {
   // --- the loop -------------------------------------------------------------
   //
   // The coordinator (one at a time) fetches, and runs full checks as a dry run over every
-  // stack; each stack that needs changes gets a pass of its own in its lane. Lanes of
-  // different stacks run side by side (at most MAX_PARALLEL_PASSES), so a slow pull or stop
-  // in one stack never holds up self-healing in another; a stack's lane runs one pass at a time.
+  // stack; the stacks that need changes wait for a stack pass, which takes all of them that no
+  // other pass holds. Passes run side by side (at most MAX_PARALLEL_PASSES), so a slow pull or
+  // stop in one never holds up self-healing asked for meanwhile; a stack is in one pass at a time.
 
   private enqueue(work: Work): void {
     if (this.stopping) return;
@@ -249,7 +254,7 @@ export class Controller implements ApiController {
     const revisionChanged = work.fetch ? await this.fetch() : false;
     if (!this.desired) return;
     const leading = this.leading();
-    if (revisionChanged && leading) for (const stack of this.changedStacks()) this.runLane(stack, work.reasons);
+    if (revisionChanged && leading) this.requestPass(this.changedStacks(), work.reasons);
     if (work.full || (revisionChanged && !leading)) await this.fullCheck(work.reasons);
   }
 
@@ -270,10 +275,13 @@ export class Controller implements ApiController {
     this.reportMemory(result);
     // One set, not a search of every operation per stack: 10,000 stacks with 90,000 operations pending took 26 s.
     const withChanges = new Set(result.plan.operations.map((op) => op.stack));
-    for (const outcome of result.stacks) {
-      if (withChanges.has(outcome.stack) && leading) this.runLane(outcome.stack, reasons);
-      else if (!this.lanes.has(outcome.stack)) this.record(outcome, await this.historyOf(outcome.stack));
-    }
+    if (leading)
+      this.requestPass(
+        result.stacks.map((outcome) => outcome.stack).filter((stack) => withChanges.has(stack)),
+        reasons,
+      );
+    const settled = result.stacks.filter((outcome) => !this.converging.has(outcome.stack) && !this.waiting.has(outcome.stack));
+    await this.recordAll(settled);
     this.forgetGoneStacks();
   }
 
@@ -289,36 +297,57 @@ export class Controller implements ApiController {
     this.hostNotes = current;
   }
 
-  /** Converges one stack in its lane; a request while its pass runs makes it run once more. */
-  private runLane(stack: string, reasons: string[]): void {
-    if (this.stopping || !this.desired || !this.leading()) return;
-    const lane = this.lanes.get(stack);
-    if (lane) {
-      lane.again = true;
-      return;
+  /** Asks for a stack pass of each stack; a stack in a pass now runs once more after it. */
+  private requestPass(stacks: readonly string[], reasons: readonly string[]): void {
+    if (this.stopping || !this.desired || !this.leading() || stacks.length === 0) return;
+    for (const stack of stacks) {
+      const why = this.waiting.get(stack) ?? new Set<string>();
+      for (const reason of reasons) why.add(reason);
+      this.waiting.set(stack, why);
     }
-    const fresh = { again: false, done: Promise.resolve() };
-    this.lanes.set(stack, fresh);
-    fresh.done = (async () => {
-      do {
-        fresh.again = false;
-        await this.slots.run(() => this.guarded('stack', reasons, () => this.stackPass(stack)));
-      } while (fresh.again && !this.stopping && this.leading());
-      // In the same turn as the check above, so that no request can slip in between.
-      this.lanes.delete(stack);
-    })();
+    if (this.startQueued) return;
+    this.startQueued = true;
+    queueMicrotask(() => {
+      this.startQueued = false;
+      this.startPasses();
+    });
   }
 
-  private async stackPass(stack: string): Promise<void> {
+  /** Starts passes while there is room and stacks wait that no pass holds; each takes all such stacks. */
+  private startPasses(): void {
+    while (this.passes.size < MAX_PARALLEL_PASSES && !this.stopping && this.leading()) {
+      const ready = [...this.waiting.keys()].filter((stack) => !this.converging.has(stack));
+      if (ready.length === 0) return;
+      const reasons = new Set<string>();
+      for (const stack of ready) {
+        for (const reason of this.waiting.get(stack) ?? []) reasons.add(reason);
+        this.waiting.delete(stack);
+      }
+      this.startPass(ready, [...reasons]);
+    }
+  }
+
+  private startPass(stacks: readonly string[], reasons: readonly string[]): void {
+    for (const stack of stacks) this.converging.add(stack);
+    const pass: Promise<void> = this.guarded('stack', reasons, () => this.stackPass(stacks)).finally(() => {
+      for (const stack of stacks) this.converging.delete(stack);
+      this.passes.delete(pass);
+      // In the same turn as the deletions, so that no request can slip in between.
+      this.startPasses();
+    });
+    this.passes.add(pass);
+  }
+
+  private async stackPass(stacks: readonly string[]): Promise<void> {
     const desired = this.desired;
     if (!desired) return;
-    this.options.logger.debug('reconciling', { stack, revision: this.revision });
+    this.options.logger.debug('reconciling', { stacks: namedBriefly(stacks), revision: this.revision });
     const result = await this.reconcile({
       hosts: this.options.config.hosts,
       desired: desired.stacks,
       failed: desired.failed,
       prune: true,
-      only: [stack],
+      only: stacks,
       ...this.passContext(desired.stacks),
       onResult: (result) => this.metricsRegistry.dockerOperations.inc({ kind: result.operation.kind, result: result.status }),
       ...(this.options.leadership ? { fence: () => this.options.leadership?.fence() } : {}),
@@ -326,14 +355,21 @@ export class Controller implements ApiController {
       onStep: (step) => this.upgradeStep(step),
     });
     this.reportMemory(result);
-    if (result.historyError) this.options.logger.error('a stack history was not saved', { stack, error: result.historyError });
+    if (result.historyError)
+      this.options.logger.error('a stack history was not saved', { stacks: namedBriefly(stacks), error: result.historyError });
     if (!this.leading()) {
       // Leadership was lost during the pass: its operations were fenced; statuses come from a dry run.
       this.enqueue({ fetch: false, full: true, reasons: ['leadership lost during a pass'] });
       return;
     }
-    for (const outcome of result.stacks) this.record(outcome, await this.historyOf(outcome.stack));
+    await this.recordAll(result.stacks);
     this.forgetGoneStacks();
+  }
+
+  /** Records each outcome with its stack's history, the histories read side by side. */
+  private async recordAll(outcomes: readonly StackOutcome[]): Promise<void> {
+    const histories = await Promise.all(outcomes.map((outcome) => this.historyOf(outcome.stack)));
+    for (const [at, outcome] of outcomes.entries()) this.record(outcome, histories[at]);
   }
 
   /** The stack's history as the store has it; one that cannot be read is logged and shown empty. */
@@ -372,7 +408,11 @@ export class Controller implements ApiController {
   /** A new leader starts with a full check; a replica that stopped leading refreshes its statuses. */
   private leadershipChanged(change: LeadershipChange): void {
     if (change.role === 'leader') this.requestFullCheck('this replica became the leader');
-    else this.enqueue({ fetch: false, full: true, reasons: [`this replica became a standby: ${change.reason}`] });
+    else {
+      // The stacks asked for are found again by the full check of the next leadership.
+      this.waiting.clear();
+      this.enqueue({ fetch: false, full: true, reasons: [`this replica became a standby: ${change.reason}`] });
+    }
   }
 
   private withLeadership(status: StackStatus): StackStatus {
@@ -382,7 +422,7 @@ export class Controller implements ApiController {
     return { ...status, leadership: { replica: leadership.replica, role: leadership.role(), ...(leader ? { leader } : {}) } };
   }
 
-  private async guarded(kind: PassKind, reasons: string[], body: () => Promise<void>): Promise<void> {
+  private async guarded(kind: PassKind, reasons: readonly string[], body: () => Promise<void>): Promise<void> {
     try {
       await this.metricsRegistry.timePass(kind, body, this.clock);
     } catch (err) {
@@ -550,6 +590,11 @@ export class Controller implements ApiController {
       }
     }
   }
+}
+
+/** The stacks of a pass for a log line: their names, or how many when there are more than a few. */
+function namedBriefly(stacks: readonly string[]): string {
+  return stacks.length <= 5 ? stacks.join(', ') : `${stacks.length} stacks`;
 }
 
 function merge(a: Work, b: Work): Work {

@@ -1,6 +1,6 @@
 /**
- * The controller with a fake reconcile and an injected clock: how lanes, the coordinator, new
- * revisions, failed fetches and passes, requests during a pass and stop() behave, without Docker.
+ * The controller with a fake reconcile and an injected clock: how stack passes, the coordinator,
+ * new revisions, failed fetches and passes, requests during a pass and stop() behave, without Docker.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -64,13 +64,17 @@ function gate(): { promise: Promise<void>; open(): void } {
 
 /**
  * The fleet as the fake reconcile sees it: stacks with changes pending; a stack pass applies
- * them. Every pass is recorded; a pass of a stack can be held open with a gate.
+ * them. Every pass is recorded, once per stack it holds and once as a whole (`stackPasses`); a
+ * stack can be held open with a gate, which holds its pass.
  */
 class FakeWorld {
   readonly pending = new Set<string>();
   readonly passes: { stack: string; dryRun: boolean }[] = [];
+  /** The stacks of each stack pass, in the order the passes started. */
+  readonly stackPasses: string[][] = [];
   readonly gates = new Map<string, { promise: Promise<void>; open(): void }>();
   readonly started = new Map<string, number>();
+  /** Stack passes in flight. */
   inFlight = 0;
   maxInFlight = 0;
   readonly inFlightPerStack = new Map<string, number>();
@@ -109,29 +113,41 @@ class FakeWorld {
         [...this.pending].filter((n) => names.includes(n)),
       );
     }
-    const [stack = ''] = names;
+    const stacks = [...names];
     this.lastInput = input;
-    this.passes.push({ stack, dryRun: false });
-    this.started.set(stack, (this.started.get(stack) ?? 0) + 1);
-    this.enter(stack, 1);
+    this.stackPasses.push(stacks);
+    for (const stack of stacks) {
+      this.passes.push({ stack, dryRun: false });
+      this.started.set(stack, (this.started.get(stack) ?? 0) + 1);
+    }
+    this.enter(stacks, 1);
     try {
-      this.duringPass(stack);
-      await this.gates.get(stack)?.promise;
-      this.gates.delete(stack);
-      const applied = this.pending.has(stack) ? [{ operation: operationOf(stack), status: 'ok' as const, durationMs: 0 }] : [];
-      this.pending.delete(stack);
-      return result([outcome(stack, false, applied)], []);
+      for (const stack of stacks) this.duringPass(stack);
+      await Promise.all(stacks.map((stack) => this.gates.get(stack)?.promise));
+      return result(
+        stacks.map((stack) => this.applyPending(stack)),
+        [],
+      );
     } finally {
-      this.enter(stack, -1);
+      this.enter(stacks, -1);
     }
   };
 
-  private enter(stack: string, step: number): void {
+  private applyPending(stack: string): StackOutcome {
+    this.gates.delete(stack);
+    const applied = this.pending.has(stack) ? [{ operation: operationOf(stack), status: 'ok' as const, durationMs: 0 }] : [];
+    this.pending.delete(stack);
+    return outcome(stack, false, applied);
+  }
+
+  private enter(stacks: readonly string[], step: number): void {
     this.inFlight += step;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    const mine = (this.inFlightPerStack.get(stack) ?? 0) + step;
-    this.inFlightPerStack.set(stack, mine);
-    this.maxPerStack = Math.max(this.maxPerStack, mine);
+    for (const stack of stacks) {
+      const mine = (this.inFlightPerStack.get(stack) ?? 0) + step;
+      this.inFlightPerStack.set(stack, mine);
+      this.maxPerStack = Math.max(this.maxPerStack, mine);
+    }
   }
 }
 
@@ -203,6 +219,7 @@ async function controllerFor(
   controller.requestFullCheck('start');
   await controller.idle();
   world.passes.length = 0;
+  world.stackPasses.length = 0;
   return { controller, clock };
 }
 
@@ -217,7 +234,7 @@ async function until(what: string, condition: () => boolean): Promise<void> {
   assert.fail(`never happened: ${what}`);
 }
 
-test('a full check sends only the stacks with changes pending to their lanes; the others get their status from the dry run', async () => {
+test('a full check sends only the stacks with changes pending to a stack pass; the others get their status from the dry run', async () => {
   const world = new FakeWorld();
   const { controller } = await controllerFor(['a', 'b', 'c'], world);
   world.pending.add('b');
@@ -237,25 +254,48 @@ test('a full check sends only the stacks with changes pending to their lanes; th
   );
 });
 
-test('lanes of different stacks run side by side; the passes of one stack never overlap', async () => {
+test('the stacks a full check finds pending share one pass; a stack asked for meanwhile runs beside it; the passes of one stack never overlap', async () => {
   const world = new FakeWorld();
-  const { controller } = await controllerFor(['a', 'b', 'c'], world);
+  const { controller } = await controllerFor(['a', 'b', 'c', 'd'], world);
   for (const stack of ['a', 'b', 'c']) world.pending.add(stack);
   const held = ['a', 'b', 'c'].map((stack) => world.hold(stack));
   controller.requestFullCheck('interval');
-  await until('three passes in flight at once', () => world.inFlight === 3);
+  await until('the pass of a, b and c in flight', () => world.inFlight === 1);
+  assert.deepEqual(world.stackPasses, [['a', 'b', 'c']]);
   for (let i = 0; i < 5; i += 1) controller.requestSync('a', 'again');
-  await settle();
+  const heldD = world.hold('d');
+  controller.requestSync('d', 'container died');
+  await until('d in a pass of its own beside it', () => world.inFlight === 2);
   assert.equal(world.passesOf('a'), 1, 'no second pass of a while the first runs');
-  for (const h of held) h.open();
+  for (const h of [...held, heldD]) h.open();
   await controller.idle();
-  assert.equal(world.maxInFlight, 3);
   assert.equal(world.maxPerStack, 1);
-  assert.deepEqual(
-    ['a', 'b', 'c'].map((stack) => world.passesOf(stack)),
-    [2, 1, 1],
-    'the requests during the pass of a made it run once more',
-  );
+  assert.deepEqual(world.stackPasses, [['a', 'b', 'c'], ['d'], ['a']], 'the requests during the pass of a made it run once more');
+});
+
+test('a stack asked for while its pass runs waits for that pass, while others asked for meanwhile go at once', async () => {
+  const world = new FakeWorld();
+  const { controller } = await controllerFor(['a', 'b', 'c'], world);
+  const heldA = world.hold('a');
+  controller.requestSync('a', 'container died');
+  await until('the pass of a in flight', () => world.inFlight === 1);
+  const heldB = world.hold('b');
+  controller.requestSync('b', 'health check failed');
+  await until('b in a pass of its own', () => world.inFlight === 2);
+  controller.requestSync('a', 'died again');
+  controller.requestSync('b', 'failed again');
+  controller.requestSync('c', 'container died');
+  await until('c in a pass of its own', () => world.stackPasses.length === 3);
+  assert.deepEqual(world.stackPasses, [['a'], ['b'], ['c']], 'a and b wait for their passes; c does not');
+  world.hold('b');
+  heldB.open();
+  await until('b again', () => world.stackPasses.length === 4);
+  assert.deepEqual(world.stackPasses[3], ['b'], 'a still waits for its pass');
+  heldA.open();
+  world.gates.get('b')?.open();
+  await controller.idle();
+  assert.deepEqual(world.stackPasses.slice(4), [['a']], 'a ran once more after its pass');
+  assert.equal(world.maxPerStack, 1);
 });
 
 test('requests during a pass run it exactly once more', async () => {
@@ -274,22 +314,47 @@ test('requests during a pass run it exactly once more', async () => {
   assert.equal(world.passesOf('a'), 3, 'a request after the lane ended starts a new pass');
 });
 
-test('at most four stack passes at once; the others wait their turn', async () => {
+test('at most four stack passes at once; the stacks asked for meanwhile wait and then share one', async () => {
   const world = new FakeWorld();
   const stacks = ['s1', 's2', 's3', 's4', 's5', 's6'];
   const { controller } = await controllerFor(stacks, world);
   const held = stacks.map((stack) => world.hold(stack));
-  for (const stack of stacks) controller.requestSync(stack, 'sync');
-  await until('four passes in flight', () => world.inFlight === 4);
+  for (const [at, stack] of ['s1', 's2', 's3', 's4'].entries()) {
+    controller.requestSync(stack, 'sync');
+    await until(`${at + 1} passes in flight`, () => world.inFlight === at + 1);
+  }
+  controller.requestSync('s5', 'sync');
+  controller.requestSync('s6', 'sync');
   await settle();
   assert.equal(world.inFlight, 4);
+  held[0]?.open();
+  await until('the fifth pass in flight', () => world.stackPasses.length === 5);
   for (const h of held) h.open();
   await controller.idle();
   assert.equal(world.maxInFlight, 4);
+  assert.deepEqual(world.stackPasses, [['s1'], ['s2'], ['s3'], ['s4'], ['s5', 's6']]);
+});
+
+test('a new revision that changes many stacks converges them in one pass, not one each', async () => {
+  const world = new FakeWorld();
+  const stacks = Array.from({ length: 40 }, (_, i) => `s${i + 1}`);
+  const repo = new MemoryRepo(stacks);
+  const { controller } = await controllerFor(stacks, world, new FakeClock(), repo);
+  const passCount = async () => {
+    const families = parseMetrics(await controller.metrics());
+    const [count] = samples(families, 'corral_reconcile_duration_seconds', { pass: 'stack' }, 'corral_reconcile_duration_seconds_count');
+    return count?.value ?? 0;
+  };
+  const passesBefore = await passCount();
+  repo.files.set('catalog/templates/web/0/docker-compose.yml', 'web:\n  image: busybox\n  command: ["sleep", "1000"]\n');
+  repo.revision = 'r2';
+  controller.requestFetch('push');
+  await controller.idle();
   assert.deepEqual(
-    stacks.map((stack) => world.passesOf(stack)),
-    [1, 1, 1, 1, 1, 1],
+    world.stackPasses.map((pass) => pass.length),
+    [40],
   );
+  assert.equal((await passCount()) - passesBefore, 1, 'the metrics count one stack pass');
 });
 
 test('stop (SIGTERM) finishes the passes in flight, drops queued work and takes no more', async () => {
@@ -334,7 +399,7 @@ test('event times and pass durations come from the injected clock', async () => 
   assert.equal(sum?.value, 2.5);
 });
 
-test('a new revision sends only the stacks whose rendered state changed to their lanes', async () => {
+test('a new revision sends only the stacks whose rendered state changed to a stack pass', async () => {
   const world = new FakeWorld();
   const repo = new MemoryRepo(['a', 'b', 'c']);
   const { controller } = await controllerFor(['a', 'b', 'c'], world, new FakeClock(), repo);
@@ -350,6 +415,7 @@ test('a new revision sends only the stacks whose rendered state changed to their
     { stack: 'b', dryRun: false },
     { stack: 'd', dryRun: false },
   ]);
+  assert.deepEqual(world.stackPasses, [['b', 'd']], 'in one pass');
   controller.requestFetch('push, same revision');
   await controller.idle();
   assert.equal(world.passes.length, 2, 'an unchanged revision starts no pass');
