@@ -5,7 +5,7 @@
  * CORRAL_AGE_IDENTITY is set.
  */
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CATALOG_NAME, type CatalogConfig, OWN_CATALOG } from '../config/catalogs.js';
 import type { CorralConfig } from '../config/config.js';
 import { ConfigError, loadConfig } from '../config/load.js';
@@ -52,7 +52,7 @@ export async function readDesiredState(args: RepoArgs, withoutIdentity: 'uncheck
 export async function readRepository(args: RepoArgs, config: CorralConfig, withoutIdentity: 'unchecked' | 'none'): Promise<DesiredRead> {
   const catalogs = [...config.catalogs, ...catalogArgs(args.catalog ?? [], config.catalogs)];
   for (const catalog of catalogs) if ('directory' in catalog) await requireDirectory(catalog.directory, `catalog ${catalog.name}`);
-  await requireDirectory(args.repo, '--repo');
+  await requireRepositoryFolder(args.repo, catalogs.length > 0);
   const identities = await readIdentities();
   const source = await DesiredStateSource.open({
     repo: new DirectorySource(resolve(args.repo)),
@@ -88,6 +88,30 @@ function catalogArgs(specs: readonly string[], configured: readonly CatalogConfi
 }
 
 export async function requireDirectory(dir: string, option: string): Promise<void> {
-  const info = await stat(dir).catch(() => undefined);
-  if (!info?.isDirectory()) throw new UsageError(`${option} ${dir}: no such directory`);
+  if (!(await isDirectory(dir))) throw new UsageError(`${option} ${dir}: no such directory`);
+}
+
+/**
+ * --repo must be the repository's folder: a bare git repository, or a folder with neither
+ * catalog/ nor stacks/ when no other catalog is named (a parent folder, a typo), would read as a
+ * repository without stacks, which validates, and converges to nothing.
+ */
+async function requireRepositoryFolder(dir: string, otherCatalogs: boolean): Promise<void> {
+  await requireDirectory(dir, '--repo');
+  const [catalog, stacks, objects, refs] = await Promise.all(
+    ['catalog', 'stacks', 'objects', 'refs'].map((name) => isDirectory(join(dir, name))),
+  );
+  if (catalog || stacks) return;
+  if (objects && refs)
+    throw new UsageError(
+      `--repo ${dir}: a bare git repository; validate, render, plan and sync read the folder of a checkout (git clone ${dir}), and corral run --repo ${dir} follows its branch`,
+    );
+  if (!otherCatalogs)
+    throw new UsageError(
+      `--repo ${dir}: no catalog/ or stacks/ folder; --repo names the folder of the GitOps repository, which holds catalog/ and stacks/`,
+    );
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
 }

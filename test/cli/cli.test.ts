@@ -275,6 +275,26 @@ test('corral catalog list and show describe templates, versions and questions', 
   assert.match(missing.stderr, /unknown template "nope"/);
 });
 
+test('a --repo that is not the folder of a repository (a bare git repository, a folder without catalog/ or stacks/) is refused, not read as empty', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'corral-cli-'));
+  try {
+    const bare = join(dir, 'catalog.git');
+    const init = spawnSync('git', ['init', '-q', '--bare', bare], { encoding: 'utf8' });
+    assert.equal(init.status, 0, init.stderr);
+    for (const command of [['validate'], ['render', 'web'], ['plan'], ['sync', '--once']]) {
+      const fromBare = run([...command, '--repo', bare]);
+      assert.equal(fromBare.code, 1, `${command.join(' ')}: ${fromBare.stdout}${fromBare.stderr}`);
+      assert.match(fromBare.stderr, /^corral: --repo .*catalog\.git: a bare git repository; .*git clone .*corral run --repo/m);
+      assert.equal(fromBare.stdout, '');
+    }
+    const empty = run(['validate', '--repo', dir]);
+    assert.equal(empty.code, 1);
+    assert.match(empty.stderr, /^corral: --repo .*: no catalog\/ or stacks\/ folder; --repo names the folder of the GitOps repository/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("the config's catalogs and --catalog: validate, render and catalog list read them as the daemon does", () => {
   const repo = tempRepo({
     'stacks/tooling/stack.yml': 'template: team:tool\n',
