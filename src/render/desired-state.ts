@@ -20,13 +20,16 @@ import {
   type PolicyViolation,
 } from '../policy/index.js';
 import { openAnswers, type PlaintextSecrets, type SecretAnswers } from '../secrets/answers.js';
+import { isEncryptedAnswer } from '../secrets/format.js';
 import { readStackRequest, type StackRequest, type StackRequestResult, stackFolders } from '../stacks/request.js';
 import { cleanAbsolutePath } from '../util/paths.js';
 import { ownValue } from '../util/records.js';
 import { renderStack } from './render-stack.js';
+import { type ReadSettings, type StackOutcome, StackRenders, templateVersionKey } from './stack-renders.js';
 
 export const DEFAULT_CATALOG = 'library';
 const REPO_CATALOG_DIR = 'catalog';
+const STACKS_PREFIX = 'stacks/';
 
 export interface DesiredStateOptions {
   /** Further catalogs by name, each a FileTree rooted at the catalog (templates/, infra-templates/). */
@@ -61,6 +64,24 @@ export interface DesiredState {
 }
 
 export function loadDesiredState(repo: FileTree, options: DesiredStateOptions = {}): DesiredState {
+  const steps = desiredStateSteps(repo, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * loadDesiredState a stack at a time: yields after each stack, so that an async caller can let
+ * other work run in between (desired/ does), and returns the state. With `renders`, what the last
+ * read with them rendered, a stack whose inputs are all unchanged is taken from there instead of
+ * rendered again (stack-renders.ts); the state is the same as without.
+ */
+export function* desiredStateSteps(
+  repo: FileTree,
+  options: DesiredStateOptions = {},
+  renders = new StackRenders(),
+): Generator<void, DesiredState, void> {
   const catalogs = loadCatalogs(repo, options);
   const state: DesiredState = {
     stacks: [],
@@ -70,16 +91,45 @@ export function loadDesiredState(repo: FileTree, options: DesiredStateOptions = 
     stackDiagnostics: {},
     policy: options.policy ?? DEFAULT_POLICY,
   };
+  renders.begin(readSettings(options));
+  const folders = stackFolderFiles(repo);
   for (const name of stackFolders(repo)) {
-    const { stack, diagnostics } = loadStack(repo, name, catalogs, options);
+    const { stack, diagnostics } = loadKeptStack(repo, name, folders.get(name) ?? [], catalogs, options, renders);
     if (stack) {
       state.stacks.push(stack);
       state.stackDiagnostics[name] = diagnostics;
     } else {
       state.failed.push({ stack: name, diagnostics });
     }
+    yield;
   }
+  renders.end();
   return state;
+}
+
+/**
+ * The path and text of every file under stacks/<name>/, in turn, by name: all the stack request is
+ * read from (stack.yml and answers.txt, today), so that an unchanged list is an unchanged request.
+ */
+function stackFolderFiles(repo: FileTree): Map<string, string[]> {
+  const byStack = new Map<string, string[]>();
+  for (const [path, text] of repo) {
+    if (!path.startsWith(STACKS_PREFIX)) continue;
+    const name = path.slice(STACKS_PREFIX.length, path.indexOf('/', STACKS_PREFIX.length));
+    let files = byStack.get(name);
+    if (!files) byStack.set(name, (files = []));
+    files.push(path, text);
+  }
+  return byStack;
+}
+
+function readSettings(options: DesiredStateOptions): ReadSettings {
+  return {
+    policy: options.policy ?? DEFAULT_POLICY,
+    plaintextSecrets: options.plaintextSecrets,
+    environmentName: options.environmentName,
+    secretsMode: options.secrets?.mode ?? 'none',
+  };
 }
 
 /**
@@ -93,10 +143,25 @@ export function loadStack(
   catalogs: Catalog[],
   options: DesiredStateOptions = {},
 ): { stack?: DesiredStack; diagnostics: Diagnostic[] } {
+  return loadKeptStack(repo, name, [], catalogs, options, new StackRenders());
+}
+
+/**
+ * loadStack, taking from `renders` what they kept of the stack when its inputs are unchanged:
+ * `folderFiles` are the paths and texts of the stack's folder, of which its request is read.
+ */
+function loadKeptStack(
+  repo: FileTree,
+  name: string,
+  folderFiles: readonly string[],
+  catalogs: Catalog[],
+  options: DesiredStateOptions,
+  renders: StackRenders,
+): StackOutcome {
   let result: StackRequestResult | undefined;
   try {
-    result = readStackRequest(repo, name);
-    return resolveStackRequest(result, catalogs, options);
+    result = renders.request(name, folderFiles, () => readStackRequest(repo, name));
+    return resolveStackRequest(result, catalogs, options, renders);
   } catch (err) {
     // Deep nesting (stack overflow), a string too long for the engine, a bug: this stack fails, the others go on.
     return { diagnostics: [unexpectedFailure(err, name, result?.request)] };
@@ -115,10 +180,26 @@ function resolveStackRequest(
   result: StackRequestResult,
   catalogs: Catalog[],
   options: DesiredStateOptions,
-): { stack?: DesiredStack; diagnostics: Diagnostic[] } {
-  const resolved = result.request ? resolveStack(result.request, catalogs, options) : { diagnostics: [] };
-  const diagnostics = [...result.diagnostics, ...resolved.diagnostics];
-  return resolved.stack && !hasErrors(diagnostics) ? { stack: resolved.stack, diagnostics } : { diagnostics };
+  renders: StackRenders,
+): StackOutcome {
+  if (!result.request) return { diagnostics: result.diagnostics };
+  const { request } = result;
+  const found = resolveTemplateVersion(request, catalogs, options);
+  if ('error' in found) return { diagnostics: [...result.diagnostics, found.error] };
+  const inputs = { version: templateVersionKey(found.template, found.version), opened: openedOf(request, options.secrets) };
+  return renders.outcome(request.name, inputs, options.revision, () => {
+    const resolved = renderResolved(request, found, options);
+    const diagnostics = [...result.diagnostics, ...resolved.diagnostics];
+    return resolved.stack && !hasErrors(diagnostics) ? { stack: resolved.stack, diagnostics } : { diagnostics };
+  });
+}
+
+/** What each encrypted answer of the request was opened to, in the order written (none unless opened). */
+function openedOf(request: StackRequest, secrets: SecretAnswers | undefined): unknown[] {
+  if (secrets?.mode !== 'decrypted') return [];
+  return Object.values(request.answers)
+    .filter(isEncryptedAnswer)
+    .map((answer) => secrets.answers.get(answer.trim()));
 }
 
 export function loadCatalogs(repo: FileTree, options: DesiredStateOptions = {}): Catalog[] {
@@ -129,19 +210,26 @@ export function loadCatalogs(repo: FileTree, options: DesiredStateOptions = {}):
   return [own, ...extra];
 }
 
-function resolveStack(
+/** The template version the request names, or why it cannot be had (an unreadable or unknown catalog, template or version). */
+function resolveTemplateVersion(
   request: StackRequest,
   catalogs: Catalog[],
   options: DesiredStateOptions,
-): { stack?: DesiredStack; diagnostics: Diagnostic[] } {
+): { template: CatalogTemplate; version: TemplateVersion } | { error: Diagnostic } {
   const catalogName = request.catalog ?? DEFAULT_CATALOG;
   // Own keys only: a stack asking for catalog `constructor` gets "unknown catalog", not Object's constructor as the reason.
   const unavailable = options.unavailableCatalogs && ownValue(options.unavailableCatalogs, catalogName);
   if (unavailable !== undefined)
-    return { diagnostics: [error(request.file, `catalog "${catalogName}" cannot be read: ${unavailable}`, { field: 'template' })] };
-  const found = findTemplateVersion(request, catalogs);
-  if ('error' in found) return { diagnostics: [found.error] };
-  const { template, version } = found;
+    return { error: error(request.file, `catalog "${catalogName}" cannot be read: ${unavailable}`, { field: 'template' }) };
+  return findTemplateVersion(request, catalogs);
+}
+
+/** Opens, checks and renders the request with its template version, and checks the stack against the policy. */
+function renderResolved(
+  request: StackRequest,
+  { template, version }: { template: CatalogTemplate; version: TemplateVersion },
+  options: DesiredStateOptions,
+): StackOutcome {
   const opened = openAnswers(
     request,
     version.questions,
