@@ -7,10 +7,13 @@
 import type { CatalogConfig } from '../config/catalogs.js';
 import type { FileTree } from '../model/files.js';
 import type { Policy } from '../policy/types.js';
-import { type DesiredState, loadDesiredState } from '../render/desired-state.js';
+import { type DesiredState, desiredStateSteps } from '../render/desired-state.js';
+import { StackRenders } from '../render/stack-renders.js';
 import { decryptStackAnswers, type SecretAnswers } from '../secrets/answers.js';
+import { SerialQueue } from '../source/serial.js';
 import type { Source } from '../source/types.js';
 import { CatalogSources, type GitCatalogOptions } from './catalogs.js';
+import { inSlices } from './slices.js';
 
 export interface DesiredStateSourceOptions {
   /** The GitOps repository (catalog/, stacks/, .corral/). */
@@ -38,6 +41,10 @@ export interface DesiredRead {
 export class DesiredStateSource {
   /** Answers opened by the last read: a new revision reopens only the answers it adds. */
   private openedAnswers?: SecretAnswers;
+  /** What the last read rendered of each stack: a new revision renders only the stacks whose inputs changed. */
+  private readonly renders = new StackRenders();
+  /** One read at a time: a read hands the event loop back between stacks, and the renders are the last read's. */
+  private readonly reads = new SerialQueue();
 
   private constructor(
     private readonly options: DesiredStateSourceOptions,
@@ -69,8 +76,16 @@ export class DesiredStateSource {
     return { changed: repo.changed || catalogs.changed };
   }
 
-  /** The desired state of the files found by the last refresh. */
-  async read(): Promise<DesiredRead> {
+  /**
+   * The desired state of the files found by the last refresh. Stacks whose inputs are those of the
+   * last read are not rendered again, and the rendering hands the event loop back every few
+   * milliseconds (the daemon's API, timers and Docker events go on meanwhile).
+   */
+  read(): Promise<DesiredRead> {
+    return this.reads.run(() => this.readNow());
+  }
+
+  private async readNow(): Promise<DesiredRead> {
     const snapshot = await this.options.repo.snapshot();
     const catalogs = await this.catalogs.snapshot();
     const options = {
@@ -81,7 +96,8 @@ export class DesiredStateSource {
     };
     const { identities, withoutIdentity = 'none' } = this.options;
     if (identities) this.openedAnswers = await decryptStackAnswers(snapshot.files, identities, this.openedAnswers);
-    const state = loadDesiredState(snapshot.files, { ...options, secrets: this.openedAnswers ?? { mode: withoutIdentity } });
+    const secrets = this.openedAnswers ?? { mode: withoutIdentity };
+    const state = await inSlices(desiredStateSteps(snapshot.files, { ...options, secrets }, this.renders));
     return {
       files: snapshot.files,
       state: { ...state, catalogDiagnostics: [...catalogs.problems, ...state.catalogDiagnostics] },
