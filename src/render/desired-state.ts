@@ -82,7 +82,7 @@ export function* desiredStateSteps(
   options: DesiredStateOptions = {},
   renders = new StackRenders(),
 ): Generator<void, DesiredState, void> {
-  const catalogs = loadCatalogs(repo, options);
+  const catalogs = yield* loadCatalogSteps(repo, options, renders);
   const state: DesiredState = {
     stacks: [],
     failed: [],
@@ -203,11 +203,23 @@ function openedOf(request: StackRequest, secrets: SecretAnswers | undefined): un
 }
 
 export function loadCatalogs(repo: FileTree, options: DesiredStateOptions = {}): Catalog[] {
-  const own = loadCatalog(subtree(repo, REPO_CATALOG_DIR), { name: DEFAULT_CATALOG, displayRoot: REPO_CATALOG_DIR });
-  const extra = Object.entries(options.extraCatalogs ?? {}).map(([name, { files, displayRoot }]) =>
-    loadCatalog(files, { name, displayRoot }),
-  );
-  return [own, ...extra];
+  return catalogSources(repo, options).map(({ files, name, displayRoot }) => loadCatalog(files, { name, displayRoot }));
+}
+
+/** loadCatalogs a catalog at a time, taking an unchanged catalog from `renders`. */
+function* loadCatalogSteps(repo: FileTree, options: DesiredStateOptions, renders: StackRenders): Generator<void, Catalog[], void> {
+  const catalogs: Catalog[] = [];
+  for (const { files, name, displayRoot } of catalogSources(repo, options)) {
+    catalogs.push(renders.catalog(files, { name, displayRoot }, () => loadCatalog(files, { name, displayRoot })));
+    yield;
+  }
+  return catalogs;
+}
+
+/** The repository's own catalog, then the others, each with its files. */
+function catalogSources(repo: FileTree, options: DesiredStateOptions): { files: FileTree; name: string; displayRoot: string }[] {
+  const own = { files: subtree(repo, REPO_CATALOG_DIR), name: DEFAULT_CATALOG, displayRoot: REPO_CATALOG_DIR };
+  return [own, ...Object.entries(options.extraCatalogs ?? {}).map(([name, { files, displayRoot }]) => ({ files, name, displayRoot }))];
 }
 
 /** The template version the request names, or why it cannot be had (an unreadable or unknown catalog, template or version). */

@@ -17,6 +17,8 @@
  *    was opened to (desired/ keeps them from read to read, so an unchanged answer keeps its object);
  *  - the settings of the whole read: policy, plaintextSecrets, environment name and what is done
  *    without an identity. Any change forgets every stack.
+ * A catalog is loaded again only when its files changed (loadCatalog reads nothing else), so that
+ * the stacks of a catalog that did not change find the same version objects and their digests.
  * The revision is not an input of anything else: a kept stack is given the read's revision (a new
  * top-level object sharing all the rest, so that memos per service still hold).
  *
@@ -24,9 +26,10 @@
  * stack or a diagnostic (plan, reconcile and the daemon's memos by stack object already require it).
  */
 import { createHash } from 'node:crypto';
-import type { CatalogTemplate, TemplateVersion } from '../catalog/types.js';
+import type { Catalog, CatalogTemplate, TemplateVersion } from '../catalog/types.js';
 import type { DesiredStack } from '../model/desired.js';
 import type { Diagnostic } from '../model/diagnostics.js';
+import type { FileTree } from '../model/files.js';
 import type { Policy } from '../policy/types.js';
 import type { PlaintextSecrets, SecretAnswers } from '../secrets/answers.js';
 import type { StackRequestResult } from '../stacks/request.js';
@@ -61,6 +64,8 @@ interface KeptStack {
 }
 
 export class StackRenders {
+  /** The catalogs loaded by the last read, by name, with the files they were loaded from. */
+  #catalogs = new Map<string, { files: FileTree; displayRoot: string; catalog: Catalog }>();
   #settings: ReadSettings | undefined;
   #stacks = new Map<string, KeptStack>();
   /** The stacks of the read in progress (the others are dropped when it ends). */
@@ -77,6 +82,18 @@ export class StackRenders {
   end(): void {
     this.#stacks = this.#seen;
     this.#seen = new Map();
+  }
+
+  /**
+   * The catalog loaded from these files: the last read's when its files (paths and texts) and
+   * display root are the same, else `load()`. loadCatalog reads nothing else.
+   */
+  catalog(files: FileTree, { name, displayRoot }: { name: string; displayRoot: string }, load: () => Catalog): Catalog {
+    const kept = this.#catalogs.get(name);
+    if (kept && kept.displayRoot === displayRoot && sameFiles(kept.files, files)) return kept.catalog;
+    const catalog = load();
+    this.#catalogs.set(name, { files, displayRoot, catalog });
+    return catalog;
   }
 
   /** The stack's request: the one read before when the files of its folder are unchanged, else `read()`. */
@@ -129,6 +146,13 @@ function sameSettings(a: ReadSettings, b: ReadSettings): boolean {
 
 function sameInputs(a: ResolvedInputs, b: ResolvedInputs): boolean {
   return a.version === b.version && sameList(a.opened, b.opened);
+}
+
+function sameFiles(a: FileTree, b: FileTree): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const [path, text] of a) if (b.get(path) !== text) return false;
+  return true;
 }
 
 function sameList(a: readonly unknown[], b: readonly unknown[]): boolean {

@@ -82,6 +82,7 @@ test('a read that changes nothing renders nothing again: the same stacks, equal 
   assert.deepStrictEqual(second, loadDesiredState(baseFiles(), { revision: 'r1' }));
   assert.equal(stackOf(second, 'a'), stackOf(first, 'a'));
   assert.equal(second.stackDiagnostics['a'], first.stackDiagnostics['a']);
+  assert.equal(second.catalogs[0], first.catalogs[0], 'an unchanged catalog is not loaded again');
 });
 
 test('a new revision that changes nothing else gives every stack the new revision, sharing the rest', () => {
