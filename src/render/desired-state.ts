@@ -21,7 +21,7 @@ import {
 } from '../policy/index.js';
 import { openAnswers, type PlaintextSecrets, type SecretAnswers } from '../secrets/answers.js';
 import { isEncryptedAnswer } from '../secrets/format.js';
-import { readStackRequest, type StackRequest, type StackRequestResult, stackFolders } from '../stacks/request.js';
+import { readStackRequest, type StackRequest, type StackRequestResult } from '../stacks/request.js';
 import { cleanAbsolutePath } from '../util/paths.js';
 import { ownValue } from '../util/records.js';
 import { renderStack } from './render-stack.js';
@@ -30,6 +30,8 @@ import { type ReadSettings, type StackOutcome, StackRenders, templateVersionKey 
 export const DEFAULT_CATALOG = 'library';
 const REPO_CATALOG_DIR = 'catalog';
 const STACKS_PREFIX = 'stacks/';
+/** Paths of the repository looked through between two yields of desiredStateSteps. */
+const PATHS_PER_STEP = 2000;
 
 export interface DesiredStateOptions {
   /** Further catalogs by name, each a FileTree rooted at the catalog (templates/, infra-templates/). */
@@ -92,8 +94,8 @@ export function* desiredStateSteps(
     policy: options.policy ?? DEFAULT_POLICY,
   };
   renders.begin(readSettings(options));
-  const folders = stackFolderFiles(repo);
-  for (const name of stackFolders(repo)) {
+  const folders = yield* stackFolderFiles(repo);
+  for (const name of [...folders.keys()].sort()) {
     const { stack, diagnostics } = loadKeptStack(repo, name, folders.get(name) ?? [], catalogs, options, renders);
     if (stack) {
       state.stacks.push(stack);
@@ -108,14 +110,20 @@ export function* desiredStateSteps(
 }
 
 /**
- * The path and text of every file under stacks/<name>/, in turn, by name: all the stack request is
- * read from (stack.yml and answers.txt, today), so that an unchanged list is an unchanged request.
+ * The path and text of every file under stacks/<name>/, in turn, by name: the stack folders as
+ * stackFolders finds them (a file directly under stacks/ is none), each with all its request can
+ * be read from (stack.yml and answers.txt, today), so that an unchanged list is an unchanged
+ * request. Yields every few thousand paths: a repository of 10,000 stacks has 10,000 or more.
  */
-function stackFolderFiles(repo: FileTree): Map<string, string[]> {
+function* stackFolderFiles(repo: FileTree): Generator<void, Map<string, string[]>, void> {
   const byStack = new Map<string, string[]>();
+  let scanned = 0;
   for (const [path, text] of repo) {
+    if (++scanned % PATHS_PER_STEP === 0) yield;
     if (!path.startsWith(STACKS_PREFIX)) continue;
-    const name = path.slice(STACKS_PREFIX.length, path.indexOf('/', STACKS_PREFIX.length));
+    const end = path.indexOf('/', STACKS_PREFIX.length);
+    if (end <= STACKS_PREFIX.length) continue;
+    const name = path.slice(STACKS_PREFIX.length, end);
     let files = byStack.get(name);
     if (!files) byStack.set(name, (files = []));
     files.push(path, text);

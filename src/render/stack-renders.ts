@@ -33,7 +33,6 @@ import type { FileTree } from '../model/files.js';
 import type { Policy } from '../policy/types.js';
 import type { PlaintextSecrets, SecretAnswers } from '../secrets/answers.js';
 import type { StackRequestResult } from '../stacks/request.js';
-import { memoizedPerObject } from '../util/memo.js';
 
 export interface StackOutcome {
   stack?: DesiredStack;
@@ -126,14 +125,21 @@ export class StackRenders {
   }
 }
 
-/** Identifies everything of a template version that rendering reads. */
+/**
+ * Identifies everything of a template version that rendering reads: made once per version object
+ * (a version belongs to the one template it was loaded with), so that the stacks of a template
+ * compare one string.
+ */
 export function templateVersionKey(template: CatalogTemplate, version: TemplateVersion): string {
-  return `${template.catalog}\u0000${template.id}\u0000${versionDigest(version)}`;
+  let key = versionKeys.get(version);
+  if (key === undefined) {
+    const digest = createHash('sha256').update(JSON.stringify(version)).digest('hex');
+    versionKeys.set(version, (key = `${template.catalog}\u0000${template.id}\u0000${digest}`));
+  }
+  return key;
 }
 
-const versionDigest = memoizedPerObject((version: TemplateVersion): string =>
-  createHash('sha256').update(JSON.stringify(version)).digest('hex'),
-);
+const versionKeys = new WeakMap<TemplateVersion, string>();
 
 function sameSettings(a: ReadSettings, b: ReadSettings): boolean {
   return (

@@ -6,6 +6,7 @@ import { DEFAULT_POLICY } from '../../src/policy/index.js';
 import { type DesiredState, type DesiredStateOptions, desiredStateSteps, loadDesiredState } from '../../src/render/desired-state.js';
 import { StackRenders } from '../../src/render/stack-renders.js';
 import { encryptAnswer, generateKeyPair } from '../../src/secrets/age.js';
+import { stackFolders } from '../../src/stacks/request.js';
 
 const QUESTIONS = `.catalog:
   version: VERSION
@@ -254,4 +255,17 @@ test('a failed stack stays failed while its inputs do not change, with the same 
   const { first, second } = readTwice(broken, broken);
   assert.deepStrictEqual(second.failed, first.failed);
   assert.equal(second.failed.length, 1);
+});
+
+test('the stacks are the folders stackFolders finds: a file directly under stacks/ is none', () => {
+  const files = changed((tree) => {
+    tree.set('stacks/README.md', 'the stacks\n');
+    tree.set('stacks/c/notes.txt', 'no stack.yml here\n');
+  });
+  const state = loadDesiredState(files);
+  assert.deepStrictEqual([...state.stacks.map((s) => s.name), ...state.failed.map((f) => f.stack)].sort(), stackFolders(files));
+  assert.deepStrictEqual(
+    state.failed.map((f) => f.stack),
+    ['c'],
+  );
 });
