@@ -9,10 +9,11 @@ import type { FileTree } from '../model/files.js';
 import type { Policy } from '../policy/types.js';
 import { type DesiredState, desiredStateSteps } from '../render/desired-state.js';
 import { StackRenders } from '../render/stack-renders.js';
-import { decryptStackAnswers, type SecretAnswers } from '../secrets/answers.js';
+import type { SecretAnswers } from '../secrets/answers.js';
 import { SerialQueue } from '../source/serial.js';
 import type { Source } from '../source/types.js';
 import { CatalogSources, type GitCatalogOptions } from './catalogs.js';
+import { OpenedAnswers } from './opened-answers.js';
 import { inSlices } from './slices.js';
 
 export interface DesiredStateSourceOptions {
@@ -39,8 +40,8 @@ export interface DesiredRead {
 }
 
 export class DesiredStateSource {
-  /** Answers opened by the last read: a new revision reopens only the answers it adds. */
-  private openedAnswers?: SecretAnswers;
+  /** With identities: the answers opened by the last read, by stack folder; a new revision opens only the answers it adds. */
+  private readonly answers: OpenedAnswers | undefined;
   /** What the last read rendered of each stack: a new revision renders only the stacks whose inputs changed. */
   private readonly renders = new StackRenders();
   /** One read at a time: a read hands the event loop back between stacks, and the renders are the last read's. */
@@ -49,7 +50,9 @@ export class DesiredStateSource {
   private constructor(
     private readonly options: DesiredStateSourceOptions,
     private readonly catalogs: CatalogSources,
-  ) {}
+  ) {
+    this.answers = options.identities ? new OpenedAnswers(options.identities) : undefined;
+  }
 
   /** Opens the repository's catalogs without reading anything. */
   static async open(options: DesiredStateSourceOptions): Promise<DesiredStateSource> {
@@ -94,9 +97,9 @@ export class DesiredStateSource {
       ...(this.options.policy ? { policy: this.options.policy } : {}),
       ...(snapshot.revision === undefined ? {} : { revision: snapshot.revision }),
     };
-    const { identities, withoutIdentity = 'none' } = this.options;
-    if (identities) this.openedAnswers = await decryptStackAnswers(snapshot.files, identities, this.openedAnswers);
-    const secrets = this.openedAnswers ?? { mode: withoutIdentity };
+    const secrets: SecretAnswers = this.answers
+      ? await this.answers.open(snapshot.files)
+      : { mode: this.options.withoutIdentity ?? 'none' };
     const state = await inSlices(desiredStateSteps(snapshot.files, { ...options, secrets }, this.renders));
     return {
       files: snapshot.files,

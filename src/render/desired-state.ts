@@ -115,7 +115,7 @@ export function* desiredStateSteps(
  * be read from (stack.yml and answers.txt, today), so that an unchanged list is an unchanged
  * request. Yields every few thousand paths: a repository of 10,000 stacks has 10,000 or more.
  */
-function* stackFolderFiles(repo: FileTree): Generator<void, Map<string, string[]>, void> {
+export function* stackFolderFiles(repo: FileTree): Generator<void, Map<string, string[]>, void> {
   const byStack = new Map<string, string[]>();
   let scanned = 0;
   for (const [path, text] of repo) {

@@ -161,7 +161,8 @@ function sameFiles(a: FileTree, b: FileTree): boolean {
   return true;
 }
 
-function sameList(a: readonly unknown[], b: readonly unknown[]): boolean {
+/** Whether two lists hold the same items (by identity) in the same order. */
+export function sameList(a: readonly unknown[], b: readonly unknown[]): boolean {
   return a.length === b.length && a.every((value, index) => value === b[index]);
 }
 
