@@ -82,11 +82,11 @@ export interface ControllerOptions {
   history?: StackHistoryStore;
 }
 
-/** Work for the coordinator; single stacks go straight to their lanes. */
+/** Work for the coordinator; single stacks go straight to a stack pass. */
 interface Work {
-  /** Look for a new revision first; stacks whose rendered state changed go to their lanes. */
+  /** Look for a new revision first; stacks whose rendered state changed go to a stack pass. */
   fetch: boolean;
-  /** Then check every stack (a dry run) and send those with pending changes to their lanes. */
+  /** Then check every stack (a dry run) and send those with pending changes to a stack pass. */
   full: boolean;
   reasons: string[];
 }

@@ -1,7 +1,7 @@
 /**
  * What corral knows of its hosts (model/known-hosts.ts), kept in the state directory as
  * `hosts.json` and held in memory by one store per process, so that passes running side by
- * side (the daemon's lanes) update it one after another and none loses another's marks.
+ * side (the daemon's stack passes) update it one after another and none loses another's marks.
  * Writes are skipped while only last-seen times move, for up to WRITE_SLACK_MS. I/O.
  */
 import type { KnownHost, KnownHosts, UnitInstances } from '../model/known-hosts.js';

@@ -3,7 +3,7 @@
  * `rollbacks.json`: the last one of each stack, with the key of the desired state it tried. The
  * plan reads them so that the same desired state is not tried again after a restart; any change
  * of the stack has another key and is tried. Held in memory by one store per process, so that
- * passes running side by side (the daemon's lanes) add theirs one after another. I/O.
+ * passes running side by side (the daemon's stack passes) add theirs one after another. I/O.
  */
 import type { RollbackRecord } from '../model/upgrade.js';
 import { isPlainObject } from '../util/values.js';
