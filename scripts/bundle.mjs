@@ -73,7 +73,9 @@ const external = Object.keys(dependencies)
 rmSync(outdir, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: { corral: 'src/cli/main.ts' },
+  // The lease keeper's worker thread is a program of its own: src/ha/lease-keeper.ts starts it from
+  // the file next to its own chunk (chunks/), as it does next to itself in dist/src/ha.
+  entryPoints: { corral: 'src/cli/main.ts', 'chunks/lease-keeper-worker': 'src/ha/lease-keeper-worker.ts' },
   outdir,
   bundle: true,
   splitting: true,

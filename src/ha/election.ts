@@ -1,7 +1,10 @@
 /**
  * Leader election among `corral run` replicas on etcd. I/O: etcd requests (./etcd.ts) and timers.
  *
- * Each replica holds a lease of `lease_ttl` seconds, renewed three times per TTL. The leader is
+ * Each replica holds a lease of `lease_ttl` seconds, renewed three times per TTL by a keeper
+ * (./lease-keeper.ts; for `corral run`, on a worker thread that the main thread's work cannot
+ * stall, so a busy leader keeps its lease and leads on; a main thread stuck for good lets it go
+ * after max(3 × TTL, 30 s) without a heartbeat). The leader is
  * the replica whose lease holds the election key: a replica that finds the key absent creates
  * it under its lease in one transaction, so at most one holds it; when the leader's lease
  * expires (it died, or lost etcd), etcd deletes the key and the standbys, watching it, try at once.
@@ -12,9 +15,9 @@
  * one; the old key stays until etcd expires it, so nobody leads twice at once.
  *
  * One exception: a leader whose fence closed only because no renewal was confirmed in time keeps
- * its lease. On a loaded machine the event loop stalls for seconds (measured at load 12 to 20 on
- * 2 CPUs: 2 to 3.5 s often, up to 8 s), so the keep-alive leaves late, or its answer is read after
- * the deadline's timer ran, while the lease is still alive in etcd. The replica steps down (its
+ * its lease. On a loaded machine an event loop stalls for seconds (measured at load 12 to 20 on
+ * 2 CPUs: 2 to 3.5 s often, up to 8 s), so a keep-alive leaves late, or its answer comes late,
+ * while the lease is still alive in etcd (renewals from this thread, or a slow etcd). The replica steps down (its
  * fence is closed), renews at once, and leads again as soon as etcd renews that same lease (the
  * key read meanwhile does not make it lead): etcd never renews an expired lease, so a renewal
  * proves the key stayed under it and nobody else led meanwhile. If etcd answers that the lease is
@@ -22,12 +25,12 @@
  * within a TTL (renewals that keep coming back just too late), it is given up (revoked), so that
  * the key never stays held with nobody leading.
  */
-import { performance } from 'node:perf_hooks';
 import type winston from 'winston';
 import type { HaConfig } from '../config/ha.js';
-import { EtcdAnswerError, type EtcdGateway, type WatchEvent } from './etcd.js';
+import type { EtcdGateway, WatchEvent } from './etcd.js';
 import { keepAliveIntervalMs, LeaseFence } from './fence.js';
 import type { Leadership, LeadershipChange, Role } from './leadership.js';
+import { type KeeperReport, type KeepLease, keepOnThisThread, type LeaseKeeper, monotonicMs } from './lease-keeper.js';
 
 export interface ElectionOptions {
   config: HaConfig;
@@ -35,14 +38,17 @@ export interface ElectionOptions {
   replica: string;
   etcd: EtcdGateway;
   logger: winston.Logger;
-  /** A monotonic clock in milliseconds (default performance.now). */
+  /** A monotonic clock in milliseconds, the one the lease keeper uses too (default monotonicMs). */
   now?: () => number;
+  /**
+   * Keeps each lease alive once granted (./lease-keeper.ts). Default: renewals on this thread;
+   * `corral run` renews from a worker thread (./index.ts).
+   */
+  keepLease?: KeepLease;
 }
 
 /** Retries after an etcd failure start here and double up to a third of the TTL. */
 const FIRST_RETRY_MS = 250;
-/** A keep-alive that failed is tried again this soon (if the interval is longer). */
-const KEEPALIVE_RETRY_MS = 500;
 /** How long resigning may take on shutdown before the process goes anyway. */
 const RESIGN_TIMEOUT_MS = 2000;
 
@@ -51,7 +57,8 @@ export class LeaderElection implements Leadership {
   private current: Role = 'standby';
   private holder?: string;
   private leaseId?: string;
-  private readonly fenceState: LeaseFence;
+  /** The held lease's fence (its deadline moved by the keeper); a closed one without a lease. */
+  private fenceState: LeaseFence;
   private readonly listeners: ((change: LeadershipChange) => void)[] = [];
   private readonly now: () => number;
   private stopped = false;
@@ -59,9 +66,8 @@ export class LeaderElection implements Leadership {
   private wake?: () => void;
   /** Set by a wake-up that came while the loop was not asleep: the next sleep returns at once. */
   private woken = false;
-  private keepAliveTimer?: NodeJS.Timeout;
-  /** A keep-alive was sent and has not been answered (or failed) yet. */
-  private renewing = false;
+  private keepLease: KeepLease;
+  private keeper?: LeaseKeeper;
   /**
    * Stepped down at the deadline with the lease kept: until this time (this.now()), a renewal that
    * reopens the fence makes this replica lead again. After it, the lease is given up, so that
@@ -77,7 +83,8 @@ export class LeaderElection implements Leadership {
   constructor(private readonly options: ElectionOptions) {
     this.replica = options.replica;
     this.fenceState = new LeaseFence(options.config.safetyMarginMs);
-    this.now = options.now ?? (() => performance.now());
+    this.now = options.now ?? monotonicMs;
+    this.keepLease = options.keepLease ?? keepOnThisThread(options.etcd, this.now);
   }
 
   // --- Leadership -----------------------------------------------------------
@@ -120,7 +127,7 @@ export class LeaderElection implements Leadership {
   async stop(): Promise<void> {
     this.stopped = true;
     this.wakeUp();
-    clearTimeout(this.keepAliveTimer);
+    this.keeper?.stop();
     clearTimeout(this.deadlineTimer);
     this.cancelWatch?.();
     await this.loopDone;
@@ -190,9 +197,11 @@ export class LeaderElection implements Leadership {
     const sentAt = this.now();
     const granted = await this.options.etcd.grant(this.options.config.leaseTtlSeconds);
     this.leaseId = granted.id;
-    this.fenceState.revoke();
+    this.fenceState = new LeaseFence(this.options.config.safetyMarginMs);
     this.fenceState.renewed(sentAt, granted.ttlSeconds);
-    this.scheduleKeepAlive(keepAliveIntervalMs(granted.ttlSeconds));
+    this.keeper?.stop();
+    const lease = { id: granted.id, ttlSeconds: granted.ttlSeconds, fence: this.fenceState };
+    this.keeper = this.keepLease(lease, (report) => this.leaseReported(granted.id, report));
     return granted.id;
   }
 
@@ -225,50 +234,50 @@ export class LeaderElection implements Leadership {
 
   // --- the lease ------------------------------------------------------------
 
-  private scheduleKeepAlive(afterMs: number): void {
-    clearTimeout(this.keepAliveTimer);
-    if (this.stopped) return;
-    this.keepAliveTimer = setTimeout(() => void this.keepAlive(), afterMs);
+  /** What the keeper said about the lease `leaseId`, read when this thread gets to it. */
+  private leaseReported(leaseId: string, report: KeeperReport): void {
+    if (leaseId !== this.leaseId || this.stopped) return;
+    switch (report.type) {
+      case 'renewed':
+        return this.renewed(leaseId);
+      case 'gone':
+        return this.leaseLost('etcd no longer knows this replica’s lease (it expired)');
+      case 'failed':
+        this.reportProblem(`cannot renew the lease: ${report.error}`);
+        if (report.refused) this.leaseLost(`etcd refused to renew the lease: ${report.error}`);
+        return;
+      case 'abandoned':
+        this.options.logger.error('the main thread showed no sign of life for too long: the lease was left to expire', {
+          replica: this.replica,
+          silentForMs: Math.round(report.silentForMs),
+        });
+        return this.leaseLost('this replica’s main thread was stuck: its lease was left to expire');
+      case 'crashed':
+        this.options.logger.error('the thread that renews the lease died; leases are renewed from the main thread from now on', {
+          replica: this.replica,
+          error: report.error,
+        });
+        this.keepLease = keepOnThisThread(this.options.etcd, this.now);
+        return this.giveUpLease(leaseId, 'the thread that renewed the lease died');
+    }
   }
 
-  private async keepAlive(): Promise<void> {
-    const leaseId = this.leaseId;
-    if (!leaseId || this.stopped) return;
-    const interval = keepAliveIntervalMs(this.options.config.leaseTtlSeconds);
-    const sentAt = this.now();
-    this.renewing = true;
-    try {
-      const ttlSeconds = await this.options.etcd.keepAlive(leaseId).finally(() => {
-        this.renewing = false;
-      });
-      if (leaseId !== this.leaseId) return;
-      if (ttlSeconds <= 0) {
-        this.forgetLease();
-        this.stepDown('etcd no longer knows this replica’s lease (it expired)');
-        this.wakeUp();
-        return;
-      }
-      this.fenceState.renewed(sentAt, ttlSeconds);
-      const fenceOpen = this.fenceState.holds(this.now());
-      if (!fenceOpen && this.leadAgainUntil !== undefined && this.now() > this.leadAgainUntil) {
-        this.giveUpLease(leaseId);
-        return;
-      }
-      // An answer read after the fence closed (the event loop stalled) is followed by another at once.
-      this.scheduleKeepAlive(fenceOpen ? interval : 0);
-      this.armDeadline();
-      if (fenceOpen && this.leadAgainUntil !== undefined) this.wakeUp();
-    } catch (err) {
-      if (leaseId !== this.leaseId) return;
-      this.reportProblem(`cannot renew the lease: ${message(err)}`);
-      if (err instanceof EtcdAnswerError) {
-        this.forgetLease();
-        this.stepDown(`etcd refused to renew the lease: ${message(err)}`);
-        this.wakeUp();
-        return;
-      }
-      this.scheduleKeepAlive(Math.min(interval, KEEPALIVE_RETRY_MS));
+  /** A renewal was answered: the fence's deadline moved (the keeper did that). */
+  private renewed(leaseId: string): void {
+    const fenceOpen = this.fenceState.holds(this.now());
+    if (!fenceOpen && this.leadAgainUntil !== undefined && this.now() > this.leadAgainUntil) {
+      this.options.logger.warn('gave up the lease: its renewals kept coming back too late to lead again', { replica: this.replica });
+      return this.giveUpLease(leaseId, 'the lease was given up: its renewals kept coming back too late');
     }
+    this.armDeadline();
+    if (fenceOpen && this.leadAgainUntil !== undefined) this.wakeUp();
+  }
+
+  /** The lease is gone or no longer renewed: step down, and campaign with a new one. */
+  private leaseLost(reason: string): void {
+    this.forgetLease();
+    this.stepDown(reason);
+    this.wakeUp();
   }
 
   /**
@@ -286,18 +295,18 @@ export class LeaderElection implements Leadership {
       this.holder = undefined;
       this.stepDown('the lease could not be renewed before its deadline');
       this.leadAgainUntil = this.now() + this.leaseTtlMs();
-      if (!this.renewing) this.scheduleKeepAlive(0);
+      this.keeper?.renewNow();
     }, this.fenceState.remainingMs(this.now()) + 1);
   }
 
   /**
-   * Renewals kept coming back after the fence had closed for a whole TTL: the lease is revoked, so
-   * that etcd deletes the key and a standby (or this replica, with a new lease) takes it.
+   * Renewals kept coming back after the fence had closed for a whole TTL, or nothing renews the
+   * lease any more: it is revoked, so that etcd deletes the key and a standby (or this replica,
+   * with a new lease) takes it.
    */
-  private giveUpLease(leaseId: string): void {
-    this.options.logger.warn('gave up the lease: its renewals kept coming back too late to lead again', { replica: this.replica });
+  private giveUpLease(leaseId: string, reason: string): void {
     this.forgetLease();
-    this.stepDown('the lease was given up: its renewals kept coming back too late');
+    this.stepDown(reason);
     void this.resign(leaseId).then(() => this.wakeUp());
   }
 
@@ -309,8 +318,10 @@ export class LeaderElection implements Leadership {
   private forgetLease(): void {
     this.leaseId = undefined;
     this.leadAgainUntil = undefined;
-    this.fenceState.revoke();
-    clearTimeout(this.keepAliveTimer);
+    // A new, closed fence: the keeper's thread may still write the old one's deadline.
+    this.fenceState = new LeaseFence(this.options.config.safetyMarginMs);
+    this.keeper?.stop();
+    this.keeper = undefined;
     clearTimeout(this.deadlineTimer);
   }
 

@@ -9,6 +9,7 @@ import { ConfigError } from '../config/load.js';
 import { LeaderElection } from './election.js';
 import { EtcdGateway, type EtcdTls } from './etcd.js';
 import { requestTimeoutMs } from './fence.js';
+import { keepInWorker } from './lease-keeper.js';
 
 export { LeaderElection } from './election.js';
 export type { Leadership, LeadershipChange, Role } from './leadership.js';
@@ -17,12 +18,10 @@ export { registerLeadershipMetrics } from './metrics.js';
 /** The election for this replica, not started yet (start it once its listeners are in place). */
 export async function createElection(config: HaConfig, options: { replica: string; logger: winston.Logger }): Promise<LeaderElection> {
   const tls = config.tls ? await readTls(config.tls) : undefined;
-  const etcd = new EtcdGateway({
-    endpoints: config.endpoints,
-    timeoutMs: requestTimeoutMs(config.leaseTtlSeconds),
-    ...(tls ? { tls } : {}),
-  });
-  return new LeaderElection({ config, replica: options.replica, etcd, logger: options.logger });
+  const etcdOptions = { endpoints: config.endpoints, timeoutMs: requestTimeoutMs(config.leaseTtlSeconds), ...(tls ? { tls } : {}) };
+  // The held lease is renewed from a worker thread, which the daemon's long synchronous work cannot stall.
+  const keepLease = keepInWorker({ etcd: etcdOptions, safetyMarginMs: config.safetyMarginMs });
+  return new LeaderElection({ config, replica: options.replica, etcd: new EtcdGateway(etcdOptions), logger: options.logger, keepLease });
 }
 
 async function readTls(files: HaTlsFiles): Promise<EtcdTls> {
