@@ -4,10 +4,10 @@
  * Each replica holds a lease of `lease_ttl` seconds, renewed three times per TTL by a keeper
  * (./lease-keeper.ts; for `corral run`, on a worker thread that the main thread's work cannot
  * stall, so a busy leader keeps its lease and leads on; a main thread stuck for good lets it go
- * after max(3 × TTL, 30 s) without a heartbeat). The leader is
- * the replica whose lease holds the election key: a replica that finds the key absent creates
- * it under its lease in one transaction, so at most one holds it; when the leader's lease
- * expires (it died, or lost etcd), etcd deletes the key and the standbys, watching it, try at once.
+ * after max(3 × TTL, 30 s) without a heartbeat). The leader is the replica whose lease holds the
+ * election key: a replica that finds the key absent creates it under its lease in one
+ * transaction, so at most one holds it; when the leader's lease expires (it died, or lost etcd),
+ * etcd deletes the key and the standbys, watching it, try at once.
  *
  * Fencing: the leader changes hosts only while its lease certainly holds (./fence.ts): `fence()`
  * is checked before each Docker operation, so a leader cut off from etcd stops before the lease
@@ -16,14 +16,14 @@
  *
  * One exception: a leader whose fence closed only because no renewal was confirmed in time keeps
  * its lease. On a loaded machine an event loop stalls for seconds (measured at load 12 to 20 on
- * 2 CPUs: 2 to 3.5 s often, up to 8 s), so a keep-alive leaves late, or its answer comes late,
- * while the lease is still alive in etcd (renewals from this thread, or a slow etcd). The replica steps down (its
- * fence is closed), renews at once, and leads again as soon as etcd renews that same lease (the
- * key read meanwhile does not make it lead): etcd never renews an expired lease, so a renewal
- * proves the key stayed under it and nobody else led meanwhile. If etcd answers that the lease is
- * gone (the stall outlasted it), it is forgotten as above; if no renewal has reopened the fence
- * within a TTL (renewals that keep coming back just too late), it is given up (revoked), so that
- * the key never stays held with nobody leading.
+ * 2 CPUs: 2 to 3.5 s often, up to 8 s), so a keep-alive leaves late, or its answer comes late
+ * (renewals from this thread, or a slow etcd), while the lease is still alive in etcd. The
+ * replica steps down (its fence is closed), renews at once, and leads again as soon as etcd
+ * renews that same lease (the key read meanwhile does not make it lead): etcd never renews an
+ * expired lease, so a renewal proves the key stayed under it and nobody else led meanwhile. If
+ * etcd answers that the lease is gone (the stall outlasted it), it is forgotten as above; if no
+ * renewal has reopened the fence within a TTL (renewals that keep coming back just too late), it
+ * is given up (revoked), so that the key never stays held with nobody leading.
  */
 import type winston from 'winston';
 import type { HaConfig } from '../config/ha.js';

@@ -73,7 +73,7 @@ export function monotonicMs(): number {
  * takes ~7 s: those keep the lease; a main thread stuck for good loses it after at most this bound,
  * a renewal interval and a TTL.
  */
-export function stuckAfterMs(ttlSeconds: number): number {
+export function defaultStuckAfterMs(ttlSeconds: number): number {
   return Math.max(3 * ttlSeconds * 1000, 30_000);
 }
 
@@ -157,7 +157,7 @@ export interface WorkerInput {
 export interface WorkerKeeperOptions {
   etcd: EtcdOptions;
   safetyMarginMs: number;
-  /** Default: stuckAfterMs(TTL). */
+  /** How long the main thread may show no heartbeat before renewals stop (default: defaultStuckAfterMs). */
   stuckAfterMs?: number;
   /** The worker's program (tests). */
   script?: URL;
@@ -176,7 +176,7 @@ export function keepInWorker(options: WorkerKeeperOptions): KeepLease {
       safetyMarginMs: options.safetyMarginMs,
       deadlineSlot: lease.fence.deadlineSlot,
       heartbeatSlot,
-      stuckAfterMs: options.stuckAfterMs ?? stuckAfterMs(lease.ttlSeconds),
+      stuckAfterMs: options.stuckAfterMs ?? defaultStuckAfterMs(lease.ttlSeconds),
     };
     const worker = new Worker(options.script ?? WORKER_SCRIPT, { workerData: input });
     worker.unref();
