@@ -178,7 +178,8 @@ export function keepInWorker(options: WorkerKeeperOptions): KeepLease {
       heartbeatSlot,
       stuckAfterMs: options.stuckAfterMs ?? defaultStuckAfterMs(lease.ttlSeconds),
     };
-    const worker = new Worker(options.script ?? WORKER_SCRIPT, { workerData: input });
+    // None of the process's node options: it needs none, and some stop a worker (--input-type).
+    const worker = new Worker(options.script ?? WORKER_SCRIPT, { workerData: input, execArgv: [] });
     worker.unref();
     const heartbeat = setInterval(beat, HEARTBEAT_MS).unref();
     let stopped = false;
