@@ -16,8 +16,8 @@
  * thread's performance.now counts from its own start.
  *
  * The worker only renews and reports (`KeeperReport`); the election (./election.ts) decides what a
- * report means, when its main thread gets to it. Without a worker (tests with a stand-in etcd),
- * the same renewal runs on the calling thread.
+ * report means, when its main thread gets to it. Without a worker (tests with a stand-in etcd,
+ * and after a worker died), the same renewal runs on the calling thread.
  */
 import { Worker } from 'node:worker_threads';
 import { EtcdAnswerError, type EtcdGateway, type EtcdOptions } from './etcd.js';
