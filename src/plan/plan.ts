@@ -30,6 +30,7 @@ import type { ObservedContainer, ObservedHost, ObservedState } from '../model/ob
 import type { HeldInstance, StackPlacement, UnitInstance } from '../model/placement.js';
 import { formatDuration } from '../util/duration.js';
 import { memoizedPerObject } from '../util/memo.js';
+import { listItems } from '../util/values.js';
 import { ContainerSpecs, type SpecCache } from './container-specs.js';
 import {
   decideUnit,
@@ -470,14 +471,13 @@ function heldMessage(unitId: string, host: ObservedHost, held: HeldInstance | un
   return `${lastSeen}; left as is, rescheduled on another host in ${formatDuration(held.rescheduleInMs)} unless it is back`;
 }
 
-/** `links: [db:database]` in any service gives the db containers the alias `database`. */
+/** `links: [db:database]` (or the one link `links: db:database`) in any service gives the db containers the alias `database`. */
 const linkAliasesByService = memoizedPerObject(linkAliasesOf);
 
 function linkAliasesOf(stack: DesiredStack): ReadonlyMap<string, readonly string[]> {
   const aliases = new Map<string, string[]>();
   for (const service of Object.values(stack.services)) {
-    const links = Array.isArray(service.compose['links']) ? service.compose['links'].map(String) : [];
-    for (const link of links.filter((l) => !l.includes('/'))) {
+    for (const link of listItems(service.compose['links']).filter((l) => !l.includes('/'))) {
       const [target = '', alias] = link.split(':');
       if (!alias || alias === target || !serviceNamed(stack, target)) continue;
       aliases.set(target, [...new Set([...(aliases.get(target) ?? []), alias])].sort());

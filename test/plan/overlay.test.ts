@@ -64,6 +64,16 @@ test('the create request joins the overlay network with the service name, <servi
   });
 });
 
+test('one link written as a string (links: db:database) gives the same alias as the list', () => {
+  const written = stack('app', { web: { links: 'db:database' }, db: {} });
+  const result = plan([written], [appPlacement], { hosts: swarmHosts(['h1', 'h2', 'h3']) }, { prune: true });
+  const db = result.operations.find((op) => op.kind === 'CreateContainer' && op.target === 'app-db-1');
+  assert.ok(db?.kind === 'CreateContainer');
+  assert.deepEqual(db.container['NetworkingConfig'], {
+    EndpointsConfig: { 'corral-app_overlay': { Aliases: ['db', 'db.app', 'database'] } },
+  });
+});
+
 test('a converged overlay stack has no changes', () => {
   assert.equal(planText([app], [appPlacement], runningApp()), 'stack app: no changes\n');
 });
