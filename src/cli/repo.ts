@@ -40,19 +40,34 @@ export interface RepoInputs extends DesiredRead {
 }
 
 /**
+ * What a command reads of the repository: its stacks (validate, render, plan, sync), or only the
+ * catalogs (catalog list and show), which may all be the config's and --catalog's.
+ */
+export type RepositoryUse = 'stacks' | 'catalogs';
+
+/**
  * The config and the desired state of the repository folder with its catalogs. Without
  * CORRAL_AGE_IDENTITY, `withoutIdentity` says what happens to encrypted answers.
  */
-export async function readDesiredState(args: RepoArgs, withoutIdentity: 'unchecked' | 'none'): Promise<RepoInputs> {
+export async function readDesiredState(
+  args: RepoArgs,
+  withoutIdentity: 'unchecked' | 'none',
+  use: RepositoryUse = 'stacks',
+): Promise<RepoInputs> {
   const config = await readConfig(args.config);
-  return { config, ...(await readRepository(args, config, withoutIdentity)) };
+  return { config, ...(await readRepository(args, config, withoutIdentity, use)) };
 }
 
 /** The desired state of the repository folder with the config's catalogs and those named with --catalog. */
-export async function readRepository(args: RepoArgs, config: CorralConfig, withoutIdentity: 'unchecked' | 'none'): Promise<DesiredRead> {
+export async function readRepository(
+  args: RepoArgs,
+  config: CorralConfig,
+  withoutIdentity: 'unchecked' | 'none',
+  use: RepositoryUse = 'stacks',
+): Promise<DesiredRead> {
   const catalogs = [...config.catalogs, ...catalogArgs(args.catalog ?? [], config.catalogs)];
   for (const catalog of catalogs) if ('directory' in catalog) await requireDirectory(catalog.directory, `catalog ${catalog.name}`);
-  await requireRepositoryFolder(args.repo, catalogs.length > 0);
+  await requireRepositoryFolder(args.repo, use === 'catalogs' && catalogs.length > 0);
   const identities = await readIdentities();
   const source = await DesiredStateSource.open({
     repo: new DirectorySource(resolve(args.repo)),
@@ -92,11 +107,12 @@ export async function requireDirectory(dir: string, option: string): Promise<voi
 }
 
 /**
- * --repo must be the repository's folder: a bare git repository, or a folder with neither
- * catalog/ nor stacks/ when no other catalog is named (a parent folder, a typo), would read as a
- * repository without stacks, which validates, and converges to nothing.
+ * --repo must be the repository's folder: a git directory (bare, or a checkout's .git), or a
+ * folder with neither catalog/ nor stacks/ (a parent folder, a typo) would read as a repository
+ * without stacks, which validates, and converges to nothing. Only a command that reads just the
+ * catalogs may go on without either folder when other catalogs are named (`catalogsElsewhere`).
  */
-async function requireRepositoryFolder(dir: string, otherCatalogs: boolean): Promise<void> {
+async function requireRepositoryFolder(dir: string, catalogsElsewhere: boolean): Promise<void> {
   await requireDirectory(dir, '--repo');
   const [catalog, stacks, objects, refs] = await Promise.all(
     ['catalog', 'stacks', 'objects', 'refs'].map((name) => isDirectory(join(dir, name))),
@@ -104,9 +120,9 @@ async function requireRepositoryFolder(dir: string, otherCatalogs: boolean): Pro
   if (catalog || stacks) return;
   if (objects && refs)
     throw new UsageError(
-      `--repo ${dir}: a bare git repository; validate, render, plan and sync read the folder of a checkout (git clone ${dir}), and corral run --repo ${dir} follows its branch`,
+      `--repo ${dir}: a git directory, not the folder of a checkout; validate, render, plan and sync read a checkout's folder (git clone ${dir}), and corral run --repo ${dir} follows its branch`,
     );
-  if (!otherCatalogs)
+  if (!catalogsElsewhere)
     throw new UsageError(
       `--repo ${dir}: no catalog/ or stacks/ folder; --repo names the folder of the GitOps repository, which holds catalog/ and stacks/`,
     );

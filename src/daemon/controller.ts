@@ -7,13 +7,16 @@
  *   that arrive while it works are merged into one more round.
  * - Stacks converge in stack passes: a new revision that changes a stack, a full check that
  *   finds changes pending for it, or a request for it (requestSync, a Docker event) asks for
- *   one. A pass takes every stack waiting that no other pass holds, so a revision that changes
- *   many stacks costs one pass (one observation of the hosts, one schedule), not one per stack.
- *   Passes run side by side, at most MAX_PARALLEL_PASSES at once, so a stack asked for while
- *   another pass runs (a slow pull, an upgrade's gate) is not held up by it; a stack is in one
- *   pass at a time, and requests while it is in one make it run exactly once more.
- * - A failed fetch keeps the last good revision and never prunes; a failed pass is logged and
- *   the next request tries again. stop() finishes the passes in flight and drops queued work.
+ *   one. ./pass-queue.ts decides which stacks a pass takes: the stacks waiting that no pass
+ *   holds, up to a hundred, those asked for one by one first, so a revision that changes many
+ *   stacks costs a few passes (each one observation of the hosts, one schedule), not one per
+ *   stack. Passes run side by side, at most MAX_PARALLEL_PASSES at once, so a stack asked for
+ *   while other passes run (a slow pull, an upgrade's gate) is not held up by them; a stack is
+ *   in one pass at a time, and requests while it is in one make it run exactly once more.
+ * - A failed fetch keeps the last good revision and never prunes. A failed pass is logged; the
+ *   stacks of a failed shared pass run again, each alone, and a stack whose own pass failed
+ *   shows the error in its status until a pass succeeds. stop() finishes the passes in flight
+ *   and drops queued work.
  * - Secret answers' values are scrubbed from logs and statuses. Time comes from the injected
  *   clock (event times, pass and fetch durations); reconcile can be injected for tests.
  * - With leader election (src/ha), only the leader changes hosts, each Docker operation behind
@@ -59,10 +62,14 @@ import type { ContainerEvent } from './docker-events.js';
 import { instrumentDockerClient } from './docker-metrics.js';
 import { type HealthChange, HealthMonitor } from './health-monitor.js';
 import { DaemonMetrics, type FetchResult, type PassKind, type WebhookResult } from './metrics.js';
+import { PassQueue, type PassWork } from './pass-queue.js';
+import { Slots } from './slots.js';
 
 /** Events kept per stack: an upgrade of 6 units makes about 45 (its operations and its steps). */
 const EVENTS_KEPT = 50;
 const MAX_PARALLEL_PASSES = 4;
+/** Stack histories read at once when a pass records its stacks (10,000 at once could run out of file descriptors). */
+const HISTORY_READS = 64;
 
 export interface ControllerOptions {
   /** The repository and its catalogs, read into the desired state as every command reads it. */
@@ -111,10 +118,8 @@ export class Controller implements ApiController {
   private loadPending = false;
   private pending?: Work;
   private running?: Promise<void>;
-  /** Stacks asked for that no pass has taken yet, with why. */
-  private readonly waiting = new Map<string, Set<string>>();
-  /** Stacks in a pass now. */
-  private readonly converging = new Set<string>();
+  /** The stacks waiting for a stack pass and those in one. */
+  private readonly queue = new PassQueue();
   /** Stack passes in flight. */
   private readonly passes = new Set<Promise<void>>();
   /** Passes start in a microtask, so that the requests of one loop (a new revision's stacks) share a pass. */
@@ -155,7 +160,7 @@ export class Controller implements ApiController {
 
   requestSync(stack?: string, reason = stack ? `sync of ${stack} requested` : 'sync requested'): void {
     // A standby runs no stack passes: it refreshes every status with a dry run instead.
-    if (stack && this.leading()) this.requestPass([stack], [reason]);
+    if (stack && this.leading()) this.requestPass([stack], [reason], true);
     else this.enqueue({ fetch: false, full: true, reasons: [reason] });
   }
 
@@ -164,7 +169,7 @@ export class Controller implements ApiController {
     this.enqueue({ fetch: true, full: true, reasons: [reason] });
   }
 
-  /** Resolves when the queue is empty and no pass is running. */
+  /** Resolves when no coordinator round or pass is running or about to start (stacks may still wait while this replica does not lead). */
   async idle(): Promise<void> {
     while (this.running || this.passes.size > 0 || this.startQueued) await Promise.all([this.running, ...this.passes]);
   }
@@ -178,7 +183,7 @@ export class Controller implements ApiController {
   async stop(): Promise<void> {
     this.stopping = true;
     this.pending = undefined;
-    this.waiting.clear();
+    this.queue.dropWaiting();
     await this.idle();
     await this.health.stop();
   }
@@ -246,7 +251,7 @@ export class Controller implements ApiController {
     while (this.pending && !this.stopping) {
       const work = this.pending;
       this.pending = undefined;
-      await this.guarded('check', work.reasons, () => this.coordinatorPass(work));
+      await this.guarded('check', work, () => this.coordinatorPass(work));
     }
   }
 
@@ -262,6 +267,7 @@ export class Controller implements ApiController {
   private async fullCheck(reasons: string[]): Promise<void> {
     const desired = this.desired;
     if (!desired) return;
+    const passesBefore = this.queue.mark();
     const result = await this.reconcile({
       hosts: this.options.config.hosts,
       desired: desired.stacks,
@@ -280,8 +286,8 @@ export class Controller implements ApiController {
         result.stacks.map((outcome) => outcome.stack).filter((stack) => withChanges.has(stack)),
         reasons,
       );
-    const settled = result.stacks.filter((outcome) => !this.converging.has(outcome.stack) && !this.waiting.has(outcome.stack));
-    await this.recordAll(settled);
+    // A stack a pass holds, or took since the dry run began, has a newer status than the dry run's.
+    await this.recordAll(result.stacks, (stack) => !this.queue.busy(stack) && !this.queue.takenSince(stack, passesBefore));
     this.forgetGoneStacks();
   }
 
@@ -297,14 +303,10 @@ export class Controller implements ApiController {
     this.hostNotes = current;
   }
 
-  /** Asks for a stack pass of each stack; a stack in a pass now runs once more after it. */
-  private requestPass(stacks: readonly string[], reasons: readonly string[]): void {
+  /** Asks for a stack pass of each stack (`urgent`: asked for one by one); a stack in a pass now runs once more after it. */
+  private requestPass(stacks: readonly string[], reasons: readonly string[], urgent = false): void {
     if (this.stopping || !this.desired || !this.leading() || stacks.length === 0) return;
-    for (const stack of stacks) {
-      const why = this.waiting.get(stack) ?? new Set<string>();
-      for (const reason of reasons) why.add(reason);
-      this.waiting.set(stack, why);
-    }
+    this.queue.ask(stacks, reasons, urgent);
     if (this.startQueued) return;
     this.startQueued = true;
     queueMicrotask(() => {
@@ -313,29 +315,33 @@ export class Controller implements ApiController {
     });
   }
 
-  /** Starts passes while there is room and stacks wait that no pass holds; each takes all such stacks. */
+  /** Starts passes while there is room and stacks wait that no pass holds. */
   private startPasses(): void {
     while (this.passes.size < MAX_PARALLEL_PASSES && !this.stopping && this.leading()) {
-      const ready = [...this.waiting.keys()].filter((stack) => !this.converging.has(stack));
-      if (ready.length === 0) return;
-      const reasons = new Set<string>();
-      for (const stack of ready) {
-        for (const reason of this.waiting.get(stack) ?? []) reasons.add(reason);
-        this.waiting.delete(stack);
-      }
-      this.startPass(ready, [...reasons]);
+      const work = this.queue.take();
+      if (!work) return;
+      this.startPass(work);
     }
   }
 
-  private startPass(stacks: readonly string[], reasons: readonly string[]): void {
-    for (const stack of stacks) this.converging.add(stack);
-    const pass: Promise<void> = this.guarded('stack', reasons, () => this.stackPass(stacks)).finally(() => {
-      for (const stack of stacks) this.converging.delete(stack);
+  private startPass(work: PassWork): void {
+    const pass: Promise<void> = this.guarded('stack', work, () => this.stackPass(work.stacks)).then((error) => {
+      this.queue.done(work, error !== undefined);
+      const [only] = work.stacks;
+      if (error !== undefined && work.stacks.length === 1 && only !== undefined) this.showPassFailure(only, error);
       this.passes.delete(pass);
-      // In the same turn as the deletions, so that no request can slip in between.
+      // In the same turn as the queue's update, so that no request can slip in between.
       this.startPasses();
     });
     this.passes.add(pass);
+  }
+
+  /** A stack whose own pass failed keeps its status, with the error, until a pass records a new one. */
+  private showPassFailure(stack: string, error: string): void {
+    const status = this.statuses.get(stack);
+    if (!status) return;
+    this.statuses.set(stack, { ...status, lastError: redactValue(`its last pass failed: ${error}`, this.secretValues) as string });
+    this.statusChanges += 1;
   }
 
   private async stackPass(stacks: readonly string[]): Promise<void> {
@@ -366,10 +372,14 @@ export class Controller implements ApiController {
     this.forgetGoneStacks();
   }
 
-  /** Records each outcome with its stack's history, the histories read side by side. */
-  private async recordAll(outcomes: readonly StackOutcome[]): Promise<void> {
-    const histories = await Promise.all(outcomes.map((outcome) => this.historyOf(outcome.stack)));
-    for (const [at, outcome] of outcomes.entries()) this.record(outcome, histories[at]);
+  /**
+   * Records each outcome with its stack's history, the histories read HISTORY_READS at a time;
+   * `current` (asked once they are read) leaves out the stacks that have a newer status meanwhile.
+   */
+  private async recordAll(outcomes: readonly StackOutcome[], current: (stack: string) => boolean = () => true): Promise<void> {
+    const reads = new Slots(HISTORY_READS);
+    const histories = await Promise.all(outcomes.map((outcome) => reads.run(() => this.historyOf(outcome.stack))));
+    for (const [at, outcome] of outcomes.entries()) if (current(outcome.stack)) this.record(outcome, histories[at]);
   }
 
   /** The stack's history as the store has it; one that cannot be read is logged and shown empty. */
@@ -410,7 +420,7 @@ export class Controller implements ApiController {
     if (change.role === 'leader') this.requestFullCheck('this replica became the leader');
     else {
       // The stacks asked for are found again by the full check of the next leadership.
-      this.waiting.clear();
+      this.queue.dropWaiting();
       this.enqueue({ fetch: false, full: true, reasons: [`this replica became a standby: ${change.reason}`] });
     }
   }
@@ -422,11 +432,16 @@ export class Controller implements ApiController {
     return { ...status, leadership: { replica: leadership.replica, role: leadership.role(), ...(leader ? { leader } : {}) } };
   }
 
-  private async guarded(kind: PassKind, reasons: readonly string[], body: () => Promise<void>): Promise<void> {
+  /** Runs a pass, timed; one that throws is logged. Returns its error, if it failed. */
+  private async guarded(kind: PassKind, work: { reasons: readonly string[]; stacks?: readonly string[] }, body: () => Promise<void>) {
     try {
       await this.metricsRegistry.timePass(kind, body, this.clock);
+      return undefined;
     } catch (err) {
-      this.options.logger.error('pass failed', { error: err instanceof Error ? err.message : String(err), reasons });
+      const error = redactValue(err instanceof Error ? err.message : String(err), this.secretValues) as string;
+      const stacks = work.stacks ? { stacks: namedBriefly(work.stacks) } : {};
+      this.options.logger.error('pass failed', { error, ...stacks, reasons: briefly(work.reasons) });
+      return error;
     }
   }
 
@@ -595,6 +610,11 @@ export class Controller implements ApiController {
 /** The stacks of a pass for a log line: their names, or how many when there are more than a few. */
 function namedBriefly(stacks: readonly string[]): string {
   return stacks.length <= 5 ? stacks.join(', ') : `${stacks.length} stacks`;
+}
+
+/** Reasons for a log line: the first few, and how many more. */
+function briefly(reasons: readonly string[]): string[] {
+  return reasons.length <= 5 ? [...reasons] : [...reasons.slice(0, 5), `and ${reasons.length - 5} more`];
 }
 
 function merge(a: Work, b: Work): Work {

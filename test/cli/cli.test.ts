@@ -284,12 +284,25 @@ test('a --repo that is not the folder of a repository (a bare git repository, a 
     for (const command of [['validate'], ['render', 'web'], ['plan'], ['sync', '--once']]) {
       const fromBare = run([...command, '--repo', bare]);
       assert.equal(fromBare.code, 1, `${command.join(' ')}: ${fromBare.stdout}${fromBare.stderr}`);
-      assert.match(fromBare.stderr, /^corral: --repo .*catalog\.git: a bare git repository; .*git clone .*corral run --repo/m);
+      assert.match(
+        fromBare.stderr,
+        /^corral: --repo .*catalog\.git: a git directory, not the folder of a checkout; .*git clone .*corral run --repo/m,
+      );
       assert.equal(fromBare.stdout, '');
     }
-    const empty = run(['validate', '--repo', dir]);
-    assert.equal(empty.code, 1);
-    assert.match(empty.stderr, /^corral: --repo .*: no catalog\/ or stacks\/ folder; --repo names the folder of the GitOps repository/m);
+    const config = join(dir, 'corral.yml');
+    writeFileSync(
+      config,
+      `hosts:\n  - name: local\n    docker: unix:///var/run/docker.sock\ncatalogs:\n  - name: team\n    directory: ${join(root, 'catalog')}\n`,
+    );
+    for (const command of [['validate'], ['plan']]) {
+      const empty = run([...command, '--repo', dir, '--config', config]);
+      assert.equal(empty.code, 1, `${command.join(' ')}: ${empty.stdout}${empty.stderr}`);
+      assert.match(empty.stderr, /^corral: --repo .*: no catalog\/ or stacks\/ folder; --repo names the folder of the GitOps repository/m);
+    }
+    const catalogsOnly = run(['catalog', 'list', '--repo', dir, '--config', config]);
+    assert.equal(catalogsOnly.code, 0, catalogsOnly.stderr);
+    assert.match(catalogsOnly.stdout, /^team:tidb\s/m, "catalog list reads the config's catalogs from any folder");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

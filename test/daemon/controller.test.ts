@@ -311,7 +311,7 @@ test('requests during a pass run it exactly once more', async () => {
   assert.equal(world.passesOf('a'), 2);
   controller.requestSync('a', 'later');
   await controller.idle();
-  assert.equal(world.passesOf('a'), 3, 'a request after the lane ended starts a new pass');
+  assert.equal(world.passesOf('a'), 3, 'a request after the pass ended starts a new pass');
 });
 
 test('at most four stack passes at once; the stacks asked for meanwhile wait and then share one', async () => {
@@ -355,6 +355,94 @@ test('a new revision that changes many stacks converges them in one pass, not on
     [40],
   );
   assert.equal((await passCount()) - passesBefore, 1, 'the metrics count one stack pass');
+});
+
+test('a revision that changes 250 stacks converges them in passes of at most a hundred', async () => {
+  const world = new FakeWorld();
+  const stacks = Array.from({ length: 250 }, (_, i) => `s${i + 1}`);
+  const repo = new MemoryRepo(stacks);
+  const { controller } = await controllerFor(stacks, world, new FakeClock(), repo);
+  repo.files.set('catalog/templates/web/0/docker-compose.yml', 'web:\n  image: busybox\n  command: ["sleep", "1000"]\n');
+  repo.revision = 'r2';
+  controller.requestFetch('push');
+  await controller.idle();
+  assert.deepEqual(
+    world.stackPasses.map((pass) => pass.length),
+    [100, 100, 50],
+  );
+  assert.equal(new Set(world.stackPasses.flat()).size, 250);
+});
+
+test('a stack whose passes throw fails alone: the others of its pass converge, and its status shows the error', async () => {
+  const world = new FakeWorld();
+  const { controller } = await controllerFor(['bad', 'good'], world);
+  world.pending.add('bad');
+  world.pending.add('good');
+  world.duringPass = (stack) => {
+    if (stack === 'bad') throw new Error('no spec for bad-web-1');
+  };
+  controller.requestFullCheck('interval');
+  await controller.idle();
+  assert.deepEqual(world.stackPasses, [['bad', 'good'], ['bad'], ['good']]);
+  assert.equal(world.pending.has('good'), false, 'good converged');
+  assert.equal(controller.stack('bad')?.lastError, 'its last pass failed: no spec for bad-web-1');
+  assert.equal(controller.stack('good')?.lastError, undefined);
+  world.pending.add('good');
+  controller.requestFullCheck('interval');
+  await controller.idle();
+  assert.deepEqual(world.stackPasses.slice(3), [['bad'], ['good']], 'bad keeps passes of its own');
+  world.duringPass = () => {};
+  controller.requestSync('bad', 'fixed');
+  await controller.idle();
+  assert.equal(controller.stack('bad')?.lastError, undefined, 'a pass that succeeds clears the error');
+});
+
+test('a full check does not record its dry run over the status of a pass that ran while it read the histories', async () => {
+  // The dry run finds every stack Synced; once the container of x is gone, a pass of x cannot start it.
+  let xGone = false;
+  const reconcile = async (input: ReconcileInput): Promise<ReconcileResult> => {
+    const names = input.only ?? input.desired.map((s) => s.name);
+    if (input.dryRun || !xGone)
+      return result(
+        names.map((name) => outcome(name, false, [])),
+        [],
+      );
+    const failed = { operation: operationOf('x'), status: 'failed' as const, error: 'no such image', durationMs: 0 };
+    return result(
+      names.map((name) => ({ ...outcome(name, true, [failed]), converged: false })),
+      [],
+    );
+  };
+  let slowReads = gate();
+  slowReads.open();
+  const history = {
+    read: async (stack: string) => {
+      if (stack === 'slow') await slowReads.promise;
+      return [];
+    },
+  } as unknown as StackHistoryStore;
+  const repository = await DesiredStateSource.open({ repo: new MemoryRepo(['slow', 'x']) });
+  const logger = winston.createLogger({ silent: true });
+  const controller = new Controller({
+    repository,
+    config: { hosts: [], catalogs: [] },
+    logger,
+    clock: new FakeClock(),
+    reconcile,
+    history,
+  });
+  controller.requestFullCheck('start');
+  await controller.idle();
+  slowReads = gate();
+  controller.requestFullCheck('interval');
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(controller.stack('x')?.sync, 'Synced');
+  xGone = true;
+  controller.requestSync('x', 'container of x died');
+  await until('the pass of x recorded', () => controller.stack('x')?.sync === 'OutOfSync');
+  slowReads.open();
+  await controller.idle();
+  assert.equal(controller.stack('x')?.sync, 'OutOfSync', "the dry run's older status did not replace the pass's");
 });
 
 test('stop (SIGTERM) finishes the passes in flight, drops queued work and takes no more', async () => {

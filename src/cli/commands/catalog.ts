@@ -31,7 +31,7 @@ interface CheckArgs {
 }
 
 async function catalogsOf(args: ListArgs): Promise<Catalog[]> {
-  return (await readDesiredState(args, 'unchecked')).state.catalogs;
+  return (await readDesiredState(args, 'unchecked', 'catalogs')).state.catalogs;
 }
 
 const listCommand: CommandModule<object, ListArgs> = {
