@@ -16,7 +16,7 @@
  *
  * One exception: a leader whose fence closed only because no renewal was confirmed in time keeps
  * its lease. On a loaded machine an event loop stalls for seconds (measured at load 12 to 20 on
- * 2 CPUs: 2 to 3.5 s often, up to 8 s), so a keep-alive leaves late, or its answer comes late
+ * 2 CPUs: 2 to 3.5 s often, up to 15 to 20 s), so a keep-alive leaves late, or its answer comes late
  * (renewals from this thread, or a slow etcd), while the lease is still alive in etcd. The
  * replica steps down (its fence is closed), renews at once, and leads again as soon as etcd
  * renews that same lease (the key read meanwhile does not make it lead): etcd never renews an
@@ -27,10 +27,10 @@
  */
 import type winston from 'winston';
 import type { HaConfig } from '../config/ha.js';
-import type { EtcdGateway, WatchEvent } from './etcd.js';
+import { type CreateResult, EtcdAnswerError, type EtcdGateway, type WatchEvent } from './etcd.js';
 import { keepAliveIntervalMs, LeaseFence } from './fence.js';
 import type { Leadership, LeadershipChange, Role } from './leadership.js';
-import { type KeeperReport, type KeepLease, keepOnThisThread, type LeaseKeeper, monotonicMs } from './lease-keeper.js';
+import { type HeldLease, type KeeperReport, type KeepLease, keepOnThisThread, type LeaseKeeper, monotonicMs } from './lease-keeper.js';
 
 export interface ElectionOptions {
   config: HaConfig;
@@ -38,7 +38,7 @@ export interface ElectionOptions {
   replica: string;
   etcd: EtcdGateway;
   logger: winston.Logger;
-  /** A monotonic clock in milliseconds, the one the lease keeper uses too (default monotonicMs). */
+  /** A monotonic clock in milliseconds (default monotonicMs); a worker keeper reads monotonicMs, so only keepers on this thread may be given another. */
   now?: () => number;
   /**
    * Keeps each lease alive once granted (./lease-keeper.ts). Default: renewals on this thread;
@@ -179,7 +179,8 @@ export class LeaderElection implements Leadership {
     let revision = read.revision;
     let holder = read.kv;
     if (!holder) {
-      const created = await etcd.createIfAbsent(config.electionKey, this.replica, leaseId);
+      const created = await this.createUnderLease(leaseId);
+      if (!created) return;
       revision = created.revision;
       holder = created.created ? { value: this.replica, lease: leaseId, createRevision: created.revision } : created.holder;
     }
@@ -193,16 +194,48 @@ export class LeaderElection implements Leadership {
     this.watchKey(revision);
   }
 
+  /**
+   * Creates the key under the lease, unless another holds it. A lease etcd no longer knows (it
+   * expired while nothing reported it: a keeper stuck, not dead) is dropped (undefined): the
+   * campaign takes a new one, where it would otherwise try the dead one for ever.
+   */
+  private async createUnderLease(leaseId: string): Promise<CreateResult | undefined> {
+    try {
+      return await this.options.etcd.createIfAbsent(this.options.config.electionKey, this.replica, leaseId);
+    } catch (err) {
+      if (!(err instanceof EtcdAnswerError) || !/lease not found/i.test(err.message)) throw err;
+      if (leaseId === this.leaseId) this.leaseLost('etcd no longer knows this replica’s lease (it expired)');
+      return undefined;
+    }
+  }
+
   private async newLease(): Promise<string> {
     const sentAt = this.now();
     const granted = await this.options.etcd.grant(this.options.config.leaseTtlSeconds);
-    this.leaseId = granted.id;
-    this.fenceState = new LeaseFence(this.options.config.safetyMarginMs);
-    this.fenceState.renewed(sentAt, granted.ttlSeconds);
+    const fence = new LeaseFence(this.options.config.safetyMarginMs);
+    fence.renewed(sentAt, granted.ttlSeconds);
     this.keeper?.stop();
-    const lease = { id: granted.id, ttlSeconds: granted.ttlSeconds, fence: this.fenceState };
-    this.keeper = this.keepLease(lease, (report) => this.leaseReported(granted.id, report));
+    this.keeper = undefined;
+    const lease = { id: granted.id, ttlSeconds: granted.ttlSeconds, fence };
+    this.keeper = this.startKeeper(lease);
+    this.leaseId = granted.id;
+    this.fenceState = fence;
     return granted.id;
+  }
+
+  /** Starts renewing the lease; a worker that cannot start (a pids limit, say) leaves the renewals to this thread. */
+  private startKeeper(lease: HeldLease): LeaseKeeper {
+    const report = (keeperReport: KeeperReport) => this.leaseReported(lease.id, keeperReport);
+    try {
+      return this.keepLease(lease, report);
+    } catch (err) {
+      this.options.logger.error('the thread that renews the lease cannot start; leases are renewed from the main thread from now on', {
+        replica: this.replica,
+        error: message(err),
+      });
+      this.keepLease = keepOnThisThread(this.options.etcd, this.now);
+      return this.keepLease(lease, report);
+    }
   }
 
   private watchKey(afterRevision: string): void {

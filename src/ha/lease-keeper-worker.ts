@@ -19,6 +19,8 @@ const renewal = renewLease({
     return silentForMs > input.stuckAfterMs ? silentForMs : undefined;
   },
   report: (report) => parentPort?.postMessage(report),
+  // At once: the grant's fence has been counting down since before this thread started.
+  firstRenewalAfterMs: 0,
 });
 parentPort?.on('message', () => renewal.renewNow());
 

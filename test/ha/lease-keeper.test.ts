@@ -10,14 +10,15 @@ import winston from 'winston';
 import { LeaderElection } from '../../src/ha/election.js';
 import { EtcdGateway, type EtcdOptions } from '../../src/ha/etcd.js';
 import type { LeadershipChange } from '../../src/ha/leadership.js';
-import { keepInWorker, monotonicMs, type WorkerKeeperOptions } from '../../src/ha/lease-keeper.js';
+import { type KeepLease, keepInWorker, monotonicMs, type WorkerKeeperOptions } from '../../src/ha/lease-keeper.js';
 
 /**
  * The lease kept from a worker thread, against a real etcd (the etcd binary, one member on free
  * local ports, in a process of its own so that it answers while this thread is blocked).
  */
-const TTL_S = 2;
-const MARGIN_MS = 500;
+// Long enough that a loaded machine (load 12 to 20 on 2 CPUs) runs the worker within each renewal's budget.
+const TTL_S = 4;
+const MARGIN_MS = 1000;
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const BUNDLED_WORKER = join(ROOT, 'dist', 'bundle', 'chunks', 'lease-keeper-worker.js');
 
@@ -31,7 +32,7 @@ before(async () => {
   const [client, peer] = [await freePort(), await freePort()];
   const clientUrl = `http://127.0.0.1:${client}`;
   const peerUrl = `http://127.0.0.1:${peer}`;
-  etcdProcess = spawn(
+  const started = spawn(
     'etcd',
     [
       '--name=keeper-test',
@@ -44,10 +45,23 @@ before(async () => {
     ],
     { stdio: 'ignore' },
   );
+  etcdProcess = started;
+  const cannotStart = new Promise<never>((_resolve, reject) =>
+    started.once('error', (err) =>
+      reject(
+        new Error(
+          `cannot start etcd (${err.message}): these tests need the etcd binary, from Debian's etcd-server (scripts/fleet up installs it)`,
+        ),
+      ),
+    ),
+  );
   etcdOptions = { endpoints: [clientUrl], timeoutMs: 500 };
   const probe = new EtcdGateway(etcdOptions);
   try {
-    await until('etcd answers', async () => (await probe.get('corral-test/probe').catch(() => undefined)) !== undefined, 20_000);
+    await Promise.race([
+      until('etcd answers', async () => (await probe.get('corral-test/probe').catch(() => undefined)) !== undefined, 20_000),
+      cannotStart,
+    ]);
   } finally {
     probe.close();
   }
@@ -93,6 +107,10 @@ interface Elected {
 }
 
 async function leaderWithWorker(keeper: Partial<WorkerKeeperOptions> = {}): Promise<Elected> {
+  return leaderWith(keepInWorker({ etcd: etcdOptions, safetyMarginMs: MARGIN_MS, ...keeper }));
+}
+
+async function leaderWith(keepLease: KeepLease): Promise<Elected> {
   elections += 1;
   const key = `corral-test/keeper-${process.pid}-${elections}`;
   const errors: string[] = [];
@@ -103,7 +121,7 @@ async function leaderWithWorker(keeper: Partial<WorkerKeeperOptions> = {}): Prom
     replica: `keeper-${elections}`,
     etcd: new EtcdGateway(etcdOptions),
     logger,
-    keepLease: keepInWorker({ etcd: etcdOptions, safetyMarginMs: MARGIN_MS, ...keeper }),
+    keepLease,
   });
   const changes: LeadershipChange[] = [];
   election.onChange((change) => changes.push(change));
@@ -222,7 +240,12 @@ test('a stopped election leaves no thread behind: the process ends by itself', a
     const logger = { info() {}, warn() {}, error() {}, debug() {} };
     const config = { endpoints: options.endpoints, leaseTtlSeconds: ${TTL_S}, electionKey: 'corral-test/exit-${process.pid}', safetyMarginMs: ${MARGIN_MS} };
     const election = new LeaderElection({ config, replica: 'exit', etcd: new EtcdGateway(options), logger, keepLease: keepInWorker({ etcd: options, safetyMarginMs: ${MARGIN_MS} }) });
-    election.onChange((change) => { if (change.role === 'leader') setTimeout(() => election.stop().then(() => console.log('stopped')), 1000); });
+    let stopping = false;
+    election.onChange((change) => {
+      if (change.role !== 'leader' || stopping) return;
+      stopping = true;
+      setTimeout(() => election.stop().then(() => console.log('stopped')), 1000);
+    });
     election.start();
   `;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -256,6 +279,45 @@ test('a worker thread that dies is logged; the lease is given up and later ones 
     await new Promise((resolve) => setTimeout(resolve, TTL_S * 1000 + 500));
     assert.equal(leader.election.role(), 'leader');
     assert.equal(leader.changes.length, 3);
+  } finally {
+    await leader.close();
+  }
+});
+
+test('a lease whose keeper never reports (stuck, not dead) is dropped once etcd expires it, and the replica leads again under a new one', async () => {
+  const silent: KeepLease = () => ({ renewNow: () => {}, stop: () => {} });
+  const leader = await leaderWith(silent);
+  try {
+    const first = await leader.holder();
+    await until('it stepped down', () => leader.election.role() === 'standby', TTL_S * 1000 + 2000);
+    await until(
+      'it leads again under a new lease',
+      async () => leader.election.role() === 'leader' && (await leader.holder())?.lease !== first?.lease,
+      3 * TTL_S * 1000,
+    );
+  } finally {
+    await leader.close();
+  }
+});
+
+test('a worker that cannot start leaves the renewals to the main thread, logged', async () => {
+  const worker = keepInWorker({ etcd: etcdOptions, safetyMarginMs: MARGIN_MS });
+  let starts = 0;
+  const failingOnce: KeepLease = (lease, report) => {
+    starts += 1;
+    if (starts === 1) throw new Error('ERR_WORKER_INIT_FAILED: pids limit reached');
+    return worker(lease, report);
+  };
+  const leader = await leaderWith(failingOnce);
+  try {
+    assert.ok(leader.errors.some((e) => e.includes('the thread that renews the lease cannot start')));
+    await new Promise((resolve) => setTimeout(resolve, TTL_S * 1000 + 500));
+    assert.deepEqual(
+      leader.changes.map((c) => c.role),
+      ['leader'],
+      'renewed from the main thread past a TTL',
+    );
+    assert.equal(starts, 1, 'the worker is not tried again');
   } finally {
     await leader.close();
   }
