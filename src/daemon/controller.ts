@@ -14,7 +14,8 @@
  *   while other passes run (a slow pull, an upgrade's gate) is not held up by them; a stack is
  *   in one pass at a time, and requests while it is in one make it run exactly once more.
  * - A failed fetch keeps the last good revision and never prunes. A failed pass is logged; the
- *   stacks of a failed shared pass run again, each alone, and a stack whose own pass failed
+ *   stacks of a failed shared pass run again, split in two groups down to one stack, so one
+ *   stack that makes passes throw cannot stop the others, and a stack whose own pass failed
  *   shows the error in its status until a pass succeeds. stop() finishes the passes in flight
  *   and drops queued work.
  * - Secret answers' values are scrubbed from logs and statuses. Time comes from the injected
@@ -120,6 +121,8 @@ export class Controller implements ApiController {
   private running?: Promise<void>;
   /** The stacks waiting for a stack pass and those in one. */
   private readonly queue = new PassQueue();
+  /** Why each stack's own last pass failed, shown in its status until a pass of it succeeds. */
+  private readonly passFailures = new Map<string, string>();
   /** Stack passes in flight. */
   private readonly passes = new Set<Promise<void>>();
   /** Passes start in a microtask, so that the requests of one loop (a new revision's stacks) share a pass. */
@@ -286,8 +289,7 @@ export class Controller implements ApiController {
         result.stacks.map((outcome) => outcome.stack).filter((stack) => withChanges.has(stack)),
         reasons,
       );
-    // A stack a pass holds, or took since the dry run began, has a newer status than the dry run's.
-    await this.recordAll(result.stacks, (stack) => !this.queue.busy(stack) && !this.queue.takenSince(stack, passesBefore));
+    await this.recordAll(result.stacks, (stack) => this.dryRunIsNewest(stack, passesBefore));
     this.forgetGoneStacks();
   }
 
@@ -326,9 +328,12 @@ export class Controller implements ApiController {
 
   private startPass(work: PassWork): void {
     const pass: Promise<void> = this.guarded('stack', work, () => this.stackPass(work.stacks)).then((error) => {
-      this.queue.done(work, error !== undefined);
+      const again = this.queue.done(work, error !== undefined);
+      // Through requestPass, which takes no work once stopping or no longer leading.
+      this.requestPass(again, work.reasons);
       const [only] = work.stacks;
-      if (error !== undefined && work.stacks.length === 1 && only !== undefined) this.showPassFailure(only, error);
+      if (error !== undefined && work.stacks.length === 1 && only !== undefined)
+        this.showPassFailure(only, `its last pass failed: ${error}`);
       this.passes.delete(pass);
       // In the same turn as the queue's update, so that no request can slip in between.
       this.startPasses();
@@ -336,12 +341,23 @@ export class Controller implements ApiController {
     this.passes.add(pass);
   }
 
-  /** A stack whose own pass failed keeps its status, with the error, until a pass records a new one. */
+  /** A stack whose own pass failed shows the error in its status (and in those full checks record) until a pass of it succeeds. */
   private showPassFailure(stack: string, error: string): void {
+    this.passFailures.set(stack, error);
     const status = this.statuses.get(stack);
     if (!status) return;
-    this.statuses.set(stack, { ...status, lastError: redactValue(`its last pass failed: ${error}`, this.secretValues) as string });
+    this.statuses.set(stack, { ...status, lastError: error });
     this.statusChanges += 1;
+  }
+
+  /**
+   * Whether a full check's dry run, begun at `mark`, is the newest word on the stack: always for a
+   * stack without a status yet (better than none; its pass records over it); otherwise not when a
+   * pass holds it, waits for it, or took or ended it since the mark.
+   */
+  private dryRunIsNewest(stack: string, mark: number): boolean {
+    if (!this.statuses.has(stack)) return true;
+    return !this.queue.inPass(stack) && !this.queue.waits(stack) && !this.queue.touchedSince(stack, mark);
   }
 
   private async stackPass(stacks: readonly string[]): Promise<void> {
@@ -368,6 +384,7 @@ export class Controller implements ApiController {
       this.enqueue({ fetch: false, full: true, reasons: ['leadership lost during a pass'] });
       return;
     }
+    for (const stack of stacks) this.passFailures.delete(stack);
     await this.recordAll(result.stacks);
     this.forgetGoneStacks();
   }
@@ -548,7 +565,8 @@ export class Controller implements ApiController {
       logger[level](change.message, { stack: name, revision, detail: change.detail });
     }
     // status/stack-status.ts names a repository error; a pass that did not get it still shows it.
-    const lastError = outcome.status.lastError ?? (this.fetchError ? repositoryError(this.fetchError) : undefined);
+    const lastError =
+      outcome.status.lastError ?? this.passFailures.get(name) ?? (this.fetchError ? repositoryError(this.fetchError) : undefined);
     const status = {
       ...outcome.status,
       events: this.events.get(name) ?? [],
@@ -601,6 +619,8 @@ export class Controller implements ApiController {
       if (!inGit && isGone(status)) {
         this.statuses.delete(name);
         this.events.delete(name);
+        this.queue.forget([name]);
+        this.passFailures.delete(name);
         this.statusChanges += 1;
       }
     }

@@ -8,9 +8,10 @@
  * - stacks asked for one by one (a container died, its health changed, a sync of that stack) go
  *   before the others, so that self-healing does not queue behind a catalog-wide upgrade;
  * - a stack is in one pass at a time: asked for during it, it waits, and runs once more after;
- * - the stacks of a shared pass that failed run again, each in a pass of its own, and a stack
- *   keeps passes of its own until one succeeds: one stack that makes passes throw cannot stop
- *   the others.
+ * - the stacks of a shared pass that failed are split in two groups, each run again in a pass of
+ *   its own, and so on down to one stack: one stack that makes passes throw is found in a few
+ *   passes and then runs alone (after the stacks without a group) until a pass of its own
+ *   succeeds, so it cannot stop the others. A group whose pass succeeds joins the others again.
  * Pure: no I/O, no timers.
  */
 
@@ -30,11 +31,12 @@ export class PassQueue {
   readonly #urgent = new Set<string>();
   /** Stacks in a pass now. */
   readonly #converging = new Set<string>();
-  /** Stacks whose shared pass failed, until a pass of their own succeeds. */
-  readonly #alone = new Set<string>();
-  /** Passes taken so far, and the number of the last pass that took each stack. */
-  #taken = 0;
-  readonly #takenBy = new Map<string, number>();
+  /** Stacks of failed shared passes, by the group they run in (a group of one runs alone). */
+  readonly #groups = new Map<string, number>();
+  #lastGroup = 0;
+  /** Counts passes taken and ended; for each stack, the count when a pass last took or ended it. */
+  #events = 0;
+  readonly #touched = new Map<string, number>();
 
   constructor(private readonly maxStacksPerPass = MAX_STACKS_PER_PASS) {}
 
@@ -53,41 +55,56 @@ export class PassQueue {
     const stacks = this.#nextStacks();
     if (stacks.length === 0) return undefined;
     const reasons = new Set<string>();
-    this.#taken += 1;
+    this.#events += 1;
     for (const stack of stacks) {
       for (const reason of this.#waiting.get(stack) ?? []) reasons.add(reason);
       this.#waiting.delete(stack);
       this.#urgent.delete(stack);
       this.#converging.add(stack);
-      this.#takenBy.set(stack, this.#taken);
+      this.#touched.set(stack, this.#events);
     }
     return { stacks, reasons: [...reasons] };
   }
 
-  /** A pass ended: its stacks are free. Those of a shared pass that failed are asked for again, each alone. */
-  done(work: PassWork, failed: boolean): void {
-    for (const stack of work.stacks) this.#converging.delete(stack);
-    const [only] = work.stacks;
-    if (work.stacks.length === 1 && only !== undefined && !failed) this.#alone.delete(only);
-    if (work.stacks.length > 1 && failed) {
-      for (const stack of work.stacks) this.#alone.add(stack);
-      this.ask(work.stacks, work.reasons);
+  /**
+   * A pass ended: its stacks are free. A pass that succeeded takes its stacks out of their group;
+   * the stacks of a failed shared pass are split in two groups and returned, to be asked for again
+   * (by a caller that still takes work).
+   */
+  done(work: PassWork, failed: boolean): string[] {
+    this.#events += 1;
+    for (const stack of work.stacks) {
+      this.#converging.delete(stack);
+      this.#touched.set(stack, this.#events);
+      if (!failed) this.#groups.delete(stack);
     }
+    if (!failed || work.stacks.length === 1) return [];
+    const half = Math.ceil(work.stacks.length / 2);
+    for (const part of [work.stacks.slice(0, half), work.stacks.slice(half)]) {
+      this.#lastGroup += 1;
+      for (const stack of part) this.#groups.set(stack, this.#lastGroup);
+    }
+    return work.stacks;
   }
 
-  /** Whether the stack waits for a pass or is in one. */
-  busy(stack: string): boolean {
-    return this.#waiting.has(stack) || this.#converging.has(stack);
+  /** Whether the stack waits for a pass (and is in none). */
+  waits(stack: string): boolean {
+    return this.#waiting.has(stack) && !this.#converging.has(stack);
   }
 
-  /** A mark of the passes taken so far, for takenSince. */
+  /** Whether a pass holds the stack now. */
+  inPass(stack: string): boolean {
+    return this.#converging.has(stack);
+  }
+
+  /** A mark of the passes taken and ended so far, for touchedSince. */
   mark(): number {
-    return this.#taken;
+    return this.#events;
   }
 
-  /** Whether a pass taken after `mark` took the stack. */
-  takenSince(stack: string, mark: number): boolean {
-    return (this.#takenBy.get(stack) ?? 0) > mark;
+  /** Whether a pass took or ended the stack after `mark`. */
+  touchedSince(stack: string, mark: number): boolean {
+    return (this.#touched.get(stack) ?? 0) > mark;
   }
 
   /** Forgets the stacks waiting (not those in a pass). */
@@ -96,16 +113,23 @@ export class PassQueue {
     this.#urgent.clear();
   }
 
-  /** A stack that runs alone, if one is free; else the free stacks in the order urgent first, then asked. */
-  #nextStacks(): string[] {
-    const free = (stack: string) => this.#waiting.has(stack) && !this.#converging.has(stack);
-    const order = new Set([...this.#urgent, ...this.#waiting.keys()]);
-    const stacks: string[] = [];
-    for (const stack of order) {
-      if (!free(stack)) continue;
-      if (this.#alone.has(stack)) return [stack];
-      if (stacks.length < this.maxStacksPerPass) stacks.push(stack);
+  /** Forgets what is kept of stacks that are gone (not waiting, not in a pass). */
+  forget(stacks: Iterable<string>): void {
+    for (const stack of stacks) {
+      if (this.#waiting.has(stack) || this.#converging.has(stack)) continue;
+      this.#groups.delete(stack);
+      this.#touched.delete(stack);
     }
-    return stacks;
+  }
+
+  /** The free stacks without a group (urgent first, then in the order asked); else the free stacks of the first group. */
+  #nextStacks(): string[] {
+    const free = [...new Set([...this.#urgent, ...this.#waiting.keys()])].filter((stack) => !this.#converging.has(stack));
+    const ungrouped = free.filter((stack) => !this.#groups.has(stack));
+    if (ungrouped.length > 0) return ungrouped.slice(0, this.maxStacksPerPass);
+    const [first] = free;
+    if (first === undefined) return [];
+    const group = this.#groups.get(first);
+    return free.filter((stack) => this.#groups.get(stack) === group).slice(0, this.maxStacksPerPass);
   }
 }

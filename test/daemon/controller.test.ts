@@ -12,6 +12,7 @@ import winston from 'winston';
 import type { Clock } from '../../src/daemon/clock.js';
 import { Controller } from '../../src/daemon/controller.js';
 import { DesiredStateSource } from '../../src/desired/index.js';
+import type { Leadership, LeadershipChange } from '../../src/ha/leadership.js';
 import type { Operation } from '../../src/plan/types.js';
 import type { ReconcileInput, ReconcileResult, StackOutcome } from '../../src/reconcile/index.js';
 import type { RepoSnapshot, Source } from '../../src/source/types.js';
@@ -390,11 +391,78 @@ test('a stack whose passes throw fails alone: the others of its pass converge, a
   world.pending.add('good');
   controller.requestFullCheck('interval');
   await controller.idle();
-  assert.deepEqual(world.stackPasses.slice(3), [['bad'], ['good']], 'bad keeps passes of its own');
+  assert.deepEqual(world.stackPasses.slice(3), [['good'], ['bad']], 'bad keeps passes of its own, after the others');
   world.duringPass = () => {};
   controller.requestSync('bad', 'fixed');
   await controller.idle();
   assert.equal(controller.stack('bad')?.lastError, undefined, 'a pass that succeeds clears the error');
+});
+
+test('a new stack whose passes throw is shown, with the error', async () => {
+  const world = new FakeWorld();
+  const repo = new MemoryRepo(['good']);
+  const { controller } = await controllerFor(['good'], world, new FakeClock(), repo);
+  world.duringPass = (stack) => {
+    if (stack === 'fresh') throw new Error('no spec for fresh-web-1');
+  };
+  repo.files.set('stacks/fresh/stack.yml', 'template: web\n');
+  repo.revision = 'r2';
+  world.pending.add('fresh');
+  controller.requestFullCheck('push');
+  await controller.idle();
+  const fresh = controller.stack('fresh');
+  assert.equal(fresh?.sync, 'OutOfSync', "the full check's dry run");
+  assert.equal(fresh?.lastError, 'its last pass failed: no spec for fresh-web-1');
+});
+
+test('a shared pass that fails after this replica stopped leading leaves its stacks to the standby’s full checks', async () => {
+  const world = new FakeWorld();
+  let leading = true;
+  let leadershipChanged: ((change: LeadershipChange) => void) | undefined;
+  const leadership = {
+    replica: 'r1',
+    role: () => (leading ? 'leader' : 'standby'),
+    leader: () => undefined,
+    fence: () => undefined,
+    onChange: (listener: (change: LeadershipChange) => void) => {
+      leadershipChanged = listener;
+    },
+  } as unknown as Leadership;
+  let fenced = false;
+  const reconcile = async (input: ReconcileInput): Promise<ReconcileResult> => {
+    const passed = await world.reconcile(input);
+    if (input.dryRun || !fenced) return passed;
+    for (const stack of input.only ?? []) world.pending.add(stack);
+    throw new Error('not the leader: the fence is closed');
+  };
+  const repository = await DesiredStateSource.open({ repo: new MemoryRepo(['a', 'b']) });
+  const logger = winston.createLogger({ silent: true });
+  const controller = new Controller({
+    repository,
+    config: { hosts: [], catalogs: [] },
+    logger,
+    clock: new FakeClock(),
+    reconcile,
+    leadership,
+  });
+  controller.requestFullCheck('start');
+  await controller.idle();
+  for (const stack of ['a', 'b']) world.pending.add(stack);
+  const held = ['a', 'b'].map((stack) => world.hold(stack));
+  controller.requestFullCheck('interval');
+  await until('the shared pass in flight', () => world.inFlight === 1);
+  leading = false;
+  fenced = true;
+  leadershipChanged?.({ role: 'standby', reason: 'r2 holds the election key' });
+  for (const h of held) h.open();
+  await controller.idle();
+  controller.requestSync(undefined, 'a look as a standby');
+  await controller.idle();
+  assert.deepEqual(
+    ['a', 'b'].map((stack) => controller.stack(stack)?.sync),
+    ['OutOfSync', 'OutOfSync'],
+    'the standby shows what its dry run found',
+  );
 });
 
 test('a full check does not record its dry run over the status of a pass that ran while it read the histories', async () => {
@@ -439,6 +507,61 @@ test('a full check does not record its dry run over the status of a pass that ra
   assert.equal(controller.stack('x')?.sync, 'Synced');
   xGone = true;
   controller.requestSync('x', 'container of x died');
+  await until('the pass of x recorded', () => controller.stack('x')?.sync === 'OutOfSync');
+  slowReads.open();
+  await controller.idle();
+  assert.equal(controller.stack('x')?.sync, 'OutOfSync', "the dry run's older status did not replace the pass's");
+});
+
+test('a full check does not record its dry run over the status of a pass that was in flight when it began and ended while it read the histories', async () => {
+  const xPass = gate();
+  let xGone = false;
+  const reconcile = async (input: ReconcileInput): Promise<ReconcileResult> => {
+    const names = input.only ?? input.desired.map((s) => s.name);
+    if (input.dryRun || !xGone)
+      return result(
+        names.map((name) => outcome(name, false, [])),
+        [],
+      );
+    await xPass.promise;
+    const failed = { operation: operationOf('x'), status: 'failed' as const, error: 'no such image', durationMs: 0 };
+    return result(
+      names.map((name) => ({ ...outcome(name, true, [failed]), converged: false })),
+      [],
+    );
+  };
+  let slowReads = gate();
+  slowReads.open();
+  let slowRead = false;
+  const history = {
+    read: async (stack: string) => {
+      if (stack === 'slow') {
+        slowRead = true;
+        await slowReads.promise;
+      }
+      return [];
+    },
+  } as unknown as StackHistoryStore;
+  const repository = await DesiredStateSource.open({ repo: new MemoryRepo(['slow', 'x']) });
+  const logger = winston.createLogger({ silent: true });
+  const controller = new Controller({
+    repository,
+    config: { hosts: [], catalogs: [] },
+    logger,
+    clock: new FakeClock(),
+    reconcile,
+    history,
+  });
+  controller.requestFullCheck('start');
+  await controller.idle();
+  slowReads = gate();
+  slowRead = false;
+  xGone = true;
+  controller.requestSync('x', 'container of x died');
+  await settle();
+  controller.requestFullCheck('interval');
+  await until('the full check reading the histories', () => slowRead);
+  xPass.open();
   await until('the pass of x recorded', () => controller.stack('x')?.sync === 'OutOfSync');
   slowReads.open();
   await controller.idle();
