@@ -465,79 +465,34 @@ test('a shared pass that fails after this replica stopped leading leaves its sta
   );
 });
 
-test('a full check does not record its dry run over the status of a pass that ran while it read the histories', async () => {
-  // The dry run finds every stack Synced; once the container of x is gone, a pass of x cannot start it.
-  let xGone = false;
+/**
+ * Stacks `slow` and `x`, converged: a dry run finds both Synced; once `xGone`, a pass of x waits
+ * for `xPass` and finds x OutOfSync (its container cannot start again). Reading slow's history
+ * waits for `slowReads` (and sets `slowRead`). Both gates start open.
+ */
+async function staleDryRunWorld() {
+  const world = { xGone: false, xPass: gate(), slowReads: gate(), slowRead: false };
+  world.xPass.open();
+  world.slowReads.open();
   const reconcile = async (input: ReconcileInput): Promise<ReconcileResult> => {
     const names = input.only ?? input.desired.map((s) => s.name);
-    if (input.dryRun || !xGone)
+    if (input.dryRun || !world.xGone)
       return result(
         names.map((name) => outcome(name, false, [])),
         [],
       );
+    await world.xPass.promise;
     const failed = { operation: operationOf('x'), status: 'failed' as const, error: 'no such image', durationMs: 0 };
     return result(
       names.map((name) => ({ ...outcome(name, true, [failed]), converged: false })),
       [],
     );
   };
-  let slowReads = gate();
-  slowReads.open();
-  const history = {
-    read: async (stack: string) => {
-      if (stack === 'slow') await slowReads.promise;
-      return [];
-    },
-  } as unknown as StackHistoryStore;
-  const repository = await DesiredStateSource.open({ repo: new MemoryRepo(['slow', 'x']) });
-  const logger = winston.createLogger({ silent: true });
-  const controller = new Controller({
-    repository,
-    config: { hosts: [], catalogs: [] },
-    logger,
-    clock: new FakeClock(),
-    reconcile,
-    history,
-  });
-  controller.requestFullCheck('start');
-  await controller.idle();
-  slowReads = gate();
-  controller.requestFullCheck('interval');
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  assert.equal(controller.stack('x')?.sync, 'Synced');
-  xGone = true;
-  controller.requestSync('x', 'container of x died');
-  await until('the pass of x recorded', () => controller.stack('x')?.sync === 'OutOfSync');
-  slowReads.open();
-  await controller.idle();
-  assert.equal(controller.stack('x')?.sync, 'OutOfSync', "the dry run's older status did not replace the pass's");
-});
-
-test('a full check does not record its dry run over the status of a pass that was in flight when it began and ended while it read the histories', async () => {
-  const xPass = gate();
-  let xGone = false;
-  const reconcile = async (input: ReconcileInput): Promise<ReconcileResult> => {
-    const names = input.only ?? input.desired.map((s) => s.name);
-    if (input.dryRun || !xGone)
-      return result(
-        names.map((name) => outcome(name, false, [])),
-        [],
-      );
-    await xPass.promise;
-    const failed = { operation: operationOf('x'), status: 'failed' as const, error: 'no such image', durationMs: 0 };
-    return result(
-      names.map((name) => ({ ...outcome(name, true, [failed]), converged: false })),
-      [],
-    );
-  };
-  let slowReads = gate();
-  slowReads.open();
-  let slowRead = false;
   const history = {
     read: async (stack: string) => {
       if (stack === 'slow') {
-        slowRead = true;
-        await slowReads.promise;
+        world.slowRead = true;
+        await world.slowReads.promise;
       }
       return [];
     },
@@ -554,16 +509,34 @@ test('a full check does not record its dry run over the status of a pass that wa
   });
   controller.requestFullCheck('start');
   await controller.idle();
-  slowReads = gate();
-  slowRead = false;
-  xGone = true;
+  assert.equal(controller.stack('x')?.sync, 'Synced');
+  world.slowReads = gate();
+  world.slowRead = false;
+  world.xGone = true;
+  return { controller, world };
+}
+
+test('a full check does not record its dry run over the status of a pass that ran while it read the histories', async () => {
+  const { controller, world } = await staleDryRunWorld();
+  controller.requestFullCheck('interval');
+  await until('the full check reading the histories', () => world.slowRead);
+  controller.requestSync('x', 'container of x died');
+  await until('the pass of x recorded', () => controller.stack('x')?.sync === 'OutOfSync');
+  world.slowReads.open();
+  await controller.idle();
+  assert.equal(controller.stack('x')?.sync, 'OutOfSync', "the dry run's older status did not replace the pass's");
+});
+
+test('a full check does not record its dry run over the status of a pass that was in flight when it began and ended while it read the histories', async () => {
+  const { controller, world } = await staleDryRunWorld();
+  world.xPass = gate();
   controller.requestSync('x', 'container of x died');
   await settle();
   controller.requestFullCheck('interval');
-  await until('the full check reading the histories', () => slowRead);
-  xPass.open();
+  await until('the full check reading the histories', () => world.slowRead);
+  world.xPass.open();
   await until('the pass of x recorded', () => controller.stack('x')?.sync === 'OutOfSync');
-  slowReads.open();
+  world.slowReads.open();
   await controller.idle();
   assert.equal(controller.stack('x')?.sync, 'OutOfSync', "the dry run's older status did not replace the pass's");
 });
