@@ -36,8 +36,8 @@ const NOT_DIGESTED = new Set(['revision', 'warnings']);
 function sameContent(a: DesiredStack, b: DesiredStack): boolean {
   const keys = Object.keys(a).filter((key) => !NOT_DIGESTED.has(key));
   const otherKeys = Object.keys(b).filter((key) => !NOT_DIGESTED.has(key));
-  const valueOf = (stack: DesiredStack, key: string) => (stack as unknown as Record<string, unknown>)[key];
-  return keys.length === otherKeys.length && keys.every((key, at) => key === otherKeys[at] && valueOf(a, key) === valueOf(b, key));
+  const field = (stack: DesiredStack, key: string) => (stack as unknown as Record<string, unknown>)[key];
+  return keys.length === otherKeys.length && keys.every((key, at) => key === otherKeys[at] && field(a, key) === field(b, key));
 }
 
 /** The key a rolled-back upgrade is remembered by: the digest's first 32 hex digits. */
