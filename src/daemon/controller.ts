@@ -351,12 +351,13 @@ export class Controller implements ApiController {
   }
 
   /**
-   * Whether a full check's dry run, begun at `mark`, is the newest word on the stack: always for a
-   * stack without a status yet (better than none; its pass records over it); otherwise not when a
-   * pass holds it, waits for it, or took or ended it since the mark.
+   * Whether a full check's dry run, begun at `mark`, is the newest word on the stack: not when a
+   * pass holds it, waits for it, or took or ended it since the mark; but a stack without a status
+   * whose own pass failed gets it, with the error (nothing else would show it). A new stack is
+   * otherwise first shown by its pass, not as the dry run's "nothing runs yet".
    */
   private dryRunIsNewest(stack: string, mark: number): boolean {
-    if (!this.statuses.has(stack)) return true;
+    if (!this.statuses.has(stack) && this.passFailures.has(stack)) return true;
     return !this.queue.inPass(stack) && !this.queue.waits(stack) && !this.queue.touchedSince(stack, mark);
   }
 
