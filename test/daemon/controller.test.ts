@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import winston from 'winston';
 import type { Clock } from '../../src/daemon/clock.js';
-import { Controller } from '../../src/daemon/controller.js';
+import { Controller, type ControllerOptions } from '../../src/daemon/controller.js';
 import { DesiredStateSource } from '../../src/desired/index.js';
 import type { Leadership, LeadershipChange } from '../../src/ha/leadership.js';
 import type { Operation } from '../../src/plan/types.js';
@@ -224,6 +224,24 @@ async function controllerFor(
   return { controller, clock };
 }
 
+/** A controller over the named stacks with a reconcile of the test's own (and more options), after its first full check. */
+async function startedController(stacks: string[], options: Pick<ControllerOptions, 'reconcile'> & Partial<ControllerOptions>) {
+  const repository = await DesiredStateSource.open({ repo: new MemoryRepo(stacks) });
+  const logger = winston.createLogger({ silent: true });
+  const controller = new Controller({ repository, config: { hosts: [], catalogs: [] }, logger, clock: new FakeClock(), ...options });
+  controller.requestFullCheck('start');
+  await controller.idle();
+  return controller;
+}
+
+/** A new revision r2 that changes the template every stack uses, fetched and converged. */
+async function pushTemplateChange(repo: MemoryRepo, controller: Controller): Promise<void> {
+  repo.files.set('catalog/templates/web/0/docker-compose.yml', 'web:\n  image: busybox\n  command: ["sleep", "1000"]\n');
+  repo.revision = 'r2';
+  controller.requestFetch('push');
+  await controller.idle();
+}
+
 /** Lets every settled promise's callbacks run. */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -347,10 +365,7 @@ test('a new revision that changes many stacks converges them in one pass, not on
     return count?.value ?? 0;
   };
   const passesBefore = await passCount();
-  repo.files.set('catalog/templates/web/0/docker-compose.yml', 'web:\n  image: busybox\n  command: ["sleep", "1000"]\n');
-  repo.revision = 'r2';
-  controller.requestFetch('push');
-  await controller.idle();
+  await pushTemplateChange(repo, controller);
   assert.deepEqual(
     world.stackPasses.map((pass) => pass.length),
     [40],
@@ -363,10 +378,7 @@ test('a revision that changes 250 stacks converges them in passes of at most a h
   const stacks = Array.from({ length: 250 }, (_, i) => `s${i + 1}`);
   const repo = new MemoryRepo(stacks);
   const { controller } = await controllerFor(stacks, world, new FakeClock(), repo);
-  repo.files.set('catalog/templates/web/0/docker-compose.yml', 'web:\n  image: busybox\n  command: ["sleep", "1000"]\n');
-  repo.revision = 'r2';
-  controller.requestFetch('push');
-  await controller.idle();
+  await pushTemplateChange(repo, controller);
   assert.deepEqual(
     world.stackPasses.map((pass) => pass.length),
     [100, 100, 50],
@@ -435,18 +447,7 @@ test('a shared pass that fails after this replica stopped leading leaves its sta
     for (const stack of input.only ?? []) world.pending.add(stack);
     throw new Error('not the leader: the fence is closed');
   };
-  const repository = await DesiredStateSource.open({ repo: new MemoryRepo(['a', 'b']) });
-  const logger = winston.createLogger({ silent: true });
-  const controller = new Controller({
-    repository,
-    config: { hosts: [], catalogs: [] },
-    logger,
-    clock: new FakeClock(),
-    reconcile,
-    leadership,
-  });
-  controller.requestFullCheck('start');
-  await controller.idle();
+  const controller = await startedController(['a', 'b'], { reconcile, leadership });
   for (const stack of ['a', 'b']) world.pending.add(stack);
   const held = ['a', 'b'].map((stack) => world.hold(stack));
   controller.requestFullCheck('interval');
@@ -497,18 +498,7 @@ async function staleDryRunWorld() {
       return [];
     },
   } as unknown as StackHistoryStore;
-  const repository = await DesiredStateSource.open({ repo: new MemoryRepo(['slow', 'x']) });
-  const logger = winston.createLogger({ silent: true });
-  const controller = new Controller({
-    repository,
-    config: { hosts: [], catalogs: [] },
-    logger,
-    clock: new FakeClock(),
-    reconcile,
-    history,
-  });
-  controller.requestFullCheck('start');
-  await controller.idle();
+  const controller = await startedController(['slow', 'x'], { reconcile, history });
   assert.equal(controller.stack('x')?.sync, 'Synced');
   world.slowReads = gate();
   world.slowRead = false;
