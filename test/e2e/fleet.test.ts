@@ -9,8 +9,10 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -396,6 +398,48 @@ test('scripts/fleet up repairs the swarm: a worker that left, a worker whose doc
       ['active', false],
     ],
   );
+  assert.deepEqual(await swarmNodes(), expectedNodes(), 'h1 lists exactly the fleet, with no stale node');
+});
+
+test('scripts/fleet up after every fleet process was killed -9 (a machine whose session ended) brings the whole fleet back', async () => {
+  const pids = Object.values(await fleetPids()).map(Number);
+  const { stdout: containerds } = await run('pgrep', ['-f', `containerd --config ${FLEET_DIR}/`]);
+  for (const pid of [...pids, ...containerds.split('\n').filter(Boolean).map(Number)]) process.kill(pid, 'SIGKILL');
+
+  await run(FLEET_SCRIPT, ['up'], { timeout: 120_000 });
+  assert.deepEqual(await swarmNodes(), expectedNodes(), 'the same swarm, every node ready');
+  const fresh = await fleetPids();
+  assert.ok(
+    Object.values(fresh).every((pid) => !pids.includes(Number(pid))),
+    'every daemon was started again',
+  );
+  assert.equal(await docker(hostNamed('h3'), 'info', '--format', '{{.Swarm.LocalNodeState}}'), 'active');
+});
+
+test('scripts/fleet up starts a worker again when its dockerd exits as it leaves the swarm', async () => {
+  const h3 = hostNamed('h3');
+  await leaveSwarm(h3);
+  // dockerd exiting on `swarm leave --force` (seen in CI), played by a docker wrapper on the PATH.
+  const shim = await mkdtemp(join(tmpdir(), 'fleet-shim-'));
+  const realDocker = (await run('sh', ['-c', 'command -v docker'])).stdout.trim();
+  const pidFile = `${FLEET_DIR}/h3/dockerd.pid`;
+  await writeFile(
+    join(shim, 'docker'),
+    `#!/bin/sh\ncase "$*" in *h3/docker.sock*"swarm leave"*) "${realDocker}" "$@"; kill -9 "$(cat ${pidFile})"; exit 0;; esac\nexec "${realDocker}" "$@"\n`,
+    { mode: 0o755 },
+  );
+  const killed = (await readFile(pidFile, 'utf8')).trim();
+  try {
+    const { stdout, stderr } = await run(FLEET_SCRIPT, ['up'], {
+      timeout: 120_000,
+      env: { ...process.env, PATH: `${shim}:${process.env.PATH}` },
+    });
+    assert.match(stdout + stderr, /h3 stopped answering when it left the swarm: starting it again/);
+  } finally {
+    await rm(shim, { recursive: true, force: true });
+  }
+  assert.notEqual((await readFile(pidFile, 'utf8')).trim(), killed, 'a new dockerd');
+  assert.deepEqual([(await swarmOf(h3)).LocalNodeState, (await swarmOf(h3)).ControlAvailable], ['active', false]);
   assert.deepEqual(await swarmNodes(), expectedNodes(), 'h1 lists exactly the fleet, with no stale node');
 });
 
