@@ -14,9 +14,10 @@ import { type Socket, connect as tcpConnect } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
+import { inspect } from 'node:util';
 import type { ClientChannel, ConnectConfig, Client as SshClient } from 'ssh2';
 import type { DockerEndpoint } from '../config/config.js';
-import { type Fence, fencedAgentClass, withFence } from './fenced-agent.js';
+import { briefly, type Fence, fencedAgentClass, withFence } from './fenced-agent.js';
 import { checkHostKey } from './known-hosts.js';
 
 type SshEndpoint = Extract<DockerEndpoint, { kind: 'ssh' }>;
@@ -66,6 +67,10 @@ class SshAgent extends Agent {
   constructor(private readonly session: SshSession) {
     // Sessions stay open between requests; an unused one closes after IDLE_CLOSE_MS.
     super({ keepAlive: true, maxSockets: MAX_CHANNELS, timeout: IDLE_CLOSE_MS });
+  }
+
+  [inspect.custom](): string {
+    return briefly(this);
   }
 
   override createConnection(_options: unknown, callback: (err: Error | null, socket?: Duplex) => void): undefined {

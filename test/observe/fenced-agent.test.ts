@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { inspect } from 'node:util';
 import { fencedHttpAgent, isFencedError } from '../../src/observe/fenced-agent.js';
 
 /** What the server received: each request's method, path and body, and the connections opened. */
@@ -121,6 +122,21 @@ test('a fence that opens again lets the next request through on a new connection
     reason = undefined;
     assert.deepEqual(await post(target, agent, '/sent'), { answer: 'ok', reused: false });
     assert.deepEqual(received.requests, ['POST /sent body of /sent']);
+  } finally {
+    await closeAll(server, agent);
+  }
+});
+
+test("an agent's inspection names its class and counts its sockets, without walking them (docker-modem inspects every request's options)", async () => {
+  const { server, target } = await listening('unix');
+  const agent = fencedHttpAgent(() => undefined);
+  try {
+    await post(target, agent, '/one');
+    const options = { path: '/containers/json', method: 'GET', agent };
+    assert.equal(
+      inspect(options, { showHidden: true, depth: null, breakLength: Number.POSITIVE_INFINITY }),
+      "{ path: '/containers/json', method: 'GET', agent: FencedAgent { sockets: 0, free: 1 } }",
+    );
   } finally {
     await closeAll(server, agent);
   }
