@@ -65,6 +65,31 @@ const dockerClient = {
   },
 };
 
+/**
+ * string-width (the copies of yargs, cliui and wrap-ansi) builds an Intl.Segmenter and Unicode-property regular
+ * expressions (one of them \p{RGI_Emoji}) when its module is evaluated: about 11 ms at every start
+ * of every command, for the help text that most commands never print. Each importer gets a
+ * stand-in whose first call evaluates the real module: esbuild evaluates a module reached by
+ * require() when it is first required, not when its chunk loads.
+ */
+const EVALUATED_ON_FIRST_CALL = /^string-width$/;
+
+const evaluatedOnFirstCall = {
+  name: 'evaluated-on-first-call',
+  setup(build) {
+    build.onResolve({ filter: EVALUATED_ON_FIRST_CALL }, async ({ path, kind, resolveDir, pluginData }) => {
+      if (pluginData?.real) return undefined;
+      const real = await build.resolve(path, { kind, resolveDir, pluginData: { real: true } });
+      return real.errors.length > 0 ? { errors: real.errors } : { path: real.path, namespace: 'evaluated-on-first-call' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'evaluated-on-first-call' }, ({ path }) => ({
+      contents: `export default function firstCallEvaluates(...args) { return require(${JSON.stringify(path)}).default(...args); }\n`,
+      loader: 'js',
+      resolveDir: dirname(path),
+    }));
+  },
+};
+
 const { dependencies } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const external = Object.keys(dependencies)
   .filter((name) => !BUNDLED.has(name))
@@ -86,7 +111,7 @@ await build({
   sourcemap: 'linked',
   sourcesContent: false,
   external,
-  plugins: [dockerClient],
+  plugins: [dockerClient, evaluatedOnFirstCall],
   // yaml's and semver's CommonJS files call require() (yaml: require('process')); an ES module
   // has none, so each output file gets one.
   banner: { js: "import { createRequire as __corralRequire } from 'node:module'; const require = __corralRequire(import.meta.url);" },
