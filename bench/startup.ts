@@ -81,10 +81,10 @@ const section = `${SECTION}
 
 \`npm run bench:startup\` (bench/startup.ts): ${ROUNDS} rounds after ${WARMUP} warm-up rounds, each round running
 every command once in turn (so that load weighs on all alike), medians; Node.js ${process.version}.
-\`bin/corral\` runs the CLI bundled by esbuild (scripts/bundle.mjs): \`--help\` loads the bundle's
-entry (the command table and yargs) and no command, \`validate\` adds its chunks (the catalog and
-render stages with the YAML and semver parsers), nothing from node_modules: no Docker, git, age or
-logging library.
+\`bin/corral\` runs the CLI bundled by esbuild (scripts/bundle.mjs), one file compiled from V8's code
+cache: \`--help\` evaluates the command table and yargs and no command, \`validate\` adds the catalog
+and render stages with the YAML and semver parsers; neither loads anything from node_modules: no
+Docker, git, age or logging library.
 
 | command | wall-clock median | / \`node -e 0\` | target | CPU median | / \`node -e 0\` |
 |---|---|---|---|---|---|

@@ -1,19 +1,23 @@
 #!/usr/bin/env node
-// Bundles the CLI for bin/corral (`npm run build`, after tsc has type-checked): dist/bundle/corral.js
-// and one chunk per command, loaded when the command runs, so that `corral --help` reads one file
-// and `corral validate` a few, instead of ~75 of ours and ~100 of yargs, yaml and semver one by
-// one (Node.js 20 has no compile cache: every module is found, read and compiled on each call).
+// Bundles the CLI for bin/corral (`npm run build`, after tsc has type-checked): dist/bundle/corral.cjs,
+// one CommonJS file, and V8's code cache for it (corral.cjs.cache). bin/corral compiles the bundle
+// from that cache, so a short command does not parse and compile its code again on every call
+// (Node.js 20 has no compile cache of its own); a command's modules are evaluated only when it
+// runs (esbuild wraps each module reached by import() in a function called on first use).
 // Our code and the pure-JavaScript libraries the short commands use (yargs, yaml, semver) are
 // bundled, and so is the Docker client (dockerode and docker-modem: ~50 small CommonJS files,
 // found and compiled one by one on every `corral sync`/`plan`), without the three files of its
 // tree that load gRPC, protobuf and ssh2 (below); the other dependencies (ssh, git, age,
-// logging, metrics, file watching) stay in node_modules and are loaded from there by the
-// commands that use them, as before.
-// Source maps (dist/bundle/*.js.map) point to src/: `node --enable-source-maps bin/corral ...`
+// logging, metrics, file watching) stay in node_modules and are required from there by the
+// commands that use them (the ES-module-only ones too: Node.js >= 20.19 requires ES modules).
+// Source maps (dist/bundle/*.map) point to src/: `node --enable-source-maps bin/corral ...`
 // gives stack traces in src/; `corral run` turns them on itself.
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { Script } from 'node:vm';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -35,8 +39,8 @@ const LEFT_IN_NODE_MODULES = [
 ];
 
 const PACKAGE_MAIN = {
-  dockerode: "require.resolve('dockerode')",
-  'docker-modem': "createRequire(require.resolve('dockerode')).resolve('docker-modem')",
+  dockerode: "createRequire(__filename).resolve('dockerode')",
+  'docker-modem': "createRequire(createRequire(__filename).resolve('dockerode')).resolve('docker-modem')",
 };
 
 const replaced = new Set();
@@ -96,28 +100,50 @@ const external = Object.keys(dependencies)
   .flatMap((name) => [name, `${name}/*`]);
 
 rmSync(outdir, { recursive: true, force: true });
-await build({
+const common = {
   absWorkingDir: root,
-  // The lease keeper's worker thread is a program of its own: src/ha/lease-keeper.ts starts it from
-  // the file next to its own chunk (chunks/), as it does next to itself in dist/src/ha.
-  entryPoints: { corral: 'src/cli/main.ts', 'chunks/lease-keeper-worker': 'src/ha/lease-keeper-worker.ts' },
   outdir,
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20',
-  chunkNames: 'chunks/[name]-[hash]',
   sourcemap: 'linked',
   sourcesContent: false,
   external,
-  plugins: [dockerClient, evaluatedOnFirstCall],
-  // yaml's and semver's CommonJS files call require() (yaml: require('process')); an ES module
-  // has none, so each output file gets one.
-  banner: { js: "import { createRequire as __corralRequire } from 'node:module'; const require = __corralRequire(import.meta.url);" },
   logLevel: 'warning',
+};
+await build({
+  ...common,
+  entryPoints: { corral: 'src/cli/main.ts' },
+  format: 'cjs',
+  outExtension: { '.js': '.cjs' },
+  plugins: [dockerClient, evaluatedOnFirstCall],
+  // import() of our own modules becomes a call of their lazy initializer, and of a package a require().
+  supported: { 'dynamic-import': false },
+  define: { 'import.meta.url': '__corralBundleUrl' },
+  banner: { js: "const __corralBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+});
+// The lease keeper's worker thread is a program of its own: src/ha/lease-keeper.ts starts it from the
+// file next to the bundle, as it does next to itself in dist/src/ha. An ES module, as there.
+await build({
+  ...common,
+  entryPoints: { 'lease-keeper-worker': 'src/ha/lease-keeper-worker.ts' },
+  format: 'esm',
+  // yaml's and semver's CommonJS files call require(); an ES module has none, so it gets one.
+  banner: { js: "import { createRequire as __corralRequire } from 'node:module'; const require = __corralRequire(import.meta.url);" },
 });
 
 // A dockerode that moved these files would bundle gRPC, protobuf and ssh2 into every Docker command.
 const missed = LEFT_IN_NODE_MODULES.filter((stub) => !replaced.has(stub)).map((stub) => `${stub.from} ${stub.file}`);
 if (missed.length > 0) throw new Error(`scripts/bundle.mjs: not found where expected, so bundled whole: ${missed.join(', ')}`);
+
+/**
+ * V8's code cache of the bundle, for bin/corral: the bytecode of every function in it, compiled
+ * eagerly (V8's --no-lazy), so that no command compiles any of its functions on the way. The flag
+ * is set back before the cache is made: V8 refuses a cache made under flags other than its own.
+ * (bin/corral makes the cache again, of what a run compiled, when V8 refuses it.)
+ */
+const bundleFile = join(outdir, 'corral.cjs');
+setFlagsFromString('--no-lazy');
+const eagerlyCompiled = new Script(Module.wrap(readFileSync(bundleFile, 'utf8')), { filename: bundleFile });
+setFlagsFromString('--lazy');
+writeFileSync(`${bundleFile}.cache`, eagerlyCompiled.createCachedData());

@@ -59,7 +59,7 @@ export type KeepLease = (lease: HeldLease, report: (report: KeeperReport) => voi
 const KEEPALIVE_RETRY_MS = 500;
 /** How often the main thread writes its heartbeat. */
 const HEARTBEAT_MS = 1000;
-/** The worker's program, next to this file: dist/src/ha/ from tsc, dist/bundle/chunks/ in the bundle (scripts/bundle.mjs). */
+/** The worker's program, next to this file: dist/src/ha/ from tsc, dist/bundle/ next to the bundle (scripts/bundle.mjs). */
 const WORKER_SCRIPT = new URL('./lease-keeper-worker.js', import.meta.url);
 
 /**

@@ -1,18 +1,21 @@
 /**
- * What a short `corral` call loads (bin/corral runs the bundle, scripts/bundle.mjs): `--help` the
- * bundle's entry (and shared chunks) but no command, `validate` no file of node_modules (yargs, yaml and semver are bundled; no
- * Docker, git, age or logging library) and nothing compiled by tsc, `plan` (the path of `sync --once`) no
- * file of node_modules either: the Docker client is bundled, without gRPC, protobuf or ssh2. A command
- * that was not asked for help renders no help text (yargs would, as the command starts). Every module file loaded is
- * recorded by a module hook (ES modules) and read from require's cache at exit (CommonJS).
+ * What a short `corral` call loads (bin/corral runs the bundle, scripts/bundle.mjs): `--help`,
+ * `validate` and `plan` (the path of `sync --once`) no file of node_modules (yargs, yaml, semver
+ * and the Docker client are bundled, without gRPC, protobuf or ssh2; no git, age or logging
+ * library) and nothing compiled by tsc. bin/corral reads the bundle and compiles it from V8's code
+ * cache, which this Node.js must accept. A command that was not asked for help renders no help
+ * text (yargs would, as the command starts). Every module file loaded is recorded by a module hook
+ * (ES modules) and read from require's cache at exit (CommonJS).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Script } from 'node:vm';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const corral = join(root, 'bin', 'corral');
@@ -53,39 +56,37 @@ function loadedFiles(args: string[], status = 0): string[] {
   return [...new Set(files)].sort();
 }
 
-test("corral --help loads the bundle's entry and no command's chunk (only shared ones: chunk-*)", () => {
-  const files = loadedFiles(['--help']);
-  assert.deepEqual(
-    files.filter((file) => !file.startsWith('dist/bundle/chunks/chunk-')),
-    ['bin/corral', 'dist/bundle/corral.js'],
-  );
-});
-
-test('corral validate loads its chunks of the bundle and nothing from node_modules or from tsc output', () => {
-  const files = loadedFiles(['validate', '--repo', root]);
-  assert.deepEqual(
-    files.filter((file) => !file.startsWith('dist/bundle/')),
-    ['bin/corral'],
-  );
-  assert.ok(
-    files.some((file) => file.startsWith('dist/bundle/chunks/validate-')),
-    files.join('\n'),
-  );
-});
-
-test('corral plan (a pass of sync --once) loads its chunks of the bundle and nothing from node_modules: the Docker client is bundled', () => {
+test('corral --help, validate and plan load no module but bin/corral: nothing from node_modules or from tsc output', () => {
+  assert.deepEqual(loadedFiles(['--help']), ['bin/corral']);
+  assert.deepEqual(loadedFiles(['validate', '--repo', root]), ['bin/corral']);
   // A host whose socket does not exist: the pass observes it (unreachable) and plans; exit 1 as nothing can be placed.
   const config = join(traceDir, 'dead-host.yml');
   writeFileSync(config, `hosts:\n  - name: h1\n    docker: unix://${join(traceDir, 'none.sock')}\n    address: 127.0.0.1\n`);
-  const files = loadedFiles(['plan', '--repo', root, '--config', config, '--state-dir', join(traceDir, 'state')], 1);
-  assert.deepEqual(
-    files.filter((file) => !file.startsWith('dist/bundle/')),
-    ['bin/corral'],
-  );
-  assert.ok(
-    files.some((file) => file.startsWith('dist/bundle/chunks/plan-')),
-    files.join('\n'),
-  );
+  assert.deepEqual(loadedFiles(['plan', '--repo', root, '--config', config, '--state-dir', join(traceDir, 'state')], 1), ['bin/corral']);
+});
+
+/** Whether V8 takes `cacheFile` as the code cache of `bundleFile`, as bin/corral compiles it. */
+function cacheAccepted(bundleFile: string, cacheFile: string): boolean {
+  const script = new Script(Module.wrap(readFileSync(bundleFile, 'utf8')), { filename: bundleFile, cachedData: readFileSync(cacheFile) });
+  return !script.cachedDataRejected;
+}
+
+test("the bundle's code cache is accepted by this Node.js; one it refuses is made again by the next command", () => {
+  assert.ok(cacheAccepted(join(root, 'dist', 'bundle', 'corral.cjs'), join(root, 'dist', 'bundle', 'corral.cjs.cache')));
+
+  const copy = join(traceDir, 'copy');
+  mkdirSync(join(copy, 'dist'), { recursive: true });
+  cpSync(join(root, 'bin'), join(copy, 'bin'), { recursive: true });
+  cpSync(join(root, 'dist', 'bundle'), join(copy, 'dist', 'bundle'), { recursive: true });
+  cpSync(join(root, 'package.json'), join(copy, 'package.json'));
+  symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'));
+  const bundleFile = join(copy, 'dist', 'bundle', 'corral.cjs');
+  const cacheFile = `${bundleFile}.cache`;
+  writeFileSync(cacheFile, 'not a code cache');
+  const help = spawnSync(process.execPath, [join(copy, 'bin', 'corral'), '--help'], { encoding: 'utf8' });
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /^corral <command>/);
+  assert.ok(cacheAccepted(bundleFile, cacheFile), 'the refused cache was made again');
 });
 
 /** How many strings yargs measured for a help text (cliui's string width segments each one) in `corral ...args`. */

@@ -62,7 +62,7 @@ test('the image: corral run as entrypoint, a health check, a user of its own, an
     'const fs = require("node:fs");',
     'const has = (p) => fs.existsSync(p);',
     'console.log(JSON.stringify({',
-    '  cli: has("/app/dist/bundle/corral.js"), unbundled: has("/app/dist/src"), catalog: has("/app/catalog/templates/hello-web/config.yml"),',
+    '  cli: has("/app/dist/bundle/corral.cjs") && has("/app/dist/bundle/corral.cjs.cache"), unbundled: has("/app/dist/src"), catalog: has("/app/catalog/templates/hello-web/config.yml"),',
     '  dockerode: has("/app/node_modules/dockerode"), typescript: has("/app/node_modules/typescript"),',
     '  biome: has("/app/node_modules/@biomejs"), tsNative: has("/app/node_modules/@typescript"),',
     '  sources: has("/app/src"), tests: has("/app/dist/test"),',
