@@ -39,13 +39,13 @@ type AgentClass = new (...args: any[]) => HttpAgent;
 export function fencedAgentClass<T extends AgentClass>(Base: T) {
   return class FencedAgent extends Base {
     fence: Fence = () => undefined;
+    // A request the agent queues gets a freed socket without reuseSocket, past the fence: none is
+    // queued. (A transport that bounds its connections makes createConnection wait instead: ./ssh.ts.)
+    override maxSockets = Number.POSITIVE_INFINITY;
 
     [inspect.custom](): string {
       return briefly(this);
     }
-    // A request the agent queues gets a freed socket without reuseSocket, past the fence: none is
-    // queued. (A transport that bounds its connections makes createConnection wait instead: ./ssh.ts.)
-    override maxSockets = Number.POSITIVE_INFINITY;
 
     override createConnection(options: unknown, callback: Callback): Duplex | undefined {
       // A transport either returns its socket or hands it to the callback later (ssh channels).

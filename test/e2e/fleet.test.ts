@@ -413,7 +413,7 @@ test('scripts/fleet up after every fleet process was killed -9 (a machine whose 
     Object.values(fresh).every((pid) => !pids.includes(Number(pid))),
     'every daemon was started again',
   );
-  assert.equal(await docker(hostNamed('h3'), 'info', '--format', '{{.Swarm.LocalNodeState}}'), 'active');
+  assert.equal((await swarmOf(hostNamed('h3'))).LocalNodeState, 'active');
 });
 
 test('scripts/fleet up starts a worker again when its dockerd exits as it leaves the swarm', async () => {
@@ -439,7 +439,8 @@ test('scripts/fleet up starts a worker again when its dockerd exits as it leaves
     await rm(shim, { recursive: true, force: true });
   }
   assert.notEqual((await readFile(pidFile, 'utf8')).trim(), killed, 'a new dockerd');
-  assert.deepEqual([(await swarmOf(h3)).LocalNodeState, (await swarmOf(h3)).ControlAvailable], ['active', false]);
+  const swarm = await swarmOf(h3);
+  assert.deepEqual([swarm.LocalNodeState, swarm.ControlAvailable], ['active', false]);
   assert.deepEqual(await swarmNodes(), expectedNodes(), 'h1 lists exactly the fleet, with no stale node');
 });
 
